@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IFederation} from "./interfaces/IFederation.sol";
+
+/// @title Federation of data exchanges (see IFederation for the full description)
+contract Federation is IFederation {
+    /// @notice How long a proposal stays open for approvals.
+    uint64 public constant PROPOSAL_TTL = 7 days;
+    /// @notice Valid keys an exchange may hold at once (bounds the work of key checks and keeps history readable).
+    uint256 public constant MAX_ACTIVE_KEYS = 8;
+
+    mapping(uint16 exchangeId => Exchange) private _exchanges;
+    mapping(bytes8 code => uint16 exchangeId) private _exchangeByCode;
+    mapping(address key => KeyRecord) private _keys;
+    mapping(uint16 exchangeId => address[]) private _keyHistory;
+    mapping(uint16 exchangeId => uint256) private _activeKeyCount;
+    mapping(uint256 proposalId => Proposal) private _proposals;
+    mapping(uint256 proposalId => mapping(uint16 exchangeId => bool)) private _approved;
+
+    uint16 private _exchangeCount;
+    uint16 private _memberCount;
+    uint16 private _threshold;
+    uint64 private _epoch;
+    uint256 private _proposalCount;
+
+    /// @param code Short code of the bootstrap member (e.g. "SDE"), left-aligned ASCII.
+    /// @param name Display name of the bootstrap member.
+    /// @param key First signing key of the bootstrap member.
+    constructor(bytes8 code, string memory name, address key) {
+        _threshold = 1;
+        _addExchange(code, name, key, 0);
+    }
+
+    /// @inheritdoc IFederation
+    function propose(ProposalAction action, bytes calldata payload) external returns (uint256 proposalId) {
+        uint16 proposer = activeExchangeOf(msg.sender);
+        _validatePayload(action, payload);
+        proposalId = ++_proposalCount;
+        uint64 expiresAt = uint64(block.timestamp) + PROPOSAL_TTL;
+        _proposals[proposalId] = Proposal({
+            action: action,
+            proposer: proposer,
+            approvals: 0,
+            executed: false,
+            epoch: _epoch,
+            expiresAt: expiresAt,
+            payload: payload
+        });
+        emit ProposalCreated(proposalId, proposer, action, payload, expiresAt);
+        _approve(proposalId, proposer);
+    }
+
+    /// @inheritdoc IFederation
+    function approve(uint256 proposalId) external {
+        uint16 exchangeId = activeExchangeOf(msg.sender);
+        Proposal storage p = _proposals[proposalId];
+        if (p.proposer == 0) revert UnknownProposal(proposalId);
+        if (p.executed) revert ProposalAlreadyExecuted(proposalId);
+        if (block.timestamp > p.expiresAt) revert ProposalExpired(proposalId, p.expiresAt);
+        if (p.epoch != _epoch) revert ProposalStale(proposalId, p.epoch, _epoch);
+        if (_approved[proposalId][exchangeId]) revert AlreadyApproved(proposalId, exchangeId);
+        _approve(proposalId, exchangeId);
+    }
+
+    /// @inheritdoc IFederation
+    function addKey(address key) external {
+        uint16 exchangeId = activeExchangeOf(msg.sender);
+        _addKey(exchangeId, key);
+    }
+
+    /// @inheritdoc IFederation
+    function revokeKey(address key) external {
+        uint16 exchangeId = activeExchangeOf(msg.sender);
+        _revokeKey(exchangeId, key);
+    }
+
+    /// @inheritdoc IFederation
+    function rotateKey(address newKey) external {
+        uint16 exchangeId = activeExchangeOf(msg.sender);
+        _addKey(exchangeId, newKey);
+        _revokeKey(exchangeId, msg.sender);
+    }
+
+    /// @inheritdoc IFederation
+    function activeExchangeOf(address key) public view returns (uint16 exchangeId) {
+        KeyRecord storage k = _keys[key];
+        exchangeId = k.exchangeId;
+        if (exchangeId == 0 || k.validTo != 0 || _exchanges[exchangeId].status != ExchangeStatus.Active) {
+            revert NotExchangeKey(key);
+        }
+    }
+
+    /// @inheritdoc IFederation
+    function isKeyValidAt(address key, uint16 exchangeId, uint64 blockNumber) external view returns (bool) {
+        KeyRecord storage k = _keys[key];
+        if (exchangeId == 0 || k.exchangeId != exchangeId) return false;
+        if (blockNumber < k.validFrom) return false;
+        if (k.validTo != 0 && blockNumber >= k.validTo) return false;
+        uint64 removedAt = _exchanges[exchangeId].removedAt;
+        return removedAt == 0 || blockNumber < removedAt;
+    }
+
+    /// @inheritdoc IFederation
+    function getExchange(uint16 exchangeId) external view returns (Exchange memory) {
+        if (exchangeId == 0 || exchangeId > _exchangeCount) revert UnknownExchange(exchangeId);
+        return _exchanges[exchangeId];
+    }
+
+    /// @inheritdoc IFederation
+    function exchangeIdByCode(bytes8 code) external view returns (uint16) {
+        return _exchangeByCode[code];
+    }
+
+    /// @inheritdoc IFederation
+    function getKey(address key) external view returns (KeyRecord memory) {
+        return _keys[key];
+    }
+
+    /// @inheritdoc IFederation
+    function keysOf(uint16 exchangeId) external view returns (address[] memory) {
+        return _keyHistory[exchangeId];
+    }
+
+    /// @inheritdoc IFederation
+    function getProposal(uint256 proposalId) external view returns (Proposal memory) {
+        if (_proposals[proposalId].proposer == 0) revert UnknownProposal(proposalId);
+        return _proposals[proposalId];
+    }
+
+    /// @inheritdoc IFederation
+    function hasApproved(uint256 proposalId, uint16 exchangeId) external view returns (bool) {
+        return _approved[proposalId][exchangeId];
+    }
+
+    /// @inheritdoc IFederation
+    function threshold() external view returns (uint16) {
+        return _threshold;
+    }
+
+    /// @inheritdoc IFederation
+    function memberCount() external view returns (uint16) {
+        return _memberCount;
+    }
+
+    /// @inheritdoc IFederation
+    function exchangeCount() external view returns (uint16) {
+        return _exchangeCount;
+    }
+
+    /// @inheritdoc IFederation
+    function proposalCount() external view returns (uint256) {
+        return _proposalCount;
+    }
+
+    /// @inheritdoc IFederation
+    function epoch() external view returns (uint64) {
+        return _epoch;
+    }
+
+    function _approve(uint256 proposalId, uint16 exchangeId) private {
+        Proposal storage p = _proposals[proposalId];
+        _approved[proposalId][exchangeId] = true;
+        // approvals <= memberCount <= type(uint16).max: one per distinct member.
+        uint16 approvals = p.approvals + 1;
+        p.approvals = approvals;
+        emit ProposalApproved(proposalId, exchangeId, approvals);
+        if (approvals >= _threshold) {
+            p.executed = true;
+            _execute(proposalId, p.action, p.payload);
+            _epoch += 1;
+            emit ProposalExecuted(proposalId);
+        }
+    }
+
+    function _execute(uint256 proposalId, ProposalAction action, bytes memory payload) private {
+        if (action == ProposalAction.AddExchange) {
+            (bytes8 code, string memory name, address key) = abi.decode(payload, (bytes8, string, address));
+            _addExchange(code, name, key, proposalId);
+        } else if (action == ProposalAction.RemoveExchange) {
+            uint16 exchangeId = abi.decode(payload, (uint16));
+            Exchange storage e = _exchanges[exchangeId];
+            if (e.status == ExchangeStatus.None) revert UnknownExchange(exchangeId);
+            if (e.status != ExchangeStatus.Active) revert ExchangeNotActive(exchangeId);
+            if (_memberCount - 1 < _threshold) revert InvalidThreshold(_threshold, _memberCount - 1);
+            e.status = ExchangeStatus.Removed;
+            e.removedAt = uint64(block.number);
+            _memberCount -= 1;
+            emit ExchangeRemoved(exchangeId, proposalId);
+        } else {
+            uint16 newThreshold = abi.decode(payload, (uint16));
+            if (newThreshold == 0 || newThreshold > _memberCount) revert InvalidThreshold(newThreshold, _memberCount);
+            emit ThresholdChanged(_threshold, newThreshold, proposalId);
+            _threshold = newThreshold;
+        }
+    }
+
+    /// @dev Checks the payload's shape at proposal time so that malformed proposals never collect approvals.
+    /// State-dependent rules (duplicate code, member counts) are checked again when the proposal executes.
+    function _validatePayload(ProposalAction action, bytes calldata payload) private view {
+        if (action == ProposalAction.AddExchange) {
+            if (payload.length < 160) revert InvalidPayload(action);
+            (bytes8 code, string memory name, address key) = abi.decode(payload, (bytes8, string, address));
+            _checkCode(code);
+            _checkName(name);
+            if (key == address(0)) revert ZeroKey();
+            if (_keys[key].exchangeId != 0) revert KeyAlreadyUsed(key);
+        } else if (action == ProposalAction.RemoveExchange) {
+            if (payload.length != 32) revert InvalidPayload(action);
+            uint16 exchangeId = abi.decode(payload, (uint16));
+            if (exchangeId == 0 || exchangeId > _exchangeCount) revert UnknownExchange(exchangeId);
+            if (_exchanges[exchangeId].status != ExchangeStatus.Active) revert ExchangeNotActive(exchangeId);
+        } else {
+            if (payload.length != 32) revert InvalidPayload(action);
+            uint16 newThreshold = abi.decode(payload, (uint16));
+            if (newThreshold == 0 || newThreshold > _memberCount) revert InvalidThreshold(newThreshold, _memberCount);
+        }
+    }
+
+    function _addExchange(bytes8 code, string memory name, address key, uint256 proposalId) private {
+        _checkCode(code);
+        _checkName(name);
+        if (_exchangeByCode[code] != 0) revert DuplicateExchangeCode(code);
+        uint16 exchangeId = ++_exchangeCount;
+        _exchanges[exchangeId] = Exchange({
+            code: code,
+            status: ExchangeStatus.Active,
+            joinedAt: uint64(block.number),
+            removedAt: 0,
+            name: name
+        });
+        _exchangeByCode[code] = exchangeId;
+        _memberCount += 1;
+        emit ExchangeAdded(exchangeId, code, name, key, proposalId);
+        _addKey(exchangeId, key);
+    }
+
+    function _addKey(uint16 exchangeId, address key) private {
+        if (key == address(0)) revert ZeroKey();
+        if (_keys[key].exchangeId != 0) revert KeyAlreadyUsed(key);
+        if (_activeKeyCount[exchangeId] >= MAX_ACTIVE_KEYS) revert TooManyKeys(exchangeId);
+        _keys[key] = KeyRecord({exchangeId: exchangeId, validFrom: uint64(block.number), validTo: 0});
+        _keyHistory[exchangeId].push(key);
+        _activeKeyCount[exchangeId] += 1;
+        emit KeyAdded(exchangeId, key);
+    }
+
+    function _revokeKey(uint16 exchangeId, address key) private {
+        KeyRecord storage k = _keys[key];
+        if (k.exchangeId != exchangeId) revert KeyNotOwned(key, exchangeId);
+        if (k.validTo != 0) revert KeyAlreadyRevoked(key);
+        if (_activeKeyCount[exchangeId] == 1) revert LastActiveKey(key);
+        k.validTo = uint64(block.number);
+        _activeKeyCount[exchangeId] -= 1;
+        emit KeyRevoked(exchangeId, key);
+    }
+
+    /// @dev A code is 1-8 bytes of [A-Z0-9] followed only by zero bytes.
+    function _checkCode(bytes8 code) private pure {
+        bool ended = false;
+        for (uint256 i = 0; i < 8; ++i) {
+            bytes1 c = code[i];
+            if (c == 0) {
+                ended = true;
+            } else if (ended || !((c >= "A" && c <= "Z") || (c >= "0" && c <= "9"))) {
+                revert InvalidExchangeCode(code);
+            }
+        }
+        if (code[0] == 0) revert InvalidExchangeCode(code);
+    }
+
+    function _checkName(string memory name) private pure {
+        uint256 len = bytes(name).length;
+        if (len == 0 || len > 128) revert InvalidExchangeName();
+    }
+}

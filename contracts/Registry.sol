@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IFederation} from "./interfaces/IFederation.sol";
+import {IRegistry} from "./interfaces/IRegistry.sol";
+
+/// @title Registry of data registrations and entities (see IRegistry for the full description)
+contract Registry is IRegistry {
+    /// @notice Most parents one registration may list (bounds gas and lineage fan-in).
+    uint256 public constant MAX_PARENTS = 16;
+
+    uint8 private constant KIND_RESOURCE = 0;
+    uint8 private constant KIND_MAX = 2;
+    uint8 private constant GRADE_CORE = 2;
+    uint8 private constant SOURCE_MAX = 2;
+    uint8 private constant RIGHTS_ALL = 7;
+    uint8 private constant ROLE_MAX = uint8(type(EntityRole).max);
+
+    /// @dev EIP-712 (https://eips.ethereum.org/EIPS/eip-712): the domain binds a signature to this chain id and
+    /// this contract; the struct binds it to the registrar exchange, the owner's nonce and a deadline.
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant _NAME_HASH = keccak256("ProvenanceRegistry");
+    bytes32 private constant _VERSION_HASH = keccak256("1");
+    bytes32 private constant _REGISTRATION_TYPEHASH = keccak256(
+        "Registration(uint16 registrar,uint8 kind,uint8 grade,uint8 source,uint8 rights,uint32 owner,"
+        "bytes32 contentHash,bytes32 metadataHash,bytes32 supersedes,bytes32[] parents,uint256 nonce,uint256 deadline)"
+    );
+    /// @dev secp256k1n / 2: signatures with a larger s are the malleable twin of a valid one (EIP-2).
+    uint256 private constant _HALF_CURVE_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+
+    IFederation private immutable _federation;
+    uint256 private immutable _cachedChainId;
+    bytes32 private immutable _cachedDomainSeparator;
+
+    mapping(bytes32 id => Record) private _records;
+    mapping(bytes32 id => mapping(uint256 index => bytes32 parentId)) private _parents;
+    mapping(uint32 entityId => Entity) private _entities;
+    mapping(bytes32 identifierHash => uint32 entityId) private _entityByIdentifier;
+    mapping(uint32 entityId => mapping(uint16 exchangeId => bool)) private _mandates;
+    mapping(uint32 entityId => mapping(uint16 exchangeId => bool)) private _recognized;
+
+    // Packed into one slot: each registration pays for one counter update.
+    uint64 private _entityCount;
+    uint64 private _registrationCount;
+
+    error ZeroFederation();
+
+    constructor(IFederation federation_) {
+        if (address(federation_) == address(0)) revert ZeroFederation();
+        _federation = federation_;
+        _cachedChainId = block.chainid;
+        _cachedDomainSeparator = _buildDomainSeparator();
+    }
+
+    // ------------------------------------------------------------------ entities
+
+    /// @inheritdoc IRegistry
+    function registerEntity(bytes32 identifierHash, address account, uint8 role) external returns (uint32 entityId) {
+        uint16 exchangeId = _federation.activeExchangeOf(msg.sender);
+        if (identifierHash == bytes32(0)) revert ZeroIdentifier();
+        if (account == address(0)) revert ZeroAccount();
+        if (role > ROLE_MAX) revert InvalidRole(role);
+        uint32 existing = _entityByIdentifier[identifierHash];
+        if (existing != 0) revert EntityExists(identifierHash, existing);
+        // Entity ids are uint32: four billion entities before this would overflow and revert (checked math).
+        entityId = uint32(++_entityCount);
+        _entities[entityId] = Entity({
+            identifierHash: identifierHash,
+            account: account,
+            registrar: exchangeId,
+            role: EntityRole(role),
+            registeredAt: uint40(block.timestamp),
+            nonce: 0
+        });
+        _entityByIdentifier[identifierHash] = entityId;
+        emit EntityRegistered(entityId, exchangeId, identifierHash, account, EntityRole(role));
+    }
+
+    /// @inheritdoc IRegistry
+    function recognizeEntity(uint32 entityId) external {
+        uint16 exchangeId = _federation.activeExchangeOf(msg.sender);
+        Entity storage e = _entityOrRevert(entityId);
+        if (e.registrar == exchangeId) revert SelfRecognition(entityId, exchangeId);
+        if (_recognized[entityId][exchangeId]) revert AlreadyRecognized(entityId, exchangeId);
+        _recognized[entityId][exchangeId] = true;
+        emit EntityRecognized(entityId, exchangeId);
+    }
+
+    /// @inheritdoc IRegistry
+    function setEntityAccount(uint32 entityId, address newAccount) external {
+        Entity storage e = _entityOrRevert(entityId);
+        address previous = e.account;
+        if (msg.sender != previous) revert NotEntityAccount(entityId, msg.sender);
+        if (newAccount == address(0)) revert ZeroAccount();
+        e.account = newAccount;
+        emit EntityAccountChanged(entityId, previous, newAccount);
+    }
+
+    /// @inheritdoc IRegistry
+    function setMandate(uint32 entityId, uint16 exchangeId, bool granted) external {
+        Entity storage e = _entityOrRevert(entityId);
+        if (msg.sender != e.account) revert NotEntityAccount(entityId, msg.sender);
+        if (granted) {
+            // Reverts with UnknownExchange for ids that were never members.
+            IFederation.Exchange memory ex = _federation.getExchange(exchangeId);
+            if (ex.status != IFederation.ExchangeStatus.Active) revert IFederation.ExchangeNotActive(exchangeId);
+        }
+        _mandates[entityId][exchangeId] = granted;
+        emit MandateChanged(entityId, exchangeId, granted);
+    }
+
+    // ------------------------------------------------------------------ registrations
+
+    /// @inheritdoc IRegistry
+    function register(RegistrationRequest calldata request) external returns (bytes32 id) {
+        uint16 registrar = _federation.activeExchangeOf(msg.sender);
+        if (!_mandates[request.owner][registrar]) revert NoMandate(request.owner, registrar);
+        id = _register(registrar, request, false);
+        _registrationCount += 1;
+    }
+
+    /// @inheritdoc IRegistry
+    function registerBatch(RegistrationRequest[] calldata requests) external returns (bytes32[] memory ids) {
+        uint16 registrar = _federation.activeExchangeOf(msg.sender);
+        uint256 n = requests.length;
+        ids = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            RegistrationRequest calldata request = requests[i];
+            if (!_mandates[request.owner][registrar]) revert NoMandate(request.owner, registrar);
+            ids[i] = _register(registrar, request, false);
+        }
+        // n is bounded by calldata size, far below 2**64.
+        _registrationCount += uint64(n);
+    }
+
+    /// @inheritdoc IRegistry
+    function registerFor(RegistrationRequest calldata request, uint256 nonce, uint256 deadline, bytes calldata signature)
+        external
+        returns (bytes32 id)
+    {
+        uint16 registrar = _federation.activeExchangeOf(msg.sender);
+        if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
+        Entity storage owner = _entityOrRevert(request.owner);
+        uint256 expected = owner.nonce;
+        if (nonce != expected) revert InvalidNonce(request.owner, expected, nonce);
+        address signer = _recover(_registrationDigest(registrar, request, nonce, deadline), signature);
+        if (signer != owner.account) revert WrongSigner(signer, owner.account);
+        // nonce < 2**32 holds while it equals owner.nonce; checked math reverts past that.
+        owner.nonce = uint32(expected + 1);
+        id = _register(registrar, request, true);
+        _registrationCount += 1;
+    }
+
+    /// @inheritdoc IRegistry
+    function setStatus(bytes32 id, Status status, bytes32 reason) external {
+        uint16 caller = _federation.activeExchangeOf(msg.sender);
+        Record storage r = _records[id];
+        Status previous = r.status;
+        if (previous == Status.None) revert UnknownRecord(id);
+        if (r.registrar != caller) revert NotRegistrar(id, r.registrar, caller);
+        if (!_transitionAllowed(previous, status)) revert InvalidStatusTransition(id, previous, status);
+        r.status = status;
+        emit StatusChanged(id, caller, previous, status, reason);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IRegistry
+    function recordId(uint16 registrar, bytes32 contentHash) public pure returns (bytes32) {
+        return keccak256(abi.encode(registrar, contentHash));
+    }
+
+    /// @inheritdoc IRegistry
+    function getRecord(bytes32 id) external view returns (Record memory) {
+        Record memory r = _records[id];
+        if (r.status == Status.None) revert UnknownRecord(id);
+        return r;
+    }
+
+    /// @inheritdoc IRegistry
+    function parentsOf(bytes32 id) external view returns (bytes32[] memory parents) {
+        Record storage r = _records[id];
+        if (r.status == Status.None) revert UnknownRecord(id);
+        uint256 n = r.parentCount;
+        parents = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            parents[i] = _parents[id][i];
+        }
+    }
+
+    /// @inheritdoc IRegistry
+    function getEntity(uint32 entityId) external view returns (Entity memory) {
+        return _entityOrRevert(entityId);
+    }
+
+    /// @inheritdoc IRegistry
+    function entityIdOf(bytes32 identifierHash) external view returns (uint32) {
+        return _entityByIdentifier[identifierHash];
+    }
+
+    /// @inheritdoc IRegistry
+    function hasMandate(uint32 entityId, uint16 exchangeId) external view returns (bool) {
+        return _mandates[entityId][exchangeId];
+    }
+
+    /// @inheritdoc IRegistry
+    function isRecognized(uint32 entityId, uint16 exchangeId) external view returns (bool) {
+        return _recognized[entityId][exchangeId];
+    }
+
+    /// @inheritdoc IRegistry
+    function counts() external view returns (uint64 entities, uint64 registrations) {
+        return (_entityCount, _registrationCount);
+    }
+
+    /// @inheritdoc IRegistry
+    function registrationDigest(uint16 registrar, RegistrationRequest calldata request, uint256 nonce, uint256 deadline)
+        external
+        view
+        returns (bytes32)
+    {
+        return _registrationDigest(registrar, request, nonce, deadline);
+    }
+
+    /// @inheritdoc IRegistry
+    function domainSeparator() public view returns (bytes32) {
+        // After a chain split the cached separator would name the old chain id: rebuild it.
+        return block.chainid == _cachedChainId ? _cachedDomainSeparator : _buildDomainSeparator();
+    }
+
+    /// @inheritdoc IRegistry
+    function federation() external view returns (address) {
+        return address(_federation);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev The one place every registration path goes through: validates the request against the rules,
+    /// stores the record and its parents, supersedes the previous version, and emits the events.
+    function _register(uint16 registrar, RegistrationRequest calldata request, bool delegated)
+        private
+        returns (bytes32 id)
+    {
+        uint8 kind = request.kind;
+        uint8 grade = request.grade;
+        if (kind > KIND_MAX) revert InvalidKind(kind);
+        if (grade > GRADE_CORE) revert InvalidGrade(grade);
+        if (request.source > SOURCE_MAX) revert InvalidSource(request.source);
+        if (request.rights == 0 || request.rights > RIGHTS_ALL) revert InvalidRights(request.rights);
+        if (request.contentHash == bytes32(0)) revert ZeroContentHash();
+        if (grade == GRADE_CORE && kind != KIND_RESOURCE) revert CoreNotListable(kind);
+
+        id = recordId(registrar, request.contentHash);
+        Record storage rec = _records[id];
+        if (rec.status != Status.None) revert AlreadyRegistered(id);
+
+        bytes32[] calldata parents = request.parents;
+        uint256 n = parents.length;
+        if (n > MAX_PARENTS) revert TooManyParents(n, MAX_PARENTS);
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 parentId = parents[i];
+            if (parentId == id) revert SelfParent(id);
+            for (uint256 j = 0; j < i; ++j) {
+                if (parents[j] == parentId) revert DuplicateParent(parentId);
+            }
+            Record storage parent = _records[parentId];
+            Status parentStatus = parent.status;
+            if (parentStatus == Status.None) revert UnknownParent(parentId);
+            if (parentStatus == Status.Revoked) revert ParentRevoked(parentId);
+            if (parent.grade > grade) revert GradeBelowParent(parentId, parent.grade, grade);
+            _parents[id][i] = parentId;
+        }
+
+        _records[id] = Record({
+            owner: request.owner,
+            registrar: registrar,
+            kind: kind,
+            grade: grade,
+            source: request.source,
+            rights: request.rights,
+            status: Status.Active,
+            parentCount: uint8(n), // n <= MAX_PARENTS < 256
+            timestamp: uint40(block.timestamp),
+            blockNumber: uint64(block.number),
+            contentHash: request.contentHash,
+            metadataHash: request.metadataHash
+        });
+        emit DataRegistered(
+            id,
+            registrar,
+            request.owner,
+            kind,
+            grade,
+            request.source,
+            request.rights,
+            request.contentHash,
+            request.metadataHash,
+            request.supersedes,
+            parents,
+            delegated
+        );
+
+        bytes32 supersedes = request.supersedes;
+        if (supersedes != bytes32(0)) {
+            Record storage old = _records[supersedes];
+            Status oldStatus = old.status;
+            if (oldStatus == Status.None) revert UnknownRecord(supersedes);
+            if (old.registrar != registrar) revert NotRegistrar(supersedes, old.registrar, registrar);
+            if (old.owner != request.owner || old.kind != kind) revert SupersedeMismatch(supersedes);
+            if (oldStatus != Status.Active && oldStatus != Status.Suspended) {
+                revert InvalidStatusTransition(supersedes, oldStatus, Status.Superseded);
+            }
+            old.status = Status.Superseded;
+            emit StatusChanged(supersedes, registrar, oldStatus, Status.Superseded, id);
+        }
+    }
+
+    /// @dev Active <-> Suspended; Active, Suspended or Superseded -> Revoked. Revoked is final, and
+    /// Superseded is reached only through a new version.
+    function _transitionAllowed(Status from, Status to) private pure returns (bool) {
+        if (to == Status.Revoked) return from != Status.Revoked;
+        if (to == Status.Suspended) return from == Status.Active;
+        if (to == Status.Active) return from == Status.Suspended;
+        return false;
+    }
+
+    function _entityOrRevert(uint32 entityId) private view returns (Entity storage e) {
+        e = _entities[entityId];
+        if (e.account == address(0)) revert UnknownEntity(entityId);
+    }
+
+    function _registrationDigest(
+        uint16 registrar,
+        RegistrationRequest calldata r,
+        uint256 nonce,
+        uint256 deadline
+    ) private view returns (bytes32) {
+        // EIP-712 encodeData: dynamic arrays are hashed as keccak256 of their concatenated 32-byte elements.
+        bytes32 structHash = keccak256(
+            abi.encode(
+                _REGISTRATION_TYPEHASH,
+                registrar,
+                r.kind,
+                r.grade,
+                r.source,
+                r.rights,
+                r.owner,
+                r.contentHash,
+                r.metadataHash,
+                r.supersedes,
+                keccak256(abi.encodePacked(r.parents)),
+                nonce,
+                deadline
+            )
+        );
+        return keccak256(abi.encodePacked(hex"1901", domainSeparator(), structHash));
+    }
+
+    function _buildDomainSeparator() private view returns (bytes32) {
+        return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
+    }
+
+    /// @dev Only 65-byte (r, s, v) signatures with low s and v in {27, 28}: every valid signature has exactly
+    /// one accepted encoding, so a signature cannot be re-encoded to slip past anything keyed on it.
+    function _recover(bytes32 digest, bytes calldata signature) private pure returns (address signer) {
+        if (signature.length != 65) revert InvalidSignatureLength(signature.length);
+        bytes32 r = bytes32(signature[0:32]);
+        bytes32 s = bytes32(signature[32:64]);
+        uint8 v = uint8(signature[64]);
+        if (uint256(s) > _HALF_CURVE_ORDER) revert InvalidSignatureS(s);
+        if (v != 27 && v != 28) revert InvalidSignatureV(v);
+        // ecrecover yields address(0) for an invalid signature; no entity account is zero, so the
+        // caller's signer check refuses it as WrongSigner.
+        signer = ecrecover(digest, v, r, s);
+    }
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title Federation of data exchanges
+/// @notice The member exchanges of the federation (Shanghai Data Exchange and its partner exchanges), their
+/// signing keys with full key history, and threshold governance over membership. There is no owner: the
+/// deployer bootstraps the first member, and every later change of membership or threshold takes approvals
+/// from `threshold()` distinct active members.
+/// @dev Key validity is expressed in block numbers so that a signature can be judged against the block it
+/// claims: a key is valid for blocks `validFrom <= b < validTo` (`validTo == 0` while not revoked), and never
+/// at or after the block its exchange was removed.
+interface IFederation {
+    enum ExchangeStatus {
+        None,
+        Active,
+        Removed
+    }
+
+    enum ProposalAction {
+        AddExchange, // payload: abi.encode(bytes8 code, string name, address key)
+        RemoveExchange, // payload: abi.encode(uint16 exchangeId)
+        SetThreshold // payload: abi.encode(uint16 threshold)
+    }
+
+    struct Exchange {
+        bytes8 code;
+        ExchangeStatus status;
+        uint64 joinedAt; // block number
+        uint64 removedAt; // block number, 0 while active
+        string name;
+    }
+
+    struct KeyRecord {
+        uint16 exchangeId; // 0: never registered
+        uint64 validFrom; // block number the key was added in
+        uint64 validTo; // block number the key was revoked in, 0 while valid
+    }
+
+    struct Proposal {
+        ProposalAction action;
+        uint16 proposer;
+        uint16 approvals;
+        bool executed;
+        uint64 epoch; // membership epoch the proposal was made in
+        uint64 expiresAt; // unix time
+        bytes payload;
+    }
+
+    /// @notice Emitted when an exchange joins (including the bootstrap member, with proposalId 0).
+    event ExchangeAdded(uint16 indexed exchangeId, bytes8 indexed code, string name, address key, uint256 proposalId);
+    /// @notice Emitted when an exchange is removed; its keys stop being valid from this block on.
+    event ExchangeRemoved(uint16 indexed exchangeId, uint256 proposalId);
+    /// @notice Emitted when a signing key is added for an exchange.
+    event KeyAdded(uint16 indexed exchangeId, address indexed key);
+    /// @notice Emitted when a signing key is revoked; it stays in the key history.
+    event KeyRevoked(uint16 indexed exchangeId, address indexed key);
+    /// @notice Emitted when the approval threshold changes.
+    event ThresholdChanged(uint16 previousThreshold, uint16 newThreshold, uint256 proposalId);
+    /// @notice Emitted when a member proposes a governance action (the proposer's approval is counted).
+    event ProposalCreated(
+        uint256 indexed proposalId, uint16 indexed proposer, ProposalAction action, bytes payload, uint64 expiresAt
+    );
+    /// @notice Emitted for each approval, with the running count.
+    event ProposalApproved(uint256 indexed proposalId, uint16 indexed exchangeId, uint16 approvals);
+    /// @notice Emitted when a proposal reached the threshold and its action was applied.
+    event ProposalExecuted(uint256 indexed proposalId);
+
+    /// @notice The caller is not a valid key of an active exchange.
+    error NotExchangeKey(address caller);
+    /// @notice No exchange has this id.
+    error UnknownExchange(uint16 exchangeId);
+    /// @notice The exchange exists but is no longer active.
+    error ExchangeNotActive(uint16 exchangeId);
+    /// @notice Another exchange already uses this short code.
+    error DuplicateExchangeCode(bytes8 code);
+    /// @notice Exchange codes are non-empty upper-case ASCII letters and digits, left-aligned.
+    error InvalidExchangeCode(bytes8 code);
+    /// @notice Exchange names are 1 to 128 bytes.
+    error InvalidExchangeName();
+    /// @notice A key address can belong to one exchange once; it is never reused, even after revocation.
+    error KeyAlreadyUsed(address key);
+    /// @notice The zero address is not a key.
+    error ZeroKey();
+    /// @notice The key is not one of the caller's exchange's keys.
+    error KeyNotOwned(address key, uint16 exchangeId);
+    /// @notice The key was already revoked.
+    error KeyAlreadyRevoked(address key);
+    /// @notice An exchange must keep at least one valid key.
+    error LastActiveKey(address key);
+    /// @notice An exchange may hold at most `MAX_ACTIVE_KEYS` valid keys at once.
+    error TooManyKeys(uint16 exchangeId);
+    /// @notice No proposal has this id.
+    error UnknownProposal(uint256 proposalId);
+    /// @notice The proposal has already been executed.
+    error ProposalAlreadyExecuted(uint256 proposalId);
+    /// @notice The proposal's approval window has closed.
+    error ProposalExpired(uint256 proposalId, uint64 expiresAt);
+    /// @notice Membership or threshold changed since the proposal was made; it must be proposed again.
+    error ProposalStale(uint256 proposalId, uint64 epoch, uint64 currentEpoch);
+    /// @notice This exchange has already approved the proposal.
+    error AlreadyApproved(uint256 proposalId, uint16 exchangeId);
+    /// @notice The threshold must be between 1 and the number of active members.
+    error InvalidThreshold(uint16 threshold, uint16 members);
+    /// @notice The proposal payload does not decode for its action.
+    error InvalidPayload(ProposalAction action);
+
+    /// @notice Propose a governance action. The caller's exchange approves it at once; with a threshold of
+    /// one it executes in the same transaction.
+    function propose(ProposalAction action, bytes calldata payload) external returns (uint256 proposalId);
+
+    /// @notice Approve a pending proposal on behalf of the caller's exchange; executes it on reaching the threshold.
+    function approve(uint256 proposalId) external;
+
+    /// @notice Add a signing key to the caller's exchange.
+    function addKey(address key) external;
+
+    /// @notice Revoke one of the caller's exchange's keys (the caller's own key included, unless it is the last).
+    function revokeKey(address key) external;
+
+    /// @notice Add `newKey` and revoke the calling key, in one step.
+    function rotateKey(address newKey) external;
+
+    /// @notice The id of the active exchange that `key` currently signs for; reverts with `NotExchangeKey` otherwise.
+    function activeExchangeOf(address key) external view returns (uint16 exchangeId);
+
+    /// @notice Whether `key` was a valid key of exchange `exchangeId` at block `blockNumber`.
+    function isKeyValidAt(address key, uint16 exchangeId, uint64 blockNumber) external view returns (bool);
+
+    /// @notice An exchange by id.
+    function getExchange(uint16 exchangeId) external view returns (Exchange memory);
+
+    /// @notice The id of the exchange with this code, 0 if none.
+    function exchangeIdByCode(bytes8 code) external view returns (uint16);
+
+    /// @notice A key's record (exchange, valid from, valid to).
+    function getKey(address key) external view returns (KeyRecord memory);
+
+    /// @notice Every key an exchange has ever had, in the order added.
+    function keysOf(uint16 exchangeId) external view returns (address[] memory);
+
+    /// @notice A proposal by id.
+    function getProposal(uint256 proposalId) external view returns (Proposal memory);
+
+    /// @notice Whether `exchangeId` approved proposal `proposalId`.
+    function hasApproved(uint256 proposalId, uint16 exchangeId) external view returns (bool);
+
+    /// @notice Approvals needed to execute a proposal.
+    function threshold() external view returns (uint16);
+
+    /// @notice Number of active member exchanges.
+    function memberCount() external view returns (uint16);
+
+    /// @notice Number of exchanges ever added (ids run from 1 to this).
+    function exchangeCount() external view returns (uint16);
+
+    /// @notice Number of proposals ever made (ids run from 1 to this).
+    function proposalCount() external view returns (uint256);
+
+    /// @notice Membership epoch: bumped by every executed proposal.
+    function epoch() external view returns (uint64);
+}

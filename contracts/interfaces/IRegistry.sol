@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title Registry of data resources, products and assets, and of the entities that own them
+/// @notice Member exchanges of the federation register entities (merchants and other supply/demand parties)
+/// and data registrations. A registration records its content hash, metadata hash, owner entity, registrar
+/// exchange, grade, rights, source category, parents and status; its id is
+/// `keccak256(abi.encode(uint16 registrar, bytes32 contentHash))`, so one registrar can never register the
+/// same content twice, while two exchanges listing the same data get two records found by the same hash.
+/// @dev Consent of the owner: an exchange registers directly only for an owner entity that has granted it a
+/// mandate (`setMandate`, sent by the entity's own account); otherwise the owner signs the registration as
+/// EIP-712 typed data and the exchange submits it with `registerFor`.
+interface IRegistry {
+    /// @dev Values of `RegistrationRequest.kind`.
+    ///  0 resource (数据资源), 1 product (数据产品), 2 asset (数据资产).
+    /// Values of `grade`: 0 general, 1 important, 2 core. Values of `source`: 0 public, 1 enterprise, 2 personal.
+    /// `rights` is a non-zero bit set: 1 holding, 2 processing-and-use, 4 operation.
+    enum Status {
+        None,
+        Active,
+        Suspended,
+        Revoked,
+        Superseded
+    }
+
+    enum EntityRole {
+        Supplier,
+        Demander,
+        ServiceProvider
+    }
+
+    struct Entity {
+        bytes32 identifierHash; // e.g. keccak256 of the unified social credit code
+        address account; // the entity's own key: signs registrations and mandates
+        uint16 registrar; // exchange that onboarded the entity
+        EntityRole role;
+        uint40 registeredAt; // unix time
+        uint32 nonce; // next EIP-712 registration nonce
+    }
+
+    struct RegistrationRequest {
+        uint8 kind;
+        uint8 grade;
+        uint8 source;
+        uint8 rights;
+        uint32 owner; // entity id
+        bytes32 contentHash;
+        bytes32 metadataHash;
+        bytes32 supersedes; // id of the record this one replaces as a new version, or zero
+        bytes32[] parents; // ids of the records this one was derived from
+    }
+
+    struct Record {
+        uint32 owner;
+        uint16 registrar;
+        uint8 kind;
+        uint8 grade;
+        uint8 source;
+        uint8 rights;
+        Status status;
+        uint8 parentCount;
+        uint40 timestamp; // block time of registration
+        uint64 blockNumber; // block of registration
+        bytes32 contentHash;
+        bytes32 metadataHash;
+    }
+
+    /// @notice Emitted when an exchange onboards an entity.
+    event EntityRegistered(
+        uint32 indexed entityId, uint16 indexed registrar, bytes32 indexed identifierHash, address account, EntityRole role
+    );
+    /// @notice Emitted when an entity moves to a new account key.
+    event EntityAccountChanged(uint32 indexed entityId, address previousAccount, address newAccount);
+    /// @notice Emitted when an exchange recognises an entity onboarded by another exchange (mutual recognition).
+    event EntityRecognized(uint32 indexed entityId, uint16 indexed exchangeId);
+    /// @notice Emitted when an entity grants or withdraws an exchange's mandate to register on its behalf.
+    event MandateChanged(uint32 indexed entityId, uint16 indexed exchangeId, bool granted);
+    /// @notice Emitted for every registration, with everything an indexer needs to rebuild the record.
+    event DataRegistered(
+        bytes32 indexed id,
+        uint16 indexed registrar,
+        uint32 indexed owner,
+        uint8 kind,
+        uint8 grade,
+        uint8 source,
+        uint8 rights,
+        bytes32 contentHash,
+        bytes32 metadataHash,
+        bytes32 supersedes,
+        bytes32[] parents,
+        bool delegated
+    );
+    /// @notice Emitted when a record's status changes (also when a new version supersedes it).
+    event StatusChanged(bytes32 indexed id, uint16 indexed registrar, Status previous, Status current, bytes32 reason);
+
+    /// @notice No entity has this id.
+    error UnknownEntity(uint32 entityId);
+    /// @notice An entity with this identifier hash is already registered.
+    error EntityExists(bytes32 identifierHash, uint32 entityId);
+    /// @notice The identifier hash must not be zero.
+    error ZeroIdentifier();
+    /// @notice An entity account must not be the zero address.
+    error ZeroAccount();
+    /// @notice Role out of range.
+    error InvalidRole(uint8 role);
+    /// @notice Only the entity's own account may do this.
+    error NotEntityAccount(uint32 entityId, address caller);
+    /// @notice The exchange has already recognised this entity.
+    error AlreadyRecognized(uint32 entityId, uint16 exchangeId);
+    /// @notice The onboarding exchange does not recognise its own entity.
+    error SelfRecognition(uint32 entityId, uint16 exchangeId);
+    /// @notice The owner has not granted the registering exchange a mandate; use `registerFor` with its signature.
+    error NoMandate(uint32 owner, uint16 exchangeId);
+    /// @notice Kind out of range.
+    error InvalidKind(uint8 kind);
+    /// @notice Grade out of range.
+    error InvalidGrade(uint8 grade);
+    /// @notice Source category out of range.
+    error InvalidSource(uint8 source);
+    /// @notice Rights must be a non-empty subset of {1, 2, 4}.
+    error InvalidRights(uint8 rights);
+    /// @notice The content hash must not be zero.
+    error ZeroContentHash();
+    /// @notice This registrar already registered this content hash.
+    error AlreadyRegistered(bytes32 id);
+    /// @notice A parent id is not a registered record.
+    error UnknownParent(bytes32 parentId);
+    /// @notice A parent has been revoked.
+    error ParentRevoked(bytes32 parentId);
+    /// @notice A record cannot be its own parent.
+    error SelfParent(bytes32 id);
+    /// @notice A parent is listed twice.
+    error DuplicateParent(bytes32 parentId);
+    /// @notice More parents than `MAX_PARENTS`.
+    error TooManyParents(uint256 count, uint256 max);
+    /// @notice A derived record's grade must be at least each parent's grade.
+    error GradeBelowParent(bytes32 parentId, uint8 parentGrade, uint8 grade);
+    /// @notice Core-grade data may be registered as a resource but not listed as a product or asset.
+    error CoreNotListable(uint8 kind);
+    /// @notice No record has this id.
+    error UnknownRecord(bytes32 id);
+    /// @notice Only the record's registrar exchange may do this.
+    error NotRegistrar(bytes32 id, uint16 registrar, uint16 caller);
+    /// @notice The status change is not allowed (revoked is final; superseded only through a new version).
+    error InvalidStatusTransition(bytes32 id, Status from, Status to);
+    /// @notice A new version must have the owner and kind of the record it supersedes.
+    error SupersedeMismatch(bytes32 supersededId);
+    /// @notice The signed registration's deadline has passed.
+    error SignatureExpired(uint256 deadline, uint256 timestamp);
+    /// @notice The signed nonce is not the owner's next nonce (a replay, or out of order).
+    error InvalidNonce(uint32 owner, uint256 expected, uint256 given);
+    /// @notice Signatures are 65 bytes (r, s, v); compact signatures are refused.
+    error InvalidSignatureLength(uint256 length);
+    /// @notice `s` is in the upper half of the curve order (malleable signature).
+    error InvalidSignatureS(bytes32 s);
+    /// @notice `v` must be 27 or 28.
+    error InvalidSignatureV(uint8 v);
+    /// @notice The signature was made by another key than the owner's account.
+    error WrongSigner(address recovered, address expected);
+
+    /// @notice Onboard an entity. Called by a key of an active exchange, which becomes the entity's registrar.
+    function registerEntity(bytes32 identifierHash, address account, uint8 role) external returns (uint32 entityId);
+
+    /// @notice Recognise an entity onboarded by another exchange.
+    function recognizeEntity(uint32 entityId) external;
+
+    /// @notice Move the entity to a new account key; called by its current account.
+    function setEntityAccount(uint32 entityId, address newAccount) external;
+
+    /// @notice Grant or withdraw an exchange's mandate to register data owned by the entity; called by its account.
+    function setMandate(uint32 entityId, uint16 exchangeId, bool granted) external;
+
+    /// @notice Register data for an owner that granted the caller's exchange a mandate.
+    function register(RegistrationRequest calldata request) external returns (bytes32 id);
+
+    /// @notice Register several records in one transaction; all or none.
+    function registerBatch(RegistrationRequest[] calldata requests) external returns (bytes32[] memory ids);
+
+    /// @notice Register data with the owner's EIP-712 signature over the request, `nonce` and `deadline`.
+    function registerFor(RegistrationRequest calldata request, uint256 nonce, uint256 deadline, bytes calldata signature)
+        external
+        returns (bytes32 id);
+
+    /// @notice Change a record's status (active, suspended, revoked); only its registrar; revoked is final.
+    function setStatus(bytes32 id, Status status, bytes32 reason) external;
+
+    /// @notice A record's id: `keccak256(abi.encode(registrar, contentHash))`.
+    function recordId(uint16 registrar, bytes32 contentHash) external pure returns (bytes32);
+
+    /// @notice A record by id; reverts with `UnknownRecord` if there is none.
+    function getRecord(bytes32 id) external view returns (Record memory);
+
+    /// @notice The parents of a record, in registration order.
+    function parentsOf(bytes32 id) external view returns (bytes32[] memory);
+
+    /// @notice An entity by id; reverts with `UnknownEntity` if there is none.
+    function getEntity(uint32 entityId) external view returns (Entity memory);
+
+    /// @notice The entity id for an identifier hash, 0 if none.
+    function entityIdOf(bytes32 identifierHash) external view returns (uint32);
+
+    /// @notice Whether the entity granted the exchange a mandate.
+    function hasMandate(uint32 entityId, uint16 exchangeId) external view returns (bool);
+
+    /// @notice Whether the exchange recognised the entity.
+    function isRecognized(uint32 entityId, uint16 exchangeId) external view returns (bool);
+
+    /// @notice Numbers of entities and registrations so far (an indexer checks its event counts against them).
+    function counts() external view returns (uint64 entities, uint64 registrations);
+
+    /// @notice The EIP-712 digest the owner signs for `registerFor`, for registrar `registrar`.
+    function registrationDigest(uint16 registrar, RegistrationRequest calldata request, uint256 nonce, uint256 deadline)
+        external
+        view
+        returns (bytes32);
+
+    /// @notice The EIP-712 domain separator (name "ProvenanceRegistry", version "1", this chain, this contract).
+    function domainSeparator() external view returns (bytes32);
+
+    /// @notice The federation whose member exchanges may write here.
+    function federation() external view returns (address);
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// Compiles contracts/*.sol with the pinned solcjs (node/package.json) through its standard-JSON API and
+// writes one artifact per deployable contract. The EVM version is set explicitly: solc's default (osaka)
+// emits opcodes that py-evm's Prague VM does not run.
+//
+//   node scripts/compile-contracts.cjs [--out DIR]      (default: src/provenance/chain/artifacts)
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const crypto = require('crypto');
+
+const root = path.resolve(__dirname, '..');
+const solc = require(path.join(root, 'node', 'node_modules', 'solc'));
+
+const DEPLOYABLE = ['Federation', 'Registry'];
+const SETTINGS = {
+  evmVersion: 'cancun',
+  viaIR: true,
+  optimizer: { enabled: true, runs: 1000000 },
+  metadata: { bytecodeHash: 'none' },
+  outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object', 'evm.deployedBytecode.immutableReferences'] } },
+};
+
+function listSources(dir, prefix = '') {
+  const out = [];
+  for (const name of fs.readdirSync(dir).sort()) {
+    const full = path.join(dir, name);
+    const rel = prefix ? `${prefix}/${name}` : name;
+    if (fs.statSync(full).isDirectory()) out.push(...listSources(full, rel));
+    else if (name.endsWith('.sol')) out.push(rel);
+  }
+  return out;
+}
+
+function main() {
+  const args = process.argv.slice(2);
+  const outIdx = args.indexOf('--out');
+  const outDir = outIdx >= 0 ? path.resolve(args[outIdx + 1]) : path.join(root, 'src', 'provenance', 'chain', 'artifacts');
+  const contractsDir = path.join(root, 'contracts');
+  const sources = {};
+  const hash = crypto.createHash('sha256');
+  for (const rel of listSources(contractsDir)) {
+    const content = fs.readFileSync(path.join(contractsDir, rel), 'utf8');
+    sources[rel] = { content };
+    hash.update(rel + '\0' + content + '\0');
+  }
+  const input = { language: 'Solidity', sources, settings: SETTINGS };
+  const output = JSON.parse(solc.compile(JSON.stringify(input)));
+  const errors = (output.errors || []).filter((e) => e.severity === 'error');
+  for (const e of output.errors || []) process.stderr.write(e.formattedMessage + '\n');
+  if (errors.length) process.exit(1);
+
+  fs.mkdirSync(outDir, { recursive: true });
+  const compiler = { name: 'solc', version: solc.version(), settings: SETTINGS };
+  const sourceHash = hash.digest('hex');
+  for (const [file, contracts] of Object.entries(output.contracts)) {
+    for (const [name, c] of Object.entries(contracts)) {
+      if (!DEPLOYABLE.includes(name)) continue;
+      const artifact = {
+        contractName: name,
+        sourceName: file,
+        abi: c.abi,
+        bytecode: '0x' + c.evm.bytecode.object,
+        deployedBytecode: '0x' + c.evm.deployedBytecode.object,
+        immutableReferences: c.evm.deployedBytecode.immutableReferences || {},
+        compiler,
+        sourceHash,
+      };
+      fs.writeFileSync(path.join(outDir, `${name}.json`), JSON.stringify(artifact, null, 1) + '\n');
+      process.stdout.write(`${name}: ${c.evm.deployedBytecode.object.length / 2} bytes deployed\n`);
+    }
+  }
+}
+
+main();

@@ -1,0 +1,47 @@
+# Shared by scripts/run, scripts/test and .ci/run: make what the project needs, only where it is missing or stale.
+# Source it from the repository root.
+
+PY=${PYTHON:-python3}
+VENV=.venv
+
+_stamp() { cat pyproject.toml constraints.txt | "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'; }
+
+# ensure_venv [extras]: a virtual environment with the package installed (editable), reinstalled when
+# pyproject.toml or constraints.txt change.
+ensure_venv() {
+  local extras=${1:-}
+  local want; want="$(_stamp)${extras:+:$extras}"
+  local stampfile="$VENV/.provenance-stamp"
+  if [ -x "$VENV/bin/python" ] && [ -f "$stampfile" ] && [ "$(cat "$stampfile")" = "$want" ]; then
+    return 0
+  fi
+  "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || {
+    echo "provenance needs Python 3.11 or newer (found $("$PY" --version 2>&1))" >&2; exit 1; }
+  echo "Setting up $VENV (Python packages) ..." >&2
+  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip >/dev/null
+  "$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".${extras:+[$extras]}"
+  echo "$want" > "$stampfile"
+}
+
+# ensure_solc: the pinned Solidity compiler (npm package solc, see node/package.json).
+ensure_solc() {
+  if [ -f node/node_modules/solc/package.json ] && \
+     [ "$(node -p 'require("./node/node_modules/solc/package.json").version')" = \
+       "$(node -p 'require("./node/package.json").dependencies.solc')" ]; then
+    return 0
+  fi
+  command -v npm >/dev/null || { echo "npm is needed to install the Solidity compiler" >&2; exit 1; }
+  echo "Installing the pinned Solidity compiler (npm) ..." >&2
+  (cd node && npm ci --no-audit --no-fund --silent)
+}
+
+# ensure_artifacts: recompile the contracts only when their sources no longer match the committed artifacts.
+ensure_artifacts() {
+  if "$VENV/bin/python" -m provenance.chain.build --check >/dev/null 2>&1; then
+    return 0
+  fi
+  echo "Contract sources changed: recompiling ..." >&2
+  ensure_solc
+  node scripts/compile-contracts.cjs
+}

@@ -1,0 +1,77 @@
+"""The chain interface both backends implement, and the plain values it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from eth_account.signers.local import LocalAccount
+
+from provenance.errors import ChainError
+
+
+@dataclass(frozen=True)
+class Log:
+    address: bytes
+    topics: list[bytes]
+    data: bytes
+    block_number: int
+    block_hash: bytes
+    tx_hash: bytes
+    log_index: int  # position in the block
+
+
+@dataclass(frozen=True)
+class Receipt:
+    tx_hash: bytes
+    block_number: int
+    block_hash: bytes
+    gas_used: int
+    status: int
+    contract_address: bytes | None
+    logs: list[Log]
+
+
+@dataclass(frozen=True)
+class BlockRef:
+    number: int
+    hash: bytes
+    parent_hash: bytes
+    timestamp: int
+
+
+class Reverted(ChainError):
+    """Raised by a backend when execution reverted; the contracts layer decodes ``data`` by name."""
+
+    def __init__(self, data: bytes, message: str = "execution reverted") -> None:
+        super().__init__(f"{message} (0x{data.hex()})")
+        self.data = data
+
+
+class Chain(Protocol):
+    """What the node needs from a chain. Both backends raise only ProvenanceErrors."""
+
+    @property
+    def chain_id(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    def block_number(self) -> int: ...
+
+    def get_block(self, number: int) -> BlockRef: ...
+
+    def get_code(self, address: bytes) -> bytes: ...
+
+    def call(self, to: bytes, data: bytes, *, sender: bytes | None = None, block: int | None = None) -> bytes:
+        """Execute a read-only call; raises Reverted with the revert data."""
+        ...
+
+    def transact(self, signer: LocalAccount, to: bytes | None, data: bytes, *, gas: int | None = None,
+                 value: int = 0) -> Receipt:
+        """Send a transaction and wait for its receipt; raises Reverted if it reverts."""
+        ...
+
+    def get_logs(self, addresses: list[bytes], from_block: int, to_block: int) -> list[Log]: ...
+
+    def close(self) -> None: ...

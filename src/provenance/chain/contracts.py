@@ -1,0 +1,151 @@
+"""The deployed registry contracts: deploy, attach (checking the code is ours), call and transact.
+
+Every revert reaches the caller as :class:`ContractReverted`, decoded by name and arguments from the ABIs of
+both contracts (the registry calls the federation, whose errors bubble up through it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from provenance.chain.abi import ContractABI, decode_revert, load_artifact
+from provenance.chain.base import Chain, Log, Receipt, Reverted
+from provenance.errors import ChainError, ChainMismatch, ContractReverted
+
+FEDERATION = "Federation"
+REGISTRY = "Registry"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where the contracts live: what a node pins and a partner needs to verify against."""
+
+    chain_id: int
+    federation: bytes
+    registry: bytes
+    block: int  # block the registry was deployed in: indexing starts here
+
+    def to_json(self) -> dict[str, Any]:
+        return {"chain_id": self.chain_id, "federation": "0x" + self.federation.hex(),
+                "registry": "0x" + self.registry.hex(), "block": self.block}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Deployment:
+        try:
+            return cls(int(raw["chain_id"]), bytes.fromhex(str(raw["federation"]).removeprefix("0x")),
+                       bytes.fromhex(str(raw["registry"]).removeprefix("0x")), int(raw["block"]))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ChainError(f"malformed deployment record: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Event:
+    contract: str
+    name: str
+    args: dict[str, Any]
+    log: Log
+
+
+@dataclass(frozen=True)
+class TxResult:
+    receipt: Receipt
+    events: list[Event]
+
+    def event(self, name: str) -> Event:
+        for e in self.events:
+            if e.name == name:
+                return e
+        raise ChainError(f"transaction {self.receipt.tx_hash.hex()} emitted no {name} event")
+
+
+class Contracts:
+    def __init__(self, *, chain: Chain, deployment: Deployment) -> None:
+        self.chain = chain
+        self.deployment = deployment
+        self.abis = {FEDERATION: ContractABI(load_artifact(FEDERATION)), REGISTRY: ContractABI(load_artifact(REGISTRY))}
+        self._addresses = {FEDERATION: deployment.federation, REGISTRY: deployment.registry}
+        self._by_address = {deployment.federation: FEDERATION, deployment.registry: REGISTRY}
+
+    @classmethod
+    def deploy(cls, chain: Chain, deployer: LocalAccount, *, code: bytes, name: str, first_key: bytes) -> Contracts:
+        """Deploy the federation (bootstrapping its first member) and the registry bound to it."""
+        fed_abi = ContractABI(load_artifact(FEDERATION))
+        reg_abi = ContractABI(load_artifact(REGISTRY))
+        abis = [fed_abi, reg_abi]
+        fed = _deploy(chain, deployer, fed_abi.deploy_data(code, name, first_key), abis)
+        reg = _deploy(chain, deployer, reg_abi.deploy_data(fed.contract_address), abis)
+        assert fed.contract_address is not None and reg.contract_address is not None
+        deployment = Deployment(chain.chain_id, fed.contract_address, reg.contract_address, reg.block_number)
+        return cls(chain=chain, deployment=deployment)
+
+    @classmethod
+    def attach(cls, chain: Chain, deployment: Deployment) -> Contracts:
+        """Attach to deployed contracts after checking the chain id and that the code is this release's."""
+        if chain.chain_id != deployment.chain_id:
+            raise ChainMismatch(
+                f"the chain answers with chain id {chain.chain_id}, but the contracts were deployed on "
+                f"chain id {deployment.chain_id}"
+            )
+        self = cls(chain=chain, deployment=deployment)
+        for name, address in self._addresses.items():
+            code = chain.get_code(address)
+            if not code:
+                raise ChainMismatch(f"no contract at the {name} address 0x{address.hex()} on this chain")
+            if not self.abis[name].artifact.code_matches(code):
+                raise ChainMismatch(
+                    f"the contract at 0x{address.hex()} is not this release's {name} (its code differs)"
+                )
+        fed_of_registry = self.call(REGISTRY, "federation")[0]
+        if bytes.fromhex(fed_of_registry[2:]) != deployment.federation:
+            raise ChainMismatch("the registry is bound to another federation contract than the one configured")
+        return self
+
+    def address(self, contract: str) -> bytes:
+        return self._addresses[contract]
+
+    def call(self, contract: str, fn: str, *args: Any, block: int | None = None,
+             sender: bytes | None = None) -> tuple[Any, ...]:
+        abi = self.abis[contract]
+        try:
+            out = self.chain.call(self._addresses[contract], abi.encode_call(fn, *args), sender=sender, block=block)
+        except Reverted as exc:
+            raise self._reverted(contract, exc.data) from None
+        return abi.decode_output(fn, out)
+
+    def transact(self, signer: LocalAccount, contract: str, fn: str, *args: Any,
+                 gas: int | None = None) -> TxResult:
+        abi = self.abis[contract]
+        try:
+            receipt = self.chain.transact(signer, self._addresses[contract], abi.encode_call(fn, *args), gas=gas)
+        except Reverted as exc:
+            raise self._reverted(contract, exc.data) from None
+        return TxResult(receipt, self.decode_logs(receipt.logs))
+
+    def decode_logs(self, logs: list[Log]) -> list[Event]:
+        events = []
+        for log in logs:
+            contract = self._by_address.get(log.address)
+            if contract is None:
+                continue
+            decoded = self.abis[contract].decode_log(log.topics, log.data)
+            if decoded is not None:
+                events.append(Event(contract, decoded[0], decoded[1], log))
+        return events
+
+    def _reverted(self, contract: str, data: bytes) -> ContractReverted:
+        name, args = decode_revert(list(self.abis.values()), data)
+        return ContractReverted(contract, name, args, data)
+
+
+def _deploy(chain: Chain, deployer: LocalAccount, data: bytes, abis: list[ContractABI]) -> Receipt:
+    try:
+        receipt = chain.transact(deployer, None, data)
+    except Reverted as exc:
+        name, args = decode_revert(abis, exc.data)
+        raise ContractReverted("deployment", name, args, exc.data) from None
+    if receipt.contract_address is None:
+        raise ChainError("deployment produced no contract address")
+    return receipt

@@ -1,0 +1,214 @@
+"""Any Ethereum JSON-RPC endpoint (a consortium Besu or geth network, or a local Hardhat node).
+
+Transactions are signed locally (the keys never leave the node) and sent raw. Nonces are allocated under a
+per-sender lock from a local counter that starts at the endpoint's pending count and resynchronises on a
+nonce error, so concurrent submissions from one key never collide; receipts are awaited outside the lock, so
+they pipeline. Reverts are decoded from the estimate (before anything is sent) or, if a transaction fails
+after all, by replaying it as a call.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from typing import Any
+
+import httpx
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+
+from provenance.chain.base import BlockRef, Log, Receipt, Reverted
+from provenance.errors import ChainError, ChainUnavailable, TransactionFailed, TransactionTimeout
+
+
+class RpcError(ChainError):
+    """Raised when the endpoint answers a request with a JSON-RPC error object."""
+
+    def __init__(self, method: str, code: int, message: str, data: Any = None) -> None:
+        super().__init__(f"{method} failed: {message} (JSON-RPC error {code})")
+        self.code = code
+        self.rpc_message = message
+        self.data = data
+
+
+class RpcChain:
+    kind = "rpc"
+
+    def __init__(self, url: str, *, receipt_timeout: float = 120.0, request_timeout: float = 30.0,
+                 retries: int = 3, poll_interval: float = 0.05) -> None:
+        self.url = url
+        self._client = httpx.Client(timeout=request_timeout)
+        self._receipt_timeout = receipt_timeout
+        self._retries = retries
+        self._poll = poll_interval
+        self._ids = itertools.count(1)
+        self._nonce_guard = threading.Lock()
+        self._sender_locks: dict[bytes, threading.Lock] = {}
+        self._nonces: dict[bytes, int] = {}
+        self._chain_id = int(self.request("eth_chainId"), 16)
+
+    # ------------------------------------------------------------------ transport
+
+    def request(self, method: str, params: list[Any] | None = None) -> Any:
+        """One JSON-RPC call; transport failures are retried with backoff, error objects are not."""
+        payload = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []}
+        delay = 0.1
+        for attempt in range(self._retries + 1):
+            try:
+                resp = self._client.post(self.url, json=payload)
+                resp.raise_for_status()
+                body = resp.json()
+                break
+            except (httpx.TransportError, httpx.HTTPStatusError, ValueError) as exc:
+                if attempt == self._retries:
+                    raise ChainUnavailable(f"the JSON-RPC endpoint {self.url} failed on {method}: {exc}") from exc
+                time.sleep(delay)
+                delay *= 2
+        if "error" in body and body["error"] is not None:
+            err = body["error"]
+            data = err.get("data")
+            revert = _revert_data(err.get("message", ""), data)
+            if revert is not None:
+                raise Reverted(revert)
+            raise RpcError(method, int(err.get("code", 0)), str(err.get("message", "")), data)
+        return body.get("result")
+
+    # ------------------------------------------------------------------ reads
+
+    @property
+    def chain_id(self) -> int:
+        return self._chain_id
+
+    def block_number(self) -> int:
+        return int(self.request("eth_blockNumber"), 16)
+
+    def get_block(self, number: int) -> BlockRef:
+        b = self.request("eth_getBlockByNumber", [hex(number), False])
+        if b is None:
+            raise ChainError(f"block {number} does not exist on {self.url}")
+        return BlockRef(int(b["number"], 16), _b(b["hash"]), _b(b["parentHash"]), int(b["timestamp"], 16))
+
+    def get_code(self, address: bytes) -> bytes:
+        return _b(self.request("eth_getCode", [to_checksum_address(address), "latest"]))
+
+    def call(self, to: bytes, data: bytes, *, sender: bytes | None = None, block: int | None = None) -> bytes:
+        tx: dict[str, Any] = {"to": to_checksum_address(to), "data": "0x" + data.hex()}
+        if sender is not None:
+            tx["from"] = to_checksum_address(sender)
+        return _b(self.request("eth_call", [tx, "latest" if block is None else hex(block)]))
+
+    def get_logs(self, addresses: list[bytes], from_block: int, to_block: int) -> list[Log]:
+        raw = self.request("eth_getLogs", [{
+            "address": [to_checksum_address(a) for a in addresses],
+            "fromBlock": hex(from_block), "toBlock": hex(to_block),
+        }])
+        logs = [_log(x) for x in raw or []]
+        logs.sort(key=lambda x: (x.block_number, x.log_index))
+        return logs
+
+    # ------------------------------------------------------------------ writes
+
+    def transact(self, signer: LocalAccount, to: bytes | None, data: bytes, *, gas: int | None = None,
+                 value: int = 0) -> Receipt:
+        sender = bytes.fromhex(signer.address[2:])
+        base: dict[str, Any] = {"from": signer.address, "data": "0x" + data.hex(), "value": hex(value)}
+        if to:
+            base["to"] = to_checksum_address(to)
+        if gas is None:
+            # Reverts surface here, decoded, before a nonce is spent.
+            gas = int(int(self.request("eth_estimateGas", [base]), 16) * 1.25) + 10_000
+        with self._sender_lock(sender):
+            max_fee, tip = self._fees()
+            for attempt in range(2):
+                nonce = self._next_nonce(sender)
+                tx = {"type": 2, "chainId": self._chain_id, "nonce": nonce, "gas": gas, "value": value,
+                      "data": data, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip,
+                      "to": to_checksum_address(to) if to else ""}
+                raw = signer.sign_transaction(tx).raw_transaction
+                try:
+                    tx_hash = _b(self.request("eth_sendRawTransaction", ["0x" + bytes(raw).hex()]))
+                except RpcError as exc:
+                    if "nonce" in exc.rpc_message.lower() and attempt == 0:
+                        self._nonces.pop(sender, None)  # resynchronise from the endpoint and try once more
+                        continue
+                    raise
+                self._nonces[sender] = nonce + 1
+                break
+        receipt = self._wait_receipt(tx_hash)
+        if receipt.status != 1:
+            replay: dict[str, Any] = dict(base, gas=hex(gas))
+            try:
+                self.request("eth_call", [replay, hex(receipt.block_number - 1)])
+            except Reverted:
+                raise
+            raise TransactionFailed(
+                f"transaction 0x{tx_hash.hex()} failed in block {receipt.block_number} without revert data "
+                f"(gas used {receipt.gas_used} of {gas})"
+            )
+        return receipt
+
+    def _sender_lock(self, sender: bytes) -> threading.Lock:
+        with self._nonce_guard:
+            return self._sender_locks.setdefault(sender, threading.Lock())
+
+    def _next_nonce(self, sender: bytes) -> int:
+        if sender not in self._nonces:
+            self._nonces[sender] = int(
+                self.request("eth_getTransactionCount", [to_checksum_address(sender), "pending"]), 16)
+        return self._nonces[sender]
+
+    def _fees(self) -> tuple[int, int]:
+        latest = self.request("eth_getBlockByNumber", ["latest", False])
+        base_fee = int(latest.get("baseFeePerGas", "0x0"), 16)
+        try:
+            tip = int(self.request("eth_maxPriorityFeePerGas"), 16)
+        except RpcError:
+            tip = 1_000_000_000
+        return 2 * base_fee + tip, tip
+
+    def _wait_receipt(self, tx_hash: bytes) -> Receipt:
+        deadline = time.monotonic() + self._receipt_timeout
+        while True:
+            r = self.request("eth_getTransactionReceipt", ["0x" + tx_hash.hex()])
+            if r is not None and r.get("blockNumber") is not None:
+                created = r.get("contractAddress")
+                return Receipt(
+                    tx_hash=tx_hash, block_number=int(r["blockNumber"], 16), block_hash=_b(r["blockHash"]),
+                    gas_used=int(r["gasUsed"], 16), status=int(r.get("status", "0x1"), 16),
+                    contract_address=_b(created) if created else None, logs=[_log(x) for x in r["logs"]],
+                )
+            if time.monotonic() > deadline:
+                raise TransactionTimeout(
+                    f"no receipt for 0x{tx_hash.hex()} after {self._receipt_timeout:g}s; it may still be mined"
+                )
+            time.sleep(self._poll)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _b(hexstr: str | None) -> bytes:
+    return bytes.fromhex(hexstr[2:]) if hexstr else b""
+
+
+def _log(x: dict[str, Any]) -> Log:
+    return Log(
+        address=_b(x["address"]), topics=[_b(t) for t in x["topics"]], data=_b(x["data"]),
+        block_number=int(x["blockNumber"], 16), block_hash=_b(x["blockHash"]),
+        tx_hash=_b(x["transactionHash"]), log_index=int(x["logIndex"], 16),
+    )
+
+
+def _revert_data(message: str, data: Any) -> bytes | None:
+    """Revert data in the shapes endpoints use: a hex string, or {"data": hex} (Hardhat, geth, Besu)."""
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return bytes.fromhex(data[2:])
+        except ValueError:
+            return None
+    if "revert" in message.lower():
+        return b""
+    return None

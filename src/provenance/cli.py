@@ -1,0 +1,533 @@
+"""The ``provenance`` command. It parses arguments, calls the service, and prints; it holds no logic of its own.
+
+Exit codes: 0 success; 2 invalid input or usage; 3 configuration; 4 not found; 5 storage (including a data
+directory locked by another process); 6 keystore; 7 chain; 8 a contract refused the call; 1 anything else.
+``--json`` prints one JSON document on stdout (errors as {"error": ..., "message": ...} on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eth_hash.auto import keccak
+
+from provenance.core.ids import (
+    hex0x,
+    identifier_hash,
+    parse_address,
+    parse_hash32,
+)
+from provenance.errors import ContractReverted, InvalidInput, ProvenanceError
+from provenance.jsonable import jsonable
+from provenance.keystore import PassphraseSource
+from provenance.types import (
+    EntityRole,
+    Grade,
+    Hash32,
+    Kind,
+    RecordId,
+    RegistrationRequest,
+    Rights,
+    Source,
+    Status,
+)
+
+if TYPE_CHECKING:
+    from provenance.service import SignedRegistration
+
+DATA_DIR_ENV = "PROVENANCE_DATA_DIR"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        result = args.handler(args)
+    except ProvenanceError as exc:
+        _print_error(args, exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    if result is not None:
+        _print_result(args, result)
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="provenance", description="Data registration and provenance node.")
+    p.add_argument("--data-dir", type=Path, default=Path(os.environ.get(DATA_DIR_ENV, "data")),
+                   help=f"node data directory (default: ${DATA_DIR_ENV} or ./data)")
+    p.add_argument("--passphrase-file", type=Path, help="read the keystore passphrase from this file")
+    p.add_argument("--as", dest="key", metavar="LABEL", help="keystore label of the exchange key to act with")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("init", help="initialise a data directory: key, chain, contracts")
+    s.add_argument("--exchange", required=True, help="code of this node's exchange, e.g. SDE")
+    s.add_argument("--name", required=True, help="display name of the exchange")
+    s.add_argument("--chain-id", type=int, help="chain id of a new embedded chain (default 1502)")
+    s.add_argument("--rpc-url", help="use this JSON-RPC endpoint instead of the embedded chain")
+    s.add_argument("--federation", help="attach to a deployed federation at this address (with --registry)")
+    s.add_argument("--registry", help="attach to a deployed registry at this address")
+    s.add_argument("--scrypt-n", type=int, default=None, help="scrypt cost of new keys (default 2**18)")
+    s.set_defaults(handler=_cmd_init)
+
+    s = sub.add_parser("info", help="chain, contracts, federation and counts")
+    s.set_defaults(handler=_cmd_info)
+
+    s = sub.add_parser("demo", help="set up a demo federation of three exchanges and a lineage graph")
+    s.add_argument("--scrypt-n", type=int, default=None, help="scrypt cost of the demo keys")
+    s.set_defaults(handler=_cmd_demo)
+
+    key = sub.add_parser("key", help="keys in the keystore and on-chain key rotation").add_subparsers(
+        dest="key_command", metavar="ACTION", required=True)
+    s = key.add_parser("list", help="keys in the keystore, with the exchange each signs for")
+    s.set_defaults(handler=_cmd_key_list)
+    s = key.add_parser("new", help="create a key in the keystore")
+    s.add_argument("label")
+    s.set_defaults(handler=_cmd_key_new)
+    s = key.add_parser("rotate", help="replace the acting exchange key with a new one, on-chain")
+    s.add_argument("new_label", help="label for the new key")
+    s.set_defaults(handler=_cmd_key_rotate)
+    s = key.add_parser("add", help="add a keystore key (by label) to the acting key's exchange")
+    s.add_argument("label")
+    s.set_defaults(handler=_cmd_key_add)
+    s = key.add_parser("revoke", help="revoke one of the acting exchange's keys")
+    s.add_argument("address")
+    s.set_defaults(handler=_cmd_key_revoke)
+
+    ex = sub.add_parser("exchange", help="member exchanges and governance").add_subparsers(
+        dest="exchange_command", metavar="ACTION", required=True)
+    s = ex.add_parser("list", help="member exchanges")
+    s.set_defaults(handler=_cmd_exchange_list)
+    s = ex.add_parser("show", help="an exchange and its key history")
+    s.add_argument("exchange", help="code or id")
+    s.set_defaults(handler=_cmd_exchange_show)
+    s = ex.add_parser("propose-add", help="propose a new member exchange")
+    s.add_argument("code")
+    s.add_argument("name")
+    s.add_argument("key_address", metavar="KEY", help="address of the new exchange's first key")
+    s.set_defaults(handler=_cmd_propose_add)
+    s = ex.add_parser("propose-remove", help="propose removing a member exchange")
+    s.add_argument("exchange")
+    s.set_defaults(handler=_cmd_propose_remove)
+    s = ex.add_parser("propose-threshold", help="propose a new approval threshold")
+    s.add_argument("threshold", type=int)
+    s.set_defaults(handler=_cmd_propose_threshold)
+    s = ex.add_parser("approve", help="approve a proposal")
+    s.add_argument("proposal_id", type=int)
+    s.set_defaults(handler=_cmd_approve)
+    s = ex.add_parser("proposals", help="all proposals")
+    s.set_defaults(handler=_cmd_proposals)
+
+    en = sub.add_parser("entity", help="merchants and other entities").add_subparsers(
+        dest="entity_command", metavar="ACTION", required=True)
+    s = en.add_parser("add", help="onboard an entity at the acting exchange")
+    s.add_argument("--identifier", required=True, help="e.g. the unified social credit code (only its hash is stored)")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--account", help="the entity's account address")
+    g.add_argument("--account-key", help="keystore label whose address is the entity's account")
+    s.add_argument("--role", default="supplier", help="supplier, demander or service-provider")
+    s.set_defaults(handler=_cmd_entity_add)
+    s = en.add_parser("show", help="an entity")
+    s.add_argument("entity", help="entity id, or --identifier")
+    s.set_defaults(handler=_cmd_entity_show)
+    s = en.add_parser("recognize", help="recognise an entity onboarded by another exchange")
+    s.add_argument("entity_id", type=int)
+    s.set_defaults(handler=_cmd_entity_recognize)
+    s = en.add_parser("mandate", help="(as the entity) grant or withdraw an exchange's mandate")
+    s.add_argument("entity_id", type=int)
+    s.add_argument("--exchange", required=True)
+    s.add_argument("--key", required=True, help="keystore label of the entity's account key")
+    s.add_argument("--withdraw", action="store_true")
+    s.set_defaults(handler=_cmd_entity_mandate)
+
+    s = sub.add_parser("register", help="register a data resource, product or asset")
+    _request_args(s)
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--owner-key", help="keystore label of the owner's key: sign the registration (EIP-712)")
+    g.add_argument("--signed", type=Path, help="a signed registration from `provenance sign`")
+    s.set_defaults(handler=_cmd_register)
+
+    s = sub.add_parser("sign", help="(as the owner) sign a registration for an exchange to submit")
+    _request_args(s)
+    s.add_argument("--registrar", required=True, help="exchange that may submit it (code or id)")
+    s.add_argument("--owner-key", required=True, help="keystore label of the owner's key")
+    s.add_argument("--ttl", type=int, default=3600, help="seconds the signature stays valid")
+    s.add_argument("--out", type=Path, help="write the signed registration here (default: stdout)")
+    s.set_defaults(handler=_cmd_sign)
+
+    s = sub.add_parser("status", help="change a record's status (registrar only)")
+    s.add_argument("record")
+    s.add_argument("status", help="active, suspended or revoked")
+    s.add_argument("--reason", default="", help="reason (a 32-byte hex hash, or text that is hashed)")
+    s.set_defaults(handler=_cmd_status)
+
+    s = sub.add_parser("show", help="a record with its parents")
+    s.add_argument("record")
+    s.set_defaults(handler=_cmd_show)
+
+    s = sub.add_parser("lineage", help="a record's ancestors, read from the chain")
+    s.add_argument("record")
+    s.add_argument("--max-depth", type=int, default=16)
+    s.set_defaults(handler=_cmd_lineage)
+    return p
+
+
+def _request_args(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--kind", required=True, help="resource, product or asset")
+    s.add_argument("--grade", default="general", help="general, important or core")
+    s.add_argument("--source", default="enterprise", help="public, enterprise or personal")
+    s.add_argument("--rights", default="holding", help="comma list of holding, processing, operation")
+    s.add_argument("--owner", required=True, type=int, help="owner entity id")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--content-hash", help="32-byte hex content hash")
+    g.add_argument("--file", type=Path, help="hash this file's content (SHA-256)")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--metadata-hash", help="32-byte hex metadata hash")
+    g.add_argument("--metadata-file", type=Path, help="hash this metadata file (SHA-256)")
+    s.add_argument("--parent", action="append", default=[], help="parent record id (repeatable)")
+    s.add_argument("--supersedes", help="id of the record this is a new version of")
+
+
+# ---------------------------------------------------------------------- handlers
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from provenance.node import Node
+
+    return Node.open(args.data_dir, _passphrase(args))
+
+
+def _passphrase(args: argparse.Namespace) -> PassphraseSource:
+    return PassphraseSource(file=args.passphrase_file)
+
+
+def _with_service(fn: Callable[[Any, Any, argparse.Namespace], Any]) -> Callable[[argparse.Namespace], Any]:
+    def run(args: argparse.Namespace) -> Any:
+        from provenance.service import RegistryService
+
+        with _open(args) as node:
+            return fn(node, RegistryService(node.contracts), args)
+
+    return run
+
+
+def _cmd_init(args: argparse.Namespace) -> Any:
+    from provenance.setup import init_node
+
+    node_cfg = init_node(
+        args.data_dir, exchange=args.exchange, name=args.name, passphrase=_passphrase(args),
+        chain_id=args.chain_id, rpc_url=args.rpc_url, federation=args.federation, registry=args.registry,
+        scrypt_n=args.scrypt_n,
+    )
+    return {"data_dir": str(args.data_dir), "key": node_cfg.key, "chain": node_cfg.chain.backend,
+            "contracts": node_cfg.deployment.to_json() if node_cfg.deployment else None}
+
+
+def _cmd_demo(args: argparse.Namespace) -> Any:
+    from provenance.demo import run_demo
+
+    return run_demo(args.data_dir, _passphrase(args), scrypt_n=args.scrypt_n,
+                    say=(lambda _m: None) if args.json else print)
+
+
+@_with_service
+def _cmd_info(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    return {
+        "chain": {"backend": node.chain.kind, "chain_id": node.chain.chain_id, "head": node.chain.block_number()},
+        "contracts": node.contracts.deployment.to_json(),
+        "federation": {"members": svc.member_count(), "threshold": svc.threshold(),
+                       "exchanges": [e.code for e in svc.exchanges()]},
+        "counts": svc.counts(),
+        "key": {"label": node.config.key, "address": node.keystore.address(node.config.key)},
+    }
+
+
+@_with_service
+def _cmd_key_list(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    out = []
+    for label, address in node.keystore.labels().items():
+        rec = svc.key(parse_address(address))
+        exchange = svc.exchange(rec.exchange_id).code if rec.exchange_id else None
+        out.append({"label": label, "address": address, "exchange": exchange,
+                    "valid": bool(rec.exchange_id) and rec.valid_to == 0})
+    return out
+
+
+def _cmd_key_new(args: argparse.Namespace) -> Any:
+    from provenance.config import NodeConfig
+    from provenance.keystore import Keystore
+    from provenance.node import DataDirLock
+
+    lock = DataDirLock(args.data_dir)
+    try:
+        cfg = NodeConfig.load(args.data_dir)
+        acct = Keystore(args.data_dir / "keystore", _passphrase(args), scrypt_n=cfg.scrypt_n).create(args.label)
+    finally:
+        lock.release()
+    return {"label": args.label, "address": acct.address}
+
+
+@_with_service
+def _cmd_key_rotate(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    old_label = args.key or node.config.key
+    old = node.signer(old_label)
+    new = node.keystore.create(args.new_label)
+    res = svc.rotate_key(old, parse_address(new.address))
+    if old_label == node.config.key:
+        cfg = node.config.with_key(args.new_label)
+        cfg.save()
+    return {"revoked": old.address, "added": new.address, "label": args.new_label, "block": res.block_number}
+
+
+@_with_service
+def _cmd_key_add(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    address = node.keystore.address(args.label)
+    res = svc.add_key(node.signer(args.key), parse_address(address))
+    return {"added": address, "block": res.block_number}
+
+
+@_with_service
+def _cmd_key_revoke(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    res = svc.revoke_key(node.signer(args.key), parse_address(args.address))
+    return {"revoked": args.address, "block": res.block_number}
+
+
+@_with_service
+def _cmd_exchange_list(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    return [jsonable(e) for e in svc.exchanges()]
+
+
+@_with_service
+def _cmd_exchange_show(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    ex = svc.exchange(args.exchange)
+    return {**jsonable(ex), "keys": [jsonable(k) for k in svc.keys_of(ex.id)]}
+
+
+@_with_service
+def _cmd_propose_add(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    return jsonable(svc.propose_add_exchange(node.signer(args.key), args.code, args.name,
+                                             parse_address(args.key_address)))
+
+
+@_with_service
+def _cmd_propose_remove(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    return jsonable(svc.propose_remove_exchange(node.signer(args.key), args.exchange))
+
+
+@_with_service
+def _cmd_propose_threshold(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    return jsonable(svc.propose_threshold(node.signer(args.key), args.threshold))
+
+
+@_with_service
+def _cmd_approve(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    return jsonable(svc.approve(node.signer(args.key), args.proposal_id))
+
+
+@_with_service
+def _cmd_proposals(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    return [jsonable(p) for p in svc.proposals()]
+
+
+@_with_service
+def _cmd_entity_add(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    account = parse_address(args.account) if args.account else parse_address(node.keystore.address(args.account_key))
+    role = EntityRole.parse(args.role)
+    entity_id = svc.register_entity(node.signer(args.key), identifier_hash(args.identifier), account, role)
+    return jsonable(svc.entity(entity_id))
+
+
+@_with_service
+def _cmd_entity_show(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    if args.entity.isdigit():
+        entity = svc.entity(int(args.entity))
+    else:
+        entity = svc.entity_by_identifier(identifier_hash(args.entity))
+    return jsonable(entity)
+
+
+@_with_service
+def _cmd_entity_recognize(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    res = svc.recognize_entity(node.signer(args.key), args.entity_id)
+    return {"entity": args.entity_id, "recognized": True, "block": res.block_number}
+
+
+@_with_service
+def _cmd_entity_mandate(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    res = svc.set_mandate(node.signer(args.key), args.entity_id, args.exchange, not args.withdraw)
+    return {"entity": args.entity_id, "exchange": args.exchange, "granted": not args.withdraw,
+            "block": res.block_number}
+
+
+def _request(args: argparse.Namespace) -> RegistrationRequest:
+    content = parse_hash32(args.content_hash, "content hash") if args.content_hash else _hash_file(args.file)
+    if args.metadata_hash:
+        metadata = parse_hash32(args.metadata_hash, "metadata hash")
+    elif args.metadata_file:
+        metadata = _hash_file(args.metadata_file)
+    else:
+        metadata = Hash32(bytes(32))
+    return RegistrationRequest(
+        kind=Kind.parse(args.kind), grade=Grade.parse(args.grade), source=Source.parse(args.source),
+        rights=Rights.parse(args.rights), owner=args.owner, content_hash=content, metadata_hash=metadata,
+        supersedes=parse_hash32(args.supersedes, "superseded record id") if args.supersedes else Hash32(bytes(32)),
+        parents=tuple(RecordId(parse_hash32(p, "parent record id")) for p in args.parent),
+    )
+
+
+def _hash_file(path: Path) -> Hash32:
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
+    return Hash32(h.digest())
+
+
+@_with_service
+def _cmd_register(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    signer = node.signer(args.key)
+    if args.signed:
+        signed = _load_signed(args.signed)
+        record_id, res = svc.register_for(signer, signed)
+    elif args.owner_key:
+        registrar = svc.active_exchange_of(signer.address)
+        signed = svc.sign_registration(node.keystore.load(args.owner_key), registrar, _request(args))
+        record_id, res = svc.register_for(signer, signed)
+    else:
+        record_id, res = svc.register(signer, _request(args))
+    return {"id": hex0x(record_id), "tx": hex0x(res.tx_hash), "block": res.block_number, "gas_used": res.gas_used,
+            "record": jsonable(svc.record(record_id))}
+
+
+@_with_service
+def _cmd_sign(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    signed = svc.sign_registration(node.keystore.load(args.owner_key), args.registrar, _request(args),
+                                   ttl_seconds=args.ttl)
+    doc = jsonable(signed)
+    if args.out:
+        args.out.write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
+        return {"written": str(args.out), "nonce": signed.nonce, "deadline": signed.deadline}
+    return doc
+
+
+def _load_signed(path: Path) -> SignedRegistration:
+    from provenance.service import SignedRegistration
+
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+        req = raw["request"]
+        request = RegistrationRequest(
+            kind=Kind.parse(req["kind"]), grade=Grade.parse(req["grade"]), source=Source.parse(req["source"]),
+            rights=Rights.parse(",".join(req["rights"])), owner=int(req["owner"]),
+            content_hash=parse_hash32(req["content_hash"], "content hash"),
+            metadata_hash=parse_hash32(req["metadata_hash"], "metadata hash"),
+            supersedes=parse_hash32(req["supersedes"], "supersedes"),
+            parents=tuple(RecordId(parse_hash32(p, "parent")) for p in req["parents"]),
+        )
+        signature = bytes.fromhex(str(raw["signature"]).removeprefix("0x"))
+        return SignedRegistration(request, int(raw["registrar"]), int(raw["nonce"]), int(raw["deadline"]), signature)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InvalidInput(f"{path} is not a signed registration: {exc}") from exc
+
+
+@_with_service
+def _cmd_status(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    status = Status.parse(args.status)
+    reason = _reason(args.reason)
+    record_id = RecordId(parse_hash32(args.record, "record id"))
+    res = svc.set_status(node.signer(args.key), record_id, status, reason)
+    return {"id": args.record, "status": status.label, "block": res.block_number, "gas_used": res.gas_used}
+
+
+def _reason(text: str) -> bytes:
+    if not text:
+        return bytes(32)
+    try:
+        return parse_hash32(text)
+    except InvalidInput:
+        return keccak(text.encode("utf-8"))
+
+
+@_with_service
+def _cmd_show(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    return jsonable(svc.record(RecordId(parse_hash32(args.record, "record id"))))
+
+
+@_with_service
+def _cmd_lineage(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    from provenance.demo import ancestors_from_chain
+
+    return ancestors_from_chain(svc, RecordId(parse_hash32(args.record, "record id")), max_depth=args.max_depth)
+
+
+# ---------------------------------------------------------------------- output
+
+
+def _print_result(args: argparse.Namespace, result: Any) -> None:
+    if args.json:
+        json.dump(jsonable(result), sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    _print_human(jsonable(result), 0)
+
+
+def _print_human(value: Any, indent: int) -> None:
+    pad = "  " * indent
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, dict | list) and v:
+                print(f"{pad}{k}:")
+                _print_human(v, indent + 1)
+            else:
+                print(f"{pad}{k}: {_scalar(v)}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                print(f"{pad}-")
+                _print_human(item, indent + 1)
+            else:
+                print(f"{pad}- {_scalar(item)}")
+    else:
+        print(f"{pad}{_scalar(value)}")
+
+
+def _scalar(v: Any) -> str:
+    if isinstance(v, list):
+        return ", ".join(str(x) for x in v) or "-"
+    return "-" if v is None else str(v)
+
+
+def _print_error(args: argparse.Namespace, exc: ProvenanceError) -> None:
+    if getattr(args, "json", False):
+        doc: dict[str, Any] = {"error": type(exc).__name__, "message": exc.message}
+        if isinstance(exc, ContractReverted):
+            doc["revert"] = {"contract": exc.contract, "error": exc.error, "args": jsonable(exc.args_by_name)}
+        json.dump(doc, sys.stderr, ensure_ascii=False)
+        sys.stderr.write("\n")
+    else:
+        print(f"error: {exc.message}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Node configuration: ``<data-dir>/node.toml``, written by ``provenance init``.
+
+    [node]
+    key = "SDE"                  # keystore label of the key this node signs with by default
+
+    [chain]
+    backend = "embedded"         # or "rpc"
+    chain_id = 1502
+    rpc_url = ""                 # for backend = "rpc"
+    receipt_timeout = 120        # seconds to wait for a receipt
+    sync_writes = true           # embedded: fsync every block
+
+    [contracts]                  # pinned at deployment; a node refuses a chain where they differ
+    federation = "0x..."
+    registry = "0x..."
+    block = 2
+
+    [keystore]
+    scrypt_n = 262144
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from provenance.chain.contracts import Deployment
+from provenance.errors import ConfigError
+from provenance.keystore import DEFAULT_SCRYPT_N
+
+CONFIG_NAME = "node.toml"
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    backend: str = "embedded"
+    chain_id: int | None = None
+    rpc_url: str = ""
+    receipt_timeout: float = 120.0
+    sync_writes: bool = True
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    data_dir: Path
+    key: str
+    chain: ChainConfig
+    deployment: Deployment | None
+    scrypt_n: int = DEFAULT_SCRYPT_N
+
+    @classmethod
+    def load(cls, data_dir: Path) -> NodeConfig:
+        path = data_dir / CONFIG_NAME
+        try:
+            raw = tomllib.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(
+                f"{data_dir} is not an initialised data directory (no {CONFIG_NAME}); run `provenance init` first"
+            ) from None
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read {path}: {exc}") from exc
+        return cls.from_dict(data_dir, raw, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data_dir: Path, raw: dict[str, Any], *, source: str = "config") -> NodeConfig:
+        try:
+            node = raw.get("node", {})
+            ch = raw.get("chain", {})
+            chain = ChainConfig(
+                backend=str(ch.get("backend", "embedded")),
+                chain_id=int(ch["chain_id"]) if "chain_id" in ch else None,
+                rpc_url=str(ch.get("rpc_url", "")),
+                receipt_timeout=float(ch.get("receipt_timeout", 120)),
+                sync_writes=bool(ch.get("sync_writes", True)),
+            )
+            contracts = raw.get("contracts")
+            deployment = None
+            if contracts:
+                if chain.chain_id is None:
+                    raise ConfigError(f"{source}: [chain] chain_id is required when [contracts] is set")
+                deployment = Deployment.from_json({"chain_id": chain.chain_id, **contracts})
+            cfg = cls(
+                data_dir=data_dir,
+                key=str(node.get("key", "")),
+                chain=chain,
+                deployment=deployment,
+                scrypt_n=int(raw.get("keystore", {}).get("scrypt_n", DEFAULT_SCRYPT_N)),
+            )
+        except ConfigError:
+            raise
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ConfigError(f"{source}: invalid value: {exc}") from exc
+        if chain.backend not in ("embedded", "rpc"):
+            raise ConfigError(f"{source}: [chain] backend must be 'embedded' or 'rpc', not {chain.backend!r}")
+        if chain.backend == "rpc" and not chain.rpc_url:
+            raise ConfigError(f"{source}: [chain] rpc_url is required for the rpc backend")
+        if chain.receipt_timeout <= 0:
+            raise ConfigError(f"{source}: [chain] receipt_timeout must be positive")
+        return cfg
+
+    def with_deployment(self, deployment: Deployment) -> NodeConfig:
+        return replace(self, deployment=deployment, chain=replace(self.chain, chain_id=deployment.chain_id))
+
+    def with_key(self, key: str) -> NodeConfig:
+        return replace(self, key=key)
+
+    def to_toml(self) -> str:
+        lines = ["# provenance node configuration (written by `provenance init`)", "", "[node]",
+                 f"key = {_q(self.key)}", "", "[chain]", f"backend = {_q(self.chain.backend)}"]
+        if self.chain.chain_id is not None:
+            lines.append(f"chain_id = {self.chain.chain_id}")
+        lines += [f"rpc_url = {_q(self.chain.rpc_url)}", f"receipt_timeout = {self.chain.receipt_timeout:g}",
+                  f"sync_writes = {'true' if self.chain.sync_writes else 'false'}", ""]
+        if self.deployment is not None:
+            d = self.deployment.to_json()
+            lines += ["[contracts]", f"federation = {_q(d['federation'])}", f"registry = {_q(d['registry'])}",
+                      f"block = {d['block']}", ""]
+        lines += ["[keystore]", f"scrypt_n = {self.scrypt_n}", ""]
+        return "\n".join(lines)
+
+    def save(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / CONFIG_NAME
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(self.to_toml(), "utf-8")
+        with tmp.open("rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+
+def _q(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

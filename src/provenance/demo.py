@@ -1,0 +1,207 @@
+"""The demo federation: Shanghai and two Yangtze River Delta partner exchanges, three merchants, and a small
+lineage graph of resources, derived products and an asset, registered directly and by delegation.
+
+Every step checks the chain first, so an interrupted demo picks up where it stopped and a second run only
+prints the summary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from provenance.bootstrap import init_node
+from provenance.config import CONFIG_NAME
+from provenance.core.ids import hex0x, identifier_hash, parse_address, record_id
+from provenance.errors import ContractReverted, NotFound
+from provenance.keystore import PassphraseSource
+from provenance.node import Node
+from provenance.service import RegistryService
+from provenance.types import (
+    EntityRole,
+    Grade,
+    Hash32,
+    Kind,
+    RecordId,
+    RegistrationRequest,
+    Rights,
+    Source,
+    Status,
+)
+
+EXCHANGES = [
+    ("SDE", "Shanghai Data Exchange"),
+    ("ZJDE", "Zhejiang Big Data Exchange Center"),
+    ("AHDE", "Anhui Data Exchange"),
+]
+# key label, unified social credit code (demo values), role, home exchange
+MERCHANTS = [
+    ("m-lingang", "91310115MA1K4DEMO1", EntityRole.SUPPLIER, "SDE"),
+    ("m-hangzhou", "91330106MA2GDEMO2", EntityRole.SUPPLIER, "ZJDE"),
+    ("m-hefei", "91340100MA2TDEMO3", EntityRole.SERVICE_PROVIDER, "AHDE"),
+]
+
+
+def _h(text: str) -> Hash32:
+    return Hash32(hashlib.sha256(text.encode("utf-8")).digest())
+
+
+def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | None = None,
+             say: Callable[[str], None] = print) -> dict[str, Any]:
+    if not (data_dir / CONFIG_NAME).exists():
+        say(f"Initialising {data_dir}: key for SDE, embedded chain, contracts ...")
+        init_node(data_dir, exchange="SDE", name=EXCHANGES[0][1], passphrase=passphrase, scrypt_n=scrypt_n)
+    with Node.open(data_dir, passphrase) as node:
+        svc = RegistryService(node.contracts)
+        ks = node.keystore
+        for label, *_ in [*EXCHANGES[1:], *MERCHANTS]:
+            if not ks.has(label):
+                ks.create(label)
+        sde = ks.load("SDE")
+
+        # --- federation: threshold governance
+        if not _exists(svc, "ZJDE"):
+            out = svc.propose_add_exchange(sde, "ZJDE", EXCHANGES[1][1], parse_address(ks.address("ZJDE")))
+            say(f"SDE proposes ZJDE as a member (proposal {out.proposal_id}): executed={out.executed}")
+        if svc.threshold() < 2:
+            out = svc.propose_threshold(sde, 2)
+            say(f"SDE proposes a threshold of 2 (proposal {out.proposal_id}): executed={out.executed}")
+        if not _exists(svc, "AHDE"):
+            pending = [p for p in svc.proposals() if not p.executed and p.action.label == "add-exchange"]
+            if pending:
+                pid = pending[-1].id
+            else:
+                pid = svc.propose_add_exchange(sde, "AHDE", EXCHANGES[2][1],
+                                               parse_address(ks.address("AHDE"))).proposal_id
+                say(f"SDE proposes AHDE (proposal {pid}): 1 of 2 approvals")
+            out = svc.approve(ks.load("ZJDE"), pid)
+            say(f"ZJDE approves proposal {pid}: executed={out.executed}")
+
+        # --- merchants, mandates, mutual recognition
+        entity_ids: dict[str, int] = {}
+        for label, uscc, role, home in MERCHANTS:
+            ident = identifier_hash(uscc)
+            try:
+                entity_ids[label] = svc.entity_by_identifier(ident).id
+            except NotFound:
+                entity_ids[label] = svc.register_entity(ks.load(home), ident, parse_address(ks.address(label)), role)
+                say(f"{home} onboards merchant {label} as entity {entity_ids[label]}")
+            if not svc.has_mandate(entity_ids[label], home):
+                svc.set_mandate(ks.load(label), entity_ids[label], home, True)
+                say(f"{label} grants {home} a mandate to register its data")
+        lingang, hangzhou, hefei = (entity_ids[m[0]] for m in MERCHANTS)
+        if not svc.is_recognized(lingang, "ZJDE"):
+            svc.recognize_entity(ks.load("ZJDE"), lingang)
+            say(f"ZJDE recognises entity {lingang} (onboarded by SDE)")
+
+        # --- the lineage graph
+        def ensure(name: str, registrar: str, req: RegistrationRequest, *, delegated_by: str | None = None) -> RecordId:
+            rid = record_id(svc.exchange_id(registrar), req.content_hash)
+            try:
+                svc.record(rid)
+                return rid
+            except NotFound:
+                pass
+            signer = ks.load(registrar)
+            if delegated_by:
+                signed = svc.sign_registration(ks.load(delegated_by), registrar, req)
+                rid, res = svc.register_for(signer, signed)
+                how = f"signed by {delegated_by} (EIP-712), submitted by {registrar}"
+            else:
+                rid, res = svc.register(signer, req)
+                how = f"registered by {registrar} under mandate"
+            say(f"{name}: {req.kind.label}/{req.grade.label} {hex0x(rid)[:18]}... {how}, gas {res.gas_used}")
+            return rid
+
+        hr = Rights.HOLDING | Rights.PROCESSING
+        r1 = ensure("Port vessel traffic", "SDE", RegistrationRequest(
+            Kind.RESOURCE, Grade.GENERAL, Source.PUBLIC, hr, lingang, _h("port vessel traffic 2026"),
+            _h("meta: AIS feed, Yangshan port")))
+        r2 = ensure("Logistics waybills", "ZJDE", RegistrationRequest(
+            Kind.RESOURCE, Grade.IMPORTANT, Source.ENTERPRISE, hr, hangzhou, _h("zhejiang waybills 2026"),
+            _h("meta: waybill records, de-identified")))
+        r3 = ensure("Factory energy use", "AHDE", RegistrationRequest(
+            Kind.RESOURCE, Grade.GENERAL, Source.ENTERPRISE, hr, hefei, _h("anhui factory energy 2026"),
+            _h("meta: smart meter readings")))
+        r4 = ensure("Personal credit files", "SDE", RegistrationRequest(
+            Kind.RESOURCE, Grade.CORE, Source.PERSONAL, Rights.HOLDING, lingang, _h("personal credit files"),
+            _h("meta: core data, holding only")))
+        p1 = ensure("Delta logistics index", "ZJDE", RegistrationRequest(
+            Kind.PRODUCT, Grade.IMPORTANT, Source.ENTERPRISE, Rights.OPERATION | Rights.PROCESSING, hangzhou,
+            _h("yangtze delta logistics index v1"), _h("meta: weekly index"), parents=(r1, r2)))
+        p2 = ensure("Port energy model", "SDE", RegistrationRequest(
+            Kind.PRODUCT, Grade.GENERAL, Source.ENTERPRISE, hr, lingang, _h("port energy model v1"),
+            _h("meta: regression model"), parents=(r1, r3)), delegated_by="m-lingang")
+        a1 = ensure("Logistics index asset", "AHDE", RegistrationRequest(
+            Kind.ASSET, Grade.IMPORTANT, Source.ENTERPRISE, Rights.HOLDING | Rights.OPERATION, hefei,
+            _h("logistics index data asset 2026"), _h("meta: asset entry"), parents=(p1,)),
+            delegated_by="m-hefei")
+
+        # --- the rules at work: core data cannot be listed as a product
+        try:
+            svc.register(sde, RegistrationRequest(Kind.PRODUCT, Grade.CORE, Source.PERSONAL, Rights.OPERATION,
+                                                  lingang, _h("credit score product"), _h("meta"), parents=(r4,)))
+        except ContractReverted as exc:
+            say(f"Refused as it should be: {exc.error}({', '.join(f'{k}={v}' for k, v in exc.args_by_name.items())})")
+
+        if svc.record(r3).status == Status.ACTIVE:
+            svc.set_status(ks.load("AHDE"), r3, Status.SUSPENDED, _h("quality review"))
+            say("AHDE suspends 'Factory energy use' for a quality review")
+
+        summary = {
+            "data_dir": str(data_dir),
+            "federation": {"threshold": svc.threshold(),
+                           "exchanges": [f"{e.id}:{e.code} {e.name}" for e in svc.exchanges()]},
+            "entities": entity_ids,
+            "records": {name: hex0x(rid) for name, rid in [
+                ("port-vessel-traffic", r1), ("logistics-waybills", r2), ("factory-energy-use", r3),
+                ("personal-credit-files", r4), ("delta-logistics-index", p1), ("port-energy-model", p2),
+                ("logistics-index-asset", a1)]},
+            "counts": svc.counts(),
+            "lineage": {
+                "logistics-index-asset": ancestors_from_chain(svc, a1),
+                "port-energy-model": ancestors_from_chain(svc, p2),
+            },
+        }
+        return summary
+
+
+def _exists(svc: RegistryService, code: str) -> bool:
+    try:
+        svc.exchange_id(code)
+        return True
+    except NotFound:
+        return False
+
+
+def ancestors_from_chain(svc: RegistryService, root: RecordId, *, max_depth: int = 16,
+                         max_nodes: int = 1000) -> dict[str, Any]:
+    """Walk a record's ancestors through the registry's views, breadth first, bounded and cycle-safe.
+
+    Flags every ancestor that is not active (a product whose source was revoked is not silently valid).
+    """
+    codes = {e.id: e.code for e in svc.exchanges()}
+    seen: set[bytes] = {root}
+    frontier = [(root, 0)]
+    nodes: list[dict[str, Any]] = []
+    flagged: list[str] = []
+    truncated = False
+    while frontier:
+        rid, depth = frontier.pop(0)
+        rec = svc.record(rid)
+        nodes.append({"id": hex0x(rid), "depth": depth, "kind": rec.kind.label, "grade": rec.grade.label,
+                      "status": rec.status.label, "registrar": codes.get(rec.registrar, str(rec.registrar)),
+                      "parents": [hex0x(p) for p in rec.parents]})
+        if depth > 0 and rec.status != Status.ACTIVE:
+            flagged.append(hex0x(rid))
+        for parent in rec.parents:
+            if parent in seen:
+                continue
+            if depth + 1 > max_depth or len(seen) >= max_nodes:
+                truncated = True
+                continue
+            seen.add(parent)
+            frontier.append((parent, depth + 1))
+    return {"root": hex0x(root), "nodes": nodes, "inactive_ancestors": flagged, "truncated": truncated}

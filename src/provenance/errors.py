@@ -1,0 +1,107 @@
+"""One exception tree for the whole node.
+
+Every failure a caller can see is a :class:`ProvenanceError` with a message meant for the person reading
+it. Adapters (the chain backends, the key store, the data directory) translate third-party exceptions into
+these at their boundary, so that no ``plyvel``, ``eth_*`` or ``httpx`` exception leaks to callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class ProvenanceError(Exception):
+    """Raised for any failure the node reports; the message is user-facing."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(ProvenanceError):
+    """Raised when configuration is missing, malformed or inconsistent."""
+
+    exit_code = 3
+
+
+class InvalidInput(ProvenanceError, ValueError):
+    """Raised when a value given by a user (a hash, an address, an id, an enum name) is malformed."""
+
+    exit_code = 2
+
+
+class NotFound(ProvenanceError, LookupError):
+    """Raised when a record, entity, exchange or key does not exist."""
+
+    exit_code = 4
+
+
+class StoreError(ProvenanceError):
+    """Raised when local storage (the data directory, its databases) fails."""
+
+    exit_code = 5
+
+
+class DataDirLocked(StoreError):
+    """Raised when another process already has the data directory open."""
+
+
+class KeystoreError(ProvenanceError):
+    """Raised when a key cannot be created, found or decrypted."""
+
+    exit_code = 6
+
+
+class ChainError(ProvenanceError):
+    """Raised when the chain cannot be reached or does not behave as a chain should."""
+
+    exit_code = 7
+
+
+class ChainUnavailable(ChainError):
+    """Raised when the JSON-RPC endpoint cannot be reached or answers with transport errors."""
+
+
+class ChainMismatch(ChainError):
+    """Raised when the chain or the contracts are not the ones this node was set up for."""
+
+
+class TransactionTimeout(ChainError):
+    """Raised when a sent transaction has no receipt within the configured time."""
+
+
+class TransactionFailed(ChainError):
+    """Raised when a transaction was mined but failed without revert data (out of gas, invalid opcode)."""
+
+
+class ContractReverted(ChainError):
+    """Raised when a contract call reverts; carries the custom error decoded by name and arguments."""
+
+    exit_code = 8
+
+    def __init__(self, contract: str, error: str, args: Mapping[str, Any], data: bytes) -> None:
+        self.contract = contract
+        self.error = error
+        self.args_by_name = dict(args)
+        self.data = data
+        rendered = ", ".join(f"{k}={_render(v)}" for k, v in self.args_by_name.items())
+        super().__init__(f"{contract} refused the call: {error}({rendered})")
+
+
+class VerificationError(ProvenanceError):
+    """Raised when a signature or proof does not verify."""
+
+    exit_code = 9
+
+
+class InvalidSignature(VerificationError):
+    """Raised when a signature is malformed, malleable, or not by the expected key."""
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    return str(value)

@@ -1,0 +1,102 @@
+"""A node: its data directory, chain, contracts and keys, wired together.
+
+``Node.open(data_dir)`` takes an exclusive lock on the data directory (one process per data directory; a
+second gets :class:`DataDirLocked` naming the holder), reads ``node.toml``, opens the chain backend it names
+and attaches to the pinned contracts, refusing a chain whose id or contract code differ.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import IO
+
+from eth_account.signers.local import LocalAccount
+
+from provenance.chain.base import Chain
+from provenance.chain.contracts import Contracts
+from provenance.chain.embedded import EmbeddedChain
+from provenance.chain.rpc import RpcChain
+from provenance.config import ChainConfig, NodeConfig
+from provenance.errors import ConfigError, DataDirLocked
+from provenance.keystore import Keystore, PassphraseSource
+
+LOCK_NAME = "node.lock"
+
+
+class DataDirLock:
+    """An advisory ``flock`` on ``<data-dir>/node.lock`` holding the owner's pid, released on close or exit."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path = data_dir / LOCK_NAME
+        self._file: IO[str] | None = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held until close()
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.seek(0)
+            holder = self._file.read().strip() or "unknown"
+            self._file.close()
+            self._file = None
+            raise DataDirLocked(
+                f"the data directory {data_dir} is in use by another process (pid {holder}); stop it first"
+            ) from None
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(str(os.getpid()))
+        self._file.flush()
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+def open_chain(data_dir: Path, cfg: ChainConfig) -> Chain:
+    if cfg.backend == "embedded":
+        return EmbeddedChain(data_dir / "chain", chain_id=cfg.chain_id, sync_writes=cfg.sync_writes)
+    return RpcChain(cfg.rpc_url, receipt_timeout=cfg.receipt_timeout)
+
+
+class Node:
+    def __init__(self, *, config: NodeConfig, chain: Chain, contracts: Contracts, keystore: Keystore,
+                 lock: DataDirLock) -> None:
+        self.config = config
+        self.chain = chain
+        self.contracts = contracts
+        self.keystore = keystore
+        self._lock = lock
+
+    @classmethod
+    def open(cls, data_dir: Path, passphrase: PassphraseSource | None = None) -> Node:
+        lock = DataDirLock(data_dir)
+        chain: Chain | None = None
+        try:
+            config = NodeConfig.load(data_dir)
+            if config.deployment is None:
+                raise ConfigError(f"{data_dir}/node.toml names no contracts; run `provenance init` again")
+            chain = open_chain(data_dir, config.chain)
+            contracts = Contracts.attach(chain, config.deployment)
+            keystore = Keystore(data_dir / "keystore", passphrase or PassphraseSource(), scrypt_n=config.scrypt_n)
+            return cls(config=config, chain=chain, contracts=contracts, keystore=keystore, lock=lock)
+        except BaseException:
+            if chain is not None:
+                chain.close()
+            lock.release()
+            raise
+
+    def signer(self, label: str | None = None) -> LocalAccount:
+        """The key to sign with: the given label, or the node's default exchange key."""
+        return self.keystore.load(label or self.config.key)
+
+    def close(self) -> None:
+        self.chain.close()
+        self._lock.release()
+
+    def __enter__(self) -> Node:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
