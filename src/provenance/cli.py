@@ -529,5 +529,18 @@ def _print_error(args: argparse.Namespace, exc: ProvenanceError) -> None:
         print(f"error: {exc.message}", file=sys.stderr)
 
 
+def run() -> None:
+    """Console entry point: run, flush, and leave without interpreter teardown.
+
+    After a block has been mined into the LevelDB-backed py-evm chain, CPython's final teardown prints a bare
+    "Error in sys.excepthook" (an error raised while modules are being destroyed, after every database was
+    closed). Nothing is left to clean up once main() returned, so skip the teardown rather than show noise.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

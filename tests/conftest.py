@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tests.helpers import Fed, make_fed
+
+settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("default")
+
+
+@pytest.fixture
+def fed(tmp_path: Path) -> Iterator[Fed]:
+    f = make_fed(tmp_path / "chain")
+    yield f
+    f.chain.close()
