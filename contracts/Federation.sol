@@ -199,7 +199,8 @@ contract Federation is IFederation {
     /// State-dependent rules (duplicate code, member counts) are checked again when the proposal executes.
     function _validatePayload(ProposalAction action, bytes calldata payload) private view {
         if (action == ProposalAction.AddExchange) {
-            if (payload.length < 160) revert InvalidPayload(action);
+            // head (3 words) + string length word: the shortest well-formed payload.
+            if (payload.length < 128) revert InvalidPayload(action);
             (bytes8 code, string memory name, address key) = abi.decode(payload, (bytes8, string, address));
             _checkCode(code);
             _checkName(name);
