@@ -228,7 +228,7 @@ def _with_service(fn: Callable[[Any, Any, argparse.Namespace], Any]) -> Callable
 
 
 def _cmd_init(args: argparse.Namespace) -> Any:
-    from provenance.setup import init_node
+    from provenance.bootstrap import init_node
 
     node_cfg = init_node(
         args.data_dir, exchange=args.exchange, name=args.name, passphrase=_passphrase(args),

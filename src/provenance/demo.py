@@ -56,7 +56,7 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
     with Node.open(data_dir, passphrase) as node:
         svc = RegistryService(node.contracts)
         ks = node.keystore
-        for label, *_ in [*EXCHANGES[1:], *MERCHANTS]:
+        for label in [code for code, _ in EXCHANGES[1:]] + [m[0] for m in MERCHANTS]:
             if not ks.has(label):
                 ks.create(label)
         sde = ks.load("SDE")

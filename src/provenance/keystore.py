@@ -15,10 +15,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from provenance.errors import InvalidInput, KeystoreError
 
@@ -96,7 +97,7 @@ class Keystore:
             raise InvalidInput(f"invalid key label {label!r}: letters, digits, '.', '_' and '-' only")
         if self.has(label):
             raise KeystoreError(f"a key labelled {label!r} already exists")
-        account = Account.from_key(private_key) if private_key is not None else Account.create()
+        account = cast(LocalAccount, Account.from_key(private_key) if private_key is not None else Account.create())
         encrypted = Account.encrypt(account.key, self._get_passphrase(confirm=True), kdf="scrypt",
                                     iterations=self._scrypt_n)
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -131,7 +132,7 @@ class Keystore:
             key = Account.decrypt(encrypted, self._get_passphrase())
         except ValueError as exc:
             raise KeystoreError(f"wrong passphrase for key {label!r}") from exc
-        account: LocalAccount = Account.from_key(key)
+        account = cast(LocalAccount, Account.from_key(key))
         self._cache[label] = account
         return account
 

@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import encode
+from eth_abi.abi import encode
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from provenance.chain.contracts import FEDERATION, REGISTRY, Contracts, TxResult
 from provenance.core import eip712
@@ -26,8 +26,8 @@ from provenance.types import (
     ExchangeStatus,
     Grade,
     Hash32,
-    Kind,
     KeyRecord,
+    Kind,
     ProposalAction,
     Record,
     RecordId,
@@ -229,7 +229,8 @@ class RegistryService:
         if nonce is None:
             nonce = self.entity(request.owner).nonce
         deadline = int(time.time()) + ttl_seconds
-        digest = eip712.registration_digest(self.chain.chain_id, self.contracts.deployment.registry, registrar_id,
+        digest = eip712.registration_digest(self.chain.chain_id, Address(self.contracts.deployment.registry),
+                                            registrar_id,
                                             request, nonce, deadline)
         return SignedRegistration(request, registrar_id, nonce, deadline,
                                   eip712.sign_digest(digest, bytes(owner_signer.key)))
@@ -239,7 +240,8 @@ class RegistryService:
                       signed.deadline, signed.signature)
         return RecordId(tx.event("DataRegistered").args["id"]), _write(tx)
 
-    def set_status(self, signer: LocalAccount, record: RecordId, status: Status, reason: bytes = bytes(32)) -> WriteResult:
+    def set_status(self, signer: LocalAccount, record: RecordId, status: Status,
+                   reason: bytes = bytes(32)) -> WriteResult:
         if len(reason) != 32:
             raise InvalidInput("a status reason is 32 bytes (a hash or a short code)")
         return _write(self._tx(signer, REGISTRY, "setStatus", record, int(status), reason))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import NewType
+from typing import NewType, Self
 
 from provenance.errors import InvalidInput
 
@@ -20,7 +20,7 @@ class _Named(enum.IntEnum):
     """An enum whose members parse from their lower-case name or their number."""
 
     @classmethod
-    def parse(cls, value: str | int) -> _Named:
+    def parse(cls, value: str | int) -> Self:
         if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
             try:
                 return cls(int(value))

@@ -14,7 +14,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from provenance.core import eip712
-from tests.helpers import Fed, addr, h, make_fed, reverts, request
+from tests.helpers import Fed, addr, h, make_fed, request, reverts
 
 
 @dataclass

@@ -12,7 +12,7 @@ from eth_account import Account
 from provenance.core import eip712
 from provenance.service import SignedRegistration
 from provenance.types import Grade, Kind
-from tests.helpers import Fed, make_fed, reverts, request
+from tests.helpers import Fed, make_fed, request, reverts
 
 
 def _signed(fed: Fed, owner: int, key: bytes, *, registrar: int = 1, nonce: int | None = None,

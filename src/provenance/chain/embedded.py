@@ -15,19 +15,21 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import plyvel
 from eth._utils.address import generate_contract_address
 from eth.abc import BlockHeaderAPI
 from eth.chains.base import MiningChain
 from eth.exceptions import HeaderNotFound, Revert
-from eth.vm.forks import PragueVM
+from eth.vm.forks.prague import PragueVM
 from eth.vm.spoof import SpoofTransaction
 from eth_account.signers.local import LocalAccount
 from eth_tester.backends.pyevm.main import get_default_genesis_params
-from eth_utils import ValidationError as EthValidationError
-from eth_utils import to_checksum_address
+from eth_typing import Address as EthAddress
+from eth_typing import BlockNumber
+from eth_utils.address import to_checksum_address
+from eth_utils.exceptions import ValidationError as EthValidationError
 
 from provenance.chain.base import BlockRef, Log, Receipt, Reverted
 from provenance.chain.leveldb import LevelChainDB
@@ -42,10 +44,26 @@ _EVM_PREFIX = b"e:"
 _META_CHAIN_ID = b"m:chain_id"
 
 
+class _EmbeddedVM(PragueVM):
+    """Prague rules, except that a block may share its parent's second.
+
+    The embedded chain mines one block per transaction, many per second, and block time must follow the
+    wall clock: with Ethereum's strictly increasing timestamps the chain's clock would run ahead of real time
+    under load, and deadlines and expiries judged by ``block.timestamp`` would fire early. Timestamps still
+    never go back.
+    """
+
+    @classmethod
+    def validate_header(cls, header: BlockHeaderAPI, parent_header: BlockHeaderAPI) -> None:
+        if parent_header is not None and header.timestamp == parent_header.timestamp:
+            header = header.copy(timestamp=header.timestamp + 1)
+        super().validate_header(header, parent_header)
+
+
 class _EmbeddedMiningChain(MiningChain):
     """eth-tester's tester chain, with the chain id made ours: constant gas limit, Prague rules."""
 
-    vm_configuration = ((0, PragueVM),)
+    vm_configuration = ((BlockNumber(0), _EmbeddedVM),)
 
     def create_header_from_parent(self, parent_header: BlockHeaderAPI, **header_params: Any) -> BlockHeaderAPI:
         header_params["gas_limit"] = parent_header.gas_limit
@@ -53,7 +71,7 @@ class _EmbeddedMiningChain(MiningChain):
 
 
 def _chain_class(chain_id: int) -> type[_EmbeddedMiningChain]:
-    return type("EmbeddedChain", (_EmbeddedMiningChain,), {"chain_id": chain_id})
+    return cast(type[_EmbeddedMiningChain], type("EmbeddedChain", (_EmbeddedMiningChain,), {"chain_id": chain_id}))
 
 
 class EmbeddedChain:
@@ -94,7 +112,7 @@ class EmbeddedChain:
         params["gas_limit"] = BLOCK_GAS_LIMIT
         params["base_fee_per_gas"] = 0
         with self._db.transaction():
-            chain = _chain_class(self._chain_id).from_genesis(self._db, params, {})
+            chain = cast(_EmbeddedMiningChain, _chain_class(self._chain_id).from_genesis(self._db, params, {}))
             self._db.put_raw(_META_CHAIN_ID, str(self._chain_id).encode())
         return chain
 
@@ -111,30 +129,32 @@ class EmbeddedChain:
     def get_block(self, number: int) -> BlockRef:
         with self._lock:
             try:
-                h = self._chain.get_canonical_block_header_by_number(number)
+                h = self._chain.get_canonical_block_header_by_number(BlockNumber(number))
             except HeaderNotFound as exc:
                 raise ChainError(f"block {number} does not exist (head is {self.block_number()})") from exc
             return BlockRef(h.block_number, h.hash, h.parent_hash, h.timestamp)
 
     def get_code(self, address: bytes) -> bytes:
         with self._lock:
-            return bytes(self._chain.get_vm().state.get_code(address))
+            return bytes(self._chain.get_vm().state.get_code(EthAddress(address)))
 
     def get_nonce(self, address: bytes) -> int:
         with self._lock:
-            return int(self._chain.get_vm().state.get_nonce(address))
+            return int(self._chain.get_vm().state.get_nonce(EthAddress(address)))
 
     def call(self, to: bytes, data: bytes, *, sender: bytes | None = None, block: int | None = None) -> bytes:
         sender = sender or bytes(20)
         with self._lock:
             header = (self._chain.get_canonical_head() if block is None
-                      else self._chain.get_canonical_block_header_by_number(block))
+                      else self._chain.get_canonical_block_header_by_number(BlockNumber(block)))
             vm = self._chain.get_vm(at_header=header)
             state = vm.state
             utx = vm.create_unsigned_transaction(
-                nonce=state.get_nonce(sender), gas_price=0, gas=CALL_GAS, to=to, value=0, data=data
+                nonce=state.get_nonce(EthAddress(sender)), gas_price=0, gas=CALL_GAS, to=EthAddress(to), value=0,
+                data=data,
             )
-            computation = state.costless_execute_transaction(SpoofTransaction(utx, from_=sender))
+            spoof: Any = SpoofTransaction(utx, from_=sender)  # a signed-transaction stand-in, by design
+            computation = state.costless_execute_transaction(spoof)
             _raise_if_error(computation)
             return bytes(computation.output)
 
@@ -145,7 +165,7 @@ class EmbeddedChain:
         with self._lock:
             head = self.block_number()
             for n in range(max(from_block, 0), min(to_block, head) + 1):
-                block = self._chain.get_canonical_block_by_number(n)
+                block = self._chain.get_canonical_block_by_number(BlockNumber(n))
                 index = 0
                 for tx, receipt in zip(block.transactions, block.get_receipts(self._chain.chaindb), strict=True):
                     for log in receipt.logs:
@@ -161,8 +181,8 @@ class EmbeddedChain:
         with self._lock:
             sender = bytes.fromhex(signer.address[2:])
             vm = self._chain.get_vm()
-            nonce = vm.state.get_nonce(sender)
-            tx = {
+            nonce = vm.state.get_nonce(EthAddress(sender))
+            tx: dict[str, Any] = {
                 "type": 2, "chainId": self._chain_id, "nonce": nonce, "value": value, "data": data,
                 "gas": gas or DEFAULT_TX_GAS, "maxFeePerGas": 0, "maxPriorityFeePerGas": 0,
                 "to": to_checksum_address(to) if to else "",
@@ -174,9 +194,7 @@ class EmbeddedChain:
             try:
                 with self._db.transaction():
                     # The pending header was made when the previous block was mined; give it today's time.
-                    self._chain.header = pending_before.copy(
-                        timestamp=max(int(time.time()), parent.timestamp + 1)
-                    )
+                    self._chain.header = pending_before.copy(timestamp=max(int(time.time()), parent.timestamp))
                     _, receipt, computation = self._chain.apply_transaction(evm_tx)
                     _raise_if_error(computation)
                     block = self._chain.mine_block(mix_hash=os.urandom(32), blob_gas_used=0)
@@ -186,7 +204,7 @@ class EmbeddedChain:
             except BaseException:
                 self._chain.header = pending_before
                 raise
-            created = generate_contract_address(sender, nonce) if not to else None
+            created = generate_contract_address(EthAddress(sender), nonce) if not to else None
             logs = [_log(log, block.number, block.hash, evm_tx.hash, i) for i, log in enumerate(receipt.logs)]
             return Receipt(evm_tx.hash, block.number, block.hash, receipt.gas_used, 1, created, logs)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from provenance.chain.base import BlockRef, Log, Receipt, Reverted
 from provenance.errors import ChainError, ChainUnavailable, TransactionFailed, TransactionTimeout
@@ -122,7 +122,7 @@ class RpcChain:
             max_fee, tip = self._fees()
             for attempt in range(2):
                 nonce = self._next_nonce(sender)
-                tx = {"type": 2, "chainId": self._chain_id, "nonce": nonce, "gas": gas, "value": value,
+                tx: dict[str, Any] = {"type": 2, "chainId": self._chain_id, "nonce": nonce, "gas": gas, "value": value,
                       "data": data, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip,
                       "to": to_checksum_address(to) if to else ""}
                 raw = signer.sign_transaction(tx).raw_transaction

@@ -12,12 +12,16 @@ contract's own ``registrationDigest`` view.
 
 from __future__ import annotations
 
-from eth_abi import encode
+from eth_abi.abi import encode
 from eth_hash.auto import keccak
-from eth_keys import keys
+from eth_keys.datatypes import PrivateKey, Signature
 
 from provenance.errors import InvalidSignature
 from provenance.types import Address, RegistrationRequest
+
+
+def _keccak(data: bytes) -> bytes:
+    return bytes(keccak(data))
 
 DOMAIN_NAME = "ProvenanceRegistry"
 DOMAIN_VERSION = "1"
@@ -60,7 +64,7 @@ def registration_struct_hash(registrar: int, request: RegistrationRequest, nonce
 def registration_digest(
     chain_id: int, registry: Address, registrar: int, request: RegistrationRequest, nonce: int, deadline: int
 ) -> bytes:
-    return keccak(
+    return _keccak(
         b"\x19\x01" + domain_separator(chain_id, registry)
         + registration_struct_hash(registrar, request, nonce, deadline)
     )
@@ -68,8 +72,9 @@ def registration_digest(
 
 def sign_digest(digest: bytes, private_key: bytes) -> bytes:
     """A 65-byte r||s||v signature (v in {27, 28}, low s) over a 32-byte digest."""
-    sig = keys.PrivateKey(private_key).sign_msg_hash(digest)
-    return sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])
+    sig = PrivateKey(private_key).sign_msg_hash(digest)
+    r, s, v = int(sig.r), int(sig.s), int(sig.v)
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v + 27])
 
 
 def recover_signer(digest: bytes, signature: bytes) -> Address:
@@ -86,7 +91,7 @@ def recover_signer(digest: bytes, signature: bytes) -> Address:
     if not (0 < r < SECP256K1_N and 0 < s):
         raise InvalidSignature("signature r or s out of range")
     try:
-        pub = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest)
+        pub = Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest)
     except Exception as exc:  # eth_keys raises BadSignature and ValidationError subclasses
         raise InvalidSignature(f"signature does not recover to a key: {exc}") from exc
     return Address(pub.to_canonical_address())

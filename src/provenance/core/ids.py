@@ -11,7 +11,7 @@ import hashlib
 import re
 
 from eth_hash.auto import keccak
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from provenance.errors import InvalidInput
 from provenance.types import Address, Hash32, RecordId

@@ -1,0 +1,126 @@
+"""The command line: what an operator types, what they read back, and the exit codes scripts rely on."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provenance.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("PROVENANCE_PASSPHRASE", "test-pass-phrase")
+    monkeypatch.setenv("PROVENANCE_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, object, str]:
+    code = main(["--json", *args])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out.strip() else None), err
+
+
+def test_init_register_show_status(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "init", "--exchange", "SDE", "--name", "Shanghai Data Exchange", "--scrypt-n", "1024")
+    assert code == 0 and out["chain"] == "embedded"  # type: ignore[index]
+    code, out, err = run(capsys, "init", "--exchange", "SDE", "--name", "again")
+    assert code == 3 and "already initialised" in err
+
+    assert run(capsys, "key", "new", "merchant")[0] == 0
+    code, ent, _ = run(capsys, "entity", "add", "--identifier", "91310000MA1TEST01X", "--account-key", "merchant")
+    assert code == 0 and ent["id"] == 1 and ent["registrar"] == 1  # type: ignore[index]
+    assert run(capsys, "entity", "mandate", "1", "--exchange", "SDE", "--key", "merchant")[0] == 0
+
+    data = env.parent / "data.csv"
+    data.write_text("a,b\n1,2\n")
+    code, reg, _ = run(capsys, "register", "--kind", "resource", "--grade", "important", "--owner", "1",
+                       "--file", str(data), "--rights", "holding,processing")
+    assert code == 0
+    rid = reg["id"]  # type: ignore[index]
+    assert reg["record"]["grade"] == "important" and reg["record"]["rights"] == ["holding", "processing"]  # type: ignore[index]
+
+    code, child, _ = run(capsys, "register", "--kind", "product", "--grade", "important", "--owner", "1",
+                         "--content-hash", "0x" + "ab" * 32, "--parent", rid, "--owner-key", "merchant")
+    assert code == 0 and child["record"]["parents"] == [rid]  # type: ignore[index]
+
+    code, shown, _ = run(capsys, "show", rid)
+    assert code == 0 and shown["status"] == "active"  # type: ignore[index]
+    assert run(capsys, "status", rid, "revoked", "--reason", "licence withdrawn")[0] == 0
+    code, lineage, _ = run(capsys, "lineage", child["id"])  # type: ignore[index]
+    assert code == 0 and lineage["inactive_ancestors"] == [rid]  # type: ignore[index]
+
+    # A contract's refusal: exit code 8, decoded by name, as JSON on stderr.
+    code, _, err = run(capsys, "status", rid, "active")
+    assert code == 8
+    doc = json.loads(err)
+    assert doc["revert"]["error"] == "InvalidStatusTransition"
+
+    code, info, _ = run(capsys, "info")
+    assert code == 0 and info["counts"] == {"entities": 1, "registrations": 2}  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("args", "code", "needle"), [
+    (["show", "0x1234"], 2, "64 hex digits"),
+    (["show", "0x" + "00" * 32], 4, "no record"),
+    (["register", "--kind", "dataset", "--owner", "1", "--content-hash", "0x" + "11" * 32], 2, "invalid kind"),
+    (["register", "--kind", "resource", "--owner", "1", "--content-hash", "0x" + "11" * 32], 8, "NoMandate"),
+    (["status", "0x" + "00" * 32, "gone"], 2, "invalid status"),
+    (["entity", "show", "42"], 4, "no entity with id 42"),
+    (["exchange", "show", "NOPE"], 4, "no exchange with code"),
+    (["entity", "add", "--identifier", "X", "--account", "0x1234"], 2, "40 hex digits"),
+])
+def test_bad_input_gets_a_clear_error(env: Path, capsys: pytest.CaptureFixture[str], args: list[str], code: int,
+                                      needle: str) -> None:
+    assert run(capsys, "init", "--exchange", "SDE", "--name", "S", "--scrypt-n", "1024")[0] == 0
+    got, _, err = run(capsys, *args)
+    assert got == code and needle in err, err
+
+
+def test_uninitialised_directory(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "info")
+    assert code == 3 and "provenance init" in err
+
+
+def test_wrong_passphrase(env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run(capsys, "init", "--exchange", "SDE", "--name", "S", "--scrypt-n", "1024")[0] == 0
+    monkeypatch.setenv("PROVENANCE_PASSPHRASE", "not-it")
+    code, _, err = run(capsys, "entity", "add", "--identifier", "X", "--account", "0x" + "11" * 20)
+    assert code == 6 and "wrong passphrase" in err and "not-it" not in err
+
+
+def test_locked_data_directory(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from provenance.node import DataDirLock
+
+    assert run(capsys, "init", "--exchange", "SDE", "--name", "S", "--scrypt-n", "1024")[0] == 0
+    lock = DataDirLock(env)
+    try:
+        code, _, err = run(capsys, "info")
+        assert code == 5 and "in use by another process" in err and str(os.getpid()) in err
+    finally:
+        lock.release()
+    assert run(capsys, "info")[0] == 0
+
+
+def test_demo_runs_twice_and_keeps_its_state(tmp_path: Path) -> None:
+    """The README's first command, end to end in a real process (the second run only reports)."""
+    env = dict(os.environ, PROVENANCE_PASSPHRASE="demo", PYTHONPATH=str(ROOT / "src"))
+    cmd = [sys.executable, "-m", "provenance.cli", "--data-dir", str(tmp_path / "demo"), "--json", "demo",
+           "--scrypt-n", "1024"]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert summary["counts"] == {"entities": 3, "registrations": 7}
+    assert summary["federation"]["threshold"] == 2 and len(summary["federation"]["exchanges"]) == 3
+    assert summary["lineage"]["port-energy-model"]["inactive_ancestors"] == [summary["records"]["factory-energy-use"]]
+    second = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout) == summary
+    assert second.stderr == ""
