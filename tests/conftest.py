@@ -17,3 +17,12 @@ def fed(tmp_path: Path) -> Iterator[Fed]:
     f = make_fed(tmp_path / "chain")
     yield f
     f.chain.close()
+
+
+@pytest.fixture(scope="session")
+def hardhat_url() -> Iterator[str]:
+    """A Hardhat node for the whole session (tests take snapshots where they need isolation)."""
+    from tests.hardhat import hardhat_node
+
+    with hardhat_node() as url:
+        yield url

@@ -24,16 +24,17 @@ ensure_venv() {
   echo "$want" > "$stampfile"
 }
 
-# ensure_solc: the pinned Solidity compiler (npm package solc, see node/package.json).
-ensure_solc() {
-  if [ -f node/node_modules/solc/package.json ] && \
-     [ "$(node -p 'require("./node/node_modules/solc/package.json").version')" = \
-       "$(node -p 'require("./node/package.json").dependencies.solc')" ]; then
+# ensure_node_tools: the pinned JavaScript tools of node/package-lock.json: the Solidity compiler (solcjs)
+# and Hardhat 2 (a local JSON-RPC chain). Reinstalled when the lock file changes.
+ensure_node_tools() {
+  local want; want=$("$PY" -c 'import hashlib; print(hashlib.sha256(open("node/package-lock.json","rb").read()).hexdigest())')
+  if [ -f node/node_modules/.provenance-stamp ] && [ "$(cat node/node_modules/.provenance-stamp)" = "$want" ]; then
     return 0
   fi
-  command -v npm >/dev/null || { echo "npm is needed to install the Solidity compiler" >&2; exit 1; }
-  echo "Installing the pinned Solidity compiler (npm) ..." >&2
+  command -v npm >/dev/null || { echo "npm is needed to install the Solidity compiler and Hardhat" >&2; exit 1; }
+  echo "Installing the pinned JavaScript tools (solc, hardhat) from npm ..." >&2
   (cd node && npm ci --no-audit --no-fund --silent)
+  echo "$want" > node/node_modules/.provenance-stamp
 }
 
 # ensure_artifacts: recompile the contracts only when their sources no longer match the committed artifacts.
@@ -42,6 +43,6 @@ ensure_artifacts() {
     return 0
   fi
   echo "Contract sources changed: recompiling ..." >&2
-  ensure_solc
+  ensure_node_tools
   node scripts/compile-contracts.cjs
 }

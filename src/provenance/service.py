@@ -56,6 +56,7 @@ class ProposalOutcome:
     approvals: int
     executed: bool
     tx_hash: bytes
+    gas_used: int
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ class RegistryService:
     def _outcome(self, tx: TxResult, proposal_id: int) -> ProposalOutcome:
         approvals = int(tx.event("ProposalApproved").args["approvals"])
         executed = any(e.name == "ProposalExecuted" for e in tx.events)
-        return ProposalOutcome(proposal_id, approvals, executed, tx.receipt.tx_hash)
+        return ProposalOutcome(proposal_id, approvals, executed, tx.receipt.tx_hash, tx.receipt.gas_used)
 
     # ------------------------------------------------------------------ entities
 
