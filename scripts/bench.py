@@ -26,7 +26,7 @@ from provenance.chain.contracts import Contracts
 from provenance.chain.embedded import EmbeddedChain
 from provenance.core.ids import parse_address
 from provenance.service import RegistryService
-from provenance.types import Grade, Hash32, Kind, RecordId, RegistrationRequest, Rights, Source, Status
+from provenance.types import Grade, Hash32, Kind, RegistrationRequest, Rights, Source, Status
 
 # EAS v1.4.0 on this chain (py-evm Prague rules), schema
 # "bytes32 contentHash, bytes32 metadataHash, uint8 grade, uint8 kind, bytes32[] parents" (from issue #2).
@@ -57,9 +57,9 @@ class Bench:
 
     def req(self, **kw: Any) -> RegistrationRequest:
         self.n += 1
-        base: dict[str, Any] = dict(kind=Kind.RESOURCE, grade=Grade.GENERAL, source=Source.ENTERPRISE,
-                                    rights=Rights.HOLDING, owner=self.owner, content_hash=_h(f"c{self.n}"),
-                                    metadata_hash=_h(f"m{self.n}"))
+        base: dict[str, Any] = {"kind": Kind.RESOURCE, "grade": Grade.GENERAL, "source": Source.ENTERPRISE,
+                                "rights": Rights.HOLDING, "owner": self.owner, "content_hash": _h(f"c{self.n}"),
+                                "metadata_hash": _h(f"m{self.n}")}
         base.update(kw)
         return RegistrationRequest(**base)
 
@@ -81,7 +81,8 @@ class Bench:
         out["setStatus"] = svc.set_status(key, p[0], Status.SUSPENDED).gas_used
         out["setStatus_revoke"] = svc.set_status(key, p[0], Status.REVOKED).gas_used
         other = Account.create()
-        out["registerEntity"] = c.transact(key, "Registry", "registerEntity", _h("e2"), other.address, 0).receipt.gas_used
+        tx = c.transact(key, "Registry", "registerEntity", _h("e2"), other.address, 0)
+        out["registerEntity"] = tx.receipt.gas_used
         eid = svc.entity_by_identifier(_h("e2")).id
         out["setMandate"] = svc.set_mandate(other, eid, 1, True).gas_used
         out["setEntityAccount"] = svc.set_entity_account(other, eid, parse_address(Account.create().address)).gas_used

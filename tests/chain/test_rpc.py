@@ -15,8 +15,8 @@ from provenance.chain.rpc import RpcChain
 from provenance.errors import ChainMismatch, ChainUnavailable, TransactionTimeout
 from provenance.service import RegistryService
 from provenance.types import Grade, Kind, Status
-from tests.helpers import addr, h, reverts, request
 from tests.hardhat import free_port
+from tests.helpers import addr, h, request, reverts
 
 
 @pytest.fixture
