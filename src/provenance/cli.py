@@ -240,10 +240,24 @@ def _cmd_init(args: argparse.Namespace) -> Any:
 
 
 def _cmd_demo(args: argparse.Namespace) -> Any:
-    from provenance.demo import run_demo
+    from provenance.demo import render_lineage, run_demo
 
-    return run_demo(args.data_dir, _passphrase(args), scrypt_n=args.scrypt_n,
-                    say=(lambda _m: None) if args.json else print)
+    summary = run_demo(args.data_dir, _passphrase(args), scrypt_n=args.scrypt_n,
+                       say=(lambda _m: None) if args.json else print)
+    if args.json:
+        return summary
+    names = {rid: name for name, rid in summary["records"].items()}
+    fed = summary["federation"]
+    print(f"\nFederation (threshold {fed['threshold']}): " + "; ".join(fed["exchanges"]))
+    print(f"Entities: {summary['counts']['entities']}, registrations: {summary['counts']['registrations']}")
+    for name, lineage in summary["lineage"].items():
+        print(f"\nLineage of {name}:")
+        for line in render_lineage(lineage, names):
+            print("  " + line)
+        if lineage["inactive_ancestors"]:
+            print(f"  ! {len(lineage['inactive_ancestors'])} ancestor(s) not active: this product is affected")
+    print(f"\nData directory: {summary['data_dir']}. Try: scripts/run show {summary['records']['port-energy-model']}")
+    return None
 
 
 @_with_service

@@ -124,3 +124,32 @@ def test_demo_runs_twice_and_keeps_its_state(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     assert json.loads(second.stdout) == summary
     assert second.stderr == ""
+
+
+def test_governance_and_key_rotation_commands(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "init", "--exchange", "SDE", "--name", "Shanghai", "--scrypt-n", "1024")[0] == 0
+    zj = run(capsys, "key", "new", "ZJ")[1]["address"]  # type: ignore[index]
+    code, out, _ = run(capsys, "exchange", "propose-add", "ZJDE", "Zhejiang", zj)
+    assert code == 0 and out["executed"] is True  # type: ignore[index]
+    assert run(capsys, "exchange", "propose-threshold", "2")[1]["executed"] is True  # type: ignore[index]
+    ah = run(capsys, "key", "new", "AH")[1]["address"]  # type: ignore[index]
+    code, out, _ = run(capsys, "exchange", "propose-add", "AHDE", "Anhui", ah)
+    assert (out["approvals"], out["executed"]) == (1, False)  # type: ignore[index]
+    code, out, err = run(capsys, "exchange", "approve", str(out["proposal_id"]))  # type: ignore[index]
+    assert code == 8 and json.loads(err)["revert"]["error"] == "AlreadyApproved"
+    code, out, _ = run(capsys, "--as", "ZJ", "exchange", "approve", "3")
+    assert code == 0 and out["executed"] is True  # type: ignore[index]
+    codes = [e["code"] for e in run(capsys, "exchange", "list")[1]]  # type: ignore[union-attr]
+    assert codes == ["SDE", "ZJDE", "AHDE"]
+    assert [p["executed"] for p in run(capsys, "exchange", "proposals")[1]] == [True, True, True]  # type: ignore[union-attr]
+
+    old = run(capsys, "info")[1]["key"]["address"]  # type: ignore[index]
+    code, out, _ = run(capsys, "key", "rotate", "SDE-2")
+    assert code == 0 and out["revoked"] == old  # type: ignore[index]
+    assert run(capsys, "info")[1]["key"]["label"] == "SDE-2"  # type: ignore[index]
+    keys = {k["label"]: k for k in run(capsys, "key", "list")[1]}  # type: ignore[union-attr]
+    assert keys["SDE"]["valid"] is False and keys["SDE-2"]["valid"] is True and keys["SDE-2"]["exchange"] == "SDE"
+    shown = run(capsys, "exchange", "show", "SDE")[1]
+    assert [k["valid_to"] == 0 for k in shown["keys"]] == [False, True]  # type: ignore[index]
+    code, _, err = run(capsys, "--as", "SDE", "entity", "add", "--identifier", "X", "--account", zj)
+    assert code == 8 and "NotExchangeKey" in err
