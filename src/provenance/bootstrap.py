@@ -8,7 +8,7 @@ from pathlib import Path
 from provenance.chain.contracts import Contracts, Deployment
 from provenance.config import CONFIG_NAME, ChainConfig, NodeConfig
 from provenance.core.ids import parse_address, parse_exchange_code
-from provenance.errors import ConfigError, InvalidInput
+from provenance.errors import ChainError, ConfigError, ContractReverted, InvalidInput
 from provenance.keystore import DEFAULT_SCRYPT_N, Keystore, PassphraseSource
 from provenance.node import DataDirLock, open_chain
 
@@ -53,8 +53,16 @@ def init_node(
                                         parse_address(registry, "registry address"), 0)
                 Contracts.attach(chain, deployment)
             else:
-                contracts = Contracts.deploy(chain, account, code=code, name=name.strip(),
-                                             first_key=parse_address(account.address))
+                try:
+                    contracts = Contracts.deploy(chain, account, code=code, name=name.strip(),
+                                                 first_key=parse_address(account.address))
+                except ContractReverted:
+                    raise
+                except ChainError as exc:
+                    raise ChainError(
+                        f"deploying the contracts from {account.address} failed: {exc.message}. If that account "
+                        f"has no funds for gas, fund it and run init again: the key {label!r} is kept"
+                    ) from exc
                 deployment = contracts.deployment
             cfg = NodeConfig(data_dir=data_dir, key=label, chain=replace(chain_cfg, chain_id=chain.chain_id),
                              deployment=deployment, scrypt_n=n)
