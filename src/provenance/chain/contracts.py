@@ -26,7 +26,7 @@ class Deployment:
     chain_id: int
     federation: bytes
     registry: bytes
-    block: int  # block the registry was deployed in: indexing starts here
+    block: int  # block the federation was deployed in (the registry follows it): indexing starts here
 
     def to_json(self) -> dict[str, Any]:
         return {"chain_id": self.chain_id, "federation": "0x" + self.federation.hex(),
@@ -78,7 +78,7 @@ class Contracts:
         fed = _deploy(chain, deployer, fed_abi.deploy_data(code, name, first_key), abis)
         reg = _deploy(chain, deployer, reg_abi.deploy_data(fed.contract_address), abis)
         assert fed.contract_address is not None and reg.contract_address is not None
-        deployment = Deployment(chain.chain_id, fed.contract_address, reg.contract_address, reg.block_number)
+        deployment = Deployment(chain.chain_id, fed.contract_address, reg.contract_address, fed.block_number)
         return cls(chain=chain, deployment=deployment)
 
     @classmethod

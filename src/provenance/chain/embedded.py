@@ -21,6 +21,7 @@ import plyvel
 from eth._utils.address import generate_contract_address
 from eth.abc import BlockHeaderAPI
 from eth.chains.base import MiningChain
+from eth.constants import GENESIS_PARENT_HASH
 from eth.exceptions import HeaderNotFound, Revert
 from eth.vm.forks.prague import PragueVM
 from eth.vm.spoof import SpoofTransaction
@@ -111,6 +112,9 @@ class EmbeddedChain:
         params = get_default_genesis_params()
         params["gas_limit"] = BLOCK_GAS_LIMIT
         params["base_fee_per_gas"] = 0
+        # Random extra data makes every embedded chain's genesis unique, so an index or a certificate pinned
+        # to one chain's genesis hash can never be mistaken for another's, even with the same chain id.
+        params["extra_data"] = os.urandom(32)
         with self._db.transaction():
             chain = cast(_EmbeddedMiningChain, _chain_class(self._chain_id).from_genesis(self._db, params, {}))
             self._db.put_raw(_META_CHAIN_ID, str(self._chain_id).encode())
@@ -207,6 +211,16 @@ class EmbeddedChain:
             created = generate_contract_address(EthAddress(sender), nonce) if not to else None
             logs = [_log(log, block.number, block.hash, evm_tx.hash, i) for i, log in enumerate(receipt.logs)]
             return Receipt(evm_tx.hash, block.number, block.hash, receipt.gas_used, 1, created, logs)
+
+    def rewind(self, number: int) -> None:
+        """Make block ``number`` the head again: later blocks are orphaned, and the next transactions build a
+        competing branch. A development and test tool (it is how the tests make reorgs of a given depth)."""
+        with self._lock:
+            header = self._chain.get_canonical_block_header_by_number(BlockNumber(number))
+            with self._db.transaction():
+                self._chain.chaindb._set_as_canonical_chain_head(  # noqa: SLF001 - py-evm has no public API
+                    self._chain.chaindb.db, header, GENESIS_PARENT_HASH)
+            self._chain.header = self._chain.create_header_from_parent(header)
 
     def close(self) -> None:
         with self._lock:

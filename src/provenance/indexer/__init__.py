@@ -1,0 +1,1 @@
+"""The follower: chain events into the LevelDB index, crash-safe and reorg-safe."""

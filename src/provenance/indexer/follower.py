@@ -1,0 +1,271 @@
+"""The follower: reads the registry's events by block ranges from the checkpoint on, and indexes them.
+
+* Ranges run from the last indexed block to the head less ``confirmations`` (never from block 0 again:
+  eth-tester's ``get_logs`` costs grow with the square of the chain's length).
+* Each block's effects, its hash and the checkpoint are one atomic LevelDB batch: a crash leaves whole blocks.
+* Blocks within ``reorg_depth`` of the head keep their hash and an undo record. Before each range the follower
+  checks that the checkpoint block is still canonical; if not, it walks back over the kept hashes to the fork
+  point, undoes the orphaned blocks and re-indexes the canonical ones. A reorg deeper than the window stops
+  it with :class:`ReorgTooDeep` rather than carrying on from a wrong history.
+* Endpoints misbehave: a range the endpoint refuses (-32005, -32602, "too many results") is split; a range
+  whose registrations and entities do not add up to the contract's own counters (an endpoint that silently
+  returns nothing for wide ranges) is fetched again in halves; logs are sorted by (block, index) and
+  de-duplicated.
+* The index is pinned to one chain (id and genesis hash) and one deployment (addresses and code hashes).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from eth_hash.auto import keccak
+
+from provenance.chain.base import Chain, Log
+from provenance.chain.contracts import FEDERATION, REGISTRY, Contracts
+from provenance.chain.rpc import RpcError
+from provenance.errors import ChainError, ChainMismatch, ChainUnavailable, ProvenanceError
+from provenance.indexer.apply import apply_event
+from provenance.indexer.events import DATA_REGISTERED, Event, EventDecoder
+from provenance.store import keys as K
+from provenance.store.index import IndexStore
+
+_ENTITY_REGISTERED = keccak(b"EntityRegistered(uint32,uint16,bytes32,address,uint8)")
+RANGE_ERROR_CODES = {-32005, -32602, -32600, -32000}
+
+
+class ReorgTooDeep(ProvenanceError):
+    """Raised when the chain reorganised deeper than the follower's reorg window."""
+
+    exit_code = 10
+
+
+class IndexInconsistent(ProvenanceError):
+    """Raised when the endpoint's logs cannot be made to agree with the contract's own counters."""
+
+    exit_code = 10
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    checkpoint: int
+    target: int
+    head: int
+    blocks: int
+    events: int
+    reorgs: int
+
+
+class Follower:
+    def __init__(self, *, chain: Chain, contracts: Contracts, store: IndexStore, confirmations: int = 0,
+                 max_range: int = 2000, reorg_depth: int = 64, check_counts: bool = True) -> None:
+        if reorg_depth < 1 or max_range < 1 or confirmations < 0:
+            raise ValueError("reorg_depth and max_range must be positive, confirmations not negative")
+        self.chain = chain
+        self.contracts = contracts
+        self.store = store
+        self.confirmations = confirmations
+        self.max_range = max_range
+        self.reorg_depth = reorg_depth
+        self.check_counts = check_counts
+        dep = contracts.deployment
+        self._addresses = [dep.federation, dep.registry]
+        self._decoder = EventDecoder(contracts.abis, {dep.federation: FEDERATION, dep.registry: REGISTRY})
+        self.reorgs = 0
+
+    # ------------------------------------------------------------------ pinning
+
+    def pin(self) -> None:
+        """Record what this index belongs to, or refuse if it belongs to something else."""
+        dep = self.contracts.deployment
+        want = {
+            "chain_id": str(self.chain.chain_id).encode(),
+            "genesis": self.chain.get_block(0).hash,
+            "federation": dep.federation,
+            "registry": dep.registry,
+            "federation_code": keccak(self.chain.get_code(dep.federation)),
+            "registry_code": keccak(self.chain.get_code(dep.registry)),
+            "schema": K.SCHEMA_VERSION,
+        }
+        stored = {name: self.store.get_meta(name) for name in want}
+        if all(v is None for v in stored.values()):
+            self.store.put_meta(want)
+            return
+        differ = [name for name in want if stored[name] != want[name]]
+        if differ:
+            what = ", ".join(f"{n} (index has {_show(stored[n])}, chain has {_show(want[n])})" for n in differ)
+            raise ChainMismatch(f"the index at {self.store.path} belongs to another chain or deployment: {what}; "
+                                f"point the node at the right chain, or rebuild the index")
+
+    # ------------------------------------------------------------------ syncing
+
+    def sync(self, *, until: int | None = None,
+             progress: Callable[[SyncStatus], None] | None = None) -> SyncStatus:
+        """Index up to the current target (head less confirmations), or up to block ``until`` if lower."""
+        self.pin()
+        total_blocks = total_events = 0
+        while True:
+            blocks, events, status = self.step(until=until)
+            if until is not None and status.checkpoint >= until:
+                return SyncStatus(status.checkpoint, status.target, status.head, total_blocks + blocks,
+                                  total_events + events, self.reorgs)
+            total_blocks += blocks
+            total_events += events
+            if progress is not None:
+                progress(status)
+            if blocks == 0 and status.checkpoint >= status.target:
+                return SyncStatus(status.checkpoint, status.target, status.head, total_blocks, total_events,
+                                  self.reorgs)
+
+    def _start(self) -> tuple[int, bytes]:
+        cp = self.store.checkpoint()
+        if cp is not None:
+            return cp
+        before = max(self.contracts.deployment.block - 1, 0)
+        return before, self.chain.get_block(before).hash
+
+    def step(self, *, until: int | None = None) -> tuple[int, int, SyncStatus]:
+        """One range: returns (blocks indexed, events indexed, status)."""
+        number, block_hash = self._start()
+        head = self.chain.block_number()
+        target = max(head - self.confirmations, 0)
+        if number > head or self.chain.get_block(number).hash != block_hash:
+            self._handle_reorg(number, head)
+            return 0, 0, SyncStatus(*self._start()[:1], target, head, 0, 0, self.reorgs)
+        if number >= target:
+            return 0, 0, SyncStatus(number, target, head, 0, 0, self.reorgs)
+        frm, to = number + 1, min(number + self.max_range, target, until if until is not None else target)
+        if to < frm:
+            return 0, 0, SyncStatus(number, target, head, 0, 0, self.reorgs)
+        logs = self._fetch(frm, to)
+        window_start = target - self.reorg_depth + 1
+        by_block: dict[int, list[Log]] = {}
+        for log in logs:
+            by_block.setdefault(log.block_number, []).append(log)
+        blocks = sorted(set(by_block) | {n for n in range(max(frm, window_start), to + 1)} | {to})
+        prev_hash = block_hash
+        prev_number = number
+        events = 0
+        for n in blocks:
+            in_window = n >= window_start
+            if in_window or n not in by_block or n == to:
+                ref = self.chain.get_block(n)
+                if in_window and n == prev_number + 1 and ref.parent_hash != prev_hash:
+                    break  # the chain moved under us; the next step finds the fork
+                h = ref.hash
+            else:
+                h = by_block[n][0].block_hash
+            block_logs = by_block.get(n, [])
+            if any(log.block_hash != h for log in block_logs):
+                break  # logs from a block that is no longer canonical: refetch next step
+            decoded = [e for e in (self._decoder.decode(log) for log in block_logs) if e is not None]
+            with self.store.block(n, h, keep_for_reorg=in_window, prune_below=window_start) as w:
+                for ev in decoded:
+                    apply_event(w, ev)
+            events += len(decoded)
+            prev_hash, prev_number = h, n
+        return prev_number - number, events, SyncStatus(prev_number, target, head, prev_number - number, events,
+                                                         self.reorgs)
+
+    # ------------------------------------------------------------------ reorgs
+
+    def _handle_reorg(self, checkpoint: int, head: int) -> None:
+        kept = self.store.recent_blocks()
+        for n, h in kept:
+            if n <= head and self.chain.get_block(n).hash == h:
+                self.store.rollback(n, h)
+                self.reorgs += 1
+                return
+        oldest = kept[-1][0] if kept else checkpoint
+        raise ReorgTooDeep(
+            f"the chain reorganised below block {oldest}, deeper than the reorg window of {self.reorg_depth} "
+            f"blocks (index checkpoint {checkpoint}, chain head {head}); the index stops here: rebuild it "
+            f"(`provenance index rebuild`) once the chain is settled")
+
+    # ------------------------------------------------------------------ fetching
+
+    def _get_logs(self, frm: int, to: int) -> list[Log]:
+        """get_logs, retrying transient failures (timeouts, dropped connections) with backoff."""
+        delay = 0.05
+        for attempt in range(6):
+            try:
+                return self.chain.get_logs(self._addresses, frm, to)
+            except ChainUnavailable:
+                if attempt == 5:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        raise AssertionError("unreachable")
+
+    def _fetch(self, frm: int, to: int) -> list[Log]:
+        try:
+            logs = self._get_logs(frm, to)
+        except RpcError as exc:
+            if frm < to and (exc.code in RANGE_ERROR_CODES or _looks_like_range_error(exc.rpc_message)):
+                mid = (frm + to) // 2
+                return self._fetch(frm, mid) + self._fetch(mid + 1, to)
+            raise
+        logs = _dedupe_sorted(logs)
+        if self.check_counts and not self._counts_agree(frm, to, logs):
+            if frm == to:
+                time.sleep(0.05)
+                logs = _dedupe_sorted(self._get_logs(frm, to))
+                if not self._counts_agree(frm, to, logs):
+                    raise IndexInconsistent(
+                        f"block {frm}: the endpoint's logs do not add up to the registry's counters")
+                return logs
+            mid = (frm + to) // 2
+            return self._fetch(frm, mid) + self._fetch(mid + 1, to)
+        return logs
+
+    def _counts_at(self, block: int) -> tuple[int, int] | None:
+        try:
+            entities, registrations = self.contracts.call(REGISTRY, "counts", block=block)
+        except ChainError:
+            return None  # e.g. a node without the historical state: the range goes unchecked
+        return int(entities), int(registrations)
+
+    def _counts_agree(self, frm: int, to: int, logs: list[Log]) -> bool:
+        reg = self.contracts.deployment.registry
+        if frm <= self.contracts.deployment.block:
+            before: tuple[int, int] | None = (0, 0)
+        else:
+            before = self._counts_at(frm - 1)
+        after = self._counts_at(to)
+        if before is None or after is None:
+            return True
+        regs = sum(1 for log in logs if log.address == reg and log.topics and log.topics[0] == DATA_REGISTERED)
+        ents = sum(1 for log in logs if log.address == reg and log.topics and log.topics[0] == _ENTITY_REGISTERED)
+        return (after[0] - before[0], after[1] - before[1]) == (ents, regs)
+
+
+def _dedupe_sorted(logs: list[Log]) -> list[Log]:
+    seen: set[tuple[bytes, int]] = set()
+    out = []
+    for log in sorted(logs, key=lambda x: (x.block_number, x.log_index)):
+        key = (log.block_hash, log.log_index)
+        if key not in seen:
+            seen.add(key)
+            out.append(log)
+    return out
+
+
+def _looks_like_range_error(message: str) -> bool:
+    m = message.lower()
+    return any(s in m for s in ("range", "too many", "limit", "exceed", "10000 results", "query returned more"))
+
+
+def _show(value: bytes | None) -> str:
+    if value is None:
+        return "nothing"
+    try:
+        text = value.decode("ascii")
+        if text.isprintable():
+            return text
+    except UnicodeDecodeError:
+        pass
+    return "0x" + value.hex()
+
+
+__all__ = ["Event", "Follower", "IndexInconsistent", "ReorgTooDeep", "SyncStatus"]

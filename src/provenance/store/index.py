@@ -1,0 +1,217 @@
+"""The index on LevelDB (plyvel): atomic per-block writes with undo records, rollback, and reads.
+
+A block is applied through :meth:`IndexStore.block`: every put and delete goes to an overlay that later reads
+in the same block see; on exit the overlay, the block's hash, its undo record (the previous value of every key
+it touched) and the new checkpoint are written in one ``write_batch(transaction=True)``, which writes nothing
+if anything raised. :meth:`IndexStore.rollback` undoes blocks newest first, also in one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import plyvel
+
+from provenance.errors import DataDirLocked, StoreError
+from provenance.store import keys as K
+from provenance.store.keys import IndexedRecord
+
+
+class BlockWriter:
+    def __init__(self, db: plyvel.DB, capture_undo: bool) -> None:
+        self._db = db
+        self._capture = capture_undo
+        self.writes: dict[bytes, bytes | None] = {}
+        self.undo: list[tuple[bytes, bytes | None]] = []
+        self._seen: set[bytes] = set()
+
+    def get(self, key: bytes) -> bytes | None:
+        if key in self.writes:
+            return self.writes[key]
+        value: bytes | None = self._db.get(key)
+        return value
+
+    def _remember(self, key: bytes) -> None:
+        if self._capture and key not in self._seen:
+            self._seen.add(key)
+            self.undo.append((key, self.get(key)))
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self._remember(key)
+        self.writes[key] = value
+
+    def delete(self, key: bytes) -> None:
+        self._remember(key)
+        self.writes[key] = None
+
+
+class IndexStore:
+    def __init__(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = plyvel.DB(str(path), create_if_missing=True)
+        except plyvel.IOError as exc:
+            if "lock" in str(exc).lower():
+                raise DataDirLocked(f"the index {path} is in use by another process") from exc
+            raise StoreError(f"cannot open the index {path}: {exc}") from exc
+        except plyvel.Error as exc:
+            raise StoreError(f"cannot open the index {path}: {exc}") from exc
+        self.path = path
+
+    def close(self) -> None:
+        if not self._db.closed:
+            self._db.close()
+
+    # ------------------------------------------------------------------ raw
+
+    def get(self, key: bytes) -> bytes | None:
+        value: bytes | None = self._db.get(key)
+        return value
+
+    def scan(self, prefix: bytes, *, limit: int | None = None, reverse: bool = False) -> Iterator[tuple[bytes, bytes]]:
+        n = 0
+        with self._db.iterator(prefix=prefix, reverse=reverse) as it:
+            for k, v in it:
+                yield k, v
+                n += 1
+                if limit is not None and n >= limit:
+                    return
+
+    def dump(self) -> list[tuple[bytes, bytes]]:
+        """Every key and value, in key order (what two indexes are compared by)."""
+        return list(self._db.iterator())
+
+    def get_meta(self, name: str) -> bytes | None:
+        return self.get(K.meta(name))
+
+    def put_meta(self, values: dict[str, bytes]) -> None:
+        with self._db.write_batch(transaction=True) as wb:
+            for name, value in values.items():
+                wb.put(K.meta(name), value)
+
+    def wipe(self) -> None:
+        """Delete everything (for a rebuild), in one batch."""
+        with self._db.write_batch(transaction=True) as wb:
+            for k in self._db.iterator(include_value=False):
+                wb.delete(k)
+
+    # ------------------------------------------------------------------ blocks
+
+    def checkpoint(self) -> tuple[int, bytes] | None:
+        raw = self.get(K.CHECKPOINT)
+        return None if raw is None else K.decode_checkpoint(raw)
+
+    @contextmanager
+    def block(self, number: int, block_hash: bytes, *, keep_for_reorg: bool,
+              prune_below: int) -> Iterator[BlockWriter]:
+        """Apply one block: effects, hash, undo (if within the reorg window) and checkpoint, atomically."""
+        writer = BlockWriter(self._db, keep_for_reorg)
+        yield writer
+        with self._db.write_batch(transaction=True) as wb:
+            for key, value in writer.writes.items():
+                if value is None:
+                    wb.delete(key)
+                else:
+                    wb.put(key, value)
+            if keep_for_reorg:
+                wb.put(K.block_key(K.BLOCK_HASH, number), block_hash)
+                if writer.undo:
+                    wb.put(K.block_key(K.UNDO, number), K.encode_undo(writer.undo))
+            wb.put(K.CHECKPOINT, K.encode_checkpoint(number, block_hash))
+            for prefix in (K.BLOCK_HASH, K.UNDO):
+                for key in self._db.iterator(start=prefix, stop=K.block_key(prefix, max(prune_below, 0)),
+                                             include_value=False):
+                    wb.delete(key)
+
+    def recent_blocks(self) -> list[tuple[int, bytes]]:
+        """The (number, hash) of indexed blocks still within the reorg window, newest first."""
+        return [(int.from_bytes(k[1:], "big"), v) for k, v in self.scan(K.BLOCK_HASH, reverse=True)]
+
+    def rollback(self, to_number: int, to_hash: bytes) -> int:
+        """Undo every kept block above ``to_number``, newest first; return how many blocks were undone."""
+        undone = 0
+        with self._db.write_batch(transaction=True) as wb:
+            overlay: dict[bytes, bytes | None] = {}
+            start = K.block_key(K.UNDO, to_number + 1)
+            for key, value in list(self._db.iterator(prefix=K.UNDO, reverse=True)):
+                if key < start:
+                    break
+                for k, old in reversed(K.decode_undo(value)):
+                    overlay[k] = old
+                wb.delete(key)
+                undone += 1
+            for k, old in overlay.items():
+                if old is None:
+                    wb.delete(k)
+                else:
+                    wb.put(k, old)
+            for key in self._db.iterator(start=K.block_key(K.BLOCK_HASH, to_number + 1),
+                                         stop=K.BLOCK_HASH + b"\xff" * 9, include_value=False):
+                wb.delete(key)
+            wb.put(K.CHECKPOINT, K.encode_checkpoint(to_number, to_hash))
+        return undone
+
+    # ------------------------------------------------------------------ records
+
+    def seq_of(self, record_id: bytes) -> int | None:
+        raw = self.get(K.ID_SEQ + record_id)
+        return None if raw is None else int.from_bytes(raw, "big")
+
+    def record_by_seq(self, seq: int) -> IndexedRecord:
+        raw = self.get(K.RECORD + K.seq_bytes(seq))
+        if raw is None:
+            raise StoreError(f"the index has no record with seq {seq} (corrupt adjacency)")
+        rec, parent_seqs = K.decode_record(seq, raw)
+        parents = tuple(self._id_of_seq(s) for s in parent_seqs)
+        return IndexedRecord(**{**rec.__dict__, "parents": parents})
+
+    def record(self, record_id: bytes) -> IndexedRecord | None:
+        seq = self.seq_of(record_id)
+        return None if seq is None else self.record_by_seq(seq)
+
+    def _id_of_seq(self, seq: int) -> bytes:
+        raw = self.get(K.RECORD + K.seq_bytes(seq))
+        if raw is None:
+            raise StoreError(f"the index has no record with seq {seq} (corrupt adjacency)")
+        return raw[K._RECORD_HEAD.size:K._RECORD_HEAD.size + 32]
+
+    def parent_seqs(self, seq: int) -> list[int]:
+        raw = self.get(K.RECORD + K.seq_bytes(seq))
+        if raw is None:
+            return []
+        return K.decode_record(seq, raw)[1]
+
+    def child_seqs(self, seq: int) -> list[int]:
+        prefix = K.CHILD + K.seq_bytes(seq)
+        return [int.from_bytes(k[len(prefix):], "big") for k, _ in self.scan(prefix)]
+
+    def id_of(self, seq: int) -> bytes:
+        return self._id_of_seq(seq)
+
+    def status_of_seq(self, seq: int) -> int:
+        raw = self.get(K.RECORD + K.seq_bytes(seq))
+        return raw[10] if raw is not None else 0
+
+    def seqs_with(self, prefix: bytes, *, after: int = -1, limit: int = 100) -> list[int]:
+        """Record seqs under a secondary-index prefix (e.g. BY_OWNER + owner), in registration order."""
+        start = prefix + K.seq_bytes(after + 1) if after >= 0 else prefix
+        out = []
+        with self._db.iterator(start=start, stop=_prefix_end(prefix), include_value=False) as it:
+            for k in it:
+                out.append(int.from_bytes(k[-K.SEQ_BYTES:], "big"))
+                if len(out) >= limit:
+                    break
+        return out
+
+
+def _prefix_end(prefix: bytes) -> bytes:
+    """The smallest key greater than every key starting with ``prefix``."""
+    p = bytearray(prefix)
+    while p and p[-1] == 0xFF:
+        p.pop()
+    if not p:
+        return b"\xff" * 64
+    p[-1] += 1
+    return bytes(p)

@@ -1,0 +1,170 @@
+"""The index's key layout and value encodings. Pure: bytes in, bytes out.
+
+Every key starts with one prefix byte. Records get a dense sequence number (``seq``, 5 bytes, big-endian) in
+the order the chain registered them, and the secondary indexes and adjacency lists use it instead of the
+32-byte id, which keeps an index of a million records under 400 bytes a record. Big-endian numbers make
+LevelDB's byte order the numeric order, so prefix scans come back in registration order.
+
+    m <name>                           meta: chain id, genesis hash, contract addresses and code hashes,
+                                       schema version, next seq, counts
+    c                                  checkpoint: block number (8) + block hash (32) of the last indexed block
+    i <id:32>                          seq of a record id
+    r <seq:5>                          the record (see encode_record)
+    h <contentHash:32> <seq:5>         by content hash, across all registrars
+    o <owner:4> <seq:5>                by owner entity
+    g <registrar:2> <seq:5>            by registrar exchange
+    k <kind:1> <seq:5>                 by kind
+    d <grade:1> <seq:5>                by grade
+    s <status:1> <seq:5>               by status (moved on every status change)
+    p <child seq:5> <parent seq:5>     parent adjacency (the record value also lists parents in order)
+    q <parent seq:5> <child seq:5>     child adjacency
+    t <seq:5> <block:8> <log:4>        status history: previous, current, reason
+    e <entity:4>                       entity: identifier hash, account, registrar, role
+    n <entity:4> <exchange:2>          recognition of an entity by an exchange
+    a <entity:4> <exchange:2>          mandate (1 granted, 0 withdrawn)
+    x <exchange:2>                     exchange: status, code, name
+    y <exchange:2> <key:20>            exchange key: valid from, valid to (block numbers)
+    b <block:8>                        hash of an indexed block within the reorg window
+    u <block:8>                        undo record of a block within the reorg window
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from provenance.errors import StoreError
+
+META = b"m"
+CHECKPOINT = b"c"
+ID_SEQ = b"i"
+RECORD = b"r"
+BY_CONTENT = b"h"
+BY_OWNER = b"o"
+BY_REGISTRAR = b"g"
+BY_KIND = b"k"
+BY_GRADE = b"d"
+BY_STATUS = b"s"
+PARENT = b"p"
+CHILD = b"q"
+STATUS_HISTORY = b"t"
+ENTITY = b"e"
+RECOGNITION = b"n"
+MANDATE = b"a"
+EXCHANGE = b"x"
+EXCHANGE_KEY = b"y"
+BLOCK_HASH = b"b"
+UNDO = b"u"
+
+SCHEMA_VERSION = b"1"
+SEQ_BYTES = 5
+
+
+def seq_bytes(seq: int) -> bytes:
+    return seq.to_bytes(SEQ_BYTES, "big")
+
+
+def meta(name: str) -> bytes:
+    return META + name.encode()
+
+
+def block_key(prefix: bytes, number: int) -> bytes:
+    return prefix + number.to_bytes(8, "big")
+
+
+@dataclass(frozen=True)
+class IndexedRecord:
+    """A record as the index holds it (parents by id, in registration order)."""
+
+    id: bytes
+    seq: int
+    owner: int
+    registrar: int
+    kind: int
+    grade: int
+    source: int
+    rights: int
+    status: int
+    delegated: bool
+    block_number: int
+    content_hash: bytes
+    metadata_hash: bytes
+    supersedes: bytes
+    parents: tuple[bytes, ...]
+
+
+# owner u32, registrar u16, kind, grade, source, rights, status, flags u8, block u64, parent count u8
+_RECORD_HEAD = struct.Struct(">IHBBBBBBQB")
+_FLAG_DELEGATED = 1
+_FLAG_SUPERSEDES = 2
+
+
+def encode_record(r: IndexedRecord, parent_seqs: list[int]) -> bytes:
+    flags = (_FLAG_DELEGATED if r.delegated else 0) | (_FLAG_SUPERSEDES if any(r.supersedes) else 0)
+    out = [_RECORD_HEAD.pack(r.owner, r.registrar, r.kind, r.grade, r.source, r.rights, r.status, flags,
+                             r.block_number, len(parent_seqs)),
+           r.id, r.content_hash, r.metadata_hash]
+    if flags & _FLAG_SUPERSEDES:
+        out.append(r.supersedes)
+    out.extend(seq_bytes(s) for s in parent_seqs)
+    return b"".join(out)
+
+
+def decode_record(seq: int, value: bytes) -> tuple[IndexedRecord, list[int]]:
+    """The record and its parents' seqs (resolve them to ids with the i/r keys)."""
+    try:
+        owner, registrar, kind, grade, source, rights, status, flags, block, n = _RECORD_HEAD.unpack_from(value)
+        pos = _RECORD_HEAD.size
+        rid, content, metadata = value[pos:pos + 32], value[pos + 32:pos + 64], value[pos + 64:pos + 96]
+        pos += 96
+        supersedes = bytes(32)
+        if flags & _FLAG_SUPERSEDES:
+            supersedes = value[pos:pos + 32]
+            pos += 32
+        parents = [int.from_bytes(value[pos + i * SEQ_BYTES:pos + (i + 1) * SEQ_BYTES], "big") for i in range(n)]
+        if pos + n * SEQ_BYTES != len(value):
+            raise ValueError("length mismatch")
+    except (struct.error, ValueError) as exc:
+        raise StoreError(f"corrupt index record (seq {seq}): {exc}") from exc
+    rec = IndexedRecord(rid, seq, owner, registrar, kind, grade, source, rights, status,
+                        bool(flags & _FLAG_DELEGATED), block, content, metadata, supersedes, ())
+    return rec, parents
+
+
+def with_status(value: bytes, status: int) -> bytes:
+    """A record value with its status byte replaced (offset 10 of the head)."""
+    return value[:10] + bytes([status]) + value[11:]
+
+
+def encode_checkpoint(number: int, block_hash: bytes) -> bytes:
+    return number.to_bytes(8, "big") + block_hash
+
+
+def decode_checkpoint(value: bytes) -> tuple[int, bytes]:
+    return int.from_bytes(value[:8], "big"), value[8:40]
+
+
+def encode_undo(entries: list[tuple[bytes, bytes | None]]) -> bytes:
+    """(key, previous value or None for 'did not exist'), length-prefixed."""
+    out = []
+    for key, old in entries:
+        out.append(struct.pack(">H", len(key)) + key)
+        out.append(b"\xff\xff\xff\xff" if old is None else struct.pack(">I", len(old)) + old)
+    return b"".join(out)
+
+
+def decode_undo(value: bytes) -> list[tuple[bytes, bytes | None]]:
+    entries: list[tuple[bytes, bytes | None]] = []
+    pos = 0
+    while pos < len(value):
+        (klen,) = struct.unpack_from(">H", value, pos)
+        key = value[pos + 2:pos + 2 + klen]
+        pos += 2 + klen
+        (vlen,) = struct.unpack_from(">I", value, pos)
+        pos += 4
+        if vlen == 0xFFFFFFFF:
+            entries.append((key, None))
+        else:
+            entries.append((key, value[pos:pos + vlen]))
+            pos += vlen
+    return entries
