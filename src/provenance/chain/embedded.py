@@ -218,7 +218,7 @@ class EmbeddedChain:
         with self._lock:
             header = self._chain.get_canonical_block_header_by_number(BlockNumber(number))
             with self._db.transaction():
-                self._chain.chaindb._set_as_canonical_chain_head(  # noqa: SLF001 - py-evm has no public API
+                self._chain.chaindb._set_as_canonical_chain_head(  # type: ignore[attr-defined]  # no public API
                     self._chain.chaindb.db, header, GENESIS_PARENT_HASH)
             self._chain.header = self._chain.create_header_from_parent(header)
 

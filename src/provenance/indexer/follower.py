@@ -143,7 +143,7 @@ class Follower:
         by_block: dict[int, list[Log]] = {}
         for log in logs:
             by_block.setdefault(log.block_number, []).append(log)
-        blocks = sorted(set(by_block) | {n for n in range(max(frm, window_start), to + 1)} | {to})
+        blocks = sorted(set(by_block) | set(range(max(frm, window_start), to + 1)) | {to})
         prev_hash = block_hash
         prev_number = number
         events = 0
