@@ -24,7 +24,7 @@ from provenance.core.ids import (
     parse_address,
     parse_hash32,
 )
-from provenance.errors import ContractReverted, InvalidInput, ProvenanceError
+from provenance.errors import ContractReverted, InvalidInput, NotFound, ProvenanceError
 from provenance.jsonable import jsonable
 from provenance.keystore import PassphraseSource
 from provenance.types import (
@@ -181,10 +181,43 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("record")
     s.set_defaults(handler=_cmd_show)
 
-    s = sub.add_parser("lineage", help="a record's ancestors, read from the chain")
+    s = sub.add_parser("lineage", help="a record's ancestors (or descendants), from the index")
     s.add_argument("record")
-    s.add_argument("--max-depth", type=int, default=16)
+    s.add_argument("--descendants", action="store_true", help="walk down to derived records instead")
+    s.add_argument("--max-depth", type=int, default=64)
+    s.add_argument("--max-nodes", type=int, default=10_000)
+    s.add_argument("--format", choices=["tree", "json", "prov", "openlineage"], default="tree",
+                   help="tree (or JSON with --json), W3C PROV-JSON, or OpenLineage run events")
     s.set_defaults(handler=_cmd_lineage)
+    s = sub.add_parser("impact", help="every record derived from this one, flagged if it is not active")
+    s.add_argument("record")
+    s.add_argument("--max-depth", type=int, default=64)
+    s.set_defaults(handler=_cmd_impact)
+    s = sub.add_parser("path", help="a derivation path from a record up to one of its ancestors")
+    s.add_argument("descendant")
+    s.add_argument("ancestor")
+    s.set_defaults(handler=_cmd_path)
+    s = sub.add_parser("search", help="records by content hash, owner, registrar, kind, grade or status")
+    s.add_argument("--content-hash")
+    s.add_argument("--owner", type=int)
+    s.add_argument("--registrar", help="exchange code or id")
+    s.add_argument("--kind")
+    s.add_argument("--grade")
+    s.add_argument("--status")
+    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--after", type=int, default=-1, help="continue after this result cursor")
+    s.set_defaults(handler=_cmd_search)
+
+    ix = sub.add_parser("index", help="the LevelDB lineage index").add_subparsers(
+        dest="index_command", metavar="ACTION", required=True)
+    s = ix.add_parser("sync", help="index the chain up to its head (less the configured confirmations)")
+    s.add_argument("--follow", type=float, metavar="SECONDS",
+                   help="keep following the chain, polling every SECONDS, until interrupted")
+    s.set_defaults(handler=_cmd_index_sync)
+    s = ix.add_parser("rebuild", help="drop the index and rebuild it from the chain")
+    s.set_defaults(handler=_cmd_index_rebuild)
+    s = ix.add_parser("status", help="checkpoint, chain head, lag and counts")
+    s.set_defaults(handler=_cmd_index_status)
     return p
 
 
@@ -488,11 +521,116 @@ def _cmd_show(node: Any, svc: Any, args: argparse.Namespace) -> Any:
     return jsonable(svc.record(RecordId(parse_hash32(args.record, "record id"))))
 
 
+def _synced_queries(node: Any) -> Any:
+    from provenance.indexer.queries import IndexQueries
+
+    node.follower().sync()
+    return IndexQueries(node.index)
+
+
 @_with_service
 def _cmd_lineage(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    from provenance.demo import ancestors_from_chain
+    from provenance.core import export
+    from provenance.demo import render_lineage
+    from provenance.indexer.queries import lineage_json
 
-    return ancestors_from_chain(svc, RecordId(parse_hash32(args.record, "record id")), max_depth=args.max_depth)
+    q = _synced_queries(node)
+    rid = parse_hash32(args.record, "record id")
+    codes = q.exchange_codes()
+    dep = node.contracts.deployment
+    namespace = f"provenance://{dep.chain_id}/0x{dep.registry.hex()}"
+    if args.format == "prov":
+        return export.to_prov_json(q.lineage_nodes(rid, codes, max_depth=args.max_depth), namespace=namespace)
+    if args.format == "openlineage":
+        return export.to_openlineage(q.lineage_nodes(rid, codes, max_depth=args.max_depth), namespace=namespace)
+    walk = q.descendants if args.descendants else q.ancestors
+    doc = lineage_json(walk(rid, max_depth=args.max_depth, max_nodes=args.max_nodes), codes,
+                       direction="descendants" if args.descendants else "ancestors")
+    if args.json or args.format == "json" or args.descendants:
+        return doc
+    for line in render_lineage(doc):
+        print(line)
+    return None
+
+
+@_with_service
+def _cmd_impact(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    from provenance.indexer.queries import record_json
+
+    q = _synced_queries(node)
+    res = q.impact(parse_hash32(args.record, "record id"), max_depth=args.max_depth)
+    codes = q.exchange_codes()
+    return {"record": record_json(res["record"], codes), "inactive": res["inactive"],
+            "descendants": res["descendants"], "affected": ["0x" + r.id.hex() for r in res["affected"]],
+            "truncated": res["truncated"]}
+
+
+@_with_service
+def _cmd_path(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    q = _synced_queries(node)
+    p = q.path(parse_hash32(args.descendant, "descendant id"), parse_hash32(args.ancestor, "ancestor id"))
+    if p is None:
+        raise NotFound(f"{args.ancestor} is not an ancestor of {args.descendant}")
+    return {"path": ["0x" + x.hex() for x in p]}
+
+
+@_with_service
+def _cmd_search(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    from provenance.indexer.queries import record_json
+
+    q = _synced_queries(node)
+    found = q.search(
+        content_hash=parse_hash32(args.content_hash, "content hash") if args.content_hash else None,
+        owner=args.owner, registrar=svc.exchange_id(args.registrar) if args.registrar else None,
+        kind=int(Kind.parse(args.kind)) if args.kind else None,
+        grade=int(Grade.parse(args.grade)) if args.grade else None,
+        status=int(Status.parse(args.status)) if args.status else None, after=args.after, limit=args.limit)
+    codes = q.exchange_codes()
+    return {"results": [record_json(r, codes) for r in found], "next": found[-1].seq if found else None}
+
+
+def _index_status(node: Any) -> dict[str, Any]:
+    from provenance.indexer.queries import IndexQueries
+
+    cp = node.index.checkpoint()
+    head = node.chain.block_number()
+    return {"checkpoint": cp[0] if cp else None, "head": head, "lag": head - cp[0] if cp else None,
+            **IndexQueries(node.index).counts(), "confirmations": node.config.index.confirmations,
+            "reorg_depth": node.config.index.reorg_depth}
+
+
+@_with_service
+def _cmd_index_sync(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    import time
+
+    follower = node.follower()
+    st = follower.sync()
+    if args.follow:
+        if args.follow <= 0:
+            raise InvalidInput("--follow takes a positive number of seconds")
+        try:
+            while True:
+                time.sleep(args.follow)
+                new = follower.sync()
+                if new.events or new.reorgs != st.reorgs:
+                    print(json.dumps({"checkpoint": new.checkpoint, "events": new.events, "reorgs": new.reorgs}),
+                          flush=True)
+                st = new
+        except KeyboardInterrupt:
+            pass
+    return {**_index_status(node), "indexed_events": st.events, "reorgs": st.reorgs}
+
+
+@_with_service
+def _cmd_index_rebuild(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    node.index.wipe()
+    st = node.follower().sync()
+    return {**_index_status(node), "indexed_events": st.events}
+
+
+@_with_service
+def _cmd_index_status(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    return _index_status(node)
 
 
 # ---------------------------------------------------------------------- output

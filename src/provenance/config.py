@@ -17,6 +17,11 @@
 
     [keystore]
     scrypt_n = 262144
+
+    [index]                      # the LevelDB lineage index under <data-dir>/index
+    confirmations = 0            # index up to the head less this many blocks
+    reorg_depth = 64             # blocks kept with undo records; a deeper reorg stops the follower
+    max_range = 2000             # blocks per eth_getLogs request (split further if the endpoint refuses)
 """
 
 from __future__ import annotations
@@ -44,12 +49,20 @@ class ChainConfig:
 
 
 @dataclass(frozen=True)
+class IndexConfig:
+    confirmations: int = 0
+    reorg_depth: int = 64
+    max_range: int = 2000
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     data_dir: Path
     key: str
     chain: ChainConfig
     deployment: Deployment | None
     scrypt_n: int = DEFAULT_SCRYPT_N
+    index: IndexConfig = IndexConfig()
 
     @classmethod
     def load(cls, data_dir: Path) -> NodeConfig:
@@ -82,12 +95,16 @@ class NodeConfig:
                 if chain.chain_id is None:
                     raise ConfigError(f"{source}: [chain] chain_id is required when [contracts] is set")
                 deployment = Deployment.from_json({"chain_id": chain.chain_id, **contracts})
+            ix = raw.get("index", {})
+            index = IndexConfig(confirmations=int(ix.get("confirmations", 0)),
+                                reorg_depth=int(ix.get("reorg_depth", 64)), max_range=int(ix.get("max_range", 2000)))
             cfg = cls(
                 data_dir=data_dir,
                 key=str(node.get("key", "")),
                 chain=chain,
                 deployment=deployment,
                 scrypt_n=int(raw.get("keystore", {}).get("scrypt_n", DEFAULT_SCRYPT_N)),
+                index=index,
             )
         except ConfigError:
             raise
@@ -99,6 +116,8 @@ class NodeConfig:
             raise ConfigError(f"{source}: [chain] rpc_url is required for the rpc backend")
         if chain.receipt_timeout <= 0:
             raise ConfigError(f"{source}: [chain] receipt_timeout must be positive")
+        if cfg.index.confirmations < 0 or cfg.index.reorg_depth < 1 or cfg.index.max_range < 1:
+            raise ConfigError(f"{source}: [index] confirmations >= 0, reorg_depth >= 1 and max_range >= 1")
         return cfg
 
     def with_deployment(self, deployment: Deployment) -> NodeConfig:
@@ -118,7 +137,9 @@ class NodeConfig:
             d = self.deployment.to_json()
             lines += ["[contracts]", f"federation = {_q(d['federation'])}", f"registry = {_q(d['registry'])}",
                       f"block = {d['block']}", ""]
-        lines += ["[keystore]", f"scrypt_n = {self.scrypt_n}", ""]
+        lines += ["[keystore]", f"scrypt_n = {self.scrypt_n}", "",
+                  "[index]", f"confirmations = {self.index.confirmations}",
+                  f"reorg_depth = {self.index.reorg_depth}", f"max_range = {self.index.max_range}", ""]
         return "\n".join(lines)
 
     def save(self) -> None:

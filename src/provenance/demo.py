@@ -16,6 +16,7 @@ from provenance.bootstrap import init_node
 from provenance.config import CONFIG_NAME
 from provenance.core.ids import hex0x, identifier_hash, parse_address, record_id
 from provenance.errors import ContractReverted, NotFound
+from provenance.indexer.queries import IndexQueries, lineage_json
 from provenance.keystore import PassphraseSource
 from provenance.node import Node
 from provenance.service import RegistryService
@@ -160,10 +161,16 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
                 ("personal-credit-files", r4), ("delta-logistics-index", p1), ("port-energy-model", p2),
                 ("logistics-index-asset", a1)]},
             "counts": svc.counts(),
-            "lineage": {
-                "logistics-index-asset": ancestors_from_chain(svc, a1),
-                "port-energy-model": ancestors_from_chain(svc, p2),
-            },
+        }
+        # The lineage comes from the node's LevelDB index, brought up to the chain head first.
+        node.follower().sync()
+        q = IndexQueries(node.index)
+        codes = q.exchange_codes()
+        cp = node.index.checkpoint()
+        summary["index"] = {"checkpoint": cp[0] if cp else 0, **q.counts()}
+        summary["lineage"] = {
+            name: lineage_json(q.ancestors(rid), codes, direction="ancestors")
+            for name, rid in (("logistics-index-asset", a1), ("port-energy-model", p2))
         }
         return summary
 
@@ -174,37 +181,6 @@ def _exists(svc: RegistryService, code: str) -> bool:
         return True
     except NotFound:
         return False
-
-
-def ancestors_from_chain(svc: RegistryService, root: RecordId, *, max_depth: int = 16,
-                         max_nodes: int = 1000) -> dict[str, Any]:
-    """Walk a record's ancestors through the registry's views, breadth first, bounded and cycle-safe.
-
-    Flags every ancestor that is not active (a product whose source was revoked is not silently valid).
-    """
-    codes = {e.id: e.code for e in svc.exchanges()}
-    seen: set[bytes] = {root}
-    frontier = [(root, 0)]
-    nodes: list[dict[str, Any]] = []
-    flagged: list[str] = []
-    truncated = False
-    while frontier:
-        rid, depth = frontier.pop(0)
-        rec = svc.record(rid)
-        nodes.append({"id": hex0x(rid), "depth": depth, "kind": rec.kind.label, "grade": rec.grade.label,
-                      "status": rec.status.label, "registrar": codes.get(rec.registrar, str(rec.registrar)),
-                      "parents": [hex0x(p) for p in rec.parents]})
-        if depth > 0 and rec.status != Status.ACTIVE:
-            flagged.append(hex0x(rid))
-        for parent in rec.parents:
-            if parent in seen:
-                continue
-            if depth + 1 > max_depth or len(seen) >= max_nodes:
-                truncated = True
-                continue
-            seen.add(parent)
-            frontier.append((parent, depth + 1))
-    return {"root": hex0x(root), "nodes": nodes, "inactive_ancestors": flagged, "truncated": truncated}
 
 
 def render_lineage(lineage: dict[str, Any], names: dict[str, str] | None = None) -> list[str]:

@@ -20,7 +20,9 @@ from provenance.chain.embedded import EmbeddedChain
 from provenance.chain.rpc import RpcChain
 from provenance.config import ChainConfig, NodeConfig
 from provenance.errors import ConfigError, DataDirLocked
+from provenance.indexer.follower import Follower
 from provenance.keystore import Keystore, PassphraseSource
+from provenance.store.index import IndexStore
 
 LOCK_NAME = "node.lock"
 
@@ -68,6 +70,19 @@ class Node:
         self.contracts = contracts
         self.keystore = keystore
         self._lock = lock
+        self._index: IndexStore | None = None
+
+    @property
+    def index(self) -> IndexStore:
+        """The lineage index under ``<data-dir>/index``, opened on first use."""
+        if self._index is None:
+            self._index = IndexStore(self.config.data_dir / "index")
+        return self._index
+
+    def follower(self) -> Follower:
+        ix = self.config.index
+        return Follower(chain=self.chain, contracts=self.contracts, store=self.index,
+                        confirmations=ix.confirmations, reorg_depth=ix.reorg_depth, max_range=ix.max_range)
 
     @classmethod
     def open(cls, data_dir: Path, passphrase: PassphraseSource | None = None) -> Node:
@@ -92,6 +107,8 @@ class Node:
         return self.keystore.load(label or self.config.key)
 
     def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
         self.chain.close()
         self._lock.release()
 

@@ -153,3 +153,34 @@ def test_governance_and_key_rotation_commands(env: Path, capsys: pytest.CaptureF
     assert [k["valid_to"] == 0 for k in shown["keys"]] == [False, True]  # type: ignore[index]
     code, _, err = run(capsys, "--as", "SDE", "entity", "add", "--identifier", "X", "--account", zj)
     assert code == 8 and "NotExchangeKey" in err
+
+
+def test_index_commands(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "init", "--exchange", "SDE", "--name", "S", "--scrypt-n", "1024")[0] == 0
+    assert run(capsys, "key", "new", "m")[0] == 0
+    assert run(capsys, "entity", "add", "--identifier", "U1", "--account-key", "m")[0] == 0
+    assert run(capsys, "entity", "mandate", "1", "--exchange", "SDE", "--key", "m")[0] == 0
+    ids = []
+    for i in range(3):
+        extra = ["--parent", ids[-1]] if ids else []
+        code, out, _ = run(capsys, "register", "--kind", "resource" if not ids else "product", "--owner", "1",
+                           "--content-hash", "0x" + f"{i + 1:02x}" * 32, *extra)
+        assert code == 0
+        ids.append(out["id"])  # type: ignore[index]
+    code, st, _ = run(capsys, "index", "sync")
+    assert code == 0 and st["records"] == 3 and st["lag"] == 0  # type: ignore[index]
+    code, lin, _ = run(capsys, "lineage", ids[2])
+    assert [n["id"] for n in lin["nodes"]] == [ids[2], ids[1], ids[0]]  # type: ignore[index]
+    assert run(capsys, "status", ids[0], "revoked")[0] == 0
+    code, imp, _ = run(capsys, "impact", ids[0])  # syncs first: sees the revocation
+    assert imp["inactive"] is True and set(imp["affected"]) == {ids[1], ids[2]}  # type: ignore[index]
+    assert run(capsys, "path", ids[2], ids[0])[1]["path"] == ids[::-1]  # type: ignore[index]
+    code, _, err = run(capsys, "path", ids[0], ids[2])
+    assert code == 4 and "not an ancestor" in err
+    found = run(capsys, "search", "--kind", "product", "--status", "active")[1]["results"]  # type: ignore[index]
+    assert [r["id"] for r in found] == ids[1:]
+    prov = run(capsys, "lineage", ids[2], "--format", "prov")[1]
+    assert len(prov["entity"]) == 3 and len(prov["wasDerivedFrom"]) == 2  # type: ignore[index]
+    before = run(capsys, "index", "status")[1]
+    code, rebuilt, _ = run(capsys, "index", "rebuild")
+    assert code == 0 and rebuilt["records"] == 3 and rebuilt["checkpoint"] == before["checkpoint"]  # type: ignore[index]

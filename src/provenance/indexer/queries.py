@@ -129,6 +129,35 @@ class IndexQueries:
         return out
 
 
+KINDS = ("resource", "product", "asset")
+GRADES = ("general", "important", "core")
+SOURCES = ("public", "enterprise", "personal")
+STATUSES = ("none", "active", "suspended", "revoked", "superseded")
+RIGHTS = ((1, "holding"), (2, "processing"), (4, "operation"))
+
+
+def record_json(r: IndexedRecord, codes: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": "0x" + r.id.hex(), "kind": KINDS[r.kind], "grade": GRADES[r.grade], "source": SOURCES[r.source],
+        "rights": [name for bit, name in RIGHTS if r.rights & bit], "status": STATUSES[r.status],
+        "owner": r.owner, "registrar": codes.get(r.registrar, str(r.registrar)), "block": r.block_number,
+        "content_hash": "0x" + r.content_hash.hex(), "metadata_hash": "0x" + r.metadata_hash.hex(),
+        "supersedes": "0x" + r.supersedes.hex() if any(r.supersedes) else None,
+        "delegated": r.delegated, "parents": ["0x" + p.hex() for p in r.parents],
+    }
+
+
+def lineage_json(res: LineageResult, codes: dict[int, str], *, direction: str) -> dict[str, Any]:
+    """A lineage walk as JSON: the root and every record reached with its depth, the inactive ones flagged."""
+    nodes = [{**record_json(res.root, codes), "depth": 0}]
+    nodes += [{**record_json(r, codes), "depth": d} for r, d in res.records]
+    inactive = ["0x" + r.id.hex() for r, _ in res.records if r.status != ACTIVE]
+    return {"root": "0x" + res.root.id.hex(), "direction": direction, "nodes": nodes,
+            "edges": [["0x" + c.hex(), "0x" + p.hex()] for c, p in res.edges],
+            ("inactive_ancestors" if direction == "ancestors" else "inactive_descendants"): inactive,
+            "truncated": res.truncated}
+
+
 def _node(r: IndexedRecord, codes: dict[int, str]) -> export.LineageNode:
     return export.LineageNode(
         id="0x" + r.id.hex(), kind=r.kind, grade=r.grade, source=r.source, rights=r.rights, status=r.status,
