@@ -4,6 +4,11 @@ gas         gas of every state-changing function, on the embedded chain (determi
             derived from the Ethereum Attestation Service's figures for an equivalent record.
 throughput  direct registrations per second (one per transaction, one parent) beside raw value transfers per
             second, measured in the same run on the same embedded chain; plus registerBatch for reference.
+catchup     index catch-up from a JSON-RPC node (Hardhat, started here) in events per second, beside fetching
+            and decoding the same logs without indexing, in the same run.
+index       a synthetic index of --records records (default 1,000,000) with realistic lineage, written through
+            the index's own write path: ancestors to depth 20 and descendants of a record with 10,000
+            descendants (p50/p99 latency), and index bytes per record after compaction.
 """
 
 from __future__ import annotations
@@ -138,9 +143,145 @@ class Bench:
         self.chain.close()
 
 
+def bench_catchup(events: int) -> dict[str, Any]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.hardhat import hardhat_node
+
+    from provenance.chain.rpc import RpcChain
+    from provenance.indexer.events import EventDecoder
+    from provenance.indexer.follower import Follower
+    from provenance.store.index import IndexStore
+
+    with hardhat_node() as url, tempfile.TemporaryDirectory() as tmp:
+        chain = RpcChain(url, receipt_timeout=120)
+        key, merchant = Account.create(), Account.create()
+        for a in (key, merchant):
+            chain.request("hardhat_setBalance", [a.address, hex(10**24)])
+        contracts = Contracts.deploy(chain, key, code=b"SDE".ljust(8, b"\0"), name="Shanghai",
+                                     first_key=parse_address(key.address))
+        svc = RegistryService(contracts)
+        owner = svc.register_entity(key, _h("m"), parse_address(merchant.address), 0)
+        svc.set_mandate(merchant, owner, 1, True)
+        root = svc.register(key, RegistrationRequest(Kind.RESOURCE, Grade.GENERAL, Source.ENTERPRISE,
+                                                     Rights.HOLDING, owner, _h("root"), _h("m")))[0]
+        _log(f"writing {events} registrations to Hardhat ...")
+        n = 0
+        while n < events:
+            batch = [RegistrationRequest(Kind.PRODUCT, Grade.GENERAL, Source.ENTERPRISE, Rights.HOLDING, owner,
+                                         _h(f"c{n + i}"), _h(f"m{n + i}"), parents=(root,)) for i in range(100)]
+            svc.register_batch(key, batch)
+            n += 100
+        head = chain.block_number()
+        dep = contracts.deployment
+        decoder = EventDecoder(contracts.abis, {dep.federation: "Federation", dep.registry: "Registry"})
+        raw_rates, idx_rates = [], []
+        for r in range(3):
+            t0 = time.perf_counter()
+            count = 0
+            for frm in range(dep.block, head + 1, 2000):
+                for log in chain.get_logs([dep.federation, dep.registry], frm, min(frm + 1999, head)):
+                    count += decoder.decode(log) is not None
+            raw_rates.append(count / (time.perf_counter() - t0))
+            store = IndexStore(Path(tmp) / f"ix{r}")
+            t0 = time.perf_counter()
+            st = Follower(chain=chain, contracts=contracts, store=store).sync()
+            idx_rates.append(st.events / (time.perf_counter() - t0))
+            store.close()
+            _log(f"round {r + 1}: fetch+decode {raw_rates[-1]:.0f} events/s, indexing {idx_rates[-1]:.0f} events/s")
+        chain.close()
+        raw, idx = statistics.median(raw_rates), statistics.median(idx_rates)
+        return {"events": count, "blocks": head, "fetch_decode_events_per_s": round(raw),
+                "index_events_per_s": round(idx), "ratio": round(idx / raw, 3),
+                "targets": {"ratio": 0.7, "events_per_s": 20_000},
+                "met": idx / raw >= 0.7 and idx >= 20_000}
+
+
+def bench_index(records: int, seed: int = 7) -> dict[str, Any]:
+    import random
+
+    from provenance.indexer.queries import IndexQueries
+    from provenance.indexer.synthetic import synthetic_id, write_graph
+    from provenance.store.index import IndexStore
+
+    rng = random.Random(seed)
+    hub = 0  # a resource that 10,000 records derive from, directly or through others
+    hub_children = 10_000
+
+    resources: list[int] = []
+    pipelines: list[int] = []  # the newest record of each of 200 long-running processing pipelines
+
+    def parents() -> Any:
+        for i in range(records):
+            if i == 0:
+                yield []
+            elif i <= hub_children // 2:
+                yield [hub]  # 5,000 direct children of the hub ...
+            elif i <= hub_children:
+                yield [rng.randint(1, hub_children // 2)]  # ... and 5,000 grandchildren
+            elif rng.random() < 0.3 or not resources:
+                resources.append(i)  # 30 % resources
+                yield []
+            elif rng.random() < 0.7:
+                # products and assets from one to three recent sources
+                yield sorted({resources[-rng.randint(1, min(len(resources), 2000))] for _ in range(rng.randint(1, 3))})
+            else:
+                # the next version of a pipeline's output: its previous output plus a fresh source
+                if len(pipelines) < 200:
+                    pipelines.append(i)
+                    yield [resources[-1]]
+                else:
+                    k = rng.randrange(len(pipelines))
+                    prev, pipelines[k] = pipelines[k], i
+                    yield sorted({prev, resources[-1]})
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = IndexStore(Path(tmp) / "ix")
+        _log(f"writing {records} records through the index write path ...")
+        t0 = time.perf_counter()
+        write_graph(store, parents(), per_block=1000)
+        write_s = time.perf_counter() - t0
+        store._db.compact_range()  # noqa: SLF001 - measure the settled size
+        size = sum(f.stat().st_size for f in (Path(tmp) / "ix").iterdir())
+        q = IndexQueries(store)
+        # records whose ancestry reaches depth 20
+        candidates = rng.sample(range(hub_children + 1, records), min(20_000, records - hub_children - 1))
+        deep_ones = []
+        for i in candidates:
+            if len(deep_ones) >= 1000:
+                break
+            w = q.ancestors(synthetic_id(i), max_depth=20)
+            if any(d == 20 for _, d in w.records):
+                deep_ones.append(i)
+        lat_anc = []
+        for i in deep_ones:
+            t0 = time.perf_counter()
+            q.ancestors(synthetic_id(i), max_depth=20)
+            lat_anc.append((time.perf_counter() - t0) * 1000)
+        lat_desc = []
+        for _ in range(50):
+            t0 = time.perf_counter()
+            res = q.descendants(synthetic_id(hub), max_depth=64, max_nodes=20_000)
+            lat_desc.append((time.perf_counter() - t0) * 1000)
+        store.close()
+
+    def pct(xs: list[float], p: float) -> float:
+        xs = sorted(xs)
+        return round(xs[min(len(xs) - 1, int(p * len(xs)))], 3)
+
+    return {"records": records, "write_records_per_s": round(records / write_s),
+            "bytes_per_record": round(size / records, 1), "target_bytes_per_record": 400,
+            "ancestors_depth20": {"queries": len(lat_anc), "p50_ms": pct(lat_anc, 0.5), "p99_ms": pct(lat_anc, 0.99),
+                                  "target_p99_ms": 10},
+            "descendants_of_hub": {"descendants": len(res.records), "p50_ms": pct(lat_desc, 0.5),
+                                   "p99_ms": pct(lat_desc, 0.99)}}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="*", default=["gas", "throughput"], choices=["gas", "throughput"])
+    ap.add_argument("what", nargs="*", default=["gas", "throughput", "catchup", "index"],
+                    choices=["gas", "throughput", "catchup", "index"])
+    ap.add_argument("--events", type=int, default=20_000, help="registrations written for catchup")
+    ap.add_argument("--records", type=int, default=1_000_000, help="records in the synthetic index")
     ap.add_argument("--n", type=int, default=300, help="transactions per throughput round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-sync", action="store_true", help="do not fsync each block (embedded chain)")
@@ -159,6 +300,12 @@ def main() -> int:
             b = Bench(Path(tmp) / "tp", sync_writes=not args.no_sync)
             result["throughput"] = b.throughput(args.n, args.rounds)
             b.close()
+        if "catchup" in args.what:
+            _log("catchup ...")
+            result["catchup"] = bench_catchup(args.events)
+        if "index" in args.what:
+            _log("index ...")
+            result["index"] = bench_index(args.records)
     text = json.dumps(result, indent=1)
     print(text)
     if args.out:

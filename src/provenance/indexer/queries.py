@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from provenance.core import export, lineage
-from provenance.errors import InvalidInput, NotFound
+from provenance.errors import InvalidInput, NotFound, StoreError
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
 from provenance.store.keys import IndexedRecord
@@ -83,14 +83,30 @@ class IndexQueries:
 
     def _walk(self, record_id: bytes, up: bool, max_depth: int, max_nodes: int) -> LineageResult:
         start = self._seq(record_id)
-        step = self.store.parent_seqs if up else self.store.child_seqs
+        raw: dict[int, bytes] = {}
+
+        def value(seq: int) -> bytes:
+            v = raw.get(seq)
+            if v is None:
+                got = self.store.get(K.RECORD + K.seq_bytes(seq))
+                if got is None:
+                    raise StoreError(f"the index has no record with seq {seq} (corrupt adjacency)")
+                v = raw[seq] = got
+            return v
+
+        def step(seq: int) -> list[int]:
+            return K.parent_seqs_of(value(seq)) if up else self.store.child_seqs(seq)
+
         w = lineage.walk(start, step, max_depth=max_depth, max_nodes=max_nodes)
-        ids = {s: self.store.id_of(s) for s in {start, *(n for n, _ in w.nodes)}}
-        edges = [(ids.get(a) or self.store.id_of(a), ids.get(b) or self.store.id_of(b)) for a, b in w.edges]
+
+        def record(seq: int) -> IndexedRecord:
+            rec, parent_seqs = K.decode_record(seq, value(seq))
+            return replace(rec, parents=tuple(K.record_id_of(value(p)) for p in parent_seqs))
+
+        edges = [(K.record_id_of(value(a)), K.record_id_of(value(b))) for a, b in w.edges]
         if not up:
             edges = [(b, a) for a, b in edges]  # always (child, parent)
-        return LineageResult(self.store.record_by_seq(start), [(self.store.record_by_seq(s), d) for s, d in w.nodes],
-                             edges, w.truncated)
+        return LineageResult(record(start), [(record(s), d) for s, d in w.nodes], edges, w.truncated)
 
     def ancestors(self, record_id: bytes, *, max_depth: int = 64, max_nodes: int = 10_000) -> LineageResult:
         return self._walk(record_id, True, max_depth, max_nodes)

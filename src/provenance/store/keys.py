@@ -131,6 +131,22 @@ def decode_record(seq: int, value: bytes) -> tuple[IndexedRecord, list[int]]:
     return rec, parents
 
 
+RECORD_ID_OFFSET = _RECORD_HEAD.size
+
+
+def parent_seqs_of(value: bytes) -> list[int]:
+    """The parents' seqs of an encoded record, without decoding the rest (they are its last bytes)."""
+    n = value[_RECORD_HEAD.size - 1]
+    if not n:
+        return []
+    tail = value[len(value) - n * SEQ_BYTES:]
+    return [int.from_bytes(tail[i:i + SEQ_BYTES], "big") for i in range(0, n * SEQ_BYTES, SEQ_BYTES)]
+
+
+def record_id_of(value: bytes) -> bytes:
+    return value[RECORD_ID_OFFSET:RECORD_ID_OFFSET + 32]
+
+
 def with_status(value: bytes, status: int) -> bytes:
     """A record value with its status byte replaced (offset 10 of the head)."""
     return value[:10] + bytes([status]) + value[11:]
