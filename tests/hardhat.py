@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 HARDHAT = ROOT / "node" / "node_modules" / ".bin" / "hardhat"
@@ -37,12 +38,13 @@ def hardhat_node(*, timeout: float = 90.0) -> Iterator[str]:
     try:
         deadline = time.monotonic() + timeout
         while True:
+            body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
+            req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
             try:
-                r = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
-                               timeout=2)
-                if r.status_code == 200:
-                    break
-            except httpx.TransportError:
+                with urllib.request.urlopen(req, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
                 pass
             if proc.poll() is not None:
                 err = proc.stderr.read().decode() if proc.stderr else ""

@@ -2,7 +2,7 @@
 
 Every failure a caller can see is a :class:`ProvenanceError` with a message meant for the person reading
 it. Adapters (the chain backends, the key store, the data directory) translate third-party exceptions into
-these at their boundary, so that no ``plyvel``, ``eth_*`` or ``httpx`` exception leaks to callers.
+these at their boundary, so that no ``plyvel``, ``eth_*`` or ``http.client`` exception leaks to callers.
 """
 
 from __future__ import annotations

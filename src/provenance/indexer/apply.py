@@ -48,19 +48,21 @@ def _data_registered(w: BlockWriter, ev: Event) -> None:
         parent_seqs.append(ps)
     rec = IndexedRecord(rid, seq, a["owner"], a["registrar"], a["kind"], a["grade"], a["source"], a["rights"], 1,
                         a["delegated"], ev.block_number, a["contentHash"], a["metadataHash"], a["supersedes"], ())
+    # Every key below contains the new record's id or seq: none can exist yet, so no undo read is needed.
     sb = K.seq_bytes(seq)
-    w.put(K.ID_SEQ + rid, sb)
-    w.put(K.RECORD + sb, K.encode_record(rec, parent_seqs))
-    w.put(K.BY_CONTENT + rec.content_hash + sb, b"")
-    w.put(K.BY_OWNER + rec.owner.to_bytes(4, "big") + sb, b"")
-    w.put(K.BY_REGISTRAR + rec.registrar.to_bytes(2, "big") + sb, b"")
-    w.put(K.BY_KIND + bytes([rec.kind]) + sb, b"")
-    w.put(K.BY_GRADE + bytes([rec.grade]) + sb, b"")
-    w.put(K.BY_STATUS + b"\x01" + sb, b"")
+    put = w.put_new
+    put(K.ID_SEQ + rid, sb)
+    put(K.RECORD + sb, K.encode_record(rec, parent_seqs))
+    put(K.BY_CONTENT + rec.content_hash + sb, b"")
+    put(K.BY_OWNER + rec.owner.to_bytes(4, "big") + sb, b"")
+    put(K.BY_REGISTRAR + rec.registrar.to_bytes(2, "big") + sb, b"")
+    put(K.BY_KIND + bytes([rec.kind]) + sb, b"")
+    put(K.BY_GRADE + bytes([rec.grade]) + sb, b"")
+    put(K.BY_STATUS + b"\x01" + sb, b"")
     for ps in parent_seqs:
         pb = K.seq_bytes(ps)
-        w.put(K.PARENT + sb + pb, b"")
-        w.put(K.CHILD + pb + sb, b"")
+        put(K.PARENT + sb + pb, b"")
+        put(K.CHILD + pb + sb, b"")
 
 
 def _status_changed(w: BlockWriter, ev: Event) -> None:

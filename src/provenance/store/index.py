@@ -46,6 +46,13 @@ class BlockWriter:
         self._remember(key)
         self.writes[key] = None
 
+    def put_new(self, key: bytes, value: bytes) -> None:
+        """Put a key the caller knows does not exist yet (its undo is a delete, so no read is needed)."""
+        if self._capture and key not in self._seen:
+            self._seen.add(key)
+            self.undo.append((key, None))
+        self.writes[key] = value
+
 
 class IndexStore:
     def __init__(self, path: Path) -> None:
