@@ -61,6 +61,10 @@ class Chain(Protocol):
 
     def get_block(self, number: int) -> BlockRef: ...
 
+    def get_blocks(self, numbers: list[int]) -> list[BlockRef]:
+        """Several headers at once (a JSON-RPC batch where the endpoint supports it)."""
+        ...
+
     def get_code(self, address: bytes) -> bytes: ...
 
     def call(self, to: bytes, data: bytes, *, sender: bytes | None = None, block: int | None = None) -> bytes:

@@ -138,6 +138,9 @@ class EmbeddedChain:
                 raise ChainError(f"block {number} does not exist (head is {self.block_number()})") from exc
             return BlockRef(h.block_number, h.hash, h.parent_hash, h.timestamp)
 
+    def get_blocks(self, numbers: list[int]) -> list[BlockRef]:
+        return [self.get_block(n) for n in numbers]
+
     def get_code(self, address: bytes) -> bytes:
         with self._lock:
             return bytes(self._chain.get_vm().state.get_code(EthAddress(address)))

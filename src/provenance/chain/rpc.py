@@ -118,6 +118,27 @@ class RpcChain:
             raise ChainError(f"block {number} does not exist on {self.url}")
         return BlockRef(int(b["number"], 16), _b(b["hash"]), _b(b["parentHash"]), int(b["timestamp"], 16))
 
+    def get_blocks(self, numbers: list[int]) -> list[BlockRef]:
+        """Several headers in one JSON-RPC batch request (one round trip)."""
+        if not numbers:
+            return []
+        payload = json.dumps([{"jsonrpc": "2.0", "id": i, "method": "eth_getBlockByNumber",
+                               "params": [hex(n), False]} for i, n in enumerate(numbers)]).encode()
+        try:
+            answers = self._post(payload)
+        except (OSError, http.client.HTTPException, ValueError):
+            self._drop_connection()
+            return [self.get_block(n) for n in numbers]  # endpoints without batch support: one by one
+        if not isinstance(answers, list) or len(answers) != len(numbers):
+            return [self.get_block(n) for n in numbers]
+        out = []
+        for ans in sorted(answers, key=lambda a: a.get("id", 0)):
+            b = ans.get("result")
+            if b is None:
+                return [self.get_block(n) for n in numbers]
+            out.append(BlockRef(int(b["number"], 16), _b(b["hash"]), _b(b["parentHash"]), int(b["timestamp"], 16)))
+        return out
+
     def get_code(self, address: bytes) -> bytes:
         return _b(self.request("eth_getCode", [to_checksum_address(address), "latest"]))
 

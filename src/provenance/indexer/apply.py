@@ -9,7 +9,6 @@ from provenance.errors import StoreError
 from provenance.indexer.events import Event
 from provenance.store import keys as K
 from provenance.store.index import BlockWriter
-from provenance.store.keys import IndexedRecord
 
 
 def _counter(w: BlockWriter, name: str) -> int:
@@ -40,29 +39,32 @@ def _data_registered(w: BlockWriter, ev: Event) -> None:
     if w.get(K.ID_SEQ + rid) is not None:
         raise StoreError(f"record 0x{rid.hex()} indexed twice (block {ev.block_number})")
     seq = _bump(w, "records") - 1
-    parent_seqs = []
+    parent_sb = []
     for p in a["parents"]:
-        ps = _seq(w, p)
-        if ps is None:
+        raw = w.get(K.ID_SEQ + p)
+        if raw is None:
             raise StoreError(f"parent 0x{p.hex()} of 0x{rid.hex()} is not in the index (block {ev.block_number})")
-        parent_seqs.append(ps)
-    rec = IndexedRecord(rid, seq, a["owner"], a["registrar"], a["kind"], a["grade"], a["source"], a["rights"], 1,
-                        a["delegated"], ev.block_number, a["contentHash"], a["metadataHash"], a["supersedes"], ())
-    # Every key below contains the new record's id or seq: none can exist yet, so no undo read is needed.
+        parent_sb.append(raw)
     sb = K.seq_bytes(seq)
-    put = w.put_new
-    put(K.ID_SEQ + rid, sb)
-    put(K.RECORD + sb, K.encode_record(rec, parent_seqs))
-    put(K.BY_CONTENT + rec.content_hash + sb, b"")
-    put(K.BY_OWNER + rec.owner.to_bytes(4, "big") + sb, b"")
-    put(K.BY_REGISTRAR + rec.registrar.to_bytes(2, "big") + sb, b"")
-    put(K.BY_KIND + bytes([rec.kind]) + sb, b"")
-    put(K.BY_GRADE + bytes([rec.grade]) + sb, b"")
-    put(K.BY_STATUS + b"\x01" + sb, b"")
-    for ps in parent_seqs:
-        pb = K.seq_bytes(ps)
-        put(K.PARENT + sb + pb, b"")
-        put(K.CHILD + pb + sb, b"")
+    content = a["contentHash"]
+    value = K.encode_record_fields(a["owner"], a["registrar"], a["kind"], a["grade"], a["source"], a["rights"], 1,
+                                   a["delegated"], ev.block_number, rid, content, a["metadataHash"],
+                                   a["supersedes"], parent_sb)
+    # Every key below contains the new record's id or seq: none can exist yet, so no undo read is needed.
+    items = [
+        (K.ID_SEQ + rid, sb),
+        (K.RECORD + sb, value),
+        (K.BY_CONTENT + content + sb, b""),
+        (K.BY_OWNER + a["owner"].to_bytes(4, "big") + sb, b""),
+        (K.BY_REGISTRAR + a["registrar"].to_bytes(2, "big") + sb, b""),
+        (K.BY_KIND + bytes((a["kind"],)) + sb, b""),
+        (K.BY_GRADE + bytes((a["grade"],)) + sb, b""),
+        (K.BY_STATUS + b"\x01" + sb, b""),
+    ]
+    for pb in parent_sb:
+        items.append((K.PARENT + sb + pb, b""))
+        items.append((K.CHILD + pb + sb, b""))
+    w.put_new(items)
 
 
 def _status_changed(w: BlockWriter, ev: Event) -> None:

@@ -144,13 +144,15 @@ class Follower:
         for log in logs:
             by_block.setdefault(log.block_number, []).append(log)
         blocks = sorted(set(by_block) | set(range(max(frm, window_start), to + 1)) | {to})
+        need = [n for n in blocks if n >= window_start or n not in by_block or n == to]
+        headers = dict(zip(need, self.chain.get_blocks(need), strict=True))
         prev_hash = block_hash
         prev_number = number
         events = 0
         for n in blocks:
             in_window = n >= window_start
-            if in_window or n not in by_block or n == to:
-                ref = self.chain.get_block(n)
+            if n in headers:
+                ref = headers[n]
                 if in_window and n == prev_number + 1 and ref.parent_hash != prev_hash:
                     break  # the chain moved under us; the next step finds the fork
                 h = ref.hash

@@ -46,12 +46,14 @@ class BlockWriter:
         self._remember(key)
         self.writes[key] = None
 
-    def put_new(self, key: bytes, value: bytes) -> None:
-        """Put a key the caller knows does not exist yet (its undo is a delete, so no read is needed)."""
-        if self._capture and key not in self._seen:
-            self._seen.add(key)
-            self.undo.append((key, None))
-        self.writes[key] = value
+    def put_new(self, items: list[tuple[bytes, bytes]]) -> None:
+        """Put keys the caller knows do not exist yet (their undo is a delete, so nothing is read first)."""
+        self.writes.update(items)
+        if self._capture:
+            for key, _ in items:
+                if key not in self._seen:
+                    self._seen.add(key)
+                    self.undo.append((key, None))
 
 
 class IndexStore:

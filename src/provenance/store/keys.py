@@ -100,14 +100,22 @@ _FLAG_SUPERSEDES = 2
 
 
 def encode_record(r: IndexedRecord, parent_seqs: list[int]) -> bytes:
-    flags = (_FLAG_DELEGATED if r.delegated else 0) | (_FLAG_SUPERSEDES if any(r.supersedes) else 0)
-    out = [_RECORD_HEAD.pack(r.owner, r.registrar, r.kind, r.grade, r.source, r.rights, r.status, flags,
-                             r.block_number, len(parent_seqs)),
-           r.id, r.content_hash, r.metadata_hash]
-    if flags & _FLAG_SUPERSEDES:
-        out.append(r.supersedes)
-    out.extend(seq_bytes(s) for s in parent_seqs)
-    return b"".join(out)
+    return encode_record_fields(r.owner, r.registrar, r.kind, r.grade, r.source, r.rights, r.status, r.delegated,
+                                r.block_number, r.id, r.content_hash, r.metadata_hash, r.supersedes,
+                                [seq_bytes(s) for s in parent_seqs])
+
+
+_ZERO32 = bytes(32)
+
+
+def encode_record_fields(owner: int, registrar: int, kind: int, grade: int, source: int, rights: int, status: int,
+                         delegated: bool, block: int, rid: bytes, content: bytes, metadata: bytes, supersedes: bytes,
+                         parent_seq_bytes: list[bytes]) -> bytes:
+    has_sup = supersedes != _ZERO32
+    flags = (_FLAG_DELEGATED if delegated else 0) | (_FLAG_SUPERSEDES if has_sup else 0)
+    head = _RECORD_HEAD.pack(owner, registrar, kind, grade, source, rights, status, flags, block,
+                             len(parent_seq_bytes))
+    return b"".join((head, rid, content, metadata, supersedes if has_sup else b"", *parent_seq_bytes))
 
 
 def decode_record(seq: int, value: bytes) -> tuple[IndexedRecord, list[int]]:
