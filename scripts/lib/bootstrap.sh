@@ -19,8 +19,10 @@ ensure_venv() {
     echo "provenance needs Python 3.11 or newer (found $("$PY" --version 2>&1))" >&2; exit 1; }
   echo "Setting up $VENV (Python packages) ..." >&2
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip >/dev/null
-  "$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".${extras:+[$extras]}"
+  # This machine's pip configuration names local mirror folders that may not exist; drop only that warning.
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip >/dev/null 2> >(grep -v "is ignored: it is neither" >&2)
+  "$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".${extras:+[$extras]}" \
+    2> >(grep -v "is ignored: it is neither" >&2)
   echo "$want" > "$stampfile"
 }
 
