@@ -1,0 +1,182 @@
+"""RFC 6962 / RFC 9162 Merkle trees: SHA-256, 0x00 leaf and 0x01 node prefixes, inclusion and consistency proofs.
+
+The prefixes (RFC 6962 section 2.1) make a leaf hash and an interior node hash different functions, so an
+interior node can never be presented as a leaf. Verification follows RFC 9162 sections 2.1.3.2 (inclusion)
+and 2.1.4.2 (consistency): it recomputes the root from the proof and fails with a typed error that carries
+the evidence, never with a bare False.
+
+Plain values only: leaf hashes and proofs are lists of 32-byte strings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from provenance.errors import VerificationError
+
+HASH_SIZE = 32
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+class MerkleError(VerificationError):
+    """Raised when a Merkle proof does not verify."""
+
+
+class InvalidProofShape(MerkleError):
+    """Raised when a proof has the wrong number of elements for its sizes, or an element is not 32 bytes."""
+
+
+class IndexOutOfRange(MerkleError):
+    """Raised when a leaf index is not below the tree size, or sizes go backwards."""
+
+
+class RootMismatch(MerkleError):
+    """Raised when the root recomputed from a proof is not the expected root."""
+
+    def __init__(self, size: int, computed: bytes, expected: bytes) -> None:
+        super().__init__(f"root mismatch for tree size {size}: computed {computed.hex()}, expected {expected.hex()}")
+        self.size = size
+        self.computed = computed
+        self.expected = expected
+
+
+def leaf_hash(data: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _split(n: int) -> int:
+    """The largest power of two smaller than n (n >= 2)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def root(leaves: Sequence[bytes]) -> bytes:
+    """MTH(D[n]) over leaf hashes (RFC 9162 2.1.1)."""
+    n = len(leaves)
+    if n == 0:
+        return EMPTY_ROOT
+    if n == 1:
+        return leaves[0]
+    k = _split(n)
+    return node_hash(root(leaves[:k]), root(leaves[k:]))
+
+
+def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """PATH(m, D[n]) (RFC 9162 2.1.3.1)."""
+    n = len(leaves)
+    if not 0 <= index < n:
+        raise IndexOutOfRange(f"leaf index {index} is not in a tree of size {n}")
+    if n == 1:
+        return []
+    k = _split(n)
+    if index < k:
+        return inclusion_proof(index, leaves[:k]) + [root(leaves[k:])]
+    return inclusion_proof(index - k, leaves[k:]) + [root(leaves[:k])]
+
+
+def consistency_proof(size1: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """PROOF(m, D[n]) (RFC 9162 2.1.4.1): that the first ``size1`` leaves are a prefix of ``leaves``."""
+    n = len(leaves)
+    if not 0 <= size1 <= n:
+        raise IndexOutOfRange(f"size {size1} is not within a tree of size {n}")
+    if size1 == 0 or size1 == n:
+        return []
+    return _subproof(size1, leaves, True)
+
+
+def _subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[bytes]:
+    n = len(leaves)
+    if m == n:
+        return [] if complete else [root(leaves)]
+    k = _split(n)
+    if m <= k:
+        return _subproof(m, leaves[:k], complete) + [root(leaves[k:])]
+    return _subproof(m - k, leaves[k:], False) + [root(leaves[:k])]
+
+
+def _check_elements(proof: Sequence[bytes]) -> None:
+    for i, p in enumerate(proof):
+        if not isinstance(p, bytes | bytearray) or len(p) != HASH_SIZE:
+            raise InvalidProofShape(f"proof element {i} is not a {HASH_SIZE}-byte hash")
+
+
+def root_from_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
+    """Recompute the root from an inclusion proof (RFC 9162 2.1.3.2 steps 1-5)."""
+    if not 0 <= index < size:
+        raise IndexOutOfRange(f"leaf index {index} is not in a tree of size {size}")
+    if len(leaf) != HASH_SIZE:
+        raise InvalidProofShape(f"the leaf hash is not {HASH_SIZE} bytes")
+    _check_elements(proof)
+    fn, sn, r = index, size - 1, bytes(leaf)
+    for p in proof:
+        if sn == 0:
+            raise InvalidProofShape(f"the proof has {len(proof)} elements, more than a tree of size {size} needs")
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise InvalidProofShape(f"the proof has {len(proof)} elements, fewer than a tree of size {size} needs")
+    return r
+
+
+def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], expected_root: bytes) -> None:
+    """Raise unless ``proof`` shows leaf hash ``leaf`` at ``index`` of the tree of ``size`` with this root."""
+    computed = root_from_inclusion(index, size, leaf, proof)
+    if computed != expected_root:
+        raise RootMismatch(size, computed, bytes(expected_root))
+
+
+def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof: Sequence[bytes]) -> None:
+    """Raise unless ``proof`` shows the tree of ``size1`` with ``root1`` is a prefix of ``size2`` with ``root2``."""
+    if size1 < 0 or size2 < size1:
+        raise IndexOutOfRange(f"tree sizes go backwards ({size1} then {size2})")
+    _check_elements(proof)
+    if size1 == size2:
+        if proof:
+            raise InvalidProofShape("equal sizes take an empty proof")
+        if root1 != root2:
+            raise RootMismatch(size1, bytes(root1), bytes(root2))
+        return
+    if size1 == 0:
+        if proof:
+            raise InvalidProofShape("consistency with the empty tree takes an empty proof")
+        return
+    if not proof:
+        raise InvalidProofShape(f"a consistency proof from {size1} to {size2} cannot be empty")
+    path = list(proof)
+    if size1 & (size1 - 1) == 0:  # size1 is a power of two: its root is the first node of the path
+        path.insert(0, bytes(root1))
+    fn, sn = size1 - 1, size2 - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            raise InvalidProofShape(f"the proof has more elements than sizes {size1} and {size2} need")
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise InvalidProofShape(f"the proof has fewer elements than sizes {size1} and {size2} need")
+    if fr != root1:
+        raise RootMismatch(size1, fr, bytes(root1))
+    if sr != root2:
+        raise RootMismatch(size2, sr, bytes(root2))
