@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from eth_account.signers.local import LocalAccount
 
 from provenance.errors import ChainError
 
 
-@dataclass(frozen=True)
-class Log:
+class Log(NamedTuple):
+    """One log entry (a tuple: a catch-up makes tens of thousands of them a second)."""
+
     address: bytes
     topics: list[bytes]
     data: bytes

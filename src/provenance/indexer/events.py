@@ -5,8 +5,7 @@ Tests compare these decoders with eth-abi's on random values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_hash.auto import keccak
 
@@ -19,8 +18,7 @@ DATA_REGISTERED = keccak(
 STATUS_CHANGED = keccak(b"StatusChanged(bytes32,uint16,uint8,uint8,bytes32)")
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     name: str
     args: dict[str, Any]
     block_number: int

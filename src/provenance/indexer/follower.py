@@ -12,12 +12,15 @@
   returns nothing for wide ranges) is fetched again in halves; logs are sorted by (block, index) and
   de-duplicated.
 * The index is pinned to one chain (id and genesis hash) and one deployment (addresses and code hashes).
+* During a catch-up the next range is fetched in a background thread while the current one is indexed, so the
+  endpoint's work and the index's overlap; the range adapts to about ``TARGET_LOGS`` logs a request.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from eth_hash.auto import keccak
@@ -33,6 +36,7 @@ from provenance.store.index import IndexStore
 
 _ENTITY_REGISTERED = keccak(b"EntityRegistered(uint32,uint16,bytes32,address,uint8)")
 RANGE_ERROR_CODES = {-32005, -32602, -32600, -32000}
+TARGET_LOGS = 1000
 
 
 class ReorgTooDeep(ProvenanceError):
@@ -69,6 +73,9 @@ class Follower:
         self.max_range = max_range
         self.reorg_depth = reorg_depth
         self.check_counts = check_counts
+        self._range = max_range
+        self._pool: ThreadPoolExecutor | None = None
+        self._prefetch: tuple[int, int, Future[list[Log]]] | None = None
         dep = contracts.deployment
         self._addresses = [dep.federation, dep.registry]
         self._decoder = EventDecoder(contracts.abis, {dep.federation: FEDERATION, dep.registry: REGISTRY})
@@ -105,6 +112,16 @@ class Follower:
         """Index up to the current target (head less confirmations), or up to block ``until`` if lower."""
         self.pin()
         total_blocks = total_events = 0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
+            self._pool = pool
+            try:
+                return self._sync(until, progress, total_blocks, total_events)
+            finally:
+                self._pool = None
+                self._drop_prefetch()
+
+    def _sync(self, until: int | None, progress: Callable[[SyncStatus], None] | None, total_blocks: int,
+              total_events: int) -> SyncStatus:
         while True:
             blocks, events, status = self.step(until=until)
             if until is not None and status.checkpoint >= until:
@@ -131,14 +148,30 @@ class Follower:
         head = self.chain.block_number()
         target = max(head - self.confirmations, 0)
         if number > head or self.chain.get_block(number).hash != block_hash:
+            self._drop_prefetch()  # fetched before the reorg: it may hold orphaned logs
             self._handle_reorg(number, head)
             return 0, 0, SyncStatus(*self._start()[:1], target, head, 0, 0, self.reorgs)
         if number >= target:
             return 0, 0, SyncStatus(number, target, head, 0, 0, self.reorgs)
-        frm, to = number + 1, min(number + self.max_range, target, until if until is not None else target)
+        limit = min(target, until) if until is not None else target
+        frm, to = number + 1, min(number + self._range, limit)
         if to < frm:
             return 0, 0, SyncStatus(number, target, head, 0, 0, self.reorgs)
-        logs = self._fetch(frm, to)
+        pre = self._prefetch
+        self._prefetch = None
+        if pre is not None and pre[0] == frm and pre[1] <= limit:
+            to, logs = pre[1], pre[2].result()
+        else:
+            if pre is not None:
+                pre[2].cancel()
+            logs = self._fetch(frm, to)
+        if len(logs) > TARGET_LOGS and self._range > 1:
+            self._range = max(1, self._range // 2)
+        elif len(logs) < TARGET_LOGS // 4:
+            self._range = min(self.max_range, self._range * 2)
+        next_to = min(to + self._range, limit)
+        if self._pool is not None and next_to > to:
+            self._prefetch = (to + 1, next_to, self._pool.submit(self._fetch, to + 1, next_to))
         window_start = target - self.reorg_depth + 1
         by_block: dict[int, list[Log]] = {}
         for log in logs:
@@ -169,6 +202,14 @@ class Follower:
             prev_hash, prev_number = h, n
         return prev_number - number, events, SyncStatus(prev_number, target, head, prev_number - number, events,
                                                          self.reorgs)
+
+    def _drop_prefetch(self) -> None:
+        pre, self._prefetch = self._prefetch, None
+        if pre is not None and not pre[2].cancel():
+            try:
+                pre[2].result()
+            except Exception:  # noqa: BLE001 - an unused prefetch's failure is nobody's concern
+                pass
 
     # ------------------------------------------------------------------ reorgs
 
