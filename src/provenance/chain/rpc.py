@@ -153,7 +153,8 @@ class RpcChain:
             "address": [to_checksum_address(a) for a in addresses],
             "fromBlock": hex(from_block), "toBlock": hex(to_block),
         }])
-        logs = [_log(x) for x in raw or []]
+        memo: dict[str, bytes] = {}  # addresses, event topics, block hashes and numbers repeat across logs
+        logs = [_log(x, memo) for x in raw or []]
         logs.sort(key=lambda x: (x.block_number, x.log_index))
         return logs
 
@@ -242,12 +243,18 @@ def _b(hexstr: str | None) -> bytes:
     return bytes.fromhex(hexstr[2:]) if hexstr else b""
 
 
-def _log(x: dict[str, Any]) -> Log:
-    return Log(
-        address=_b(x["address"]), topics=[_b(t) for t in x["topics"]], data=_b(x["data"]),
-        block_number=int(x["blockNumber"], 16), block_hash=_b(x["blockHash"]),
-        tx_hash=_b(x["transactionHash"]), log_index=int(x["logIndex"], 16),
-    )
+def _log(x: dict[str, Any], memo: dict[str, bytes] | None = None) -> Log:
+    if memo is None:
+        memo = {}
+
+    def m(s: str) -> bytes:
+        v = memo.get(s)
+        if v is None:
+            v = memo[s] = bytes.fromhex(s[2:])
+        return v
+
+    return Log(m(x["address"]), [m(t) for t in x["topics"]], _b(x["data"]), int(x["blockNumber"], 16),
+               m(x["blockHash"]), m(x["transactionHash"]), int(x["logIndex"], 16))
 
 
 def _revert_data(message: str, data: Any) -> bytes | None:

@@ -284,6 +284,9 @@ class Follower:
 
 
 def _dedupe_sorted(logs: list[Log]) -> list[Log]:
+    # Endpoints that behave return logs in order and once: check that in one pass before sorting.
+    if all((a.block_number, a.log_index) < (b.block_number, b.log_index) for a, b in zip(logs, logs[1:])):
+        return logs
     seen: set[tuple[bytes, int]] = set()
     out = []
     for log in sorted(logs, key=lambda x: (x.block_number, x.log_index)):
