@@ -285,7 +285,7 @@ class Follower:
 
 def _dedupe_sorted(logs: list[Log]) -> list[Log]:
     # Endpoints that behave return logs in order and once: check that in one pass before sorting.
-    if all((a.block_number, a.log_index) < (b.block_number, b.log_index) for a, b in zip(logs, logs[1:])):
+    if all((a.block_number, a.log_index) < (b.block_number, b.log_index) for a, b in zip(logs, logs[1:], strict=False)):
         return logs
     seen: set[tuple[bytes, int]] = set()
     out = []
