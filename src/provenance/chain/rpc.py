@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import http.client
 import itertools
-import json
 import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
@@ -62,8 +62,8 @@ class RpcChain:
 
     def request(self, method: str, params: list[Any] | None = None) -> Any:
         """One JSON-RPC call; transport failures are retried with backoff, error objects are not."""
-        payload = json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method,
-                              "params": params or []}).encode()
+        payload = orjson.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method,
+                              "params": params or []})
         delay = 0.1
         for attempt in range(self._retries + 1):
             try:
@@ -95,7 +95,7 @@ class RpcChain:
         data = resp.read()
         if resp.status != 200:
             raise http.client.HTTPException(f"HTTP {resp.status} {resp.reason}")
-        return json.loads(data)
+        return orjson.loads(data)
 
     def _drop_connection(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -122,8 +122,8 @@ class RpcChain:
         """Several headers in one JSON-RPC batch request (one round trip)."""
         if not numbers:
             return []
-        payload = json.dumps([{"jsonrpc": "2.0", "id": i, "method": "eth_getBlockByNumber",
-                               "params": [hex(n), False]} for i, n in enumerate(numbers)]).encode()
+        payload = orjson.dumps([{"jsonrpc": "2.0", "id": i, "method": "eth_getBlockByNumber",
+                               "params": [hex(n), False]} for i, n in enumerate(numbers)])
         try:
             answers = self._post(payload)
         except (OSError, http.client.HTTPException, ValueError):
