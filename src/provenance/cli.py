@@ -542,7 +542,15 @@ def _cmd_lineage(node: Any, svc: Any, args: argparse.Namespace) -> Any:
     if args.format == "prov":
         return export.to_prov_json(q.lineage_nodes(rid, codes, max_depth=args.max_depth), namespace=namespace)
     if args.format == "openlineage":
-        return export.to_openlineage(q.lineage_nodes(rid, codes, max_depth=args.max_depth), namespace=namespace)
+        import datetime as dt
+
+        nodes = q.lineage_nodes(rid, codes, max_depth=args.max_depth)
+        # OpenLineage wants event times: the block time of each registration, read from the chain.
+        times = {
+            n: dt.datetime.fromtimestamp(node.chain.get_block(n).timestamp, dt.UTC).isoformat().replace("+00:00", "Z")
+            for n in {x.block_number for x in nodes}
+        }
+        return export.to_openlineage(nodes, namespace=namespace, times=times)
     walk = q.descendants if args.descendants else q.ancestors
     doc = lineage_json(walk(rid, max_depth=args.max_depth, max_nodes=args.max_nodes), codes,
                        direction="descendants" if args.descendants else "ancestors")

@@ -181,6 +181,8 @@ def test_index_commands(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert [r["id"] for r in found] == ids[1:]
     prov = run(capsys, "lineage", ids[2], "--format", "prov")[1]
     assert len(prov["entity"]) == 3 and len(prov["wasDerivedFrom"]) == 2  # type: ignore[index]
+    runs = run(capsys, "lineage", ids[2], "--format", "openlineage")[1]
+    assert len(runs) == 2 and all(r["eventTime"].endswith("Z") and r["eventTime"][:2] == "20" for r in runs)  # type: ignore[union-attr,index]
     before = run(capsys, "index", "status")[1]
     code, rebuilt, _ = run(capsys, "index", "rebuild")
     assert code == 0 and rebuilt["records"] == 3 and rebuilt["checkpoint"] == before["checkpoint"]  # type: ignore[index]
