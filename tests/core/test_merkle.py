@@ -165,3 +165,25 @@ def test_consistency_between_any_two_sizes(leaves: list[bytes], data: st.DataObj
         bad[k] = bytes([bad[k][0] ^ 1]) + bad[k][1:]
         with pytest.raises(MerkleError):
             merkle.verify_consistency(m, n, merkle.root(leaves[:m]), merkle.root(leaves), bad)
+
+
+def test_compact_range_roots_match_the_vectors() -> None:
+    cr = merkle.CompactRange()
+    assert cr.root() == ROOTS[0]
+    for size, leaf in enumerate(LEAVES, start=1):
+        cr.append(leaf)
+        assert (cr.size, cr.root()) == (size, ROOTS[size])
+        restored = merkle.CompactRange(cr.size, cr.hashes)  # what a node persists and reloads
+        assert restored.root() == ROOTS[size]
+    with pytest.raises(InvalidProofShape):
+        merkle.CompactRange(3, [ROOTS[1]])  # size 3 needs two subtree hashes
+    with pytest.raises(InvalidProofShape):
+        cr.append(b"short")
+
+
+@given(leaves=trees)
+def test_compact_range_equals_the_full_tree(leaves: list[bytes]) -> None:
+    cr = merkle.CompactRange()
+    for i, leaf in enumerate(leaves):
+        cr.append(leaf)
+        assert cr.root() == merkle.root(leaves[: i + 1])

@@ -180,3 +180,38 @@ def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof
         raise RootMismatch(size1, fr, bytes(root1))
     if sr != root2:
         raise RootMismatch(size2, sr, bytes(root2))
+
+
+class CompactRange:
+    """An append-only log's Merkle state in O(log n) space: the roots of its perfect subtrees, largest first.
+
+    Appending merges equal-sized subtrees (like a binary counter); the root folds them right to left, which
+    is exactly MTH of all the leaves appended so far. This is what an exchange keeps to extend its log and
+    produce each checkpoint without holding every leaf.
+    """
+
+    def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
+        if size < 0 or len(hashes) != bin(size).count("1"):
+            raise InvalidProofShape(f"a compact range of size {size} has {bin(max(size, 0)).count('1')} hashes")
+        _check_elements(hashes)
+        self.size = size
+        self.hashes = [bytes(h) for h in hashes]
+
+    def append(self, leaf: bytes) -> None:
+        if len(leaf) != HASH_SIZE:
+            raise InvalidProofShape(f"the leaf hash is not {HASH_SIZE} bytes")
+        h = bytes(leaf)
+        n = self.size
+        while n & 1:  # each trailing one bit is a perfect subtree of the same size as the carry: merge
+            h = node_hash(self.hashes.pop(), h)
+            n >>= 1
+        self.hashes.append(h)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self.hashes:
+            return EMPTY_ROOT
+        h = self.hashes[-1]
+        for left in reversed(self.hashes[:-1]):
+            h = node_hash(left, h)
+        return h
