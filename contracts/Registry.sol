@@ -26,6 +26,12 @@ contract Registry is IRegistry {
         "Registration(uint16 registrar,uint8 kind,uint8 grade,uint8 source,uint8 rights,uint32 owner,"
         "bytes32 contentHash,bytes32 metadataHash,bytes32 supersedes,bytes32[] parents,uint256 nonce,uint256 deadline)"
     );
+    bytes32 private constant _CHECKPOINT_TYPEHASH =
+        keccak256("Checkpoint(uint16 exchange,uint64 treeSize,bytes32 root)");
+    /// @dev A packed batch entry: kind, grade, source, rights (1 byte each), owner (4), contentHash, metadataHash,
+    /// supersedes (32 each), parent count (1), then the parents (32 each).
+    uint256 private constant _ENTRY_HEAD = 105;
+    uint256 private constant _ENTRY_PARENT_COUNT = 104;
     /// @dev secp256k1n / 2: signatures with a larger s are the malleable twin of a valid one (EIP-2).
     uint256 private constant _HALF_CURVE_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
@@ -39,6 +45,15 @@ contract Registry is IRegistry {
     mapping(bytes32 identifierHash => uint32 entityId) private _entityByIdentifier;
     mapping(uint32 entityId => mapping(uint16 exchangeId => bool)) private _mandates;
     mapping(uint32 entityId => mapping(uint16 exchangeId => bool)) private _recognized;
+
+    /// @dev An exchange's transparency log: its size and the size of its last anchored checkpoint (one slot).
+    struct LogState {
+        uint64 size;
+        uint64 anchoredSize;
+    }
+
+    mapping(uint16 exchangeId => LogState) private _logs;
+    mapping(uint16 exchangeId => mapping(uint64 treeSize => bytes32 root)) private _anchoredRoots;
 
     // Packed into one slot: each registration pays for one counter update.
     uint64 private _entityCount;
@@ -164,6 +179,136 @@ contract Registry is IRegistry {
         emit StatusChanged(id, caller, previous, status, reason);
     }
 
+    // ------------------------------------------------------------------ transparency logs
+
+    /// @inheritdoc IRegistry
+    function anchorBatch(uint64 treeSize, bytes32 root, bytes calldata entries) external {
+        uint16 exchangeId = _federation.activeExchangeOf(msg.sender);
+        if (root == bytes32(0)) revert ZeroRoot();
+        uint256 count = _countEntries(entries);
+        if (count == 0) revert EmptyBatch();
+        LogState storage log = _logs[exchangeId];
+        uint64 first = log.size;
+        // count is bounded by calldata size (at least 105 bytes an entry), far below 2**64 - first.
+        uint64 size = first + uint64(count);
+        if (treeSize != size) revert TreeSizeMismatch(exchangeId, size, treeSize);
+        log.size = size;
+        log.anchoredSize = size;
+        _anchoredRoots[exchangeId][size] = root;
+        emit BatchAnchored(exchangeId, first, size, root, entries);
+    }
+
+    /// @inheritdoc IRegistry
+    function anchorCheckpoint(uint64 treeSize, bytes32 root) external {
+        uint16 exchangeId = _federation.activeExchangeOf(msg.sender);
+        if (root == bytes32(0)) revert ZeroRoot();
+        LogState storage log = _logs[exchangeId];
+        uint64 size = log.size;
+        if (treeSize != size) revert TreeSizeMismatch(exchangeId, size, treeSize);
+        if (size == log.anchoredSize) revert CheckpointExists(exchangeId, size);
+        log.anchoredSize = size;
+        _anchoredRoots[exchangeId][size] = root;
+        emit CheckpointAnchored(exchangeId, size, root);
+    }
+
+    /// @inheritdoc IRegistry
+    function cosignCheckpoint(uint16 exchangeId, uint64 treeSize, bytes32 root, bytes calldata signature) external {
+        uint16 witnessId = _federation.activeExchangeOf(msg.sender);
+        if (witnessId == exchangeId) revert SelfWitness(exchangeId);
+        bytes32 anchored = _anchoredRoots[exchangeId][treeSize];
+        if (anchored == bytes32(0)) revert CheckpointNotAnchored(exchangeId, treeSize);
+        if (anchored != root) revert CheckpointRootMismatch(exchangeId, treeSize, anchored, root);
+        address signer = _recover(_checkpointDigest(exchangeId, treeSize, root), signature);
+        if (signer != msg.sender) revert WrongSigner(signer, msg.sender);
+        emit CheckpointCosigned(exchangeId, witnessId, treeSize, root, signer, signature);
+    }
+
+    /// @inheritdoc IRegistry
+    function setBatchedStatus(bytes32 id, Status status, bytes32 reason) external {
+        uint16 caller = _federation.activeExchangeOf(msg.sender);
+        if (_records[id].status != Status.None) revert StoredRecord(id);
+        emit BatchedStatusRequested(id, caller, status, reason);
+    }
+
+    /// @inheritdoc IRegistry
+    function anchorStatusList(uint64 atBlock, bytes32 listHash) external {
+        uint16 exchangeId = _federation.activeExchangeOf(msg.sender);
+        if (listHash == bytes32(0)) revert ZeroRoot();
+        if (atBlock >= block.number) revert FutureBlock(atBlock, block.number);
+        emit StatusListAnchored(exchangeId, atBlock, listHash);
+    }
+
+    /// @inheritdoc IRegistry
+    function recognizeCertificate(bytes32 credentialHash, bytes32 recordId_, uint16 issuerId) external {
+        uint16 recognizerId = _federation.activeExchangeOf(msg.sender);
+        if (recognizerId == issuerId) revert SelfWitness(issuerId);
+        // Reverts with UnknownExchange for ids that were never members.
+        _federation.getExchange(issuerId);
+        emit CertificateRecognized(credentialHash, recordId_, recognizerId, issuerId);
+    }
+
+    /// @inheritdoc IRegistry
+    function logState(uint16 exchangeId) external view returns (uint64 size, uint64 anchoredSize) {
+        LogState storage log = _logs[exchangeId];
+        return (log.size, log.anchoredSize);
+    }
+
+    /// @inheritdoc IRegistry
+    function anchoredRoot(uint16 exchangeId, uint64 treeSize) external view returns (bytes32) {
+        return _anchoredRoots[exchangeId][treeSize];
+    }
+
+    /// @inheritdoc IRegistry
+    function verifyInclusion(
+        uint16 exchangeId,
+        uint64 treeSize,
+        uint64 leafIndex,
+        bytes32 leafHash,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        bytes32 anchored = _anchoredRoots[exchangeId][treeSize];
+        return anchored != bytes32(0) && inclusionRoot(treeSize, leafIndex, leafHash, proof) == anchored;
+    }
+
+    /// @inheritdoc IRegistry
+    function inclusionRoot(uint64 treeSize, uint64 leafIndex, bytes32 leafHash, bytes32[] calldata proof)
+        public
+        pure
+        returns (bytes32)
+    {
+        // RFC 9162 section 2.1.3.2. fn is the leaf's index and sn the last index at the current level; a node
+        // hash is sha256(0x01 || left || right) (RFC 6962 section 2.1), so no node can pass for a leaf.
+        if (leafIndex >= treeSize) return bytes32(0);
+        uint256 fn = leafIndex;
+        uint256 sn = treeSize - 1;
+        bytes32 r = leafHash;
+        uint256 n = proof.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if (sn == 0) return bytes32(0); // proof longer than the path
+            bytes32 p = proof[i];
+            if (fn & 1 == 1 || fn == sn) {
+                r = sha256(abi.encodePacked(bytes1(0x01), p, r));
+                if (fn & 1 == 0) {
+                    while (fn & 1 == 0 && fn != 0) {
+                        fn >>= 1;
+                        sn >>= 1;
+                    }
+                }
+            } else {
+                r = sha256(abi.encodePacked(bytes1(0x01), r, p));
+            }
+            fn >>= 1;
+            sn >>= 1;
+        }
+        if (sn != 0) return bytes32(0); // proof shorter than the path
+        return r;
+    }
+
+    /// @inheritdoc IRegistry
+    function checkpointDigest(uint16 exchangeId, uint64 treeSize, bytes32 root) external view returns (bytes32) {
+        return _checkpointDigest(exchangeId, treeSize, root);
+    }
+
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IRegistry
@@ -272,6 +417,9 @@ contract Registry is IRegistry {
             _parents[id][i] = parentId;
         }
 
+        LogState storage log = _logs[registrar];
+        uint64 leafIndex = log.size;
+        log.size = leafIndex + 1;
         _records[id] = Record({
             owner: request.owner,
             registrar: registrar,
@@ -298,7 +446,8 @@ contract Registry is IRegistry {
             request.metadataHash,
             request.supersedes,
             parents,
-            delegated
+            delegated,
+            leafIndex
         );
 
         bytes32 supersedes = request.supersedes;
@@ -314,6 +463,24 @@ contract Registry is IRegistry {
             old.status = Status.Superseded;
             emit StatusChanged(supersedes, registrar, oldStatus, Status.Superseded, id);
         }
+    }
+
+    /// @dev Counts the packed entries of a batch, checking that they tile `entries` exactly.
+    function _countEntries(bytes calldata entries) private pure returns (uint256 count) {
+        uint256 len = entries.length;
+        uint256 pos = 0;
+        while (pos < len) {
+            if (len - pos < _ENTRY_HEAD) revert MalformedBatch(pos);
+            uint256 next = pos + _ENTRY_HEAD + 32 * uint256(uint8(entries[pos + _ENTRY_PARENT_COUNT]));
+            if (next > len) revert MalformedBatch(pos);
+            pos = next;
+            ++count;
+        }
+    }
+
+    function _checkpointDigest(uint16 exchangeId, uint64 treeSize, bytes32 root) private view returns (bytes32) {
+        bytes32 structHash = keccak256(abi.encode(_CHECKPOINT_TYPEHASH, exchangeId, treeSize, root));
+        return keccak256(abi.encodePacked(hex"1901", domainSeparator(), structHash));
     }
 
     /// @dev Active <-> Suspended; Active, Suspended or Superseded -> Revoked. Revoked is final, and

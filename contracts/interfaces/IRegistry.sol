@@ -10,6 +10,20 @@ pragma solidity ^0.8.24;
 /// @dev Consent of the owner: an exchange registers directly only for an owner entity that has granted it a
 /// mandate (`setMandate`, sent by the entity's own account); otherwise the owner signs the registration as
 /// EIP-712 typed data and the exchange submits it with `registerFor`.
+///
+/// Transparency logs: every registration of an exchange, direct or batched, is the next leaf of that exchange's
+/// append-only Merkle log (RFC 6962: SHA-256, leaf hash `sha256(0x00 || leaf)`, node hash
+/// `sha256(0x01 || left || right)`). A leaf is `uint16 registrar || entry`, where an entry is the packed
+/// registration `kind, grade, source, rights (1 byte each), owner (4), contentHash, metadataHash, supersedes
+/// (32 each), parent count (1), parents (32 each)`. This contract counts the leaves; it cannot compute roots
+/// cheaply, so it stores the roots exchanges anchor, accepts only the current log size (hence a strictly growing
+/// one), and every index recomputes each root from the leaves and flags an anchored root that disagrees.
+///
+/// Batches: `anchorBatch` carries many entries in calldata and re-emits them in `BatchAnchored`; they are not
+/// stored here. Every index judges each batched entry with exactly the rules `_register` applies (plus the owner's
+/// mandate), in chain order, so all honest nodes agree which batched entries are rejected. Two consequences:
+/// a direct registration can name only stored (direct) records as parents, and the status of a batched record is
+/// changed with `setBatchedStatus`, which the indexes judge the same way.
 interface IRegistry {
     /// @dev Values of `RegistrationRequest.kind`.
     ///  0 resource (数据资源), 1 product (数据产品), 2 asset (数据资产).
@@ -88,10 +102,31 @@ interface IRegistry {
         bytes32 metadataHash,
         bytes32 supersedes,
         bytes32[] parents,
-        bool delegated
+        bool delegated,
+        uint64 leafIndex
     );
     /// @notice Emitted when a record's status changes (also when a new version supersedes it).
     event StatusChanged(bytes32 indexed id, uint16 indexed registrar, Status previous, Status current, bytes32 reason);
+
+    /// @notice Emitted when an exchange anchors a batch: entries `firstIndex .. treeSize-1` of its log, and the
+    /// log's root at `treeSize`. `entries` is the packed entries, exactly as sent.
+    event BatchAnchored(uint16 indexed exchangeId, uint64 firstIndex, uint64 treeSize, bytes32 root, bytes entries);
+    /// @notice Emitted when an exchange anchors a checkpoint of its log without new entries.
+    event CheckpointAnchored(uint16 indexed exchangeId, uint64 treeSize, bytes32 root);
+    /// @notice Emitted when a partner exchange (a witness) cosigns an anchored checkpoint; `signature` is an EIP-712
+    /// `Checkpoint` signature by `signer`, a key of the witness, verifiable offline.
+    event CheckpointCosigned(
+        uint16 indexed exchangeId, uint16 indexed witnessId, uint64 treeSize, bytes32 root, address signer, bytes signature
+    );
+    /// @notice Emitted when a registrar asks for a status change of a batched record; indexes judge it with the
+    /// rules of `setStatus`.
+    event BatchedStatusRequested(bytes32 indexed id, uint16 indexed registrar, Status status, bytes32 reason);
+    /// @notice Emitted when an exchange anchors the hash of a signed status list (the statuses offline verifiers use).
+    event StatusListAnchored(uint16 indexed exchangeId, uint64 atBlock, bytes32 listHash);
+    /// @notice Emitted when an exchange recognises another exchange's certificate (mutual recognition).
+    event CertificateRecognized(
+        bytes32 indexed credentialHash, bytes32 indexed recordId, uint16 indexed recognizerId, uint16 issuerId
+    );
 
     /// @notice No entity has this id.
     error UnknownEntity(uint32 entityId);
@@ -158,6 +193,27 @@ interface IRegistry {
     /// @notice The signature was made by another key than the owner's account.
     error WrongSigner(address recovered, address expected);
 
+    /// @notice A batch must carry at least one entry.
+    error EmptyBatch();
+    /// @notice The packed entries do not parse: an entry starting at `offset` runs past the end.
+    error MalformedBatch(uint256 offset);
+    /// @notice An anchored tree size must be the exchange's current log size (which only grows).
+    error TreeSizeMismatch(uint16 exchangeId, uint64 expected, uint64 given);
+    /// @notice The checkpoint at this size is already anchored (sizes strictly grow).
+    error CheckpointExists(uint16 exchangeId, uint64 treeSize);
+    /// @notice A root must not be zero.
+    error ZeroRoot();
+    /// @notice No checkpoint of this exchange's log is anchored at this size.
+    error CheckpointNotAnchored(uint16 exchangeId, uint64 treeSize);
+    /// @notice The cosigned root differs from the anchored one.
+    error CheckpointRootMismatch(uint16 exchangeId, uint64 treeSize, bytes32 anchored, bytes32 given);
+    /// @notice An exchange cannot witness its own log.
+    error SelfWitness(uint16 exchangeId);
+    /// @notice A stored (direct) record changes status through `setStatus`, not `setBatchedStatus`.
+    error StoredRecord(bytes32 id);
+    /// @notice A status list must be taken at a past block.
+    error FutureBlock(uint64 atBlock, uint256 current);
+
     /// @notice Onboard an entity. Called by a key of an active exchange, which becomes the entity's registrar.
     function registerEntity(bytes32 identifierHash, address account, uint8 role) external returns (uint32 entityId);
 
@@ -183,6 +239,48 @@ interface IRegistry {
 
     /// @notice Change a record's status (active, suspended, revoked); only its registrar; revoked is final.
     function setStatus(bytes32 id, Status status, bytes32 reason) external;
+
+    /// @notice Anchor a batch of packed entries as the next leaves of the caller's exchange's log, with the log's
+    /// root after them; `treeSize` must be the log size after the batch.
+    function anchorBatch(uint64 treeSize, bytes32 root, bytes calldata entries) external;
+
+    /// @notice Anchor a checkpoint (the current log size and its root) without new entries.
+    function anchorCheckpoint(uint64 treeSize, bytes32 root) external;
+
+    /// @notice Cosign another exchange's anchored checkpoint as a witness; `signature` must be the caller's
+    /// EIP-712 signature of `Checkpoint(uint16 exchange,uint64 treeSize,bytes32 root)`.
+    function cosignCheckpoint(uint16 exchangeId, uint64 treeSize, bytes32 root, bytes calldata signature) external;
+
+    /// @notice Ask for a status change of a batched record (judged by the indexes like `setStatus`).
+    function setBatchedStatus(bytes32 id, Status status, bytes32 reason) external;
+
+    /// @notice Anchor the hash of a status list taken at block `atBlock`.
+    function anchorStatusList(uint64 atBlock, bytes32 listHash) external;
+
+    /// @notice Record that the caller's exchange recognises a certificate issued by `issuerId` for `recordId`.
+    function recognizeCertificate(bytes32 credentialHash, bytes32 recordId, uint16 issuerId) external;
+
+    /// @notice An exchange's log size and the size of its last anchored checkpoint.
+    function logState(uint16 exchangeId) external view returns (uint64 size, uint64 anchoredSize);
+
+    /// @notice The root anchored for an exchange's log at `treeSize`, zero if none.
+    function anchoredRoot(uint16 exchangeId, uint64 treeSize) external view returns (bytes32);
+
+    /// @notice Whether `proof` shows that `leafHash` is leaf `leafIndex` of the exchange's log at the anchored
+    /// checkpoint of size `treeSize` (RFC 9162 section 2.1.3.2).
+    function verifyInclusion(uint16 exchangeId, uint64 treeSize, uint64 leafIndex, bytes32 leafHash, bytes32[] calldata proof)
+        external
+        view
+        returns (bool);
+
+    /// @notice The root an inclusion proof leads to, or zero if the proof has the wrong shape for the tree size.
+    function inclusionRoot(uint64 treeSize, uint64 leafIndex, bytes32 leafHash, bytes32[] calldata proof)
+        external
+        pure
+        returns (bytes32);
+
+    /// @notice The EIP-712 digest of `Checkpoint(uint16 exchange,uint64 treeSize,bytes32 root)`.
+    function checkpointDigest(uint16 exchangeId, uint64 treeSize, bytes32 root) external view returns (bytes32);
 
     /// @notice A record's id: `keccak256(abi.encode(registrar, contentHash))`.
     function recordId(uint16 registrar, bytes32 contentHash) external pure returns (bytes32);

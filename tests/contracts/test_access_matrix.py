@@ -14,6 +14,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from provenance.core import eip712
+from provenance.core.entries import pack_entry
 from tests.helpers import Fed, addr, h, make_fed, request, reverts
 
 
@@ -62,6 +63,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "setStatus": lambda a: c.transact(a, "Registry", "setStatus", record, 3, bytes(32)),
         "setEntityAccount": lambda a: c.transact(a, "Registry", "setEntityAccount", owner, a.address),
         "setMandate": lambda a: c.transact(a, "Registry", "setMandate", owner, 2, True),
+        "anchorBatch": lambda a: c.transact(a, "Registry", "anchorBatch", 2, h("root"), pack_entry(request(owner))),
+        "anchorCheckpoint": lambda a: c.transact(a, "Registry", "anchorCheckpoint", 1, h("root")),
+        "cosignCheckpoint": lambda a: c.transact(a, "Registry", "cosignCheckpoint", 1, 1, h("root"), bytes(65)),
+        "setBatchedStatus": lambda a: c.transact(a, "Registry", "setBatchedStatus", h("batched"), 3, bytes(32)),
+        "anchorStatusList": lambda a: c.transact(a, "Registry", "anchorStatusList", 1, h("list")),
+        "recognizeCertificate": lambda a: c.transact(a, "Registry", "recognizeCertificate", h("cred"), record, 1),
     }
     callers = {
         "stranger": Account.create(),
@@ -75,13 +82,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 EXCHANGE_ONLY = ["propose", "approve", "addKey", "revokeKey", "rotateKey", "registerEntity", "recognizeEntity",
-                 "register", "registerBatch", "registerFor", "setStatus"]
+                 "register", "registerBatch", "registerFor", "setStatus", "anchorBatch", "anchorCheckpoint",
+                 "cosignCheckpoint", "setBatchedStatus", "anchorStatusList", "recognizeCertificate"]
 ENTITY_ONLY = ["setEntityAccount", "setMandate"]
 
 CASES = (
     [(fn, who, "NotExchangeKey") for fn in EXCHANGE_ONLY
      for who in ("stranger", "revoked-key", "removed-exchange", "merchant")]
-    + [("setStatus", "other-exchange", "NotRegistrar"), ("revokeKey", "other-exchange", "KeyNotOwned")]
+    + [("setStatus", "other-exchange", "NotRegistrar"), ("revokeKey", "other-exchange", "KeyNotOwned"),
+       ("cosignCheckpoint", "owner-registrar", "SelfWitness"),
+       ("recognizeCertificate", "owner-registrar", "SelfWitness")]
     + [(fn, who, "NotEntityAccount") for fn in ENTITY_ONLY
        for who in ("stranger", "revoked-key", "removed-exchange", "merchant", "other-exchange", "owner-registrar")]
 )

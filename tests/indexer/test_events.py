@@ -19,17 +19,18 @@ b32 = st.binary(min_size=32, max_size=32)
 
 @given(rid=b32, registrar=st.integers(0, 2**16 - 1), owner=st.integers(0, 2**32 - 1),
        small=st.lists(st.integers(0, 255), min_size=4, max_size=4), hashes=st.lists(b32, min_size=3, max_size=3),
-       parents=st.lists(b32, max_size=16), delegated=st.booleans())
+       parents=st.lists(b32, max_size=16), delegated=st.booleans(), leaf=st.integers(0, 2**64 - 1))
 def test_data_registered(rid: bytes, registrar: int, owner: int, small: list[int], hashes: list[bytes],
-                         parents: list[bytes], delegated: bool) -> None:
-    data = encode(["uint8", "uint8", "uint8", "uint8", "bytes32", "bytes32", "bytes32", "bytes32[]", "bool"],
-                  [*small, *hashes, parents, delegated])
+                         parents: list[bytes], delegated: bool, leaf: int) -> None:
+    data = encode(["uint8", "uint8", "uint8", "uint8", "bytes32", "bytes32", "bytes32", "bytes32[]", "bool",
+                   "uint64"], [*small, *hashes, parents, delegated, leaf])
     log = Log(b"\0" * 20, [DATA_REGISTERED, rid, registrar.to_bytes(32, "big"), owner.to_bytes(32, "big")], data,
               1, b"\0" * 32, b"\0" * 32, 0)
     got = decode_data_registered(log)
     assert got == {"id": rid, "registrar": registrar, "owner": owner, "kind": small[0], "grade": small[1],
                    "source": small[2], "rights": small[3], "contentHash": hashes[0], "metadataHash": hashes[1],
-                   "supersedes": hashes[2], "parents": tuple(parents), "delegated": delegated}
+                   "supersedes": hashes[2], "parents": tuple(parents), "delegated": delegated,
+                   "leafIndex": leaf}
 
 
 @given(rid=b32, registrar=st.integers(0, 2**16 - 1), prev=st.integers(0, 255), cur=st.integers(0, 255), reason=b32)

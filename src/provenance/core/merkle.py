@@ -11,7 +11,7 @@ Plain values only: leaf hashes and proofs are lists of 32-byte strings.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from provenance.errors import VerificationError
 
@@ -182,6 +182,50 @@ def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof
         raise RootMismatch(size2, sr, bytes(root2))
 
 
+SubtreeHash = Callable[[int, int], bytes]
+"""``mth(start, end)``: MTH of leaves ``start .. end-1`` (a store answers it from saved subtree roots)."""
+
+
+def inclusion_proof_with(index: int, size: int, mth: SubtreeHash) -> list[bytes]:
+    """PATH(index, D[size]) for a tree the caller holds as subtree hashes rather than a list of leaves."""
+    if not 0 <= index < size:
+        raise IndexOutOfRange(f"leaf index {index} is not in a tree of size {size}")
+    out: list[bytes] = []
+    start, end, m = 0, size, index
+    siblings: list[tuple[int, int]] = []
+    while end - start > 1:
+        k = _split(end - start)
+        if m < k:
+            siblings.append((start + k, end))
+            end = start + k
+        else:
+            siblings.append((start, start + k))
+            start, m = start + k, m - k
+    for a, b in reversed(siblings):  # PATH lists the siblings from the leaf up
+        out.append(mth(a, b))
+    return out
+
+
+def consistency_proof_with(size1: int, size2: int, mth: SubtreeHash) -> list[bytes]:
+    """PROOF(size1, D[size2]) for a tree the caller holds as subtree hashes."""
+    if not 0 <= size1 <= size2:
+        raise IndexOutOfRange(f"size {size1} is not within a tree of size {size2}")
+    if size1 == 0 or size1 == size2:
+        return []
+    parts: list[tuple[int, int]] = []
+    start, end, m, complete = 0, size2, size1, True
+    while m != end - start:
+        k = _split(end - start)
+        if m <= k:
+            parts.append((start + k, end))
+            end = start + k
+        else:
+            parts.append((start, start + k))
+            start, m, complete = start + k, m - k, False
+    head = [] if complete else [mth(start, end)]
+    return head + [mth(a, b) for a, b in reversed(parts)]
+
+
 class CompactRange:
     """An append-only log's Merkle state in O(log n) space: the roots of its perfect subtrees, largest first.
 
@@ -197,16 +241,32 @@ class CompactRange:
         self.size = size
         self.hashes = [bytes(h) for h in hashes]
 
-    def append(self, leaf: bytes) -> None:
+    def append(self, leaf: bytes, on_node: Callable[[int, int, bytes], None] | None = None) -> None:
+        """Append a leaf hash; ``on_node(level, index, hash)`` hears of every perfect subtree it completes."""
         if len(leaf) != HASH_SIZE:
             raise InvalidProofShape(f"the leaf hash is not {HASH_SIZE} bytes")
         h = bytes(leaf)
         n = self.size
+        level = 0
         while n & 1:  # each trailing one bit is a perfect subtree of the same size as the carry: merge
             h = node_hash(self.hashes.pop(), h)
             n >>= 1
+            level += 1
+            if on_node is not None:
+                on_node(level, n, h)
         self.hashes.append(h)
         self.size += 1
+
+    def encode(self) -> bytes:
+        """size (8 bytes, big-endian) followed by the hashes."""
+        return self.size.to_bytes(8, "big") + b"".join(self.hashes)
+
+    @classmethod
+    def decode(cls, value: bytes) -> CompactRange:
+        if len(value) < 8 or (len(value) - 8) % HASH_SIZE:
+            raise InvalidProofShape("a compact range encoding is 8 bytes of size and whole 32-byte hashes")
+        size = int.from_bytes(value[:8], "big")
+        return cls(size, [value[i:i + HASH_SIZE] for i in range(8, len(value), HASH_SIZE)])
 
     def root(self) -> bytes:
         if not self.hashes:

@@ -4,11 +4,17 @@ events in the same order give the same bytes, which is what makes a rebuild equa
 from __future__ import annotations
 
 import struct
+from typing import NamedTuple
 
+from provenance.core.entries import entry_leaf_hash, pack_entry_fields, split_entries, unpack_entry
+from provenance.core.ids import record_id
+from provenance.core.merkle import CompactRange
+from provenance.core.rules import Violation, check_registration, check_status_change
 from provenance.errors import StoreError
 from provenance.indexer.events import Event
 from provenance.store import keys as K
 from provenance.store.index import BlockWriter
+from provenance.types import RegistrationRequest, Status
 
 
 def _counter(w: BlockWriter, name: str) -> int:
@@ -33,38 +39,210 @@ def apply_event(w: BlockWriter, ev: Event) -> None:
         handler(w, ev)
 
 
-def _data_registered(w: BlockWriter, ev: Event) -> None:
-    a = ev.args
-    rid: bytes = a["id"]
-    if w.get(K.ID_SEQ + rid) is not None:
-        raise StoreError(f"record 0x{rid.hex()} indexed twice (block {ev.block_number})")
+class _View(NamedTuple):
+    """What the rules need of a record (core.rules.RecordView), read from its index value."""
+
+    registrar: int
+    owner: int
+    kind: int
+    grade: int
+    status: int
+    batched: bool
+    seq: int
+
+
+def _view(w: BlockWriter, record_id: bytes) -> _View | None:
+    raw = w.get(K.ID_SEQ + record_id)
+    if raw is None:
+        return None
+    value = w.get(K.RECORD + raw)
+    if value is None:
+        raise StoreError(f"the index maps 0x{record_id.hex()} to a missing record (corrupt index)")
+    owner, registrar, kind, grade, _src, _rights, status, flags, *_ = K.record_head(value)
+    return _View(registrar, owner, kind, grade, status, K.is_batched(flags), int.from_bytes(raw, "big"))
+
+
+def _insert_record(w: BlockWriter, *, rid: bytes, registrar: int, owner: int, kind: int, grade: int, source: int,
+                   rights: int, delegated: bool, batched: bool, block: int, leaf_index: int, content: bytes,
+                   metadata: bytes, supersedes: bytes, parents: tuple[bytes, ...]) -> bytes:
     seq = _bump(w, "records") - 1
     parent_sb = []
-    for p in a["parents"]:
+    for p in parents:
         raw = w.get(K.ID_SEQ + p)
         if raw is None:
-            raise StoreError(f"parent 0x{p.hex()} of 0x{rid.hex()} is not in the index (block {ev.block_number})")
+            raise StoreError(f"parent 0x{p.hex()} of 0x{rid.hex()} is not in the index (block {block})")
         parent_sb.append(raw)
     sb = K.seq_bytes(seq)
-    content = a["contentHash"]
-    value = K.encode_record_fields(a["owner"], a["registrar"], a["kind"], a["grade"], a["source"], a["rights"], 1,
-                                   a["delegated"], ev.block_number, rid, content, a["metadataHash"],
-                                   a["supersedes"], parent_sb)
+    value = K.encode_record_fields(owner, registrar, kind, grade, source, rights, 1, delegated, block, rid, content,
+                                   metadata, supersedes, parent_sb, batched=batched, leaf_index=leaf_index)
     # Every key below contains the new record's id or seq: none can exist yet, so no undo read is needed.
     items = [
         (K.ID_SEQ + rid, sb),
         (K.RECORD + sb, value),
         (K.BY_CONTENT + content + sb, b""),
-        (K.BY_OWNER + a["owner"].to_bytes(4, "big") + sb, b""),
-        (K.BY_REGISTRAR + a["registrar"].to_bytes(2, "big") + sb, b""),
-        (K.BY_KIND + bytes((a["kind"],)) + sb, b""),
-        (K.BY_GRADE + bytes((a["grade"],)) + sb, b""),
+        (K.BY_OWNER + owner.to_bytes(4, "big") + sb, b""),
+        (K.BY_REGISTRAR + registrar.to_bytes(2, "big") + sb, b""),
+        (K.BY_KIND + bytes((kind,)) + sb, b""),
+        (K.BY_GRADE + bytes((grade,)) + sb, b""),
         (K.BY_STATUS + b"\x01" + sb, b""),
     ]
     for pb in parent_sb:
         items.append((K.PARENT + sb + pb, b""))
         items.append((K.CHILD + pb + sb, b""))
     w.put_new(items)
+    return sb
+
+
+class _Log:
+    """One exchange's transparency log while a block is applied: appends leaves and saves subtree roots."""
+
+    def __init__(self, w: BlockWriter, exchange: int) -> None:
+        self.w = w
+        self.exchange = exchange
+        self._ex = exchange.to_bytes(2, "big")
+        raw = w.get(K.LOG_STATE + self._ex)
+        self.range = CompactRange.decode(raw) if raw else CompactRange()
+
+    def _node(self, level: int, index: int, h: bytes) -> None:
+        if level >= K.STORED_NODE_LEVEL:
+            self.w.put_new([(K.node_key(self.exchange, level, index), h)])
+
+    def append(self, leaf: bytes, outcome: bytes) -> int:
+        index = self.range.size
+        self.w.put_new([(K.LEAF + self._ex + index.to_bytes(8, "big"), leaf + outcome)])
+        self.range.append(leaf, self._node)
+        return index
+
+    def save(self) -> None:
+        self.w.put(K.LOG_STATE + self._ex, self.range.encode())
+
+    def anchor(self, size: int, root: bytes, block: int) -> None:
+        if size != self.range.size:
+            raise StoreError(f"exchange {self.exchange} anchored size {size} but its log has "
+                             f"{self.range.size} leaves in the index (block {block})")
+        ok = self.range.root() == root
+        self.w.put(K.anchor_key(self.exchange, size), root + block.to_bytes(8, "big") + (b"\x01" if ok else b"\x00"))
+
+
+def _data_registered(w: BlockWriter, ev: Event) -> None:
+    a = ev.args
+    rid: bytes = a["id"]
+    registrar = a["registrar"]
+    log = _Log(w, registrar)
+    if log.range.size != a["leafIndex"]:
+        raise StoreError(f"registration 0x{rid.hex()} is leaf {a['leafIndex']} of exchange {registrar}'s log, "
+                         f"but the index has {log.range.size} leaves (block {ev.block_number})")
+    entry = pack_entry_fields(a["kind"], a["grade"], a["source"], a["rights"], a["owner"], a["contentHash"],
+                              a["metadataHash"], a["supersedes"], a["parents"])
+    leaf = entry_leaf_hash(registrar, entry)
+    existing = w.get(K.ID_SEQ + rid)
+    if existing is not None:
+        # Only a batched record of the same registrar can hold this id already (the contract refuses a stored
+        # duplicate): the earlier batched record keeps it; the leaf says what happened.
+        log.append(leaf, bytes((K.LEAF_COLLIDED,)) + existing)
+        log.save()
+        return
+    sb = _insert_record(w, rid=rid, registrar=registrar, owner=a["owner"], kind=a["kind"], grade=a["grade"],
+                        source=a["source"], rights=a["rights"], delegated=a["delegated"], batched=False,
+                        block=ev.block_number, leaf_index=a["leafIndex"], content=a["contentHash"],
+                        metadata=a["metadataHash"], supersedes=a["supersedes"], parents=a["parents"])
+    log.append(leaf, bytes((K.LEAF_RECORD,)) + sb)
+    log.save()
+
+
+def judge_entry(w: BlockWriter, registrar: int, request: RegistrationRequest) -> Violation | None:
+    """The verdict on a batched entry: the owner's mandate, then exactly the contract's rules, then the one rule
+    batches add (a batched record may supersede only a batched record: a stored one is the contract's)."""
+    mandate = w.get(K.MANDATE + request.owner.to_bytes(4, "big") + registrar.to_bytes(2, "big"))
+    if mandate != b"\x01":
+        return Violation("NoMandate", {"owner": request.owner, "exchangeId": registrar})
+    violation = check_registration(registrar, request, lambda rid: _view(w, rid))
+    if violation is not None:
+        return violation
+    if request.supersedes != bytes(32):
+        old = _view(w, request.supersedes)
+        if old is not None and not old.batched:
+            return Violation("SupersedesStoredRecord", {"id": request.supersedes})
+    return None
+
+
+def _batch_anchored(w: BlockWriter, ev: Event) -> None:
+    a = ev.args
+    registrar = a["exchangeId"]
+    log = _Log(w, registrar)
+    if log.range.size != a["firstIndex"]:
+        raise StoreError(f"exchange {registrar}'s batch starts at leaf {a['firstIndex']} but the index has "
+                         f"{log.range.size} leaves (block {ev.block_number})")
+    for entry in split_entries(a["entries"]):
+        leaf = entry_leaf_hash(registrar, entry)
+        request = unpack_entry(entry)
+        violation = judge_entry(w, registrar, request)
+        if violation is not None:
+            log.append(leaf, bytes((K.LEAF_REJECTED,)) + str(violation).encode())
+            continue
+        rid = record_id(registrar, request.content_hash)
+        sb = _insert_record(w, rid=rid, registrar=registrar, owner=request.owner, kind=int(request.kind),
+                            grade=int(request.grade), source=int(request.source), rights=int(request.rights),
+                            delegated=False, batched=True, block=ev.block_number, leaf_index=log.range.size,
+                            content=request.content_hash, metadata=request.metadata_hash,
+                            supersedes=request.supersedes, parents=request.parents)
+        log.append(leaf, bytes((K.LEAF_RECORD,)) + sb)
+        if request.supersedes != bytes(32):
+            old = _view(w, request.supersedes)
+            assert old is not None  # judged above
+            _set_status(w, old.seq, Status.SUPERSEDED, ev, rid)
+    log.anchor(a["treeSize"], a["root"], ev.block_number)
+    log.save()
+
+
+def _checkpoint_anchored(w: BlockWriter, ev: Event) -> None:
+    a = ev.args
+    _Log(w, a["exchangeId"]).anchor(a["treeSize"], a["root"], ev.block_number)
+
+
+def _checkpoint_cosigned(w: BlockWriter, ev: Event) -> None:
+    a = ev.args
+    key = K.anchor_key(a["exchangeId"], a["treeSize"]).replace(K.ANCHOR, K.COSIGNATURE, 1) + a["witnessId"].to_bytes(
+        2, "big")
+    w.put(key, bytes.fromhex(a["signer"][2:]) + ev.block_number.to_bytes(8, "big") + a["signature"])
+
+
+def _batched_status_requested(w: BlockWriter, ev: Event) -> None:
+    a = ev.args
+    view = _view(w, a["id"])
+    violation = check_status_change(a["registrar"], a["id"], view, Status(a["status"]))
+    if violation is None and view is not None and not view.batched:
+        violation = Violation("StoredRecord", {"id": a["id"]})
+    if violation is not None or view is None:
+        w.put(K.REFUSED_STATUS + ev.block_number.to_bytes(8, "big") + ev.log_index.to_bytes(4, "big"),
+              str(violation).encode())
+        return
+    _set_status(w, view.seq, Status(a["status"]), ev, a["reason"])
+
+
+def _status_list_anchored(w: BlockWriter, ev: Event) -> None:
+    a = ev.args
+    w.put(K.STATUS_LIST + a["exchangeId"].to_bytes(2, "big") + ev.block_number.to_bytes(8, "big")
+          + ev.log_index.to_bytes(4, "big"), a["atBlock"].to_bytes(8, "big") + a["listHash"])
+
+
+def _certificate_recognized(w: BlockWriter, ev: Event) -> None:
+    a = ev.args
+    w.put(K.CERT_RECOGNITION + a["credentialHash"] + a["recognizerId"].to_bytes(2, "big"),
+          a["issuerId"].to_bytes(2, "big") + a["recordId"] + ev.block_number.to_bytes(8, "big"))
+
+
+def _set_status(w: BlockWriter, seq: int, new: int, ev: Event, reason: bytes) -> None:
+    sb = K.seq_bytes(seq)
+    value = w.get(K.RECORD + sb)
+    if value is None:
+        raise StoreError(f"status change of a missing record (seq {seq}, block {ev.block_number})")
+    old = value[10]
+    w.put(K.RECORD + sb, K.with_status(value, new))
+    w.delete(K.BY_STATUS + bytes([old]) + sb)
+    w.put(K.BY_STATUS + bytes([new]) + sb, b"")
+    w.put(K.STATUS_HISTORY + sb + ev.block_number.to_bytes(8, "big") + ev.log_index.to_bytes(4, "big"),
+          bytes([old, new]) + reason)
 
 
 def _status_changed(w: BlockWriter, ev: Event) -> None:
@@ -72,15 +250,7 @@ def _status_changed(w: BlockWriter, ev: Event) -> None:
     seq = _seq(w, a["id"])
     if seq is None:
         raise StoreError(f"status change of unindexed record 0x{a['id'].hex()} (block {ev.block_number})")
-    sb = K.seq_bytes(seq)
-    value = w.get(K.RECORD + sb)
-    assert value is not None
-    old = value[10]
-    w.put(K.RECORD + sb, K.with_status(value, a["current"]))
-    w.delete(K.BY_STATUS + bytes([old]) + sb)
-    w.put(K.BY_STATUS + bytes([a["current"]]) + sb, b"")
-    w.put(K.STATUS_HISTORY + sb + ev.block_number.to_bytes(8, "big") + ev.log_index.to_bytes(4, "big"),
-          bytes([a["previous"], a["current"]]) + a["reason"])
+    _set_status(w, seq, a["current"], ev, a["reason"])
 
 
 def _entity_registered(w: BlockWriter, ev: Event) -> None:
@@ -146,4 +316,10 @@ _HANDLERS = {
     "KeyAdded": _key_added,
     "KeyRevoked": _key_revoked,
     "ThresholdChanged": _threshold_changed,
+    "BatchAnchored": _batch_anchored,
+    "CheckpointAnchored": _checkpoint_anchored,
+    "CheckpointCosigned": _checkpoint_cosigned,
+    "BatchedStatusRequested": _batched_status_requested,
+    "StatusListAnchored": _status_list_anchored,
+    "CertificateRecognized": _certificate_recognized,
 }

@@ -14,7 +14,7 @@ from provenance.chain.base import Log
 from provenance.errors import ChainError
 
 DATA_REGISTERED = keccak(
-    b"DataRegistered(bytes32,uint16,uint32,uint8,uint8,uint8,uint8,bytes32,bytes32,bytes32,bytes32[],bool)")
+    b"DataRegistered(bytes32,uint16,uint32,uint8,uint8,uint8,uint8,bytes32,bytes32,bytes32,bytes32[],bool,uint64)")
 STATUS_CHANGED = keccak(b"StatusChanged(bytes32,uint16,uint8,uint8,bytes32)")
 
 
@@ -33,7 +33,7 @@ def _word_int(data: bytes, i: int) -> int:
 
 def decode_data_registered(log: Log) -> dict[str, Any]:
     d, t = log.data, log.topics
-    if len(t) != 4 or len(d) < 320:
+    if len(t) != 4 or len(d) < 352:
         raise ValueError("malformed DataRegistered")
     offset = _word_int(d, 7)
     n = int.from_bytes(d[offset:offset + 32], "big")
@@ -45,7 +45,7 @@ def decode_data_registered(log: Log) -> dict[str, Any]:
         "kind": _word_int(d, 0), "grade": _word_int(d, 1), "source": _word_int(d, 2), "rights": _word_int(d, 3),
         "contentHash": d[128:160], "metadataHash": d[160:192], "supersedes": d[192:224],
         "parents": tuple(d[start + 32 * i:start + 32 * i + 32] for i in range(n)),
-        "delegated": _word_int(d, 8) == 1,
+        "delegated": _word_int(d, 8) == 1, "leafIndex": _word_int(d, 9),
     }
 
 

@@ -19,12 +19,12 @@ def synthetic_id(i: int) -> bytes:
 
 
 def registration_event(i: int, parents: Sequence[int], *, block: int, log_index: int, registrar: int = 1,
-                       owner: int = 1, kind: int = 0, grade: int = 0) -> Event:
+                       owner: int = 1, kind: int = 0, grade: int = 0, leaf_index: int = 0) -> Event:
     rid = synthetic_id(i)
     args = {"id": rid, "registrar": registrar, "owner": owner, "kind": kind, "grade": grade, "source": 1,
             "rights": 1, "contentHash": hashlib.sha256(b"content" + rid).digest(),
             "metadataHash": hashlib.sha256(b"meta" + rid).digest(), "supersedes": bytes(32),
-            "parents": tuple(synthetic_id(p) for p in parents), "delegated": False}
+            "parents": tuple(synthetic_id(p) for p in parents), "delegated": False, "leafIndex": leaf_index}
     return Event("DataRegistered", args, block, hashlib.sha256(block.to_bytes(8, "big")).digest(), log_index,
                  "Registry")
 
@@ -35,6 +35,7 @@ def write_graph(store: IndexStore, parents: Iterable[Sequence[int]], *, per_bloc
     block = first_block
     batch: list[Event] = []
     n = 0
+    leaves: dict[int, int] = {}
 
     def flush() -> None:
         nonlocal block, batch
@@ -48,8 +49,11 @@ def write_graph(store: IndexStore, parents: Iterable[Sequence[int]], *, per_bloc
         batch = []
 
     for i, ps in enumerate(parents):
-        batch.append(registration_event(i, ps, block=block, log_index=len(batch),
-                                        kind=1 if ps else 0, registrar=1 + i % 3, owner=1 + i % 50))
+        registrar = 1 + i % 3
+        leaf_index = leaves.get(registrar, 0)
+        leaves[registrar] = leaf_index + 1
+        batch.append(registration_event(i, ps, block=block, log_index=len(batch), kind=1 if ps else 0,
+                                        registrar=registrar, owner=1 + i % 50, leaf_index=leaf_index))
         n += 1
         if len(batch) >= per_block:
             flush()

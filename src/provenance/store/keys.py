@@ -26,6 +26,21 @@ LevelDB's byte order the numeric order, so prefix scans come back in registratio
     y <exchange:2> <key:20>            exchange key: valid from, valid to (block numbers)
     b <block:8>                        hash of an indexed block within the reorg window
     u <block:8>                        undo record of a block within the reorg window
+
+  Transparency logs (one per exchange; every registration, direct or batched, is a leaf):
+    v <exchange:2>                     the log's compact range (size + perfect-subtree roots, see CompactRange)
+    l <exchange:2> <index:8>           a leaf: leaf hash (32), then 0x01 + record seq, or 0x00 + why the
+                                       indexes rejected the batched entry (UTF-8), or 0x02 + the seq of the
+                                       batched record a later direct registration collided with
+    w <exchange:2> <level:1> <idx:8>   root of the perfect subtree at level >= 4 (16+ leaves); smaller subtrees
+                                       are rehashed from their leaves, which keeps this to 1/8 entry a leaf
+    f <exchange:2> <size:8>            anchored checkpoint: root (32), block (8), 1 if the root equals the
+                                       index's own recomputation (0 flags a bad anchor)
+    j <exchange:2> <size:8> <wit:2>    a witness's cosignature: signer (20), block (8), signature (65)
+    z <block:8> <log:4>                a batched status request the indexes refused: why (UTF-8)
+    S <exchange:2> <block:8> <log:4>   an anchored status list: taken at block (8), hash (32)
+    C <credential:32> <exchange:2>     an on-chain recognition of a certificate: issuer (2), record id (32),
+                                       block (8)
 """
 
 from __future__ import annotations
@@ -55,8 +70,21 @@ EXCHANGE = b"x"
 EXCHANGE_KEY = b"y"
 BLOCK_HASH = b"b"
 UNDO = b"u"
+LOG_STATE = b"v"
+LEAF = b"l"
+LOG_NODE = b"w"
+ANCHOR = b"f"
+COSIGNATURE = b"j"
+REFUSED_STATUS = b"z"
+STATUS_LIST = b"S"
+CERT_RECOGNITION = b"C"
 
-SCHEMA_VERSION = b"1"
+LEAF_RECORD = 1
+LEAF_REJECTED = 0
+LEAF_COLLIDED = 2
+STORED_NODE_LEVEL = 4
+
+SCHEMA_VERSION = b"2"
 SEQ_BYTES = 5
 
 
@@ -86,6 +114,8 @@ class IndexedRecord:
     rights: int
     status: int
     delegated: bool
+    batched: bool
+    leaf_index: int
     block_number: int
     content_hash: bytes
     metadata_hash: bytes
@@ -93,16 +123,18 @@ class IndexedRecord:
     parents: tuple[bytes, ...]
 
 
-# owner u32, registrar u16, kind, grade, source, rights, status, flags u8, block u64, parent count u8
-_RECORD_HEAD = struct.Struct(">IHBBBBBBQB")
+# owner u32, registrar u16, kind, grade, source, rights, status, flags u8, block u64, leaf index u64,
+# parent count u8 (the status byte is at offset 10, the parent count last)
+_RECORD_HEAD = struct.Struct(">IHBBBBBBQQB")
 _FLAG_DELEGATED = 1
 _FLAG_SUPERSEDES = 2
+_FLAG_BATCHED = 4
 
 
 def encode_record(r: IndexedRecord, parent_seqs: list[int]) -> bytes:
     return encode_record_fields(r.owner, r.registrar, r.kind, r.grade, r.source, r.rights, r.status, r.delegated,
                                 r.block_number, r.id, r.content_hash, r.metadata_hash, r.supersedes,
-                                [seq_bytes(s) for s in parent_seqs])
+                                [seq_bytes(s) for s in parent_seqs], batched=r.batched, leaf_index=r.leaf_index)
 
 
 _ZERO32 = bytes(32)
@@ -110,10 +142,11 @@ _ZERO32 = bytes(32)
 
 def encode_record_fields(owner: int, registrar: int, kind: int, grade: int, source: int, rights: int, status: int,
                          delegated: bool, block: int, rid: bytes, content: bytes, metadata: bytes, supersedes: bytes,
-                         parent_seq_bytes: list[bytes]) -> bytes:
+                         parent_seq_bytes: list[bytes], *, batched: bool = False, leaf_index: int = 0) -> bytes:
     has_sup = supersedes != _ZERO32
-    flags = (_FLAG_DELEGATED if delegated else 0) | (_FLAG_SUPERSEDES if has_sup else 0)
-    head = _RECORD_HEAD.pack(owner, registrar, kind, grade, source, rights, status, flags, block,
+    flags = ((_FLAG_DELEGATED if delegated else 0) | (_FLAG_SUPERSEDES if has_sup else 0)
+             | (_FLAG_BATCHED if batched else 0))
+    head = _RECORD_HEAD.pack(owner, registrar, kind, grade, source, rights, status, flags, block, leaf_index,
                              len(parent_seq_bytes))
     return b"".join((head, rid, content, metadata, supersedes if has_sup else b"", *parent_seq_bytes))
 
@@ -121,7 +154,8 @@ def encode_record_fields(owner: int, registrar: int, kind: int, grade: int, sour
 def decode_record(seq: int, value: bytes) -> tuple[IndexedRecord, list[int]]:
     """The record and its parents' seqs (resolve them to ids with the i/r keys)."""
     try:
-        owner, registrar, kind, grade, source, rights, status, flags, block, n = _RECORD_HEAD.unpack_from(value)
+        (owner, registrar, kind, grade, source, rights, status, flags, block, leaf_index,
+         n) = _RECORD_HEAD.unpack_from(value)
         pos = _RECORD_HEAD.size
         rid, content, metadata = value[pos:pos + 32], value[pos + 32:pos + 64], value[pos + 64:pos + 96]
         pos += 96
@@ -135,7 +169,8 @@ def decode_record(seq: int, value: bytes) -> tuple[IndexedRecord, list[int]]:
     except (struct.error, ValueError) as exc:
         raise StoreError(f"corrupt index record (seq {seq}): {exc}") from exc
     rec = IndexedRecord(rid, seq, owner, registrar, kind, grade, source, rights, status,
-                        bool(flags & _FLAG_DELEGATED), block, content, metadata, supersedes, ())
+                        bool(flags & _FLAG_DELEGATED), bool(flags & _FLAG_BATCHED), leaf_index, block, content,
+                        metadata, supersedes, ())
     return rec, parents
 
 
@@ -158,6 +193,27 @@ def record_id_of(value: bytes) -> bytes:
 def with_status(value: bytes, status: int) -> bytes:
     """A record value with its status byte replaced (offset 10 of the head)."""
     return value[:10] + bytes([status]) + value[11:]
+
+
+def record_head(value: bytes) -> tuple[int, int, int, int, int, int, int, int, int, int, int]:
+    """(owner, registrar, kind, grade, source, rights, status, flags, block, leaf index, parent count)."""
+    return _RECORD_HEAD.unpack_from(value)
+
+
+def is_batched(flags: int) -> bool:
+    return bool(flags & _FLAG_BATCHED)
+
+
+def leaf_key(exchange: int, index: int) -> bytes:
+    return LEAF + exchange.to_bytes(2, "big") + index.to_bytes(8, "big")
+
+
+def node_key(exchange: int, level: int, index: int) -> bytes:
+    return LOG_NODE + exchange.to_bytes(2, "big") + bytes((level,)) + index.to_bytes(8, "big")
+
+
+def anchor_key(exchange: int, size: int) -> bytes:
+    return ANCHOR + exchange.to_bytes(2, "big") + size.to_bytes(8, "big")
 
 
 def encode_checkpoint(number: int, block_hash: bytes) -> bytes:
