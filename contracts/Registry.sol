@@ -182,7 +182,7 @@ contract Registry is IRegistry {
     // ------------------------------------------------------------------ transparency logs
 
     /// @inheritdoc IRegistry
-    function anchorBatch(uint64 treeSize, bytes32 root, bytes calldata entries) external {
+    function anchorBatch(uint64 treeSize, bytes32 root, bytes calldata entries, bytes calldata signature) external {
         uint16 exchangeId = _federation.activeExchangeOf(msg.sender);
         if (root == bytes32(0)) revert ZeroRoot();
         uint256 count = _countEntries(entries);
@@ -192,23 +192,25 @@ contract Registry is IRegistry {
         // count is bounded by calldata size (at least 105 bytes an entry), far below 2**64 - first.
         uint64 size = first + uint64(count);
         if (treeSize != size) revert TreeSizeMismatch(exchangeId, size, treeSize);
+        _checkSignedNote(exchangeId, size, root, signature);
         log.size = size;
         log.anchoredSize = size;
         _anchoredRoots[exchangeId][size] = root;
-        emit BatchAnchored(exchangeId, first, size, root, entries);
+        emit BatchAnchored(exchangeId, first, size, root, entries, signature);
     }
 
     /// @inheritdoc IRegistry
-    function anchorCheckpoint(uint64 treeSize, bytes32 root) external {
+    function anchorCheckpoint(uint64 treeSize, bytes32 root, bytes calldata signature) external {
         uint16 exchangeId = _federation.activeExchangeOf(msg.sender);
         if (root == bytes32(0)) revert ZeroRoot();
         LogState storage log = _logs[exchangeId];
         uint64 size = log.size;
         if (treeSize != size) revert TreeSizeMismatch(exchangeId, size, treeSize);
         if (size == log.anchoredSize) revert CheckpointExists(exchangeId, size);
+        _checkSignedNote(exchangeId, size, root, signature);
         log.anchoredSize = size;
         _anchoredRoots[exchangeId][size] = root;
-        emit CheckpointAnchored(exchangeId, size, root);
+        emit CheckpointAnchored(exchangeId, size, root, signature);
     }
 
     /// @inheritdoc IRegistry
@@ -476,6 +478,13 @@ contract Registry is IRegistry {
             pos = next;
             ++count;
         }
+    }
+
+    /// @dev The checkpoint's signed note must be by the key sending it, so every anchored checkpoint carries a
+    /// signature an offline verifier can check against the key history.
+    function _checkSignedNote(uint16 exchangeId, uint64 treeSize, bytes32 root, bytes calldata signature) private view {
+        address signer = _recover(_checkpointDigest(exchangeId, treeSize, root), signature);
+        if (signer != msg.sender) revert WrongSigner(signer, msg.sender);
     }
 
     function _checkpointDigest(uint16 exchangeId, uint64 treeSize, bytes32 root) private view returns (bytes32) {

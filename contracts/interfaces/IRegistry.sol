@@ -110,9 +110,12 @@ interface IRegistry {
 
     /// @notice Emitted when an exchange anchors a batch: entries `firstIndex .. treeSize-1` of its log, and the
     /// log's root at `treeSize`. `entries` is the packed entries, exactly as sent.
-    event BatchAnchored(uint16 indexed exchangeId, uint64 firstIndex, uint64 treeSize, bytes32 root, bytes entries);
+    /// `signature` is the exchange's EIP-712 `Checkpoint` signature (its signed note), by the sending key.
+    event BatchAnchored(
+        uint16 indexed exchangeId, uint64 firstIndex, uint64 treeSize, bytes32 root, bytes entries, bytes signature
+    );
     /// @notice Emitted when an exchange anchors a checkpoint of its log without new entries.
-    event CheckpointAnchored(uint16 indexed exchangeId, uint64 treeSize, bytes32 root);
+    event CheckpointAnchored(uint16 indexed exchangeId, uint64 treeSize, bytes32 root, bytes signature);
     /// @notice Emitted when a partner exchange (a witness) cosigns an anchored checkpoint; `signature` is an EIP-712
     /// `Checkpoint` signature by `signer`, a key of the witness, verifiable offline.
     event CheckpointCosigned(
@@ -241,11 +244,13 @@ interface IRegistry {
     function setStatus(bytes32 id, Status status, bytes32 reason) external;
 
     /// @notice Anchor a batch of packed entries as the next leaves of the caller's exchange's log, with the log's
-    /// root after them; `treeSize` must be the log size after the batch.
-    function anchorBatch(uint64 treeSize, bytes32 root, bytes calldata entries) external;
+    /// root after them; `treeSize` must be the log size after the batch. `signature` is the caller's EIP-712
+    /// signature of `Checkpoint(uint16 exchange,uint64 treeSize,bytes32 root)`: the checkpoint as a signed note
+    /// that certificates carry and offline verifiers check.
+    function anchorBatch(uint64 treeSize, bytes32 root, bytes calldata entries, bytes calldata signature) external;
 
-    /// @notice Anchor a checkpoint (the current log size and its root) without new entries.
-    function anchorCheckpoint(uint64 treeSize, bytes32 root) external;
+    /// @notice Anchor a checkpoint (the current log size and its root) without new entries, signed as above.
+    function anchorCheckpoint(uint64 treeSize, bytes32 root, bytes calldata signature) external;
 
     /// @notice Cosign another exchange's anchored checkpoint as a witness; `signature` must be the caller's
     /// EIP-712 signature of `Checkpoint(uint16 exchange,uint64 treeSize,bytes32 root)`.

@@ -95,3 +95,41 @@ def recover_signer(digest: bytes, signature: bytes) -> Address:
     except Exception as exc:  # eth_keys raises BadSignature and ValidationError subclasses
         raise InvalidSignature(f"signature does not recover to a key: {exc}") from exc
     return Address(pub.to_canonical_address())
+
+
+# ---------------------------------------------------------------------- node-signed statements
+#
+# Checkpoints, certificates, recognitions and federation snapshots are signed under the same domain as the
+# registry (this chain, this contract), so a signature made for one deployment is worthless on any other.
+
+CHECKPOINT_TYPE = "Checkpoint(uint16 exchange,uint64 treeSize,bytes32 root)"
+CERTIFICATE_TYPE = "Certificate(bytes32 credentialHash,uint16 issuer,uint64 issuedBlock)"
+RECOGNITION_TYPE = "Recognition(bytes32 credentialHash,uint16 recognizer)"
+SNAPSHOT_TYPE = "FederationSnapshot(uint16 exchange,uint64 atBlock,bytes32 contentHash)"
+
+
+def typed_digest(chain_id: int, registry: bytes, type_string: str, types: list[str], values: list[object]) -> bytes:
+    """keccak256(0x1901 || domainSeparator || hashStruct) for a struct of static fields."""
+    struct_hash = keccak(encode(["bytes32", *types], [keccak(type_string.encode()), *values]))
+    return _keccak(b"\x19\x01" + domain_separator(chain_id, Address(registry)) + struct_hash)
+
+
+def checkpoint_digest(chain_id: int, registry: bytes, exchange: int, tree_size: int, root: bytes) -> bytes:
+    """Mirrors ``Registry.checkpointDigest``: what an exchange signs for its log, and a witness cosigns."""
+    return typed_digest(chain_id, registry, CHECKPOINT_TYPE, ["uint16", "uint64", "bytes32"],
+                        [exchange, tree_size, root])
+
+
+def certificate_digest(chain_id: int, registry: bytes, credential_hash: bytes, issuer: int,
+                       issued_block: int) -> bytes:
+    return typed_digest(chain_id, registry, CERTIFICATE_TYPE, ["bytes32", "uint16", "uint64"],
+                        [credential_hash, issuer, issued_block])
+
+
+def recognition_digest(chain_id: int, registry: bytes, credential_hash: bytes, recognizer: int) -> bytes:
+    return typed_digest(chain_id, registry, RECOGNITION_TYPE, ["bytes32", "uint16"], [credential_hash, recognizer])
+
+
+def snapshot_digest(chain_id: int, registry: bytes, exchange: int, at_block: int, content_hash: bytes) -> bytes:
+    return typed_digest(chain_id, registry, SNAPSHOT_TYPE, ["uint16", "uint64", "bytes32"],
+                        [exchange, at_block, content_hash])

@@ -116,12 +116,14 @@ class _Log:
     def save(self) -> None:
         self.w.put(K.LOG_STATE + self._ex, self.range.encode())
 
-    def anchor(self, size: int, root: bytes, block: int) -> None:
+    def anchor(self, size: int, root: bytes, block: int, tx_hash: bytes, signature: bytes) -> None:
         if size != self.range.size:
             raise StoreError(f"exchange {self.exchange} anchored size {size} but its log has "
                              f"{self.range.size} leaves in the index (block {block})")
         ok = self.range.root() == root
-        self.w.put(K.anchor_key(self.exchange, size), root + block.to_bytes(8, "big") + (b"\x01" if ok else b"\x00"))
+        self.w.put(K.anchor_key(self.exchange, size),
+                   root + block.to_bytes(8, "big") + (b"\x01" if ok else b"\x00") + tx_hash.rjust(32, b"\x00")
+                   + signature)
 
 
 def _data_registered(w: BlockWriter, ev: Event) -> None:
@@ -191,13 +193,14 @@ def _batch_anchored(w: BlockWriter, ev: Event) -> None:
             old = _view(w, request.supersedes)
             assert old is not None  # judged above
             _set_status(w, old.seq, Status.SUPERSEDED, ev, rid)
-    log.anchor(a["treeSize"], a["root"], ev.block_number)
+    log.anchor(a["treeSize"], a["root"], ev.block_number, ev.tx_hash, a["signature"])
     log.save()
 
 
 def _checkpoint_anchored(w: BlockWriter, ev: Event) -> None:
     a = ev.args
-    _Log(w, a["exchangeId"]).anchor(a["treeSize"], a["root"], ev.block_number)
+    _Log(w, a["exchangeId"]).anchor(a["treeSize"], a["root"], ev.block_number, ev.tx_hash,
+                                    a["signature"])
 
 
 def _checkpoint_cosigned(w: BlockWriter, ev: Event) -> None:

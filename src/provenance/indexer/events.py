@@ -25,6 +25,7 @@ class Event(NamedTuple):
     block_hash: bytes
     log_index: int
     contract: str
+    tx_hash: bytes = b""
 
 
 def _word_int(data: bytes, i: int) -> int:
@@ -80,4 +81,4 @@ class EventDecoder:
         except Exception as exc:  # eth-abi raises several unrelated types on malformed data
             raise ChainError(
                 f"undecodable log {log.log_index} in block {log.block_number} from {contract}: {exc}") from exc
-        return Event(name, args, log.block_number, log.block_hash, log.log_index, contract)
+        return Event(name, args, log.block_number, log.block_hash, log.log_index, contract, log.tx_hash)

@@ -91,6 +91,16 @@ class IndexStore:
                 if limit is not None and n >= limit:
                     return
 
+    def scan_from(self, prefix: bytes, start: bytes, *, limit: int) -> Iterator[tuple[bytes, bytes]]:
+        """Keys under ``prefix`` from ``start`` on, in key order, at most ``limit``."""
+        n = 0
+        with self._db.iterator(start=start, stop=_prefix_end(prefix)) as it:
+            for k, v in it:
+                if n >= limit:
+                    return
+                yield k, v
+                n += 1
+
     def dump(self) -> list[tuple[bytes, bytes]]:
         """Every key and value, in key order (what two indexes are compared by)."""
         return list(self._db.iterator())

@@ -35,7 +35,8 @@ LevelDB's byte order the numeric order, so prefix scans come back in registratio
     w <exchange:2> <level:1> <idx:8>   root of the perfect subtree at level >= 4 (16+ leaves); smaller subtrees
                                        are rehashed from their leaves, which keeps this to 1/8 entry a leaf
     f <exchange:2> <size:8>            anchored checkpoint: root (32), block (8), 1 if the root equals the
-                                       index's own recomputation (0 flags a bad anchor)
+                                       index's own recomputation (0 flags a bad anchor), transaction (32),
+                                       the exchange's checkpoint signature (65)
     j <exchange:2> <size:8> <wit:2>    a witness's cosignature: signer (20), block (8), signature (65)
     z <block:8> <log:4>                a batched status request the indexes refused: why (UTF-8)
     S <exchange:2> <block:8> <log:4>   an anchored status list: taken at block (8), hash (32)

@@ -1,0 +1,263 @@
+"""Batch intake: registrations queue in the node and are sealed, every N records or T milliseconds, into one
+``anchorBatch`` transaction that carries the entries in its calldata and anchors the log's new checkpoint.
+
+The sealer keeps the exchange's log as a compact range in memory, so sealing a batch needs neither the index
+nor the chain beyond the transaction itself. Before each seal it compares its size with the contract's
+``logState``: if the exchange registered directly in the meantime (each direct registration is a leaf too),
+it reloads the range from the index, synced to the head.
+
+Each request is checked on submission with the same rules every index applies later (the owner's mandate and
+the contract's registration rules, against the index and the entries still queued), so a person gets a clear
+error at once. The index's verdict is the one that counts: an entry can still be refused there if something
+changed between submission and sealing (a parent revoked in between), and the leaf says why.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+
+from provenance.chain.contracts import REGISTRY, Contracts
+from provenance.core import eip712, merkle
+from provenance.core.entries import entry_leaf_hash, pack_entry
+from provenance.core.ids import record_id
+from provenance.core.rules import MAX_PARENTS, Violation, check_registration
+from provenance.errors import InvalidInput, ProvenanceError, StoreError
+from provenance.indexer.follower import Follower
+from provenance.store import keys as K
+from provenance.store.index import IndexStore
+from provenance.types import Address, RecordId, RegistrationRequest, Status
+
+
+class RuleViolation(InvalidInput):
+    """Raised when a queued registration breaks a registration rule (named as the contract's error)."""
+
+    def __init__(self, violation: Violation) -> None:
+        super().__init__(f"the registration breaks a rule: {violation}")
+        self.violation = violation
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """Where a queued registration ended up: its leaf in the exchange's log and the anchoring transaction."""
+
+    record_id: RecordId
+    leaf_index: int
+    tree_size: int
+    root: bytes
+    tx_hash: bytes
+    block_number: int
+
+
+@dataclass
+class _Pending:
+    request: RegistrationRequest
+    entry: bytes
+    rid: RecordId
+    future: Future[Sealed]
+
+
+class _PendingView:
+    """A queued record seen by the rules: active, with the fields of its request."""
+
+    def __init__(self, registrar: int, request: RegistrationRequest) -> None:
+        self.registrar = registrar
+        self.owner = request.owner
+        self.kind = int(request.kind)
+        self.grade = int(request.grade)
+        self.status = int(Status.ACTIVE)
+
+
+class BatchIntake:
+    def __init__(self, *, contracts: Contracts, store: IndexStore, follower: Follower, signer: LocalAccount,
+                 exchange: int, max_records: int = 1000, max_delay_ms: int = 200,
+                 max_bytes: int = 120_000, on_error: Callable[[BaseException], None] | None = None) -> None:
+        if max_records < 1 or max_delay_ms < 1 or max_bytes < 1024:
+            raise InvalidInput("max_records and max_delay_ms must be positive and max_bytes at least 1024")
+        self.contracts = contracts
+        self.store = store
+        self.follower = follower
+        self.signer = signer
+        self.exchange = exchange
+        self.max_records = max_records
+        self.max_delay = max_delay_ms / 1000
+        self.max_bytes = max_bytes
+        self.on_error = on_error
+        self._queue: list[_Pending] = []
+        self._queued_ids: dict[bytes, _PendingView] = {}
+        self._queued_bytes = 0
+        self._first_at = 0.0
+        self._cond = threading.Condition()
+        self._seal_lock = threading.Lock()
+        self._range: merkle.CompactRange | None = None
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self.sealed_batches = 0
+        self.sealed_records = 0
+
+    # ------------------------------------------------------------------ intake
+
+    def check(self, request: RegistrationRequest) -> Violation | None:
+        """The first rule the request breaks against the index and the queue, or None."""
+        mandate = self.store.get(K.MANDATE + request.owner.to_bytes(4, "big") + self.exchange.to_bytes(2, "big"))
+        if mandate != b"\x01":
+            return Violation("NoMandate", {"owner": request.owner, "exchangeId": self.exchange})
+
+        def lookup(rid: bytes) -> object | None:
+            queued = self._queued_ids.get(rid)
+            if queued is not None:
+                return queued
+            seq = self.store.seq_of(rid)
+            if seq is None:
+                return None
+            rec = self.store.record_by_seq(seq)
+            return rec
+
+        return check_registration(self.exchange, request, lookup)  # type: ignore[arg-type]
+
+    def submit(self, request: RegistrationRequest) -> Future[Sealed]:
+        """Queue a registration; the future resolves when its batch is anchored (or fails with the reason)."""
+        if len(request.parents) > MAX_PARENTS:
+            raise RuleViolation(Violation("TooManyParents", {"count": len(request.parents), "max": MAX_PARENTS}))
+        entry = pack_entry(request)
+        with self._cond:
+            if self._closed:
+                raise InvalidInput("the batch intake is closed")
+            violation = self.check(request)
+            if violation is not None:
+                raise RuleViolation(violation)
+            rid = RecordId(record_id(self.exchange, request.content_hash))
+            fut: Future[Sealed] = Future()
+            if not self._queue:
+                self._first_at = time.monotonic()
+            self._queue.append(_Pending(request, entry, rid, fut))
+            self._queued_ids[rid] = _PendingView(self.exchange, request)
+            self._queued_bytes += len(entry)
+            if len(self._queue) >= self.max_records or self._queued_bytes >= self.max_bytes:
+                self._cond.notify_all()
+            return fut
+
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._queue)
+
+    # ------------------------------------------------------------------ sealing
+
+    def _take(self) -> list[_Pending]:
+        taken: list[_Pending] = []
+        size = 0
+        while self._queue and len(taken) < self.max_records:
+            nxt = self._queue[0]
+            if taken and size + len(nxt.entry) > self.max_bytes:
+                break
+            taken.append(self._queue.pop(0))
+            size += len(nxt.entry)
+        self._queued_bytes -= size
+        if self._queue:
+            self._first_at = time.monotonic()
+        return taken
+
+    def seal(self) -> int:
+        """Seal what is queued now (in as many batches as the limits need); returns the records sealed."""
+        total = 0
+        while True:
+            with self._cond:
+                batch = self._take()
+            if not batch:
+                return total
+            self._seal(batch)
+            total += len(batch)
+
+    def _current_range(self) -> merkle.CompactRange:
+        size, _anchored = self.contracts.call(REGISTRY, "logState", self.exchange)
+        if self._range is not None and self._range.size == int(size):
+            return self._range
+        # Direct registrations (or another process with this exchange's key) moved the log: reload from the
+        # index, synced to the head.
+        self.follower.sync()
+        raw = self.store.get(K.LOG_STATE + self.exchange.to_bytes(2, "big"))
+        rng = merkle.CompactRange.decode(raw) if raw else merkle.CompactRange()
+        if rng.size != int(size):
+            raise StoreError(f"exchange {self.exchange}'s log has {size} leaves on-chain but {rng.size} in the index "
+                             f"(is the index following with confirmations?)")
+        self._range = rng
+        return rng
+
+    def _seal(self, batch: list[_Pending]) -> None:
+        with self._seal_lock:
+            try:
+                rng = self._current_range()
+                work = merkle.CompactRange(rng.size, rng.hashes)
+                first = work.size
+                for p in batch:
+                    work.append(entry_leaf_hash(self.exchange, p.entry))
+                root = work.root()
+                dep = self.contracts.deployment
+                note = eip712.sign_digest(eip712.checkpoint_digest(self.contracts.chain.chain_id,
+                                                                   Address(dep.registry), self.exchange, work.size,
+                                                                   root), bytes(self.signer.key))
+                tx = self.contracts.transact(self.signer, REGISTRY, "anchorBatch", work.size, root,
+                                             b"".join(p.entry for p in batch), note)
+            except BaseException as exc:
+                self._range = None
+                with self._cond:
+                    for p in batch:
+                        self._queued_ids.pop(p.rid, None)
+                for p in batch:
+                    p.future.set_exception(exc)
+                if self.on_error is not None:
+                    self.on_error(exc)
+                if not isinstance(exc, ProvenanceError | OSError):
+                    raise
+                return
+            self._range = work
+            self.sealed_batches += 1
+            self.sealed_records += len(batch)
+            with self._cond:
+                for p in batch:
+                    self._queued_ids.pop(p.rid, None)
+            for i, p in enumerate(batch):
+                p.future.set_result(Sealed(p.rid, first + i, work.size, root, tx.receipt.tx_hash,
+                                           tx.receipt.block_number))
+
+    # ------------------------------------------------------------------ background sealer
+
+    def start(self) -> None:
+        """Seal in a background thread whenever N records are queued or the oldest waited T milliseconds."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="batch-sealer", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed:
+                    if self._queue and (len(self._queue) >= self.max_records
+                                        or self._queued_bytes >= self.max_bytes
+                                        or time.monotonic() - self._first_at >= self.max_delay):
+                        break
+                    timeout = (self.max_delay - (time.monotonic() - self._first_at)) if self._queue else None
+                    self._cond.wait(timeout)
+                closing = self._closed
+            try:
+                self.seal()
+            except Exception:  # noqa: BLE001 - reported through the futures and on_error; keep sealing
+                pass
+            if closing:
+                return
+
+    def close(self) -> None:
+        """Seal what is queued, then stop the background sealer."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        else:
+            self.seal()

@@ -1,0 +1,357 @@
+"""Issuing, verifying and recognising certificates; federation snapshots; witnessing partners' checkpoints.
+
+The adapter around :mod:`provenance.core.certificates` and :mod:`provenance.core.snapshot`: it reads the index
+and the chain, signs with the node's keys and sends transactions. Online verification syncs the index first
+and asks the contracts directly for what changes at once (keys, anchored roots, the status of stored records),
+so a revoked key or record fails verification in the same block it is revoked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+
+from provenance.chain.contracts import FEDERATION, REGISTRY, Contracts
+from provenance.core import certificates as C
+from provenance.core import eip712, merkle
+from provenance.core.canonical import hex0x
+from provenance.core.snapshot import SnapshotExchange, SnapshotView, build_snapshot, sign_snapshot
+from provenance.errors import ContractReverted, InvalidInput, NotFound, VerificationError
+from provenance.indexer.follower import Follower
+from provenance.indexer.logs import Anchor, LogQueries
+from provenance.indexer.queries import IndexQueries
+from provenance.service import RegistryService
+from provenance.store import keys as K
+from provenance.store.index import IndexStore
+from provenance.store.keys import IndexedRecord
+from provenance.types import Address, Status
+
+DEFAULT_VALIDITY = 365 * 24 * 3600
+
+
+class OnlineView:
+    """The federation as the chain and this node's (synced) index know it now."""
+
+    mode = "online"
+
+    def __init__(self, *, contracts: Contracts, store: IndexStore, svc: RegistryService) -> None:
+        self.contracts = contracts
+        self.store = store
+        self.svc = svc
+        self.logs = LogQueries(store)
+        self.chain_id = contracts.chain.chain_id
+        self.registry = contracts.deployment.registry
+        self.head_block = contracts.chain.block_number()
+        members = svc.member_count()
+        self.min_cosigners = max(1, min(svc.threshold(), members - 1))
+
+    def key(self, address: bytes) -> C.KeyInfo | None:
+        try:
+            rec = self.svc.key(address)
+        except ContractReverted:
+            return None
+        if rec.exchange_id == 0:
+            return None
+        return C.KeyInfo(rec.exchange_id, rec.valid_from, rec.valid_to)
+
+    def exchange_code(self, exchange: int) -> str | None:
+        try:
+            return self.svc.exchange(exchange).code
+        except (ContractReverted, NotFound):
+            return None
+
+    def anchored_root(self, exchange: int, tree_size: int) -> bytes | None:
+        root = bytes(self.contracts.call(REGISTRY, "anchoredRoot", exchange, tree_size)[0])
+        if root == bytes(32):
+            return None
+        anchor = self.logs.anchor(exchange, tree_size)
+        if anchor is not None and not anchor.consistent:
+            return None  # anchored, but not the root of the leaves the chain carries
+        return root
+
+    def record_status(self, rid: bytes) -> int:
+        try:
+            return int(self.svc.record(rid).status)  # type: ignore[arg-type]
+        except NotFound:
+            pass
+        seq = self.store.seq_of(rid)
+        return int(Status.NONE) if seq is None else self.store.status_of_seq(seq)
+
+    def record_leaf(self, rid: bytes) -> tuple[int, int, bytes] | None:
+        rec = self.store.record(rid)
+        if rec is None:
+            return None
+        return rec.registrar, rec.leaf_index, self.logs.leaf(rec.registrar, rec.leaf_index).leaf_hash
+
+
+@dataclass(frozen=True)
+class Witnessed:
+    exchange: int
+    tree_size: int
+    root: bytes
+    tx_hash: bytes | None
+    problem: str | None
+
+
+class Certifier:
+    def __init__(self, *, contracts: Contracts, store: IndexStore, follower: Follower, data_dir: Path) -> None:
+        self.contracts = contracts
+        self.store = store
+        self.follower = follower
+        self.svc = RegistryService(contracts)
+        self.logs = LogQueries(store)
+        self.queries = IndexQueries(store)
+        self.data_dir = data_dir
+
+    @property
+    def chain_id(self) -> int:
+        return self.contracts.chain.chain_id
+
+    @property
+    def registry(self) -> Address:
+        return Address(self.contracts.deployment.registry)
+
+    # ------------------------------------------------------------------ anchoring
+
+    def anchor_checkpoint(self, signer: LocalAccount) -> Anchor:
+        """Anchor the signer's exchange's log as it stands (covers its direct registrations)."""
+        exchange = self.svc.active_exchange_of(signer.address)
+        self.follower.sync()
+        size = self.logs.size(exchange)
+        latest = self.logs.latest_anchor(exchange)
+        if latest is not None and latest.tree_size == size:
+            return latest
+        root = self.logs.root(exchange)
+        note = eip712.sign_digest(eip712.checkpoint_digest(self.chain_id, self.registry, exchange, size, root),
+                                  bytes(signer.key))
+        self.contracts.transact(signer, REGISTRY, "anchorCheckpoint", size, root, note)
+        self.follower.sync()
+        anchor = self.logs.anchor(exchange, size)
+        assert anchor is not None
+        return anchor
+
+    # ------------------------------------------------------------------ issuing
+
+    def _inclusion(self, rec: IndexedRecord, signer: LocalAccount | None, own: int) -> C.Inclusion:
+        anchor = self.logs.covering_anchor(rec.registrar, rec.leaf_index)
+        if anchor is None:
+            if signer is None or rec.registrar != own:
+                raise NotFound(f"record 0x{rec.id.hex()} (leaf {rec.leaf_index} of exchange {rec.registrar}) is not "
+                               f"under an anchored checkpoint yet; its exchange must anchor one")
+            anchor = self.anchor_checkpoint(signer)
+        proof = self.logs.inclusion_proof(rec.registrar, rec.leaf_index, anchor.tree_size)
+        cos = tuple(C.Cosignature(c.witness, c.signer, c.signature)
+                    for c in self.logs.cosignatures(rec.registrar, anchor.tree_size))
+        return C.Inclusion(rec.id, rec.registrar, rec.leaf_index, self.logs.leaf(rec.registrar,
+                                                                                 rec.leaf_index).leaf_hash,
+                           anchor.tree_size, anchor.root, tuple(proof), anchor.block, anchor.tx_hash,
+                           anchor.signature, cos)
+
+    @staticmethod
+    def _cert_record(rec: IndexedRecord) -> C.CertRecord:
+        return C.CertRecord(rec.id, rec.registrar, rec.owner, rec.kind, rec.grade, rec.source, rec.rights,
+                            rec.content_hash, rec.metadata_hash, rec.supersedes, rec.parents, rec.status,
+                            rec.block_number, rec.batched)
+
+    def issue(self, record_id: bytes, signer: LocalAccount, *, validity: int = DEFAULT_VALIDITY,
+              now: int | None = None) -> dict[str, Any]:
+        """A signed certificate for one of this exchange's records and its whole lineage."""
+        if validity <= 0:
+            raise InvalidInput("a certificate's validity must be positive")
+        self.follower.sync()
+        issuer = self.svc.active_exchange_of(signer.address)
+        rec = self.store.record(record_id)
+        if rec is None:
+            raise NotFound(f"no record 0x{record_id.hex()} in the index")
+        if rec.registrar != issuer:
+            raise InvalidInput(f"record 0x{record_id.hex()} was registered by exchange {rec.registrar}; only its "
+                               f"registrar certifies it")
+        if rec.status != Status.ACTIVE:
+            raise InvalidInput(f"record 0x{record_id.hex()} is {Status(rec.status).label}: only active records are "
+                               f"certified")
+        ancestors = self.queries.ancestors(record_id, max_depth=64, max_nodes=C.MAX_LINEAGE)
+        if ancestors.truncated:
+            raise InvalidInput(f"the lineage of 0x{record_id.hex()} exceeds {C.MAX_LINEAGE} ancestors")
+        lineage = [r for r, _depth in ancestors.records if r.id != record_id]
+        evidence = [self._inclusion(rec, signer, issuer)]
+        for anc in lineage:
+            evidence.append(self._inclusion(anc, signer, issuer))
+        ex = self.svc.exchange(issuer)
+        now = int(time.time()) if now is None else now
+        doc = C.build_unsigned(
+            chain_id=self.chain_id, registry=self.registry,
+            issuer=C.Issuer(issuer, ex.code, ex.name, bytes.fromhex(signer.address[2:])),
+            record=self._cert_record(rec), lineage=[self._cert_record(a) for a in lineage],
+            evidence=evidence, issued_at=now, valid_until=now + validity,
+            issued_block=self.contracts.chain.block_number())
+        return C.sign(doc, bytes(signer.key))
+
+    # ------------------------------------------------------------------ verifying
+
+    def online_view(self) -> OnlineView:
+        self.follower.sync()
+        return OnlineView(contracts=self.contracts, store=self.store, svc=self.svc)
+
+    def verify_online(self, doc: Any, *, now: int | None = None) -> C.Report:
+        report = C.verify(doc, self.online_view(), now=int(time.time()) if now is None else now)
+        self._keep_evidence(report)
+        return report
+
+    @staticmethod
+    def verify_offline(doc: Any, snapshot: Any, trusted: list[bytes], *, now: int | None = None) -> C.Report:
+        view = SnapshotView(snapshot, trusted)
+        return C.verify(doc, view, now=int(time.time()) if now is None else now)
+
+    def _keep_evidence(self, report: C.Report) -> None:
+        for ev in report.equivocations:
+            self.record_equivocation({"kind": "signed-root-differs-from-anchored", **ev})
+
+    def record_equivocation(self, evidence: dict[str, Any]) -> None:
+        """Keep evidence of an exchange signing two roots for one tree size (append-only, fsynced)."""
+        path = self.data_dir / "evidence" / "equivocations.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as fh:
+            fh.write(json.dumps({"observedAt": int(time.time()), **evidence}, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def equivocations(self) -> list[dict[str, Any]]:
+        path = self.data_dir / "evidence" / "equivocations.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    # ------------------------------------------------------------------ recognising
+
+    def recognize(self, doc: dict[str, Any], signer: LocalAccount, *, on_chain: bool = True) -> dict[str, Any]:
+        """Verify a partner's certificate online, add this exchange's recognition, and record it on-chain."""
+        report = self.verify_online(doc)
+        if not report.valid:
+            failed = "; ".join(f"{c.name}: {c.detail}" for c in report.checks if not c.ok)
+            raise VerificationError(f"the certificate does not verify, so it is not recognised: {failed}")
+        me = self.svc.active_exchange_of(signer.address)
+        out = C.add_recognition(doc, me, bytes.fromhex(signer.address[2:]), bytes(signer.key), int(time.time()))
+        if on_chain:
+            issuer = int(doc["issuer"]["exchangeId"])
+            rid = bytes.fromhex(doc["credentialSubject"]["record"]["id"][2:])
+            assert report.credential_hash is not None
+            self.contracts.transact(signer, REGISTRY, "recognizeCertificate", report.credential_hash, rid, issuer)
+        return out
+
+    # ------------------------------------------------------------------ snapshots
+
+    def snapshot(self, signer: LocalAccount, *, anchor: bool = True) -> dict[str, Any]:
+        """A signed federation snapshot at the current head; its status list's hash is anchored on-chain."""
+        self.follower.sync()
+        exchange = self.svc.active_exchange_of(signer.address)
+        cp = self.store.checkpoint()
+        at_block = cp[0] if cp else 0
+        block_hash = cp[1] if cp else bytes(32)
+        exchanges = []
+        checkpoints = []
+        for ex in self.svc.exchanges():
+            keys = tuple((bytes(k.address), k.valid_from, k.valid_to) for k in self.svc.keys_of(ex.id))
+            exchanges.append(SnapshotExchange(ex.id, ex.code, ex.name, ex.status.label, keys))
+            for a in self.logs.anchors(ex.id, limit=1_000_000):
+                if a.consistent:
+                    checkpoints.append((ex.id, a.tree_size, a.root, a.block))
+        statuses: list[tuple[bytes, int]] = []
+        for st in (Status.SUSPENDED, Status.REVOKED, Status.SUPERSEDED):
+            after = -1
+            while True:
+                seqs = self.store.seqs_with(K.BY_STATUS + bytes((int(st),)), after=after, limit=10_000)
+                if not seqs:
+                    break
+                statuses.extend((self.store.id_of(s), int(st)) for s in seqs)
+                after = seqs[-1]
+        statuses.sort()
+        snap = build_snapshot(chain_id=self.chain_id, registry=self.registry, at_block=at_block,
+                              block_hash=block_hash, threshold=self.svc.threshold(), exchanges=exchanges,
+                              checkpoints=checkpoints, statuses=statuses)
+        if anchor:
+            head = self.contracts.chain.block_number()
+            if at_block < head:
+                self.contracts.transact(signer, REGISTRY, "anchorStatusList", at_block,
+                                        bytes.fromhex(snap["statusList"]["hash"][2:]))
+        return sign_snapshot(snap, exchange, bytes(signer.key), bytes.fromhex(signer.address[2:]))
+
+    # ------------------------------------------------------------------ witnessing
+
+    def _witness_state_path(self) -> Path:
+        return self.data_dir / "witness.json"
+
+    def _witness_state(self) -> dict[str, list[Any]]:
+        path = self._witness_state_path()
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def _save_witness_state(self, state: dict[str, list[Any]]) -> None:
+        path = self._witness_state_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, sort_keys=True))
+        os.replace(tmp, path)
+
+    def witness(self, signer: LocalAccount) -> list[Witnessed]:
+        """Cosign every partner's latest anchored checkpoint that is consistent with the last one cosigned here.
+
+        Consistency is checked with an RFC 9162 consistency proof built from this node's index, between the
+        checkpoint this node cosigned last (kept outside the index, so a rebuilt or forked index cannot move it)
+        and the new one. A checkpoint that fails is not cosigned; the evidence is kept.
+        """
+        self.follower.sync()
+        me = self.svc.active_exchange_of(signer.address)
+        state = self._witness_state()
+        out = []
+        for ex in self.svc.exchanges():
+            if ex.id == me or ex.status.label != "active":
+                continue
+            latest = self.logs.latest_anchor(ex.id)
+            if latest is None:
+                continue
+            last_size, last_root = state.get(str(ex.id), [0, merkle.EMPTY_ROOT.hex()])
+            if latest.tree_size <= last_size:
+                continue
+            problem = None
+            if not latest.consistent:
+                problem = f"anchored root {hex0x(latest.root)} is not the root of the leaves on-chain"
+            else:
+                try:
+                    proof = self.logs.consistency_proof(ex.id, last_size, latest.tree_size)
+                    merkle.verify_consistency(last_size, latest.tree_size, bytes.fromhex(last_root), latest.root,
+                                              proof)
+                except (merkle.MerkleError, NotFound) as exc:
+                    problem = f"not consistent with the checkpoint cosigned before (size {last_size}): {exc}"
+            if problem is not None:
+                self.record_equivocation({"kind": "inconsistent-checkpoint", "exchange": ex.id,
+                                          "treeSize": latest.tree_size, "anchoredRoot": hex0x(latest.root),
+                                          "previousSize": last_size, "previousRoot": "0x" + last_root,
+                                          "detail": problem})
+                out.append(Witnessed(ex.id, latest.tree_size, latest.root, None, problem))
+                continue
+            sig = eip712.sign_digest(eip712.checkpoint_digest(self.chain_id, self.registry, ex.id,
+                                                              latest.tree_size, latest.root), bytes(signer.key))
+            tx = self.contracts.transact(signer, REGISTRY, "cosignCheckpoint", ex.id, latest.tree_size,
+                                         latest.root, sig)
+            state[str(ex.id)] = [latest.tree_size, latest.root.hex()]
+            self._save_witness_state(state)
+            out.append(Witnessed(ex.id, latest.tree_size, latest.root, tx.receipt.tx_hash, None))
+        self.follower.sync()
+        return out
+
+    def trusted_keys(self, exchange: int) -> list[bytes]:
+        """The keys (current and past) of an exchange: whom an offline verifier trusts for snapshots."""
+        return [bytes(k.address) for k in self.svc.keys_of(exchange)]
+
+
+def checksum(address: bytes) -> str:
+    return to_checksum_address(address)
+
+
+__all__ = ["Certifier", "OnlineView", "Witnessed", "FEDERATION"]

@@ -1,0 +1,675 @@
+"""Mutual-recognition certificates: a W3C Verifiable Credential 2.0 for a registration and its whole lineage.
+
+A certificate (https://www.w3.org/TR/vc-data-model-2.0/) is one JSON document:
+
+* ``credentialSubject``: the record (every field its transparency-log leaf commits to) and ``lineage``, every
+  ancestor, each with the same fields;
+* ``evidence``: the binding to one deployment (chain id, registry address) and, for the record and each
+  ancestor, a ``TransparencyLogInclusion``: its registrar's log, leaf index and hash, the checkpoint (tree size
+  and root) with the exchange's own signature over it (a signed note) and the witnesses' cosignatures, the
+  RFC 9162 inclusion proof, and the block and transaction that anchored the checkpoint on-chain;
+* ``validFrom`` / ``validUntil``;
+* ``proof``: the issuing exchange's EIP-712 signature (``Certificate(credentialHash, issuer, issuedBlock)``)
+  by one of its registered keys, then any partner exchanges' recognitions (``Recognition(credentialHash,
+  recognizer)``). ``credentialHash`` is SHA-256 of the canonical JSON (RFC 8785) of the document whose proof is
+  only the issuer's proof without its ``proofValue``: every field but the signatures is signed.
+
+Verification runs every check and reports each by name (:data:`CHECKS`); the certificate is valid only if all
+pass. What the checks consult - keys and their history, anchored checkpoints, record statuses, the head block
+- comes from a :class:`FederationView`: the node's index and the chain (online) or a signed federation snapshot
+(offline, :mod:`provenance.core.snapshot`). This module does no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from provenance.core import eip712, merkle
+from provenance.core.canonical import (
+    MalformedDocument,
+    as_bool,
+    as_hex,
+    as_int,
+    as_list,
+    as_str,
+    hex0x,
+    sha256_json,
+)
+from provenance.core.canonical import (
+    field as get,
+)
+from provenance.core.entries import entry_leaf_hash, pack_entry_fields
+from provenance.core.ids import record_id
+from provenance.errors import InvalidSignature
+from provenance.types import Grade, Kind, Source, Status
+
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+PROVENANCE_CONTEXT = "https://w3id.org/provenance/registration/v1"
+CERT_TYPE = "DataRegistrationCertificate"
+PROOF_TYPE = "EthereumEip712Signature2021"
+MAX_LINEAGE = 512
+
+CHECKS = ("format", "binding", "signature", "issuer_key", "key_valid", "record", "inclusion", "checkpoint",
+          "lineage", "recognitions", "expiry")
+"""Every check a verification reports, in order."""
+
+# Ancestors that make a derived record unusable. A superseded ancestor is an older version, still valid lineage.
+_BAD_ANCESTOR = {int(Status.REVOKED): "revoked", int(Status.SUSPENDED): "suspended",
+                 int(Status.NONE): "unknown"}
+
+
+# ---------------------------------------------------------------------- what verification consults
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A registered key of an exchange: valid from block ``valid_from`` until ``valid_to`` (0: still valid)."""
+
+    exchange: int
+    valid_from: int
+    valid_to: int
+
+    def valid_at(self, block: int) -> bool:
+        return self.valid_from <= block and (self.valid_to == 0 or block < self.valid_to)
+
+
+class FederationView(Protocol):
+    """What a verifier knows of the federation: from the chain and index (online) or a snapshot (offline)."""
+
+    @property
+    def mode(self) -> str: ...
+    @property
+    def chain_id(self) -> int: ...
+    @property
+    def registry(self) -> bytes: ...
+    @property
+    def head_block(self) -> int: ...
+    @property
+    def min_cosigners(self) -> int: ...
+
+    def key(self, address: bytes) -> KeyInfo | None: ...
+    def exchange_code(self, exchange: int) -> str | None: ...
+    def anchored_root(self, exchange: int, tree_size: int) -> bytes | None: ...
+    def record_status(self, rid: bytes) -> int:
+        """The record's status as the view knows it (offline: ACTIVE unless the status list says otherwise)."""
+        ...
+    def record_leaf(self, rid: bytes) -> tuple[int, int, bytes] | None:
+        """(registrar, leaf index, leaf hash) of a record the view holds, or None (offline: always None)."""
+        ...
+
+
+# ---------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Report:
+    mode: str
+    checks: tuple[Check, ...]
+    credential_hash: bytes | None = None
+    equivocations: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def valid(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def failed(self) -> list[str]:
+        return [c.name for c in self.checks if not c.ok]
+
+    def check(self, name: str) -> Check:
+        return next(c for c in self.checks if c.name == name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"valid": self.valid, "mode": self.mode,
+                "credentialHash": hex0x(self.credential_hash) if self.credential_hash else None,
+                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+                "equivocations": list(self.equivocations)}
+
+
+# ---------------------------------------------------------------------- records and evidence
+
+
+@dataclass(frozen=True)
+class CertRecord:
+    """A registration as a certificate states it: exactly the fields its log leaf commits to, plus context."""
+
+    id: bytes
+    registrar: int
+    owner: int
+    kind: int
+    grade: int
+    source: int
+    rights: int
+    content_hash: bytes
+    metadata_hash: bytes
+    supersedes: bytes
+    parents: tuple[bytes, ...]
+    status: int
+    block_number: int
+    batched: bool
+
+    def leaf_hash(self) -> bytes:
+        return entry_leaf_hash(self.registrar, pack_entry_fields(
+            self.kind, self.grade, self.source, self.rights, self.owner, self.content_hash, self.metadata_hash,
+            self.supersedes, self.parents))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": hex0x(self.id), "registrar": self.registrar, "owner": self.owner,
+            "kind": Kind(self.kind).label, "grade": Grade(self.grade).label, "source": Source(self.source).label,
+            "rights": self.rights, "contentHash": hex0x(self.content_hash),
+            "metadataHash": hex0x(self.metadata_hash), "supersedes": hex0x(self.supersedes),
+            "parents": [hex0x(p) for p in self.parents], "status": Status(self.status).label,
+            "blockNumber": self.block_number, "batched": self.batched,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any, path: str) -> CertRecord:
+        def label(enum: type[Kind] | type[Grade] | type[Source] | type[Status], name: str) -> int:
+            text = as_str(get(obj, name, path), f"{path}.{name}")
+            for m in enum:
+                if m.label == text:
+                    return int(m)
+            raise MalformedDocument(f"{path}.{name}: unknown value {text!r}")
+
+        parents = tuple(as_hex(p, f"{path}.parents[{i}]", 32)
+                        for i, p in enumerate(as_list(get(obj, "parents", path), f"{path}.parents")))
+        if len(parents) > 255:
+            raise MalformedDocument(f"{path}.parents: more than 255 parents")
+        return cls(
+            id=as_hex(get(obj, "id", path), f"{path}.id", 32),
+            registrar=as_int(get(obj, "registrar", path), f"{path}.registrar", hi=2**16 - 1),
+            owner=as_int(get(obj, "owner", path), f"{path}.owner", hi=2**32 - 1),
+            kind=label(Kind, "kind"), grade=label(Grade, "grade"), source=label(Source, "source"),
+            rights=as_int(get(obj, "rights", path), f"{path}.rights", lo=1, hi=7),
+            content_hash=as_hex(get(obj, "contentHash", path), f"{path}.contentHash", 32),
+            metadata_hash=as_hex(get(obj, "metadataHash", path), f"{path}.metadataHash", 32),
+            supersedes=as_hex(get(obj, "supersedes", path), f"{path}.supersedes", 32),
+            parents=parents, status=label(Status, "status"),
+            block_number=as_int(get(obj, "blockNumber", path), f"{path}.blockNumber"),
+            batched=as_bool(get(obj, "batched", path), f"{path}.batched"),
+        )
+
+
+@dataclass(frozen=True)
+class Cosignature:
+    witness: int
+    signer: bytes
+    signature: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {"witness": self.witness, "signer": hex0x(self.signer), "signature": hex0x(self.signature)}
+
+
+@dataclass(frozen=True)
+class Inclusion:
+    """Evidence that a record is a leaf of its registrar's log, under a checkpoint anchored on-chain."""
+
+    record: bytes
+    exchange: int
+    leaf_index: int
+    leaf_hash: bytes
+    tree_size: int
+    root: bytes
+    proof: tuple[bytes, ...]
+    anchor_block: int
+    anchor_transaction: bytes
+    checkpoint_signature: bytes
+    cosignatures: tuple[Cosignature, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "TransparencyLogInclusion", "record": hex0x(self.record), "exchange": self.exchange,
+            "leafIndex": self.leaf_index, "leafHash": hex0x(self.leaf_hash), "treeSize": self.tree_size,
+            "root": hex0x(self.root), "proof": [hex0x(p) for p in self.proof], "anchorBlock": self.anchor_block,
+            "anchorTransaction": hex0x(self.anchor_transaction),
+            "checkpointSignature": hex0x(self.checkpoint_signature),
+            "cosignatures": [c.to_json() for c in self.cosignatures],
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any, path: str) -> Inclusion:
+        # Proof elements are parsed as hex of any length: a wrong-sized element is the inclusion check's
+        # finding (InvalidProofShape), not a formatting matter.
+        proof = tuple(as_hex(p, f"{path}.proof[{i}]")
+                      for i, p in enumerate(as_list(get(obj, "proof", path), f"{path}.proof")))
+        cos = []
+        for i, c in enumerate(as_list(get(obj, "cosignatures", path), f"{path}.cosignatures")):
+            p = f"{path}.cosignatures[{i}]"
+            cos.append(Cosignature(as_int(get(c, "witness", p), f"{p}.witness", hi=2**16 - 1),
+                                   as_hex(get(c, "signer", p), f"{p}.signer", 20),
+                                   as_hex(get(c, "signature", p), f"{p}.signature")))
+        if as_str(get(obj, "type", path), f"{path}.type") != "TransparencyLogInclusion":
+            raise MalformedDocument(f"{path}.type must be TransparencyLogInclusion")
+        return cls(
+            record=as_hex(get(obj, "record", path), f"{path}.record", 32),
+            exchange=as_int(get(obj, "exchange", path), f"{path}.exchange", hi=2**16 - 1),
+            leaf_index=as_int(get(obj, "leafIndex", path), f"{path}.leafIndex"),
+            leaf_hash=as_hex(get(obj, "leafHash", path), f"{path}.leafHash"),
+            tree_size=as_int(get(obj, "treeSize", path), f"{path}.treeSize"),
+            root=as_hex(get(obj, "root", path), f"{path}.root"),
+            proof=proof,
+            anchor_block=as_int(get(obj, "anchorBlock", path), f"{path}.anchorBlock"),
+            anchor_transaction=as_hex(get(obj, "anchorTransaction", path), f"{path}.anchorTransaction", 32),
+            checkpoint_signature=as_hex(get(obj, "checkpointSignature", path), f"{path}.checkpointSignature"),
+            cosignatures=tuple(cos),
+        )
+
+
+# ---------------------------------------------------------------------- issuing
+
+
+@dataclass(frozen=True)
+class Issuer:
+    exchange: int
+    code: str
+    name: str
+    key: bytes  # address of the signing key
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_iso(text: Any, path: str) -> int:
+    s = as_str(text, path)
+    try:
+        dt = datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise MalformedDocument(f"{path} must be an XML Schema dateTime like 2026-01-01T00:00:00Z") from None
+    return int(dt.timestamp())
+
+
+def did_pkh(chain_id: int, address: bytes) -> str:
+    return f"did:pkh:eip155:{chain_id}:{hex0x(address)}#blockchainAccountId"
+
+
+def _address_of_method(method: Any, path: str, chain_id: int) -> bytes:
+    text = as_str(method, path)
+    prefix = f"did:pkh:eip155:{chain_id}:"
+    if not text.startswith(prefix) or not text.endswith("#blockchainAccountId"):
+        raise MalformedDocument(f"{path} must be {prefix}<address>#blockchainAccountId")
+    return as_hex(text[len(prefix):-len("#blockchainAccountId")], path, 20)
+
+
+def build_unsigned(*, chain_id: int, registry: bytes, issuer: Issuer, record: CertRecord,
+                   lineage: Sequence[CertRecord], evidence: Sequence[Inclusion], issued_at: int, valid_until: int,
+                   issued_block: int) -> dict[str, Any]:
+    """The certificate document with the issuer's proof options but no signature yet."""
+    return {
+        "@context": [VC_CONTEXT, PROVENANCE_CONTEXT],
+        "type": ["VerifiableCredential", CERT_TYPE],
+        "id": f"urn:provenance:certificate:{chain_id}:{hex0x(record.id)}:{issued_block}",
+        "issuer": {"id": f"urn:provenance:exchange:{chain_id}:{hex0x(registry)}:{issuer.exchange}",
+                   "exchangeId": issuer.exchange, "code": issuer.code, "name": issuer.name},
+        "validFrom": _iso(issued_at),
+        "validUntil": _iso(valid_until),
+        "credentialSubject": {"id": f"urn:provenance:record:{hex0x(record.id)}", "record": record.to_json(),
+                              "lineage": [r.to_json() for r in lineage]},
+        "evidence": [{"type": "RegistryBinding", "chainId": chain_id, "registry": hex0x(registry)},
+                     *(e.to_json() for e in evidence)],
+        "proof": [{"type": PROOF_TYPE, "proofPurpose": "assertionMethod",
+                   "verificationMethod": did_pkh(chain_id, issuer.key), "created": _iso(issued_at),
+                   "issuedBlock": issued_block,
+                   "eip712": {"primaryType": "Certificate", "types": eip712.CERTIFICATE_TYPE}}],
+    }
+
+
+def credential_hash(doc: Mapping[str, Any]) -> bytes:
+    """SHA-256 of the canonical document with the issuer's proof options and no signatures."""
+    proofs = doc.get("proof")
+    if not isinstance(proofs, list) or not proofs or not isinstance(proofs[0], Mapping):
+        raise MalformedDocument("$.proof must be a non-empty array whose first element is the issuer's proof")
+    options = {k: v for k, v in proofs[0].items() if k != "proofValue"}
+    return sha256_json({**doc, "proof": [options]})
+
+
+def sign(doc: dict[str, Any], private_key: bytes) -> dict[str, Any]:
+    """The document with the issuer's proofValue filled in."""
+    chain_id, registry = _binding(doc)
+    issuer = as_int(get(get(doc, "issuer", "$"), "exchangeId", "$.issuer"), "$.issuer.exchangeId", hi=2**16 - 1)
+    block = as_int(get(doc["proof"][0], "issuedBlock", "$.proof[0]"), "$.proof[0].issuedBlock")
+    digest = eip712.certificate_digest(chain_id, registry, credential_hash(doc), issuer, block)
+    signed: dict[str, Any] = json.loads(json.dumps(doc))
+    signed["proof"][0]["proofValue"] = hex0x(eip712.sign_digest(digest, private_key))
+    return signed
+
+
+def add_recognition(doc: dict[str, Any], recognizer: int, key_address: bytes, private_key: bytes,
+                    created: int) -> dict[str, Any]:
+    """The document with a partner exchange's recognition appended to its proofs."""
+    chain_id, registry = _binding(doc)
+    digest = eip712.recognition_digest(chain_id, registry, credential_hash(doc), recognizer)
+    out: dict[str, Any] = json.loads(json.dumps(doc))
+    out["proof"].append({"type": PROOF_TYPE, "proofPurpose": "recognition", "recognizer": recognizer,
+                         "verificationMethod": did_pkh(chain_id, key_address), "created": _iso(created),
+                         "proofValue": hex0x(eip712.sign_digest(digest, private_key))})
+    return out
+
+
+def _binding(doc: Mapping[str, Any]) -> tuple[int, bytes]:
+    ev = as_list(get(doc, "evidence", "$"), "$.evidence")
+    if not ev:
+        raise MalformedDocument("$.evidence is empty")
+    b = ev[0]
+    if get(b, "type", "$.evidence[0]") != "RegistryBinding":
+        raise MalformedDocument("$.evidence[0] must be the RegistryBinding")
+    return (as_int(get(b, "chainId", "$.evidence[0]"), "$.evidence[0].chainId"),
+            as_hex(get(b, "registry", "$.evidence[0]"), "$.evidence[0].registry", 20))
+
+
+# ---------------------------------------------------------------------- verifying
+
+
+@dataclass
+class _Parsed:
+    chain_id: int
+    registry: bytes
+    issuer: int
+    issuer_code: str
+    valid_from: int
+    valid_until: int
+    record: CertRecord
+    lineage: list[CertRecord]
+    evidence: dict[bytes, Inclusion]
+    evidence_count: int
+    key: bytes
+    issued_block: int
+    signature: bytes
+    recognitions: list[tuple[int, bytes, bytes]]
+    credential_hash: bytes = field(default=b"")
+
+
+def _parse(doc: Any) -> _Parsed:
+    if not isinstance(doc, Mapping):
+        raise MalformedDocument("a certificate is a JSON object")
+    ctx = as_list(get(doc, "@context", "$"), "$.@context")
+    if not ctx or ctx[0] != VC_CONTEXT:
+        raise MalformedDocument(f"$.@context must start with {VC_CONTEXT}")
+    types = as_list(get(doc, "type", "$"), "$.type")
+    if "VerifiableCredential" not in types or CERT_TYPE not in types:
+        raise MalformedDocument(f"$.type must include VerifiableCredential and {CERT_TYPE}")
+    chain_id, registry = _binding(doc)
+    issuer_obj = get(doc, "issuer", "$")
+    issuer = as_int(get(issuer_obj, "exchangeId", "$.issuer"), "$.issuer.exchangeId", hi=2**16 - 1)
+    code = as_str(get(issuer_obj, "code", "$.issuer"), "$.issuer.code")
+    subject = get(doc, "credentialSubject", "$")
+    record = CertRecord.from_json(get(subject, "record", "$.credentialSubject"), "$.credentialSubject.record")
+    lineage_raw = as_list(get(subject, "lineage", "$.credentialSubject"), "$.credentialSubject.lineage")
+    if len(lineage_raw) > MAX_LINEAGE:
+        raise MalformedDocument(f"$.credentialSubject.lineage: more than {MAX_LINEAGE} ancestors")
+    lineage = [CertRecord.from_json(r, f"$.credentialSubject.lineage[{i}]") for i, r in enumerate(lineage_raw)]
+    evidence: dict[bytes, Inclusion] = {}
+    ev_list = as_list(doc["evidence"], "$.evidence")
+    for i, e in enumerate(ev_list[1:], start=1):
+        inc = Inclusion.from_json(e, f"$.evidence[{i}]")
+        if inc.record in evidence:
+            raise MalformedDocument(f"$.evidence[{i}]: a second inclusion for record {hex0x(inc.record)}")
+        evidence[inc.record] = inc
+    proofs = as_list(get(doc, "proof", "$"), "$.proof")
+    if not proofs:
+        raise MalformedDocument("$.proof is empty")
+    p0 = proofs[0]
+    if get(p0, "type", "$.proof[0]") != PROOF_TYPE or get(p0, "proofPurpose", "$.proof[0]") != "assertionMethod":
+        raise MalformedDocument(f"$.proof[0] must be the issuer's {PROOF_TYPE} assertion")
+    key = _address_of_method(get(p0, "verificationMethod", "$.proof[0]"), "$.proof[0].verificationMethod", chain_id)
+    recognitions = []
+    for i, p in enumerate(proofs[1:], start=1):
+        path = f"$.proof[{i}]"
+        if get(p, "proofPurpose", path) != "recognition":
+            raise MalformedDocument(f"{path}.proofPurpose must be recognition")
+        recognitions.append((as_int(get(p, "recognizer", path), f"{path}.recognizer", hi=2**16 - 1),
+                             _address_of_method(get(p, "verificationMethod", path), f"{path}.verificationMethod",
+                                                chain_id),
+                             as_hex(get(p, "proofValue", path), f"{path}.proofValue")))
+    parsed = _Parsed(
+        chain_id=chain_id, registry=registry, issuer=issuer, issuer_code=code,
+        valid_from=_parse_iso(get(doc, "validFrom", "$"), "$.validFrom"),
+        valid_until=_parse_iso(get(doc, "validUntil", "$"), "$.validUntil"),
+        record=record, lineage=lineage, evidence=evidence, evidence_count=len(ev_list) - 1, key=key,
+        issued_block=as_int(get(p0, "issuedBlock", "$.proof[0]"), "$.proof[0].issuedBlock"),
+        signature=as_hex(get(p0, "proofValue", "$.proof[0]"), "$.proof[0].proofValue"),
+        recognitions=recognitions,
+    )
+    parsed.credential_hash = credential_hash(doc)
+    return parsed
+
+
+def verify_text(text: str | bytes, view: FederationView, *, now: int) -> Report:
+    """Verify a certificate given as JSON text (anything that is not one JSON object fails ``format``)."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _malformed(view, f"not JSON: {exc}")
+    return verify(doc, view, now=now)
+
+
+def _malformed(view: FederationView, why: str) -> Report:
+    return Report(view.mode, tuple(
+        Check(n, False, why if n == "format" else "not checked: the document is malformed") for n in CHECKS))
+
+
+def verify(doc: Any, view: FederationView, *, now: int) -> Report:
+    try:
+        c = _parse(doc)
+    except MalformedDocument as exc:
+        return _malformed(view, str(exc))
+    results: dict[str, Check] = {"format": Check("format", True, "well-formed VC 2.0 certificate")}
+    equivocations: list[dict[str, Any]] = []
+
+    def put(name: str, ok: bool, detail: str) -> None:
+        results[name] = Check(name, ok, detail)
+
+    # binding: this deployment, and nothing else
+    if (c.chain_id, c.registry) != (view.chain_id, bytes(view.registry)):
+        put("binding", False, f"issued for chain {c.chain_id} registry {hex0x(c.registry)}; this verifier is bound "
+                              f"to chain {view.chain_id} registry {hex0x(view.registry)}")
+    else:
+        put("binding", True, f"chain {c.chain_id}, registry {hex0x(c.registry)}")
+
+    # signature
+    digest = eip712.certificate_digest(c.chain_id, c.registry, c.credential_hash, c.issuer, c.issued_block)
+    try:
+        signer = eip712.recover_signer(digest, c.signature)
+        if signer != c.key:
+            put("signature", False, f"signed by {hex0x(signer)}, not by the stated key {hex0x(c.key)}")
+        else:
+            put("signature", True, f"EIP-712 signature by {hex0x(c.key)}")
+    except InvalidSignature as exc:
+        put("signature", False, str(exc))
+
+    # issuer_key / key_valid
+    info = view.key(c.key)
+    code = view.exchange_code(c.issuer)
+    if info is None:
+        put("issuer_key", False, f"{hex0x(c.key)} is not a registered key of any exchange")
+        put("key_valid", False, "unknown key")
+    else:
+        if info.exchange != c.issuer:
+            put("issuer_key", False, f"{hex0x(c.key)} belongs to exchange {info.exchange}, not the issuer {c.issuer}")
+        elif code != c.issuer_code:
+            put("issuer_key", False, f"exchange {c.issuer} is {code!r}, not {c.issuer_code!r}")
+        else:
+            put("issuer_key", True, f"a key of exchange {c.issuer} ({code})")
+        if c.issued_block > view.head_block and view.mode == "online":
+            put("key_valid", False, f"issued at block {c.issued_block}, beyond the chain head {view.head_block}")
+        elif not info.valid_at(c.issued_block):
+            until = f"until block {info.valid_to}" if info.valid_to else "on"
+            put("key_valid", False, f"the key is valid from block {info.valid_from} {until}, not at the issuance "
+                                    f"block {c.issued_block}")
+        else:
+            put("key_valid", True, f"valid at block {c.issued_block}")
+
+    # record
+    rec = c.record
+    problems = _record_problems(rec, view)
+    if rec.registrar != c.issuer:
+        problems.append(f"registered by exchange {rec.registrar}, not by the issuer {c.issuer}")
+    status = view.record_status(rec.id)
+    if status != Status.ACTIVE:
+        problems.append(f"the record is {Status(status).label} ({view.mode})")
+    put("record", not problems, "; ".join(problems) or f"present and active ({view.mode})")
+
+    # inclusion and checkpoint of the record itself
+    inc = c.evidence.get(rec.id)
+    if inc is None:
+        put("inclusion", False, "no inclusion evidence for the record")
+        put("checkpoint", False, "no checkpoint for the record")
+    else:
+        why = _inclusion_problem(rec, inc)
+        put("inclusion", why is None, why or f"leaf {inc.leaf_index} of exchange {inc.exchange}'s log at size "
+                                               f"{inc.tree_size}")
+        why, equiv = _checkpoint_problem(inc, c, view)
+        equivocations.extend(equiv)
+        put("checkpoint", why is None, why or f"checkpoint {inc.tree_size} of exchange {inc.exchange} "
+                                               f"{'anchored' if view.mode == 'online' else 'trusted'}")
+
+    # lineage: complete, each ancestor included, anchored and active
+    put("lineage", *_lineage(c, view, equivocations))
+
+    # recognitions by partners
+    put("recognitions", *_recognitions(c, view))
+
+    # expiry
+    if now < c.valid_from:
+        put("expiry", False, f"not valid before {_iso(c.valid_from)}")
+    elif now >= c.valid_until:
+        put("expiry", False, f"expired at {_iso(c.valid_until)}")
+    elif c.valid_until <= c.valid_from:
+        put("expiry", False, "validUntil is not after validFrom")
+    else:
+        put("expiry", True, f"valid until {_iso(c.valid_until)}")
+    return Report(view.mode, tuple(results[n] for n in CHECKS), c.credential_hash, tuple(equivocations))
+
+
+def _record_problems(rec: CertRecord, view: FederationView) -> list[str]:
+    problems = []
+    if record_id(rec.registrar, rec.content_hash) != rec.id:
+        problems.append(f"record {hex0x(rec.id)}: the id does not match its registrar and content hash")
+    held = view.record_leaf(rec.id)
+    if held is not None and held[2] != rec.leaf_hash():
+        problems.append(f"record {hex0x(rec.id)}: its fields differ from the registered record")
+    return problems
+
+
+def _inclusion_problem(rec: CertRecord, inc: Inclusion) -> str | None:
+    leaf = rec.leaf_hash()
+    if inc.exchange != rec.registrar:
+        return f"the evidence names exchange {inc.exchange}'s log, but the record's registrar is {rec.registrar}"
+    if inc.leaf_hash != leaf:
+        return f"the evidence's leaf hash {hex0x(inc.leaf_hash)} is not the hash of the record's fields {hex0x(leaf)}"
+    try:
+        merkle.verify_inclusion(inc.leaf_index, inc.tree_size, leaf, inc.proof, inc.root)
+    except merkle.MerkleError as exc:
+        return f"inclusion proof of leaf {inc.leaf_index} at size {inc.tree_size}: {exc}"
+    return None
+
+
+def _checkpoint_problem(inc: Inclusion, c: _Parsed, view: FederationView) -> tuple[str | None,
+                                                                                 list[dict[str, Any]]]:
+    # The exchange's own signed note over the checkpoint.
+    digest = eip712.checkpoint_digest(c.chain_id, c.registry, inc.exchange, inc.tree_size, inc.root)
+    try:
+        signer = eip712.recover_signer(digest, inc.checkpoint_signature)
+    except InvalidSignature as exc:
+        return f"the checkpoint's signature: {exc}", []
+    key = view.key(signer)
+    if key is None or key.exchange != inc.exchange:
+        return f"the checkpoint is signed by {hex0x(signer)}, not a key of exchange {inc.exchange}", []
+    anchored = view.anchored_root(inc.exchange, inc.tree_size)
+    if anchored is not None and anchored != inc.root:
+        evidence = {"exchange": inc.exchange, "treeSize": inc.tree_size, "anchoredRoot": hex0x(anchored),
+                    "signedRoot": hex0x(inc.root), "signer": hex0x(signer),
+                    "signature": hex0x(inc.checkpoint_signature)}
+        return (f"equivocation: exchange {inc.exchange} signed root {hex0x(inc.root)} for size {inc.tree_size}, "
+                f"but anchored {hex0x(anchored)}"), [evidence]
+    if anchored is not None:
+        return None, []
+    if view.mode == "online":
+        return f"checkpoint {inc.tree_size} of exchange {inc.exchange} is not anchored on-chain", []
+    # Offline and not in the snapshot: enough distinct partner witnesses must have cosigned it.
+    witnesses = set()
+    for co in inc.cosignatures:
+        wkey = view.key(co.signer)
+        if wkey is None or wkey.exchange != co.witness or co.witness == inc.exchange:
+            continue
+        try:
+            if eip712.recover_signer(digest, co.signature) == co.signer:
+                witnesses.add(co.witness)
+        except InvalidSignature:
+            continue
+    if len(witnesses) >= view.min_cosigners:
+        return None, []
+    return (f"checkpoint {inc.tree_size} of exchange {inc.exchange} is not in the snapshot and has "
+            f"{len(witnesses)} valid partner cosignatures, fewer than {view.min_cosigners}"), []
+
+
+def _lineage(c: _Parsed, view: FederationView, equivocations: list[dict[str, Any]]) -> tuple[bool, str]:
+    by_id: dict[bytes, CertRecord] = {}
+    for r in c.lineage:
+        if r.id in by_id or r.id == c.record.id:
+            return False, f"ancestor {hex0x(r.id)} is listed twice"
+        by_id[r.id] = r
+    problems: list[str] = []
+    seen: set[bytes] = set()
+    frontier = list(c.record.parents)
+    while frontier:
+        pid = frontier.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        anc = by_id.get(pid)
+        if anc is None:
+            problems.append(f"ancestor {hex0x(pid)} is missing")
+            continue
+        frontier.extend(anc.parents)
+    extra = set(by_id) - seen
+    if extra:
+        problems.append(f"{len(extra)} listed ancestors are not in the record's lineage")
+    if len(c.evidence) != c.evidence_count or set(c.evidence) != {c.record.id, *by_id}:
+        problems.append("the inclusion evidence does not cover exactly the record and its ancestors")
+    for anc in c.lineage:
+        problems.extend(_record_problems(anc, view))
+        st = view.record_status(anc.id)
+        if st in _BAD_ANCESTOR:
+            problems.append(f"ancestor {hex0x(anc.id)} is {_BAD_ANCESTOR[st]} ({view.mode})")
+        inc = c.evidence.get(anc.id)
+        if inc is None:
+            continue
+        why = _inclusion_problem(anc, inc)
+        if why is None:
+            why, equiv = _checkpoint_problem(inc, c, view)
+            equivocations.extend(equiv)
+        if why is not None:
+            problems.append(f"ancestor {hex0x(anc.id)}: {why}")
+    if problems:
+        return False, "; ".join(problems)
+    return True, f"{len(c.lineage)} ancestors, complete, included and active ({view.mode})"
+
+
+def _recognitions(c: _Parsed, view: FederationView) -> tuple[bool, str]:
+    problems = []
+    for recognizer, key, sig in c.recognitions:
+        digest = eip712.recognition_digest(c.chain_id, c.registry, c.credential_hash, recognizer)
+        try:
+            signer = eip712.recover_signer(digest, sig)
+        except InvalidSignature as exc:
+            problems.append(f"recognition by exchange {recognizer}: {exc}")
+            continue
+        info = view.key(signer)
+        if signer != key or info is None or info.exchange != recognizer or recognizer == c.issuer:
+            problems.append(f"recognition by exchange {recognizer}: not signed by one of its keys")
+    if problems:
+        return False, "; ".join(problems)
+    return True, f"{len(c.recognitions)} partner recognitions" if c.recognitions else "no partner recognitions"
