@@ -275,11 +275,10 @@ class Certifier:
         snap = build_snapshot(chain_id=self.chain_id, registry=self.registry, at_block=at_block,
                               block_hash=block_hash, threshold=self.svc.threshold(), exchanges=exchanges,
                               checkpoints=checkpoints, statuses=statuses)
-        if anchor:
-            head = self.contracts.chain.block_number()
-            if at_block < head:
-                self.contracts.transact(signer, REGISTRY, "anchorStatusList", at_block,
-                                        bytes.fromhex(snap["statusList"]["hash"][2:]))
+        if anchor:  # at_block is at most the head, so below the block this transaction makes
+            self.contracts.transact(signer, REGISTRY, "anchorStatusList", at_block,
+                                    bytes.fromhex(snap["statusList"]["hash"][2:]))
+            self.follower.sync()
         return sign_snapshot(snap, exchange, bytes(signer.key), bytes.fromhex(signer.address[2:]))
 
     # ------------------------------------------------------------------ witnessing

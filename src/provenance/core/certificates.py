@@ -350,11 +350,11 @@ def add_recognition(doc: dict[str, Any], recognizer: int, key_address: bytes, pr
                     created: int) -> dict[str, Any]:
     """The document with a partner exchange's recognition appended to its proofs."""
     chain_id, registry = _binding(doc)
-    digest = eip712.recognition_digest(chain_id, registry, credential_hash(doc), recognizer)
+    options = {"type": PROOF_TYPE, "proofPurpose": "recognition", "recognizer": recognizer,
+               "verificationMethod": did_pkh(chain_id, key_address), "created": _iso(created)}
+    digest = eip712.recognition_digest(chain_id, registry, credential_hash(doc), recognizer, sha256_json(options))
     out: dict[str, Any] = json.loads(json.dumps(doc))
-    out["proof"].append({"type": PROOF_TYPE, "proofPurpose": "recognition", "recognizer": recognizer,
-                         "verificationMethod": did_pkh(chain_id, key_address), "created": _iso(created),
-                         "proofValue": hex0x(eip712.sign_digest(digest, private_key))})
+    out["proof"].append({**options, "proofValue": hex0x(eip712.sign_digest(digest, private_key))})
     return out
 
 
@@ -387,7 +387,7 @@ class _Parsed:
     key: bytes
     issued_block: int
     signature: bytes
-    recognitions: list[tuple[int, bytes, bytes]]
+    recognitions: list[tuple[int, bytes, bytes, bytes]]  # (recognizer, key, signature, options hash)
     credential_hash: bytes = field(default=b"")
 
 
@@ -432,7 +432,8 @@ def _parse(doc: Any) -> _Parsed:
         recognitions.append((as_int(get(p, "recognizer", path), f"{path}.recognizer", hi=2**16 - 1),
                              _address_of_method(get(p, "verificationMethod", path), f"{path}.verificationMethod",
                                                 chain_id),
-                             as_hex(get(p, "proofValue", path), f"{path}.proofValue")))
+                             as_hex(get(p, "proofValue", path), f"{path}.proofValue"),
+                             sha256_json({k: v for k, v in p.items() if k != "proofValue"})))
     parsed = _Parsed(
         chain_id=chain_id, registry=registry, issuer=issuer, issuer_code=code,
         valid_from=_parse_iso(get(doc, "validFrom", "$"), "$.validFrom"),
@@ -660,8 +661,8 @@ def _lineage(c: _Parsed, view: FederationView, equivocations: list[dict[str, Any
 
 def _recognitions(c: _Parsed, view: FederationView) -> tuple[bool, str]:
     problems = []
-    for recognizer, key, sig in c.recognitions:
-        digest = eip712.recognition_digest(c.chain_id, c.registry, c.credential_hash, recognizer)
+    for recognizer, key, sig, options_hash in c.recognitions:
+        digest = eip712.recognition_digest(c.chain_id, c.registry, c.credential_hash, recognizer, options_hash)
         try:
             signer = eip712.recover_signer(digest, sig)
         except InvalidSignature as exc:

@@ -104,7 +104,7 @@ def recover_signer(digest: bytes, signature: bytes) -> Address:
 
 CHECKPOINT_TYPE = "Checkpoint(uint16 exchange,uint64 treeSize,bytes32 root)"
 CERTIFICATE_TYPE = "Certificate(bytes32 credentialHash,uint16 issuer,uint64 issuedBlock)"
-RECOGNITION_TYPE = "Recognition(bytes32 credentialHash,uint16 recognizer)"
+RECOGNITION_TYPE = "Recognition(bytes32 credentialHash,uint16 recognizer,bytes32 optionsHash)"
 SNAPSHOT_TYPE = "FederationSnapshot(uint16 exchange,uint64 atBlock,bytes32 contentHash)"
 
 
@@ -126,8 +126,11 @@ def certificate_digest(chain_id: int, registry: bytes, credential_hash: bytes, i
                         [credential_hash, issuer, issued_block])
 
 
-def recognition_digest(chain_id: int, registry: bytes, credential_hash: bytes, recognizer: int) -> bytes:
-    return typed_digest(chain_id, registry, RECOGNITION_TYPE, ["bytes32", "uint16"], [credential_hash, recognizer])
+def recognition_digest(chain_id: int, registry: bytes, credential_hash: bytes, recognizer: int,
+                       options_hash: bytes) -> bytes:
+    """``optionsHash`` covers the recognition's own proof fields (all but its signature)."""
+    return typed_digest(chain_id, registry, RECOGNITION_TYPE, ["bytes32", "uint16", "bytes32"],
+                        [credential_hash, recognizer, options_hash])
 
 
 def snapshot_digest(chain_id: int, registry: bytes, exchange: int, at_block: int, content_hash: bytes) -> bytes:
