@@ -34,6 +34,10 @@ from provenance.store.index import IndexStore
 from provenance.types import Address, RecordId, RegistrationRequest, Status
 
 
+# Verdicts an index that lags behind the chain could give wrongly; they are re-checked after catching up.
+_LAG_SENSITIVE = {"NoMandate", "UnknownParent", "UnknownRecord"}
+
+
 class RuleViolation(InvalidInput):
     """Raised when a queued registration breaks a registration rule (named as the contract's error)."""
 
@@ -129,6 +133,9 @@ class BatchIntake:
             if self._closed:
                 raise InvalidInput("the batch intake is closed")
             violation = self.check(request)
+            if violation is not None and violation.error in _LAG_SENSITIVE:
+                self.follower.sync()  # the index may simply not have seen the mandate or parent yet
+                violation = self.check(request)
             if violation is not None:
                 raise RuleViolation(violation)
             rid = RecordId(record_id(self.exchange, request.content_hash))
