@@ -286,11 +286,11 @@ class Certifier:
     def _witness_state_path(self) -> Path:
         return self.data_dir / "witness.json"
 
-    def _witness_state(self) -> dict[str, list[Any]]:
+    def _witness_state(self) -> dict[str, dict[str, list[Any]]]:
         path = self._witness_state_path()
         return json.loads(path.read_text()) if path.exists() else {}
 
-    def _save_witness_state(self, state: dict[str, list[Any]]) -> None:
+    def _save_witness_state(self, state: dict[str, dict[str, list[Any]]]) -> None:
         path = self._witness_state_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -306,7 +306,8 @@ class Certifier:
         """
         self.follower.sync()
         me = self.svc.active_exchange_of(signer.address)
-        state = self._witness_state()
+        all_state = self._witness_state()
+        state = all_state.setdefault(str(me), {})  # per witnessing exchange: a node may hold several keys
         out = []
         for ex in self.svc.exchanges():
             if ex.id == me or ex.status.label != "active":
@@ -339,7 +340,7 @@ class Certifier:
             tx = self.contracts.transact(signer, REGISTRY, "cosignCheckpoint", ex.id, latest.tree_size,
                                          latest.root, sig)
             state[str(ex.id)] = [latest.tree_size, latest.root.hex()]
-            self._save_witness_state(state)
+            self._save_witness_state(all_state)
             out.append(Witnessed(ex.id, latest.tree_size, latest.root, tx.receipt.tx_hash, None))
         self.follower.sync()
         return out
