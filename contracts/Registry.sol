@@ -471,13 +471,26 @@ contract Registry is IRegistry {
     function _countEntries(bytes calldata entries) private pure returns (uint256 count) {
         uint256 len = entries.length;
         uint256 pos = 0;
-        while (pos < len) {
-            if (len - pos < _ENTRY_HEAD) revert MalformedBatch(pos);
-            uint256 next = pos + _ENTRY_HEAD + 32 * uint256(uint8(entries[pos + _ENTRY_PARENT_COUNT]));
-            if (next > len) revert MalformedBatch(pos);
-            pos = next;
-            ++count;
+        uint256 bad = type(uint256).max;
+        // Assembly: py-evm runs each opcode in Python, and this loop runs once per batched entry (the Solidity
+        // version took three times the opcodes). Offsets stay below len + 105 + 32 * 255, far from overflow.
+        assembly ("memory-safe") {
+            let base := entries.offset
+            for {} lt(pos, len) {} {
+                if lt(sub(len, pos), _ENTRY_HEAD) {
+                    bad := pos
+                    break
+                }
+                let next := add(add(pos, _ENTRY_HEAD), shl(5, byte(0, calldataload(add(base, add(pos, _ENTRY_PARENT_COUNT))))))
+                if gt(next, len) {
+                    bad := pos
+                    break
+                }
+                pos := next
+                count := add(count, 1)
+            }
         }
+        if (bad != type(uint256).max) revert MalformedBatch(bad);
     }
 
     /// @dev The checkpoint's signed note must be by the key sending it, so every anchored checkpoint carries a

@@ -56,6 +56,7 @@ class Sealed:
     root: bytes
     tx_hash: bytes
     block_number: int
+    batch_gas: int  # gas of the whole anchoring transaction
 
 
 @dataclass
@@ -230,7 +231,7 @@ class BatchIntake:
                     self._queued_ids.pop(p.rid, None)
             for i, p in enumerate(batch):
                 p.future.set_result(Sealed(p.rid, first + i, work.size, root, tx.receipt.tx_hash,
-                                           tx.receipt.block_number))
+                                           tx.receipt.block_number, tx.receipt.gas_used))
 
     # ------------------------------------------------------------------ background sealer
 

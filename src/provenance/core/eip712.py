@@ -12,6 +12,8 @@ contract's own ``registrationDigest`` view.
 
 from __future__ import annotations
 
+import functools
+
 from eth_abi.abi import encode
 from eth_hash.auto import keccak
 from eth_keys.datatypes import PrivateKey, Signature
@@ -77,8 +79,13 @@ def sign_digest(digest: bytes, private_key: bytes) -> bytes:
     return r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v + 27])
 
 
+@functools.lru_cache(maxsize=8192)
 def recover_signer(digest: bytes, signature: bytes) -> Address:
-    """Recover the signer of a 65-byte signature, refusing the encodings the contract refuses."""
+    """Recover the signer of a 65-byte signature, refusing the encodings the contract refuses.
+
+    Memoised (pure function of its inputs; failures are not cached): certificates of records in one batch share
+    their checkpoint's signed note and cosignatures, so a verifier checking many recovers each of those once.
+    """
     if len(signature) != 65:
         raise InvalidSignature(f"signature must be 65 bytes (r, s, v), got {len(signature)}")
     r = int.from_bytes(signature[:32], "big")
@@ -108,10 +115,33 @@ RECOGNITION_TYPE = "Recognition(bytes32 credentialHash,uint16 recognizer,bytes32
 SNAPSHOT_TYPE = "FederationSnapshot(uint16 exchange,uint64 atBlock,bytes32 contentHash)"
 
 
+@functools.lru_cache(maxsize=64)
+def _cached_domain(chain_id: int, registry: bytes) -> bytes:
+    return domain_separator(chain_id, Address(registry))
+
+
+@functools.lru_cache(maxsize=16)
+def _type_hash(type_string: str) -> bytes:
+    return _keccak(type_string.encode())
+
+
+def _word(kind: str, value: object) -> bytes:
+    """ABI encoding of one static field: bytes32 as is, unsigned integers as 32-byte big-endian words."""
+    if kind == "bytes32":
+        if not isinstance(value, bytes | bytearray) or len(value) != 32:
+            raise InvalidSignature("a bytes32 field of a signed statement is not 32 bytes")
+        return bytes(value)
+    bits = int(kind[4:])
+    if not isinstance(value, int) or not 0 <= value < 2**bits:
+        raise InvalidSignature(f"a {kind} field of a signed statement is out of range: {value!r}")
+    return value.to_bytes(32, "big")
+
+
 def typed_digest(chain_id: int, registry: bytes, type_string: str, types: list[str], values: list[object]) -> bytes:
-    """keccak256(0x1901 || domainSeparator || hashStruct) for a struct of static fields."""
-    struct_hash = keccak(encode(["bytes32", *types], [keccak(type_string.encode()), *values]))
-    return _keccak(b"\x19\x01" + domain_separator(chain_id, Address(registry)) + struct_hash)
+    """keccak256(0x1901 || domainSeparator || hashStruct) for a struct of static fields (EIP-712 encodeData:
+    each field one 32-byte word)."""
+    struct_hash = _keccak(_type_hash(type_string) + b"".join(_word(t, v) for t, v in zip(types, values, strict=True)))
+    return _keccak(b"\x19\x01" + _cached_domain(chain_id, bytes(registry)) + struct_hash)
 
 
 def checkpoint_digest(chain_id: int, registry: bytes, exchange: int, tree_size: int, root: bytes) -> bytes:
