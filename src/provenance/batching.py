@@ -33,7 +33,6 @@ from provenance.store import keys as K
 from provenance.store.index import IndexStore
 from provenance.types import Address, RecordId, RegistrationRequest, Status
 
-
 # Verdicts an index that lags behind the chain could give wrongly; they are re-checked after catching up.
 _LAG_SENSITIVE = {"NoMandate", "UnknownParent", "UnknownRecord"}
 

@@ -180,6 +180,10 @@ class Certifier:
         if ancestors.truncated:
             raise InvalidInput(f"the lineage of 0x{record_id.hex()} exceeds {C.MAX_LINEAGE} ancestors")
         lineage = [r for r, _depth in ancestors.records if r.id != record_id]
+        bad = [r for r in lineage if r.status in (Status.REVOKED, Status.SUSPENDED)]
+        if bad:
+            raise InvalidInput(f"record 0x{record_id.hex()} derives from {Status(bad[0].status).label} record "
+                               f"0x{bad[0].id.hex()}; its lineage cannot be certified")
         evidence = [self._inclusion(rec, signer, issuer)]
         for anc in lineage:
             evidence.append(self._inclusion(anc, signer, issuer))

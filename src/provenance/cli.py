@@ -1,7 +1,8 @@
 """The ``provenance`` command. It parses arguments, calls the service, and prints; it holds no logic of its own.
 
 Exit codes: 0 success; 2 invalid input or usage; 3 configuration; 4 not found; 5 storage (including a data
-directory locked by another process); 6 keystore; 7 chain; 8 a contract refused the call; 1 anything else.
+directory locked by another process); 6 keystore; 7 chain; 8 a contract refused the call; 9 a certificate or
+snapshot failed verification; 1 anything else.
 ``--json`` prints one JSON document on stdout (errors as {"error": ..., "message": ...} on stderr).
 """
 
@@ -12,6 +13,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +26,7 @@ from provenance.core.ids import (
     parse_address,
     parse_hash32,
 )
-from provenance.errors import ContractReverted, InvalidInput, NotFound, ProvenanceError
+from provenance.errors import ContractReverted, InvalidInput, NotFound, ProvenanceError, VerificationError
 from provenance.jsonable import jsonable
 from provenance.keystore import PassphraseSource
 from provenance.types import (
@@ -218,6 +220,56 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(handler=_cmd_index_rebuild)
     s = ix.add_parser("status", help="checkpoint, chain head, lag and counts")
     s.set_defaults(handler=_cmd_index_status)
+
+    bt = sub.add_parser("batch", help="batched registrations, anchored in one transaction per batch").add_subparsers(
+        dest="batch_command", metavar="ACTION", required=True)
+    s = bt.add_parser("import", help="queue registrations from a JSON Lines file and seal them in batches")
+    s.add_argument("file", type=Path, help="one object a line: kind, grade, source, rights, owner, contentHash, "
+                                           "metadataHash, parents, supersedes")
+    s.add_argument("--batch-size", type=int, default=1000, help="records a batch (default 1000)")
+    s.set_defaults(handler=_cmd_batch_import)
+
+    lg = sub.add_parser("log", help="the exchanges' transparency logs").add_subparsers(
+        dest="log_command", metavar="ACTION", required=True)
+    s = lg.add_parser("show", help="an exchange's log: size, root, anchored checkpoints")
+    s.add_argument("exchange", help="exchange code or id")
+    s.set_defaults(handler=_cmd_log_show)
+    s = lg.add_parser("anchor", help="anchor the acting exchange's log as it stands (covers direct registrations)")
+    s.set_defaults(handler=_cmd_log_anchor)
+    s = lg.add_parser("proof", help="inclusion proof of a record under its latest anchored checkpoint")
+    s.add_argument("record", help="record id")
+    s.set_defaults(handler=_cmd_log_proof)
+    s = lg.add_parser("consistency", help="consistency proof between two sizes of an exchange's log")
+    s.add_argument("exchange", help="exchange code or id")
+    s.add_argument("size1", type=int)
+    s.add_argument("size2", type=int)
+    s.set_defaults(handler=_cmd_log_consistency)
+    s = lg.add_parser("witness", help="cosign partners' new checkpoints after checking consistency")
+    s.set_defaults(handler=_cmd_log_witness)
+
+    ce = sub.add_parser("cert", help="mutual-recognition certificates").add_subparsers(
+        dest="cert_command", metavar="ACTION", required=True)
+    s = ce.add_parser("issue", help="issue a certificate for one of the acting exchange's records")
+    s.add_argument("record", help="record id")
+    s.add_argument("--days", type=int, default=365, help="validity in days (default 365)")
+    s.add_argument("--out", type=Path, help="write the certificate here")
+    s.set_defaults(handler=_cmd_cert_issue)
+    s = ce.add_parser("verify", help="verify a certificate, online against the chain or offline")
+    s.add_argument("file", type=Path)
+    s.add_argument("--offline", action="store_true", help="use only the certificate and a federation snapshot")
+    s.add_argument("--snapshot", type=Path, help="federation snapshot (offline mode)")
+    s.add_argument("--trust", action="append", default=[], metavar="ADDRESS",
+                   help="a key trusted to sign snapshots (repeatable; default: the acting exchange's keys)")
+    s.set_defaults(handler=_cmd_cert_verify)
+    s = ce.add_parser("recognize", help="verify a partner's certificate, add this exchange's recognition")
+    s.add_argument("file", type=Path)
+    s.add_argument("--out", type=Path, help="write the recognised certificate here")
+    s.add_argument("--off-chain", action="store_true", help="do not record the recognition on-chain")
+    s.set_defaults(handler=_cmd_cert_recognize)
+    s = sub.add_parser("snapshot", help="a signed federation snapshot for offline verifiers")
+    s.add_argument("--out", type=Path, help="write the snapshot here")
+    s.add_argument("--no-anchor", action="store_true", help="do not anchor the status list's hash on-chain")
+    s.set_defaults(handler=_cmd_snapshot)
     return p
 
 
@@ -700,6 +752,219 @@ def run() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+
+
+# ---------------------------------------------------------------------- batches, logs, certificates
+
+
+_ENTRY_FIELDS = {"kind", "grade", "source", "rights", "owner", "contentHash", "metadataHash", "parents", "supersedes"}
+
+
+def _request_from_json(obj: Any, where: str) -> RegistrationRequest:
+    if not isinstance(obj, dict):
+        raise InvalidInput(f"{where}: expected a JSON object")
+    unknown = set(obj) - _ENTRY_FIELDS
+    if unknown:
+        raise InvalidInput(f"{where}: unknown fields {', '.join(sorted(unknown))}")
+    for name in ("kind", "owner", "contentHash"):
+        if name not in obj:
+            raise InvalidInput(f"{where}: {name} is missing")
+    if not isinstance(obj["owner"], int) or isinstance(obj["owner"], bool):
+        raise InvalidInput(f"{where}: owner must be an entity id (integer)")
+    parents = obj.get("parents", [])
+    if not isinstance(parents, list):
+        raise InvalidInput(f"{where}: parents must be a list of record ids")
+    try:
+        return RegistrationRequest(
+            kind=Kind.parse(obj["kind"]), grade=Grade.parse(obj.get("grade", "general")),
+            source=Source.parse(obj.get("source", "enterprise")), rights=Rights.parse(obj.get("rights", "holding")),
+            owner=obj["owner"], content_hash=parse_hash32(str(obj["contentHash"]), "contentHash"),
+            metadata_hash=parse_hash32(str(obj.get("metadataHash", "0x" + "00" * 32)), "metadataHash"),
+            supersedes=parse_hash32(str(obj.get("supersedes", "0x" + "00" * 32)), "supersedes"),
+            parents=tuple(RecordId(parse_hash32(str(x), "parent record id")) for x in parents))
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc}") from None
+
+
+@_with_service
+def _cmd_batch_import(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    from provenance.batching import RuleViolation
+
+    requests = []
+    try:
+        lines = args.file.read_text("utf-8").splitlines()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {args.file}: {exc.strerror}") from None
+    for n, line in enumerate(lines, 1):
+        if line.strip():
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                raise InvalidInput(f"{args.file}:{n}: not JSON: {exc}") from None
+            requests.append((n, _request_from_json(obj, f"{args.file}:{n}")))
+    signer = node.signer(args.key)
+    intake = node.batch_intake(signer, max_records=args.batch_size, max_bytes=max(120_000, args.batch_size * 200))
+    futures, refused = [], []
+    for i, (n, req) in enumerate(requests, 1):
+        try:
+            futures.append(intake.submit(req))
+        except RuleViolation as exc:
+            refused.append({"line": n, "error": exc.violation.error, "detail": str(exc.violation)})
+        if i % args.batch_size == 0:
+            intake.seal()
+            print(f"\rqueued {i}/{len(requests)}", end="", file=sys.stderr, flush=True)
+    intake.seal()
+    if requests:
+        print(f"\rqueued {len(requests)}/{len(requests)}", file=sys.stderr)
+    sealed = [f.result() for f in futures]
+    node.follower().sync()
+    from provenance.indexer.logs import LogQueries
+
+    logs = LogQueries(node.index)
+    rejected = [{"id": hex0x(s.record_id), "leaf": s.leaf_index, "why": leaf.reason}
+                for s in sealed if (leaf := logs.leaf(intake.exchange, s.leaf_index)).reason]
+    return {"queued": len(futures), "refused_at_intake": refused, "rejected_by_index": rejected,
+            "batches": len({s.tx_hash for s in sealed}),
+            "ids": [hex0x(s.record_id) for s in sealed],
+            "tree_size": sealed[-1].tree_size if sealed else None}
+
+
+def _anchor_json(a: Any) -> dict[str, Any]:
+    return {"treeSize": a.tree_size, "root": hex0x(a.root), "block": a.block, "consistent": a.consistent,
+            "transaction": hex0x(a.tx_hash)}
+
+
+@_with_service
+def _cmd_log_show(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    from provenance.indexer.logs import LogQueries
+
+    node.follower().sync()
+    ex = svc.exchange_id(int(args.exchange) if str(args.exchange).isdigit() else args.exchange)
+    logs = LogQueries(node.index)
+    anchors = logs.anchors(ex, limit=1_000_000)
+    return {"exchange": ex, "size": logs.size(ex), "root": hex0x(logs.root(ex)),
+            "anchored": [_anchor_json(a) | {"cosignedBy": [c.witness for c in logs.cosignatures(ex, a.tree_size)]}
+                         for a in anchors[-20:]], "anchors": len(anchors)}
+
+
+@_with_service
+def _cmd_log_anchor(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    return _anchor_json(node.certifier().anchor_checkpoint(node.signer(args.key)))
+
+
+@_with_service
+def _cmd_log_proof(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    from provenance.indexer.logs import LogQueries
+
+    node.follower().sync()
+    rec = node.index.record(parse_hash32(args.record, "record id"))
+    if rec is None:
+        raise NotFound(f"no record {args.record} in the index")
+    logs = LogQueries(node.index)
+    anchor = logs.covering_anchor(rec.registrar, rec.leaf_index)
+    if anchor is None:
+        raise NotFound(f"record {args.record} is not under an anchored checkpoint yet (`provenance log anchor`)")
+    return {"record": hex0x(rec.id), "exchange": rec.registrar, "leafIndex": rec.leaf_index,
+            "leafHash": hex0x(logs.leaf(rec.registrar, rec.leaf_index).leaf_hash), **_anchor_json(anchor),
+            "proof": [hex0x(x) for x in logs.inclusion_proof(rec.registrar, rec.leaf_index, anchor.tree_size)]}
+
+
+@_with_service
+def _cmd_log_consistency(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    from provenance.indexer.logs import LogQueries
+
+    node.follower().sync()
+    ex = svc.exchange_id(int(args.exchange) if str(args.exchange).isdigit() else args.exchange)
+    logs = LogQueries(node.index)
+    return {"exchange": ex, "size1": args.size1, "size2": args.size2,
+            "root1": hex0x(logs.root_at(ex, args.size1)), "root2": hex0x(logs.root_at(ex, args.size2)),
+            "proof": [hex0x(x) for x in logs.consistency_proof(ex, args.size1, args.size2)]}
+
+
+@_with_service
+def _cmd_log_witness(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    done = node.certifier().witness(node.signer(args.key))
+    return [{"exchange": w.exchange, "treeSize": w.tree_size, "root": hex0x(w.root),
+             "transaction": hex0x(w.tx_hash) if w.tx_hash else None, "problem": w.problem} for w in done]
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the {what} {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise InvalidInput(f"the {what} {path} is not JSON: {exc}") from None
+
+
+def _write_or_return(doc: Any, out: Path | None) -> Any:
+    if out is None:
+        return doc
+    out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    return {"written": str(out)}
+
+
+@_with_service
+def _cmd_cert_issue(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    if args.days <= 0:
+        raise InvalidInput("--days must be positive")
+    doc = node.certifier().issue(parse_hash32(args.record, "record id"), node.signer(args.key),
+                                 validity=args.days * 86400)
+    return _write_or_return(doc, args.out)
+
+
+def _cmd_cert_verify(args: argparse.Namespace) -> Any:
+    from provenance.core import certificates as C
+
+    text = args.file.read_bytes() if args.file.exists() else None
+    if text is None:
+        raise InvalidInput(f"no certificate file {args.file}")
+    if args.offline:
+        from provenance.core.snapshot import SnapshotView
+
+        if args.snapshot is None:
+            raise InvalidInput("offline verification needs --snapshot")
+        trusted = [parse_address(a) for a in args.trust]
+        if not trusted:
+            with _open(args) as node:
+                certifier = node.certifier()
+                me = certifier.svc.active_exchange_of(node.signer(args.key).address)
+                trusted = certifier.trusted_keys(me)
+        view = SnapshotView(_read_json(args.snapshot, "snapshot"), trusted)
+        report = C.verify_text(text, view, now=int(time.time()))
+    else:
+        with _open(args) as node:
+            certifier = node.certifier()
+            report = C.verify_text(text, certifier.online_view(), now=int(time.time()))
+            for ev in report.equivocations:
+                certifier.record_equivocation({"kind": "signed-root-differs-from-anchored", **ev})
+    out = report.to_json()
+    if not report.valid:
+        raise CertificateInvalid(out)
+    return out
+
+
+class CertificateInvalid(VerificationError):
+    """Raised when a certificate fails verification (the report names each failed check)."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        failed = "; ".join(f"{c['name']}: {c['detail']}" for c in report["checks"] if not c["ok"])
+        super().__init__(f"the certificate is NOT valid ({report['mode']}): {failed}")
+        self.report = report
+
+
+@_with_service
+def _cmd_cert_recognize(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    doc = _read_json(args.file, "certificate")
+    out = node.certifier().recognize(doc, node.signer(args.key), on_chain=not args.off_chain)
+    return _write_or_return(out, args.out)
+
+
+@_with_service
+def _cmd_snapshot(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    return _write_or_return(node.certifier().snapshot(node.signer(args.key), anchor=not args.no_anchor), args.out)
 
 
 if __name__ == "__main__":

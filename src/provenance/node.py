@@ -10,7 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from eth_account.signers.local import LocalAccount
 
@@ -23,6 +23,10 @@ from provenance.errors import ConfigError, DataDirLocked
 from provenance.indexer.follower import Follower
 from provenance.keystore import Keystore, PassphraseSource
 from provenance.store.index import IndexStore
+
+if TYPE_CHECKING:
+    from provenance.batching import BatchIntake
+    from provenance.certify import Certifier
 
 LOCK_NAME = "node.lock"
 
@@ -83,6 +87,23 @@ class Node:
         ix = self.config.index
         return Follower(chain=self.chain, contracts=self.contracts, store=self.index,
                         confirmations=ix.confirmations, reorg_depth=ix.reorg_depth, max_range=ix.max_range)
+
+    def certifier(self) -> Certifier:
+        """Certificates, snapshots and witnessing for this node (evidence kept under the data directory)."""
+        from provenance.certify import Certifier
+
+        return Certifier(contracts=self.contracts, store=self.index, follower=self.follower(),
+                         data_dir=self.config.data_dir)
+
+    def batch_intake(self, signer: LocalAccount, *, max_records: int = 1000, max_delay_ms: int = 200,
+                     max_bytes: int = 120_000) -> BatchIntake:
+        from provenance.batching import BatchIntake
+        from provenance.service import RegistryService
+
+        exchange = RegistryService(self.contracts).active_exchange_of(signer.address)
+        return BatchIntake(contracts=self.contracts, store=self.index, follower=self.follower(), signer=signer,
+                           exchange=exchange, max_records=max_records, max_delay_ms=max_delay_ms,
+                           max_bytes=max_bytes)
 
     @classmethod
     def open(cls, data_dir: Path, passphrase: PassphraseSource | None = None) -> Node:

@@ -10,7 +10,7 @@ import pytest
 
 from provenance.core import eip712, merkle
 from provenance.core.entries import entry_leaf_hash, pack_entry
-from tests.helpers import Fed, h, reverts, request
+from tests.helpers import Fed, h, request, reverts
 
 
 def _note(fed: Fed, code: str, exchange: int, size: int, root: bytes) -> bytes:
