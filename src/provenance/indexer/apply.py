@@ -103,6 +103,17 @@ class _Log:
         raw = w.get(K.LOG_STATE + self._ex)
         self.range = CompactRange.decode(raw) if raw else CompactRange()
 
+    @classmethod
+    def of(cls, w: BlockWriter, exchange: int) -> _Log:
+        """The exchange's log for this block: loaded once, saved once when the block is committed."""
+        key = ("log", exchange)
+        log = w.state.get(key)
+        if log is None:
+            log = w.state[key] = cls(w, exchange)
+            w.before_commit.append(log.save)
+        assert isinstance(log, _Log)
+        return log
+
     def _node(self, level: int, index: int, h: bytes) -> None:
         if level >= K.STORED_NODE_LEVEL:
             self.w.put_new([(K.node_key(self.exchange, level, index), h)])
@@ -130,7 +141,7 @@ def _data_registered(w: BlockWriter, ev: Event) -> None:
     a = ev.args
     rid: bytes = a["id"]
     registrar = a["registrar"]
-    log = _Log(w, registrar)
+    log = _Log.of(w, registrar)
     if log.range.size != a["leafIndex"]:
         raise StoreError(f"registration 0x{rid.hex()} is leaf {a['leafIndex']} of exchange {registrar}'s log, "
                          f"but the index has {log.range.size} leaves (block {ev.block_number})")
@@ -142,14 +153,12 @@ def _data_registered(w: BlockWriter, ev: Event) -> None:
         # Only a batched record of the same registrar can hold this id already (the contract refuses a stored
         # duplicate): the earlier batched record keeps it; the leaf says what happened.
         log.append(leaf, bytes((K.LEAF_COLLIDED,)) + existing)
-        log.save()
         return
     sb = _insert_record(w, rid=rid, registrar=registrar, owner=a["owner"], kind=a["kind"], grade=a["grade"],
                         source=a["source"], rights=a["rights"], delegated=a["delegated"], batched=False,
                         block=ev.block_number, leaf_index=a["leafIndex"], content=a["contentHash"],
                         metadata=a["metadataHash"], supersedes=a["supersedes"], parents=a["parents"])
     log.append(leaf, bytes((K.LEAF_RECORD,)) + sb)
-    log.save()
 
 
 def judge_entry(w: BlockWriter, registrar: int, request: RegistrationRequest) -> Violation | None:
@@ -171,7 +180,7 @@ def judge_entry(w: BlockWriter, registrar: int, request: RegistrationRequest) ->
 def _batch_anchored(w: BlockWriter, ev: Event) -> None:
     a = ev.args
     registrar = a["exchangeId"]
-    log = _Log(w, registrar)
+    log = _Log.of(w, registrar)
     if log.range.size != a["firstIndex"]:
         raise StoreError(f"exchange {registrar}'s batch starts at leaf {a['firstIndex']} but the index has "
                          f"{log.range.size} leaves (block {ev.block_number})")
@@ -194,12 +203,11 @@ def _batch_anchored(w: BlockWriter, ev: Event) -> None:
             assert old is not None  # judged above
             _set_status(w, old.seq, Status.SUPERSEDED, ev, rid)
     log.anchor(a["treeSize"], a["root"], ev.block_number, ev.tx_hash, a["signature"])
-    log.save()
 
 
 def _checkpoint_anchored(w: BlockWriter, ev: Event) -> None:
     a = ev.args
-    _Log(w, a["exchangeId"]).anchor(a["treeSize"], a["root"], ev.block_number, ev.tx_hash,
+    _Log.of(w, a["exchangeId"]).anchor(a["treeSize"], a["root"], ev.block_number, ev.tx_hash,
                                     a["signature"])
 
 

@@ -60,20 +60,13 @@ class LogQueries:
         raw = self.store.get(K.leaf_key(exchange, index))
         if raw is None:
             raise NotFound(f"exchange {exchange}'s log has no leaf {index}")
-        outcome = raw[32]
-        seq = int.from_bytes(raw[33:38], "big") if outcome in (K.LEAF_RECORD, K.LEAF_COLLIDED) else None
-        reason = raw[33:].decode() if outcome == K.LEAF_REJECTED else ""
-        return Leaf(exchange, index, raw[:32], outcome, seq, reason)
+        return _leaf(exchange, index, raw)
 
     def leaves(self, exchange: int, start: int, limit: int) -> list[Leaf]:
         out = []
         prefix = K.LEAF + exchange.to_bytes(2, "big")
         for key, raw in self.store.scan_from(prefix, K.leaf_key(exchange, start), limit=limit):
-            index = int.from_bytes(key[len(prefix):], "big")
-            outcome = raw[32]
-            seq = int.from_bytes(raw[33:38], "big") if outcome in (K.LEAF_RECORD, K.LEAF_COLLIDED) else None
-            out.append(Leaf(exchange, index, raw[:32], outcome, seq,
-                            raw[33:].decode() if outcome == K.LEAF_REJECTED else ""))
+            out.append(_leaf(exchange, int.from_bytes(key[len(prefix):], "big"), raw))
         return out
 
     def _mth(self, exchange: int, start: int, end: int) -> bytes:
@@ -161,6 +154,12 @@ class LogQueries:
         prefix = K.CERT_RECOGNITION + credential_hash
         return [(int.from_bytes(k[len(prefix):], "big"), int.from_bytes(v[:2], "big"), v[2:34],
                  int.from_bytes(v[34:42], "big")) for k, v in self.store.scan(prefix)]
+
+
+def _leaf(exchange: int, index: int, raw: bytes) -> Leaf:
+    outcome = raw[32]
+    seq = int.from_bytes(raw[33:38], "big") if outcome in (K.LEAF_RECORD, K.LEAF_COLLIDED) else None
+    return Leaf(exchange, index, raw[:32], outcome, seq, raw[33:].decode() if outcome == K.LEAF_REJECTED else "")
 
 
 def _anchor(exchange: int, tree_size: int, raw: bytes) -> Anchor:

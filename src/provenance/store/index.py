@@ -8,7 +8,7 @@ if anything raised. :meth:`IndexStore.rollback` undoes blocks newest first, also
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,6 +26,10 @@ class BlockWriter:
         self.writes: dict[bytes, bytes | None] = {}
         self.undo: list[tuple[bytes, bytes | None]] = []
         self._seen: set[bytes] = set()
+        # Handlers keep per-block state here (e.g. a log's compact range) and write it back once, before the
+        # block's batch is written, instead of decoding and re-encoding it for every event.
+        self.state: dict[object, object] = {}
+        self.before_commit: list[Callable[[], None]] = []
 
     def get(self, key: bytes) -> bytes | None:
         if key in self.writes:
@@ -131,6 +135,8 @@ class IndexStore:
         """Apply one block: effects, hash, undo (if within the reorg window) and checkpoint, atomically."""
         writer = BlockWriter(self._db, keep_for_reorg)
         yield writer
+        for flush in writer.before_commit:
+            flush()
         with self._db.write_batch(transaction=True) as wb:
             put, delete = wb.put, wb.delete
             for key, value in writer.writes.items():
