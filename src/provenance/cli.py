@@ -9,7 +9,6 @@ snapshot failed verification; 1 anything else.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -18,19 +17,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eth_hash.auto import keccak
-
 from provenance.core.ids import (
-    hex0x,
-    identifier_hash,
     parse_address,
     parse_hash32,
 )
-from provenance.errors import ContractReverted, InvalidInput, NotFound, ProvenanceError, VerificationError
+from provenance.errors import ContractReverted, InvalidInput, ProvenanceError, VerificationError
 from provenance.jsonable import jsonable
 from provenance.keystore import PassphraseSource
 from provenance.types import (
-    EntityRole,
     Grade,
     Hash32,
     Kind,
@@ -38,7 +32,6 @@ from provenance.types import (
     RegistrationRequest,
     Rights,
     Source,
-    Status,
 )
 
 if TYPE_CHECKING:
@@ -223,9 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     bt = sub.add_parser("batch", help="batched registrations, anchored in one transaction per batch").add_subparsers(
         dest="batch_command", metavar="ACTION", required=True)
-    s = bt.add_parser("import", help="queue registrations from a JSON Lines file and seal them in batches")
-    s.add_argument("file", type=Path, help="one object a line: kind, grade, source, rights, owner, contentHash, "
-                                           "metadataHash, parents, supersedes")
+    s = bt.add_parser("import", help="queue registrations from a JSON Lines or CSV file and seal them in batches")
+    s.add_argument("file", type=Path, help="JSON Lines (one object a line) or CSV with a header row; fields: kind, "
+                                           "grade, source, rights, owner, contentHash, metadataHash, parents "
+                                           "(space-separated in CSV), supersedes")
     s.add_argument("--batch-size", type=int, default=1000, help="records a batch (default 1000)")
     s.set_defaults(handler=_cmd_batch_import)
 
@@ -270,6 +264,29 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, help="write the snapshot here")
     s.add_argument("--no-anchor", action="store_true", help="do not anchor the status list's hash on-chain")
     s.set_defaults(handler=_cmd_snapshot)
+
+    s = sub.add_parser("serve", help="serve the HTTP API, the explorer and the verify page")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    s.add_argument("--demo", action="store_true",
+                   help="seed the demo federation first if the data directory is new (and keep it after)")
+    s.add_argument("--rate", type=float, default=200.0, help="requests a second allowed per client (default 200)")
+    s.add_argument("--max-body", type=int, default=2 * 1024 * 1024, help="largest request body in bytes")
+    s.set_defaults(handler=_cmd_serve)
+
+    tk = sub.add_parser("token", help="API tokens of this node (stored hashed)").add_subparsers(
+        dest="token_command", metavar="ACTION", required=True)
+    s = tk.add_parser("create", help="create a token; it is printed once")
+    s.add_argument("--role", required=True, choices=["admin", "registrar", "member", "merchant"])
+    s.add_argument("--name", required=True, help="who holds it (unique)")
+    s.add_argument("--entity", type=int, help="the entity a merchant token speaks for")
+    s.add_argument("--exchange", type=int, help="the partner exchange a member token speaks for")
+    s.set_defaults(handler=_cmd_token_create)
+    s = tk.add_parser("list", help="tokens (names, roles; never the tokens)")
+    s.set_defaults(handler=_cmd_token_list)
+    s = tk.add_parser("revoke", help="revoke a token by name or id")
+    s.add_argument("name")
+    s.set_defaults(handler=_cmd_token_revoke)
     return p
 
 
@@ -312,6 +329,21 @@ def _with_service(fn: Callable[[Any, Any, argparse.Namespace], Any]) -> Callable
     return run
 
 
+def _with_ops(fn: Callable[[Any, argparse.Namespace], Any]) -> Callable[[argparse.Namespace], Any]:
+    """Run a handler with the node's Operations (what the HTTP API calls too)."""
+
+    def run(args: argparse.Namespace) -> Any:
+        from provenance.operations import Operations
+
+        with _open(args) as node:
+            return fn(Operations(node), args)
+
+    return run
+
+
+def _signer(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.signer(args.key)
+
 def _cmd_init(args: argparse.Namespace) -> Any:
     from provenance.bootstrap import init_node
 
@@ -345,17 +377,9 @@ def _cmd_demo(args: argparse.Namespace) -> Any:
     return None
 
 
-@_with_service
-def _cmd_info(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    return {
-        "chain": {"backend": node.chain.kind, "chain_id": node.chain.chain_id, "head": node.chain.block_number()},
-        "contracts": node.contracts.deployment.to_json(),
-        "federation": {"members": svc.member_count(), "threshold": svc.threshold(),
-                       "exchanges": [e.code for e in svc.exchanges()]},
-        "counts": svc.counts(),
-        "key": {"label": node.config.key, "address": node.keystore.address(node.config.key)},
-    }
-
+@_with_ops
+def _cmd_info(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.info()
 
 @_with_service
 def _cmd_key_list(node: Any, svc: Any, args: argparse.Namespace) -> Any:
@@ -444,28 +468,18 @@ def _cmd_proposals(node: Any, svc: Any, args: argparse.Namespace) -> Any:
     return [jsonable(p) for p in svc.proposals()]
 
 
-@_with_service
-def _cmd_entity_add(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    account = parse_address(args.account) if args.account else parse_address(node.keystore.address(args.account_key))
-    role = EntityRole.parse(args.role)
-    entity_id = svc.register_entity(node.signer(args.key), identifier_hash(args.identifier), account, role)
-    return jsonable(svc.entity(entity_id))
+@_with_ops
+def _cmd_entity_add(ops: Any, args: argparse.Namespace) -> Any:
+    account = args.account or ops.node.keystore.address(args.account_key)
+    return ops.add_entity(args.identifier, account, args.role, signer=_signer(ops, args))
 
+@_with_ops
+def _cmd_entity_show(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.entity(int(args.entity)) if args.entity.isdigit() else ops.entity_by_identifier(args.entity)
 
-@_with_service
-def _cmd_entity_show(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    if args.entity.isdigit():
-        entity = svc.entity(int(args.entity))
-    else:
-        entity = svc.entity_by_identifier(identifier_hash(args.entity))
-    return jsonable(entity)
-
-
-@_with_service
-def _cmd_entity_recognize(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    res = svc.recognize_entity(node.signer(args.key), args.entity_id)
-    return {"entity": args.entity_id, "recognized": True, "block": res.block_number}
-
+@_with_ops
+def _cmd_entity_recognize(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.recognize_entity(args.entity_id, signer=_signer(ops, args))
 
 @_with_service
 def _cmd_entity_mandate(node: Any, svc: Any, args: argparse.Namespace) -> Any:
@@ -475,11 +489,13 @@ def _cmd_entity_mandate(node: Any, svc: Any, args: argparse.Namespace) -> Any:
 
 
 def _request(args: argparse.Namespace) -> RegistrationRequest:
-    content = parse_hash32(args.content_hash, "content hash") if args.content_hash else _hash_file(args.file)
+    from provenance.operations import hash_file
+
+    content = parse_hash32(args.content_hash, "content hash") if args.content_hash else hash_file(args.file)
     if args.metadata_hash:
         metadata = parse_hash32(args.metadata_hash, "metadata hash")
     elif args.metadata_file:
-        metadata = _hash_file(args.metadata_file)
+        metadata = hash_file(args.metadata_file)
     else:
         metadata = Hash32(bytes(32))
     return RegistrationRequest(
@@ -489,33 +505,18 @@ def _request(args: argparse.Namespace) -> RegistrationRequest:
         parents=tuple(RecordId(parse_hash32(p, "parent record id")) for p in args.parent),
     )
 
-
-def _hash_file(path: Path) -> Hash32:
-    h = hashlib.sha256()
-    try:
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
-    return Hash32(h.digest())
-
-
-@_with_service
-def _cmd_register(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    signer = node.signer(args.key)
+@_with_ops
+def _cmd_register(ops: Any, args: argparse.Namespace) -> Any:
+    signer = _signer(ops, args)
     if args.signed:
         signed = _load_signed(args.signed)
-        record_id, res = svc.register_for(signer, signed)
-    elif args.owner_key:
-        registrar = svc.active_exchange_of(signer.address)
-        signed = svc.sign_registration(node.keystore.load(args.owner_key), registrar, _request(args))
-        record_id, res = svc.register_for(signer, signed)
-    else:
-        record_id, res = svc.register(signer, _request(args))
-    return {"id": hex0x(record_id), "tx": hex0x(res.tx_hash), "block": res.block_number, "gas_used": res.gas_used,
-            "record": jsonable(svc.record(record_id))}
-
+        return ops.register(signed.request, signed=signed, signer=signer)
+    request = _request(args)
+    if args.owner_key:
+        registrar = ops.svc.active_exchange_of(signer.address)
+        signed = ops.sign_registration(ops.node.keystore.load(args.owner_key), registrar, request)
+        return ops.register(request, signed=signed, signer=signer)
+    return ops.register(request, signer=signer)
 
 @_with_service
 def _cmd_sign(node: Any, svc: Any, args: argparse.Namespace) -> Any:
@@ -550,148 +551,83 @@ def _load_signed(path: Path) -> SignedRegistration:
         raise InvalidInput(f"{path} is not a signed registration: {exc}") from exc
 
 
-@_with_service
-def _cmd_status(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    status = Status.parse(args.status)
-    reason = _reason(args.reason)
-    record_id = RecordId(parse_hash32(args.record, "record id"))
-    res = svc.set_status(node.signer(args.key), record_id, status, reason)
-    return {"id": args.record, "status": status.label, "block": res.block_number, "gas_used": res.gas_used}
+@_with_ops
+def _cmd_status(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.set_status(parse_hash32(args.record, "record id"), args.status, args.reason, signer=_signer(ops, args))
 
-
-def _reason(text: str) -> bytes:
-    if not text:
-        return bytes(32)
-    try:
-        return parse_hash32(text)
-    except InvalidInput:
-        return keccak(text.encode("utf-8"))
-
-
-@_with_service
-def _cmd_show(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    return jsonable(svc.record(RecordId(parse_hash32(args.record, "record id"))))
-
-
-def _synced_queries(node: Any) -> Any:
-    from provenance.indexer.queries import IndexQueries
-
-    node.follower().sync()
-    return IndexQueries(node.index)
-
-
-@_with_service
-def _cmd_lineage(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    from provenance.core import export
-    from provenance.demo import render_lineage
-    from provenance.indexer.queries import lineage_json
-
-    q = _synced_queries(node)
+@_with_ops
+def _cmd_show(ops: Any, args: argparse.Namespace) -> Any:
     rid = parse_hash32(args.record, "record id")
-    codes = q.exchange_codes()
-    dep = node.contracts.deployment
-    namespace = f"provenance://{dep.chain_id}/0x{dep.registry.hex()}"
-    if args.format == "prov":
-        return export.to_prov_json(q.lineage_nodes(rid, codes, max_depth=args.max_depth), namespace=namespace)
-    if args.format == "openlineage":
-        import datetime as dt
+    ops.sync()
+    return {**ops.record_on_chain(rid), "index": ops.record(rid)}
 
-        nodes = q.lineage_nodes(rid, codes, max_depth=args.max_depth)
-        # OpenLineage wants event times: the block time of each registration, read from the chain.
-        times = {
-            n: dt.datetime.fromtimestamp(node.chain.get_block(n).timestamp, dt.UTC).isoformat().replace("+00:00", "Z")
-            for n in {x.block_number for x in nodes}
-        }
-        return export.to_openlineage(nodes, namespace=namespace, times=times)
-    walk = q.descendants if args.descendants else q.ancestors
-    doc = lineage_json(walk(rid, max_depth=args.max_depth, max_nodes=args.max_nodes), codes,
-                       direction="descendants" if args.descendants else "ancestors")
+@_with_ops
+def _cmd_lineage(ops: Any, args: argparse.Namespace) -> Any:
+    from provenance.demo import render_lineage
+
+    ops.sync()
+    rid = parse_hash32(args.record, "record id")
+    if args.format in ("prov", "openlineage"):
+        return ops.export(rid, args.format, max_depth=args.max_depth)
+    doc = ops.lineage(rid, direction="descendants" if args.descendants else "ancestors", max_depth=args.max_depth,
+                      max_nodes=args.max_nodes)
     if args.json or args.format == "json" or args.descendants:
         return doc
     for line in render_lineage(doc):
         print(line)
     return None
 
+@_with_ops
+def _cmd_impact(ops: Any, args: argparse.Namespace) -> Any:
+    ops.sync()
+    return ops.impact(parse_hash32(args.record, "record id"), max_depth=args.max_depth)
 
-@_with_service
-def _cmd_impact(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    from provenance.indexer.queries import record_json
+@_with_ops
+def _cmd_path(ops: Any, args: argparse.Namespace) -> Any:
+    ops.sync()
+    return ops.path(parse_hash32(args.descendant, "descendant id"), parse_hash32(args.ancestor, "ancestor id"))
 
-    q = _synced_queries(node)
-    res = q.impact(parse_hash32(args.record, "record id"), max_depth=args.max_depth)
-    codes = q.exchange_codes()
-    return {"record": record_json(res["record"], codes), "inactive": res["inactive"],
-            "descendants": res["descendants"], "affected": ["0x" + r.id.hex() for r in res["affected"]],
-            "truncated": res["truncated"]}
+@_with_ops
+def _cmd_search(ops: Any, args: argparse.Namespace) -> Any:
+    ops.sync()
+    return ops.search(content_hash=parse_hash32(args.content_hash, "content hash") if args.content_hash else None,
+                      owner=args.owner, registrar=args.registrar, kind=args.kind, grade=args.grade,
+                      status=args.status, after=args.after, limit=args.limit)
 
-
-@_with_service
-def _cmd_path(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    q = _synced_queries(node)
-    p = q.path(parse_hash32(args.descendant, "descendant id"), parse_hash32(args.ancestor, "ancestor id"))
-    if p is None:
-        raise NotFound(f"{args.ancestor} is not an ancestor of {args.descendant}")
-    return {"path": ["0x" + x.hex() for x in p]}
-
-
-@_with_service
-def _cmd_search(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    from provenance.indexer.queries import record_json
-
-    q = _synced_queries(node)
-    found = q.search(
-        content_hash=parse_hash32(args.content_hash, "content hash") if args.content_hash else None,
-        owner=args.owner, registrar=svc.exchange_id(args.registrar) if args.registrar else None,
-        kind=int(Kind.parse(args.kind)) if args.kind else None,
-        grade=int(Grade.parse(args.grade)) if args.grade else None,
-        status=int(Status.parse(args.status)) if args.status else None, after=args.after, limit=args.limit)
-    codes = q.exchange_codes()
-    return {"results": [record_json(r, codes) for r in found], "next": found[-1].seq if found else None}
-
-
-def _index_status(node: Any) -> dict[str, Any]:
-    from provenance.indexer.queries import IndexQueries
-
-    cp = node.index.checkpoint()
-    head = node.chain.block_number()
-    return {"checkpoint": cp[0] if cp else None, "head": head, "lag": head - cp[0] if cp else None,
-            **IndexQueries(node.index).counts(), "confirmations": node.config.index.confirmations,
-            "reorg_depth": node.config.index.reorg_depth}
-
-
-@_with_service
-def _cmd_index_sync(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+@_with_ops
+def _cmd_index_sync(ops: Any, args: argparse.Namespace) -> Any:
     import time
 
-    follower = node.follower()
-    st = follower.sync()
+    def progress(st: Any) -> None:
+        if sys.stderr.isatty() and not args.json:
+            print(f"\rindexed to block {st.checkpoint} of {st.target}", end="", file=sys.stderr, flush=True)
+
+    with ops.lock:
+        st = ops.follower.sync(progress=progress)
+    if sys.stderr.isatty() and not args.json:
+        print(file=sys.stderr)
     if args.follow:
         if args.follow <= 0:
             raise InvalidInput("--follow takes a positive number of seconds")
         try:
             while True:
                 time.sleep(args.follow)
-                new = follower.sync()
+                new = ops.follower.sync()
                 if new.events or new.reorgs != st.reorgs:
                     print(json.dumps({"checkpoint": new.checkpoint, "events": new.events, "reorgs": new.reorgs}),
                           flush=True)
                 st = new
         except KeyboardInterrupt:
             pass
-    return {**_index_status(node), "indexed_events": st.events, "reorgs": st.reorgs}
+    return {**ops.index_status(), "indexed_events": st.events, "reorgs": st.reorgs}
 
+@_with_ops
+def _cmd_index_rebuild(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.rebuild()
 
-@_with_service
-def _cmd_index_rebuild(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    node.index.wipe()
-    st = node.follower().sync()
-    return {**_index_status(node), "indexed_events": st.events}
-
-
-@_with_service
-def _cmd_index_status(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    return _index_status(node)
-
+@_with_ops
+def _cmd_index_status(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.index_status()
 
 # ---------------------------------------------------------------------- output
 
@@ -754,141 +690,83 @@ def run() -> None:
     os._exit(code)
 
 
-
-
 # ---------------------------------------------------------------------- batches, logs, certificates
 
 
-_ENTRY_FIELDS = {"kind", "grade", "source", "rights", "owner", "contentHash", "metadataHash", "parents", "supersedes"}
+def _load_requests(path: Path) -> list[RegistrationRequest]:
+    """Registrations from a JSON Lines file (one object a line) or a CSV file with a header row."""
+    from provenance.operations import REQUEST_FIELDS, request_from_json
 
-
-def _request_from_json(obj: Any, where: str) -> RegistrationRequest:
-    if not isinstance(obj, dict):
-        raise InvalidInput(f"{where}: expected a JSON object")
-    unknown = set(obj) - _ENTRY_FIELDS
-    if unknown:
-        raise InvalidInput(f"{where}: unknown fields {', '.join(sorted(unknown))}")
-    for name in ("kind", "owner", "contentHash"):
-        if name not in obj:
-            raise InvalidInput(f"{where}: {name} is missing")
-    if not isinstance(obj["owner"], int) or isinstance(obj["owner"], bool):
-        raise InvalidInput(f"{where}: owner must be an entity id (integer)")
-    parents = obj.get("parents", [])
-    if not isinstance(parents, list):
-        raise InvalidInput(f"{where}: parents must be a list of record ids")
     try:
-        return RegistrationRequest(
-            kind=Kind.parse(obj["kind"]), grade=Grade.parse(obj.get("grade", "general")),
-            source=Source.parse(obj.get("source", "enterprise")), rights=Rights.parse(obj.get("rights", "holding")),
-            owner=obj["owner"], content_hash=parse_hash32(str(obj["contentHash"]), "contentHash"),
-            metadata_hash=parse_hash32(str(obj.get("metadataHash", "0x" + "00" * 32)), "metadataHash"),
-            supersedes=parse_hash32(str(obj.get("supersedes", "0x" + "00" * 32)), "supersedes"),
-            parents=tuple(RecordId(parse_hash32(str(x), "parent record id")) for x in parents))
-    except InvalidInput as exc:
-        raise InvalidInput(f"{where}: {exc}") from None
-
-
-@_with_service
-def _cmd_batch_import(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    from provenance.batching import RuleViolation
-
-    requests = []
-    try:
-        lines = args.file.read_text("utf-8").splitlines()
+        text = path.read_text("utf-8")
     except OSError as exc:
-        raise InvalidInput(f"cannot read {args.file}: {exc.strerror}") from None
-    for n, line in enumerate(lines, 1):
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    out = []
+    if path.suffix.lower() == ".csv":
+        import csv
+
+        rows = csv.DictReader(text.splitlines())
+        for n, row in enumerate(rows, 2):
+            obj: dict[str, Any] = {k: v for k, v in row.items() if k in REQUEST_FIELDS and v not in (None, "")}
+            extra = set(row) - set(REQUEST_FIELDS)
+            if extra:
+                raise InvalidInput(f"{path}: unknown columns {', '.join(sorted(str(e) for e in extra))}")
+            if "owner" in obj:
+                if not str(obj["owner"]).isdigit():
+                    raise InvalidInput(f"{path}:{n}: owner must be an entity id (integer)")
+                obj["owner"] = int(obj["owner"])
+            if "parents" in obj:
+                obj["parents"] = [p for p in str(obj["parents"]).replace(";", " ").split() if p]
+            out.append(request_from_json(obj, f"{path}:{n}"))
+        return out
+    for n, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
                 obj = json.loads(line)
             except ValueError as exc:
-                raise InvalidInput(f"{args.file}:{n}: not JSON: {exc}") from None
-            requests.append((n, _request_from_json(obj, f"{args.file}:{n}")))
-    signer = node.signer(args.key)
-    intake = node.batch_intake(signer, max_records=args.batch_size, max_bytes=max(120_000, args.batch_size * 200))
-    futures, refused = [], []
-    for i, (n, req) in enumerate(requests, 1):
-        try:
-            futures.append(intake.submit(req))
-        except RuleViolation as exc:
-            refused.append({"line": n, "error": exc.violation.error, "detail": str(exc.violation)})
-        if i % args.batch_size == 0:
-            intake.seal()
-            print(f"\rqueued {i}/{len(requests)}", end="", file=sys.stderr, flush=True)
-    intake.seal()
-    if requests:
-        print(f"\rqueued {len(requests)}/{len(requests)}", file=sys.stderr)
-    sealed = [f.result() for f in futures]
-    node.follower().sync()
-    from provenance.indexer.logs import LogQueries
-
-    logs = LogQueries(node.index)
-    rejected = [{"id": hex0x(s.record_id), "leaf": s.leaf_index, "why": leaf.reason}
-                for s in sealed if (leaf := logs.leaf(intake.exchange, s.leaf_index)).reason]
-    return {"queued": len(futures), "refused_at_intake": refused, "rejected_by_index": rejected,
-            "batches": len({s.tx_hash for s in sealed}),
-            "ids": [hex0x(s.record_id) for s in sealed],
-            "tree_size": sealed[-1].tree_size if sealed else None}
+                raise InvalidInput(f"{path}:{n}: not JSON: {exc}") from None
+            out.append(request_from_json(obj, f"{path}:{n}"))
+    return out
 
 
-def _anchor_json(a: Any) -> dict[str, Any]:
-    return {"treeSize": a.tree_size, "root": hex0x(a.root), "block": a.block, "consistent": a.consistent,
-            "transaction": hex0x(a.tx_hash)}
+@_with_ops
+def _cmd_batch_import(ops: Any, args: argparse.Namespace) -> Any:
+    requests = _load_requests(args.file)
+
+    def progress(done: int, total: int) -> None:
+        if not args.json:
+            print(f"\r{_bar(done, total)} sealed {done}/{total}", end="" if done < total else "\n",
+                  file=sys.stderr, flush=True)
+
+    return ops.batch(requests, batch_size=args.batch_size, signer=_signer(ops, args), progress=progress)
 
 
-@_with_service
-def _cmd_log_show(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    from provenance.indexer.logs import LogQueries
+def _bar(done: int, total: int, width: int = 30) -> str:
+    filled = width * done // max(1, total)
+    return "[" + "#" * filled + "." * (width - filled) + "]"
 
-    node.follower().sync()
-    ex = svc.exchange_id(int(args.exchange) if str(args.exchange).isdigit() else args.exchange)
-    logs = LogQueries(node.index)
-    anchors = logs.anchors(ex, limit=1_000_000)
-    return {"exchange": ex, "size": logs.size(ex), "root": hex0x(logs.root(ex)),
-            "anchored": [_anchor_json(a) | {"cosignedBy": [c.witness for c in logs.cosignatures(ex, a.tree_size)]}
-                         for a in anchors[-20:]], "anchors": len(anchors)}
+@_with_ops
+def _cmd_log_show(ops: Any, args: argparse.Namespace) -> Any:
+    ops.sync()
+    return ops.log(args.exchange)
 
+@_with_ops
+def _cmd_log_anchor(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.anchor(signer=_signer(ops, args))
 
-@_with_service
-def _cmd_log_anchor(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    return _anchor_json(node.certifier().anchor_checkpoint(node.signer(args.key)))
+@_with_ops
+def _cmd_log_proof(ops: Any, args: argparse.Namespace) -> Any:
+    ops.sync()
+    return ops.inclusion(parse_hash32(args.record, "record id"))
 
+@_with_ops
+def _cmd_log_consistency(ops: Any, args: argparse.Namespace) -> Any:
+    ops.sync()
+    return ops.consistency(args.exchange, args.size1, args.size2)
 
-@_with_service
-def _cmd_log_proof(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    from provenance.indexer.logs import LogQueries
-
-    node.follower().sync()
-    rec = node.index.record(parse_hash32(args.record, "record id"))
-    if rec is None:
-        raise NotFound(f"no record {args.record} in the index")
-    logs = LogQueries(node.index)
-    anchor = logs.covering_anchor(rec.registrar, rec.leaf_index)
-    if anchor is None:
-        raise NotFound(f"record {args.record} is not under an anchored checkpoint yet (`provenance log anchor`)")
-    return {"record": hex0x(rec.id), "exchange": rec.registrar, "leafIndex": rec.leaf_index,
-            "leafHash": hex0x(logs.leaf(rec.registrar, rec.leaf_index).leaf_hash), **_anchor_json(anchor),
-            "proof": [hex0x(x) for x in logs.inclusion_proof(rec.registrar, rec.leaf_index, anchor.tree_size)]}
-
-
-@_with_service
-def _cmd_log_consistency(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    from provenance.indexer.logs import LogQueries
-
-    node.follower().sync()
-    ex = svc.exchange_id(int(args.exchange) if str(args.exchange).isdigit() else args.exchange)
-    logs = LogQueries(node.index)
-    return {"exchange": ex, "size1": args.size1, "size2": args.size2,
-            "root1": hex0x(logs.root_at(ex, args.size1)), "root2": hex0x(logs.root_at(ex, args.size2)),
-            "proof": [hex0x(x) for x in logs.consistency_proof(ex, args.size1, args.size2)]}
-
-
-@_with_service
-def _cmd_log_witness(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    done = node.certifier().witness(node.signer(args.key))
-    return [{"exchange": w.exchange, "treeSize": w.tree_size, "root": hex0x(w.root),
-             "transaction": hex0x(w.tx_hash) if w.tx_hash else None, "problem": w.problem} for w in done]
-
+@_with_ops
+def _cmd_log_witness(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.witness(signer=_signer(ops, args))
 
 def _read_json(path: Path, what: str) -> Any:
     try:
@@ -906,45 +784,33 @@ def _write_or_return(doc: Any, out: Path | None) -> Any:
     return {"written": str(out)}
 
 
-@_with_service
-def _cmd_cert_issue(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    if args.days <= 0:
-        raise InvalidInput("--days must be positive")
-    doc = node.certifier().issue(parse_hash32(args.record, "record id"), node.signer(args.key),
-                                 validity=args.days * 86400)
+@_with_ops
+def _cmd_cert_issue(ops: Any, args: argparse.Namespace) -> Any:
+    doc = ops.issue(parse_hash32(args.record, "record id"), days=args.days, signer=_signer(ops, args))
     return _write_or_return(doc, args.out)
 
-
 def _cmd_cert_verify(args: argparse.Namespace) -> Any:
-    from provenance.core import certificates as C
+    from provenance.operations import Operations
 
-    text = args.file.read_bytes() if args.file.exists() else None
-    if text is None:
-        raise InvalidInput(f"no certificate file {args.file}")
+    try:
+        text = args.file.read_bytes()
+    except OSError:
+        raise InvalidInput(f"no certificate file {args.file}") from None
     if args.offline:
-        from provenance.core.snapshot import SnapshotView
-
         if args.snapshot is None:
             raise InvalidInput("offline verification needs --snapshot")
-        trusted = [parse_address(a) for a in args.trust]
+        trusted: list[bytes] = [parse_address(a) for a in args.trust]
         if not trusted:
             with _open(args) as node:
-                certifier = node.certifier()
-                me = certifier.svc.active_exchange_of(node.signer(args.key).address)
-                trusted = certifier.trusted_keys(me)
-        view = SnapshotView(_read_json(args.snapshot, "snapshot"), trusted)
-        report = C.verify_text(text, view, now=int(time.time()))
+                ops = Operations(node)
+                trusted = ops.trusted_keys(ops.svc.active_exchange_of(ops.signer(args.key).address))
+        out = Operations.verify_offline(text, _read_json(args.snapshot, "snapshot"), trusted)
     else:
         with _open(args) as node:
-            certifier = node.certifier()
-            report = C.verify_text(text, certifier.online_view(), now=int(time.time()))
-            for ev in report.equivocations:
-                certifier.record_equivocation({"kind": "signed-root-differs-from-anchored", **ev})
-    out = report.to_json()
-    if not report.valid:
+            out = Operations(node).verify(text)
+    if not out["valid"]:
         raise CertificateInvalid(out)
     return out
-
 
 class CertificateInvalid(VerificationError):
     """Raised when a certificate fails verification (the report names each failed check)."""
@@ -955,17 +821,76 @@ class CertificateInvalid(VerificationError):
         self.report = report
 
 
-@_with_service
-def _cmd_cert_recognize(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+@_with_ops
+def _cmd_cert_recognize(ops: Any, args: argparse.Namespace) -> Any:
     doc = _read_json(args.file, "certificate")
-    out = node.certifier().recognize(doc, node.signer(args.key), on_chain=not args.off_chain)
-    return _write_or_return(out, args.out)
+    return _write_or_return(ops.recognize(doc, on_chain=not args.off_chain, signer=_signer(ops, args)), args.out)
+
+@_with_ops
+def _cmd_snapshot(ops: Any, args: argparse.Namespace) -> Any:
+    return _write_or_return(ops.snapshot(anchor=not args.no_anchor, signer=_signer(ops, args)), args.out)
 
 
-@_with_service
-def _cmd_snapshot(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    return _write_or_return(node.certifier().snapshot(node.signer(args.key), anchor=not args.no_anchor), args.out)
+# ---------------------------------------------------------------------- the service and its tokens
 
+
+def _cmd_serve(args: argparse.Namespace) -> Any:
+    import uvicorn
+
+    from provenance.api import ApiSettings, create_app
+    from provenance.api.auth import TokenStore
+
+    if not 0 <= args.port < 65536:
+        raise InvalidInput("--port must be between 0 and 65535")
+    passphrase = _passphrase(args)
+    if args.demo:
+        from provenance.config import CONFIG_NAME
+        from provenance.demo import run_demo
+
+        first = not (args.data_dir / CONFIG_NAME).exists()
+        print("Seeding the demo federation (first start) ..." if first else "Checking the demo federation ...",
+              flush=True)
+        run_demo(args.data_dir, passphrase, say=print if first else (lambda _m: None))
+        token_file = args.data_dir / "demo-admin.token"
+        if not token_file.exists():
+            token = TokenStore(args.data_dir).create("admin", f"demo-admin-{int(time.time())}")
+            fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(token + "\n")
+        print(f"Admin API token of the demo (keep it secret in real use): {token_file}", flush=True)
+    settings = ApiSettings(data_dir=args.data_dir, passphrase=passphrase, rate_per_second=args.rate,
+                           rate_burst=max(1, int(args.rate * 2)), max_body_bytes=args.max_body)
+    app = create_app(settings)
+    base = f"http://{args.host if args.host not in ('0.0.0.0', '::') else '127.0.0.1'}:{args.port}"
+    print(f"Explorer and verify page: {base}/", flush=True)
+    print(f"API docs:                 {base}/docs", flush=True)
+    print(f"Metrics:                  {base}/metrics   (Ctrl-C stops the node; its data stays in "
+          f"{args.data_dir})", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return None
+
+
+def _cmd_token_create(args: argparse.Namespace) -> Any:
+    from provenance.api.auth import TokenStore
+
+    if not (args.data_dir / "node.toml").exists():
+        raise InvalidInput(f"{args.data_dir} is not an initialised data directory")
+    token = TokenStore(args.data_dir).create(args.role, args.name, entity=args.entity, exchange=args.exchange)
+    return {"name": args.name, "role": args.role, "token": token,
+            "note": "shown once: the node keeps only its hash"}
+
+
+def _cmd_token_list(args: argparse.Namespace) -> Any:
+    from provenance.api.auth import TokenStore
+
+    return TokenStore(args.data_dir).list()
+
+
+def _cmd_token_revoke(args: argparse.Namespace) -> Any:
+    from provenance.api.auth import TokenStore
+
+    return {"revoked": TokenStore(args.data_dir).revoke(args.name)}
 
 if __name__ == "__main__":
     run()
+

@@ -80,11 +80,18 @@ class Follower:
         self._addresses = [dep.federation, dep.registry]
         self._decoder = EventDecoder(contracts.abis, {dep.federation: FEDERATION, dep.registry: REGISTRY})
         self.reorgs = 0
+        self._pinned = False
 
     # ------------------------------------------------------------------ pinning
 
     def pin(self) -> None:
-        """Record what this index belongs to, or refuse if it belongs to something else."""
+        """Record what this index belongs to, or refuse if it belongs to something else.
+
+        Checked once per follower: a chain's id and genesis never change under a running node, and code at a
+        pinned address cannot change (no SELFDESTRUCT of pre-existing contracts since cancun).
+        """
+        if self._pinned and self.store.get_meta("schema") is not None:  # a wiped index is pinned again
+            return
         dep = self.contracts.deployment
         want = {
             "chain_id": str(self.chain.chain_id).encode(),
@@ -98,12 +105,14 @@ class Follower:
         stored = {name: self.store.get_meta(name) for name in want}
         if all(v is None for v in stored.values()):
             self.store.put_meta(want)
+            self._pinned = True
             return
         differ = [name for name in want if stored[name] != want[name]]
         if differ:
             what = ", ".join(f"{n} (index has {_show(stored[n])}, chain has {_show(want[n])})" for n in differ)
             raise ChainMismatch(f"the index at {self.store.path} belongs to another chain or deployment: {what}; "
                                 f"point the node at the right chain, or rebuild the index")
+        self._pinned = True
 
     # ------------------------------------------------------------------ syncing
 
