@@ -1,0 +1,433 @@
+"""The node's HTTP API: ``create_app(settings)`` builds it around one open node.
+
+Every route calls :class:`provenance.operations.Operations` (the CLI calls the same) and holds no logic of its
+own beyond who may call it and what the caller may see. Routes that only read the index are ``async`` (a
+LevelDB read does not block for long); routes that touch the chain are plain functions, run in the thread pool,
+because they wait for the node's chain lock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, FastAPI, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+from provenance.api import problems
+from provenance.api.auth import WRITE_ROLES, AuthError, Principal, recover_request_signer
+from provenance.api.middleware import Guard, TokenBuckets
+from provenance.api.models import (
+    EXCHANGE_PATTERN,
+    HASH_PATTERN,
+    BatchIn,
+    EntityIn,
+    GradeName,
+    IssueIn,
+    KindName,
+    OfflineVerifyIn,
+    Problem,
+    RecognizeIn,
+    RegisterIn,
+    SnapshotIn,
+    StatusIn,
+    TypedDataIn,
+)
+from provenance.api.runtime import ApiSettings, Runtime
+from provenance.core.ids import parse_address, parse_hash32
+from provenance.operations import request_from_json
+from provenance.service import SignedRegistration
+from provenance.store.keys import IndexedRecord
+
+API = "/api/v1"
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {"application/problem+json": {}}, "description": title}
+    for status, title in ((401, "No or invalid credentials"), (403, "The credentials do not allow this"),
+                          (404, "Not found"), (413, "Body too large"), (422, "Invalid input or a rule refused it"),
+                          (429, "Rate limited"))
+}
+WRITE_RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "Conflicts with the chain's state"},
+                   503: {"model": Problem, "description": "The chain cannot be reached"}}
+
+RecordPath = Annotated[str, Path(pattern=HASH_PATTERN, description="record id (0x and 64 hex digits)")]
+ExchangeRef = Annotated[str, Path(pattern=EXCHANGE_PATTERN, description="exchange code (e.g. SDE) or numeric id")]
+HashQuery = Annotated[str | None, Query(pattern=HASH_PATTERN)]
+Depth = Annotated[int, Query(ge=1, le=256)]
+Nodes = Annotated[int, Query(ge=1, le=100_000)]
+
+
+# ---------------------------------------------------------------------- who is calling
+
+
+async def caller(request: Request) -> Principal | None:
+    """The authenticated caller, None if anonymous; :class:`AuthError` for credentials that do not check out."""
+    rt: Runtime = request.app.state.runtime
+    auth = request.headers.get("authorization")
+    if auth is not None:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthError(401, "Authorization must be 'Bearer <token>'")
+        p = rt.tokens.lookup(token.strip())
+        if p is None:
+            raise AuthError(401, "the API token is not known to this node (revoked or mistyped)")
+        return p
+    if "x-provenance-signature" in request.headers:
+        body = await request.body()
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        address = recover_request_signer(dict(request.headers), rt.chain_id, rt.registry, request.method, target,
+                                         body, time.time(), rt.replay)
+        exchange = rt.key_exchange(address)
+        if exchange is None:
+            raise AuthError(401, f"0x{address.hex()} is not a valid key of an active member exchange")
+        if exchange == rt.exchange_id:
+            return Principal("admin", f"key:0x{address.hex()}", exchange)
+        return Principal("member", f"key:0x{address.hex()}", exchange)
+    return None
+
+
+def needs(*roles: str) -> Callable[..., Any]:
+    allowed = frozenset(roles)
+
+    async def check(p: Annotated[Principal | None, Depends(caller)]) -> Principal:
+        if p is None:
+            raise AuthError(401, "this operation needs credentials: a token or a signed request")
+        if p.role not in allowed:
+            who = f"a {p.role} credential" + (f" of exchange {p.exchange}" if p.exchange is not None else "")
+            raise AuthError(403, f"{who} cannot do this; it needs one of: {', '.join(sorted(allowed))} "
+                                 f"of this node's exchange")
+        return p
+
+    return check
+
+
+Writer = Annotated[Principal, Depends(needs(*WRITE_ROLES))]
+Admin = Annotated[Principal, Depends(needs("admin"))]
+Caller = Annotated[Principal | None, Depends(caller)]
+
+
+class Metrics:
+    def __init__(self, runtime: Runtime) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter("provenance_http_requests", "HTTP requests by method, route and status",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("provenance_http_request_duration_seconds", "HTTP request latency",
+                                 ["method", "route"], registry=self.registry,
+                                 buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+        self.registry.register(_NodeCollector(runtime))
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+
+class _NodeCollector:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    def collect(self) -> Any:
+        st = self.rt.index_state()
+        counts = self.rt.ops.queries.counts()
+        for name, doc, value in (
+            ("provenance_index_height", "last block in the index", st["checkpoint"]),
+            ("provenance_chain_head", "chain head seen by the follower", st["head"]),
+            ("provenance_index_lag_blocks", "blocks the index is behind the head", st["lag"]),
+            ("provenance_registration_queue", "registrations waiting for the next group commit",
+             self.rt.writer.pending()),
+            ("provenance_index_records", "records in the index", counts["records"]),
+            ("provenance_follower_errors", "follower errors since start", self.rt.follow_errors),
+        ):
+            g = GaugeMetricFamily(name, doc)
+            g.add_metric([], value)
+            yield g
+
+
+def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI:
+    """The API around a node: opens ``settings.data_dir`` (unless given an open ``runtime``), closed on shutdown."""
+    rt = runtime or Runtime(settings)
+    metrics = Metrics(rt)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        rt.close()
+
+    app = FastAPI(
+        title="provenance node API", version="1",
+        summary="Data registration, lineage and mutual-recognition certificates of a federated data exchange",
+        docs_url="/docs" if settings.docs else None, redoc_url="/redoc" if settings.docs else None,
+        openapi_url="/openapi.json", lifespan=lifespan,
+        description="Writes need a token (`Authorization: Bearer pvt_...`) of a role of this node's exchange, or a "
+                    "request signed by a registered key (X-Provenance-Key/-Timestamp/-Signature). Important- and "
+                    "core-grade records are redacted for callers without a member credential. Errors are RFC 9457 "
+                    "problem documents.")
+    app.state.runtime = rt
+    app.state.metrics = metrics
+    problems.install(app)
+    ops = rt.ops
+
+    def _token_id(token: str) -> str | None:
+        p = rt.tokens.lookup(token)
+        return p.name if p else None
+
+    buckets = TokenBuckets(settings.rate_per_second, settings.rate_burst) if settings.rate_per_second > 0 else None
+    app.add_middleware(Guard, max_body=settings.max_body_bytes, buckets=buckets,
+                       observe=metrics.observe, token_id=_token_id)
+
+    def reveal_for(p: Principal | None) -> Callable[[IndexedRecord], bool]:
+        if p is not None and p.role in ("admin", "registrar", "member"):
+            return lambda _r: True
+        if p is not None and p.role == "merchant":
+            return lambda r: r.grade == 0 or r.owner == p.entity
+        return lambda r: r.grade == 0
+
+    def rid(text: str) -> bytes:
+        return parse_hash32(text, "record id")
+
+    # ------------------------------------------------------------------ health and metrics
+
+    @app.get("/health", tags=["node"], summary="Liveness and index state")
+    async def health() -> dict[str, Any]:
+        st = rt.index_state()
+        healthy = st["last_error"] is None
+        return {"status": "ok" if healthy else "degraded", "exchange": rt.exchange_id, "chainId": rt.chain_id,
+                "index": st}
+
+    @app.get("/metrics", tags=["node"], summary="Prometheus metrics", response_class=Response)
+    async def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    # ------------------------------------------------------------------ federation
+
+    @app.get(f"{API}/federation", tags=["federation"], summary="Chain, contracts, members and counts")
+    def federation() -> dict[str, Any]:
+        info = ops.info()
+        info.pop("key", None)
+        return {**info, "exchange": rt.exchange_id, "index": rt.index_state()}
+
+    @app.get(f"{API}/exchanges", tags=["federation"], summary="Member exchanges")
+    def exchanges() -> list[dict[str, Any]]:
+        return ops.exchanges()
+
+    @app.get(f"{API}/exchanges/{{exchange}}", tags=["federation"], summary="An exchange with its key history",
+             responses=PROBLEM_RESPONSES)
+    def exchange(exchange: ExchangeRef) -> dict[str, Any]:
+        return ops.exchange(exchange)
+
+    @app.get(f"{API}/exchanges/{{exchange}}/keys", tags=["federation"], summary="An exchange's keys, past and "
+             "present, with the blocks they were valid in", responses=PROBLEM_RESPONSES)
+    def exchange_keys(exchange: ExchangeRef) -> list[dict[str, Any]]:
+        return ops.keys_of(exchange)
+
+    @app.get(f"{API}/exchanges/{{exchange}}/checkpoints", tags=["federation"],
+             summary="An exchange's transparency log: size, root, anchored checkpoints and their cosigners",
+             responses=PROBLEM_RESPONSES)
+    def checkpoints(exchange: ExchangeRef, limit: Annotated[int, Query(ge=1, le=1000)] = 20) -> dict[str, Any]:
+        return ops.log(exchange, limit=limit)
+
+    @app.get(f"{API}/exchanges/{{exchange}}/consistency", tags=["federation"],
+             summary="RFC 9162 consistency proof between two sizes of an exchange's log",
+             responses=PROBLEM_RESPONSES)
+    def consistency(exchange: ExchangeRef, size1: Annotated[int, Query(ge=0, le=2**63)],
+                    size2: Annotated[int, Query(ge=0, le=2**63)]) -> dict[str, Any]:
+        return ops.consistency(exchange, size1, size2)
+
+    @app.post(f"{API}/checkpoints", tags=["federation"], status_code=201, responses=WRITE_RESPONSES,
+              summary="Anchor this exchange's log as it stands (covers its direct registrations)")
+    def anchor(_p: Writer) -> dict[str, Any]:
+        return ops.anchor()
+
+    @app.post(f"{API}/witness", tags=["federation"], responses=WRITE_RESPONSES,
+              summary="Cosign partners' new checkpoints after checking their consistency")
+    def witness(_p: Admin) -> list[dict[str, Any]]:
+        return ops.witness()
+
+    @app.get(f"{API}/proposals", tags=["federation"], summary="Governance proposals")
+    def proposals() -> list[dict[str, Any]]:
+        return ops.proposals()
+
+    @app.get(f"{API}/entities/{{entity}}", tags=["federation"], summary="A merchant or other entity",
+             responses=PROBLEM_RESPONSES)
+    def entity(entity: Annotated[int, Path(ge=1, le=2**32 - 1)]) -> dict[str, Any]:
+        return ops.entity(entity)
+
+    @app.get(f"{API}/entities", tags=["federation"], summary="Find an entity by its identifier",
+             responses=PROBLEM_RESPONSES)
+    def entity_by_identifier(identifier: Annotated[str, Query(min_length=1, max_length=128)]) -> dict[str, Any]:
+        return ops.entity_by_identifier(identifier)
+
+    @app.post(f"{API}/entities", tags=["federation"], status_code=201, responses=WRITE_RESPONSES,
+              summary="Onboard an entity at this exchange")
+    def add_entity(body: EntityIn, _p: Admin) -> dict[str, Any]:
+        return ops.add_entity(body.identifier, body.account, body.role)
+
+    @app.post(f"{API}/entities/{{entity}}/recognition", tags=["federation"], responses=WRITE_RESPONSES,
+              summary="Recognise an entity onboarded by another exchange")
+    def recognize_entity(entity: Annotated[int, Path(ge=1, le=2**32 - 1)], _p: Admin) -> dict[str, Any]:
+        return ops.recognize_entity(entity)
+
+    # ------------------------------------------------------------------ registrations
+
+    @app.post(f"{API}/registrations", tags=["registrations"], status_code=201, responses=WRITE_RESPONSES,
+              summary="Register one record (under the owner's mandate, or with its EIP-712 signature)")
+    def register(body: RegisterIn, _p: Writer) -> dict[str, Any]:
+        fields = body.model_dump(exclude={"ownerSignature"})
+        request = request_from_json(fields, "body")
+        if body.ownerSignature is not None:
+            s = body.ownerSignature
+            signed = SignedRegistration(request, rt.exchange_id, s.nonce, s.deadline,
+                                        bytes.fromhex(s.signature[2:]))
+            return ops.register(request, signed=signed)
+        out = rt.writer.submit(request).result(timeout=120)
+        return {**out, "record": ops.record(parse_hash32(out["id"]), reveal=True)}
+
+    @app.post(f"{API}/registrations/typed-data", tags=["registrations"], responses=PROBLEM_RESPONSES,
+              summary="The EIP-712 digest an owner signs to let this exchange register a record for it")
+    def typed_data(body: TypedDataIn) -> dict[str, Any]:
+        request = request_from_json(body.model_dump(exclude={"ttl"}), "body")
+        return ops.registration_typed_data(request, deadline=int(time.time()) + body.ttl)
+
+    @app.post(f"{API}/registrations/batch", tags=["registrations"], status_code=201, responses=WRITE_RESPONSES,
+              summary="Register many records as anchored batches (one transaction per batch)")
+    def register_batch(body: BatchIn, _p: Writer) -> dict[str, Any]:
+        requests = [request_from_json(r.model_dump(), f"body.records[{i}]") for i, r in enumerate(body.records)]
+        return ops.batch(requests, batch_size=body.batchSize)
+
+    @app.get(f"{API}/registrations", tags=["registrations"], responses=PROBLEM_RESPONSES,
+             summary="Search records; with no filter, every record in registration order (tail with `after`)")
+    async def search(
+        p: Caller,
+        content_hash: HashQuery = None,
+        owner: Annotated[int | None, Query(ge=1, le=2**32 - 1)] = None,
+        registrar: Annotated[str | None, Query(pattern=EXCHANGE_PATTERN)] = None,
+        kind: KindName | None = None,
+        grade: GradeName | None = None,
+        status: Annotated[str | None, Query(pattern="^(active|suspended|revoked|superseded)$")] = None,
+        after: Annotated[int, Query(ge=-1, le=2**40, description="the `next` cursor of the previous page")] = -1,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    ) -> dict[str, Any]:
+        return ops.search(content_hash=rid(content_hash) if content_hash else None, owner=owner,
+                          registrar=registrar, kind=kind, grade=grade, status=status, after=after, limit=limit,
+                          reveal=reveal_for(p))
+
+    @app.get(f"{API}/registrations/{{record}}", tags=["registrations"], responses=PROBLEM_RESPONSES,
+             summary="A record as indexed (redacted above general grade without a member credential)")
+    async def get_record(record: RecordPath, p: Caller) -> dict[str, Any]:
+        rec = ops.indexed(rid(record))
+        return ops.record_doc(rec, reveal=reveal_for(p)(rec))
+
+    @app.post(f"{API}/registrations/{{record}}/status", tags=["registrations"], responses=WRITE_RESPONSES,
+              summary="Change a record's status (its registrar only)")
+    def set_status(record: RecordPath, body: StatusIn, _p: Writer) -> dict[str, Any]:
+        return ops.set_status(rid(record), body.status, body.reason)
+
+    @app.get(f"{API}/registrations/{{record}}/ancestors", tags=["lineage"], responses=PROBLEM_RESPONSES,
+             summary="Every record this one derives from, with depth; inactive ancestors listed")
+    async def ancestors(record: RecordPath, p: Caller, max_depth: Depth = 64, max_nodes: Nodes = 10_000) -> Any:
+        return ops.lineage(rid(record), direction="ancestors", max_depth=max_depth, max_nodes=max_nodes,
+                           reveal=reveal_for(p))
+
+    @app.get(f"{API}/registrations/{{record}}/descendants", tags=["lineage"], responses=PROBLEM_RESPONSES,
+             summary="Every record derived from this one, with depth")
+    async def descendants(record: RecordPath, p: Caller, max_depth: Depth = 64, max_nodes: Nodes = 10_000) -> Any:
+        return ops.lineage(rid(record), direction="descendants", max_depth=max_depth, max_nodes=max_nodes,
+                           reveal=reveal_for(p))
+
+    @app.get(f"{API}/registrations/{{record}}/impact", tags=["lineage"], responses=PROBLEM_RESPONSES,
+             summary="What a record's status affects: its descendants, flagged if it is not active")
+    async def impact(record: RecordPath, max_depth: Depth = 64) -> dict[str, Any]:
+        return ops.impact(rid(record), max_depth=max_depth)
+
+    @app.get(f"{API}/registrations/{{record}}/path/{{ancestor}}", tags=["lineage"], responses=PROBLEM_RESPONSES,
+             summary="A derivation path from a record up to one of its ancestors")
+    async def path(record: RecordPath, ancestor: RecordPath) -> dict[str, Any]:
+        return ops.path(rid(record), rid(ancestor))
+
+    @app.get(f"{API}/registrations/{{record}}/lineage/prov", tags=["lineage"], responses=PROBLEM_RESPONSES,
+             summary="The record's ancestry as W3C PROV-JSON (member credential needed above general grade)")
+    def prov(record: RecordPath, p: Caller, max_depth: Depth = 64) -> Any:
+        _need_reveal_all(record, p)
+        return ops.export(rid(record), "prov", max_depth=max_depth)
+
+    @app.get(f"{API}/registrations/{{record}}/lineage/openlineage", tags=["lineage"], responses=PROBLEM_RESPONSES,
+             summary="The record's ancestry as OpenLineage run events (member credential needed above general)")
+    def openlineage(record: RecordPath, p: Caller, max_depth: Depth = 64) -> Any:
+        _need_reveal_all(record, p)
+        return ops.export(rid(record), "openlineage", max_depth=max_depth)
+
+    def _need_reveal_all(record: str, p: Principal | None) -> None:
+        show = reveal_for(p)
+        res = ops.queries.ancestors(rid(record))
+        hidden = [r for r in [res.root, *(r for r, _ in res.records)] if not show(r)]
+        if hidden:
+            raise AuthError(401 if p is None else 403,
+                            f"the lineage includes {len(hidden)} important- or core-grade record(s); exporting it "
+                            f"needs a member credential")
+
+    @app.get(f"{API}/registrations/{{record}}/proof", tags=["lineage"], responses=PROBLEM_RESPONSES,
+             summary="Inclusion proof of a record under its exchange's latest covering anchored checkpoint")
+    async def inclusion(record: RecordPath) -> dict[str, Any]:
+        return ops.inclusion(rid(record))
+
+    # ------------------------------------------------------------------ certificates
+
+    @app.post(f"{API}/certificates", tags=["certificates"], status_code=201, responses=WRITE_RESPONSES,
+              summary="Issue a mutual-recognition certificate for one of this exchange's records")
+    def issue(body: IssueIn, _p: Writer) -> dict[str, Any]:
+        return ops.issue(rid(body.record), days=body.days)
+
+    @app.get(f"{API}/certificates", tags=["certificates"], summary="Certificates issued by this node")
+    async def certificates(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+        return ops.certificates(limit=limit)
+
+    @app.get(f"{API}/certificates/{{credential}}", tags=["certificates"], responses=PROBLEM_RESPONSES,
+             summary="Download an issued certificate by its credential hash")
+    async def download(credential: RecordPath) -> JSONResponse:
+        doc = ops.certificate(parse_hash32(credential, "credential hash"))
+        return JSONResponse(doc, headers={"Content-Disposition": f'attachment; filename="{credential}.json"'})
+
+    @app.post(f"{API}/certificates/verify", tags=["certificates"], responses=PROBLEM_RESPONSES,
+              summary="Verify a certificate against this node's view of the chain: a report of every check")
+    def verify(certificate: Annotated[dict[str, Any], Body(description="the certificate (VC 2.0 JSON)")]) \
+            -> dict[str, Any]:
+        return ops.verify(certificate)
+
+    @app.post(f"{API}/certificates/verify-offline", tags=["certificates"], responses=PROBLEM_RESPONSES,
+              summary="Verify a certificate against a signed federation snapshot only (no chain access)")
+    def verify_offline(body: OfflineVerifyIn) -> dict[str, Any]:
+        trusted: list[bytes] = [parse_address(a, "trusted[]") for a in body.trusted] or ops.trusted_keys()
+        return ops.verify_offline(body.certificate, body.snapshot, trusted)
+
+    @app.post(f"{API}/certificates/recognize", tags=["certificates"], responses=WRITE_RESPONSES,
+              summary="Verify a partner's certificate and add this exchange's recognition (recorded on-chain)")
+    def recognize(body: RecognizeIn, _p: Writer) -> dict[str, Any]:
+        return ops.recognize(body.certificate, on_chain=body.onChain)
+
+    @app.get(f"{API}/certificates/{{credential}}/recognitions", tags=["certificates"],
+             summary="Recognitions of a certificate recorded on-chain", responses=PROBLEM_RESPONSES)
+    async def recognitions(credential: RecordPath) -> list[dict[str, Any]]:
+        return ops.recognitions(parse_hash32(credential, "credential hash"))
+
+    @app.post(f"{API}/snapshots", tags=["certificates"], status_code=201, responses=WRITE_RESPONSES,
+              summary="A signed federation snapshot for offline verifiers (its status list anchored on-chain)")
+    def snapshot(body: SnapshotIn, _p: Writer) -> dict[str, Any]:
+        return ops.snapshot(anchor=body.anchor)
+
+    # ------------------------------------------------------------------ the web page
+
+    if settings.web:
+        web = resources.files("provenance") / "web"
+        index_html = (web / "index.html").read_text("utf-8")
+
+        @app.get("/", include_in_schema=False)
+        async def page() -> HTMLResponse:
+            return HTMLResponse(index_html)
+
+        app.mount("/static", StaticFiles(directory=str(web)), name="static")
+
+    return app

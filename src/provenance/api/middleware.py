@@ -1,0 +1,148 @@
+"""The guard in front of every route, as plain ASGI (no per-request task or thread of its own):
+
+* request bodies over the limit are refused with 413 before the route sees them (Content-Length checked
+  first, then the bytes actually received);
+* each client (its credential if it presents one, else its address) has a token bucket; an empty bucket
+  gets 429 with Retry-After;
+* request counts and latencies are recorded for /metrics, labelled by route template, not raw path;
+* an exception nothing else handled becomes a 500 problem document with an incident id: no stack trace
+  reaches the client.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from provenance.api.problems import error_response, problem
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class TokenBuckets:
+    """Per-client token buckets: ``rate`` requests a second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: int, *, max_clients: int = 100_000) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.max_clients = max_clients
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, client: str, now: float) -> float:
+        """0 if the request may go ahead, else the seconds until it may."""
+        with self._lock:
+            tokens, last = self._buckets.get(client, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                if len(self._buckets) >= self.max_clients and client not in self._buckets:
+                    self._buckets.clear()  # a flood of distinct clients: forget them all rather than grow
+                self._buckets[client] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[client] = (tokens, now)
+            return (1.0 - tokens) / self.rate
+
+
+class Guard:
+    def __init__(self, app: ASGIApp, *, max_body: int, buckets: TokenBuckets | None,
+                 observe: Callable[[str, str, int, float], None],
+                 token_id: Callable[[str], str | None] = lambda _t: None) -> None:
+        self.app = app
+        self.token_id = token_id
+        self.max_body = max_body
+        self.buckets = buckets
+        self.observe = observe
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        path = scope.get("path", "")
+        status_box = [0]
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_box[0] = message["status"]
+            await send(message)
+
+        headers = _headers(scope)
+        try:
+            if self.buckets is not None:
+                wait = self.buckets.take(self._client_key(scope, headers), time.monotonic())
+                if wait > 0:
+                    resp = problem(429, "rate-limited", f"too many requests from this client; retry in "
+                                                        f"{math.ceil(wait)} s", instance=path,
+                                   headers={"Retry-After": str(max(1, math.ceil(wait)))})
+                    await resp(scope, receive, send_wrapper)
+                    return
+            length = headers.get("content-length")
+            if length is not None:
+                if not length.isdigit():
+                    await problem(400, "bad-request", "Content-Length is not a number",
+                                  instance=path)(scope, receive, send_wrapper)
+                    return
+                if int(length) > self.max_body:
+                    await self._too_large(scope, receive, send_wrapper, path)
+                    return
+            body_receive = receive
+            if scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
+                chunks, size = [], 0
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_body:
+                        await self._too_large(scope, receive, send_wrapper, path)
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+                body = b"".join(chunks)
+                replayed = [False]
+
+                async def body_receive() -> Message:
+                    if not replayed[0]:
+                        replayed[0] = True
+                        return {"type": "http.request", "body": body, "more_body": False}
+                    return await receive()
+
+            try:
+                await self.app(scope, body_receive, send_wrapper)
+            except Exception as exc:  # noqa: BLE001 - the last line of defence: never a stack trace
+                if status_box[0]:
+                    raise
+                await error_response(exc, path)(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or ("unmatched" if status_box[0] == 404 else "other")
+            self.observe(scope.get("method", ""), template, status_box[0] or 500, time.perf_counter() - started)
+
+    def _client_key(self, scope: Scope, headers: dict[str, str]) -> str:
+        """A known token's id, else the client's address: inventing credentials buys no fresh bucket."""
+        auth = headers.get("authorization", "")
+        if auth[:7].lower() == "bearer ":
+            tid = self.token_id(auth[7:].strip())
+            if tid is not None:
+                return "t:" + tid
+        client = scope.get("client")
+        return "a:" + (client[0] if client else "unknown")
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        await problem(413, "body-too-large", f"the request body exceeds {self.max_body} bytes",
+                      instance=path, limit=self.max_body)(scope, receive, send)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+

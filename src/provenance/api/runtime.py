@@ -1,0 +1,181 @@
+"""The running node behind the HTTP API: one open Node, its operations, and two background threads.
+
+* The **follower** keeps the index at the chain head (every ``sync_interval`` seconds, and at once after a
+  write), so reads never wait for the chain.
+* The **registration writer** commits registrations in groups: requests that arrive while a transaction is being
+  mined go together into the next ``registerBatch`` transaction (each is still a stored, directly registered
+  record with its own event and leaf). If the contract refuses a group, each request of it is retried on its own,
+  so one bad request gets its own error and the others are registered once.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from provenance.api.auth import ReplayGuard, TokenStore
+from provenance.errors import ProvenanceError
+from provenance.keystore import PassphraseSource
+from provenance.node import Node
+from provenance.operations import Operations
+from provenance.types import RegistrationRequest
+
+log = logging.getLogger("provenance.api")
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    data_dir: Path
+    passphrase: PassphraseSource = field(default_factory=PassphraseSource)
+    max_body_bytes: int = 2 * 1024 * 1024
+    rate_per_second: float = 200.0  # per client (a known token, else an address)
+    rate_burst: int = 400
+    sync_interval: float = 0.2  # seconds between follower polls
+    group_max: int = 64  # registrations committed in one transaction at most
+    follow: bool = True  # run the background follower
+    docs: bool = True  # serve /docs (Swagger UI) and /redoc
+    web: bool = True  # serve the explorer and verify page at /
+
+
+class RegistrationWriter:
+    """Group commit of direct registrations (see the module docstring)."""
+
+    def __init__(self, ops: Operations, *, group_max: int, on_commit: Any = None) -> None:
+        self.ops = ops
+        self.group_max = group_max
+        self.on_commit = on_commit
+        self._queue: queue.Queue[tuple[RegistrationRequest, Future[Any]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="registration-writer", daemon=True)
+        self._closed = False
+        self.groups = 0
+        self._thread.start()
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def submit(self, request: RegistrationRequest) -> Future[Any]:
+        if self._closed:
+            raise ProvenanceError("the node is shutting down")
+        fut: Future[Any] = Future()
+        self._queue.put((request, fut))
+        return fut
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            group = [item]
+            while len(group) < self.group_max:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                group.append(nxt)
+            try:
+                results = self.ops.register_group([r for r, _ in group])
+            except BaseException as exc:  # noqa: BLE001 - every waiter gets the error; the writer lives on
+                for _, fut in group:
+                    fut.set_exception(exc)
+                continue
+            self.groups += 1
+            for (_, fut), res in zip(group, results, strict=True):
+                if isinstance(res, BaseException):
+                    fut.set_exception(res)
+                else:
+                    fut.set_result(res)
+            if self.on_commit is not None:
+                self.on_commit()
+
+    def close(self) -> None:
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+
+
+class Runtime:
+    def __init__(self, settings: ApiSettings) -> None:
+        self.settings = settings
+        self.node = Node.open(settings.data_dir, settings.passphrase)
+        try:
+            self.ops = Operations(self.node)
+            self.tokens = TokenStore(settings.data_dir)
+            self.replay = ReplayGuard()
+            dep = self.node.contracts.deployment
+            self.chain_id = dep.chain_id
+            self.registry = bytes(dep.registry)
+            self.exchange_id = self.ops.exchange_id
+            self.ops.sync()
+            self.head = self.node.chain.block_number()
+            self.follow_errors = 0
+            self.last_follow_error: str | None = None
+            self._stop = threading.Event()
+            self._wake = threading.Event()
+            self.writer = RegistrationWriter(self.ops, group_max=settings.group_max, on_commit=self._wake.set)
+            self._follower: threading.Thread | None = None
+            if settings.follow:
+                self._follower = threading.Thread(target=self._follow, name="follower", daemon=True)
+                self._follower.start()
+            self._key_cache: dict[bytes, tuple[float, int | None]] = {}
+        except BaseException:
+            self.node.close()
+            raise
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.settings.sync_interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.ops.sync()
+                with self.ops.lock:
+                    self.head = self.node.chain.block_number()
+                self.last_follow_error = None
+            except ProvenanceError as exc:
+                self.follow_errors += 1
+                self.last_follow_error = exc.message
+                log.warning("index follower: %s", exc.message)
+                time.sleep(min(5.0, self.settings.sync_interval * 10))
+
+    def key_exchange(self, address: bytes) -> int | None:
+        """The active exchange a key currently signs for (cached for two seconds), or None."""
+        now = time.monotonic()
+        hit = self._key_cache.get(address)
+        if hit is not None and now - hit[0] < 2.0:
+            return hit[1]
+        with self.ops.lock:
+            rec = self.ops.svc.key(address)
+            exchange: int | None = None
+            if rec.exchange_id and rec.valid_to == 0:
+                ex = self.ops.svc.exchange(rec.exchange_id)
+                exchange = ex.id if ex.status.label == "active" else None
+        if len(self._key_cache) > 10_000:
+            self._key_cache.clear()
+        self._key_cache[address] = (now, exchange)
+        return exchange
+
+    def index_state(self) -> dict[str, Any]:
+        cp = self.node.index.checkpoint()
+        checkpoint = cp[0] if cp else 0
+        return {"checkpoint": checkpoint, "head": self.head, "lag": max(0, self.head - checkpoint),
+                "records": self.ops.queries.counts()["records"],
+                "follower_errors": self.follow_errors, "last_error": self.last_follow_error}
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self.writer.close()
+        if self._follower is not None:
+            self._follower.join(timeout=30)
+        with self.ops.lock:
+            self.node.close()
