@@ -1,0 +1,274 @@
+// The node's explorer and verify page: plain JavaScript, no build step, talks only to this node's API.
+"use strict";
+
+const API = "/api/v1";
+const view = document.getElementById("view");
+const HASH = /^0x[0-9a-fA-F]{64}$/;
+
+function token() { return sessionStorage.getItem("provenance-token") || ""; }
+
+async function api(path, options = {}) {
+  const headers = Object.assign({ "Accept": "application/json" }, options.headers || {});
+  if (token()) headers["Authorization"] = "Bearer " + token();
+  const res = await fetch(API + path, Object.assign({}, options, { headers }));
+  const text = await res.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch (e) { body = { detail: text }; }
+  if (!res.ok) {
+    const err = new Error((body && (body.detail || body.title)) || ("HTTP " + res.status));
+    err.status = res.status; err.problem = body;
+    throw err;
+  }
+  return body;
+}
+
+// --- tiny DOM helpers (text always goes in as text, never as HTML)
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined) continue;
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+function svgEl(tag, attrs = {}, ...children) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+function short(id) { return id ? id.slice(0, 10) + "…" + id.slice(-4) : "-"; }
+function badge(status) { return el("span", { class: "badge status-" + status, "data-status": status }, status); }
+function gradeText(g) { return el("span", { class: "grade-" + g }, g); }
+function recordLink(id) { return el("a", { href: "#/record/" + id, class: "mono" }, short(id)); }
+function showError(e) { view.replaceChildren(el("p", { class: "error", role: "alert" }, e.message)); }
+function setActive(name) {
+  for (const a of document.querySelectorAll("nav a[data-nav]")) a.classList.toggle("active", a.dataset.nav === name);
+}
+
+// --- explorer: search and recent registrations
+async function explore(params) {
+  setActive("explore");
+  const form = el("form", { class: "search card", id: "search" },
+    el("label", {}, "Content hash", el("input", { name: "content_hash", placeholder: "0x…", value: params.get("content_hash") || "" })),
+    el("label", {}, "Owner entity", el("input", { name: "owner", type: "number", min: "1", value: params.get("owner") || "" })),
+    el("label", {}, "Registrar", el("input", { name: "registrar", placeholder: "SDE", value: params.get("registrar") || "" })),
+    select("kind", ["", "resource", "product", "asset"], params.get("kind")),
+    select("grade", ["", "general", "important", "core"], params.get("grade")),
+    select("status", ["", "active", "suspended", "revoked", "superseded"], params.get("status")),
+    el("label", {}, "Record id", el("input", { name: "id", placeholder: "0x… (opens the record)" })),
+    el("button", { type: "submit" }, "Search"));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const data = new FormData(form);
+    const id = (data.get("id") || "").trim();
+    if (id) { location.hash = "#/record/" + id; return; }
+    const q = new URLSearchParams();
+    for (const [k, v] of data.entries()) if (v && k !== "id") q.set(k, v.trim());
+    location.hash = "#/?" + q.toString();
+  });
+  const results = el("div", { id: "results" }, el("p", { class: "muted" }, "Loading…"));
+  view.replaceChildren(el("h1", {}, "Registrations"), form, results);
+  try {
+    const q = new URLSearchParams();
+    for (const k of ["content_hash", "owner", "registrar", "kind", "grade", "status"]) if (params.get(k)) q.set(k, params.get(k));
+    let title = "Search results";
+    if ([...q.keys()].length === 0) {
+      const fed = await api("/federation");
+      const total = fed.index.records;
+      q.set("after", String(Math.max(-1, total - 51)));
+      title = "Latest registrations";
+    }
+    q.set("limit", "50");
+    const page = await api("/registrations?" + q.toString());
+    const rows = page.results.slice().reverse();
+    results.replaceChildren(el("h2", {}, title + " (" + rows.length + ")"), recordTable(rows));
+  } catch (e) {
+    results.replaceChildren(el("p", { class: "error", role: "alert" }, e.message));
+  }
+}
+function select(name, options, current) {
+  return el("label", {}, name[0].toUpperCase() + name.slice(1),
+    el("select", { name }, options.map((o) => el("option", { value: o, selected: o === current ? "selected" : null }, o || "any"))));
+}
+function recordTable(rows) {
+  if (!rows.length) return el("p", { class: "muted" }, "No registrations match.");
+  return el("table", { class: "records" },
+    el("thead", {}, el("tr", {}, ["Record", "Kind", "Grade", "Status", "Registrar", "Owner", "Block"].map((h) => el("th", {}, h)))),
+    el("tbody", {}, rows.map((r) => el("tr", { "data-id": r.id },
+      el("td", {}, recordLink(r.id)), el("td", {}, r.kind), el("td", {}, gradeText(r.grade)), el("td", {}, badge(r.status)),
+      el("td", {}, r.registrar), el("td", {}, r.redacted ? "(member view)" : r.owner), el("td", {}, r.block)))));
+}
+
+// --- a record and its lineage graph
+async function recordPage(id) {
+  setActive("explore");
+  if (!HASH.test(id)) { showError(new Error("not a record id: " + id + " (expected 0x and 64 hex digits)")); return; }
+  view.replaceChildren(el("p", { class: "muted" }, "Loading…"));
+  try {
+    const [rec, up, down] = await Promise.all([
+      api("/registrations/" + id), api("/registrations/" + id + "/ancestors?max_depth=16&max_nodes=300"),
+      api("/registrations/" + id + "/descendants?max_depth=16&max_nodes=300")]);
+    const fields = [["Record id", el("span", { class: "mono" }, rec.id)], ["Status", badge(rec.status)],
+      ["Kind", rec.kind], ["Grade", gradeText(rec.grade)], ["Registrar", rec.registrar], ["Block", rec.block],
+      ["Log leaf", rec.leaf_index + (rec.batched ? " (batched)" : " (stored on-chain)")]];
+    if (rec.redacted) fields.push(["Details", el("span", { class: "muted" }, "an " + rec.grade + "-grade record: owner, hashes and rights need a member credential")]);
+    else fields.push(["Owner entity", rec.owner], ["Source", rec.source], ["Rights", rec.rights.join(", ")],
+      ["Content hash", el("span", { class: "mono" }, rec.content_hash)], ["Metadata hash", el("span", { class: "mono" }, rec.metadata_hash)],
+      ["Supersedes", rec.supersedes ? recordLink(rec.supersedes) : "-"]);
+    const inactive = up.inactive_ancestors || [];
+    view.replaceChildren(
+      el("h1", {}, rec.kind[0].toUpperCase() + rec.kind.slice(1) + " ", el("span", { class: "mono" }, short(rec.id))),
+      el("div", { class: "card" }, el("table", { class: "fields" }, el("tbody", {}, fields.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v)))))),
+      inactive.length ? el("p", { class: "error", id: "affected" }, "Affected: " + inactive.length + " ancestor(s) are not active (" + inactive.map(short).join(", ") + ")") : null,
+      el("h2", {}, "Lineage"),
+      el("p", { class: "legend" }, el("span", {}, el("i", { style: "border-color:#1f5fbf" }), "this record"),
+        el("span", {}, el("i", { style: "border-color:#c0392b;background:#fbe7e5" }), "suspended or revoked"),
+        el("span", {}, el("i", { style: "border-color:#b9770e;background:#fff4df" }), "affected (derives from an inactive record)"),
+        el("span", { class: "muted" }, "data flows left to right; click a record to open it")),
+      lineageGraph(rec.id, up, down));
+  } catch (e) { showError(e); }
+}
+
+function lineageGraph(rootId, up, down) {
+  const nodes = new Map();
+  for (const n of up.nodes) nodes.set(n.id, Object.assign({}, n, { layer: -n.depth }));
+  for (const n of down.nodes) if (!nodes.has(n.id)) nodes.set(n.id, Object.assign({}, n, { layer: n.depth }));
+  const edges = [];
+  const seen = new Set();
+  for (const [c, p] of up.edges.concat(down.edges)) {
+    const key = c + ">" + p;
+    if (!seen.has(key) && nodes.has(c) && nodes.has(p)) { seen.add(key); edges.push([c, p]); }
+  }
+  const parents = new Map();
+  for (const [c, p] of edges) { if (!parents.has(c)) parents.set(c, []); parents.get(c).push(p); }
+  const affectedMemo = new Map();
+  function affected(id, stack = new Set()) {
+    if (affectedMemo.has(id)) return affectedMemo.get(id);
+    if (stack.has(id)) return false;
+    stack.add(id);
+    const res = (parents.get(id) || []).some((p) => nodes.get(p).status !== "active" || affected(p, stack));
+    affectedMemo.set(id, res);
+    return res;
+  }
+  const layers = new Map();
+  for (const n of nodes.values()) { if (!layers.has(n.layer)) layers.set(n.layer, []); layers.get(n.layer).push(n); }
+  const order = [...layers.keys()].sort((a, b) => a - b);
+  const W = 190, H = 54, GX = 70, GY = 18, PAD = 16;
+  const pos = new Map();
+  let maxRows = 0;
+  order.forEach((layer, col) => {
+    const list = layers.get(layer).sort((a, b) => a.id.localeCompare(b.id));
+    maxRows = Math.max(maxRows, list.length);
+    list.forEach((n, row) => pos.set(n.id, { x: PAD + col * (W + GX), y: PAD + row * (H + GY) }));
+  });
+  const width = PAD * 2 + order.length * W + (order.length - 1) * GX;
+  const height = PAD * 2 + maxRows * H + (maxRows - 1) * GY;
+  const svg = svgEl("svg", { class: "graph", id: "lineage-graph", viewBox: `0 0 ${width} ${height}`, style: `max-height:${Math.max(140, height)}px`, role: "img", "aria-label": "lineage graph" });
+  svg.append(svgEl("defs", {}, svgEl("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "10", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" }, svgEl("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#9aa7b8" }))));
+  for (const [c, p] of edges) {
+    const a = pos.get(p), b = pos.get(c);
+    const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2, mx = (x1 + x2) / 2;
+    svg.append(svgEl("path", { class: "edge", d: `M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`, "data-from": p, "data-to": c }));
+  }
+  for (const n of nodes.values()) {
+    const { x, y } = pos.get(n.id);
+    const cls = ["node"];
+    if (n.id === rootId) cls.push("root");
+    if (n.status !== "active") cls.push("inactive");
+    else if (affected(n.id)) cls.push("affected");
+    const g = svgEl("g", { class: cls.join(" "), transform: `translate(${x},${y})`, "data-id": n.id, "data-status": n.status, tabindex: "0" },
+      svgEl("rect", { width: W, height: H }),
+      svgEl("text", { x: 8, y: 17 }, short(n.id)),
+      svgEl("text", { x: 8, y: 32 }, n.kind + " · " + n.grade + " · " + n.registrar),
+      svgEl("text", { x: 8, y: 47 }, n.status + (n.redacted ? " · redacted" : "")));
+    g.append(svgEl("title", {}, n.id + " (" + n.status + ")"));
+    g.addEventListener("click", () => { location.hash = "#/record/" + n.id; });
+    svg.append(g);
+  }
+  return svg;
+}
+
+// --- exchanges and their checkpoints
+async function exchangesPage() {
+  setActive("exchanges");
+  view.replaceChildren(el("p", { class: "muted" }, "Loading…"));
+  try {
+    const list = await api("/exchanges");
+    const logs = await Promise.all(list.map((x) => api("/exchanges/" + x.id + "/checkpoints?limit=5")));
+    view.replaceChildren(el("h1", {}, "Member exchanges"),
+      ...list.map((x, i) => {
+        const log = logs[i];
+        return el("div", { class: "card exchange", "data-code": x.code },
+          el("h2", {}, x.code + " · " + x.name + " ", badge(x.status)),
+          el("p", {}, "Log size ", el("b", {}, log.size), ", root ", el("span", { class: "mono" }, log.root), ", ", log.anchors + " anchored checkpoint(s)"),
+          log.anchored.length ? el("table", {},
+            el("thead", {}, el("tr", {}, ["Tree size", "Root", "Block", "Consistent", "Cosigned by"].map((h) => el("th", {}, h)))),
+            el("tbody", {}, log.anchored.slice().reverse().map((a) => el("tr", {}, el("td", {}, a.treeSize), el("td", { class: "mono" }, short(a.root)),
+              el("td", {}, a.block), el("td", {}, a.consistent ? "yes" : "NO"), el("td", {}, (a.cosignedBy || []).join(", ") || "-")))))
+            : el("p", { class: "muted" }, "No checkpoint anchored yet."));
+      }));
+  } catch (e) { showError(e); }
+}
+
+// --- verify a certificate
+function verifyPage() {
+  setActive("verify");
+  const text = el("textarea", { id: "certificate", placeholder: "Paste a certificate (JSON) here, or drop its file above", spellcheck: "false" });
+  const drop = el("div", { class: "drop", id: "drop" }, "Drop a certificate file here");
+  const out = el("div", { id: "report" });
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", async (e) => {
+    e.preventDefault(); drop.classList.remove("over");
+    const file = e.dataTransfer.files[0];
+    if (file) { text.value = await file.text(); run(); }
+  });
+  async function run() {
+    out.replaceChildren(el("p", { class: "muted" }, "Verifying…"));
+    let doc;
+    try { doc = JSON.parse(text.value); } catch (e) { out.replaceChildren(el("p", { class: "error", role: "alert" }, "Not JSON: " + e.message)); return; }
+    try {
+      const report = await api("/certificates/verify", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(doc) });
+      out.replaceChildren(
+        el("div", { class: "verdict " + (report.valid ? "ok" : "bad"), id: "verdict", "data-valid": String(report.valid) },
+          report.valid ? "Valid certificate (" + report.mode + ")" : "NOT valid: " + report.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")),
+        report.credentialHash ? el("p", {}, "Credential hash ", el("span", { class: "mono" }, report.credentialHash)) : null,
+        el("ul", { id: "checks" }, report.checks.map((c) => el("li", { class: "check " + (c.ok ? "ok" : "bad"), "data-check": c.name, "data-ok": String(c.ok) },
+          el("span", { class: "mark" }, c.ok ? "✓" : "✗"), el("b", {}, c.name), " — ", c.detail))));
+    } catch (e) { out.replaceChildren(el("p", { class: "error", role: "alert" }, e.message)); }
+  }
+  view.replaceChildren(el("h1", {}, "Verify a mutual-recognition certificate"),
+    el("p", { class: "muted" }, "Every check runs on this node against the chain: format, chain binding, issuer signature and key, the record and its log inclusion, the anchored checkpoint, the lineage, recognitions, expiry."),
+    drop, text, el("p", {}, el("button", { id: "verify-button", onclick: run }, "Verify")), out);
+}
+
+// --- routing
+async function route() {
+  const hash = location.hash || "#/";
+  const [path, query] = hash.slice(1).split("?");
+  const params = new URLSearchParams(query || "");
+  if (path.startsWith("/record/")) return recordPage(decodeURIComponent(path.slice(8)));
+  if (path === "/exchanges") return exchangesPage();
+  if (path === "/verify") return verifyPage();
+  return explore(params);
+}
+
+document.getElementById("token-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const t = document.getElementById("token").value.trim();
+  if (t) sessionStorage.setItem("provenance-token", t); else sessionStorage.removeItem("provenance-token");
+  route();
+});
+window.addEventListener("hashchange", route);
+api("/federation").then((f) => {
+  document.getElementById("footer").textContent = "Node of exchange " + f.exchange + " · chain " + f.chain.chain_id +
+    " · registry " + f.contracts.registry + " · index at block " + f.index.checkpoint;
+}).catch(() => {});
+route();
