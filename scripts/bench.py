@@ -11,6 +11,9 @@ batch       sustained batch intake on the embedded chain into anchored and index
             follower, in registrations per second; gas per batched record beside a direct registration.
 verify      offline certificate verification per second on one core (distinct certificates of records in one
             batch, with a lineage of one ancestor), beside raw secp256k1 signature recovery in the same run.
+api         the HTTP API served by uvicorn in its own process: GET of a registration in requests per second
+            beside a bare FastAPI endpoint (same server options, same client, alternating rounds), p99 latency
+            under that load; then the load run (50 registrations/s and 10 readers tailing, --load-seconds).
 index       a synthetic index of --records records (default 1,000,000) with realistic lineage, written through
             the index's own write path: ancestors to depth 20 and descendants of a record with 10,000
             descendants (p50/p99 latency), and index bytes per record after compaction.
@@ -397,10 +400,97 @@ def bench_verify(n: int) -> dict[str, Any]:
             "met": v / r >= 0.6}
 
 
+def bench_api(hammer_seconds: float, rounds: int, load_seconds: float) -> dict[str, Any]:
+    import shutil
+    import subprocess
+    import urllib.request
+
+    from provenance.api.auth import TokenStore
+    from provenance.api.loadrun import hammer, write_and_tail
+    from provenance.demo import run_demo
+    from provenance.keystore import PassphraseSource
+
+    def free_port() -> int:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+    def wait(url: str, proc: subprocess.Popen[bytes]) -> None:
+        for _ in range(600):
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(url, timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{url} did not come up")
+
+    tmp = Path(tempfile.mkdtemp())
+    data = tmp / "data"
+    os.environ["PROVENANCE_PASSPHRASE"] = "bench"
+    summary = run_demo(data, PassphraseSource(), scrypt_n=1024, say=lambda _m: None)
+    store = TokenStore(data)
+    member, writer = store.create("member", "bench-reader"), store.create("registrar", "bench-writer")
+    record = summary["records"]["logistics-waybills"]  # important grade: read in full with the member token
+    procs = []
+    try:
+        node_port, bare_port = free_port(), free_port()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        procs.append(subprocess.Popen([sys.executable, "-m", "provenance.cli", "--data-dir", str(data), "serve",
+                                       "--port", str(node_port), "--rate", "0"], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(subprocess.Popen([sys.executable, str(Path(__file__).with_name("bare_api.py")),
+                                       str(bare_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        node_url = f"http://127.0.0.1:{node_port}"
+        wait(node_url + "/health", procs[0])
+        wait(f"http://127.0.0.1:{bare_port}/record/x", procs[1])
+        auth = {"Authorization": f"Bearer {member}"}
+        get_node = f"{node_url}/api/v1/registrations/{record}"
+        get_bare = f"http://127.0.0.1:{bare_port}/record/{record}"
+        hammer(get_node, headers=auth, seconds=1)  # warm both up
+        hammer(get_bare, headers=auth, seconds=1)
+        node_runs, bare_runs = [], []
+        for _ in range(rounds):
+            bare_runs.append(hammer(get_bare, headers=auth, seconds=hammer_seconds))
+            node_runs.append(hammer(get_node, headers=auth, seconds=hammer_seconds))
+        node_rps = statistics.median(r["rps"] for r in node_runs)
+        bare_rps = statistics.median(r["rps"] for r in bare_runs)
+        out: dict[str, Any] = {
+            "get_registration": {"connections": 8, "seconds_per_round": hammer_seconds, "rounds": rounds,
+                                 "node_rps": node_rps, "bare_fastapi_rps": bare_rps,
+                                 "ratio": round(node_rps / bare_rps, 3), "target_ratio": 0.7,
+                                 "node_p99_ms": statistics.median(r["p99_ms"] for r in node_runs),
+                                 "bare_p99_ms": statistics.median(r["p99_ms"] for r in bare_runs),
+                                 "target_p99_ms": 20, "errors": sum(r["errors"] for r in node_runs),
+                                 "runs": {"node": node_runs, "bare": bare_runs}}}
+        procs.pop().terminate()
+        if load_seconds > 0:
+            _log(f"api load run ({load_seconds:g} s) ...")
+            with urllib.request.urlopen(node_url + "/health") as r:
+                start = json.loads(r.read())["index"]["records"]
+            res = write_and_tail(node_url + "/api/v1", writer_token=writer, reader_token=member,
+                                 owner=summary["entities"]["m-lingang"], seconds=load_seconds,
+                                 start_after=start - 1)
+            lost = len(set(res.written) ^ {x for seen in res.seen for x in seen})
+            out["load_run"] = {**res.summary(), "readers": len(res.seen), "reader_mismatches": lost,
+                               "target_p95_write_ms": 1000, "target_p95_read_ms": 50}
+        return out
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="*", default=["gas", "throughput", "catchup", "index", "batch", "verify"],
-                    choices=["gas", "throughput", "catchup", "index", "batch", "verify"])
+    ap.add_argument("what", nargs="*", default=["gas", "throughput", "catchup", "index", "batch", "verify", "api"],
+                    choices=["gas", "throughput", "catchup", "index", "batch", "verify", "api"])
+    ap.add_argument("--api-seconds", type=float, default=5.0, help="seconds per GET round of the api bench")
+    ap.add_argument("--load-seconds", type=float, default=60.0, help="length of the api load run (0: none)")
     ap.add_argument("--batch-records", type=int, default=100_000, help="registrations for the batch intake")
     ap.add_argument("--certificates", type=int, default=1000, help="certificates for verify")
     ap.add_argument("--events", type=int, default=20_000, help="registrations written for catchup")
@@ -432,6 +522,9 @@ def main() -> int:
         if "verify" in args.what:
             _log("verify ...")
             result["verify"] = bench_verify(args.certificates)
+        if "api" in args.what:
+            _log("api ...")
+            result["api"] = bench_api(args.api_seconds, args.rounds, args.load_seconds)
         if "index" in args.what:
             _log("index ...")
             result["index"] = bench_index(args.records)

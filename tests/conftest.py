@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from provenance.keystore import PassphraseSource
 from tests.helpers import Fed, make_fed
 
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -26,3 +28,22 @@ def hardhat_url() -> Iterator[str]:
 
     with hardhat_node() as url:
         yield url
+
+
+PASSPHRASE = "api-test-passphrase"
+
+
+def passphrase(folder: Path) -> PassphraseSource:
+    path = folder / "passphrase.txt"
+    if not path.exists():
+        path.write_text(PASSPHRASE)
+    return PassphraseSource(env=None, file=path, prompt=False)
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    from provenance.demo import run_demo
+
+    path = tmp_path_factory.mktemp("demo") / "data"
+    summary = run_demo(path, passphrase(path.parent), scrypt_n=1024, say=lambda _m: None)
+    return path, summary

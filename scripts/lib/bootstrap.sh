@@ -48,3 +48,19 @@ ensure_artifacts() {
   ensure_node_tools
   node scripts/compile-contracts.cjs
 }
+
+# ensure_chromium: Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; its own
+# browser download does not work on a machine that reaches only the package registries).
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    return 0
+  fi
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "the browser tests need Debian's chromium: apt-get install chromium" >&2; exit 1; }
+    sudo=sudo
+  fi
+  echo "Installing Debian's chromium for the browser tests ..." >&2
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+}
