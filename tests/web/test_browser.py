@@ -1,0 +1,153 @@
+"""The explorer, the lineage graph and the verify page, in a real browser: Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from provenance.api.auth import TokenStore
+from tests.api.server import node_process
+from tests.conftest import passphrase
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browser download does not work here
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(demo_dir: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    src, demo = demo_dir
+    root = tmp_path_factory.mktemp("web")
+    data = root / "data"
+    shutil.copytree(src, data)
+    member = TokenStore(data).create("member", "browser-member")
+    passphrase(root)
+    with node_process(data, root / "passphrase.txt") as url:
+        yield {"url": url, "demo": demo, "member": member, "data": data}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    ctx.close()
+    assert not errors, errors
+
+
+def rec(site: dict[str, Any], name: str) -> str:
+    return str(site["demo"]["records"][name])
+
+
+def test_explorer_lists_and_searches_registrations(site: dict[str, Any], page: Page) -> None:
+    page.goto(site["url"] + "/")
+    rows = page.locator("table.records tbody tr")
+    expect(rows).to_have_count(7)
+    page.select_option("select[name=kind]", "product")
+    page.click("#search button[type=submit]")
+    expect(rows).to_have_count(2)
+    ids = {rows.nth(i).get_attribute("data-id") for i in range(2)}
+    assert ids == {rec(site, "delta-logistics-index"), rec(site, "port-energy-model")}
+    page.fill("input[name=id]", rec(site, "port-vessel-traffic"))
+    page.click("#search button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("Resource")
+
+
+def test_record_page_draws_the_lineage_and_marks_inactive_and_affected(site: dict[str, Any], page: Page) -> None:
+    model = rec(site, "port-energy-model")
+    page.goto(site["url"] + f"/#/record/{model}")
+    graph = page.locator("#lineage-graph")
+    expect(graph).to_be_visible()
+    nodes = graph.locator("g.node")
+    expect(nodes).to_have_count(3)  # the model and its two sources
+    suspended = graph.locator(f"g.node[data-id='{rec(site, 'factory-energy-use')}']")
+    expect(suspended).to_have_class("node inactive")
+    expect(graph.locator(f"g.node[data-id='{model}']")).to_have_class("node root affected")
+    expect(page.locator("#affected")).to_contain_text("1 ancestor(s) are not active")
+    assert graph.locator("path.edge").count() == 2
+    # A derived product drawn downstream of its source; clicking a node opens that record.
+    suspended.click()
+    expect(page).to_have_url(site["url"] + f"/#/record/{rec(site, 'factory-energy-use')}")
+    expect(page.locator("span.badge[data-status=suspended]")).to_be_visible()
+    expect(page.locator("#lineage-graph g.node")).to_have_count(2)  # the source and the product it feeds
+
+
+def test_important_records_need_a_member_token(site: dict[str, Any], page: Page) -> None:
+    waybills = rec(site, "logistics-waybills")
+    page.goto(site["url"] + f"/#/record/{waybills}")
+    expect(page.locator("table.fields")).to_contain_text("need a member credential")
+    page.fill("#token", site["member"])
+    page.click("#token-form button")
+    expect(page.locator("table.fields")).to_contain_text("Content hash")
+
+
+def test_exchanges_page_shows_checkpoints_and_cosigners(site: dict[str, Any], page: Page) -> None:
+    page.goto(site["url"] + "/#/exchanges")
+    cards = page.locator(".exchange")
+    expect(cards).to_have_count(3)
+    sde = page.locator(".exchange[data-code=SDE]")
+    expect(sde).to_contain_text("Log size 3")
+    expect(sde.locator("tbody tr").first).to_contain_text("2, 3")  # cosigned by both partners
+
+
+def verify(page: Page, site: dict[str, Any], text: str) -> None:
+    page.goto(site["url"] + "/#/verify")
+    page.fill("#certificate", text)
+    page.click("#verify-button")
+    expect(page.locator("#verdict")).to_be_visible()
+
+
+def test_verify_page_passes_a_valid_certificate(site: dict[str, Any], page: Page) -> None:
+    verify(page, site, (site["data"] / "demo-certificate.json").read_text())
+    expect(page.locator("#verdict")).to_have_attribute("data-valid", "true")
+    checks = page.locator("#checks li")
+    assert checks.count() >= 10
+    expect(page.locator("#checks li[data-ok=false]")).to_have_count(0)
+
+
+def test_verify_page_fails_a_tampered_certificate_and_shows_the_check(site: dict[str, Any], page: Page) -> None:
+    doc = json.loads((site["data"] / "demo-certificate.json").read_text())
+    doc["credentialSubject"]["record"]["contentHash"] = "0x" + "ee" * 32
+    verify(page, site, json.dumps(doc))
+    expect(page.locator("#verdict")).to_have_attribute("data-valid", "false")
+    failed = page.locator("#checks li[data-ok=false]")
+    expect(failed.first).to_be_visible()
+    names = [failed.nth(i).get_attribute("data-check") for i in range(failed.count())]
+    assert "signature" in names or "inclusion" in names, names
+    expect(page.locator("#verdict")).to_contain_text("NOT valid")
+
+
+def test_verify_page_reads_a_dropped_file(site: dict[str, Any], page: Page) -> None:
+    page.goto(site["url"] + "/#/verify")
+    text = (site["data"] / "demo-certificate.json").read_text()
+    handle = page.evaluate_handle(
+        """(text) => { const dt = new DataTransfer();
+            dt.items.add(new File([text], 'certificate.json', {type: 'application/json'})); return dt; }""", text)
+    page.dispatch_event("#drop", "drop", {"dataTransfer": handle})
+    expect(page.locator("#verdict")).to_have_attribute("data-valid", "true")
+
+
+def test_verify_page_explains_input_that_is_not_json(site: dict[str, Any], page: Page) -> None:
+    page.goto(site["url"] + "/#/verify")
+    page.fill("#certificate", "{not json")
+    page.click("#verify-button")
+    expect(page.locator("#report .error")).to_contain_text("Not JSON")
