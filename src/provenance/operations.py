@@ -164,10 +164,10 @@ class Operations:
                 self._exchange = self.svc.active_exchange_of(self.signer().address)
         return self._exchange
 
-    def codes(self) -> dict[int, str]:
-        """Exchange codes by id (cached; exchanges are never renumbered, only added)."""
+    def codes(self, need: int | None = None) -> dict[int, str]:
+        """Exchange codes by id: cached, read again when an id is missing (exchanges are only ever added)."""
         codes = self._codes
-        if not codes or len(codes) != len(self.queries.exchange_codes()):
+        if not codes or (need is not None and need not in codes):
             self._codes = codes = self.queries.exchange_codes()
         return codes
 
@@ -371,7 +371,7 @@ class Operations:
         return self.record_doc(rec, reveal=reveal)
 
     def record_doc(self, rec: IndexedRecord, *, reveal: bool) -> dict[str, Any]:
-        doc = record_json(rec, self.codes())
+        doc = record_json(rec, self.codes(rec.registrar))
         doc["seq"] = rec.seq
         doc["leaf_index"] = rec.leaf_index
         doc["batched"] = rec.batched
@@ -563,10 +563,10 @@ class Operations:
                 **self.queries.counts(), "confirmations": self.node.config.index.confirmations,
                 "reorg_depth": self.node.config.index.reorg_depth}
 
-    def rebuild(self) -> dict[str, Any]:
+    def rebuild(self, progress: Callable[[Any], None] | None = None) -> dict[str, Any]:
         with self.lock:
             self.node.index.wipe()
-            st = self.follower.sync()
+            st = self.follower.sync(progress=progress)
         return {**self.index_status(), "indexed_events": st.events}
 
 

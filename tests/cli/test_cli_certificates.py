@@ -59,3 +59,31 @@ def test_batch_import_log_and_certificate_round_trip(env: Path, capsys: pytest.C
     assert code == 9 and "lineage" in err and "revoked" in err
     code, _, err = run(capsys, "cert", "issue", out["ids"][2])  # type: ignore[index]
     assert code == 2 and "derives from revoked record" in err
+
+    # Issued certificates are kept: listed newest first and downloadable by credential hash.
+    code, listed, _ = run(capsys, "cert", "list")
+    assert code == 0 and len(listed) == 2  # type: ignore[arg-type]
+    code, shown, _ = run(capsys, "cert", "show", listed[0]["credentialHash"])  # type: ignore[index]
+    assert code == 0 and shown["credentialSubject"]["record"]["id"] == listed[0]["record"]  # type: ignore[index]
+    assert run(capsys, "cert", "show", "0x" + "00" * 32)[0] == 4
+    code, recognitions, _ = run(capsys, "cert", "recognitions", listed[0]["credentialHash"])  # type: ignore[index]
+    assert code == 0 and recognitions == []
+
+
+def test_api_tokens_are_created_once_listed_without_secrets_and_revoked(env: Path,  # noqa: F811
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from provenance.api.auth import TokenStore
+
+    assert run(capsys, "init", "--exchange", "SDE", "--name", "Shanghai Data Exchange", "--scrypt-n", "1024")[0] == 0
+    code, made, _ = run(capsys, "token", "create", "--role", "registrar", "--name", "desk")
+    assert code == 0 and made["token"].startswith("pvt_")  # type: ignore[index]
+    assert run(capsys, "token", "create", "--role", "registrar", "--name", "desk")[0] == 2  # names are unique
+    assert run(capsys, "token", "create", "--role", "merchant", "--name", "m")[0] == 2  # needs --entity
+    code, listed, _ = run(capsys, "token", "list")
+    assert code == 0 and [t["name"] for t in listed] == ["desk"]  # type: ignore[union-attr]
+    stored = (env / "api-tokens.json").read_text()
+    assert made["token"] not in stored and "token" not in listed[0]  # type: ignore[index]
+    assert TokenStore(env).lookup(made["token"]).role == "registrar"  # type: ignore[index,union-attr]
+    assert run(capsys, "token", "revoke", "desk")[0] == 0
+    assert TokenStore(env).lookup(made["token"]) is None  # type: ignore[index]
+    assert run(capsys, "token", "revoke", "desk")[0] == 4

@@ -77,6 +77,7 @@ class TokenStore:
         self._lock = threading.Lock()
         self._by_hash: dict[str, dict[str, Any]] = {}
         self._mtime: tuple[int, int, int] | None = None
+        self._checked = time.monotonic()
         self._load()
 
     def _load(self) -> None:
@@ -152,8 +153,13 @@ class TokenStore:
         raise NotFound(f"no token named {name_or_id!r}")
 
     def lookup(self, token: str) -> Principal | None:
+        """The token's holder, or None. The file is looked at again at most every half second (a token
+        created or revoked by ``provenance token`` takes effect within that)."""
+        now = time.monotonic()
         with self._lock:
-            self._load()
+            if now - self._checked > 0.5:
+                self._load()
+                self._checked = now
             t = self._by_hash.get(_digest(token))
         if t is None:
             return None

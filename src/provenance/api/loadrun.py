@@ -9,11 +9,13 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import statistics
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -53,8 +55,6 @@ def write_and_tail(api: str, *, writer_token: str, reader_token: str, owner: int
     total = int(seconds * writes_per_second)
     res = LoadResult(planned=total, seconds=0.0, seen=[[] for _ in range(readers)])
     lock = threading.Lock()
-    stop = threading.Event()
-    per_reader: list[list[float]] = [[] for _ in range(readers)]
     wclient = httpx.Client(base_url=api, headers={"Authorization": f"Bearer {writer_token}"}, timeout=60,
                            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64))
 
@@ -75,28 +75,14 @@ def write_and_tail(api: str, *, writer_token: str, reader_token: str, owner: int
             else:
                 res.failures.append(f"write {i}: {r.status_code} {r.text[:200]}")
 
-    def read(k: int) -> None:
-        with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {reader_token}"}, timeout=60) as client:
-            cursor = start_after
-            while True:
-                t0 = time.perf_counter()
-                r = client.get("/registrations", params={"after": cursor, "limit": 1000})
-                per_reader[k].append(time.perf_counter() - t0)
-                if r.status_code != 200:
-                    with lock:
-                        res.failures.append(f"reader {k}: {r.status_code} {r.text[:200]}")
-                    time.sleep(0.1)
-                    continue
-                page = r.json()
-                res.seen[k].extend(x["id"] for x in page["results"])
-                cursor = page["next"]
-                if stop.is_set() and not page["results"]:
-                    return
-                time.sleep(0.1)
-
-    threads = [threading.Thread(target=read, args=(k,), daemon=True) for k in range(readers)]
-    for t in threads:
-        t.start()
+    # The readers run in a process of their own, so that the writers' client threads do not hold up the readers'
+    # clocks (one interpreter lock per process): the latencies measured are the server's.
+    ctx = multiprocessing.get_context("spawn")
+    manager = ctx.Manager()
+    stop_flag = manager.Event()
+    pool_r = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+    readers_done = pool_r.submit(_tail, api, reader_token, start_after, readers, stop_flag)
+    time.sleep(0.5)
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=64) as pool:
         for i in range(total):
@@ -106,12 +92,48 @@ def write_and_tail(api: str, *, writer_token: str, reader_token: str, owner: int
             pool.submit(write, i)
     res.seconds = time.perf_counter() - began
     time.sleep(1.0)  # past the follower's next poll: the readers drain what is left, then stop
-    stop.set()
-    for t in threads:
-        t.join(timeout=60)
+    stop_flag.set()
+    seen, per_reader, reader_failures = readers_done.result(timeout=120)
+    pool_r.shutdown()
+    manager.shutdown()
     wclient.close()
+    res.seen = seen
+    res.failures.extend(reader_failures)
     res.read_latency = [x for lat in per_reader for x in lat]
     return res
+
+
+def _tail(api: str, token: str, start_after: int, readers: int,
+          stop: Any) -> tuple[list[list[str]], list[list[float]], list[str]]:
+    """``readers`` threads, each tailing every new registration from ``start_after`` until ``stop`` is set."""
+    seen: list[list[str]] = [[] for _ in range(readers)]
+    latency: list[list[float]] = [[] for _ in range(readers)]
+    failures: list[str] = []
+
+    def read(k: int) -> None:
+        with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+            cursor = start_after
+            while True:
+                t0 = time.perf_counter()
+                r = client.get("/registrations", params={"after": cursor, "limit": 1000})
+                latency[k].append(time.perf_counter() - t0)
+                if r.status_code != 200:
+                    failures.append(f"reader {k}: {r.status_code} {r.text[:200]}")
+                    time.sleep(0.1)
+                    continue
+                page = r.json()
+                seen[k].extend(x["id"] for x in page["results"])
+                cursor = page["next"]
+                if stop.is_set() and not page["results"]:
+                    return
+                time.sleep(0.1)
+
+    threads = [threading.Thread(target=read, args=(k,)) for k in range(readers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return seen, latency, failures
 
 
 async def _hammer(host: str, port: int, path: str, headers: dict[str, str], connections: int,
