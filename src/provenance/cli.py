@@ -284,6 +284,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-body", type=int, default=2 * 1024 * 1024, help="largest request body in bytes")
     s.set_defaults(handler=_cmd_serve)
 
+    dn = sub.add_parser("devnet", help="a local federation: a Hardhat chain and three exchange nodes").add_subparsers(
+        dest="devnet_command", metavar="ACTION", required=True)
+    for name, handler, text in (("up", _cmd_devnet_up, "start the chain, deploy, admit, start the three nodes"),
+                                ("down", _cmd_devnet_down, "stop the nodes and the chain"),
+                                ("status", _cmd_devnet_status, "what runs, and the nodes' health")):
+        s = dn.add_parser(name, help=text)
+        s.add_argument("--dir", type=Path, default=Path("federation"), help="where the nodes keep their data")
+        s.add_argument("--base-port", type=int, default=8601, help="first node's HTTP port (then +1, +2)")
+        s.add_argument("--chain-port", type=int, default=8545, help="the local chain's JSON-RPC port")
+        s.set_defaults(handler=handler)
+
     tk = sub.add_parser("token", help="API tokens of this node (stored hashed)").add_subparsers(
         dest="token_command", metavar="ACTION", required=True)
     s = tk.add_parser("create", help="create a token; it is printed once")
@@ -914,6 +925,28 @@ def _cmd_serve(args: argparse.Namespace) -> Any:
           f"{args.data_dir})", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return None
+
+
+def _devnet(args: argparse.Namespace) -> Any:
+    from provenance.devnet import Devnet
+
+    return Devnet(args.dir, base_port=args.base_port, chain_port=args.chain_port,
+                  passphrase=os.environ.get("PROVENANCE_PASSPHRASE") or "devnet")
+
+
+def _cmd_devnet_up(args: argparse.Namespace) -> Any:
+    net = _devnet(args)
+    net.up(say=(lambda _m: None) if args.json else (lambda m: print(m, flush=True)))
+    return net.status()
+
+
+def _cmd_devnet_down(args: argparse.Namespace) -> Any:
+    _devnet(args).down(say=(lambda _m: None) if args.json else print)
+    return None
+
+
+def _cmd_devnet_status(args: argparse.Namespace) -> Any:
+    return _devnet(args).status()
 
 
 def _cmd_token_create(args: argparse.Namespace) -> Any:

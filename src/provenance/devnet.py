@@ -1,0 +1,337 @@
+"""A federation on one machine: a local JSON-RPC chain (Hardhat 2, node/) and three exchange nodes, each its own
+process with its own keys, data directory and LevelDB index, cooperating only through the chain.
+
+``provenance devnet up`` starts the chain, deploys the contracts once (from Shanghai's node), attaches the two
+partners' nodes to the deployed addresses, admits them by the federation's threshold governance (the threshold
+becomes 2, so the third exchange is admitted by two approvals), and starts the three nodes' HTTP services on
+consecutive ports. ``down`` stops them all (nodes first, then the chain). The Hardhat chain lives in memory, so a
+federation does not outlive ``down``: ``up`` after ``down`` starts a new one (the old data directories are moved
+aside, never deleted).
+
+This is the development stand-in for a consortium chain: the nodes are started with the same commands an operator
+runs against a real endpoint (`provenance init --rpc-url ... [--federation ... --registry ...]`, `provenance
+serve`); only the funding of keys (``hardhat_setBalance``) is particular to the local chain.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from provenance.api.auth import TokenStore
+from provenance.bootstrap import init_node
+from provenance.chain.contracts import Contracts
+from provenance.chain.rpc import RpcChain
+from provenance.config import NodeConfig
+from provenance.core.ids import parse_address
+from provenance.demo import EXCHANGES
+from provenance.errors import ChainError, ConfigError, NotFound
+from provenance.keystore import Keystore, PassphraseSource
+from provenance.service import RegistryService
+
+STATE = "devnet.json"
+DEFAULT_NODE_DIR = Path(__file__).resolve().parents[2] / "node"
+FUNDS = 10**22  # wei given to each exchange key on the local chain
+
+
+@dataclass(frozen=True)
+class Member:
+    code: str
+    name: str
+    data_dir: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def token_file(self) -> Path:
+        return self.data_dir / "devnet-admin.token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of this process is not alive
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return False
+
+
+def _stop(pid: int, *, timeout: float = 20.0) -> None:
+    """SIGTERM the process group, SIGKILL it if it lingers."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            if not _alive(pid):
+                return
+            time.sleep(0.1)
+
+
+def _get(url: str, timeout: float = 2.0) -> Any:
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return json.loads(r.read())
+
+
+class Devnet:
+    def __init__(self, root: Path, *, base_port: int = 8601, chain_port: int = 8545, passphrase: str = "devnet",
+                 node_dir: Path = DEFAULT_NODE_DIR, scrypt_n: int | None = None) -> None:
+        self.root = root
+        self.base_port = base_port
+        self.chain_port = chain_port
+        self.passphrase = passphrase
+        self.node_dir = node_dir
+        self.scrypt_n = scrypt_n
+        self.members = [Member(code, name, root / code, base_port + i) for i, (code, name) in enumerate(EXCHANGES)]
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def chain_url(self) -> str:
+        return f"http://127.0.0.1:{self.chain_port}"
+
+    def state(self) -> dict[str, Any]:
+        path = self.root / STATE
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def _save(self, state: dict[str, Any]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / (STATE + ".tmp")
+        tmp.write_text(json.dumps(state, indent=1))
+        os.replace(tmp, self.root / STATE)
+
+    def member(self, code: str) -> Member:
+        for m in self.members:
+            if m.code == code:
+                return m
+        raise NotFound(f"no exchange {code!r} in this federation")
+
+    def _pass(self) -> PassphraseSource:
+        path = self.root / ".passphrase"
+        if not path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(self.passphrase)
+        return PassphraseSource(env=None, file=path, prompt=False)
+
+    # ------------------------------------------------------------------ up / down
+
+    def up(self, say: Any = print) -> dict[str, Any]:
+        state = self.state()
+        if state.get("chain") and _alive(state["chain"]["pid"]):
+            raise ConfigError(f"a federation is already running from {self.root} (chain pid {state['chain']['pid']}); "
+                              f"run `provenance devnet down --dir {self.root}` first")
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._retire_old_dirs()
+        state = {"chain": self._start_chain(say)}
+        self._save(state)
+        try:
+            state["contracts"] = self._deploy_and_admit(say)
+            self._save(state)
+            state["nodes"] = {}
+            for m in self.members:
+                state["nodes"][m.code] = self.start_node(m.code)
+                self._save(state)
+                say(f"{m.code} node serving on {m.url} (data {m.data_dir}, admin token in {m.token_file})")
+        except BaseException:
+            self.down(say=lambda _m: None)
+            raise
+        return state
+
+    def down(self, say: Any = print) -> None:
+        state = self.state()
+        for code, info in (state.get("nodes") or {}).items():
+            if _alive(info["pid"]):
+                _stop(info["pid"])
+                say(f"stopped the {code} node (pid {info['pid']})")
+        chain = state.get("chain")
+        if chain and _alive(chain["pid"]):
+            _stop(chain["pid"])
+            say(f"stopped the chain (pid {chain['pid']})")
+        if state:
+            self._save({**state, "stopped": True})
+
+    def _retire_old_dirs(self) -> None:
+        """The chain of a previous federation is gone: move its nodes' data aside (keys included) and start anew."""
+        existing = [m.data_dir for m in self.members if m.data_dir.exists()]
+        if not existing:
+            return
+        aside = self.root / f"previous-{int(time.time())}"
+        aside.mkdir(parents=True)
+        for d in existing:
+            d.rename(aside / d.name)
+
+    # ------------------------------------------------------------------ the chain
+
+    def _start_chain(self, say: Any) -> dict[str, Any]:
+        hardhat = self.node_dir / "node_modules" / ".bin" / "hardhat"
+        if not hardhat.exists():
+            raise ConfigError(f"Hardhat is not installed under {self.node_dir}: run `npm ci` there "
+                              f"(scripts/federation does it)")
+        log = open(self.root / "chain.log", "w")  # noqa: SIM115 - handed to the child
+        env = dict(os.environ, HARDHAT_DISABLE_TELEMETRY_PROMPT="true", CI="true")
+        proc = subprocess.Popen([str(hardhat), "--config", str(self.node_dir / "hardhat.config.cjs"), "node",
+                                 "--hostname", "127.0.0.1", "--port", str(self.chain_port)],
+                                cwd=self.node_dir, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                chain = RpcChain(self.chain_url, request_timeout=2)
+                chain_id = chain.chain_id
+                chain.close()
+                break
+            except ChainError:
+                if proc.poll() is not None:
+                    raise ChainError(f"the chain exited: {(self.root / 'chain.log').read_text()[-2000:]}") from None
+                if time.monotonic() > deadline:
+                    _stop(proc.pid)
+                    raise ChainError(f"the chain did not answer on {self.chain_url} within 90 s") from None
+                time.sleep(0.3)
+        say(f"chain {chain_id} (Hardhat, cancun) on {self.chain_url}")
+        return {"url": self.chain_url, "pid": proc.pid, "chain_id": chain_id}
+
+    def _fund(self, chain: RpcChain, address: str) -> None:
+        chain.request("hardhat_setBalance", [address, hex(FUNDS)])
+
+    # ------------------------------------------------------------------ contracts and governance
+
+    def _deploy_and_admit(self, say: Any) -> dict[str, Any]:
+        pw = self._pass()
+        chain = RpcChain(self.chain_url)
+        try:
+            first, *partners = self.members
+            keys = {}
+            for m in self.members:
+                ks = Keystore(m.data_dir / "keystore", pw, **({"scrypt_n": self.scrypt_n} if self.scrypt_n else {}))
+                keys[m.code] = ks.load(m.code) if ks.has(m.code) else ks.create(m.code)
+                self._fund(chain, keys[m.code].address)
+            cfg = init_node(first.data_dir, exchange=first.code, name=first.name, passphrase=pw,
+                            rpc_url=self.chain_url, scrypt_n=self.scrypt_n)
+            assert cfg.deployment is not None
+            dep = cfg.deployment.to_json()
+            say(f"{first.code} deployed the federation at {dep['federation']} and the registry at {dep['registry']}")
+            for m in partners:
+                init_node(m.data_dir, exchange=m.code, name=m.name, passphrase=pw, rpc_url=self.chain_url,
+                          federation=dep["federation"], registry=dep["registry"], scrypt_n=self.scrypt_n)
+                say(f"{m.code} attached to the deployed contracts")
+            svc = RegistryService(Contracts.attach(chain, cfg.deployment))
+            sde = keys[first.code]
+            second, third = partners
+            svc.propose_add_exchange(sde, second.code, second.name, parse_address(keys[second.code].address))
+            svc.propose_threshold(sde, 2)
+            pid = svc.propose_add_exchange(sde, third.code, third.name,
+                                           parse_address(keys[third.code].address)).proposal_id
+            out = svc.approve(keys[second.code], pid)
+            assert out.executed
+            say(f"{second.code} admitted; threshold 2; {third.code} admitted with the approvals of "
+                f"{first.code} and {second.code}")
+            for m in self.members:
+                # The index starts at the deployment block for every node.
+                NodeConfig.load(m.data_dir).with_deployment(cfg.deployment).save()
+                token = TokenStore(m.data_dir).create("admin", "devnet-admin")
+                fd = os.open(m.token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(token + "\n")
+            return dep
+        finally:
+            chain.close()
+
+    # ------------------------------------------------------------------ nodes
+
+    def start_node(self, code: str, *, wait: float = 60.0) -> dict[str, Any]:
+        """Start (or restart) one exchange's node process and wait until it answers."""
+        m = self.member(code)
+        log = open(m.data_dir / "serve.log", "a")  # noqa: SIM115 - handed to the child
+        env = dict(os.environ, PROVENANCE_PASSPHRASE=self.passphrase)
+        proc = subprocess.Popen([sys.executable, "-m", "provenance.cli", "--data-dir", str(m.data_dir), "serve",
+                                 "--host", "127.0.0.1", "--port", str(m.port)],
+                                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                if _get(m.url + "/health", timeout=1)["status"] in ("ok", "degraded"):
+                    break
+            except (urllib.error.URLError, OSError, ValueError):
+                pass
+            if proc.poll() is not None:
+                tail = (m.data_dir / "serve.log").read_text()[-2000:]
+                raise ConfigError(f"the {code} node exited with {proc.returncode}:\n{tail}")
+            if time.monotonic() > deadline:
+                _stop(proc.pid)
+                raise ConfigError(f"the {code} node did not answer on {m.url} within {wait:g} s")
+            time.sleep(0.2)
+        state = self.state()
+        info = {"pid": proc.pid, "url": m.url, "data_dir": str(m.data_dir), "token_file": str(m.token_file)}
+        state.setdefault("nodes", {})[code] = info
+        self._save(state)
+        return info
+
+    def kill_node(self, code: str, sig: int = signal.SIGKILL) -> None:
+        info = self.state().get("nodes", {}).get(code)
+        if info is None:
+            raise NotFound(f"no {code} node was started")
+        try:
+            os.killpg(info["pid"], sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 20
+        while _alive(info["pid"]) and time.monotonic() < deadline:
+            try:
+                os.waitpid(info["pid"], os.WNOHANG)
+            except ChildProcessError:
+                pass
+            time.sleep(0.05)
+
+    def token(self, code: str) -> str:
+        return self.member(code).token_file.read_text().strip()
+
+    def status(self) -> dict[str, Any]:
+        state = self.state()
+        out: dict[str, Any] = {"root": str(self.root), "contracts": state.get("contracts")}
+        chain = state.get("chain")
+        out["chain"] = {**chain, "running": _alive(chain["pid"])} if chain else None
+        nodes = {}
+        for code, info in (state.get("nodes") or {}).items():
+            health = None
+            if _alive(info["pid"]):
+                try:
+                    health = _get(info["url"] + "/health")
+                except (urllib.error.URLError, OSError, ValueError):
+                    health = None
+            nodes[code] = {**info, "running": health is not None, "health": health}
+        out["nodes"] = nodes
+        return out
