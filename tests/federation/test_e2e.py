@@ -1,0 +1,217 @@
+"""A federation of separate exchange nodes on a real JSON-RPC chain: real processes, cooperating only through it.
+
+`provenance devnet up` starts a Hardhat chain, deploys the contracts from Shanghai's node, attaches the two
+partners and admits them by governance, and starts three `provenance serve` processes: the same path an operator
+takes. The tests talk to each node over HTTP only, as partner exchanges would.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from eth_account import Account
+
+from provenance.chain.contracts import Contracts, Deployment
+from provenance.chain.rpc import RpcChain
+from provenance.devnet import Devnet, free_port
+from provenance.service import RegistryService
+
+pytestmark = pytest.mark.slow
+CODES = ("SDE", "ZJDE", "AHDE")
+
+
+class Fed:
+    def __init__(self, net: Devnet) -> None:
+        self.net = net
+        self.chain = RpcChain(net.chain_url)
+        dep = net.state()["contracts"]
+        self.deployment = Deployment.from_json(dep)
+        self.svc = RegistryService(Contracts.attach(self.chain, self.deployment))
+        self.clients = {c: self.client(c) for c in CODES}
+        self.merchants: dict[str, int] = {}
+        self._content = 0
+
+    def client(self, code: str) -> httpx.Client:
+        m = self.net.member(code)
+        return httpx.Client(base_url=m.url + "/api/v1", timeout=60,
+                            headers={"Authorization": f"Bearer {self.net.token(code)}"})
+
+    def __getitem__(self, code: str) -> httpx.Client:
+        return self.clients[code]
+
+    def merchant(self, code: str) -> int:
+        """A merchant onboarded at ``code`` that granted it a mandate (signing its own transaction)."""
+        if code not in self.merchants:
+            acct = Account.create()
+            self.chain.request("hardhat_setBalance", [acct.address, hex(10**20)])
+            r = self[code].post("/entities", json={"identifier": f"91310000E2E{code}{len(self.merchants)}",
+                                                   "account": acct.address.lower()})
+            assert r.status_code == 201, r.text
+            entity = r.json()["id"]
+            self.svc.set_mandate(acct, entity, code, True)
+            self.merchants[code] = entity
+        return self.merchants[code]
+
+    def register(self, code: str, **fields: Any) -> str:
+        self._content += 1
+        body = {"kind": "resource", "owner": self.merchant(code),
+                "contentHash": "0x" + f"{0xE2E0000 + self._content + 1000 * CODES.index(code):064x}", **fields}
+        r = self[code].post("/registrations", json=body)
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+
+def eventually(check: Callable[[], Any], *, timeout: float = 30.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+@pytest.fixture(scope="module")
+def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fed]:
+    root = tmp_path_factory.mktemp("federation")
+    net = Devnet(root, base_port=free_port(), chain_port=free_port(), scrypt_n=1024)
+    # Three consecutive free ports are not guaranteed: give each member its own.
+    net.members = [type(m)(m.code, m.name, m.data_dir, free_port()) for m in net.members]
+    net.up(say=lambda _m: None)
+    f = Fed(net)
+    try:
+        yield f
+    finally:
+        for c in f.clients.values():
+            c.close()
+        f.chain.close()
+        net.down(say=lambda _m: None)
+
+
+def verify(fed: Fed, code: str, cert: dict[str, Any]) -> dict[str, Any]:
+    r = fed[code].post("/certificates/verify", json=cert)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def test_a_certificate_from_a_verifies_at_b_online_and_offline_and_c_sees_b_recognise_it(fed: Fed) -> None:
+    rid = fed.register("SDE")
+    r = fed["SDE"].post("/certificates", json={"record": rid})
+    assert r.status_code == 201, r.text
+    cert = r.json()
+    eventually(lambda: fed["ZJDE"].get(f"/registrations/{rid}").status_code == 200, what="B indexing A's record")
+    report = eventually(lambda: (rep := verify(fed, "ZJDE", cert))["valid"] and rep, what="valid at B")
+    assert report["mode"] == "online"
+    snap = fed["ZJDE"].post("/snapshots", json={"anchor": True})
+    assert snap.status_code == 201, snap.text
+    off = fed["ZJDE"].post("/certificates/verify-offline", json={"certificate": cert, "snapshot": snap.json()})
+    assert off.status_code == 200 and off.json()["valid"] is True and off.json()["mode"] == "offline", off.text
+    rec = fed["ZJDE"].post("/certificates/recognize", json={"certificate": cert})
+    assert rec.status_code == 200, rec.text
+    h = report["credentialHash"]
+    seen = eventually(lambda: fed["AHDE"].get(f"/certificates/{h}/recognitions").json(), what="C seeing it")
+    assert [x["recognizerCode"] for x in seen] == ["ZJDE"] and seen[0]["record"] == rid
+    # The recognised certificate (with B's recognition) verifies at C too.
+    assert eventually(lambda: verify(fed, "AHDE", rec.json())["valid"], what="recognised certificate at C")
+
+
+def test_lineage_certificate_from_b_verifies_at_c_and_fails_there_once_a_revokes_the_source(fed: Fed) -> None:
+    source = fed.register("SDE")
+    assert fed["SDE"].post("/checkpoints").status_code == 201  # A anchors its log: the source is provable
+    eventually(lambda: fed["ZJDE"].get(f"/registrations/{source}").status_code == 200, what="B indexing the source")
+    product = fed.register("ZJDE", kind="product", parents=[source])
+
+    def issue() -> Any:
+        r = fed["ZJDE"].post("/certificates", json={"record": product})
+        return r.json() if r.status_code == 201 else None
+
+    cert = eventually(issue, what="B issuing (once A's checkpoint is indexed at B)")
+    assert [x["id"] for x in cert["credentialSubject"]["lineage"]] == [source]
+    assert eventually(lambda: verify(fed, "AHDE", cert)["valid"], what="valid at C")
+    r = fed["SDE"].post(f"/registrations/{source}/status", json={"status": "revoked", "reason": "licence withdrawn"})
+    assert r.status_code == 200, r.text
+
+    def failed_at_c() -> Any:
+        rep = verify(fed, "AHDE", cert)
+        return None if rep["valid"] else rep
+
+    rep = eventually(failed_at_c, what="the certificate failing at C")
+    failing = {c["name"]: c["detail"] for c in rep["checks"] if not c["ok"]}
+    assert "lineage" in failing and "revoked" in failing["lineage"], failing
+
+
+def test_a_killed_node_catches_up_with_nothing_lost_or_doubled(fed: Fed) -> None:
+    fed.net.kill_node("ZJDE", signal.SIGKILL)
+    with pytest.raises(httpx.TransportError):
+        fed["ZJDE"].get("/registrations", params={"limit": 1})
+    written = [fed.register("SDE") for _ in range(25)]
+    fed.net.start_node("ZJDE")
+    fed.clients["ZJDE"] = fed.client("ZJDE")
+
+    def all_of_sde() -> list[str] | None:
+        out, after = [], -1
+        while True:
+            page = fed["ZJDE"].get("/registrations", params={"registrar": "SDE", "after": after, "limit": 1000})
+            assert page.status_code == 200, page.text
+            body = page.json()
+            out += [x["id"] for x in body["results"]]
+            if not body["results"]:
+                break
+            after = body["next"]
+        return out if set(written) <= set(out) else None
+
+    at_b = eventually(all_of_sde, what="B catching up")
+    assert len(at_b) == len(set(at_b)), "a record indexed twice"
+    at_a = fed["SDE"].get("/registrations", params={"registrar": "SDE", "limit": 1000}).json()["results"]
+    assert sorted(at_b) == sorted(x["id"] for x in at_a)
+
+
+def test_a_reorg_is_followed_by_every_node(fed: Fed) -> None:
+    snapshot = fed.chain.request("evm_snapshot", [])
+    doomed = fed.register("SDE")
+    for code in CODES:
+        eventually(lambda c=code: fed[c].get(f"/registrations/{doomed}").status_code == 200, what=f"{code} seeing X")
+    assert fed.chain.request("evm_revert", [snapshot]) is True
+    kept = fed.register("SDE")  # the competing branch: another registration at the same height
+    fed.chain.request("hardhat_mine", ["0x3"])
+    for code in CODES:
+        eventually(lambda c=code: fed[c].get(f"/registrations/{doomed}").status_code == 404,
+                   what=f"{code} dropping the orphaned registration")
+        eventually(lambda c=code: fed[c].get(f"/registrations/{kept}").status_code == 200,
+                   what=f"{code} indexing the competing branch")
+        health = httpx.get(fed.net.member(code).url + "/health").json()
+        assert health["status"] == "ok" and health["index"]["lag"] <= 1, health
+
+
+def test_a_node_pointed_at_the_wrong_chain_or_contract_refuses_to_start(fed: Fed, tmp_path: Path) -> None:
+    src = fed.net.member("AHDE").data_dir
+    cases = {
+        "registry": (lambda raw: raw.replace(f'registry = "0x{fed.deployment.registry.hex()}"',
+                                             'registry = "0x' + "42" * 20 + '"'), "no contract at the Registry address"),
+        "chain": (lambda raw: raw.replace("chain_id = 31337", "chain_id = 1502"), "chain id 31337"),
+    }
+    for name, (edit, message) in cases.items():
+        data = tmp_path / name
+        data.mkdir()
+        shutil.copytree(src / "keystore", data / "keystore")
+        raw = (src / "node.toml").read_text()
+        changed = edit(raw)
+        assert changed != raw
+        tomllib.loads(changed)
+        (data / "node.toml").write_text(changed)
+        proc = subprocess.run([sys.executable, "-m", "provenance.cli", "--data-dir", str(data), "serve", "--port",
+                               str(free_port())], capture_output=True, text=True, timeout=60,
+                              env={"PROVENANCE_PASSPHRASE": fed.net.passphrase, "PATH": "/usr/bin:/bin"})
+        assert proc.returncode == 7, (name, proc.returncode, proc.stderr[-1000:])
+        assert message in proc.stderr, (name, proc.stderr[-1000:])
