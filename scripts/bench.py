@@ -14,6 +14,9 @@ verify      offline certificate verification per second on one core (distinct ce
 api         the HTTP API served by uvicorn in its own process: GET of a registration in requests per second
             beside a bare FastAPI endpoint (same server options, same client, alternating rounds), p99 latency
             under that load; then the load run (50 registrations/s and 10 readers tailing, --load-seconds).
+federation  three exchange nodes on a Hardhat chain (provenance devnet): time from a registration at A until
+            B verifies A's certificate for it (p50, p95); direct registrations per second through JSON-RPC beside
+            raw transfers per second on the same chain, in the same run.
 index       a synthetic index of --records records (default 1,000,000) with realistic lineage, written through
             the index's own write path: ancestors to depth 20 and descendants of a record with 10,000
             descendants (p50/p99 latency), and index bytes per record after compaction.
@@ -57,13 +60,16 @@ def _log(msg: str) -> None:
 
 
 class Bench:
-    def __init__(self, path: Path, sync_writes: bool) -> None:
-        self.chain = EmbeddedChain(path, sync_writes=sync_writes)
+    def __init__(self, path: Path | None, sync_writes: bool, chain: Any = None) -> None:
+        self.chain = chain if chain is not None else EmbeddedChain(path, sync_writes=sync_writes)
         self.key = Account.create()
+        self.merchant = Account.create()
+        if chain is not None:  # a local JSON-RPC chain (Hardhat): fund the keys
+            for a in (self.key, self.merchant):
+                chain.request("hardhat_setBalance", [a.address, hex(10**22)])
         self.contracts = Contracts.deploy(self.chain, self.key, code=b"SDE".ljust(8, b"\0"), name="Shanghai",
                                           first_key=parse_address(self.key.address))
         self.svc = RegistryService(self.contracts)
-        self.merchant = Account.create()
         self.owner = self.svc.register_entity(self.key, _h("merchant"), parse_address(self.merchant.address), 0)
         self.svc.set_mandate(self.merchant, self.owner, 1, True)
         self.n = 0
@@ -400,6 +406,71 @@ def bench_verify(n: int) -> dict[str, Any]:
             "met": v / r >= 0.6}
 
 
+def bench_federation(samples: int, tx_n: int, rounds: int) -> dict[str, Any]:
+    """Three exchange nodes on a Hardhat chain (provenance devnet): how long from a registration at A until B
+    verifies A's certificate for it; and direct registrations per second through JSON-RPC beside transfers."""
+    import shutil
+
+    import httpx
+
+    from provenance.chain.rpc import RpcChain
+    from provenance.devnet import Devnet, free_port
+
+    root = Path(tempfile.mkdtemp())
+    net = Devnet(root, chain_port=free_port(), scrypt_n=1024)
+    net.members = [type(m)(m.code, m.name, m.data_dir, free_port()) for m in net.members]
+    net.up(say=_log)
+    chain = RpcChain(net.chain_url)
+    try:
+        a = httpx.Client(base_url=net.member("SDE").url + "/api/v1", timeout=60,
+                         headers={"Authorization": f"Bearer {net.token('SDE')}"})
+        b = httpx.Client(base_url=net.member("ZJDE").url + "/api/v1", timeout=60,
+                         headers={"Authorization": f"Bearer {net.token('ZJDE')}"})
+        merchant = Account.create()
+        chain.request("hardhat_setBalance", [merchant.address, hex(10**20)])
+        entity = a.post("/entities", json={"identifier": "91310000BENCH0001", "account": merchant.address.lower()})
+        entity.raise_for_status()
+        from provenance.chain.contracts import Deployment
+
+        svc = RegistryService(Contracts.attach(chain, Deployment.from_json(net.state()["contracts"])))
+        svc.set_mandate(merchant, entity.json()["id"], "SDE", True)
+        total, indexed_at_b = [], []
+        for i in range(samples):
+            t0 = time.perf_counter()
+            r = a.post("/registrations", json={"kind": "resource", "owner": entity.json()["id"],
+                                               "contentHash": "0x" + f"{0xBE0000 + i:064x}"})
+            r.raise_for_status()
+            rid = r.json()["id"]
+            cert = a.post("/certificates", json={"record": rid})
+            cert.raise_for_status()
+            seen = None
+            while True:
+                if seen is None and b.get(f"/registrations/{rid}").status_code == 200:
+                    seen = time.perf_counter() - t0
+                rep = b.post("/certificates/verify", json=cert.json())
+                if rep.status_code == 200 and rep.json()["valid"]:
+                    break
+                if time.perf_counter() - t0 > 60:
+                    raise RuntimeError(f"not verifiable at B after 60 s: {rep.text[:500]}")
+                time.sleep(0.02)
+            total.append(time.perf_counter() - t0)
+            indexed_at_b.append(seen if seen is not None else total[-1])
+        q = lambda xs, k: round(statistics.quantiles(xs, n=100, method="inclusive")[k - 1] * 1000, 1)  # noqa: E731
+        out: dict[str, Any] = {
+            "registration_to_verifiable_at_B": {
+                "samples": samples, "p50_ms": q(total, 50), "p95_ms": q(total, 95),
+                "what": "A's POST /registrations, A's POST /certificates (anchors A's log), until B's online "
+                        "verification of that certificate passes (B polls its own index every 0.2 s)",
+                "indexed_at_B_p50_ms": q(indexed_at_b, 50), "indexed_at_B_p95_ms": q(indexed_at_b, 95)}}
+        _log("federation: registrations beside transfers through JSON-RPC ...")
+        out["json_rpc_throughput"] = Bench(None, False, chain=chain).throughput(tx_n, rounds)
+        return out
+    finally:
+        chain.close()
+        net.down(say=lambda _m: None)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def bench_api(hammer_seconds: float, rounds: int, load_seconds: float) -> dict[str, Any]:
     import shutil
     import subprocess
@@ -487,8 +558,10 @@ def bench_api(hammer_seconds: float, rounds: int, load_seconds: float) -> dict[s
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="*", default=["gas", "throughput", "catchup", "index", "batch", "verify", "api"],
-                    choices=["gas", "throughput", "catchup", "index", "batch", "verify", "api"])
+    ap.add_argument("what", nargs="*",
+                    default=["gas", "throughput", "catchup", "index", "batch", "verify", "api", "federation"],
+                    choices=["gas", "throughput", "catchup", "index", "batch", "verify", "api", "federation"])
+    ap.add_argument("--samples", type=int, default=30, help="registrations timed by the federation bench")
     ap.add_argument("--api-seconds", type=float, default=5.0, help="seconds per GET round of the api bench")
     ap.add_argument("--load-seconds", type=float, default=60.0, help="length of the api load run (0: none)")
     ap.add_argument("--batch-records", type=int, default=100_000, help="registrations for the batch intake")
@@ -525,6 +598,9 @@ def main() -> int:
         if "api" in args.what:
             _log("api ...")
             result["api"] = bench_api(args.api_seconds, args.rounds, args.load_seconds)
+        if "federation" in args.what:
+            _log("federation ...")
+            result["federation"] = bench_federation(args.samples, args.n, args.rounds)
         if "index" in args.what:
             _log("index ...")
             result["index"] = bench_index(args.records)
