@@ -216,12 +216,19 @@ class Operations:
 
     def entity(self, entity_id: int) -> dict[str, Any]:
         with self.lock:
-            return dict(jsonable(self.svc.entity(entity_id)))
+            return self._entity_doc(self.svc.entity(entity_id))
 
     def entity_by_identifier(self, identifier: str) -> dict[str, Any]:
         ident = identifier_hash(identifier)
         with self.lock:
-            return dict(jsonable(self.svc.entity_by_identifier(ident)))
+            return self._entity_doc(self.svc.entity_by_identifier(ident))
+
+    def _entity_doc(self, entity: Any) -> dict[str, Any]:
+        """An entity with the exchanges that recognise it and those it gave a mandate to register its data."""
+        others = [e for e in self.svc.exchanges() if e.id != entity.registrar]
+        return {**jsonable(entity),
+                "recognizedBy": [e.code for e in others if self.svc.is_recognized(entity.id, e.id)],
+                "mandates": [e.code for e in self.svc.exchanges() if self.svc.has_mandate(entity.id, e.id)]}
 
     def add_entity(self, identifier: str, account: str, role: str,
                    signer: LocalAccount | None = None) -> dict[str, Any]:

@@ -319,3 +319,13 @@ def test_health_metrics_and_certificates_round_trip(served: Served) -> None:
     assert 'provenance_http_requests_total{method="POST",route="/api/v1/certificates",status="201"}' in text
     assert "provenance_index_lag_blocks 0.0" in text and "provenance_registration_queue" in text
     assert 'route="/api/v1/registrations/{record}"' in text or "registrations/{record}" in text
+
+
+def test_entities_show_recognitions_and_mandates(served: Served) -> None:
+    lingang = served.demo["entities"]["m-lingang"]
+    doc = served.client.get(f"{API}/entities/{lingang}").json()
+    assert doc["recognizedBy"] == ["ZJDE"] and doc["mandates"] == ["SDE"]
+    hefei = served.client.get(f"{API}/entities/{served.demo['entities']['m-hefei']}").json()
+    assert hefei["recognizedBy"] == [] and hefei["mandates"] == ["AHDE"]
+    assert served.client.get(f"{API}/entities", params={"identifier": "91310115MA1K4DEMO1"}).json()["id"] == lingang
+    assert served.client.get(f"{API}/entities", params={"identifier": "NOPE"}).status_code == 404
