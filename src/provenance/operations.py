@@ -31,7 +31,7 @@ from provenance.core import export
 from provenance.core.ids import hex0x, identifier_hash, parse_address, parse_hash32
 from provenance.errors import ContractReverted, InvalidInput, NotFound, ProvenanceError, VerificationError
 from provenance.indexer.logs import LogQueries
-from provenance.indexer.queries import GRADES, IndexQueries, lineage_json, record_json
+from provenance.indexer.queries import IndexQueries, lineage_json, record_json
 from provenance.jsonable import jsonable
 from provenance.service import RegistryService, SignedRegistration
 from provenance.store.keys import IndexedRecord
@@ -237,7 +237,7 @@ class Operations:
         r = EntityRole.parse(role)
         with self.lock:
             entity_id = self.svc.register_entity(signer or self.signer(), ident, addr, r)
-            return dict(jsonable(self.svc.entity(entity_id)))
+            return self._entity_doc(self.svc.entity(entity_id))
 
     def recognize_entity(self, entity_id: int, signer: LocalAccount | None = None) -> dict[str, Any]:
         with self.lock:
@@ -407,11 +407,8 @@ class Operations:
         res = walk(record, max_depth=max_depth, max_nodes=max_nodes)
         doc = lineage_json(res, self.codes(), direction=direction)
         show = reveal if callable(reveal) else (lambda _r: reveal)
-        hidden = {"0x" + r.id.hex() for r in [res.root, *(r for r, _ in res.records)] if not show(r)}
-        if hidden:
-            doc["nodes"] = [redact(n) if n["id"] in hidden else n for n in doc["nodes"]]
-        for n in doc["nodes"]:
-            n.setdefault("grade", GRADES[0])
+        doc["nodes"] = [{**self.record_doc(r, reveal=show(r)), "depth": d}
+                        for r, d in [(res.root, 0), *res.records]]
         return doc
 
     def impact(self, record: bytes, *, max_depth: int = 64) -> dict[str, Any]:

@@ -198,7 +198,8 @@ def test_a_node_pointed_at_the_wrong_chain_or_contract_refuses_to_start(fed: Fed
     src = fed.net.member("AHDE").data_dir
     cases = {
         "registry": (lambda raw: raw.replace(f'registry = "0x{fed.deployment.registry.hex()}"',
-                                             'registry = "0x' + "42" * 20 + '"'), "no contract at the Registry address"),
+                                             'registry = "0x' + "42" * 20 + '"'),
+                     "no contract at the Registry address"),
         "chain": (lambda raw: raw.replace("chain_id = 31337", "chain_id = 1502"), "chain id 31337"),
     }
     for name, (edit, message) in cases.items():

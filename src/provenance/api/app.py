@@ -27,18 +27,43 @@ from provenance.api.middleware import Guard, TokenBuckets
 from provenance.api.models import (
     EXCHANGE_PATTERN,
     HASH_PATTERN,
+    AnchorOut,
     BatchIn,
+    BatchOut,
+    CertificateSummaryOut,
+    ConsistencyOut,
     EntityIn,
+    EntityOut,
+    ExchangeDetailOut,
+    ExchangeOut,
+    FederationOut,
     GradeName,
+    HealthOut,
+    ImpactOut,
+    InclusionOut,
     IssueIn,
+    KeyOut,
     KindName,
+    LineageOut,
+    LogOut,
     OfflineVerifyIn,
+    PathOut,
     Problem,
+    ProposalOut,
+    RecognitionOut,
+    RecognizedEntityOut,
     RecognizeIn,
+    RecordOut,
+    RegisteredOut,
     RegisterIn,
+    ReportOut,
+    SearchOut,
     SnapshotIn,
     StatusIn,
+    StatusOut,
     TypedDataIn,
+    TypedDataOut,
+    WitnessedOut,
 )
 from provenance.api.runtime import ApiSettings, Runtime
 from provenance.core.ids import parse_address, parse_hash32
@@ -55,6 +80,23 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 WRITE_RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "Conflicts with the chain's state"},
                    503: {"model": Problem, "description": "The chain cannot be reached"}}
+
+def ok(model: Any, status: int = 200, *, write: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The documented responses of a route: its result model and the problems it may answer with."""
+    return {**(WRITE_RESPONSES if write else PROBLEM_RESPONSES), status: {"model": model, "description": "OK"}}
+
+
+def document(what: str, status: int = 200, *, write: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The documented responses of a route returning a document in a format of its own (VC 2.0, PROV-JSON...)."""
+    schema = {"type": "object", "description": what}
+    return {**(WRITE_RESPONSES if write else PROBLEM_RESPONSES),
+            status: {"description": what, "content": {"application/json": {"schema": schema}}}}
+
+
+CERTIFICATE = ("A mutual-recognition certificate: a W3C Verifiable Credential 2.0 (JSON) with the record, its lineage, "
+               "inclusion proofs under anchored checkpoints, and the issuer's EIP-712 proof (see core/certificates.py)")
+SNAPSHOT = "A federation snapshot signed by this exchange, for offline verifiers (see core/snapshot.py)"
+
 
 RecordPath = Annotated[str, Path(pattern=HASH_PATTERN, description="record id (0x and 64 hex digits)")]
 ExchangeRef = Annotated[str, Path(pattern=EXCHANGE_PATTERN, description="exchange code (e.g. SDE) or numeric id")]
@@ -205,8 +247,8 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
 
     # ------------------------------------------------------------------ health and metrics
 
-    @app.get("/health", tags=["node"], summary="Liveness and index state")
-    async def health() -> dict[str, Any]:
+    @app.get("/health", tags=["node"], summary="Liveness and index state", responses=ok(HealthOut, 200))
+    async def health() -> Any:
         st = rt.index_state()
         healthy = st["last_error"] is None
         return {"status": "ok" if healthy else "degraded", "exchange": rt.exchange_id, "chainId": rt.chain_id,
@@ -218,78 +260,82 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
 
     # ------------------------------------------------------------------ federation
 
-    @app.get(f"{API}/federation", tags=["federation"], summary="Chain, contracts, members and counts")
-    def federation() -> dict[str, Any]:
+    @app.get(f"{API}/federation", tags=["federation"], summary="Chain, contracts, members and counts",
+             responses=ok(FederationOut, 200))
+    def federation() -> Any:
         info = ops.info()
         info.pop("key", None)
         return {**info, "exchange": rt.exchange_id, "index": rt.index_state()}
 
-    @app.get(f"{API}/exchanges", tags=["federation"], summary="Member exchanges")
-    def exchanges() -> list[dict[str, Any]]:
+    @app.get(f"{API}/exchanges", tags=["federation"], summary="Member exchanges", responses=ok(list[ExchangeOut], 200))
+    def exchanges() -> Any:
         return ops.exchanges()
 
     @app.get(f"{API}/exchanges/{{exchange}}", tags=["federation"], summary="An exchange with its key history",
-             responses=PROBLEM_RESPONSES)
-    def exchange(exchange: ExchangeRef) -> dict[str, Any]:
+             responses=ok(ExchangeDetailOut, 200))
+    def exchange(exchange: ExchangeRef) -> Any:
         return ops.exchange(exchange)
 
     @app.get(f"{API}/exchanges/{{exchange}}/keys", tags=["federation"], summary="An exchange's keys, past and "
-             "present, with the blocks they were valid in", responses=PROBLEM_RESPONSES)
-    def exchange_keys(exchange: ExchangeRef) -> list[dict[str, Any]]:
+             "present, with the blocks they were valid in", responses=ok(list[KeyOut], 200))
+    def exchange_keys(exchange: ExchangeRef) -> Any:
         return ops.keys_of(exchange)
 
     @app.get(f"{API}/exchanges/{{exchange}}/checkpoints", tags=["federation"],
              summary="An exchange's transparency log: size, root, anchored checkpoints and their cosigners",
-             responses=PROBLEM_RESPONSES)
-    def checkpoints(exchange: ExchangeRef, limit: Annotated[int, Query(ge=1, le=1000)] = 20) -> dict[str, Any]:
+             responses=ok(LogOut, 200))
+    def checkpoints(exchange: ExchangeRef, limit: Annotated[int, Query(ge=1, le=1000)] = 20) -> Any:
         return ops.log(exchange, limit=limit)
 
     @app.get(f"{API}/exchanges/{{exchange}}/consistency", tags=["federation"],
              summary="RFC 9162 consistency proof between two sizes of an exchange's log",
-             responses=PROBLEM_RESPONSES)
+             responses=ok(ConsistencyOut, 200))
     def consistency(exchange: ExchangeRef, size1: Annotated[int, Query(ge=0, le=2**63)],
-                    size2: Annotated[int, Query(ge=0, le=2**63)]) -> dict[str, Any]:
+                    size2: Annotated[int, Query(ge=0, le=2**63)]) -> Any:
         return ops.consistency(exchange, size1, size2)
 
-    @app.post(f"{API}/checkpoints", tags=["federation"], status_code=201, responses=WRITE_RESPONSES,
+    @app.post(f"{API}/checkpoints", tags=["federation"], status_code=201, responses=ok(AnchorOut, 201, write=True),
               summary="Anchor this exchange's log as it stands (covers its direct registrations)")
-    def anchor(_p: Writer) -> dict[str, Any]:
+    def anchor(_p: Writer) -> Any:
         return ops.anchor()
 
-    @app.post(f"{API}/witness", tags=["federation"], responses=WRITE_RESPONSES,
+    @app.post(f"{API}/witness", tags=["federation"], responses=ok(list[WitnessedOut], 200, write=True),
               summary="Cosign partners' new checkpoints after checking their consistency")
-    def witness(_p: Admin) -> list[dict[str, Any]]:
+    def witness(_p: Admin) -> Any:
         return ops.witness()
 
-    @app.get(f"{API}/proposals", tags=["federation"], summary="Governance proposals")
-    def proposals() -> list[dict[str, Any]]:
+    @app.get(f"{API}/proposals", tags=["federation"], summary="Governance proposals",
+             responses=ok(list[ProposalOut], 200))
+    def proposals() -> Any:
         return ops.proposals()
 
     @app.get(f"{API}/entities/{{entity}}", tags=["federation"], summary="A merchant or other entity",
-             responses=PROBLEM_RESPONSES)
-    def entity(entity: Annotated[int, Path(ge=1, le=2**32 - 1)]) -> dict[str, Any]:
+             responses=ok(EntityOut, 200))
+    def entity(entity: Annotated[int, Path(ge=1, le=2**32 - 1)]) -> Any:
         return ops.entity(entity)
 
     @app.get(f"{API}/entities", tags=["federation"], summary="Find an entity by its identifier",
-             responses=PROBLEM_RESPONSES)
-    def entity_by_identifier(identifier: Annotated[str, Query(min_length=1, max_length=128)]) -> dict[str, Any]:
+             responses=ok(EntityOut, 200))
+    def entity_by_identifier(identifier: Annotated[str, Query(min_length=1, max_length=128)]) -> Any:
         return ops.entity_by_identifier(identifier)
 
-    @app.post(f"{API}/entities", tags=["federation"], status_code=201, responses=WRITE_RESPONSES,
+    @app.post(f"{API}/entities", tags=["federation"], status_code=201, responses=ok(EntityOut, 201, write=True),
               summary="Onboard an entity at this exchange")
-    def add_entity(body: EntityIn, _p: Admin) -> dict[str, Any]:
+    def add_entity(body: EntityIn, _p: Admin) -> Any:
         return ops.add_entity(body.identifier, body.account, body.role)
 
-    @app.post(f"{API}/entities/{{entity}}/recognition", tags=["federation"], responses=WRITE_RESPONSES,
+    @app.post(f"{API}/entities/{{entity}}/recognition", tags=["federation"],
+              responses=ok(RecognizedEntityOut, 200, write=True),
               summary="Recognise an entity onboarded by another exchange")
-    def recognize_entity(entity: Annotated[int, Path(ge=1, le=2**32 - 1)], _p: Admin) -> dict[str, Any]:
+    def recognize_entity(entity: Annotated[int, Path(ge=1, le=2**32 - 1)], _p: Admin) -> Any:
         return ops.recognize_entity(entity)
 
     # ------------------------------------------------------------------ registrations
 
-    @app.post(f"{API}/registrations", tags=["registrations"], status_code=201, responses=WRITE_RESPONSES,
+    @app.post(f"{API}/registrations", tags=["registrations"], status_code=201,
+              responses=ok(RegisteredOut, 201, write=True),
               summary="Register one record (under the owner's mandate, or with its EIP-712 signature)")
-    def register(body: RegisterIn, _p: Writer) -> dict[str, Any]:
+    def register(body: RegisterIn, _p: Writer) -> Any:
         fields = body.model_dump(exclude={"ownerSignature"})
         request = request_from_json(fields, "body")
         if body.ownerSignature is not None:
@@ -300,19 +346,20 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
         out = rt.writer.submit(request).result(timeout=120)
         return {**out, "record": ops.record(parse_hash32(out["id"]), reveal=True)}
 
-    @app.post(f"{API}/registrations/typed-data", tags=["registrations"], responses=PROBLEM_RESPONSES,
+    @app.post(f"{API}/registrations/typed-data", tags=["registrations"], responses=ok(TypedDataOut, 200),
               summary="The EIP-712 digest an owner signs to let this exchange register a record for it")
-    def typed_data(body: TypedDataIn) -> dict[str, Any]:
+    def typed_data(body: TypedDataIn) -> Any:
         request = request_from_json(body.model_dump(exclude={"ttl"}), "body")
         return ops.registration_typed_data(request, deadline=int(time.time()) + body.ttl)
 
-    @app.post(f"{API}/registrations/batch", tags=["registrations"], status_code=201, responses=WRITE_RESPONSES,
+    @app.post(f"{API}/registrations/batch", tags=["registrations"], status_code=201,
+              responses=ok(BatchOut, 201, write=True),
               summary="Register many records as anchored batches (one transaction per batch)")
-    def register_batch(body: BatchIn, _p: Writer) -> dict[str, Any]:
+    def register_batch(body: BatchIn, _p: Writer) -> Any:
         requests = [request_from_json(r.model_dump(), f"body.records[{i}]") for i, r in enumerate(body.records)]
         return ops.batch(requests, batch_size=body.batchSize)
 
-    @app.get(f"{API}/registrations", tags=["registrations"], responses=PROBLEM_RESPONSES,
+    @app.get(f"{API}/registrations", tags=["registrations"], responses=ok(SearchOut, 200),
              summary="Search records; with no filter, every record in registration order (tail with `after`)")
     async def search(
         p: Caller,
@@ -329,46 +376,49 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
                                    registrar=registrar, kind=kind, grade=grade, status=status, after=after,
                                    limit=limit, reveal=reveal_for(p)))
 
-    @app.get(f"{API}/registrations/{{record}}", tags=["registrations"], responses=PROBLEM_RESPONSES,
+    @app.get(f"{API}/registrations/{{record}}", tags=["registrations"], responses=ok(RecordOut, 200),
              summary="A record as indexed (redacted above general grade without a member credential)")
     async def get_record(record: RecordPath, p: Caller) -> Any:
         rec = ops.indexed(rid(record))
         return FastJSON(ops.record_doc(rec, reveal=reveal_for(p)(rec)))
 
-    @app.post(f"{API}/registrations/{{record}}/status", tags=["registrations"], responses=WRITE_RESPONSES,
+    @app.post(f"{API}/registrations/{{record}}/status", tags=["registrations"],
+              responses=ok(StatusOut, 200, write=True),
               summary="Change a record's status (its registrar only)")
-    def set_status(record: RecordPath, body: StatusIn, _p: Writer) -> dict[str, Any]:
+    def set_status(record: RecordPath, body: StatusIn, _p: Writer) -> Any:
         return ops.set_status(rid(record), body.status, body.reason)
 
-    @app.get(f"{API}/registrations/{{record}}/ancestors", tags=["lineage"], responses=PROBLEM_RESPONSES,
+    @app.get(f"{API}/registrations/{{record}}/ancestors", tags=["lineage"], responses=ok(LineageOut, 200),
              summary="Every record this one derives from, with depth; inactive ancestors listed")
     async def ancestors(record: RecordPath, p: Caller, max_depth: Depth = 64, max_nodes: Nodes = 10_000) -> Any:
         return FastJSON(ops.lineage(rid(record), direction="ancestors", max_depth=max_depth, max_nodes=max_nodes,
                                     reveal=reveal_for(p)))
 
-    @app.get(f"{API}/registrations/{{record}}/descendants", tags=["lineage"], responses=PROBLEM_RESPONSES,
+    @app.get(f"{API}/registrations/{{record}}/descendants", tags=["lineage"], responses=ok(LineageOut, 200),
              summary="Every record derived from this one, with depth")
     async def descendants(record: RecordPath, p: Caller, max_depth: Depth = 64, max_nodes: Nodes = 10_000) -> Any:
         return FastJSON(ops.lineage(rid(record), direction="descendants", max_depth=max_depth,
                                     max_nodes=max_nodes, reveal=reveal_for(p)))
 
-    @app.get(f"{API}/registrations/{{record}}/impact", tags=["lineage"], responses=PROBLEM_RESPONSES,
+    @app.get(f"{API}/registrations/{{record}}/impact", tags=["lineage"], responses=ok(ImpactOut, 200),
              summary="What a record's status affects: its descendants, flagged if it is not active")
-    async def impact(record: RecordPath, max_depth: Depth = 64) -> dict[str, Any]:
+    async def impact(record: RecordPath, max_depth: Depth = 64) -> Any:
         return ops.impact(rid(record), max_depth=max_depth)
 
-    @app.get(f"{API}/registrations/{{record}}/path/{{ancestor}}", tags=["lineage"], responses=PROBLEM_RESPONSES,
+    @app.get(f"{API}/registrations/{{record}}/path/{{ancestor}}", tags=["lineage"], responses=ok(PathOut, 200),
              summary="A derivation path from a record up to one of its ancestors")
-    async def path(record: RecordPath, ancestor: RecordPath) -> dict[str, Any]:
+    async def path(record: RecordPath, ancestor: RecordPath) -> Any:
         return ops.path(rid(record), rid(ancestor))
 
-    @app.get(f"{API}/registrations/{{record}}/lineage/prov", tags=["lineage"], responses=PROBLEM_RESPONSES,
+    @app.get(f"{API}/registrations/{{record}}/lineage/prov", tags=["lineage"],
+             responses=document("W3C PROV-JSON of the record and its ancestors"),
              summary="The record's ancestry as W3C PROV-JSON (member credential needed above general grade)")
     def prov(record: RecordPath, p: Caller, max_depth: Depth = 64) -> Any:
         _need_reveal_all(record, p)
         return ops.export(rid(record), "prov", max_depth=max_depth)
 
-    @app.get(f"{API}/registrations/{{record}}/lineage/openlineage", tags=["lineage"], responses=PROBLEM_RESPONSES,
+    @app.get(f"{API}/registrations/{{record}}/lineage/openlineage", tags=["lineage"],
+             responses=document("OpenLineage run events, one per derivation"),
              summary="The record's ancestry as OpenLineage run events (member credential needed above general)")
     def openlineage(record: RecordPath, p: Caller, max_depth: Depth = 64) -> Any:
         _need_reveal_all(record, p)
@@ -383,53 +433,56 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
                             f"the lineage includes {len(hidden)} important- or core-grade record(s); exporting it "
                             f"needs a member credential")
 
-    @app.get(f"{API}/registrations/{{record}}/proof", tags=["lineage"], responses=PROBLEM_RESPONSES,
+    @app.get(f"{API}/registrations/{{record}}/proof", tags=["lineage"], responses=ok(InclusionOut, 200),
              summary="Inclusion proof of a record under its exchange's latest covering anchored checkpoint")
-    async def inclusion(record: RecordPath) -> dict[str, Any]:
+    async def inclusion(record: RecordPath) -> Any:
         return ops.inclusion(rid(record))
 
     # ------------------------------------------------------------------ certificates
 
-    @app.post(f"{API}/certificates", tags=["certificates"], status_code=201, responses=WRITE_RESPONSES,
+    @app.post(f"{API}/certificates", tags=["certificates"], status_code=201,
+              responses=document(CERTIFICATE, 201, write=True),
               summary="Issue a mutual-recognition certificate for one of this exchange's records")
-    def issue(body: IssueIn, _p: Writer) -> dict[str, Any]:
+    def issue(body: IssueIn, _p: Writer) -> Any:
         return ops.issue(rid(body.record), days=body.days)
 
-    @app.get(f"{API}/certificates", tags=["certificates"], summary="Certificates issued by this node")
-    async def certificates(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+    @app.get(f"{API}/certificates", tags=["certificates"], summary="Certificates issued by this node",
+             responses=ok(list[CertificateSummaryOut], 200))
+    async def certificates(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
         return ops.certificates(limit=limit)
 
-    @app.get(f"{API}/certificates/{{credential}}", tags=["certificates"], responses=PROBLEM_RESPONSES,
+    @app.get(f"{API}/certificates/{{credential}}", tags=["certificates"], responses=document(CERTIFICATE),
              summary="Download an issued certificate by its credential hash")
     async def download(credential: RecordPath) -> JSONResponse:
         doc = ops.certificate(parse_hash32(credential, "credential hash"))
         return JSONResponse(doc, headers={"Content-Disposition": f'attachment; filename="{credential}.json"'})
 
-    @app.post(f"{API}/certificates/verify", tags=["certificates"], responses=PROBLEM_RESPONSES,
+    @app.post(f"{API}/certificates/verify", tags=["certificates"], responses=ok(ReportOut, 200),
               summary="Verify a certificate against this node's view of the chain: a report of every check")
     def verify(certificate: Annotated[dict[str, Any], Body(description="the certificate (VC 2.0 JSON)")]) \
-            -> dict[str, Any]:
+            -> Any:
         return ops.verify(certificate)
 
-    @app.post(f"{API}/certificates/verify-offline", tags=["certificates"], responses=PROBLEM_RESPONSES,
+    @app.post(f"{API}/certificates/verify-offline", tags=["certificates"], responses=ok(ReportOut, 200),
               summary="Verify a certificate against a signed federation snapshot only (no chain access)")
-    def verify_offline(body: OfflineVerifyIn) -> dict[str, Any]:
+    def verify_offline(body: OfflineVerifyIn) -> Any:
         trusted: list[bytes] = [parse_address(a, "trusted[]") for a in body.trusted] or ops.trusted_keys()
         return ops.verify_offline(body.certificate, body.snapshot, trusted)
 
-    @app.post(f"{API}/certificates/recognize", tags=["certificates"], responses=WRITE_RESPONSES,
+    @app.post(f"{API}/certificates/recognize", tags=["certificates"],
+              responses=document(CERTIFICATE + "; with this exchange's recognition", write=True),
               summary="Verify a partner's certificate and add this exchange's recognition (recorded on-chain)")
-    def recognize(body: RecognizeIn, _p: Writer) -> dict[str, Any]:
+    def recognize(body: RecognizeIn, _p: Writer) -> Any:
         return ops.recognize(body.certificate, on_chain=body.onChain)
 
     @app.get(f"{API}/certificates/{{credential}}/recognitions", tags=["certificates"],
-             summary="Recognitions of a certificate recorded on-chain", responses=PROBLEM_RESPONSES)
-    async def recognitions(credential: RecordPath) -> list[dict[str, Any]]:
+             summary="Recognitions of a certificate recorded on-chain", responses=ok(list[RecognitionOut], 200))
+    async def recognitions(credential: RecordPath) -> Any:
         return ops.recognitions(parse_hash32(credential, "credential hash"))
 
-    @app.post(f"{API}/snapshots", tags=["certificates"], status_code=201, responses=WRITE_RESPONSES,
+    @app.post(f"{API}/snapshots", tags=["certificates"], status_code=201, responses=document(SNAPSHOT, 201, write=True),
               summary="A signed federation snapshot for offline verifiers (its status list anchored on-chain)")
-    def snapshot(body: SnapshotIn, _p: Writer) -> dict[str, Any]:
+    def snapshot(body: SnapshotIn, _p: Writer) -> Any:
         return ops.snapshot(anchor=body.anchor)
 
     # ------------------------------------------------------------------ the web page

@@ -112,3 +112,264 @@ class Problem(BaseModel):
     field: str | None = None
     errors: list[dict[str, str]] | None = None
     rule: str | None = None
+
+
+# ---------------------------------------------------------------------- responses (documented; tests hold the
+# real responses to these models, see tests/api/test_openapi.py)
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RecordOut(_Open):
+    """A record as indexed. Above general grade, without a member credential, only the public fields and
+    ``redacted: true``."""
+
+    id: str
+    seq: int
+    kind: KindName
+    grade: GradeName
+    status: Literal["active", "suspended", "revoked", "superseded"]
+    registrar: str
+    block: int
+    leaf_index: int
+    batched: bool
+    redacted: bool | None = None
+    source: SourceName | None = None
+    rights: list[RightName] | None = None
+    owner: int | None = None
+    content_hash: str | None = None
+    metadata_hash: str | None = None
+    supersedes: str | None = None
+    delegated: bool | None = None
+    parents: list[str] | None = None
+
+
+class SearchOut(_Open):
+    results: list[RecordOut]
+    next: int = Field(description="cursor: pass it as `after` for the next page")
+
+
+class LineageNodeOut(RecordOut):
+    depth: int
+
+
+class LineageOut(_Open):
+    root: str
+    direction: Literal["ancestors", "descendants"]
+    nodes: list[LineageNodeOut]
+    edges: list[list[str]] = Field(description="[child id, parent id] pairs")
+    inactive_ancestors: list[str] | None = None
+    inactive_descendants: list[str] | None = None
+    truncated: bool
+
+
+class ImpactOut(_Open):
+    record: str
+    status: str
+    inactive: bool
+    descendants: int
+    affected: list[str]
+    truncated: bool
+
+
+class PathOut(_Open):
+    path: list[str]
+
+
+class RegisteredOut(_Open):
+    id: str
+    tx: str
+    block: int
+    gas_used: int | None = None
+    record: RecordOut
+
+
+class StatusOut(_Open):
+    id: str
+    status: str
+    block: int
+
+
+class BatchItemOut(_Open):
+    index: int
+    id: str
+    leaf: int
+    tx: str
+    why: str | None = None
+
+
+class BatchRefusedOut(_Open):
+    index: int
+    error: str
+    detail: str
+
+
+class BatchOut(_Open):
+    queued: int
+    refused_at_intake: list[BatchRefusedOut]
+    rejected_by_index: list[BatchItemOut]
+    accepted: list[BatchItemOut]
+    ids: list[str]
+    batches: int
+    tree_size: int | None
+
+
+class TypedDataOut(_Open):
+    registrar: int
+    nonce: int
+    deadline: int
+    digest: str
+    chainId: int
+    verifyingContract: str
+    request: dict[str, Any]
+
+
+class ExchangeOut(_Open):
+    id: int
+    code: str
+    name: str
+    status: str
+    joined_at: int
+    removed_at: int
+
+
+class KeyOut(_Open):
+    address: str
+    exchange_id: int
+    valid_from: int
+    valid_to: int = Field(description="0 while valid")
+
+
+class ExchangeDetailOut(ExchangeOut):
+    keys: list[KeyOut]
+
+
+class AnchorOut(_Open):
+    treeSize: int
+    root: str
+    block: int
+    consistent: bool
+    transaction: str
+
+
+class AnchoredOut(AnchorOut):
+    cosignedBy: list[int]
+
+
+class LogOut(_Open):
+    exchange: int
+    code: str | None
+    size: int
+    root: str
+    anchors: int
+    anchored: list[AnchoredOut]
+
+
+class ConsistencyOut(_Open):
+    exchange: int
+    size1: int
+    size2: int
+    root1: str
+    root2: str
+    proof: list[str]
+
+
+class InclusionOut(AnchorOut):
+    record: str
+    exchange: int
+    leafIndex: int
+    leafHash: str
+    proof: list[str]
+
+
+class WitnessedOut(_Open):
+    exchange: int
+    treeSize: int
+    root: str
+    transaction: str | None
+    problem: str | None
+
+
+class EntityOut(_Open):
+    id: int
+    identifier_hash: str
+    account: str
+    registrar: int
+    role: str
+    registered_at: int
+    nonce: int
+    recognizedBy: list[str]
+    mandates: list[str]
+
+
+class RecognizedEntityOut(_Open):
+    entity: int
+    recognized: bool
+    block: int
+
+
+class ProposalOut(_Open):
+    id: int
+    action: str
+    proposer: int
+    approvals: int
+    executed: bool
+    epoch: int
+    expires_at: int
+    payload: str
+
+
+class CheckOut(_Open):
+    name: str
+    ok: bool
+    detail: str
+
+
+class ReportOut(_Open):
+    valid: bool
+    mode: Literal["online", "offline"]
+    credentialHash: str | None
+    checks: list[CheckOut]
+    equivocations: list[dict[str, Any]]
+
+
+class CertificateSummaryOut(_Open):
+    credentialHash: str
+    record: str | None
+    validFrom: str | None
+    validUntil: str | None
+
+
+class RecognitionOut(_Open):
+    recognizer: int
+    recognizerCode: str | None
+    block: int
+    record: str
+    issuer: int
+
+
+class IndexStateOut(_Open):
+    checkpoint: int
+    head: int
+    lag: int
+    records: int
+    follower_errors: int
+    last_error: str | None
+
+
+class HealthOut(_Open):
+    status: Literal["ok", "degraded"]
+    exchange: int
+    chainId: int
+    index: IndexStateOut
+
+
+class FederationOut(_Open):
+    chain: dict[str, Any]
+    contracts: dict[str, Any]
+    federation: dict[str, Any]
+    counts: dict[str, int]
+    exchange: int
+    index: IndexStateOut
