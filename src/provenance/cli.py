@@ -365,6 +365,7 @@ def _with_ops(fn: Callable[[Any, argparse.Namespace], Any]) -> Callable[[argpars
 def _signer(ops: Any, args: argparse.Namespace) -> Any:
     return ops.signer(args.key)
 
+
 def _cmd_init(args: argparse.Namespace) -> Any:
     from provenance.bootstrap import init_node
 
@@ -401,6 +402,7 @@ def _cmd_demo(args: argparse.Namespace) -> Any:
 @_with_ops
 def _cmd_info(ops: Any, args: argparse.Namespace) -> Any:
     return ops.info()
+
 
 @_with_service
 def _cmd_key_list(node: Any, svc: Any, args: argparse.Namespace) -> Any:
@@ -494,13 +496,16 @@ def _cmd_entity_add(ops: Any, args: argparse.Namespace) -> Any:
     account = args.account or ops.node.keystore.address(args.account_key)
     return ops.add_entity(args.identifier, account, args.role, signer=_signer(ops, args))
 
+
 @_with_ops
 def _cmd_entity_show(ops: Any, args: argparse.Namespace) -> Any:
     return ops.entity(int(args.entity)) if args.entity.isdigit() else ops.entity_by_identifier(args.entity)
 
+
 @_with_ops
 def _cmd_entity_recognize(ops: Any, args: argparse.Namespace) -> Any:
     return ops.recognize_entity(args.entity_id, signer=_signer(ops, args))
+
 
 @_with_service
 def _cmd_entity_mandate(node: Any, svc: Any, args: argparse.Namespace) -> Any:
@@ -526,6 +531,7 @@ def _request(args: argparse.Namespace) -> RegistrationRequest:
         parents=tuple(RecordId(parse_hash32(p, "parent record id")) for p in args.parent),
     )
 
+
 @_with_ops
 def _cmd_register(ops: Any, args: argparse.Namespace) -> Any:
     signer = _signer(ops, args)
@@ -538,6 +544,7 @@ def _cmd_register(ops: Any, args: argparse.Namespace) -> Any:
         signed = ops.sign_registration(ops.node.keystore.load(args.owner_key), registrar, request)
         return ops.register(request, signed=signed, signer=signer)
     return ops.register(request, signer=signer)
+
 
 @_with_service
 def _cmd_sign(node: Any, svc: Any, args: argparse.Namespace) -> Any:
@@ -576,11 +583,13 @@ def _load_signed(path: Path) -> SignedRegistration:
 def _cmd_status(ops: Any, args: argparse.Namespace) -> Any:
     return ops.set_status(parse_hash32(args.record, "record id"), args.status, args.reason, signer=_signer(ops, args))
 
+
 @_with_ops
 def _cmd_show(ops: Any, args: argparse.Namespace) -> Any:
     rid = parse_hash32(args.record, "record id")
     ops.sync()
     return {**ops.record_on_chain(rid), "index": ops.record(rid)}
+
 
 @_with_ops
 def _cmd_lineage(ops: Any, args: argparse.Namespace) -> Any:
@@ -598,15 +607,18 @@ def _cmd_lineage(ops: Any, args: argparse.Namespace) -> Any:
         print(line)
     return None
 
+
 @_with_ops
 def _cmd_impact(ops: Any, args: argparse.Namespace) -> Any:
     ops.sync()
     return ops.impact(parse_hash32(args.record, "record id"), max_depth=args.max_depth)
 
+
 @_with_ops
 def _cmd_path(ops: Any, args: argparse.Namespace) -> Any:
     ops.sync()
     return ops.path(parse_hash32(args.descendant, "descendant id"), parse_hash32(args.ancestor, "ancestor id"))
+
 
 @_with_ops
 def _cmd_search(ops: Any, args: argparse.Namespace) -> Any:
@@ -614,6 +626,7 @@ def _cmd_search(ops: Any, args: argparse.Namespace) -> Any:
     return ops.search(content_hash=parse_hash32(args.content_hash, "content hash") if args.content_hash else None,
                       owner=args.owner, registrar=args.registrar, kind=args.kind, grade=args.grade,
                       status=args.status, after=args.after, limit=args.limit)
+
 
 @_with_ops
 def _cmd_index_sync(ops: Any, args: argparse.Namespace) -> Any:
@@ -636,6 +649,7 @@ def _cmd_index_sync(ops: Any, args: argparse.Namespace) -> Any:
         except KeyboardInterrupt:
             pass
     return {**ops.index_status(), "indexed_events": st.events, "reorgs": st.reorgs}
+
 
 @_with_ops
 def _cmd_index_rebuild(ops: Any, args: argparse.Namespace) -> Any:
@@ -660,9 +674,11 @@ def _end_progress(args: argparse.Namespace) -> None:
     if not args.json and sys.stderr.isatty():
         print(file=sys.stderr)
 
+
 @_with_ops
 def _cmd_index_status(ops: Any, args: argparse.Namespace) -> Any:
     return ops.index_status()
+
 
 # ---------------------------------------------------------------------- output
 
@@ -780,28 +796,34 @@ def _bar(done: int, total: int, width: int = 30) -> str:
     filled = width * done // max(1, total)
     return "[" + "#" * filled + "." * (width - filled) + "]"
 
+
 @_with_ops
 def _cmd_log_show(ops: Any, args: argparse.Namespace) -> Any:
     ops.sync()
     return ops.log(args.exchange)
 
+
 @_with_ops
 def _cmd_log_anchor(ops: Any, args: argparse.Namespace) -> Any:
     return ops.anchor(signer=_signer(ops, args))
+
 
 @_with_ops
 def _cmd_log_proof(ops: Any, args: argparse.Namespace) -> Any:
     ops.sync()
     return ops.inclusion(parse_hash32(args.record, "record id"))
 
+
 @_with_ops
 def _cmd_log_consistency(ops: Any, args: argparse.Namespace) -> Any:
     ops.sync()
     return ops.consistency(args.exchange, args.size1, args.size2)
 
+
 @_with_ops
 def _cmd_log_witness(ops: Any, args: argparse.Namespace) -> Any:
     return ops.witness(signer=_signer(ops, args))
+
 
 def _read_json(path: Path, what: str) -> Any:
     try:
@@ -823,6 +845,7 @@ def _write_or_return(doc: Any, out: Path | None) -> Any:
 def _cmd_cert_issue(ops: Any, args: argparse.Namespace) -> Any:
     doc = ops.issue(parse_hash32(args.record, "record id"), days=args.days, signer=_signer(ops, args))
     return _write_or_return(doc, args.out)
+
 
 def _cmd_cert_verify(args: argparse.Namespace) -> Any:
     from provenance.operations import Operations
@@ -846,6 +869,7 @@ def _cmd_cert_verify(args: argparse.Namespace) -> Any:
     if not out["valid"]:
         raise CertificateInvalid(out)
     return out
+
 
 class CertificateInvalid(VerificationError):
     """Raised when a certificate fails verification (the report names each failed check)."""
@@ -878,6 +902,7 @@ def _cmd_cert_recognitions(ops: Any, args: argparse.Namespace) -> Any:
 def _cmd_cert_recognize(ops: Any, args: argparse.Namespace) -> Any:
     doc = _read_json(args.file, "certificate")
     return _write_or_return(ops.recognize(doc, on_chain=not args.off_chain, signer=_signer(ops, args)), args.out)
+
 
 @_with_ops
 def _cmd_snapshot(ops: Any, args: argparse.Namespace) -> Any:
