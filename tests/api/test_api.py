@@ -329,3 +329,11 @@ def test_entities_show_recognitions_and_mandates(served: Served) -> None:
     assert hefei["recognizedBy"] == [] and hefei["mandates"] == ["AHDE"]
     assert served.client.get(f"{API}/entities", params={"identifier": "91310115MA1K4DEMO1"}).json()["id"] == lingang
     assert served.client.get(f"{API}/entities", params={"identifier": "NOPE"}).status_code == 404
+
+
+def test_cursors_past_the_last_possible_record_give_an_empty_page(served: Served) -> None:
+    """Found by the fuzzer: a cursor beyond what the key layout can hold overflowed into a server error."""
+    for params in ({"after": 2**40}, {"after": 2**40 - 1, "status": "superseded"}, {"after": 2**32, "kind": "asset"}):
+        r = served.client.get(f"{API}/registrations", params=params)
+        assert r.status_code == 200 and r.json()["results"] == [], (params, r.text)
+    assert served.client.get(f"{API}/registrations", params={"after": -2}).status_code == 422

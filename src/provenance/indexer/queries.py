@@ -48,6 +48,10 @@ class IndexQueries:
         """Records matching every given filter, in registration order, ``limit`` at a time after seq ``after``."""
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit must be between 1 and 1000")
+        if after < -1:
+            raise InvalidInput("after must be -1 or a result cursor")
+        if after >= K.MAX_SEQ:
+            return []  # past the last sequence number there can be
         filters: list[bytes] = []
         if content_hash is not None:
             filters.append(K.BY_CONTENT + content_hash)

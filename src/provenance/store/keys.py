@@ -89,6 +89,9 @@ SCHEMA_VERSION = b"2"
 SEQ_BYTES = 5
 
 
+MAX_SEQ = 2 ** (8 * SEQ_BYTES) - 1  # the largest record sequence number the key layout can hold
+
+
 def seq_bytes(seq: int) -> bytes:
     return seq.to_bytes(SEQ_BYTES, "big")
 
