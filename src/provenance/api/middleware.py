@@ -73,7 +73,10 @@ class Guard:
                 status_box[0] = message["status"]
             await send(message)
 
-        headers = _headers(scope)
+        method = scope.get("method")
+        has_body = method in ("POST", "PUT", "PATCH", "DELETE")
+        # Headers are only looked at when needed: a plain GET with rate limiting off goes straight through.
+        headers = _headers(scope) if (has_body or self.buckets is not None) else {}
         try:
             if self.buckets is not None:
                 wait = self.buckets.take(self._client_key(scope, headers), time.monotonic())
@@ -93,7 +96,7 @@ class Guard:
                     await self._too_large(scope, receive, send_wrapper, path)
                     return
             body_receive = receive
-            if scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
+            if has_body:
                 chunks, size = [], 0
                 while True:
                     message = await receive()

@@ -137,15 +137,23 @@ class Runtime:
             if self._stop.is_set():
                 return
             try:
-                self.ops.sync()
-                with self.ops.lock:
-                    self.head = self.node.chain.block_number()
+                if self._moved():
+                    self.ops.sync()
                 self.last_follow_error = None
             except ProvenanceError as exc:
                 self.follow_errors += 1
                 self.last_follow_error = exc.message
                 log.warning("index follower: %s", exc.message)
                 time.sleep(min(5.0, self.settings.sync_interval * 10))
+
+    def _moved(self) -> bool:
+        """Whether the chain moved since the index's checkpoint: a new head, or another block at its height."""
+        with self.ops.lock:
+            self.head = head = self.node.chain.block_number()
+            cp = self.node.index.checkpoint()
+            if cp is None or head != cp[0]:
+                return True
+            return self.node.chain.get_block(head).hash != cp[1]
 
     def key_exchange(self, address: bytes) -> int | None:
         """The active exchange a key currently signs for (cached for two seconds), or None."""
