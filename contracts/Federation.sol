@@ -18,6 +18,13 @@ contract Federation is IFederation {
     mapping(uint256 proposalId => Proposal) private _proposals;
     mapping(uint256 proposalId => mapping(uint16 exchangeId => bool)) private _approved;
 
+    mapping(uint16 supervisorId => Exchange) private _supervisors;
+    mapping(bytes8 code => uint16 supervisorId) private _supervisorByCode;
+    mapping(address key => KeyRecord) private _supervisorKeys;
+    mapping(uint16 supervisorId => address[]) private _supervisorKeyHistory;
+    mapping(uint16 supervisorId => address) private _supervisorKey;
+
+    uint16 private _supervisorCount;
     uint16 private _exchangeCount;
     uint16 private _memberCount;
     uint16 private _threshold;
@@ -80,6 +87,45 @@ contract Federation is IFederation {
         uint16 exchangeId = activeExchangeOf(msg.sender);
         _addKey(exchangeId, newKey);
         _revokeKey(exchangeId, msg.sender);
+    }
+
+    /// @inheritdoc IFederation
+    function rotateSupervisorKey(address newKey) external {
+        uint16 supervisorId = activeSupervisorOf(msg.sender);
+        _checkFreshKey(newKey);
+        _supervisorKeys[msg.sender].validTo = uint64(block.number);
+        _setSupervisorKey(supervisorId, newKey);
+        emit SupervisorKeyChanged(supervisorId, msg.sender, newKey);
+    }
+
+    /// @inheritdoc IFederation
+    function activeSupervisorOf(address key) public view returns (uint16 supervisorId) {
+        KeyRecord storage k = _supervisorKeys[key];
+        supervisorId = k.exchangeId;
+        if (supervisorId == 0 || k.validTo != 0 || _supervisors[supervisorId].status != ExchangeStatus.Active) {
+            revert NotSupervisorKey(key);
+        }
+    }
+
+    /// @inheritdoc IFederation
+    function getSupervisor(uint16 supervisorId) external view returns (Exchange memory) {
+        if (supervisorId == 0 || supervisorId > _supervisorCount) revert UnknownSupervisor(supervisorId);
+        return _supervisors[supervisorId];
+    }
+
+    /// @inheritdoc IFederation
+    function supervisorKeysOf(uint16 supervisorId) external view returns (address[] memory) {
+        return _supervisorKeyHistory[supervisorId];
+    }
+
+    /// @inheritdoc IFederation
+    function getSupervisorKey(address key) external view returns (KeyRecord memory) {
+        return _supervisorKeys[key];
+    }
+
+    /// @inheritdoc IFederation
+    function supervisorCount() external view returns (uint16) {
+        return _supervisorCount;
     }
 
     /// @inheritdoc IFederation
@@ -187,12 +233,54 @@ contract Federation is IFederation {
             e.removedAt = uint64(block.number);
             _memberCount -= 1;
             emit ExchangeRemoved(exchangeId, proposalId);
-        } else {
+        } else if (action == ProposalAction.SetThreshold) {
             uint16 newThreshold = abi.decode(payload, (uint16));
             if (newThreshold == 0 || newThreshold > _memberCount) revert InvalidThreshold(newThreshold, _memberCount);
             emit ThresholdChanged(_threshold, newThreshold, proposalId);
             _threshold = newThreshold;
+        } else if (action == ProposalAction.AddSupervisor) {
+            (bytes8 code, string memory name, address key) = abi.decode(payload, (bytes8, string, address));
+            _addSupervisor(code, name, key, proposalId);
+        } else {
+            uint16 supervisorId = abi.decode(payload, (uint16));
+            Exchange storage s = _supervisors[supervisorId];
+            if (s.status == ExchangeStatus.None) revert UnknownSupervisor(supervisorId);
+            if (s.status != ExchangeStatus.Active) revert SupervisorNotActive(supervisorId);
+            s.status = ExchangeStatus.Removed;
+            s.removedAt = uint64(block.number);
+            _supervisorKeys[_supervisorKey[supervisorId]].validTo = uint64(block.number);
+            emit SupervisorRemoved(supervisorId, proposalId);
         }
+    }
+
+    function _addSupervisor(bytes8 code, string memory name, address key, uint256 proposalId) private {
+        _checkCode(code);
+        _checkName(name);
+        if (_supervisorByCode[code] != 0) revert DuplicateSupervisorCode(code);
+        _checkFreshKey(key);
+        uint16 supervisorId = ++_supervisorCount;
+        _supervisors[supervisorId] = Exchange({
+            code: code,
+            status: ExchangeStatus.Active,
+            joinedAt: uint64(block.number),
+            removedAt: 0,
+            name: name
+        });
+        _supervisorByCode[code] = supervisorId;
+        emit SupervisorAdded(supervisorId, code, name, key, proposalId);
+        _setSupervisorKey(supervisorId, key);
+    }
+
+    function _setSupervisorKey(uint16 supervisorId, address key) private {
+        _supervisorKeys[key] = KeyRecord({exchangeId: supervisorId, validFrom: uint64(block.number), validTo: 0});
+        _supervisorKeyHistory[supervisorId].push(key);
+        _supervisorKey[supervisorId] = key;
+    }
+
+    /// @dev A key is used once, by one exchange or one supervisor.
+    function _checkFreshKey(address key) private view {
+        if (key == address(0)) revert ZeroKey();
+        if (_keys[key].exchangeId != 0 || _supervisorKeys[key].exchangeId != 0) revert KeyAlreadyUsed(key);
     }
 
     /// @dev Checks the payload's shape at proposal time so that malformed proposals never collect approvals.
@@ -204,17 +292,28 @@ contract Federation is IFederation {
             (bytes8 code, string memory name, address key) = abi.decode(payload, (bytes8, string, address));
             _checkCode(code);
             _checkName(name);
-            if (key == address(0)) revert ZeroKey();
-            if (_keys[key].exchangeId != 0) revert KeyAlreadyUsed(key);
+            _checkFreshKey(key);
         } else if (action == ProposalAction.RemoveExchange) {
             if (payload.length != 32) revert InvalidPayload(action);
             uint16 exchangeId = abi.decode(payload, (uint16));
             if (exchangeId == 0 || exchangeId > _exchangeCount) revert UnknownExchange(exchangeId);
             if (_exchanges[exchangeId].status != ExchangeStatus.Active) revert ExchangeNotActive(exchangeId);
-        } else {
+        } else if (action == ProposalAction.SetThreshold) {
             if (payload.length != 32) revert InvalidPayload(action);
             uint16 newThreshold = abi.decode(payload, (uint16));
             if (newThreshold == 0 || newThreshold > _memberCount) revert InvalidThreshold(newThreshold, _memberCount);
+        } else if (action == ProposalAction.AddSupervisor) {
+            if (payload.length < 128) revert InvalidPayload(action);
+            (bytes8 code, string memory name, address key) = abi.decode(payload, (bytes8, string, address));
+            _checkCode(code);
+            _checkName(name);
+            if (_supervisorByCode[code] != 0) revert DuplicateSupervisorCode(code);
+            _checkFreshKey(key);
+        } else {
+            if (payload.length != 32) revert InvalidPayload(action);
+            uint16 supervisorId = abi.decode(payload, (uint16));
+            if (supervisorId == 0 || supervisorId > _supervisorCount) revert UnknownSupervisor(supervisorId);
+            if (_supervisors[supervisorId].status != ExchangeStatus.Active) revert SupervisorNotActive(supervisorId);
         }
     }
 
@@ -237,8 +336,7 @@ contract Federation is IFederation {
     }
 
     function _addKey(uint16 exchangeId, address key) private {
-        if (key == address(0)) revert ZeroKey();
-        if (_keys[key].exchangeId != 0) revert KeyAlreadyUsed(key);
+        _checkFreshKey(key);
         if (_activeKeyCount[exchangeId] >= MAX_ACTIVE_KEYS) revert TooManyKeys(exchangeId);
         _keys[key] = KeyRecord({exchangeId: exchangeId, validFrom: uint64(block.number), validTo: 0});
         _keyHistory[exchangeId].push(key);

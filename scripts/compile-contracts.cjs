@@ -12,7 +12,7 @@ const crypto = require('crypto');
 const root = path.resolve(__dirname, '..');
 const solc = require(path.join(root, 'node', 'node_modules', 'solc'));
 
-const DEPLOYABLE = ['Federation', 'Registry'];
+const DEPLOYABLE = ['Federation', 'Registry', 'CrossBorder'];
 const SETTINGS = {
   evmVersion: 'cancun',
   viaIR: true,

@@ -6,6 +6,9 @@ pragma solidity ^0.8.24;
 /// signing keys with full key history, and threshold governance over membership. There is no owner: the
 /// deployer bootstraps the first member, and every later change of membership or threshold takes approvals
 /// from `threshold()` distinct active members.
+/// Supervisors (data-security authorities, not exchanges) are added and removed by the same threshold
+/// governance; they hold no vote and register nothing, but their keys approve cross-border transfers and run
+/// spot checks (see ICrossBorder). A key belongs to one exchange or one supervisor, never both, and never again.
 /// @dev Key validity is expressed in block numbers so that a signature can be judged against the block it
 /// claims: a key is valid for blocks `validFrom <= b < validTo` (`validTo == 0` while not revoked), and never
 /// at or after the block its exchange was removed.
@@ -19,7 +22,9 @@ interface IFederation {
     enum ProposalAction {
         AddExchange, // payload: abi.encode(bytes8 code, string name, address key)
         RemoveExchange, // payload: abi.encode(uint16 exchangeId)
-        SetThreshold // payload: abi.encode(uint16 threshold)
+        SetThreshold, // payload: abi.encode(uint16 threshold)
+        AddSupervisor, // payload: abi.encode(bytes8 code, string name, address key)
+        RemoveSupervisor // payload: abi.encode(uint16 supervisorId)
     }
 
     struct Exchange {
@@ -30,6 +35,7 @@ interface IFederation {
         string name;
     }
 
+    /// @dev Supervisors reuse `Exchange` for their record (code, status, joined and removed blocks, name).
     struct KeyRecord {
         uint16 exchangeId; // 0: never registered
         uint64 validFrom; // block number the key was added in
@@ -65,8 +71,23 @@ interface IFederation {
     /// @notice Emitted when a proposal reached the threshold and its action was applied.
     event ProposalExecuted(uint256 indexed proposalId);
 
+    /// @notice Emitted when a supervisor is added by governance.
+    event SupervisorAdded(uint16 indexed supervisorId, bytes8 indexed code, string name, address key, uint256 proposalId);
+    /// @notice Emitted when a supervisor is removed; its keys stop being valid from this block on.
+    event SupervisorRemoved(uint16 indexed supervisorId, uint256 proposalId);
+    /// @notice Emitted when a supervisor replaces its key (the previous one stays in its key history).
+    event SupervisorKeyChanged(uint16 indexed supervisorId, address indexed previousKey, address indexed newKey);
+
     /// @notice The caller is not a valid key of an active exchange.
     error NotExchangeKey(address caller);
+    /// @notice The key is not the current key of an active supervisor.
+    error NotSupervisorKey(address key);
+    /// @notice No supervisor has this id.
+    error UnknownSupervisor(uint16 supervisorId);
+    /// @notice The supervisor exists but was removed.
+    error SupervisorNotActive(uint16 supervisorId);
+    /// @notice Another supervisor already uses this short code.
+    error DuplicateSupervisorCode(bytes8 code);
     /// @notice No exchange has this id.
     error UnknownExchange(uint16 exchangeId);
     /// @notice The exchange exists but is no longer active.
@@ -158,4 +179,22 @@ interface IFederation {
 
     /// @notice Membership epoch: bumped by every executed proposal.
     function epoch() external view returns (uint64);
+
+    /// @notice Replace the calling supervisor key by `newKey` (a supervisor holds one valid key at a time).
+    function rotateSupervisorKey(address newKey) external;
+
+    /// @notice The id of the active supervisor whose current key `key` is; reverts with `NotSupervisorKey` otherwise.
+    function activeSupervisorOf(address key) external view returns (uint16 supervisorId);
+
+    /// @notice A supervisor by id (status `Removed` once removed).
+    function getSupervisor(uint16 supervisorId) external view returns (Exchange memory);
+
+    /// @notice Every key a supervisor has had, in order; `getSupervisorKey` gives each one's validity.
+    function supervisorKeysOf(uint16 supervisorId) external view returns (address[] memory);
+
+    /// @notice A supervisor key's record (supervisor id in `exchangeId`, valid from, valid to).
+    function getSupervisorKey(address key) external view returns (KeyRecord memory);
+
+    /// @notice Number of supervisors ever added (ids run from 1 to this).
+    function supervisorCount() external view returns (uint16);
 }

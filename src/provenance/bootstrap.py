@@ -23,6 +23,7 @@ def init_node(
     rpc_url: str | None = None,
     federation: str | None = None,
     registry: str | None = None,
+    cross_border: str | None = None,
     scrypt_n: int | None = None,
 ) -> NodeConfig:
     """Create the exchange key, open the chain and deploy the contracts (or attach to deployed ones).
@@ -33,6 +34,8 @@ def init_node(
     code = parse_exchange_code(exchange)
     if bool(federation) != bool(registry):
         raise InvalidInput("give both --federation and --registry to attach, or neither to deploy")
+    if cross_border and not federation:
+        raise InvalidInput("--cross-border attaches with --federation and --registry")
     if federation and not rpc_url:
         raise InvalidInput("attaching to deployed contracts needs --rpc-url (an embedded chain starts empty)")
     if not name.strip():
@@ -50,7 +53,8 @@ def init_node(
         try:
             if federation and registry:
                 deployment = Deployment(chain.chain_id, parse_address(federation, "federation address"),
-                                        parse_address(registry, "registry address"), 0)
+                                        parse_address(registry, "registry address"), 0,
+                                        parse_address(cross_border, "cross-border address") if cross_border else None)
                 Contracts.attach(chain, deployment)
             else:
                 try:

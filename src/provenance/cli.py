@@ -72,12 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser("init", help="initialise a data directory: key, chain, contracts")
-    s.add_argument("--exchange", required=True, help="code of this node's exchange, e.g. SDE")
+    s.add_argument("--exchange", required=True,
+                   help="code of this node's exchange, e.g. SDE (a supervisor's node, which attaches, its code)")
     s.add_argument("--name", required=True, help="display name of the exchange")
     s.add_argument("--chain-id", type=int, help="chain id of a new embedded chain (default 1502)")
     s.add_argument("--rpc-url", help="use this JSON-RPC endpoint instead of the embedded chain")
     s.add_argument("--federation", help="attach to a deployed federation at this address (with --registry)")
     s.add_argument("--registry", help="attach to a deployed registry at this address")
+    s.add_argument("--cross-border", help="and to the deployed cross-border flows contract at this address")
     s.add_argument("--scrypt-n", type=int, default=None, help="scrypt cost of new keys (default 2**18)")
     s.set_defaults(handler=_cmd_init)
 
@@ -372,7 +374,7 @@ def _cmd_init(args: argparse.Namespace) -> Any:
     node_cfg = init_node(
         args.data_dir, exchange=args.exchange, name=args.name, passphrase=_passphrase(args),
         chain_id=args.chain_id, rpc_url=args.rpc_url, federation=args.federation, registry=args.registry,
-        scrypt_n=args.scrypt_n,
+        cross_border=args.cross_border, scrypt_n=args.scrypt_n,
     )
     return {"data_dir": str(args.data_dir), "key": node_cfg.key, "chain": node_cfg.chain.backend,
             "contracts": node_cfg.deployment.to_json() if node_cfg.deployment else None}

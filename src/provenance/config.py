@@ -135,8 +135,10 @@ class NodeConfig:
                   f"sync_writes = {'true' if self.chain.sync_writes else 'false'}", ""]
         if self.deployment is not None:
             d = self.deployment.to_json()
-            lines += ["[contracts]", f"federation = {_q(d['federation'])}", f"registry = {_q(d['registry'])}",
-                      f"block = {d['block']}", ""]
+            lines += ["[contracts]", f"federation = {_q(d['federation'])}", f"registry = {_q(d['registry'])}"]
+            if "cross_border" in d:
+                lines.append(f"cross_border = {_q(d['cross_border'])}")
+            lines += [f"block = {d['block']}", ""]
         lines += ["[keystore]", f"scrypt_n = {self.scrypt_n}", "",
                   "[index]", f"confirmations = {self.index.confirmations}",
                   f"reorg_depth = {self.index.reorg_depth}", f"max_range = {self.index.max_range}", ""]

@@ -51,6 +51,19 @@ class Proposal:
 
 
 @dataclass(frozen=True)
+class Supervisor:
+    """A data-security authority of the federation: approves cross-border transfers and runs spot checks."""
+
+    id: int
+    code: str
+    name: str
+    status: ExchangeStatus
+    joined_at: int
+    removed_at: int
+    keys: list[KeyRecord]
+
+
+@dataclass(frozen=True)
 class ProposalOutcome:
     proposal_id: int
     approvals: int
@@ -125,6 +138,42 @@ class RegistryService:
         """The exchange a key currently signs for; raises ContractReverted(NotExchangeKey) otherwise."""
         return int(self._fed("activeExchangeOf", to_checksum_address(address))[0])
 
+    def supervisor_count(self) -> int:
+        return int(self._fed("supervisorCount")[0])
+
+    def supervisors(self) -> list[Supervisor]:
+        return [self.supervisor(i) for i in range(1, self.supervisor_count() + 1)]
+
+    def supervisor(self, ref: int | str) -> Supervisor:
+        supervisor_id = self.supervisor_id(ref)
+        code, status, joined, removed, name = self._fed("getSupervisor", supervisor_id)[0]
+        keys = [bytes.fromhex(a[2:]) for a in self._fed("supervisorKeysOf", supervisor_id)[0]]
+        records = []
+        for k in keys:
+            _sid, valid_from, valid_to = self._fed("getSupervisorKey", to_checksum_address(k))[0]
+            records.append(KeyRecord(Address(k), supervisor_id, valid_from, valid_to))
+        return Supervisor(supervisor_id, code_text(code), name, ExchangeStatus(status), joined, removed, records)
+
+    def supervisor_id(self, ref: int | str) -> int:
+        """Resolve a supervisor code ("CAC") or id to its id."""
+        count = self.supervisor_count()
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            if not 0 < int(ref) <= count:
+                raise NotFound(f"no supervisor with id {ref}")
+            return int(ref)
+        want = parse_exchange_code(ref)
+        for i in range(1, count + 1):
+            if self._fed("getSupervisor", i)[0][0] == want:
+                return i
+        raise NotFound(f"no supervisor with code {ref!r}")
+
+    def active_supervisor_of(self, address: bytes | str) -> int:
+        """The supervisor whose current key this is; raises ContractReverted(NotSupervisorKey) otherwise."""
+        return int(self._fed("activeSupervisorOf", to_checksum_address(address))[0])
+
+    def rotate_supervisor_key(self, signer: LocalAccount, new_key: bytes) -> WriteResult:
+        return _write(self._tx(signer, FEDERATION, "rotateSupervisorKey", to_checksum_address(new_key)))
+
     def proposals(self) -> list[Proposal]:
         n = int(self._fed("proposalCount")[0])
         return [self.proposal(i) for i in range(1, n + 1)]
@@ -147,6 +196,13 @@ class RegistryService:
         if not 0 < threshold < 2**16:
             raise InvalidInput(f"threshold {threshold} out of range")
         return self._propose(signer, ProposalAction.SET_THRESHOLD, encode(["uint16"], [threshold]))
+
+    def propose_add_supervisor(self, signer: LocalAccount, code: str, name: str, key: bytes) -> ProposalOutcome:
+        payload = encode(["bytes8", "string", "address"], [parse_exchange_code(code), name, key])
+        return self._propose(signer, ProposalAction.ADD_SUPERVISOR, payload)
+
+    def propose_remove_supervisor(self, signer: LocalAccount, ref: int | str) -> ProposalOutcome:
+        return self._propose(signer, ProposalAction.REMOVE_SUPERVISOR, encode(["uint16"], [self.supervisor_id(ref)]))
 
     def approve(self, signer: LocalAccount, proposal_id: int) -> ProposalOutcome:
         tx = self._tx(signer, FEDERATION, "approve", proposal_id)

@@ -81,6 +81,8 @@ class ProposalAction(_Named):
     ADD_EXCHANGE = 0
     REMOVE_EXCHANGE = 1
     SET_THRESHOLD = 2
+    ADD_SUPERVISOR = 3
+    REMOVE_SUPERVISOR = 4
 
 
 class Rights(enum.IntFlag):

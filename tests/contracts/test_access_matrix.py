@@ -14,7 +14,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from provenance.core import eip712
+from provenance.core import flows as F
 from provenance.core.entries import pack_entry
+from provenance.flows import FlowService
 from tests.helpers import Fed, addr, h, make_fed, request, reverts
 
 
@@ -42,6 +44,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     svc.revoke_key(new_sde, addr(old_sde))
     fed.keys["SDE"] = new_sde
     removed = fed.keys["AHDE"]
+    # Supervisors: CAC acts; RM was removed; OLD is a key CAC rotated away from.
+    rotated, cac, rm = Account.create(), Account.create(), Account.create()
+    svc.propose_add_supervisor(new_sde, "CAC", "Cyberspace Administration", addr(rotated))
+    svc.rotate_supervisor_key(rotated, addr(cac))
+    svc.propose_add_supervisor(new_sde, "RM", "Removed", addr(rm))
+    svc.propose_remove_supervisor(new_sde, "RM")
+    flows = FlowService(fed.contracts)
+    file_req = (record, owner, other_entity, b"SG", F.category_code("IOT"), bytes(32), "maintenance")
+    pending_app, _, _ = flows.file(new_sde, record_id=record, exporter=owner, receiver=other_entity,
+                                   destination="SG", category="IOT", purpose="p")
+    approved_app, _, _ = flows.file(new_sde, record_id=record, exporter=owner, receiver=other_entity,
+                                    destination="SG", category="IOT", purpose="p")
+    flows.approve(cac, approved_app)
+    flows.deliver(new_sde, approved_app, h("manifest"), 10)
+    drawn_check, _ = flows.announce(cac, owner, 1)
+    fed.chain.mine(1)
+    sample = flows.draw(new_sde, drawn_check).sample
     svc.propose_remove_exchange(new_sde, "AHDE")
     svc.propose_threshold(new_sde, 2)
     pending = svc.propose_add_exchange(new_sde, "PEND", "Pending", addr(Account.create())).proposal_id
@@ -70,6 +89,21 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "setBatchedStatus": lambda a: c.transact(a, "Registry", "setBatchedStatus", h("batched"), 3, bytes(32)),
         "anchorStatusList": lambda a: c.transact(a, "Registry", "anchorStatusList", 1, h("list")),
         "recognizeCertificate": lambda a: c.transact(a, "Registry", "recognizeCertificate", h("cred"), record, 1),
+        "rotateSupervisorKey": lambda a: c.transact(a, "Federation", "rotateSupervisorKey", Account.create().address),
+        "setCatalogueEntry": lambda a: c.transact(a, "CrossBorder", "setCatalogueEntry", F.category_code("IOT"), b"SG",
+                                                  86400, 0),
+        "fileApplication": lambda a: c.transact(a, "CrossBorder", "fileApplication", file_req),
+        "approveApplication": lambda a: c.transact(a, "CrossBorder", "approveApplication", pending_app, 0, 0),
+        # Anyone may relay a signed approval: what is authorised is the signer, here the caller itself.
+        "approveWithSignature": lambda a: flows.approve_signed(
+            new_sde, flows.sign_approval(a, pending_app, deadline=2**40)),
+        "rejectApplication": lambda a: c.transact(a, "CrossBorder", "rejectApplication", pending_app, h("no")),
+        "revokeApproval": lambda a: c.transact(a, "CrossBorder", "revokeApproval", approved_app, h("no")),
+        "recordDelivery": lambda a: c.transact(a, "CrossBorder", "recordDelivery", approved_app, h("m"), 1),
+        "recordDeliveries": lambda a: c.transact(a, "CrossBorder", "recordDeliveries", [(approved_app, h("m"), 1)]),
+        "announceSpotCheck": lambda a: c.transact(a, "CrossBorder", "announceSpotCheck", owner, 1),
+        "concludeSpotCheck": lambda a: c.transact(a, "CrossBorder", "concludeSpotCheck", drawn_check, sample,
+                                                  h("report"), 1, 0),
     }
     callers = {
         "stranger": Account.create(),
@@ -78,6 +112,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "merchant": other_account,
         "other-exchange": fed.keys["ZJDE"],
         "owner-registrar": new_sde,
+        "supervisor": cac,
+        "rotated-supervisor-key": rotated,
+        "removed-supervisor": rm,
     }
     return World(fed, callers, record, owner, pending, calls)
 
@@ -86,6 +123,13 @@ EXCHANGE_ONLY = ["propose", "approve", "addKey", "revokeKey", "rotateKey", "regi
                  "register", "registerBatch", "registerFor", "setStatus", "anchorBatch", "anchorCheckpoint",
                  "cosignCheckpoint", "setBatchedStatus", "anchorStatusList", "recognizeCertificate"]
 ENTITY_ONLY = ["setEntityAccount", "setMandate"]
+SUPERVISOR_ONLY = ["rotateSupervisorKey", "setCatalogueEntry", "approveApplication", "approveWithSignature",
+                   "rejectApplication", "revokeApproval", "announceSpotCheck", "concludeSpotCheck"]
+EXPORTER_AGENT_ONLY = ["fileApplication", "recordDelivery", "recordDeliveries"]
+NOT_SUPERVISORS = ("stranger", "revoked-key", "removed-exchange", "merchant", "other-exchange", "owner-registrar",
+                   "rotated-supervisor-key", "removed-supervisor")
+# drawSample is open to anyone on purpose: it takes no input, and its outcome is fixed by the seed block's hash.
+PUBLIC = {"drawSample"}
 
 CASES = (
     [(fn, who, "NotExchangeKey") for fn in EXCHANGE_ONLY
@@ -95,17 +139,23 @@ CASES = (
        ("recognizeCertificate", "owner-registrar", "SelfWitness")]
     + [(fn, who, "NotEntityAccount") for fn in ENTITY_ONLY
        for who in ("stranger", "revoked-key", "removed-exchange", "merchant", "other-exchange", "owner-registrar")]
+    + [(fn, "supervisor", "NotExchangeKey") for fn in EXCHANGE_ONLY]
+    + [(fn, "supervisor", "NotEntityAccount") for fn in ENTITY_ONLY]
+    + [(fn, who, "NotSupervisorKey") for fn in SUPERVISOR_ONLY for who in NOT_SUPERVISORS]
+    + [(fn, who, "NotExporterAgent") for fn in EXPORTER_AGENT_ONLY
+       for who in ("stranger", "revoked-key", "removed-exchange", "merchant", "other-exchange", "supervisor",
+                   "rotated-supervisor-key", "removed-supervisor")]
 )
 
 
 @pytest.mark.parametrize(("fn", "who", "error"), CASES, ids=[f"{f}-by-{w}" for f, w, _ in CASES])
 def test_unauthorised_callers_are_refused(world: World, fn: str, who: str, error: str) -> None:
     head = world.fed.chain.block_number()
-    counts = world.fed.svc.counts()
+    counts = world.fed.svc.counts(), FlowService(world.fed.contracts).counts()
     with reverts(error):
         world.calls[fn](world.callers[who])
     assert world.fed.chain.block_number() == head
-    assert world.fed.svc.counts() == counts
+    assert (world.fed.svc.counts(), FlowService(world.fed.contracts).counts()) == counts
 
 
 def test_every_state_changing_function_is_in_the_matrix(world: World) -> None:
@@ -114,5 +164,5 @@ def test_every_state_changing_function_is_in_the_matrix(world: World) -> None:
         for item in abi.artifact.abi:
             if item["type"] == "function" and item["stateMutability"] not in ("view", "pure"):
                 mutating.add(item["name"])
-    assert mutating == set(world.calls)
-    assert {fn for fn, _, _ in CASES} == mutating
+    assert mutating == set(world.calls) | PUBLIC
+    assert {fn for fn, _, _ in CASES} | PUBLIC == mutating

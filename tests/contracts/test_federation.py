@@ -46,16 +46,9 @@ def test_proposals_expire(fed: Fed) -> None:
     fed.svc.propose_threshold(fed.keys["SDE"], 2)
     p = fed.svc.propose_add_exchange(fed.keys["SDE"], "LATE", "Late", addr(Account.create()))
     proposal = fed.svc.proposal(p.proposal_id)
-    fed.chain._chain.header = fed.chain._chain.header.copy(timestamp=proposal.expires_at + 10)
-    import provenance.chain.embedded as emb
-
-    real_time = emb.time.time
-    emb.time.time = lambda: proposal.expires_at + 10  # type: ignore[assignment]
-    try:
-        with reverts("ProposalExpired", proposalId=p.proposal_id, expiresAt=proposal.expires_at):
-            fed.svc.approve(fed.keys["ZJDE"], p.proposal_id)
-    finally:
-        emb.time.time = real_time  # type: ignore[assignment]
+    fed.chain.clock = lambda: proposal.expires_at + 10  # type: ignore[method-assign]
+    with reverts("ProposalExpired", proposalId=p.proposal_id, expiresAt=proposal.expires_at):
+        fed.svc.approve(fed.keys["ZJDE"], p.proposal_id)
 
 
 def test_remove_exchange_invalidates_its_keys_and_keeps_history(fed: Fed) -> None:

@@ -17,6 +17,7 @@ from provenance.errors import ChainError, ChainMismatch, ContractReverted
 
 FEDERATION = "Federation"
 REGISTRY = "Registry"
+CROSS_BORDER = "CrossBorder"
 
 
 @dataclass(frozen=True)
@@ -27,18 +28,30 @@ class Deployment:
     federation: bytes
     registry: bytes
     block: int  # block the federation was deployed in (the registry follows it): indexing starts here
+    cross_border: bytes | None = None  # the cross-border flows contract, when deployed
 
     def to_json(self) -> dict[str, Any]:
-        return {"chain_id": self.chain_id, "federation": "0x" + self.federation.hex(),
-                "registry": "0x" + self.registry.hex(), "block": self.block}
+        out: dict[str, Any] = {"chain_id": self.chain_id, "federation": "0x" + self.federation.hex(),
+                               "registry": "0x" + self.registry.hex(), "block": self.block}
+        if self.cross_border is not None:
+            out["cross_border"] = "0x" + self.cross_border.hex()
+        return out
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Deployment:
         try:
-            return cls(int(raw["chain_id"]), bytes.fromhex(str(raw["federation"]).removeprefix("0x")),
-                       bytes.fromhex(str(raw["registry"]).removeprefix("0x")), int(raw["block"]))
+            cb = raw.get("cross_border")
+            return cls(int(raw["chain_id"]), _address(raw["federation"]), _address(raw["registry"]),
+                       int(raw["block"]), None if cb in (None, "") else _address(cb))
         except (KeyError, ValueError, TypeError) as exc:
             raise ChainError(f"malformed deployment record: {exc}") from exc
+
+
+def _address(value: Any) -> bytes:
+    raw = bytes.fromhex(str(value).removeprefix("0x"))
+    if len(raw) != 20:
+        raise ValueError(f"{value!r} is not a 20-byte address")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -65,20 +78,31 @@ class Contracts:
     def __init__(self, *, chain: Chain, deployment: Deployment) -> None:
         self.chain = chain
         self.deployment = deployment
-        self.abis = {FEDERATION: ContractABI(load_artifact(FEDERATION)), REGISTRY: ContractABI(load_artifact(REGISTRY))}
+        self.abis = {name: ContractABI(load_artifact(name)) for name in (FEDERATION, REGISTRY, CROSS_BORDER)}
         self._addresses = {FEDERATION: deployment.federation, REGISTRY: deployment.registry}
-        self._by_address = {deployment.federation: FEDERATION, deployment.registry: REGISTRY}
+        if deployment.cross_border is not None:
+            self._addresses[CROSS_BORDER] = deployment.cross_border
+        self._by_address = {address: name for name, address in self._addresses.items()}
+
+    @property
+    def has_cross_border(self) -> bool:
+        return CROSS_BORDER in self._addresses
 
     @classmethod
     def deploy(cls, chain: Chain, deployer: LocalAccount, *, code: bytes, name: str, first_key: bytes) -> Contracts:
-        """Deploy the federation (bootstrapping its first member) and the registry bound to it."""
+        """Deploy the federation (bootstrapping its first member), the registry bound to it and the cross-border
+        flows contract bound to both."""
         fed_abi = ContractABI(load_artifact(FEDERATION))
         reg_abi = ContractABI(load_artifact(REGISTRY))
-        abis = [fed_abi, reg_abi]
+        cb_abi = ContractABI(load_artifact(CROSS_BORDER))
+        abis = [fed_abi, reg_abi, cb_abi]
         fed = _deploy(chain, deployer, fed_abi.deploy_data(code, name, first_key), abis)
         reg = _deploy(chain, deployer, reg_abi.deploy_data(fed.contract_address), abis)
+        cb = _deploy(chain, deployer, cb_abi.deploy_data(fed.contract_address, reg.contract_address), abis)
         assert fed.contract_address is not None and reg.contract_address is not None
-        deployment = Deployment(chain.chain_id, fed.contract_address, reg.contract_address, fed.block_number)
+        assert cb.contract_address is not None
+        deployment = Deployment(chain.chain_id, fed.contract_address, reg.contract_address, fed.block_number,
+                                cb.contract_address)
         return cls(chain=chain, deployment=deployment)
 
     @classmethod
@@ -101,6 +125,13 @@ class Contracts:
         fed_of_registry = self.call(REGISTRY, "federation")[0]
         if bytes.fromhex(fed_of_registry[2:]) != deployment.federation:
             raise ChainMismatch("the registry is bound to another federation contract than the one configured")
+        if deployment.cross_border is not None:
+            fed_of_cb = self.call(CROSS_BORDER, "federation")[0]
+            reg_of_cb = self.call(CROSS_BORDER, "registry")[0]
+            if (bytes.fromhex(fed_of_cb[2:]), bytes.fromhex(reg_of_cb[2:])) != (deployment.federation,
+                                                                               deployment.registry):
+                raise ChainMismatch("the cross-border contract is bound to other federation or registry contracts "
+                                    "than the ones configured")
         return self
 
     def address(self, contract: str) -> bytes:

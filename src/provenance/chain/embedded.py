@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -92,6 +93,8 @@ class EmbeddedChain:
             raise StoreError(f"cannot open the chain database {path}: {exc}") from exc
         self._db = LevelChainDB(self._level, prefix=_EVM_PREFIX, sync=sync_writes)
         self._lock = threading.RLock()
+        # Block time comes from this clock (tests move it forward to judge expiries and deadlines).
+        self.clock: Callable[[], float] = time.time
         stored = self._db.get_raw(_META_CHAIN_ID)
         try:
             if stored is None:
@@ -201,7 +204,7 @@ class EmbeddedChain:
             try:
                 with self._db.transaction():
                     # The pending header was made when the previous block was mined; give it today's time.
-                    self._chain.header = pending_before.copy(timestamp=max(int(time.time()), parent.timestamp))
+                    self._chain.header = pending_before.copy(timestamp=max(int(self.clock()), parent.timestamp))
                     _, receipt, computation = self._chain.apply_transaction(evm_tx)
                     _raise_if_error(computation)
                     block = self._chain.mine_block(mix_hash=os.urandom(32), blob_gas_used=0)
@@ -214,6 +217,17 @@ class EmbeddedChain:
             created = generate_contract_address(EthAddress(sender), nonce) if not to else None
             logs = [_log(log, block.number, block.hash, evm_tx.hash, i) for i, log in enumerate(receipt.logs)]
             return Receipt(evm_tx.hash, block.number, block.hash, receipt.gas_used, 1, created, logs)
+
+    def mine(self, count: int = 1) -> int:
+        """Mine ``count`` empty blocks (the embedded chain otherwise mines only when a transaction comes): used
+        where a contract waits for a later block, such as a spot check's seed block. Returns the new head."""
+        with self._lock:
+            for _ in range(count):
+                parent = self._chain.get_canonical_head()
+                with self._db.transaction():
+                    self._chain.header = self._chain.header.copy(timestamp=max(int(self.clock()), parent.timestamp))
+                    self._chain.mine_block(mix_hash=os.urandom(32), blob_gas_used=0)
+            return int(self._chain.get_canonical_head().block_number)
 
     def rewind(self, number: int) -> None:
         """Make block ``number`` the head again: later blocks are orphaned, and the next transactions build a
