@@ -106,7 +106,8 @@ class FlowService:
         return app_id, status, tx.receipt.tx_hash
 
     def approve(self, signer: LocalAccount, application: int, *, expires_at: int = 0, volume_limit: int = 0) -> bytes:
-        tx = self._tx(signer, "approveApplication", application, _u64(expires_at, "expiry"), _u64(volume_limit, "volume limit"))
+        tx = self._tx(signer, "approveApplication", application, _u64(expires_at, "expiry"),
+                      _u64(volume_limit, "volume limit"))
         return tx.receipt.tx_hash
 
     def approval_digest(self, application: int, expires_at: int, volume_limit: int, deadline: int) -> bytes:

@@ -285,7 +285,8 @@ def test_forged_and_misused_approvals_are_refused(world: World) -> None:
         with reverts("NotSupervisorKey"):
             world.flows.approve_signed(world.sde, variant)
     # Bound to this chain and contract: a signature over another domain recovers another signer.
-    for chain_id, contract in ((world.fed.chain.chain_id + 1, world.flows.address), (world.fed.chain.chain_id, bytes(20))):
+    here = world.fed.chain.chain_id
+    for chain_id, contract in ((here + 1, world.flows.address), (here, bytes(20))):
         digest = F.approval_digest(chain_id, contract, app_id, world.flows.application(app_id).record_id,
                                    world.exporter, 0, 500, deadline)
         sig = eip712.sign_digest(digest, bytes(world.cac.key))

@@ -12,6 +12,7 @@ from provenance.core.merkle import CompactRange
 from provenance.core.rules import Violation, check_registration, check_status_change
 from provenance.errors import StoreError
 from provenance.indexer.events import Event
+from provenance.indexer.flows import HANDLERS as FLOW_HANDLERS
 from provenance.store import keys as K
 from provenance.store.index import BlockWriter
 from provenance.types import RegistrationRequest, Status
@@ -333,4 +334,5 @@ _HANDLERS = {
     "BatchedStatusRequested": _batched_status_requested,
     "StatusListAnchored": _status_list_anchored,
     "CertificateRecognized": _certificate_recognized,
+    **FLOW_HANDLERS,
 }

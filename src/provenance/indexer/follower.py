@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from eth_hash.auto import keccak
 
 from provenance.chain.base import Chain, Log
-from provenance.chain.contracts import FEDERATION, REGISTRY, Contracts
+from provenance.chain.contracts import CROSS_BORDER, FEDERATION, REGISTRY, Contracts
 from provenance.chain.rpc import RpcError
 from provenance.errors import ChainError, ChainMismatch, ChainUnavailable, ProvenanceError
 from provenance.indexer.apply import apply_event
@@ -77,8 +77,11 @@ class Follower:
         self._pool: ThreadPoolExecutor | None = None
         self._prefetch: tuple[int, int, Future[list[Log]]] | None = None
         dep = contracts.deployment
-        self._addresses = [dep.federation, dep.registry]
-        self._decoder = EventDecoder(contracts.abis, {dep.federation: FEDERATION, dep.registry: REGISTRY})
+        names = {dep.federation: FEDERATION, dep.registry: REGISTRY}
+        if dep.cross_border is not None:
+            names[dep.cross_border] = CROSS_BORDER
+        self._addresses = list(names)
+        self._decoder = EventDecoder(contracts.abis, names)
         self.reorgs = 0
         self._pinned = False
 
@@ -102,6 +105,9 @@ class Follower:
             "registry_code": keccak(self.chain.get_code(dep.registry)),
             "schema": K.SCHEMA_VERSION,
         }
+        if dep.cross_border is not None:
+            want["cross_border"] = dep.cross_border
+            want["cross_border_code"] = keccak(self.chain.get_code(dep.cross_border))
         stored = {name: self.store.get_meta(name) for name in want}
         if all(v is None for v in stored.values()):
             self.store.put_meta(want)

@@ -42,6 +42,8 @@ LevelDB's byte order the numeric order, so prefix scans come back in registratio
     S <exchange:2> <block:8> <log:4>   an anchored status list: taken at block (8), hash (32)
     C <credential:32> <exchange:2>     an on-chain recognition of a certificate: issuer (2), record id (32),
                                        block (8)
+    A P X R D E B K L V                cross-border applications, deliveries, spot checks, the catalogue and
+                                       the supervisors: see provenance.indexer.flows
 """
 
 from __future__ import annotations
@@ -79,13 +81,24 @@ COSIGNATURE = b"j"
 REFUSED_STATUS = b"z"
 STATUS_LIST = b"S"
 CERT_RECOGNITION = b"C"
+# Cross-border flows (layout in provenance.indexer.flows).
+FLOW_APP = b"A"
+FLOW_PENDING = b"P"
+FLOW_APP_BY_EXPORTER = b"X"
+FLOW_APP_BY_RECORD = b"R"
+FLOW_DELIVERY = b"D"
+FLOW_DELIVERY_BY_EXPORTER = b"E"
+FLOW_DELIVERY_BY_APP = b"B"
+FLOW_CHECK = b"K"
+FLOW_CATALOGUE = b"L"
+SUPERVISOR = b"V"
 
 LEAF_RECORD = 1
 LEAF_REJECTED = 0
 LEAF_COLLIDED = 2
 STORED_NODE_LEVEL = 4
 
-SCHEMA_VERSION = b"2"
+SCHEMA_VERSION = b"3"
 SEQ_BYTES = 5
 
 
