@@ -286,6 +286,95 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-body", type=int, default=2 * 1024 * 1024, help="largest request body in bytes")
     s.set_defaults(handler=_cmd_serve)
 
+    fl = sub.add_parser("flow", help="cross-border flows: supervisors, applications, deliveries, spot checks"
+                        ).add_subparsers(dest="flow_command", metavar="ACTION", required=True)
+    s = fl.add_parser("supervisors", help="supervisors and their keys")
+    s.set_defaults(handler=_cmd_flow_supervisors)
+    s = fl.add_parser("add-supervisor", help="propose a supervisor (threshold governance)")
+    s.add_argument("code")
+    s.add_argument("name")
+    s.add_argument("address", help="the supervisor's key address")
+    s.set_defaults(handler=_cmd_flow_add_supervisor)
+    s = fl.add_parser("remove-supervisor", help="propose removing a supervisor")
+    s.add_argument("supervisor", help="code or id")
+    s.set_defaults(handler=_cmd_flow_remove_supervisor)
+    s = fl.add_parser("catalogue", help="the low-risk catalogue; with --set, list or delist a pair (supervisor)")
+    s.add_argument("--set", nargs=2, metavar=("CATEGORY", "DEST"), help="the pair to list (with --days) or delist")
+    s.add_argument("--days", type=int, default=0, help="validity of automatic approvals; 0 delists")
+    s.add_argument("--max-bytes", type=int, default=0, help="volume of automatic approvals (0: no limit)")
+    s.set_defaults(handler=_cmd_flow_catalogue)
+    s = fl.add_parser("apply", help="file a transfer application for an exporter (under its mandate)")
+    s.add_argument("--record", required=True)
+    s.add_argument("--exporter", type=int, required=True, help="exporter entity id (the record's owner)")
+    s.add_argument("--receiver", type=int, required=True, help="receiving entity id")
+    s.add_argument("--to", dest="destination", required=True, help="destination jurisdiction, e.g. SG")
+    s.add_argument("--category", required=True, help="data category code, e.g. IOT.TELEMETRY")
+    s.add_argument("--purpose", required=True)
+    s.add_argument("--assessment", help="security-assessment reference (important data)")
+    s.set_defaults(handler=_cmd_flow_apply)
+    s = fl.add_parser("list", help="applications")
+    s.add_argument("--exporter", type=int)
+    s.add_argument("--record")
+    s.add_argument("--status", choices=["pending", "approved", "rejected", "revoked"])
+    s.add_argument("--limit", type=int, default=100)
+    s.set_defaults(handler=_cmd_flow_list)
+    s = fl.add_parser("queue", help="the supervisors' queue (pending applications)")
+    s.set_defaults(handler=_cmd_flow_queue)
+    s = fl.add_parser("show", help="one application, with its deliveries")
+    s.add_argument("application", type=int)
+    s.set_defaults(handler=_cmd_flow_show)
+    for name, help_ in (("approve", "approve a pending application (with a supervisor's key: --as)"),
+                        ("sign-approval", "sign an approval for someone else to relay (supervisor's key)")):
+        s = fl.add_parser(name, help=help_)
+        s.add_argument("application", type=int)
+        s.add_argument("--days", type=int, default=0, help="approval valid for this many days (0: no expiry)")
+        s.add_argument("--max-bytes", type=int, default=0, help="volume limit (0: none)")
+        if name == "sign-approval":
+            s.add_argument("--valid-minutes", type=int, default=60, help="relay deadline (default 60)")
+            s.add_argument("--out", type=Path)
+        s.set_defaults(handler=_cmd_flow_approve if name == "approve" else _cmd_flow_sign_approval)
+    s = fl.add_parser("relay-approval", help="submit a supervisor's signed approval")
+    s.add_argument("file", type=Path)
+    s.set_defaults(handler=_cmd_flow_relay)
+    for name, help_ in (("reject", "reject a pending application"), ("revoke", "withdraw an approval")):
+        s = fl.add_parser(name, help=help_)
+        s.add_argument("application", type=int)
+        s.add_argument("reason", help="up to 32 bytes")
+        s.set_defaults(handler=_cmd_flow_decide, decision=name)
+    s = fl.add_parser("deliver", help="record deliveries under an approval (several manifests: one transaction)")
+    s.add_argument("application", type=int)
+    s.add_argument("manifests", type=Path, nargs="+", help="manifest JSON files ({files: [{path, sha256, size}]})")
+    s.set_defaults(handler=_cmd_flow_deliver)
+    s = fl.add_parser("deliveries", help="recorded deliveries")
+    s.add_argument("--application", type=int)
+    s.add_argument("--exporter", type=int)
+    s.add_argument("--limit", type=int, default=100)
+    s.set_defaults(handler=_cmd_flow_deliveries)
+    ck = fl.add_parser("check", help="spot checks").add_subparsers(dest="check_command", metavar="STEP",
+                                                                   required=True)
+    s = ck.add_parser("announce", help="announce a spot check of an exporter's deliveries (supervisor)")
+    s.add_argument("exporter", type=int)
+    s.add_argument("--sample", type=int, default=5, help="deliveries to sample (1-64)")
+    s.set_defaults(handler=_cmd_check, step="announce")
+    for step, help_ in (("draw", "draw the sample from the seed block's hash"), ("show", "a spot check"),
+                        ("answer", "the exporter's answers: kept manifests of the sampled deliveries"),
+                        ("conclude", "judge the answers and anchor the report (supervisor)"),
+                        ("report", "the kept report")):
+        s = ck.add_parser(step, help=help_)
+        s.add_argument("check", type=int)
+        if step in ("answer", "report"):
+            s.add_argument("--out", type=Path)
+        s.set_defaults(handler=_cmd_check, step=step)
+    s = ck.add_parser("take-answers", help="take an exporter's answers file (supervisor)")
+    s.add_argument("check", type=int)
+    s.add_argument("file", type=Path)
+    s.set_defaults(handler=_cmd_check, step="take-answers")
+    s = ck.add_parser("list", help="spot checks")
+    s.set_defaults(handler=_cmd_check, step="list", check=0)
+    s = ck.add_parser("verify", help="check a report against the chain")
+    s.add_argument("file", type=Path)
+    s.set_defaults(handler=_cmd_check, step="verify", check=0)
+
     dn = sub.add_parser("devnet", help="a local federation: a Hardhat chain and three exchange nodes").add_subparsers(
         dest="devnet_command", metavar="ACTION", required=True)
     for name, handler, text in (("up", _cmd_devnet_up, "start the chain, deploy, admit, start the three nodes"),
@@ -997,6 +1086,129 @@ def _cmd_token_revoke(args: argparse.Namespace) -> Any:
 
     return {"revoked": TokenStore(args.data_dir).revoke(args.name)}
 
+
+
+# ---------------------------------------------------------------------- cross-border flows
+
+
+@_with_ops
+def _cmd_flow_supervisors(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.flows.supervisors()
+
+
+@_with_ops
+def _cmd_flow_add_supervisor(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.flows.propose_supervisor(args.code, args.name, args.address, signer=_signer(ops, args))
+
+
+@_with_ops
+def _cmd_flow_remove_supervisor(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.flows.propose_remove_supervisor(args.supervisor, signer=_signer(ops, args))
+
+
+@_with_ops
+def _cmd_flow_catalogue(ops: Any, args: argparse.Namespace) -> Any:
+    if args.set is None:
+        return ops.flows.catalogue()
+    if args.days < 0 or args.max_bytes < 0:
+        raise InvalidInput("--days and --max-bytes must not be negative")
+    return ops.flows.set_catalogue(args.set[0], args.set[1], args.days * 86400, args.max_bytes,
+                                   signer=_signer(ops, args))
+
+
+@_with_ops
+def _cmd_flow_apply(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.flows.file({"recordId": args.record, "exporter": args.exporter, "receiver": args.receiver,
+                           "destination": args.destination, "category": args.category, "purpose": args.purpose,
+                           "assessmentRef": args.assessment}, signer=_signer(ops, args))
+
+
+@_with_ops
+def _cmd_flow_list(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.flows.applications(exporter=args.exporter, record=args.record, status=args.status, limit=args.limit)
+
+
+@_with_ops
+def _cmd_flow_queue(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.flows.queue()
+
+
+@_with_ops
+def _cmd_flow_show(ops: Any, args: argparse.Namespace) -> Any:
+    return {**ops.flows.application(args.application),
+            "deliveryList": ops.flows.deliveries(application=args.application, limit=1000)}
+
+
+def _terms(ops: Any, args: argparse.Namespace) -> tuple[int, int]:
+    if args.days < 0 or args.max_bytes < 0:
+        raise InvalidInput("--days and --max-bytes must not be negative")
+    now = ops.node.chain.get_block(ops.node.chain.block_number()).timestamp
+    return (now + args.days * 86400 if args.days else 0), args.max_bytes
+
+
+@_with_ops
+def _cmd_flow_approve(ops: Any, args: argparse.Namespace) -> Any:
+    expires_at, volume = _terms(ops, args)
+    return ops.flows.approve(args.application, expires_at=expires_at, volume_limit=volume, signer=_signer(ops, args))
+
+
+@_with_ops
+def _cmd_flow_sign_approval(ops: Any, args: argparse.Namespace) -> Any:
+    expires_at, volume = _terms(ops, args)
+    if not 1 <= args.valid_minutes <= 7 * 24 * 60:
+        raise InvalidInput("--valid-minutes must be between 1 and a week")
+    doc = ops.flows.sign_approval(args.application, expires_at=expires_at, volume_limit=volume,
+                                  deadline=int(time.time()) + 60 * args.valid_minutes, signer=_signer(ops, args))
+    return _write_or_return(doc, args.out)
+
+
+@_with_ops
+def _cmd_flow_relay(ops: Any, args: argparse.Namespace) -> Any:
+    doc = _read_json(args.file, "signed approval")
+    if not isinstance(doc, dict) or not isinstance(doc.get("application"), int):
+        raise InvalidInput(f"{args.file}: a signed approval names its application")
+    return ops.flows.approve_signed(doc["application"], doc, signer=_signer(ops, args))
+
+
+@_with_ops
+def _cmd_flow_decide(ops: Any, args: argparse.Namespace) -> Any:
+    fn = ops.flows.reject if args.decision == "reject" else ops.flows.revoke
+    return fn(args.application, args.reason, signer=_signer(ops, args))
+
+
+@_with_ops
+def _cmd_flow_deliver(ops: Any, args: argparse.Namespace) -> Any:
+    items = [{"application": args.application, "manifest": _read_json(m, "manifest")} for m in args.manifests]
+    return ops.flows.deliver(items, signer=_signer(ops, args))
+
+
+@_with_ops
+def _cmd_flow_deliveries(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.flows.deliveries(application=args.application, exporter=args.exporter, limit=args.limit)
+
+
+@_with_ops
+def _cmd_check(ops: Any, args: argparse.Namespace) -> Any:
+    f, step = ops.flows, args.step
+    if step == "announce":
+        return f.announce(args.exporter, args.sample, signer=_signer(ops, args))
+    if step == "draw":
+        return f.draw(args.check, signer=_signer(ops, args))
+    if step == "show":
+        return f.spot_check(args.check)
+    if step == "list":
+        return f.spot_checks()
+    if step == "answer":
+        return _write_or_return(f.answer(args.check), args.out)
+    if step == "take-answers":
+        doc = _read_json(args.file, "answers")
+        return f.submit_answers(args.check, doc.get("answers") if isinstance(doc, dict) and "answers" in doc else doc)
+    if step == "conclude":
+        return f.conclude(args.check, signer=_signer(ops, args))
+    if step == "report":
+        return _write_or_return(f.report(args.check), args.out)
+    return f.verify_report(_read_json(args.file, "report"))
+
+
 if __name__ == "__main__":
     run()
-

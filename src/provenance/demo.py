@@ -173,6 +173,9 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
             tmp.replace(cert_path)
             say(f"AHDE issues a certificate for the logistics index asset and its lineage: {cert_path}")
 
+        flows = _demo_flows(node, svc, say, lingang=lingang, hangzhou=hangzhou, hefei=hefei,
+                            records={"r1": r1, "r2": r2, "p1": p1, "r4": r4})
+
         summary = {
             "data_dir": str(data_dir),
             "federation": {"threshold": svc.threshold(),
@@ -184,6 +187,7 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
                 ("logistics-index-asset", a1)]},
             "counts": svc.counts(),
             "certificate": str(cert_path),
+            "flows": flows,
         }
         # The lineage comes from the node's LevelDB index, brought up to the chain head first.
         node.follower().sync()
@@ -196,6 +200,77 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
             for name, rid in (("logistics-index-asset", a1), ("port-energy-model", p2))
         }
         return summary
+
+
+def _manifest(name: str, files: int, size: int) -> dict[str, Any]:
+    return {"delivery": name, "format": "parquet", "files": [
+        {"path": f"{name}/part-{i:03d}.parquet", "sha256": hex0x(_h(f"{name}/{i}")), "size": size}
+        for i in range(files)]}
+
+
+def _demo_flows(node: Node, svc: RegistryService, say: Callable[[str], None], *, lingang: int, hangzhou: int,
+                hefei: int, records: dict[str, RecordId]) -> dict[str, Any]:
+    """The cross-border lifecycle: a supervisor, the low-risk catalogue, applications of each grade, deliveries
+    and a spot check. One process plays every party here; in a pilot each runs its own node and key."""
+    from provenance.flow_operations import FlowOperations
+    from provenance.operations import Operations
+
+    ks = node.keystore
+    if not ks.has("CAC"):
+        ks.create("CAC")
+    cac = ks.load("CAC")
+    if svc.supervisor_count() == 0:
+        pending = [p for p in svc.proposals() if not p.executed and p.action.label == "add-supervisor"]
+        pid = pending[-1].id if pending else svc.propose_add_supervisor(
+            ks.load("SDE"), "CAC", "Cyberspace Administration (Lin-gang data port)",
+            parse_address(cac.address)).proposal_id
+        svc.approve(ks.load("ZJDE"), pid)
+        say(f"SDE proposes the supervisor CAC, ZJDE approves (proposal {pid})")
+    ops = Operations(node, key="SDE")
+    flows = FlowOperations(ops)
+    if not flows.catalogue():
+        flows.set_catalogue("MARITIME.AIS", "SG", 90 * 86400, 50 * 2**30, signer=cac)
+        say("CAC lists maritime AIS data to Singapore as low-risk (90 days, 50 GiB)")
+    if not flows.applications(limit=1):
+        auto = flows.file({"recordId": hex0x(records["r1"]), "exporter": lingang, "receiver": hefei,
+                           "destination": "SG", "category": "MARITIME.AIS",
+                           "purpose": "vessel scheduling for a Singapore terminal operator"}, signer=ks.load("SDE"))
+        say(f"Application {auto['id']} (general, on the catalogue): {auto['status']} at once")
+        for i in range(8):
+            flows.deliver([{"application": auto["id"], "manifest": _manifest(f"ais-2026-11-{i + 1:02d}", 3,
+                                                                             40_000_000 + i)}],
+                          signer=ks.load("SDE"))
+        say(f"SDE records 8 deliveries under application {auto['id']} (manifests kept for spot checks)")
+        queued = flows.file({"recordId": hex0x(records["r2"]), "exporter": hangzhou, "receiver": lingang,
+                             "destination": "DE", "category": "LOGISTICS.WAYBILL",
+                             "purpose": "customs pre-clearance with a Hamburg forwarder",
+                             "assessmentRef": "CAC-SA-2026-0117"}, signer=ks.load("ZJDE"))
+        say(f"Application {queued['id']} (important): waits in the supervisors' queue")
+        index = flows.file({"recordId": hex0x(records["p1"]), "exporter": hangzhou, "receiver": hefei,
+                            "destination": "HK", "category": "LOGISTICS.INDEX",
+                            "purpose": "index licensing to a Hong Kong research desk",
+                            "assessmentRef": "CAC-SA-2026-0098"}, signer=ks.load("ZJDE"))
+        now = node.chain.get_block(node.chain.block_number()).timestamp
+        flows.approve(index["id"], expires_at=now + 180 * 86400, volume_limit=10 * 2**30, signer=cac)
+        flows.deliver([{"application": index["id"], "manifest": _manifest("delta-index-w47", 1, 2_500_000)}],
+                      signer=ks.load("ZJDE"))
+        say(f"CAC approves application {index['id']} (important) for 180 days and 10 GiB; ZJDE records a delivery")
+        try:
+            flows.file({"recordId": hex0x(records["r4"]), "exporter": lingang, "receiver": hefei,
+                        "destination": "SG", "category": "FINANCE.CREDIT", "purpose": "credit scoring"},
+                       signer=ks.load("SDE"))
+        except ContractReverted as exc:
+            say(f"Refused as it should be: {exc.error} (core data never leaves)")
+    if not flows.spot_checks(limit=1):
+        check = flows.announce(lingang, 3, signer=cac)
+        check = flows.draw(check["id"], signer=ks.load("SDE"))
+        answers = flows.answer(check["id"])["answers"]
+        flows.submit_answers(check["id"], answers)
+        done = flows.conclude(check["id"], signer=cac)
+        say(f"CAC spot-checks m-lingang: sample {check['sample']} drawn from block {check['seedBlock']}'s hash; "
+            f"{done['report']['passed']} passed, {done['report']['failed']} failed; report anchored")
+    return {"supervisor": "CAC", "applications": [a["id"] for a in flows.applications()],
+            "queue": [a["id"] for a in flows.queue()], "spotChecks": [c["id"] for c in flows.spot_checks()]}
 
 
 def _exists(svc: RegistryService, code: str) -> bool:

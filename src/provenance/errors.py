@@ -39,6 +39,13 @@ class NotFound(ProvenanceError, LookupError):
     exit_code = 4
 
 
+class Conflict(ProvenanceError):
+    """Raised when an operation does not fit the current state (a spot check not yet drawn, a seed block not
+    mined yet): the same request may succeed later."""
+
+    exit_code = 9
+
+
 class StoreError(ProvenanceError):
     """Raised when local storage (the data directory, its databases) fails."""
 

@@ -49,6 +49,7 @@ from provenance.types import (
 )
 
 if TYPE_CHECKING:
+    from provenance.flow_operations import FlowOperations
     from provenance.node import Node
 
 ZERO32 = "0x" + "00" * 32
@@ -135,9 +136,10 @@ def redact(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 class Operations:
-    def __init__(self, node: Node, *, lock: threading.RLock | None = None) -> None:
+    def __init__(self, node: Node, *, lock: threading.RLock | None = None, key: str | None = None) -> None:
         self.node = node
         self.lock = lock or threading.RLock()
+        self.key = key  # keystore label this node acts with (default: node.toml's key)
         self.svc = RegistryService(node.contracts)
         self.queries = IndexQueries(node.index)
         self.logs = LogQueries(node.index)
@@ -145,6 +147,7 @@ class Operations:
         self.follower = self.certifier.follower
         self._exchange: int | None = None
         self._codes: dict[int, str] = {}
+        self._flows: FlowOperations | None = None
 
     # ------------------------------------------------------------------ plumbing
 
@@ -154,7 +157,32 @@ class Operations:
             yield
 
     def signer(self, label: str | None = None) -> LocalAccount:
-        return self.node.signer(label)
+        return self.node.signer(label or self.key)
+
+    @property
+    def flows(self) -> FlowOperations:
+        """Cross-border flow operations (ConfigError if the deployment has no cross-border contract)."""
+        if self._flows is None:
+            from provenance.flow_operations import FlowOperations
+
+            self._flows = FlowOperations(self)
+        return self._flows
+
+    def identity(self) -> tuple[str, int]:
+        """Whom this node's key acts for: ("exchange", id) or ("supervisor", id)."""
+        address = self.signer().address
+        with self.lock:
+            try:
+                return "exchange", self.svc.active_exchange_of(address)
+            except ContractReverted as exc:
+                if exc.error != "NotExchangeKey":
+                    raise
+            try:
+                return "supervisor", self.svc.active_supervisor_of(address)
+            except ContractReverted as exc:
+                if exc.error != "NotSupervisorKey":
+                    raise
+        raise InvalidInput(f"this node's key {address} is neither an active exchange's nor a supervisor's key")
 
     @property
     def exchange_id(self) -> int:

@@ -18,7 +18,11 @@ from tests.conftest import passphrase
 
 API = "/api/v1"
 # POST routes that change nothing (they compute an answer), so anyone may call them.
-PUBLIC_POSTS = {f"{API}/registrations/typed-data", f"{API}/certificates/verify", f"{API}/certificates/verify-offline"}
+PUBLIC_POSTS = {f"{API}/registrations/typed-data", f"{API}/certificates/verify", f"{API}/certificates/verify-offline",
+                f"{API}/flows/reports/verify"}
+# Writes a partner's member credential may make: drawing a spot check's sample (no input; the chain fixes the
+# outcome) and handing the exporter's answers to a supervisor's node.
+MEMBER_WRITES = {f"{API}/flows/spot-checks/{{check_id}}/draw", f"{API}/flows/spot-checks/{{check_id}}/answers"}
 PROBLEM = "application/problem+json"
 
 
@@ -37,12 +41,22 @@ def body_for(path: str, served: Served) -> dict[str, Any]:
         f"{API}/certificates/recognize": {"certificate": {"x": 1}},
         f"{API}/entities": {"identifier": "91310000MAAUTHZ01", "account": "0x" + "11" * 20},
         f"{API}/snapshots": {"anchor": False},
+        f"{API}/supervisors": {"code": "NEWSUP", "name": "New supervisor", "key": "0x" + "13" * 20},
+        f"{API}/flows/applications": {"recordId": rid, "exporter": 1, "receiver": 3, "destination": "SG",
+                                      "category": "MARITIME.AIS", "purpose": "authz"},
+        f"{API}/flows/applications/{{app_id}}/signed-approval": {"deadline": 2**40, "signature": "0x" + "11" * 65},
+        f"{API}/flows/applications/{{app_id}}/rejection": {"reason": "authz"},
+        f"{API}/flows/applications/{{app_id}}/revocation": {"reason": "authz"},
+        f"{API}/flows/deliveries": {"deliveries": [{"application": 1, "manifestHash": "0x" + "d4" * 32, "size": 1}]},
+        f"{API}/flows/spot-checks": {"exporter": 1, "sampleSize": 2},
+        f"{API}/flows/spot-checks/{{check_id}}/answers": {"answers": {"1": {"files": []}}},
     }
     return bodies.get(path, {})
 
 
 def concrete(path: str, served: Served) -> str:
-    return path.replace("{record}", served.record("port-vessel-traffic")).replace("{entity}", "2")
+    return (path.replace("{record}", served.record("port-vessel-traffic")).replace("{entity}", "2")
+            .replace("{app_id}", "2").replace("{check_id}", "1"))
 
 
 def signed_headers(served: Served, key: bytes, method: str, target: str, body: bytes) -> dict[str, str]:
@@ -73,6 +87,8 @@ def test_every_write_is_refused_without_credentials_or_with_the_wrong_ones(serve
             "another exchange's key": (signed_headers(served, zjde, "POST", path, raw), 403),
             "an unregistered key": (signed_headers(served, bytes(Account.create().key), "POST", path, raw), 401),
         }
+        if route in MEMBER_WRITES:
+            del cases["member token"], cases["another exchange's key"]
         for name, (headers, want) in cases.items():
             r = served.client.post(path, content=raw, headers={**headers, "Content-Type": "application/json"})
             assert r.status_code == want, (route, name, r.status_code, r.text)

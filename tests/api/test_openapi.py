@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 
-from tests.api.conftest import Served
+from provenance.core import eip712
+from provenance.keystore import Keystore
+from tests.api.conftest import Served, serve
+from tests.conftest import passphrase
 
 API = "/api/v1"
 
@@ -38,7 +45,68 @@ def test_every_endpoint_documents_its_result(served: Served) -> None:
     assert not missing, missing
 
 
-def test_real_responses_match_the_documented_models(served: Served) -> None:
+@pytest.fixture
+def supervisor_node(demo_dir: tuple[Path, dict[str, Any]], tmp_path: Path) -> Iterator[Served]:
+    src, demo = demo_dir
+    shutil.copytree(src, tmp_path / "data")
+    yield from serve(tmp_path / "data", demo, key="CAC")
+
+
+def _flow_calls(served: Served, supervisor: Served) -> list[tuple[Served, str, str, str, Any, dict[str, str]]]:
+    """Every cross-border route once, on an exchange's node and on a supervisor's node."""
+    admin, registrar = served.auth("admin"), served.auth("registrar")
+    sup, sup_member = supervisor.auth("admin"), supervisor.auth("member")
+    rid = served.record("port-vessel-traffic")
+    report = served.client.get(f"{API}/flows/spot-checks/1/report").json()
+    terms = {"expiresAt": 0, "volumeLimit": 1000, "deadline": 2**40}
+    typed = served.client.get(f"{API}/flows/applications/2/approval-typed-data", params=terms).json()
+    cac = Keystore(served.data_dir / "keystore", passphrase(served.data_dir.parent)).load("CAC")
+    signature = "0x" + eip712.sign_digest(bytes.fromhex(typed["digest"][2:]), bytes(cac.key)).hex()
+    # A second pending application on the supervisor's copy, filed by SDE under Lingang's mandate.
+    ks = Keystore(supervisor.data_dir / "keystore", passphrase(supervisor.data_dir.parent))
+    pending = supervisor.runtime.ops.flows.file(
+        {"recordId": rid, "exporter": 1, "receiver": 3, "destination": "US", "category": "MARITIME.AIS",
+         "purpose": "openapi"}, signer=ks.load("SDE"))["id"]
+    f = f"{API}/flows"
+    return [
+        (served, "GET", f"{API}/supervisors", f"{API}/supervisors", None, {}),
+        (served, "POST", f"{API}/supervisors", f"{API}/supervisors",
+         {"code": "SHDB", "name": "Shanghai Data Bureau", "key": "0x" + "14" * 20}, admin),
+        (served, "GET", f"{f}/catalogue", f"{f}/catalogue", None, {}),
+        (served, "GET", f"{f}/applications", f"{f}/applications?status=approved", None, {}),
+        (served, "POST", f"{f}/applications", f"{f}/applications",
+         {"recordId": served.record("port-energy-model"), "exporter": 1, "receiver": 3, "destination": "SG",
+          "category": "MARITIME.AIS", "purpose": "openapi"}, registrar),
+        (served, "GET", f"{f}/queue", f"{f}/queue", None, {}),
+        (served, "GET", f"{f}/applications/{{app_id}}", f"{f}/applications/1", None, {}),
+        (served, "GET", f"{f}/applications/{{app_id}}/approval-typed-data",
+         f"{f}/applications/2/approval-typed-data?deadline=99", None, {}),
+        (served, "POST", f"{f}/applications/{{app_id}}/signed-approval", f"{f}/applications/2/signed-approval",
+         {**terms, "signature": signature}, registrar),
+        (served, "POST", f"{f}/deliveries", f"{f}/deliveries",
+         {"deliveries": [{"application": 4, "manifestHash": "0x" + "e1" * 32, "size": 10}]}, admin),  # filed above
+        (served, "GET", f"{f}/deliveries", f"{f}/deliveries?application=1", None, {}),
+        (served, "GET", f"{f}/deliveries/{{delivery_id}}", f"{f}/deliveries/1", None, {}),
+        (served, "GET", f"{f}/spot-checks", f"{f}/spot-checks", None, {}),
+        (served, "GET", f"{f}/spot-checks/{{check_id}}", f"{f}/spot-checks/1", None, {}),
+        (served, "POST", f"{f}/reports/verify", f"{f}/reports/verify", report, {}),
+        (supervisor, "PUT", f"{f}/catalogue", f"{f}/catalogue",
+         {"category": "IOT.TELEMETRY", "destination": "SG", "maxValidity": 3600}, sup),
+        (supervisor, "POST", f"{f}/applications/{{app_id}}/approval", f"{f}/applications/2/approval", {}, sup),
+        (supervisor, "POST", f"{f}/applications/{{app_id}}/rejection", f"{f}/applications/{pending}/rejection",
+         {"reason": "purpose too broad"}, sup),
+        (supervisor, "POST", f"{f}/applications/{{app_id}}/revocation", f"{f}/applications/3/revocation",
+         {"reason": "incident"}, sup),
+        (supervisor, "POST", f"{f}/spot-checks", f"{f}/spot-checks", {"exporter": 1, "sampleSize": 2}, sup),
+        (supervisor, "POST", f"{f}/spot-checks/{{check_id}}/draw", f"{f}/spot-checks/2/draw", None, sup_member),
+        (supervisor, "GET", f"{f}/spot-checks/{{check_id}}/answer", f"{f}/spot-checks/2/answer", None, sup),
+        (supervisor, "POST", f"{f}/spot-checks/{{check_id}}/answers", f"{f}/spot-checks/2/answers",
+         lambda: supervisor.client.get(f"{f}/spot-checks/2/answer", headers=sup).json()["answers"], sup_member),
+        (supervisor, "POST", f"{f}/spot-checks/{{check_id}}/conclusion", f"{f}/spot-checks/2/conclusion", None, sup),
+    ]
+
+
+def test_real_responses_match_the_documented_models(served: Served, supervisor_node: Served) -> None:
     c = served.client
     models = documented(served)
     rid = served.record("port-vessel-traffic")
@@ -115,4 +183,16 @@ def test_real_responses_match_the_documented_models(served: Served) -> None:
     checked.add(("POST", f"{API}/registrations/{{record}}/status"))
     # Issuing and snapshots were called above; /metrics is Prometheus text.
     checked |= {("POST", f"{API}/certificates"), ("POST", f"{API}/snapshots")}
+    for node, method, template, url, body, headers in _flow_calls(served, supervisor_node):
+        if callable(body):
+            body = {"answers": body()}
+        r = node.client.request(method, url, json=body, headers=headers)
+        status, model = models[(method, template)]
+        assert r.status_code == status, (method, url, r.status_code, r.text[:300])
+        if model is not None:
+            TypeAdapter(model).validate_python(r.json())
+        checked.add((method, template))
+    r = served.client.get(f"{API}/flows/spot-checks/1/report")
+    assert r.status_code == models[("GET", f"{API}/flows/spot-checks/{{check_id}}/report")][0]
+    checked.add(("GET", f"{API}/flows/spot-checks/{{check_id}}/report"))
     assert set(models) - checked <= {("GET", "/metrics")}, set(models) - checked

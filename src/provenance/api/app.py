@@ -67,6 +67,7 @@ from provenance.api.models import (
 )
 from provenance.api.runtime import ApiSettings, Runtime
 from provenance.core.ids import parse_address, parse_hash32
+from provenance.errors import Conflict
 from provenance.operations import request_from_json
 from provenance.service import SignedRegistration
 from provenance.store.keys import IndexedRecord
@@ -127,7 +128,12 @@ async def caller(request: Request) -> Principal | None:
                                          body, time.time(), rt.replay)
         exchange = rt.key_exchange(address)
         if exchange is None:
-            raise AuthError(401, f"0x{address.hex()} is not a valid key of an active member exchange")
+            supervisor = rt.key_supervisor(address)
+            if supervisor is not None:
+                # A supervisor's own key is the admin of its own node.
+                role = "admin" if supervisor == rt.supervisor_id else "supervisor"
+                return Principal(role, f"key:0x{address.hex()}", supervisor=supervisor)
+            raise AuthError(401, f"0x{address.hex()} is not a valid key of an active member exchange or supervisor")
         if exchange == rt.exchange_id:
             return Principal("admin", f"key:0x{address.hex()}", exchange)
         return Principal("member", f"key:0x{address.hex()}", exchange)
@@ -251,7 +257,8 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
     async def health() -> Any:
         st = rt.index_state()
         healthy = st["last_error"] is None
-        return {"status": "ok" if healthy else "degraded", "exchange": rt.exchange_id, "chainId": rt.chain_id,
+        return {"status": "ok" if healthy else "degraded", "exchange": rt.exchange_id,
+                "supervisor": rt.supervisor_id, "chainId": rt.chain_id,
                 "index": st}
 
     @app.get("/metrics", tags=["node"], summary="Prometheus metrics", response_class=Response)
@@ -265,7 +272,7 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
     def federation() -> Any:
         info = ops.info()
         info.pop("key", None)
-        return {**info, "exchange": rt.exchange_id, "index": rt.index_state()}
+        return {**info, "exchange": rt.exchange_id, "supervisor": rt.supervisor_id, "index": rt.index_state()}
 
     @app.get(f"{API}/exchanges", tags=["federation"], summary="Member exchanges", responses=ok(list[ExchangeOut], 200))
     def exchanges() -> Any:
@@ -339,6 +346,8 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
         fields = body.model_dump(exclude={"ownerSignature"})
         request = request_from_json(fields, "body")
         if body.ownerSignature is not None:
+            if rt.exchange_id is None:
+                raise Conflict("this is a supervisor's node: it registers nothing")
             s = body.ownerSignature
             signed = SignedRegistration(request, rt.exchange_id, s.nonce, s.deadline,
                                         bytes.fromhex(s.signature[2:]))
@@ -488,6 +497,13 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
               summary="A signed federation snapshot for offline verifiers (its status list anchored on-chain)")
     def snapshot(body: SnapshotIn, _p: Writer) -> Any:
         return ops.snapshot(anchor=body.anchor)
+
+    # ------------------------------------------------------------------ cross-border flows
+
+    if rt.node.contracts.has_cross_border:
+        from provenance.api import flow_routes
+
+        flow_routes.install(app, rt, api=API, ok=ok, document=document, needs=needs)
 
     # ------------------------------------------------------------------ the web page
 

@@ -54,6 +54,7 @@ class Principal:
     name: str
     exchange: int | None = None  # the exchange it speaks for (member, admin by key)
     entity: int | None = None  # merchant tokens
+    supervisor: int | None = None  # a request signed by a supervisor's current key
 
 
 class AuthError(Exception):

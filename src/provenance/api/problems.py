@@ -19,6 +19,7 @@ from provenance.api.auth import AuthError
 from provenance.batching import RuleViolation
 from provenance.errors import (
     ChainError,
+    Conflict,
     ContractReverted,
     InvalidInput,
     KeystoreError,
@@ -34,8 +35,12 @@ TYPE_BASE = "urn:provenance:problem:"
 log = logging.getLogger("provenance.api")
 
 CONFLICTS = frozenset({"AlreadyRegistered", "EntityExists", "AlreadyRecognized", "CheckpointExists",
-                       "AlreadyApproved", "KeyAlreadyUsed", "DuplicateExchangeCode", "ProposalAlreadyExecuted"})
-FORBIDDEN = frozenset({"NotRegistrar", "NotExchangeKey", "NotEntityAccount", "NoMandate", "ExchangeNotActive"})
+                       "AlreadyApproved", "KeyAlreadyUsed", "DuplicateExchangeCode", "ProposalAlreadyExecuted",
+                       "DuplicateSupervisorCode", "ApplicationNotPending", "SpotCheckNotAnnounced",
+                       "SpotCheckNotDrawn", "SeedNotYetAvailable"})
+FORBIDDEN = frozenset({"NotRegistrar", "NotExchangeKey", "NotEntityAccount", "NoMandate", "ExchangeNotActive",
+                       "NotSupervisorKey", "NotExporterAgent", "NotCheckSupervisor"})
+MISSING = frozenset({"UnknownRecord", "UnknownApplication", "UnknownSpotCheck", "UnknownEntity", "UnknownSupervisor"})
 TITLES = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found",
           405: "Method not allowed", 409: "Conflict", 413: "Request body too large", 415: "Unsupported media type",
           422: "Invalid input", 429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
@@ -69,11 +74,13 @@ def error_response(exc: BaseException, path: str) -> JSONResponse:
         return problem(422, "rule-violated", exc.message, instance=path, rule=exc.violation.error)
     if isinstance(exc, ContractReverted):
         status = 409 if exc.error in CONFLICTS else 403 if exc.error in FORBIDDEN else \
-            404 if exc.error == "UnknownRecord" else 422
+            404 if exc.error in MISSING else 422
         return problem(status, "rule-violated", exc.message, instance=path, rule=exc.error,
                        args=jsonable(dict(exc.args_by_name)), contract=exc.contract)
     if isinstance(exc, InvalidInput):
         return problem(422, "invalid-input", exc.message, instance=path)
+    if isinstance(exc, Conflict):
+        return problem(409, "conflict", exc.message, instance=path)
     if isinstance(exc, NotFound):
         return problem(404, "not-found", exc.message, instance=path)
     if isinstance(exc, VerificationError):

@@ -41,6 +41,7 @@ class ApiSettings:
     follow: bool = True  # run the background follower
     docs: bool = True  # serve /docs (Swagger UI) and /redoc
     web: bool = True  # serve the explorer and verify page at /
+    key: str | None = None  # keystore label to act with (default: node.toml's key), e.g. a supervisor's
 
 
 class RegistrationWriter:
@@ -107,13 +108,16 @@ class Runtime:
         self.settings = settings
         self.node = Node.open(settings.data_dir, settings.passphrase)
         try:
-            self.ops = Operations(self.node)
+            self.ops = Operations(self.node, key=settings.key)
             self.tokens = TokenStore(settings.data_dir)
             self.replay = ReplayGuard()
             dep = self.node.contracts.deployment
             self.chain_id = dep.chain_id
             self.registry = bytes(dep.registry)
-            self.exchange_id = self.ops.exchange_id
+            role, ident = self.ops.identity()
+            # A supervisor's node speaks for no exchange: its admin acts with the supervisor's key.
+            self.exchange_id: int | None = ident if role == "exchange" else None
+            self.supervisor_id: int | None = ident if role == "supervisor" else None
             self.ops.sync()
             self.head = self.node.chain.block_number()
             self.follow_errors = 0
@@ -154,6 +158,10 @@ class Runtime:
             if cp is None or head != cp[0]:
                 return True
             return self.node.chain.get_block(head).hash != cp[1]
+
+    def key_supervisor(self, address: bytes) -> int | None:
+        """The supervisor whose current key this is (per the index), or None."""
+        return self.ops.flows.queries.supervisor_of_key(address) if self.node.contracts.has_cross_border else None
 
     def key_exchange(self, address: bytes) -> int | None:
         """The active exchange a key currently signs for (cached for two seconds), or None."""

@@ -76,6 +76,13 @@ def check_purpose(text: str) -> str:
     return text
 
 
+def assessment_hash(reference: str) -> bytes:
+    """The on-chain form of a security-assessment reference given as text (e.g. a CAC filing number)."""
+    if not reference.strip():
+        raise InvalidInput("an assessment reference must not be empty")
+    return _k(reference.strip().encode())
+
+
 # ---------------------------------------------------------------------- manifests
 
 
@@ -280,6 +287,7 @@ def verify_report(report: Any, *, exporter_deliveries: Sequence[int] | None = No
 
 __all__ = [
     "APPLICATION_STATUS", "CHECK_STATE", "MAX_SAMPLE", "Manifest", "RecordedDelivery", "approval_digest",
+    "assessment_hash",
     "build_report", "category_code", "category_text", "check_purpose", "domain_separator", "judge",
     "jurisdiction_code", "parse_manifest", "report_hash", "sample_hash", "sample_positions", "seed_of",
     "verify_report",

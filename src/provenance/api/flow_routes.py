@@ -1,0 +1,205 @@
+"""HTTP routes of the cross-border flows (see provenance.flow_operations; the contract is CrossBorder.sol).
+
+Who may call what:
+
+* supervisors' decisions (catalogue, approval, rejection, revocation, spot checks' announcement and conclusion)
+  are made with the node's own key, so they need the admin of a *supervisor's* node (an admin token, or a request
+  signed by that supervisor's key); on an exchange's node the contract refuses them (403, ``NotSupervisorKey``);
+* filings and deliveries are made by an exchange under the exporter's mandate: a writer of the exchange's node;
+* a supervisor's signed approval may be relayed by any writer (the signature is what is checked);
+* drawing a sample takes no input and any authenticated caller may ask for it;
+* the exporter's exchange hands its answers to the supervisor's node as a member (a request signed by its key);
+* reads are open, like the registry's: the flows' records are what supervisors and partners check.
+
+(No ``from __future__ import annotations`` here: the role dependencies are local to ``install``, and FastAPI
+resolves string annotations in the module's globals.)
+"""
+
+
+from enum import Enum
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, FastAPI, Path, Query
+
+from provenance.api.auth import WRITE_ROLES, Principal
+from provenance.api.models import (
+    HASH_PATTERN,
+    AnswerOut,
+    AnswersIn,
+    AnswersTakenOut,
+    ApplicationIn,
+    ApplicationOut,
+    ApprovalIn,
+    ApprovalTypedDataOut,
+    AppStatusName,
+    CatalogueEntryOut,
+    CatalogueIn,
+    CatalogueSetOut,
+    ConcludedOut,
+    DecisionIn,
+    DeliveriesIn,
+    DeliveriesOut,
+    DeliveryOut,
+    FlowProposalOut,
+    ReportCheckOut,
+    SignedApprovalIn,
+    SpotCheckIn,
+    SpotCheckOut,
+    SupervisorIn,
+    SupervisorOut,
+)
+from provenance.api.runtime import Runtime
+
+REPORT = ("A spot-check report: the draw (seed, population, positions, sampled deliveries) and each sampled delivery "
+          "judged against the exporter's manifest; its SHA-256 (RFC 8785 JSON) is anchored on-chain")
+
+AppId = Annotated[int, Path(ge=1, le=2**63 - 1, description="application id")]
+CheckId = Annotated[int, Path(ge=1, le=2**63 - 1, description="spot check id")]
+After = Annotated[int, Query(ge=0, le=2**63 - 1)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+EntityQ = Annotated[int | None, Query(ge=1, le=2**32 - 1)]
+
+
+def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, needs: Any) -> None:
+    writer = Annotated[Principal, Depends(needs(*WRITE_ROLES))]
+    admin = Annotated[Principal, Depends(needs("admin"))]
+    anyone_known = Annotated[Principal, Depends(needs("admin", "registrar", "member", "supervisor"))]
+    answerer = Annotated[Principal, Depends(needs("admin", "registrar", "member"))]
+    tags: list[str | Enum] = ["cross-border"]
+
+    def flows() -> Any:
+        return rt.ops.flows
+
+    @app.get(f"{api}/supervisors", tags=tags, summary="Supervisors (data-security authorities) with their keys",
+             responses=ok(list[SupervisorOut]))
+    def supervisors() -> Any:
+        return flows().supervisors()
+
+    @app.post(f"{api}/supervisors", tags=tags, status_code=201, responses=ok(FlowProposalOut, 201, write=True),
+              summary="Propose adding a supervisor (threshold governance of the member exchanges)")
+    def propose_supervisor(body: SupervisorIn, _p: admin) -> Any:
+        return flows().propose_supervisor(body.code, body.name, body.key)
+
+    @app.get(f"{api}/flows/catalogue", tags=tags, summary="The low-risk catalogue: (category, destination) pairs "
+             "whose general-grade data is approved automatically", responses=ok(list[CatalogueEntryOut]))
+    def catalogue() -> Any:
+        return flows().catalogue()
+
+    @app.put(f"{api}/flows/catalogue", tags=tags, responses=ok(CatalogueSetOut, 200, write=True),
+             summary="List or delist a low-risk pair (a supervisor's node)")
+    def set_catalogue(body: CatalogueIn, _p: admin) -> Any:
+        return flows().set_catalogue(body.category, body.destination, body.maxValidity, body.maxVolume)
+
+    @app.get(f"{api}/flows/applications", tags=tags, summary="Transfer applications, by exporter, record or status",
+             responses=ok(list[ApplicationOut]))
+    def applications(exporter: EntityQ = None,
+                     record: Annotated[str | None, Query(pattern=HASH_PATTERN)] = None,
+                     status: AppStatusName | None = None, after: After = 0, limit: Limit = 100) -> Any:
+        return flows().applications(exporter=exporter, record=record, status=status, after=after, limit=limit)
+
+    @app.post(f"{api}/flows/applications", tags=tags, status_code=201, responses=ok(ApplicationOut, 201, write=True),
+              summary="File a transfer application for the exporter (this exchange holds its mandate)")
+    def file_application(body: ApplicationIn, _p: writer) -> Any:
+        return flows().file(body.model_dump())
+
+    @app.get(f"{api}/flows/queue", tags=tags, summary="The supervisors' queue: applications awaiting a decision",
+             responses=ok(list[ApplicationOut]))
+    def queue(after: After = 0, limit: Limit = 100) -> Any:
+        return flows().queue(after=after, limit=limit)
+
+    @app.get(f"{api}/flows/applications/{{app_id}}", tags=tags, summary="An application and what is left of it",
+             responses=ok(ApplicationOut))
+    def application(app_id: AppId) -> Any:
+        return flows().application(app_id)
+
+    @app.get(f"{api}/flows/applications/{{app_id}}/approval-typed-data", tags=tags,
+             summary="The EIP-712 typed data a supervisor signs to approve on these terms",
+             responses=ok(ApprovalTypedDataOut))
+    def approval_typed_data(app_id: AppId, deadline: Annotated[int, Query(ge=0, le=2**63 - 1)],
+                            expiresAt: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+                            volumeLimit: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0) -> Any:
+        return flows().approval_typed_data(app_id, expires_at=expiresAt, volume_limit=volumeLimit, deadline=deadline)
+
+    @app.post(f"{api}/flows/applications/{{app_id}}/approval", tags=tags, responses=ok(ApplicationOut, 200, write=True),
+              summary="Approve a pending application with this supervisor's key")
+    def approve(app_id: AppId, _p: admin, body: Annotated[ApprovalIn | None, Body()] = None) -> Any:
+        terms = body or ApprovalIn()
+        return flows().approve(app_id, expires_at=terms.expiresAt, volume_limit=terms.volumeLimit)
+
+    @app.post(f"{api}/flows/applications/{{app_id}}/signed-approval", tags=tags,
+              responses=ok(ApplicationOut, 200, write=True),
+              summary="Relay a supervisor's EIP-712 approval (bound to this chain, contract, application and terms)")
+    def approve_signed(app_id: AppId, body: SignedApprovalIn, _p: writer) -> Any:
+        return flows().approve_signed(app_id, body.model_dump())
+
+    @app.post(f"{api}/flows/applications/{{app_id}}/rejection", tags=tags,
+              responses=ok(ApplicationOut, 200, write=True), summary="Reject a pending application")
+    def reject(app_id: AppId, body: DecisionIn, _p: admin) -> Any:
+        return flows().reject(app_id, body.reason)
+
+    @app.post(f"{api}/flows/applications/{{app_id}}/revocation", tags=tags,
+              responses=ok(ApplicationOut, 200, write=True), summary="Withdraw an approval: no further deliveries")
+    def revoke(app_id: AppId, body: DecisionIn, _p: admin) -> Any:
+        return flows().revoke(app_id, body.reason)
+
+    @app.post(f"{api}/flows/deliveries", tags=tags, status_code=201, responses=ok(DeliveriesOut, 201, write=True),
+              summary="Record deliveries under approvals (one, or several in one transaction: all or none)")
+    def deliver(body: DeliveriesIn, _p: writer) -> Any:
+        return flows().deliver([d.model_dump(exclude_none=True) for d in body.deliveries])
+
+    @app.get(f"{api}/flows/deliveries", tags=tags, summary="Deliveries, by application or exporter",
+             responses=ok(list[DeliveryOut]))
+    def deliveries(application: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None, exporter: EntityQ = None,
+                   after: After = 0, limit: Limit = 100) -> Any:
+        return flows().deliveries(application=application, exporter=exporter, after=after, limit=limit)
+
+    @app.get(f"{api}/flows/deliveries/{{delivery_id}}", tags=tags, summary="A delivery's evidence",
+             responses=ok(DeliveryOut))
+    def delivery(delivery_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> Any:
+        return flows().delivery(delivery_id)
+
+    @app.get(f"{api}/flows/spot-checks", tags=tags, summary="Spot checks", responses=ok(list[SpotCheckOut]))
+    def spot_checks(after: After = 0, limit: Limit = 100) -> Any:
+        return [flows().spot_check(c["id"]) for c in flows().spot_checks(after=after, limit=limit)]
+
+    @app.post(f"{api}/flows/spot-checks", tags=tags, status_code=201, responses=ok(SpotCheckOut, 201, write=True),
+              summary="Announce a spot check of an exporter's deliveries so far (a supervisor's node)")
+    def announce(body: SpotCheckIn, _p: admin) -> Any:
+        return flows().announce(body.exporter, body.sampleSize)
+
+    @app.get(f"{api}/flows/spot-checks/{{check_id}}", tags=tags, summary="A spot check: seed, sample and result",
+             responses=ok(SpotCheckOut))
+    def spot_check(check_id: CheckId) -> Any:
+        return flows().spot_check(check_id)
+
+    @app.post(f"{api}/flows/spot-checks/{{check_id}}/draw", tags=tags, responses=ok(SpotCheckOut, 200, write=True),
+              summary="Draw the sample from the seed block's hash (once that block is mined)")
+    def draw(check_id: CheckId, _p: anyone_known) -> Any:
+        return flows().draw(check_id)
+
+    @app.get(f"{api}/flows/spot-checks/{{check_id}}/answer", tags=tags, responses=ok(AnswerOut),
+             summary="The exporter's side: the kept manifests of the sampled deliveries")
+    def answer(check_id: CheckId, _p: writer) -> Any:
+        return flows().answer(check_id)
+
+    @app.post(f"{api}/flows/spot-checks/{{check_id}}/answers", tags=tags,
+              responses=ok(AnswersTakenOut, 200, write=True),
+              summary="The supervisor's side: take the exporter's manifests for sampled deliveries")
+    def submit_answers(check_id: CheckId, body: AnswersIn, _p: answerer) -> Any:
+        return flows().submit_answers(check_id, body.answers)
+
+    @app.post(f"{api}/flows/spot-checks/{{check_id}}/conclusion", tags=tags,
+              responses=ok(ConcludedOut, 200, write=True),
+              summary="Judge the answers against the recorded hashes and anchor the report (a supervisor's node)")
+    def conclude(check_id: CheckId, _p: admin) -> Any:
+        return flows().conclude(check_id)
+
+    @app.get(f"{api}/flows/spot-checks/{{check_id}}/report", tags=tags, responses=document(REPORT),
+             summary="The report of a concluded spot check, as kept by the supervisor's node")
+    def report(check_id: CheckId) -> Any:
+        return flows().report(check_id)
+
+    @app.post(f"{api}/flows/reports/verify", tags=tags, responses=ok(ReportCheckOut),
+              summary="Check a spot-check report against the chain: draw, sample, recorded hashes, anchored hash")
+    def verify_report(report: Annotated[dict[str, Any], Body()]) -> Any:
+        return flows().verify_report(report)
