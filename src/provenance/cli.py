@@ -1028,7 +1028,8 @@ def _cmd_serve(args: argparse.Namespace) -> Any:
                 fh.write(token + "\n")
         print(f"Admin API token of the demo (keep it secret in real use): {token_file}", flush=True)
     settings = ApiSettings(data_dir=args.data_dir, passphrase=passphrase, rate_per_second=args.rate,
-                           rate_burst=max(1, int(args.rate * 2)), max_body_bytes=args.max_body)
+                           rate_burst=max(1, int(args.rate * 2)), max_body_bytes=args.max_body,
+                           key=args.key)  # `provenance --as CAC serve`: a supervisor's node
     app = create_app(settings)
     # The chain writer and the follower are CPU-bound Python threads; with the default 5 ms GIL switch interval a
     # read waits behind them for up to 5 ms at every switch. 0.5 ms halves the p95 read latency under write load
