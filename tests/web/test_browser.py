@@ -151,3 +151,21 @@ def test_verify_page_explains_input_that_is_not_json(site: dict[str, Any], page:
     page.fill("#certificate", "{not json")
     page.click("#verify-button")
     expect(page.locator("#report .error")).to_contain_text("Not JSON")
+
+
+def test_cross_border_pages_show_the_queue_an_application_and_a_spot_check(site: dict[str, Any], page: Page) -> None:
+    page.goto(site["url"] + "/#/flows")
+    expect(page.locator("#queue tbody tr")).to_have_count(1)  # the important-grade application waits
+    expect(page.locator("#queue tbody tr").first.locator("span.badge")).to_have_text("pending")
+    expect(page.locator("#applications tbody tr")).to_have_count(3)
+    expect(page.locator("#catalogue")).to_contain_text("MARITIME.AIS")
+    expect(page.locator("#spot-checks tbody tr").first).to_contain_text("3 passed, 0 failed")
+    page.click("#applications tbody tr[data-application='1'] a[href='#/flows/application/1']")
+    expect(page.locator("#app-status span.badge")).to_have_text("approved")
+    expect(page.locator("#application")).to_contain_text("the low-risk catalogue")
+    expect(page.locator("#deliveries tbody tr")).to_have_count(8)
+    page.goto(site["url"] + "/#/flows/check/1")
+    expect(page.locator("#report-verdict")).to_have_attribute("data-valid", "true")
+    expect(page.locator("#sample tbody tr")).to_have_count(3)
+    expect(page.locator("#sample td.ok")).to_have_count(3)
+    expect(page.locator("#check-state")).to_have_text("concluded")

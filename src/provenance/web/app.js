@@ -249,6 +249,98 @@ function verifyPage() {
     drop, text, el("p", {}, el("button", { id: "verify-button", onclick: run }, "Verify")), out);
 }
 
+// --- cross-border flows: the supervisors' queue, applications, deliveries, spot checks
+function appLink(id) { return el("a", { href: "#/flows/application/" + id }, "#" + id); }
+function appRow(a) {
+  return el("tr", { "data-application": a.id },
+    el("td", {}, appLink(a.id)), el("td", {}, recordLink(a.recordId)), el("td", {}, gradeText(["general", "important", "core"][a.grade])),
+    el("td", {}, a.exporter + " → " + a.receiver), el("td", {}, a.destination), el("td", {}, a.category),
+    el("td", {}, badge(a.status), a.status === "approved" && !a.open ? el("span", { class: "muted" }, a.expired ? " expired" : " volume used") : null),
+    el("td", {}, a.deliveries + " / " + a.delivered.toLocaleString() + " B" + (a.volumeLimit ? " of " + a.volumeLimit.toLocaleString() : "")));
+}
+function appTable(rows, id) {
+  return el("table", { id },
+    el("thead", {}, el("tr", {}, ["Application", "Record", "Grade", "Exporter → receiver", "To", "Category", "Status", "Delivered"].map((h) => el("th", {}, h)))),
+    el("tbody", {}, rows.map(appRow)));
+}
+function time(t) { return t ? new Date(t * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "none"; }
+
+async function flowsPage() {
+  setActive("flows");
+  view.replaceChildren(el("p", { class: "muted" }, "Loading…"));
+  try {
+    const [queue, apps, checks, catalogue, supervisors] = await Promise.all([
+      api("/flows/queue"), api("/flows/applications?limit=50"), api("/flows/spot-checks"), api("/flows/catalogue"), api("/supervisors")]);
+    view.replaceChildren(el("h1", {}, "Cross-border flows"),
+      el("p", { class: "muted" }, "Supervisors: ", supervisors.map((s) => s.code + " (" + s.name + ")").join(", ") || "none yet",
+        ". Core data is never approved; important data needs a security assessment and a supervisor; general data on the low-risk catalogue is approved at once."),
+      el("h2", {}, "Supervisors' queue"),
+      queue.length ? appTable(queue, "queue") : el("p", { class: "muted", id: "queue" }, "Nothing waits for a decision."),
+      el("h2", {}, "Applications"), appTable(apps, "applications"),
+      el("h2", {}, "Spot checks"),
+      el("table", { id: "spot-checks" },
+        el("thead", {}, el("tr", {}, ["Check", "Exporter", "State", "Population", "Sample", "Seed block", "Result"].map((h) => el("th", {}, h)))),
+        el("tbody", {}, checks.map((c) => el("tr", { "data-check": c.id },
+          el("td", {}, el("a", { href: "#/flows/check/" + c.id }, "#" + c.id)), el("td", {}, c.exporter), el("td", {}, c.state),
+          el("td", {}, c.population), el("td", {}, c.sample.join(", ") || "-"), el("td", {}, c.seedBlock),
+          el("td", {}, c.state === "concluded" ? c.passed + " passed, " + c.failed + " failed" : "-"))))),
+      el("h2", {}, "Low-risk catalogue"),
+      el("table", { id: "catalogue" },
+        el("thead", {}, el("tr", {}, ["Category", "Destination", "Validity", "Volume"].map((h) => el("th", {}, h)))),
+        el("tbody", {}, catalogue.map((e) => el("tr", {}, el("td", {}, e.category), el("td", {}, e.destination),
+          el("td", {}, Math.round(e.maxValidity / 86400) + " days"), el("td", {}, e.maxVolume ? e.maxVolume.toLocaleString() + " B" : "no limit"))))));
+  } catch (e) { showError(e); }
+}
+
+async function applicationPage(id) {
+  setActive("flows");
+  try {
+    const [a, deliveries] = await Promise.all([api("/flows/applications/" + id), api("/flows/deliveries?application=" + id + "&limit=1000")]);
+    const rows = [["Record", recordLink(a.recordId)], ["Grade", gradeText(["general", "important", "core"][a.grade])],
+      ["Exporter → receiver", "entity " + a.exporter + " → entity " + a.receiver], ["Destination", a.destination], ["Category", a.category],
+      ["Purpose", a.purpose], ["Assessment", a.assessmentRef === "0x" + "0".repeat(64) ? "none" : el("span", { class: "mono" }, short(a.assessmentRef))],
+      ["Status", el("span", { id: "app-status" }, badge(a.status))],
+      ["Decided by", a.status === "pending" ? "-" : a.decidedBy ? "supervisor " + a.decidedBy + (a.signed ? " (signed approval, relayed)" : "") : "the low-risk catalogue"],
+      ["Expires", time(a.expiresAt)], ["Volume", a.volumeLimit ? a.delivered.toLocaleString() + " of " + a.volumeLimit.toLocaleString() + " B" : a.delivered.toLocaleString() + " B (no limit)"],
+      ["Deliveries now", a.open ? "allowed" : "refused"], ["Reason", a.reason || "-"]];
+    view.replaceChildren(el("h1", {}, "Application #" + a.id),
+      el("table", { class: "card", id: "application" }, el("tbody", {}, rows.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))))),
+      el("h2", {}, "Deliveries (" + deliveries.length + ")"),
+      el("table", { id: "deliveries" },
+        el("thead", {}, el("tr", {}, ["Delivery", "Manifest hash", "Size", "Time", "Block"].map((h) => el("th", {}, h)))),
+        el("tbody", {}, deliveries.map((d) => el("tr", {}, el("td", {}, "#" + d.id), el("td", { class: "mono" }, short(d.manifestHash)),
+          el("td", {}, d.size.toLocaleString()), el("td", {}, time(d.timestamp)), el("td", {}, d.block))))));
+  } catch (e) { showError(e); }
+}
+
+async function checkPage(id) {
+  setActive("flows");
+  try {
+    const c = await api("/flows/spot-checks/" + id);
+    let verdict = null;
+    if (c.reportKept) {
+      const report = await api("/flows/spot-checks/" + id + "/report");
+      const v = await api("/flows/reports/verify", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(report) });
+      verdict = el("div", { class: "verdict " + (v.valid ? "ok" : "bad"), id: "report-verdict", "data-valid": String(v.valid) },
+        v.valid ? "Report verified against the chain: the draw, the sample, the recorded hashes and the anchored hash" : "Report does NOT hold: " + v.problems.join("; "));
+      c.outcomes = report.outcomes;
+    }
+    view.replaceChildren(el("h1", {}, "Spot check #" + c.id),
+      el("p", {}, "Supervisor " + c.supervisor + " checks exporter " + c.exporter + ": " + c.sampleSize + " of its " + c.population +
+        " deliveries, drawn from the hash of block " + c.seedBlock + " (mined after the announcement in block " + c.announcedBlock + "). State: ", el("b", { id: "check-state" }, c.state)),
+      c.seed ? el("p", {}, "Seed ", el("span", { class: "mono" }, c.seed)) : null,
+      verdict,
+      el("table", { id: "sample" },
+        el("thead", {}, el("tr", {}, ["Delivery", "Application", "Recorded manifest", "Size", "Outcome"].map((h) => el("th", {}, h)))),
+        el("tbody", {}, c.deliveries.map((d) => {
+          const o = (c.outcomes || []).find((x) => x.delivery === d.id);
+          return el("tr", { "data-delivery": d.id }, el("td", {}, "#" + d.id), el("td", {}, appLink(d.application)),
+            el("td", { class: "mono" }, short(d.manifestHash)), el("td", {}, d.size.toLocaleString()),
+            el("td", { class: o ? (o.ok ? "ok" : "bad") : "" }, o ? (o.ok ? "✓ matches" : "✗ " + o.reason) : "not judged yet"));
+        }))));
+  } catch (e) { showError(e); }
+}
+
 // --- routing
 async function route() {
   const hash = location.hash || "#/";
@@ -257,6 +349,9 @@ async function route() {
   if (path.startsWith("/record/")) return recordPage(decodeURIComponent(path.slice(8)));
   if (path === "/exchanges") return exchangesPage();
   if (path === "/verify") return verifyPage();
+  if (path === "/flows") return flowsPage();
+  if (path.startsWith("/flows/application/")) return applicationPage(decodeURIComponent(path.slice(19)));
+  if (path.startsWith("/flows/check/")) return checkPage(decodeURIComponent(path.slice(13)));
   return explore(params);
 }
 
@@ -268,7 +363,8 @@ document.getElementById("token-form").addEventListener("submit", (e) => {
 });
 window.addEventListener("hashchange", route);
 api("/federation").then((f) => {
-  document.getElementById("footer").textContent = "Node of exchange " + f.exchange + " · chain " + f.chain.chain_id +
+  const who = f.exchange !== null ? "exchange " + f.exchange : "supervisor " + f.supervisor;
+  document.getElementById("footer").textContent = "Node of " + who + " · chain " + f.chain.chain_id +
     " · registry " + f.contracts.registry + " · index at block " + f.index.checkpoint;
 }).catch(() => {});
 route();
