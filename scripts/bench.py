@@ -105,6 +105,7 @@ class Bench:
         eid = svc.entity_by_identifier(_h("e2")).id
         out["setMandate"] = svc.set_mandate(other, eid, 1, True).gas_used
         out["setEntityAccount"] = svc.set_entity_account(other, eid, parse_address(Account.create().address)).gas_used
+        out.update(self.flow_gas())
         zj = Account.create()
         r = c.transact(key, "Federation", "propose", 0,
                        encode(["bytes8", "string", "address"], [b"ZJDE".ljust(8, b"\0"), "Zhejiang", zj.address]))
@@ -124,6 +125,53 @@ class Bench:
                                          "setStatus": "revoke"}[name])}
                   for name, t in TARGETS.items()}
         return {"functions": out, "targets": checks, "eas_reference": EAS}
+
+    def flow_gas(self) -> dict[str, int]:
+        """Gas of the cross-border flow operations (threshold 1: governance executes at once)."""
+        from provenance.core import flows as F
+        from provenance.flows import FlowService
+
+        svc, key = self.svc, self.key
+        out: dict[str, int] = {}
+        cac = Account.create()
+        out["propose_add_supervisor_executed"] = svc.propose_add_supervisor(
+            key, "CAC", "Cyberspace Administration", parse_address(cac.address)).gas_used
+        fs = FlowService(self.contracts)  # for the approval's EIP-712 signature
+        r = self.contracts.transact(cac, "CrossBorder", "setCatalogueEntry", F.category_code("IOT.TELEMETRY"), b"SG",
+                                    86400, 10**9)
+        out["setCatalogueEntry"] = r.receipt.gas_used
+
+        def file(category: str) -> tuple[int, int]:
+            rid = svc.register(key, self.req())[0]
+            req = (rid, self.owner, self.owner, b"SG", F.category_code(category), bytes(32), "equipment maintenance")
+            tx = self.contracts.transact(key, "CrossBorder", "fileApplication", req)
+            return int(tx.event("ApplicationFiled").args["applicationId"]), tx.receipt.gas_used
+
+        auto, out["fileApplication_auto_approved"] = file("IOT.TELEMETRY")
+        pending, out["fileApplication_pending"] = file("OTHER")
+        out["approveApplication"] = self.contracts.transact(cac, "CrossBorder", "approveApplication", pending, 0,
+                                                            0).receipt.gas_used
+        signed_app, _ = file("OTHER")
+        signed = fs.sign_approval(cac, signed_app, volume_limit=10**6, deadline=2**40)
+        r = self.contracts.transact(key, "CrossBorder", "approveWithSignature", signed_app, 0, 10**6, 2**40,
+                                    signed.signature)
+        out["approveWithSignature"] = r.receipt.gas_used
+        r = self.contracts.transact(key, "CrossBorder", "recordDelivery", auto, _h("m0"), 1000)
+        out["recordDelivery"] = r.receipt.gas_used
+        r = self.contracts.transact(key, "CrossBorder", "recordDeliveries",
+                                    [(auto, _h(f"m{i}"), 1000) for i in range(1, 11)])
+        out["recordDeliveries_10_per_delivery"] = r.receipt.gas_used // 10
+        r = self.contracts.transact(cac, "CrossBorder", "announceSpotCheck", self.owner, 5)
+        out["announceSpotCheck"] = r.receipt.gas_used
+        check = int(r.event("SpotCheckAnnounced").args["checkId"])
+        self.chain.mine(1)
+        r = self.contracts.transact(key, "CrossBorder", "drawSample", check)
+        out["drawSample_5_of_11"] = r.receipt.gas_used
+        sample = [int(i) for i in r.event("SampleDrawn").args["deliveryIds"]]
+        r = self.contracts.transact(cac, "CrossBorder", "concludeSpotCheck", check, sample, _h("report"),
+                                    len(sample), 0)
+        out["concludeSpotCheck_5"] = r.receipt.gas_used
+        return out
 
     def throughput(self, n: int, rounds: int) -> dict[str, Any]:
         parent = self.svc.register(self.key, self.req())[0]
