@@ -245,7 +245,8 @@ class Devnet:
             say(f"{first.code} deployed the federation at {dep['federation']} and the registry at {dep['registry']}")
             for m in partners:
                 init_node(m.data_dir, exchange=m.code, name=m.name, passphrase=pw, rpc_url=self.chain_url,
-                          federation=dep["federation"], registry=dep["registry"], scrypt_n=self.scrypt_n)
+                          federation=dep["federation"], registry=dep["registry"],
+                          cross_border=dep.get("cross_border"), scrypt_n=self.scrypt_n)
                 say(f"{m.code} attached to the deployed contracts")
             svc = RegistryService(Contracts.attach(chain, cfg.deployment))
             sde = keys[first.code]

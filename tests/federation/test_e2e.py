@@ -23,7 +23,9 @@ from eth_account import Account
 
 from provenance.chain.contracts import Contracts, Deployment
 from provenance.chain.rpc import RpcChain
+from provenance.core import eip712
 from provenance.devnet import Devnet, free_port
+from provenance.keystore import Keystore
 from provenance.service import RegistryService
 
 pytestmark = pytest.mark.slow
@@ -216,3 +218,77 @@ def test_a_node_pointed_at_the_wrong_chain_or_contract_refuses_to_start(fed: Fed
                               env={"PROVENANCE_PASSPHRASE": fed.net.passphrase, "PATH": "/usr/bin:/bin"})
         assert proc.returncode == 7, (name, proc.returncode, proc.stderr[-1000:])
         assert message in proc.stderr, (name, proc.stderr[-1000:])
+
+
+def test_cross_border_flow_across_nodes_with_a_supervisor_signing_offline(fed: Fed) -> None:
+    """A supervisor admitted by two members' approvals; SDE files for its exporter; the supervisor's approval,
+    signed away from any node, is relayed by ZJDE; deliveries at SDE; a spot check by the supervisor's own
+    transactions, answered from SDE's kept manifests and verified at AHDE."""
+    ks = Keystore(fed.net.member("ZJDE").data_dir / "keystore", fed.net._pass())
+    cac = Account.create()
+    fed.chain.request("hardhat_setBalance", [cac.address, hex(10**20)])
+    r = fed["SDE"].post("/supervisors", json={"code": "CAC", "name": "Cyberspace Administration",
+                                              "key": cac.address.lower()})
+    assert r.status_code == 201 and not r.json()["executed"], r.text  # threshold 2
+    assert fed.svc.approve(ks.load("ZJDE"), r.json()["proposal"]).executed
+    eventually(lambda: fed["AHDE"].get("/supervisors").json(), what="AHDE indexing the supervisor")
+
+    exporter, receiver = fed.merchant("SDE"), fed.merchant("AHDE")
+    rid = fed.register("SDE", grade="important")
+    body = {"recordId": rid, "exporter": exporter, "receiver": receiver, "destination": "SG",
+            "category": "IOT.TELEMETRY", "purpose": "predictive maintenance"}
+    r = fed["SDE"].post("/flows/applications", json=body)
+    assert r.status_code == 422 and r.json()["rule"] == "AssessmentRequired"
+    r = fed["SDE"].post("/flows/applications", json={**body, "assessmentRef": "CAC-SA-2026-0200"})
+    assert r.status_code == 201 and r.json()["status"] == "pending", r.text
+    app_id = r.json()["id"]
+    eventually(lambda: [a["id"] for a in fed["ZJDE"].get("/flows/queue").json()] == [app_id], what="queue at B")
+
+    terms = {"expiresAt": 0, "volumeLimit": 10_000, "deadline": int(time.time()) + 3600}
+    typed = fed["ZJDE"].get(f"/flows/applications/{app_id}/approval-typed-data", params=terms).json()
+    signature = "0x" + eip712.sign_digest(bytes.fromhex(typed["digest"][2:]), bytes(cac.key)).hex()
+    r = fed["ZJDE"].post(f"/flows/applications/{app_id}/signed-approval", json={**terms, "signature": signature})
+    assert r.status_code == 200 and r.json()["status"] == "approved", r.text
+    r = fed["AHDE"].post(f"/flows/applications/{app_id}/signed-approval", json={**terms, "signature": signature})
+    assert r.status_code == 409 and r.json()["rule"] == "ApplicationNotPending"  # replayed at another node
+
+    eventually(lambda: fed["SDE"].get(f"/flows/applications/{app_id}").json()["open"], what="approval at A")
+    manifests = [{"files": [{"path": f"t{i}.parquet", "sha256": "0x" + f"{i:02x}" * 32, "size": 2000}]}
+                 for i in range(4)]
+    r = fed["SDE"].post("/flows/deliveries", json={"deliveries": [{"application": app_id, "manifest": m}
+                                                                   for m in manifests]})
+    assert r.status_code == 201, r.text
+    r = fed["SDE"].post("/flows/deliveries", json={"deliveries": [{"application": app_id, "manifest": manifests[0]}
+                                                                   for _ in range(2)]})
+    assert r.status_code == 422 and r.json()["rule"] == "VolumeExceeded"  # 8,000 + 4,000 > 10,000
+    r = fed["ZJDE"].post("/flows/deliveries", json={"deliveries": [{"application": app_id, "manifestHash":
+                                                                    "0x" + "77" * 32, "size": 1}]})
+    assert r.status_code == 403 and r.json()["rule"] == "NotExporterAgent"  # B holds no mandate of A's exporter
+
+    from provenance.flows import FlowService
+
+    flows = FlowService(Contracts.attach(fed.chain, fed.deployment))
+    check_id, seed_block = flows.announce(cac, exporter, 2)
+    fed.chain.request("evm_mine", [])
+    drawn = flows.draw(cac, check_id)
+    assert len(drawn.sample) == 2
+    eventually(lambda: fed["SDE"].get(f"/flows/spot-checks/{check_id}").json().get("state") == "drawn",
+               what="draw at A")
+    answers = fed["SDE"].get(f"/flows/spot-checks/{check_id}/answer").json()
+    assert answers["missing"] == [] and len(answers["answers"]) == 2
+    # The supervisor judges on its own machine (pure core) and anchors the report.
+    from provenance.core import flows as F
+
+    sample = [F.RecordedDelivery(d, app_id, flows.delivery(d).manifest_hash, flows.delivery(d).size)
+              for d in drawn.sample]
+    report = F.build_report(chain_id=fed.chain.chain_id, contract=flows.address, check_id=check_id,
+                            exporter=exporter, seed=drawn.seed, population=4, sample_size=2, sample=sample,
+                            answers={int(k): v for k, v in answers["answers"].items()})
+    assert report["passed"] == 2 and report["positions"] == F.sample_positions(drawn.seed, 4, 2)
+    flows.conclude(cac, check_id, report["sample"], F.report_hash(report), 2, 0)
+    assert fed.chain.get_block(seed_block).hash  # the seed block exists: anyone can recompute the draw
+    out = eventually(lambda: (v := fed["AHDE"].post("/flows/reports/verify", json=report).json())["valid"] and v,
+                     what="the report verified at C")
+    assert out["problems"] == []
+    bad = {**report, "sample": report["sample"][::-1]}
+    assert not fed["AHDE"].post("/flows/reports/verify", json=bad).json()["valid"]
