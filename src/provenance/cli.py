@@ -21,7 +21,7 @@ from provenance.core.ids import (
     parse_address,
     parse_hash32,
 )
-from provenance.errors import ContractReverted, InvalidInput, ProvenanceError, VerificationError
+from provenance.errors import ChainMismatch, ContractReverted, InvalidInput, ProvenanceError, VerificationError
 from provenance.jsonable import jsonable
 from provenance.keystore import PassphraseSource
 from provenance.types import (
@@ -1019,7 +1019,15 @@ def _cmd_serve(args: argparse.Namespace) -> Any:
         first = not (args.data_dir / CONFIG_NAME).exists()
         print("Seeding the demo federation (first start) ..." if first else "Checking the demo federation ...",
               flush=True)
-        run_demo(args.data_dir, passphrase, say=print if first else (lambda _m: None))
+        try:
+            run_demo(args.data_dir, passphrase, say=print if first else (lambda _m: None))
+        except ChainMismatch as exc:
+            # A demo directory seeded by an older release (other contract code): keep it aside and seed anew.
+            aside = args.data_dir.with_name(f"{args.data_dir.name}.old-{int(time.time())}")
+            print(f"The demo data in {args.data_dir} belongs to another release ({exc.message}); "
+                  f"moving it to {aside} and seeding a new demo federation ...", flush=True)
+            args.data_dir.rename(aside)
+            run_demo(args.data_dir, passphrase, say=print)
         token_file = args.data_dir / "demo-admin.token"
         if not token_file.exists():
             token = TokenStore(args.data_dir).create("admin", f"demo-admin-{int(time.time())}")
