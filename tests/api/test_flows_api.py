@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -214,3 +215,21 @@ def test_a_supervisors_node_decides_and_runs_spot_checks(supervisor: Served) -> 
     assert c.post(f"{API}/flows/reports/verify", json=report).json()["valid"]
     r = c.post(f"{API}/flows/spot-checks/{check_id}/conclusion", headers=admin)
     assert r.status_code == 409
+
+
+def test_nodes_draw_a_check_as_soon_as_its_seed_block_is_mined(supervisor: Served) -> None:
+    """Nobody, the announcing supervisor included, can hold a draw back until its seed block's hash is gone."""
+    c, admin = supervisor.client, supervisor.auth("admin")
+    lingang = supervisor.demo["entities"]["m-lingang"]
+    check = c.post(f"{API}/flows/spot-checks", json={"exporter": lingang, "sampleSize": 2}, headers=admin).json()
+    assert check["state"] == "announced"
+    # Any later transaction mines the seed block; the node's follower then draws on its own.
+    c.put(f"{API}/flows/catalogue", json={"category": "X.Y", "destination": "JP", "maxValidity": 60}, headers=admin)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        got = c.get(f"{API}/flows/spot-checks/{check['id']}").json()
+        if got["state"] == "drawn":
+            break
+        time.sleep(0.1)
+    assert got["state"] == "drawn" and len(got["sample"]) == 2
+    assert got["drawnBlock"] > got["seedBlock"]

@@ -222,8 +222,9 @@ def test_a_node_pointed_at_the_wrong_chain_or_contract_refuses_to_start(fed: Fed
 
 def test_cross_border_flow_across_nodes_with_a_supervisor_signing_offline(fed: Fed) -> None:
     """A supervisor admitted by two members' approvals; SDE files for its exporter; the supervisor's approval,
-    signed away from any node, is relayed by ZJDE; deliveries at SDE; a spot check by the supervisor's own
-    transactions, answered from SDE's kept manifests and verified at AHDE."""
+    signed away from any node, is relayed by ZJDE; deliveries at SDE; a spot check announced by the supervisor's
+    own transaction, drawn by the nodes as soon as the seed block is mined, answered from SDE's kept manifests,
+    concluded by the supervisor and its report verified at AHDE."""
     ks = Keystore(fed.net.member("ZJDE").data_dir / "keystore", fed.net._pass())
     cac = Account.create()
     fed.chain.request("hardhat_setBalance", [cac.address, hex(10**20)])
@@ -269,22 +270,23 @@ def test_cross_border_flow_across_nodes_with_a_supervisor_signing_offline(fed: F
 
     flows = FlowService(Contracts.attach(fed.chain, fed.deployment))
     check_id, seed_block = flows.announce(cac, exporter, 2)
-    fed.chain.request("evm_mine", [])
-    drawn = flows.draw(cac, check_id)
-    assert len(drawn.sample) == 2
-    eventually(lambda: fed["SDE"].get(f"/flows/spot-checks/{check_id}").json().get("state") == "drawn",
-               what="draw at A")
+    fed.chain.request("evm_mine", [])  # the seed block: from here any node may draw, and each tries at once
+    check = eventually(lambda: (x := fed["SDE"].get(f"/flows/spot-checks/{check_id}").json()).get("state") == "drawn"
+                       and x, what="a node drawing the sample")
+    assert check["drawnBlock"] > seed_block and len(check["sample"]) == 2
+    seed = bytes.fromhex(check["seed"][2:])
     answers = fed["SDE"].get(f"/flows/spot-checks/{check_id}/answer").json()
     assert answers["missing"] == [] and len(answers["answers"]) == 2
     # The supervisor judges on its own machine (pure core) and anchors the report.
     from provenance.core import flows as F
 
     sample = [F.RecordedDelivery(d, app_id, flows.delivery(d).manifest_hash, flows.delivery(d).size)
-              for d in drawn.sample]
+              for d in check["sample"]]
     report = F.build_report(chain_id=fed.chain.chain_id, contract=flows.address, check_id=check_id,
-                            exporter=exporter, seed=drawn.seed, population=4, sample_size=2, sample=sample,
+                            exporter=exporter, seed=seed, population=4, sample_size=2, sample=sample,
                             answers={int(k): v for k, v in answers["answers"].items()})
-    assert report["passed"] == 2 and report["positions"] == F.sample_positions(drawn.seed, 4, 2)
+    assert report["passed"] == 2 and report["positions"] == F.sample_positions(seed, 4, 2)
+    assert seed == F.seed_of(fed.chain.get_block(seed_block).hash, fed.chain.chain_id, flows.address, check_id)
     flows.conclude(cac, check_id, report["sample"], F.report_hash(report), 2, 0)
     assert fed.chain.get_block(seed_block).hash  # the seed block exists: anyone can recompute the draw
     out = eventually(lambda: (v := fed["AHDE"].post("/flows/reports/verify", json=report).json())["valid"] and v,

@@ -42,6 +42,7 @@ class ApiSettings:
     docs: bool = True  # serve /docs (Swagger UI) and /redoc
     web: bool = True  # serve the explorer and verify page at /
     key: str | None = None  # keystore label to act with (default: node.toml's key), e.g. a supervisor's
+    draw_checks: bool = True  # draw announced spot checks as soon as their seed block is mined
 
 
 class RegistrationWriter:
@@ -122,6 +123,7 @@ class Runtime:
             self.head = self.node.chain.block_number()
             self.follow_errors = 0
             self.last_follow_error: str | None = None
+            self._checked_draws_at = -1
             self._stop = threading.Event()
             self._wake = threading.Event()
             self.writer = RegistrationWriter(self.ops, group_max=settings.group_max, on_commit=self._wake.set)
@@ -143,12 +145,31 @@ class Runtime:
             try:
                 if self._moved():
                     self.ops.sync()
+                # Writes through this node sync the index themselves, so look at the head, not at the sync.
+                if self.settings.draw_checks and self.head != self._checked_draws_at and \
+                        self.node.contracts.has_cross_border:
+                    self._checked_draws_at = self.head
+                    self._draw_due_checks()
                 self.last_follow_error = None
             except ProvenanceError as exc:
                 self.follow_errors += 1
                 self.last_follow_error = exc.message
                 log.warning("index follower: %s", exc.message)
                 time.sleep(min(5.0, self.settings.sync_interval * 10))
+
+    def _draw_due_checks(self) -> None:
+        """Draw every announced spot check whose seed block is mined (or mark it lapsed, openly, past 256 blocks).
+
+        Every node does this, so a supervisor who announced a check cannot hold its draw back until the seed block
+        leaves the window and announce again: the first node to see the seed block draws, the others find it drawn.
+        """
+        for check in self.ops.flows.queries.undrawn_checks():
+            if self.head < check["seedBlock"]:  # the draw's block must come after the seed block
+                continue
+            try:
+                self.ops.flows.draw(check["id"])
+            except ProvenanceError as exc:  # another node drew first, or the chain refused: next time, or never
+                log.info("spot check %s: not drawn here: %s", check["id"], exc.message)
 
     def _moved(self) -> bool:
         """Whether the chain moved since the index's checkpoint: a new head, or another block at its height."""

@@ -11,6 +11,7 @@ packed structs; keys are still big-endian ids so that scans come back in id orde
     E <exporter:4> <delivery:8>     deliveries by exporter (the spot checks' population, in order)
     B <app:8> <delivery:8>          deliveries by application
     K <check:8>                     a spot check (JSON)
+    O <check:8>                     spot checks announced and not yet drawn (what nodes draw as soon as they may)
     L <category:32> <dest:2>        a low-risk catalogue entry (JSON); deleted when delisted
     V <supervisor:2>                a supervisor (JSON, with its key history)
 """
@@ -119,7 +120,7 @@ def _spot_check_announced(w: BlockWriter, ev: Event) -> None:
              "population": a["population"], "sampleSize": a["sampleSize"], "seedBlock": a["seedBlock"],
              "announcedBlock": ev.block_number, "state": "announced", "seed": None, "sample": [],
              "reportHash": None, "passed": 0, "failed": 0}
-    w.put_new([(K.FLOW_CHECK + _u(a["checkId"], 8), _dump(value))])
+    w.put_new([(K.FLOW_CHECK + _u(a["checkId"], 8), _dump(value)), (K.FLOW_CHECK_OPEN + _u(a["checkId"], 8), b"")])
 
 
 def _update_check(w: BlockWriter, check_id: int, **fields: Any) -> None:
@@ -133,10 +134,12 @@ def _sample_drawn(w: BlockWriter, ev: Event) -> None:
     a = ev.args
     _update_check(w, a["checkId"], state="drawn", seed=hex0x(a["seed"]), sample=list(a["deliveryIds"]),
                   drawnBlock=ev.block_number)
+    w.delete(K.FLOW_CHECK_OPEN + _u(a["checkId"], 8))
 
 
 def _spot_check_lapsed(w: BlockWriter, ev: Event) -> None:
     _update_check(w, ev.args["checkId"], state="lapsed")
+    w.delete(K.FLOW_CHECK_OPEN + _u(ev.args["checkId"], 8))
 
 
 def _spot_check_concluded(w: BlockWriter, ev: Event) -> None:
@@ -268,6 +271,10 @@ class FlowQueries:
     def spot_checks(self, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         return [orjson.loads(raw) for _, raw in
                 self.store.scan_from(K.FLOW_CHECK, K.FLOW_CHECK + _u(after + 1, 8), limit=limit)]
+
+    def undrawn_checks(self) -> list[dict[str, Any]]:
+        """Spot checks announced and not drawn yet, oldest first."""
+        return [self.spot_check(int.from_bytes(key[1:], "big")) for key, _ in self.store.scan(K.FLOW_CHECK_OPEN)]
 
     def catalogue(self) -> list[dict[str, Any]]:
         return [orjson.loads(raw) for _, raw in self.store.scan(K.FLOW_CATALOGUE)]

@@ -42,7 +42,7 @@ LevelDB's byte order the numeric order, so prefix scans come back in registratio
     S <exchange:2> <block:8> <log:4>   an anchored status list: taken at block (8), hash (32)
     C <credential:32> <exchange:2>     an on-chain recognition of a certificate: issuer (2), record id (32),
                                        block (8)
-    A P X R D E B K L V                cross-border applications, deliveries, spot checks, the catalogue and
+    A P X R D E B K O L V              cross-border applications, deliveries, spot checks, the catalogue and
                                        the supervisors: see provenance.indexer.flows
 """
 
@@ -90,6 +90,7 @@ FLOW_DELIVERY = b"D"
 FLOW_DELIVERY_BY_EXPORTER = b"E"
 FLOW_DELIVERY_BY_APP = b"B"
 FLOW_CHECK = b"K"
+FLOW_CHECK_OPEN = b"O"
 FLOW_CATALOGUE = b"L"
 SUPERVISOR = b"V"
 
