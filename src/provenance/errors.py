@@ -46,6 +46,12 @@ class Conflict(ProvenanceError):
     exit_code = 9
 
 
+class Forbidden(ProvenanceError):
+    """Raised when the caller is known but may not do this (an exchange answering for another's exporter)."""
+
+    exit_code = 2
+
+
 class StoreError(ProvenanceError):
     """Raised when local storage (the data directory, its databases) fails."""
 

@@ -25,7 +25,7 @@ from eth_account.signers.local import LocalAccount
 from provenance.core import flows as F
 from provenance.core.canonical import MalformedDocument
 from provenance.core.ids import hex0x, parse_address, parse_hash32
-from provenance.errors import ChainError, Conflict, InvalidInput, NotFound, VerificationError
+from provenance.errors import ChainError, Conflict, Forbidden, InvalidInput, NotFound, VerificationError
 from provenance.flows import FlowService, SignedApproval
 from provenance.indexer.flows import FlowQueries
 
@@ -333,9 +333,19 @@ class FlowOperations:
                 missing.append(d_id)
         return {"check": check_id, "answers": answers, "missing": missing}
 
-    def submit_answers(self, check_id: int, answers: Any) -> dict[str, Any]:
-        """The supervisor's side: take the exporter's manifests for sampled deliveries (kept; later ones win)."""
+    def submit_answers(self, check_id: int, answers: Any, *, by_exchange: int | None = None,
+                       by: str = "operator") -> dict[str, Any]:
+        """The supervisor's side: take the exporter's manifests for sampled deliveries (kept; later ones win).
+
+        ``by_exchange``: the exchange handing them in, which must hold the exporter's mandate (None: this node's
+        own operator). Every submission is appended to ``answers-log.jsonl`` with who handed it in.
+        """
         check = self.queries.spot_check(check_id)
+        if by_exchange is not None:
+            with self.lock:
+                if not self.ops.svc.has_mandate(check["exporter"], by_exchange):
+                    raise Forbidden(f"exchange {by_exchange} holds no mandate of exporter {check['exporter']}: only "
+                                    f"the exporter's exchanges answer for it")
         if check["state"] != "drawn":
             raise Conflict(f"spot check {check_id} is {check['state']}: answers are taken while it is drawn")
         if not isinstance(answers, Mapping) or not answers:
@@ -350,6 +360,9 @@ class FlowOperations:
         kept: dict[str, Any] = json.loads(path.read_text("utf-8")) if path.exists() else {}
         kept.update({str(int(k)): v for k, v in answers.items()})
         _atomic_json(path, kept)
+        with (path.parent / "answers-log.jsonl").open("a", encoding="utf-8") as log:
+            log.write(json.dumps({"at": int(time.time()), "by": by, "exchange": by_exchange,
+                                  "deliveries": sorted(int(k) for k in answers)}) + "\n")
         return {"check": check_id, "answered": sorted(int(k) for k in kept),
                 "outstanding": sorted(sample - {int(k) for k in kept})}
 

@@ -4,6 +4,7 @@ supervisor's node (decisions, spot checks), with the demo federation's flows as 
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from provenance.api.auth import sign_request
 from provenance.core import eip712
 from provenance.keystore import Keystore
 from tests.api.conftest import Served, serve
@@ -201,9 +203,18 @@ def test_a_supervisors_node_decides_and_runs_spot_checks(supervisor: Served) -> 
     tampered = dict(answers["answers"])
     tampered[str(sample[0])] = {**tampered[str(sample[0])], "format": "csv"}  # not what was delivered
     del tampered[str(sample[1])]  # and one never answered
+    # Only an exchange holding the exporter's mandate answers for it: ZJDE's member token may not, SDE's key may.
     r = c.post(f"{API}/flows/spot-checks/{check_id}/answers", json={"answers": tampered},
                headers=supervisor.auth("member"))
-    assert r.json()["outstanding"] == [sample[1]]
+    assert r.status_code == 403 and "mandate" in r.json()["detail"]
+    target = f"{API}/flows/spot-checks/{check_id}/answers"
+    raw = json.dumps({"answers": tampered}).encode()
+    headers = sign_request(key(supervisor, "SDE"), supervisor.runtime.chain_id, supervisor.runtime.registry,
+                           "POST", target, raw)
+    r = c.post(target, content=raw, headers={**headers, "Content-Type": "application/json"})
+    assert r.status_code == 200 and r.json()["outstanding"] == [sample[1]], r.text
+    log = (supervisor.data_dir / "flows" / "checks" / str(check_id) / "answers-log.jsonl").read_text().splitlines()
+    assert [json.loads(x)["exchange"] for x in log] == [1]
     r = c.post(f"{API}/flows/spot-checks/{check_id}/conclusion", headers=admin)
     assert r.status_code == 200
     report = r.json()["report"]

@@ -101,7 +101,7 @@ def _flow_calls(served: Served, supervisor: Served) -> list[tuple[Served, str, s
         (supervisor, "POST", f"{f}/spot-checks/{{check_id}}/draw", f"{f}/spot-checks/2/draw", None, sup_member),
         (supervisor, "GET", f"{f}/spot-checks/{{check_id}}/answer", f"{f}/spot-checks/2/answer", None, sup),
         (supervisor, "POST", f"{f}/spot-checks/{{check_id}}/answers", f"{f}/spot-checks/2/answers",
-         lambda: supervisor.client.get(f"{f}/spot-checks/2/answer", headers=sup).json()["answers"], sup_member),
+         lambda: supervisor.client.get(f"{f}/spot-checks/2/answer", headers=sup).json()["answers"], sup),
         (supervisor, "POST", f"{f}/spot-checks/{{check_id}}/conclusion", f"{f}/spot-checks/2/conclusion", None, sup),
     ]
 

@@ -8,7 +8,8 @@ Who may call what:
 * filings and deliveries are made by an exchange under the exporter's mandate: a writer of the exchange's node;
 * a supervisor's signed approval may be relayed by any writer (the signature is what is checked);
 * drawing a sample takes no input and any authenticated caller may ask for it;
-* the exporter's exchange hands its answers to the supervisor's node as a member (a request signed by its key);
+* the exporter's exchange hands its answers to the supervisor's node as a member (a request signed by its key,
+  or a member token naming the exchange): only an exchange holding the exporter's mandate may;
 * reads are open, like the registry's: the flows' records are what supervisors and partners check.
 
 (No ``from __future__ import annotations`` here: the role dependencies are local to ``install``, and FastAPI
@@ -49,6 +50,7 @@ from provenance.api.models import (
     SupervisorOut,
 )
 from provenance.api.runtime import Runtime
+from provenance.errors import Forbidden
 
 REPORT = ("A spot-check report: the draw (seed, population, positions, sampled deliveries) and each sampled delivery "
           "judged against the exporter's manifest; its SHA-256 (RFC 8785 JSON) is anchored on-chain")
@@ -185,8 +187,12 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
     @app.post(f"{api}/flows/spot-checks/{{check_id}}/answers", tags=tags,
               responses=ok(AnswersTakenOut, 200, write=True),
               summary="The supervisor's side: take the exporter's manifests for sampled deliveries")
-    def submit_answers(check_id: CheckId, body: AnswersIn, _p: answerer) -> Any:
-        return flows().submit_answers(check_id, body.answers)
+    def submit_answers(check_id: CheckId, body: AnswersIn, p: answerer) -> Any:
+        # This node's own staff may hand answers in; a partner only for an exporter whose mandate it holds.
+        by_exchange = p.exchange if p.role == "member" else None
+        if p.role == "member" and by_exchange is None:
+            raise Forbidden("a member credential that names no exchange cannot answer for an exporter")
+        return flows().submit_answers(check_id, body.answers, by_exchange=by_exchange, by=p.name)
 
     @app.post(f"{api}/flows/spot-checks/{{check_id}}/conclusion", tags=tags,
               responses=ok(ConcludedOut, 200, write=True),

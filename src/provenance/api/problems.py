@@ -21,6 +21,7 @@ from provenance.errors import (
     ChainError,
     Conflict,
     ContractReverted,
+    Forbidden,
     InvalidInput,
     KeystoreError,
     NotFound,
@@ -81,6 +82,8 @@ def error_response(exc: BaseException, path: str) -> JSONResponse:
         return problem(422, "invalid-input", exc.message, instance=path)
     if isinstance(exc, Conflict):
         return problem(409, "conflict", exc.message, instance=path)
+    if isinstance(exc, Forbidden):
+        return problem(403, "forbidden", exc.message, instance=path)
     if isinstance(exc, NotFound):
         return problem(404, "not-found", exc.message, instance=path)
     if isinstance(exc, VerificationError):
