@@ -33,6 +33,16 @@ if TYPE_CHECKING:
     from provenance.operations import Operations
 
 MAX_BATCH = 200
+# What anyone sees of an application for an important-grade record; the rest (exporter, receiver, destination,
+# category, purpose, assessment) needs a member credential, like the record itself.
+PUBLIC_APPLICATION_FIELDS = ("id", "recordId", "grade", "status", "filedBlock", "decidedBlock", "decidedBy", "signed",
+                             "expiresAt", "volumeLimit", "delivered", "deliveries", "expired", "volumeLeft", "open")
+
+
+def redact_application(doc: dict[str, Any]) -> dict[str, Any]:
+    if doc.get("grade", 0) == 0:
+        return {**doc, "redacted": False}
+    return {**{k: doc[k] for k in PUBLIC_APPLICATION_FIELDS if k in doc}, "redacted": True}
 
 
 def _atomic_json(path: Path, doc: Any) -> None:
@@ -444,4 +454,4 @@ def parse_reason(body: Mapping[str, Any]) -> str:
     return reason
 
 
-__all__ = ["FlowOperations", "parse_reason"]
+__all__ = ["FlowOperations", "parse_reason", "redact_application"]

@@ -61,13 +61,29 @@ def test_reads_show_the_lifecycle(node: Served) -> None:
     app = c.get(f"{API}/flows/applications/1").json()
     assert (app["status"], app["decidedBy"], app["deliveries"], app["open"]) == ("approved", 0, 8, True)
     assert len(c.get(f"{API}/flows/deliveries", params={"application": 1}).json()) == 8
-    assert c.get(f"{API}/flows/applications", params={"exporter": 2}).json()[0]["exporter"] == 2
+    assert c.get(f"{API}/flows/applications", params={"exporter": 2}, headers=node.auth("member")).json()[0][
+        "exporter"] == 2
     assert c.get(f"{API}/flows/applications", params={"status": "approved"}).json()
     check = c.get(f"{API}/flows/spot-checks/1").json()
     assert check["state"] == "concluded" and len(check["sample"]) == 3 and check["passed"] == 3
     assert [d["id"] for d in check["deliveries"]] == check["sample"]
     assert c.get(f"{API}/flows/applications/99").status_code == 404
     assert c.get(f"{API}/flows/spot-checks/99").status_code == 404
+
+
+def test_applications_for_important_data_are_redacted_without_a_member_credential(node: Served) -> None:
+    c = node.client
+    anonymous = c.get(f"{API}/flows/applications/2").json()
+    assert anonymous["redacted"] and anonymous["grade"] == 1 and anonymous["status"] == "pending"
+    assert all(anonymous.get(f) is None for f in ("purpose", "receiver", "exporter", "destination", "category"))
+    assert c.get(f"{API}/flows/queue").json()[0]["redacted"]
+    assert c.get(f"{API}/flows/applications/2", headers=node.auth("merchant")).json()["redacted"]  # not its own
+    full = c.get(f"{API}/flows/applications/2", headers=node.auth("member")).json()
+    assert not full["redacted"] and full["purpose"].startswith("customs") and full["destination"] == "DE"
+    general = c.get(f"{API}/flows/applications/1").json()
+    assert not general["redacted"] and general["purpose"]
+    listed = {a["id"]: a["redacted"] for a in c.get(f"{API}/flows/applications").json()}
+    assert listed == {1: False, 2: True, 3: True}
 
 
 def test_a_report_verifies_and_every_tampered_variant_fails(node: Served) -> None:

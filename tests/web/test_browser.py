@@ -157,6 +157,7 @@ def test_cross_border_pages_show_the_queue_an_application_and_a_spot_check(site:
     page.goto(site["url"] + "/#/flows")
     expect(page.locator("#queue tbody tr")).to_have_count(1)  # the important-grade application waits
     expect(page.locator("#queue tbody tr").first.locator("span.badge")).to_have_text("pending")
+    expect(page.locator("#queue tbody tr").first).to_have_attribute("data-redacted", "true")  # important data
     expect(page.locator("#applications tbody tr")).to_have_count(3)
     expect(page.locator("#catalogue")).to_contain_text("MARITIME.AIS")
     expect(page.locator("#spot-checks tbody tr").first).to_contain_text("3 passed, 0 failed")

@@ -503,7 +503,7 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
     if rt.node.contracts.has_cross_border:
         from provenance.api import flow_routes
 
-        flow_routes.install(app, rt, api=API, ok=ok, document=document, needs=needs)
+        flow_routes.install(app, rt, api=API, ok=ok, document=document, needs=needs, caller=caller)
 
     # ------------------------------------------------------------------ the web page
 

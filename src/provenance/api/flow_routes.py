@@ -51,6 +51,7 @@ from provenance.api.models import (
 )
 from provenance.api.runtime import Runtime
 from provenance.errors import Forbidden
+from provenance.flow_operations import redact_application
 
 REPORT = ("A spot-check report: the draw (seed, population, positions, sampled deliveries) and each sampled delivery "
           "judged against the exporter's manifest; its SHA-256 (RFC 8785 JSON) is anchored on-chain")
@@ -62,7 +63,8 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 EntityQ = Annotated[int | None, Query(ge=1, le=2**32 - 1)]
 
 
-def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, needs: Any) -> None:
+def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, needs: Any, caller: Any) -> None:
+    caller_dep = Annotated[Principal | None, Depends(caller)]
     writer = Annotated[Principal, Depends(needs(*WRITE_ROLES))]
     admin = Annotated[Principal, Depends(needs("admin"))]
     anyone_known = Annotated[Principal, Depends(needs("admin", "registrar", "member", "supervisor"))]
@@ -71,6 +73,16 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
 
     def flows() -> Any:
         return rt.ops.flows
+
+    def shown(p: Principal | None, docs: Any) -> Any:
+        """Applications as the caller may see them: important-grade ones in full for members of the federation
+        (and supervisors), for a merchant its own; redacted for anyone else, like the records themselves."""
+        def one(doc: dict[str, Any]) -> dict[str, Any]:
+            if p is not None and (p.role in ("admin", "registrar", "member", "supervisor")
+                                  or (p.role == "merchant" and p.entity == doc.get("exporter"))):
+                return {**doc, "redacted": False}
+            return redact_application(doc)
+        return [one(d) for d in docs] if isinstance(docs, list) else one(docs)
 
     @app.get(f"{api}/supervisors", tags=tags, summary="Supervisors (data-security authorities) with their keys",
              responses=ok(list[SupervisorOut]))
@@ -94,10 +106,11 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
 
     @app.get(f"{api}/flows/applications", tags=tags, summary="Transfer applications, by exporter, record or status",
              responses=ok(list[ApplicationOut]))
-    def applications(exporter: EntityQ = None,
+    def applications(p: caller_dep, exporter: EntityQ = None,
                      record: Annotated[str | None, Query(pattern=HASH_PATTERN)] = None,
                      status: AppStatusName | None = None, after: After = 0, limit: Limit = 100) -> Any:
-        return flows().applications(exporter=exporter, record=record, status=status, after=after, limit=limit)
+        return shown(p, flows().applications(exporter=exporter, record=record, status=status, after=after,
+                                             limit=limit))
 
     @app.post(f"{api}/flows/applications", tags=tags, status_code=201, responses=ok(ApplicationOut, 201, write=True),
               summary="File a transfer application for the exporter (this exchange holds its mandate)")
@@ -106,13 +119,13 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
 
     @app.get(f"{api}/flows/queue", tags=tags, summary="The supervisors' queue: applications awaiting a decision",
              responses=ok(list[ApplicationOut]))
-    def queue(after: After = 0, limit: Limit = 100) -> Any:
-        return flows().queue(after=after, limit=limit)
+    def queue(p: caller_dep, after: After = 0, limit: Limit = 100) -> Any:
+        return shown(p, flows().queue(after=after, limit=limit))
 
     @app.get(f"{api}/flows/applications/{{app_id}}", tags=tags, summary="An application and what is left of it",
              responses=ok(ApplicationOut))
-    def application(app_id: AppId) -> Any:
-        return flows().application(app_id)
+    def application(app_id: AppId, p: caller_dep) -> Any:
+        return shown(p, flows().application(app_id))
 
     @app.get(f"{api}/flows/applications/{{app_id}}/approval-typed-data", tags=tags,
              summary="The EIP-712 typed data a supervisor signs to approve on these terms",

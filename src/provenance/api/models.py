@@ -490,32 +490,36 @@ class CatalogueSetOut(_Open):
 
 
 class ApplicationOut(_Open):
+    """An application. For an important-grade record, without a member credential, only the public fields and
+    ``redacted: true``."""
+
     id: int
     recordId: str
-    exporter: int
-    receiver: int
-    destination: str
-    category: str
     grade: int
-    assessmentRef: str
-    filedBy: int
-    purpose: str
     status: AppStatusName
     filedBlock: int
-    filedTx: str
-    decidedBy: int
     decidedBlock: int
+    decidedBy: int
     signed: bool
     expiresAt: int
     volumeLimit: int
     delivered: int
     deliveries: int
-    reason: str
-    revokedBy: int | None = None
-    revokedBlock: int | None = None
     expired: bool
     volumeLeft: int | None
     open: bool = Field(description="whether a delivery may be recorded under it now")
+    exporter: int | None = None
+    receiver: int | None = None
+    destination: str | None = None
+    category: str | None = None
+    assessmentRef: str | None = None
+    filedBy: int | None = None
+    purpose: str | None = None
+    filedTx: str | None = None
+    reason: str | None = None
+    revokedBy: int | None = None
+    revokedBlock: int | None = None
+    redacted: bool = False
     tx: str | None = None
 
 

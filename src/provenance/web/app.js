@@ -251,10 +251,12 @@ function verifyPage() {
 
 // --- cross-border flows: the supervisors' queue, applications, deliveries, spot checks
 function appLink(id) { return el("a", { href: "#/flows/application/" + id }, "#" + id); }
+const HIDDEN = "(member credential)";
 function appRow(a) {
-  return el("tr", { "data-application": a.id },
+  return el("tr", { "data-application": a.id, "data-redacted": String(!!a.redacted) },
     el("td", {}, appLink(a.id)), el("td", {}, recordLink(a.recordId)), el("td", {}, gradeText(["general", "important", "core"][a.grade])),
-    el("td", {}, a.exporter + " → " + a.receiver), el("td", {}, a.destination), el("td", {}, a.category),
+    el("td", {}, a.redacted ? HIDDEN : a.exporter + " → " + a.receiver), el("td", {}, a.redacted ? "-" : a.destination),
+    el("td", {}, a.redacted ? "-" : a.category),
     el("td", {}, badge(a.status), a.status === "approved" && !a.open ? el("span", { class: "muted" }, a.expired ? " expired" : " volume used") : null),
     el("td", {}, a.deliveries + " / " + a.delivered.toLocaleString() + " B" + (a.volumeLimit ? " of " + a.volumeLimit.toLocaleString() : "")));
 }
@@ -296,15 +298,18 @@ async function applicationPage(id) {
   setActive("flows");
   try {
     const [a, deliveries] = await Promise.all([api("/flows/applications/" + id), api("/flows/deliveries?application=" + id + "&limit=1000")]);
+    const hidden = (v) => a.redacted ? el("span", { class: "muted" }, "hidden: important data needs a member credential") : v;
     const rows = [["Record", recordLink(a.recordId)], ["Grade", gradeText(["general", "important", "core"][a.grade])],
-      ["Exporter → receiver", "entity " + a.exporter + " → entity " + a.receiver], ["Destination", a.destination], ["Category", a.category],
-      ["Purpose", a.purpose], ["Assessment", a.assessmentRef === "0x" + "0".repeat(64) ? "none" : el("span", { class: "mono" }, short(a.assessmentRef))],
+      ["Exporter → receiver", hidden(() => "entity " + a.exporter + " → entity " + a.receiver)], ["Destination", hidden(() => a.destination)],
+      ["Category", hidden(() => a.category)], ["Purpose", hidden(() => a.purpose)],
+      ["Assessment", hidden(() => a.assessmentRef === "0x" + "0".repeat(64) ? "none" : el("span", { class: "mono" }, short(a.assessmentRef)))],
       ["Status", el("span", { id: "app-status" }, badge(a.status))],
       ["Decided by", a.status === "pending" ? "-" : a.decidedBy ? "supervisor " + a.decidedBy + (a.signed ? " (signed approval, relayed)" : "") : "the low-risk catalogue"],
       ["Expires", time(a.expiresAt)], ["Volume", a.volumeLimit ? a.delivered.toLocaleString() + " of " + a.volumeLimit.toLocaleString() + " B" : a.delivered.toLocaleString() + " B (no limit)"],
-      ["Deliveries now", a.open ? "allowed" : "refused"], ["Reason", a.reason || "-"]];
+      ["Deliveries now", a.open ? "allowed" : "refused"], ["Reason", hidden(() => a.reason || "-")]];
     view.replaceChildren(el("h1", {}, "Application #" + a.id),
-      el("table", { class: "card", id: "application" }, el("tbody", {}, rows.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))))),
+      el("table", { class: "card", id: "application" }, el("tbody", {}, rows.map(([k, v]) => el("tr", {}, el("th", {}, k),
+        el("td", {}, typeof v === "function" ? v() : v))))),
       el("h2", {}, "Deliveries (" + deliveries.length + ")"),
       el("table", { id: "deliveries" },
         el("thead", {}, el("tr", {}, ["Delivery", "Manifest hash", "Size", "Time", "Block"].map((h) => el("th", {}, h)))),
