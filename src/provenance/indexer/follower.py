@@ -37,6 +37,7 @@ from provenance.store.index import IndexStore
 _ENTITY_REGISTERED = keccak(b"EntityRegistered(uint32,uint16,bytes32,address,uint8)")
 RANGE_ERROR_CODES = {-32005, -32602, -32600, -32000}
 TARGET_LOGS = 1000
+INITIAL_RANGE = 16
 
 
 class ReorgTooDeep(ProvenanceError):
@@ -73,7 +74,9 @@ class Follower:
         self.max_range = max_range
         self.reorg_depth = reorg_depth
         self.check_counts = check_counts
-        self._range = max_range
+        # Start small and let the range grow: a first request spanning the whole backlog would be fetched with
+        # nothing to overlap it, and on eth-tester a wide range costs more than several narrow ones.
+        self._range = min(max_range, INITIAL_RANGE)
         self._pool: ThreadPoolExecutor | None = None
         self._prefetch: tuple[int, int, Future[list[Log]]] | None = None
         dep = contracts.deployment

@@ -67,7 +67,7 @@ class IndexStore:
             # A bloom filter answers "no such key" without reading a block: the follower asks that for every
             # new record id (its duplicate check) and for many secondary-index keys.
             self._db = plyvel.DB(str(path), create_if_missing=True, bloom_filter_bits=10,
-                                 lru_cache_size=64 << 20)
+                                 lru_cache_size=64 << 20, write_buffer_size=32 << 20)
         except plyvel.IOError as exc:
             if "lock" in str(exc).lower():
                 raise DataDirLocked(f"the index {path} is in use by another process") from exc
