@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import functools
 
+from coincurve import PublicKey
 from eth_abi.abi import encode
 from eth_hash.auto import keccak
-from eth_keys.datatypes import PrivateKey, Signature
+from eth_keys.datatypes import PrivateKey
 
 from provenance.errors import InvalidSignature
 from provenance.types import Address, RegistrationRequest
@@ -97,11 +98,14 @@ def recover_signer(digest: bytes, signature: bytes) -> Address:
         raise InvalidSignature(f"signature v must be 27 or 28, got {v}")
     if not (0 < r < SECP256K1_N and 0 < s):
         raise InvalidSignature("signature r or s out of range")
+    if len(digest) != 32:
+        raise InvalidSignature(f"a signed digest is 32 bytes, got {len(digest)}")
     try:
-        pub = Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest)
-    except Exception as exc:  # eth_keys raises BadSignature and ValidationError subclasses
+        # libsecp256k1 through coincurve directly: eth-keys' wrapper objects cost as much again as the recovery.
+        pub = PublicKey.from_signature_and_message(signature[:64] + bytes((v - 27,)), digest, hasher=None)
+    except Exception as exc:  # coincurve raises ValueError (and its own types) for signatures with no key
         raise InvalidSignature(f"signature does not recover to a key: {exc}") from exc
-    return Address(pub.to_canonical_address())
+    return Address(keccak(pub.format(compressed=False)[1:])[12:])
 
 
 # ---------------------------------------------------------------------- node-signed statements
