@@ -22,7 +22,9 @@ pass. What the checks consult - keys and their history, anchored checkpoints, re
 
 from __future__ import annotations
 
+import calendar
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -139,6 +141,52 @@ class Report:
 
 # ---------------------------------------------------------------------- records and evidence
 
+_LABELS: dict[type, dict[str, int]] = {e: {m.label: int(m) for m in e} for e in (Kind, Grade, Source, Status)}
+_KIND, _GRADE, _SOURCE, _STATUS = (_LABELS[e] for e in (Kind, Grade, Source, Status))
+
+# Fast field readers for well-formed documents: each raises (TypeError, ValueError, KeyError) on anything the
+# strict readers of provenance.core.canonical would refuse, and the caller then runs those to name the problem.
+
+
+def _hex(value: Any) -> bytes:
+    if type(value) is not str or value[:2] != "0x":
+        raise TypeError
+    raw = bytes.fromhex(value[2:])
+    if 2 * len(raw) + 2 != len(value):  # bytes.fromhex skips whitespace
+        raise ValueError
+    return raw
+
+
+def _h32(value: Any) -> bytes:
+    if type(value) is not str or len(value) != 66 or value[:2] != "0x":
+        raise TypeError
+    raw = bytes.fromhex(value[2:])
+    if len(raw) != 32:
+        raise ValueError
+    return raw
+
+
+def _h20(value: Any) -> bytes:
+    if type(value) is not str or len(value) != 42 or value[:2] != "0x":
+        raise TypeError
+    raw = bytes.fromhex(value[2:])
+    if len(raw) != 20:
+        raise ValueError
+    return raw
+
+
+def _uint(value: Any, hi: int, lo: int = 0) -> int:
+    if type(value) is not int or not lo <= value <= hi:
+        raise TypeError
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if type(value) is not bool:
+        raise TypeError
+    return value
+
+
 
 @dataclass(frozen=True)
 class CertRecord:
@@ -176,12 +224,32 @@ class CertRecord:
 
     @classmethod
     def from_json(cls, obj: Any, path: str) -> CertRecord:
+        """The record a certificate states; MalformedDocument naming the field if it is not well-formed."""
+        try:
+            return cls._from_plain_json(obj)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return cls._from_json_strict(obj, path)  # finds what is wrong and names it (or accepts subclasses)
+
+    @classmethod
+    def _from_plain_json(cls, obj: dict[str, Any]) -> CertRecord:
+        """The common case, fast: accepts only what :meth:`_from_json_strict` accepts, raises anything else."""
+        parents = obj["parents"]
+        if type(parents) is not list or len(parents) > 255:
+            raise TypeError
+        return cls(_h32(obj["id"]), _uint(obj["registrar"], 0xFFFF), _uint(obj["owner"], 0xFFFFFFFF),
+                   _KIND[obj["kind"]], _GRADE[obj["grade"]], _SOURCE[obj["source"]],
+                   _uint(obj["rights"], 7, lo=1), _h32(obj["contentHash"]), _h32(obj["metadataHash"]),
+                   _h32(obj["supersedes"]), tuple(map(_h32, parents)), _STATUS[obj["status"]],
+                   _uint(obj["blockNumber"], 2**64 - 1), _bool(obj["batched"]))
+
+    @classmethod
+    def _from_json_strict(cls, obj: Any, path: str) -> CertRecord:
         def label(enum: type[Kind] | type[Grade] | type[Source] | type[Status], name: str) -> int:
-            text = as_str(get(obj, name, path), f"{path}.{name}")
-            for m in enum:
-                if m.label == text:
-                    return int(m)
-            raise MalformedDocument(f"{path}.{name}: unknown value {text!r}")
+            text = get(obj, name, path)
+            value = _LABELS[enum].get(text) if type(text) is str else None
+            if value is None:
+                raise MalformedDocument(f"{path}.{name}: unknown value {as_str(text, f'{path}.{name}')!r}")
+            return value
 
         parents = tuple(as_hex(p, f"{path}.parents[{i}]", 32)
                         for i, p in enumerate(as_list(get(obj, "parents", path), f"{path}.parents")))
@@ -240,6 +308,27 @@ class Inclusion:
 
     @classmethod
     def from_json(cls, obj: Any, path: str) -> Inclusion:
+        """The inclusion evidence; MalformedDocument naming the field if it is not well-formed."""
+        try:
+            return cls._from_plain_json(obj)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return cls._from_json_strict(obj, path)
+
+    @classmethod
+    def _from_plain_json(cls, obj: dict[str, Any]) -> Inclusion:
+        """The common case, fast: accepts only what :meth:`_from_json_strict` accepts, raises anything else."""
+        proof, cos = obj["proof"], obj["cosignatures"]
+        if type(proof) is not list or type(cos) is not list or obj["type"] != "TransparencyLogInclusion":
+            raise TypeError
+        return cls(_h32(obj["record"]), _uint(obj["exchange"], 0xFFFF), _uint(obj["leafIndex"], 2**64 - 1),
+                   _hex(obj["leafHash"]), _uint(obj["treeSize"], 2**64 - 1), _hex(obj["root"]),
+                   tuple(map(_hex, proof)), _uint(obj["anchorBlock"], 2**64 - 1), _h32(obj["anchorTransaction"]),
+                   _hex(obj["checkpointSignature"]),
+                   tuple(Cosignature(_uint(c["witness"], 0xFFFF), _h20(c["signer"]), _hex(c["signature"]))
+                         for c in cos))
+
+    @classmethod
+    def _from_json_strict(cls, obj: Any, path: str) -> Inclusion:
         # Proof elements are parsed as hex of any length: a wrong-sized element is the inclusion check's
         # finding (InvalidProofShape), not a formatting matter.
         proof = tuple(as_hex(p, f"{path}.proof[{i}]")
@@ -282,13 +371,19 @@ def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
+
+
 def _parse_iso(text: Any, path: str) -> int:
-    s = as_str(text, path)
+    """Exactly the form :func:`_iso` writes (a strict XML Schema dateTime in UTC, whole seconds)."""
+    m = _ISO.fullmatch(as_str(text, path))
     try:
-        dt = datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        if m is None:
+            raise ValueError
+        year, month, day, hour, minute, second = (int(g) for g in m.groups())
+        return calendar.timegm(datetime(year, month, day, hour, minute, second).timetuple())
     except ValueError:
         raise MalformedDocument(f"{path} must be an XML Schema dateTime like 2026-01-01T00:00:00Z") from None
-    return int(dt.timestamp())
 
 
 def did_pkh(chain_id: int, address: bytes) -> str:
