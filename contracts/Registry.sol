@@ -469,28 +469,25 @@ contract Registry is IRegistry {
 
     /// @dev Counts the packed entries of a batch, checking that they tile `entries` exactly.
     function _countEntries(bytes calldata entries) private pure returns (uint256 count) {
-        uint256 len = entries.length;
-        uint256 pos = 0;
-        uint256 bad = type(uint256).max;
+        uint256 last;
+        bool tiled;
         // Assembly: py-evm runs each opcode in Python, and this loop runs once per batched entry (the Solidity
-        // version took three times the opcodes). Offsets stay below len + 105 + 32 * 255, far from overflow.
+        // version took three times the opcodes). The loop only steps from entry to entry; one check after it
+        // finds a batch that does not tile: an entry cut short inside its head or its parents steps past the end
+        // (its parent count may then be read from the bytes after `entries`: that only decides how far past).
+        // Positions stay below the calldata size + 105 + 32 * 255, far from overflow.
         assembly ("memory-safe") {
-            let base := entries.offset
-            for {} lt(pos, len) {} {
-                if lt(sub(len, pos), _ENTRY_HEAD) {
-                    bad := pos
-                    break
-                }
-                let next := add(add(pos, _ENTRY_HEAD), shl(5, byte(0, calldataload(add(base, add(pos, _ENTRY_PARENT_COUNT))))))
-                if gt(next, len) {
-                    bad := pos
-                    break
-                }
-                pos := next
+            let p := entries.offset
+            let end := add(p, entries.length)
+            for {} lt(p, end) {} {
+                last := p
+                p := add(add(p, _ENTRY_HEAD), shl(5, byte(0, calldataload(add(p, _ENTRY_PARENT_COUNT)))))
                 count := add(count, 1)
             }
+            tiled := eq(p, end)
+            last := sub(last, entries.offset)
         }
-        if (bad != type(uint256).max) revert MalformedBatch(bad);
+        if (!tiled) revert MalformedBatch(last);
     }
 
     /// @dev The checkpoint's signed note must be by the key sending it, so every anchored checkpoint carries a

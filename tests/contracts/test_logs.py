@@ -9,7 +9,8 @@ import random
 import pytest
 
 from provenance.core import eip712, merkle
-from provenance.core.entries import entry_leaf_hash, pack_entry
+from provenance.core.entries import entry_leaf_hash, pack_entry, split_entries
+from provenance.errors import ContractReverted, InvalidInput
 from tests.helpers import Fed, h, request, reverts
 
 
@@ -118,3 +119,42 @@ def test_python_proofs_from_subtree_hashes_equal_list_proofs(n: int) -> None:
     for m in range(n + 1):
         assert merkle.consistency_proof_with(m, n, lambda a, b: merkle.root(leaves[a:b])) == \
             merkle.consistency_proof(m, leaves)
+
+
+def test_the_contract_frames_batches_as_python_does(fed: Fed) -> None:
+    """Random batches, whole or cut or padded anywhere: the contract counts the entries of exactly the batches
+    Python splits, and names the same first entry that does not fit."""
+    rng = random.Random(105)
+    owner, _ = fed.entity("SDE")
+    c, key = fed.contracts, fed.keys["SDE"]
+    sender = bytes.fromhex(key.address[2:])
+    root = h("root")
+    outcomes = {"tiled": 0, "malformed": 0}
+    for case in range(300):
+        entries = b"".join(pack_entry(request(owner, parents=tuple(h(f"{case}/{i}/{j}") for j in range(
+            rng.choice([0, 0, 1, 2, 5, 16]))))) for i in range(rng.randint(1, 6)))
+        cut = rng.random()
+        if cut < 0.3:
+            entries = entries[:rng.randrange(1, len(entries))]
+        elif cut < 0.45:
+            entries += bytes(rng.randint(1, 140))
+        elif cut < 0.55:
+            entries += bytes([rng.randrange(256) for _ in range(rng.randint(1, 300))])
+        try:
+            count = len(list(split_entries(entries)))
+            offset = None
+        except InvalidInput as exc:
+            count, offset = 0, int(str(exc).split("at byte ")[1].split()[0])
+        size = max(count, 1)
+        # a signature of 65 bytes follows the entries in the calldata: a cut entry may read its parent count there
+        note = _note(fed, "SDE", 1, size, root)
+        if offset is None:
+            c.call("Registry", "anchorBatch", size, root, entries, note, sender=sender)
+            outcomes["tiled"] += 1
+        else:
+            with pytest.raises(ContractReverted) as info:
+                c.call("Registry", "anchorBatch", size, root, entries, note, sender=sender)
+            assert info.value.error == "MalformedBatch", (case, info.value)
+            assert info.value.args_by_name["offset"] == offset, case
+            outcomes["malformed"] += 1
+    assert min(outcomes.values()) > 60, outcomes
