@@ -28,6 +28,7 @@ from provenance.core.entries import entry_leaf_hash, pack_entry
 from provenance.core.ids import record_id
 from provenance.core.rules import MAX_PARENTS, Violation, check_registration
 from provenance.errors import InvalidInput, ProvenanceError, StoreError
+from provenance.indexer.apply import record_view
 from provenance.indexer.follower import Follower
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
@@ -116,11 +117,7 @@ class BatchIntake:
             queued = self._queued_ids.get(rid)
             if queued is not None:
                 return queued
-            seq = self.store.seq_of(rid)
-            if seq is None:
-                return None
-            rec = self.store.record_by_seq(seq)
-            return rec
+            return record_view(self.store, rid)  # the head of its index value: all the rules read
 
         return check_registration(self.exchange, request, lookup)  # type: ignore[arg-type]
 

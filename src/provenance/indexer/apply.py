@@ -4,7 +4,7 @@ events in the same order give the same bytes, which is what makes a rebuild equa
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from provenance.core.entries import entry_leaf_hash, pack_entry_fields, split_entries, unpack_entry
 from provenance.core.ids import record_id
@@ -52,7 +52,12 @@ class _View(NamedTuple):
     seq: int
 
 
-def _view(w: BlockWriter, record_id: bytes) -> _View | None:
+class _Reader(Protocol):
+    def get(self, key: bytes) -> bytes | None: ...
+
+
+def record_view(w: _Reader, record_id: bytes) -> _View | None:
+    """What the rules need of a record, from its index value's head alone (the store or a block's writer)."""
     raw = w.get(K.ID_SEQ + record_id)
     if raw is None:
         return None
@@ -61,6 +66,9 @@ def _view(w: BlockWriter, record_id: bytes) -> _View | None:
         raise StoreError(f"the index maps 0x{record_id.hex()} to a missing record (corrupt index)")
     owner, registrar, kind, grade, _src, _rights, status, flags, *_ = K.record_head(value)
     return _View(registrar, owner, kind, grade, status, K.is_batched(flags), int.from_bytes(raw, "big"))
+
+
+_view = record_view
 
 
 def _insert_record(w: BlockWriter, *, rid: bytes, registrar: int, owner: int, kind: int, grade: int, source: int,
@@ -162,17 +170,48 @@ def _data_registered(w: BlockWriter, ev: Event) -> None:
     log.append(leaf, bytes((K.LEAF_RECORD,)) + sb)
 
 
-def judge_entry(w: BlockWriter, registrar: int, request: RegistrationRequest) -> Violation | None:
+class _Views:
+    """Records as the rules see them while one batch is applied, each read from the index once: entries of a
+    batch often share parents. Only records that exist are kept (an id may be inserted later in the batch), and
+    a record whose status the batch changes is forgotten (:meth:`forget`)."""
+
+    def __init__(self, w: BlockWriter) -> None:
+        self._w = w
+        self._views: dict[bytes, _View] = {}
+        self._mandates: dict[bytes, bool] = {}
+
+    def __call__(self, record_id: bytes) -> _View | None:
+        view = self._views.get(record_id)
+        if view is None:
+            view = _view(self._w, record_id)
+            if view is not None:
+                self._views[record_id] = view
+        return view
+
+    def forget(self, record_id: bytes) -> None:
+        self._views.pop(record_id, None)
+
+    def mandate(self, owner: int, registrar: int) -> bool:
+        key = K.MANDATE + owner.to_bytes(4, "big") + registrar.to_bytes(2, "big")
+        held = self._mandates.get(key)
+        if held is None:
+            held = self._mandates[key] = self._w.get(key) == b"\x01"
+        return held
+
+
+def judge_entry(w: BlockWriter, registrar: int, request: RegistrationRequest,
+                views: _Views | None = None) -> Violation | None:
     """The verdict on a batched entry: the owner's mandate, then exactly the contract's rules, then the one rule
     batches add (a batched record may supersede only a batched record: a stored one is the contract's)."""
-    mandate = w.get(K.MANDATE + request.owner.to_bytes(4, "big") + registrar.to_bytes(2, "big"))
-    if mandate != b"\x01":
+    if views is None:
+        views = _Views(w)
+    if not views.mandate(request.owner, registrar):
         return Violation("NoMandate", {"owner": request.owner, "exchangeId": registrar})
-    violation = check_registration(registrar, request, lambda rid: _view(w, rid))
+    violation = check_registration(registrar, request, views)
     if violation is not None:
         return violation
     if request.supersedes != bytes(32):
-        old = _view(w, request.supersedes)
+        old = views(request.supersedes)
         if old is not None and not old.batched:
             return Violation("SupersedesStoredRecord", {"id": request.supersedes})
     return None
@@ -185,10 +224,11 @@ def _batch_anchored(w: BlockWriter, ev: Event) -> None:
     if log.range.size != a["firstIndex"]:
         raise StoreError(f"exchange {registrar}'s batch starts at leaf {a['firstIndex']} but the index has "
                          f"{log.range.size} leaves (block {ev.block_number})")
+    views = _Views(w)
     for entry in split_entries(a["entries"]):
         leaf = entry_leaf_hash(registrar, entry)
         request = unpack_entry(entry)
-        violation = judge_entry(w, registrar, request)
+        violation = judge_entry(w, registrar, request, views)
         if violation is not None:
             log.append(leaf, bytes((K.LEAF_REJECTED,)) + str(violation).encode())
             continue
@@ -200,9 +240,10 @@ def _batch_anchored(w: BlockWriter, ev: Event) -> None:
                             supersedes=request.supersedes, parents=request.parents)
         log.append(leaf, bytes((K.LEAF_RECORD,)) + sb)
         if request.supersedes != bytes(32):
-            old = _view(w, request.supersedes)
+            old = views(request.supersedes)
             assert old is not None  # judged above
             _set_status(w, old.seq, Status.SUPERSEDED, ev, rid)
+            views.forget(request.supersedes)
     log.anchor(a["treeSize"], a["root"], ev.block_number, ev.tx_hash, a["signature"])
 
 
