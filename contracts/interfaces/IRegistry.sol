@@ -198,9 +198,9 @@ interface IRegistry {
 
     /// @notice A batch must carry at least one entry.
     error EmptyBatch();
-    /// @notice The packed entries do not parse: an entry starting at `offset` runs past the end.
-    error MalformedBatch(uint256 offset);
-    /// @notice An anchored tree size must be the exchange's current log size (which only grows).
+    /// @notice The batch's bytes are not `count` entries (the new tree size less the log size): `length` bytes.
+    error MalformedBatch(uint256 count, uint256 length);
+    /// @notice An anchored checkpoint's tree size must be the exchange's current log size, and a batch's larger.
     error TreeSizeMismatch(uint16 exchangeId, uint64 expected, uint64 given);
     /// @notice The checkpoint at this size is already anchored (sizes strictly grow).
     error CheckpointExists(uint16 exchangeId, uint64 treeSize);
@@ -243,10 +243,14 @@ interface IRegistry {
     /// @notice Change a record's status (active, suspended, revoked); only its registrar; revoked is final.
     function setStatus(bytes32 id, Status status, bytes32 reason) external;
 
-    /// @notice Anchor a batch of packed entries as the next leaves of the caller's exchange's log, with the log's
-    /// root after them; `treeSize` must be the log size after the batch. `signature` is the caller's EIP-712
-    /// signature of `Checkpoint(uint16 exchange,uint64 treeSize,bytes32 root)`: the checkpoint as a signed note
-    /// that certificates carry and offline verifiers check.
+    /// @notice Anchor a batch of entries as the next leaves of the caller's exchange's log, with the log's root
+    /// after them; `treeSize` is the log size after the batch, so the batch holds `treeSize - size` entries.
+    /// `entries` lays them out column by column: the entries' parent counts (1 byte each), then their heads (104
+    /// bytes each: kind, grade, source, rights, owner, contentHash, metadataHash, supersedes), then their parents
+    /// (32 bytes each, entry by entry). The i-th leaf's entry is its head, its count and its parents, as for a
+    /// direct registration. `signature` is the caller's EIP-712 signature of
+    /// `Checkpoint(uint16 exchange,uint64 treeSize,bytes32 root)`: the checkpoint as a signed note that
+    /// certificates carry and offline verifiers check.
     function anchorBatch(uint64 treeSize, bytes32 root, bytes calldata entries, bytes calldata signature) external;
 
     /// @notice Anchor a checkpoint (the current log size and its root) without new entries, signed as above.

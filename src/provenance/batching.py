@@ -24,7 +24,7 @@ from eth_account.signers.local import LocalAccount
 
 from provenance.chain.contracts import REGISTRY, Contracts
 from provenance.core import eip712, merkle
-from provenance.core.entries import entry_leaf_hash, pack_entry
+from provenance.core.entries import entry_leaf_hash, pack_batch, pack_entry
 from provenance.core.ids import record_id
 from provenance.core.rules import MAX_PARENTS, Violation, check_registration
 from provenance.errors import InvalidInput, ProvenanceError, StoreError
@@ -206,7 +206,7 @@ class BatchIntake:
                                                                    Address(dep.registry), self.exchange, work.size,
                                                                    root), bytes(self.signer.key))
                 tx = self.contracts.transact(self.signer, REGISTRY, "anchorBatch", work.size, root,
-                                             b"".join(p.entry for p in batch), note)
+                                             pack_batch([p.entry for p in batch]), note)
             except BaseException as exc:
                 self._range = None
                 with self._cond:

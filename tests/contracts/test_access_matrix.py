@@ -15,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 
 from provenance.core import eip712
 from provenance.core import flows as F
-from provenance.core.entries import pack_entry
+from provenance.core.entries import pack_batch, pack_entry
 from provenance.flows import FlowService
 from tests.helpers import Fed, addr, h, make_fed, request, reverts
 
@@ -82,7 +82,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "setStatus": lambda a: c.transact(a, "Registry", "setStatus", record, 3, bytes(32)),
         "setEntityAccount": lambda a: c.transact(a, "Registry", "setEntityAccount", owner, a.address),
         "setMandate": lambda a: c.transact(a, "Registry", "setMandate", owner, 2, True),
-        "anchorBatch": lambda a: c.transact(a, "Registry", "anchorBatch", 2, h("root"), pack_entry(request(owner)),
+        "anchorBatch": lambda a: c.transact(a, "Registry", "anchorBatch", 2, h("root"),
+                                                pack_batch([pack_entry(request(owner))]),
                                                 bytes(65)),
         "anchorCheckpoint": lambda a: c.transact(a, "Registry", "anchorCheckpoint", 1, h("root"), bytes(65)),
         "cosignCheckpoint": lambda a: c.transact(a, "Registry", "cosignCheckpoint", 1, 1, h("root"), bytes(65)),

@@ -9,8 +9,8 @@ import random
 import pytest
 
 from provenance.core import eip712, merkle
-from provenance.core.entries import entry_leaf_hash, pack_entry, split_entries
-from provenance.errors import ContractReverted, InvalidInput
+from provenance.core.entries import batch_problem, entry_leaf_hash, pack_batch, pack_entry, split_batch
+from provenance.errors import InvalidInput
 from tests.helpers import Fed, h, request, reverts
 
 
@@ -59,18 +59,18 @@ def test_anchoring_checks_sizes_signatures_and_framing(fed: Fed) -> None:
     entries = [pack_entry(request(owner)) for _ in range(3)]
     leaves = [entry_leaf_hash(1, e) for e in entries]
     root = merkle.root(leaves)
-    with reverts("TreeSizeMismatch", expected=3, given=4):
-        c.transact(fed.keys["SDE"], "Registry", "anchorBatch", 4, root, b"".join(entries), _note(fed, "SDE", 1, 4,
-                                                                                                 root))
-    with reverts("MalformedBatch", offset=210):
-        c.transact(fed.keys["SDE"], "Registry", "anchorBatch", 3, root, b"".join(entries)[:-1],
-                   _note(fed, "SDE", 1, 3, root))
+    batch = pack_batch(entries)
+    with reverts("MalformedBatch", count=4, length=len(batch)):  # four entries declared, three given
+        c.transact(fed.keys["SDE"], "Registry", "anchorBatch", 4, root, batch, _note(fed, "SDE", 1, 4, root))
+    with reverts("MalformedBatch", count=3, length=len(batch) - 1):
+        c.transact(fed.keys["SDE"], "Registry", "anchorBatch", 3, root, batch[:-1], _note(fed, "SDE", 1, 3, root))
     with reverts("EmptyBatch"):
         c.transact(fed.keys["SDE"], "Registry", "anchorBatch", 0, root, b"", _note(fed, "SDE", 1, 0, root))
     with reverts("WrongSigner"):
-        c.transact(fed.keys["SDE"], "Registry", "anchorBatch", 3, root, b"".join(entries),
-                   _note(fed, "ZJDE", 1, 3, root))
-    c.transact(fed.keys["SDE"], "Registry", "anchorBatch", 3, root, b"".join(entries), _note(fed, "SDE", 1, 3, root))
+        c.transact(fed.keys["SDE"], "Registry", "anchorBatch", 3, root, batch, _note(fed, "ZJDE", 1, 3, root))
+    c.transact(fed.keys["SDE"], "Registry", "anchorBatch", 3, root, batch, _note(fed, "SDE", 1, 3, root))
+    with reverts("TreeSizeMismatch", expected=3, given=2):  # a batch cannot take the log back
+        c.transact(fed.keys["SDE"], "Registry", "anchorBatch", 2, root, batch, _note(fed, "SDE", 1, 2, root))
     assert c.call("Registry", "logState", 1) == (3, 3)
     assert bytes(c.call("Registry", "anchoredRoot", 1, 3)[0]) == root
     # Sizes strictly grow: the same size cannot be anchored again, with this root or another.
@@ -122,8 +122,8 @@ def test_python_proofs_from_subtree_hashes_equal_list_proofs(n: int) -> None:
 
 
 def test_the_contract_frames_batches_as_python_does(fed: Fed) -> None:
-    """Random batches, whole or cut or padded anywhere: the contract counts the entries of exactly the batches
-    Python splits, and names the same first entry that does not fit."""
+    """Random batches, whole or cut or padded or with a count byte changed, under a right or wrong number of
+    entries: the contract accepts exactly the batches Python splits, and the split gives back the entries."""
     rng = random.Random(105)
     owner, _ = fed.entity("SDE")
     c, key = fed.contracts, fed.keys["SDE"]
@@ -131,30 +131,31 @@ def test_the_contract_frames_batches_as_python_does(fed: Fed) -> None:
     root = h("root")
     outcomes = {"tiled": 0, "malformed": 0}
     for case in range(300):
-        entries = b"".join(pack_entry(request(owner, parents=tuple(h(f"{case}/{i}/{j}") for j in range(
-            rng.choice([0, 0, 1, 2, 5, 16]))))) for i in range(rng.randint(1, 6)))
+        # up to 70 entries, so that the parent counts span several 32-byte words
+        entries = [pack_entry(request(owner, parents=tuple(h(f"{case}/{i}/{j}") for j in range(
+            rng.choice([0, 0, 0, 1, 2, 5, 16]))))) for i in range(rng.choice([1, 2, 5, 31, 32, 33, 70]))]
+        batch, count = pack_batch(entries), len(entries)
         cut = rng.random()
-        if cut < 0.3:
-            entries = entries[:rng.randrange(1, len(entries))]
-        elif cut < 0.45:
-            entries += bytes(rng.randint(1, 140))
-        elif cut < 0.55:
-            entries += bytes([rng.randrange(256) for _ in range(rng.randint(1, 300))])
-        try:
-            count = len(list(split_entries(entries)))
-            offset = None
-        except InvalidInput as exc:
-            count, offset = 0, int(str(exc).split("at byte ")[1].split()[0])
-        size = max(count, 1)
-        # a signature of 65 bytes follows the entries in the calldata: a cut entry may read its parent count there
-        note = _note(fed, "SDE", 1, size, root)
-        if offset is None:
-            c.call("Registry", "anchorBatch", size, root, entries, note, sender=sender)
+        if cut < 0.15:
+            batch = batch[:rng.randrange(0, len(batch))]
+        elif cut < 0.3:
+            batch += bytes([rng.randrange(256) for _ in range(rng.choice([1, 31, 32, 33, 105]))])
+        elif cut < 0.4:
+            i = rng.randrange(count)
+            batch = batch[:i] + bytes([(batch[i] + rng.choice([1, 255])) % 256]) + batch[i + 1:]
+        elif cut < 0.5:
+            count += rng.choice([-1, 1])
+        problem = batch_problem(batch, count) if count else "none"
+        if problem is None:
+            assert split_batch(batch, count) == entries
+        note = _note(fed, "SDE", 1, max(count, 1), root)
+        if problem is None:
+            c.call("Registry", "anchorBatch", count, root, batch, note, sender=sender)
             outcomes["tiled"] += 1
-        else:
-            with pytest.raises(ContractReverted) as info:
-                c.call("Registry", "anchorBatch", size, root, entries, note, sender=sender)
-            assert info.value.error == "MalformedBatch", (case, info.value)
-            assert info.value.args_by_name["offset"] == offset, case
+        elif count:
+            with reverts("MalformedBatch", count=count, length=len(batch)):
+                c.call("Registry", "anchorBatch", count, root, batch, note, sender=sender)
+            with pytest.raises(InvalidInput, match="malformed batch"):
+                split_batch(batch, count)
             outcomes["malformed"] += 1
     assert min(outcomes.values()) > 60, outcomes

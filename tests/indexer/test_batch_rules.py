@@ -14,7 +14,7 @@ import pytest
 
 from provenance.batching import BatchIntake
 from provenance.core import eip712, merkle
-from provenance.core.entries import entry_leaf_hash, pack_entry
+from provenance.core.entries import entry_leaf_hash, pack_batch, pack_entry
 from provenance.core.ids import record_id
 from provenance.errors import ContractReverted
 from provenance.indexer.follower import Follower
@@ -135,7 +135,7 @@ def test_contract_python_and_index_agree_on_every_vector(worlds: tuple[RuleWorld
     root = rng.root()
     fed = batched.fed
     digest = eip712.checkpoint_digest(fed.chain.chain_id, fed.contracts.deployment.registry, 1, rng.size, root)
-    fed.contracts.transact(fed.keys["SDE"], "Registry", "anchorBatch", rng.size, root, b"".join(entries),
+    fed.contracts.transact(fed.keys["SDE"], "Registry", "anchorBatch", rng.size, root, pack_batch(entries),
                            eip712.sign_digest(digest, bytes(fed.keys["SDE"].key)))
     follower.sync()
     index = []

@@ -6,15 +6,19 @@ An entry (see ``IRegistry``) is ``kind, grade, source, rights`` (1 byte each), `
 leaf (``sha256(0x00 || leaf)``), whether the registration came directly or in a batch. The registrar is in the
 leaf so that a leaf of one exchange's log can never be presented as a leaf of another's.
 
-Pure: bytes in, values out. The contract parses the same framing (``Registry._countEntries``); a batch that does
-not tile exactly is refused there, so every entry the indexes see parses.
+A batch of n entries (``anchorBatch``'s calldata) lays them out column by column: the n parent counts, the n heads
+(the 104 bytes before the count), then every entry's parents in order; 105n + 32 * (sum of the counts) bytes. The
+contract checks that length (``Registry._checkFraming``: the counts come first so that it sums them a word at a
+time) and refuses a batch that does not add up, so every batch the indexes see splits.
+
+Pure: bytes in, values out.
 """
 
 from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import cast
 
 from provenance.errors import InvalidInput
@@ -39,17 +43,37 @@ def pack_entry_fields(kind: int, grade: int, source: int, rights: int, owner: in
         parents)
 
 
-def split_entries(entries: bytes) -> Iterator[bytes]:
-    """The packed entries of a batch, one by one; raises InvalidInput if they do not tile ``entries`` exactly."""
-    pos, n = 0, len(entries)
-    while pos < n:
-        if n - pos < ENTRY_HEAD:
-            raise InvalidInput(f"malformed batch: the entry at byte {pos} is cut short")
-        end = pos + ENTRY_HEAD + 32 * entries[pos + ENTRY_HEAD - 1]
-        if end > n:
-            raise InvalidInput(f"malformed batch: the parents of the entry at byte {pos} run past the end")
-        yield entries[pos:end]
+def pack_batch(entries: Sequence[bytes]) -> bytes:
+    """The calldata form of a batch: parent counts, heads, parents (see the module's docstring)."""
+    return (bytes(e[ENTRY_HEAD - 1] for e in entries) + b"".join(e[:ENTRY_HEAD - 1] for e in entries)
+            + b"".join(e[ENTRY_HEAD:] for e in entries))
+
+
+def batch_problem(batch: bytes, count: int) -> str | None:
+    """Why ``batch`` is not ``count`` entries (the contract's MalformedBatch), or None."""
+    if count < 1:
+        return f"a batch holds at least one entry, not {count}"
+    need = ENTRY_HEAD * count
+    if len(batch) >= need:
+        need += 32 * sum(batch[:count])
+    if len(batch) != need:
+        return f"{count} entries with these parent counts take {need} bytes, the batch has {len(batch)}"
+    return None
+
+
+def split_batch(batch: bytes, count: int) -> list[bytes]:
+    """The ``count`` entries of a batch, each as a leaf commits to it; InvalidInput if the batch is malformed."""
+    problem = batch_problem(batch, count)
+    if problem is not None:
+        raise InvalidInput(f"malformed batch: {problem}")
+    head, pos = count, count + (ENTRY_HEAD - 1) * count
+    out = []
+    for i in range(count):
+        end = pos + 32 * batch[i]
+        out.append(batch[head:head + ENTRY_HEAD - 1] + batch[i:i + 1] + batch[pos:end])
+        head += ENTRY_HEAD - 1
         pos = end
+    return out
 
 
 def unpack_entry(entry: bytes) -> RegistrationRequest:
