@@ -19,10 +19,9 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Sequence
-from typing import cast
 
 from provenance.errors import InvalidInput
-from provenance.types import Grade, Hash32, Kind, RecordId, RegistrationRequest, Rights, Source
+from provenance.types import RegistrationRequest
 
 ENTRY_HEAD = 105
 MAX_ENTRY_PARENTS = 255
@@ -76,16 +75,6 @@ def split_batch(batch: bytes, count: int) -> list[bytes]:
     return out
 
 
-def unpack_entry(entry: bytes) -> RegistrationRequest:
-    """The request an entry packs. Out-of-range kinds and grades stay numbers: the rules judge them."""
-    kind, grade, source, rights, owner, content, metadata, supersedes, n = _HEAD.unpack_from(entry)
-    parents = tuple(RecordId(entry[ENTRY_HEAD + 32 * i:ENTRY_HEAD + 32 * i + 32]) for i in range(n))
-    # Out-of-range values stay plain ints (typed as the enums they fail to be) so the rules can name them.
-    return RegistrationRequest(cast(Kind, _enum(Kind, kind)), cast(Grade, _enum(Grade, grade)),
-                               cast(Source, _enum(Source, source)), cast(Rights, _rights(rights)), owner,
-                               Hash32(content), Hash32(metadata), Hash32(supersedes), parents)
-
-
 def entry_fields(entry: bytes) -> tuple[int, int, int, int, int, bytes, bytes, bytes, tuple[bytes, ...]]:
     """(kind, grade, source, rights, owner, content, metadata, supersedes, parents) without enum conversion."""
     kind, grade, source, rights, owner, content, metadata, supersedes, n = _HEAD.unpack_from(entry)
@@ -100,14 +89,3 @@ def leaf_data(registrar: int, entry: bytes) -> bytes:
 def entry_leaf_hash(registrar: int, entry: bytes) -> bytes:
     """The RFC 6962 leaf hash of an exchange's log entry."""
     return hashlib.sha256(b"\x00" + registrar.to_bytes(2, "big") + entry).digest()
-
-
-def _enum(cls: type[Kind] | type[Grade] | type[Source], value: int) -> Kind | Grade | Source | int:
-    try:
-        return cls(value)
-    except ValueError:
-        return value  # judged by the rules (InvalidKind etc.), never silently clamped
-
-
-def _rights(value: int) -> Rights | int:
-    return Rights(value) if 1 <= value <= 7 else value

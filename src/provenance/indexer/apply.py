@@ -4,9 +4,9 @@ events in the same order give the same bytes, which is what makes a rebuild equa
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, cast
 
-from provenance.core.entries import entry_leaf_hash, pack_entry_fields, split_batch, unpack_entry
+from provenance.core.entries import entry_fields, entry_leaf_hash, pack_entry_fields, split_batch
 from provenance.core.ids import record_id
 from provenance.core.merkle import CompactRange
 from provenance.core.rules import Violation, check_registration, check_status_change
@@ -38,6 +38,20 @@ def apply_event(w: BlockWriter, ev: Event) -> None:
     handler = _HANDLERS.get(ev.name)
     if handler is not None:
         handler(w, ev)
+
+
+class _Entry(NamedTuple):
+    """A batched entry as the rules read it: RegistrationRequest's fields, as plain values."""
+
+    kind: int
+    grade: int
+    source: int
+    rights: int
+    owner: int
+    content_hash: bytes
+    metadata_hash: bytes
+    supersedes: bytes
+    parents: tuple[bytes, ...]
 
 
 class _View(NamedTuple):
@@ -228,7 +242,9 @@ def _batch_anchored(w: BlockWriter, ev: Event) -> None:
     # The contract checked the framing, so this split cannot fail on a chain that ran it.
     for entry in split_batch(a["entries"], a["treeSize"] - a["firstIndex"]):
         leaf = entry_leaf_hash(registrar, entry)
-        request = unpack_entry(entry)
+        # The entry's fields as plain numbers and bytes (out-of-range values stay numbers, for the rules to name):
+        # the rules read them exactly as they read a RegistrationRequest.
+        request = cast(RegistrationRequest, _Entry(*entry_fields(entry)))
         violation = judge_entry(w, registrar, request, views)
         if violation is not None:
             log.append(leaf, bytes((K.LEAF_REJECTED,)) + str(violation).encode())

@@ -244,11 +244,21 @@ def decode_checkpoint(value: bytes) -> tuple[int, bytes]:
 
 def encode_undo(entries: list[tuple[bytes, bytes | None]]) -> bytes:
     """(key, previous value or None for 'did not exist'), length-prefixed."""
-    out = []
+    out: list[bytes] = []
+    put = out.append
     for key, old in entries:
-        out.append(struct.pack(">H", len(key)) + key)
-        out.append(b"\xff\xff\xff\xff" if old is None else struct.pack(">I", len(old)) + old)
+        put(_U16.pack(len(key)))
+        put(key)
+        if old is None:
+            put(_ABSENT)
+        else:
+            put(_U32.pack(len(old)))
+            put(old)
     return b"".join(out)
+
+
+_U16, _U32 = struct.Struct(">H"), struct.Struct(">I")
+_ABSENT = b"\xff\xff\xff\xff"
 
 
 def decode_undo(value: bytes) -> list[tuple[bytes, bytes | None]]:
