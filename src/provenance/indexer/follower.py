@@ -87,6 +87,7 @@ class Follower:
         self._decoder = EventDecoder(contracts.abis, names)
         self.reorgs = 0
         self._pinned = False
+        self._last_counts: tuple[int, tuple[int, int]] | None = None
 
     # ------------------------------------------------------------------ pinning
 
@@ -232,6 +233,7 @@ class Follower:
     # ------------------------------------------------------------------ reorgs
 
     def _handle_reorg(self, checkpoint: int, head: int) -> None:
+        self._last_counts = None
         kept = self.store.recent_blocks()
         for n, h in kept:
             if n <= head and self.chain.get_block(n).hash == h:
@@ -281,11 +283,18 @@ class Follower:
         return logs
 
     def _counts_at(self, block: int) -> tuple[int, int] | None:
+        # Ranges follow one another: the counts after one range are the counts before the next (kept until a
+        # reorg, which clears them).
+        last = self._last_counts
+        if last is not None and last[0] == block:
+            return last[1]
         try:
             entities, registrations = self.contracts.call(REGISTRY, "counts", block=block)
         except ChainError:
             return None  # e.g. a node without the historical state: the range goes unchecked
-        return int(entities), int(registrations)
+        counts = int(entities), int(registrations)
+        self._last_counts = (block, counts)
+        return counts
 
     def _counts_agree(self, frm: int, to: int, logs: list[Log]) -> bool:
         reg = self.contracts.deployment.registry
