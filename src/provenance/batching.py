@@ -100,6 +100,7 @@ class BatchIntake:
         self._cond = threading.Condition()
         self._seal_lock = threading.Lock()
         self._range: merkle.CompactRange | None = None
+        self._range_block = -1  # the block at which self._range was the log's state on-chain
         self._closed = False
         self._thread: threading.Thread | None = None
         self.sealed_batches = 0
@@ -178,8 +179,12 @@ class BatchIntake:
             total += len(batch)
 
     def _current_range(self) -> merkle.CompactRange:
-        size, _anchored = self.contracts.call(REGISTRY, "logState", self.exchange)
+        head = self.contracts.chain.block_number()
+        if self._range is not None and head == self._range_block:
+            return self._range  # no block since this log size was known: nothing can have moved the log
+        size, _anchored = self.contracts.call(REGISTRY, "logState", self.exchange, block=head)
         if self._range is not None and self._range.size == int(size):
+            self._range_block = head
             return self._range
         # Direct registrations (or another process with this exchange's key) moved the log: reload from the
         # index, synced to the head.
@@ -189,7 +194,7 @@ class BatchIntake:
         if rng.size != int(size):
             raise StoreError(f"exchange {self.exchange}'s log has {size} leaves on-chain but {rng.size} in the index "
                              f"(is the index following with confirmations?)")
-        self._range = rng
+        self._range, self._range_block = rng, head
         return rng
 
     def _seal(self, batch: list[_Pending]) -> None:
@@ -219,7 +224,7 @@ class BatchIntake:
                 if not isinstance(exc, ProvenanceError | OSError):
                     raise
                 return
-            self._range = work
+            self._range, self._range_block = work, tx.receipt.block_number
             self.sealed_batches += 1
             self.sealed_records += len(batch)
             with self._cond:

@@ -242,6 +242,28 @@ def test_intake_refuses_rule_breakers_at_once_and_seals_by_count(fed: Fed, tmp_p
     store.close()
 
 
+def test_intake_follows_a_log_that_direct_registrations_moved(fed: Fed, tmp_path: Path) -> None:
+    owner, _ = fed.entity("SDE")
+    store = IndexStore(tmp_path / "index")
+    follower = Follower(chain=fed.chain, contracts=fed.contracts, store=store)
+    intake = BatchIntake(contracts=fed.contracts, store=store, follower=follower, signer=fed.keys["SDE"],
+                         exchange=1, max_records=50, max_delay_ms=60_000)
+    [intake.submit(request(owner)) for _ in range(3)]
+    intake.seal()
+    batch2 = [intake.submit(request(owner)) for _ in range(2)]
+    intake.seal()  # no block in between: sealed on the log it knows
+    fed.register("SDE", request(owner))  # a direct registration: the log's next leaf, outside the intake
+    later = [intake.submit(request(owner)) for _ in range(2)]
+    intake.seal()
+    assert batch2[-1].result().tree_size == 5 and later[-1].result().tree_size == 8
+    follower.sync()
+    logs = LogQueries(store)
+    assert logs.size(1) == 8
+    assert all(a.consistent for a in logs.anchors(1))  # every anchored root is the root of the leaves before it
+    assert [a.tree_size for a in logs.anchors(1)] == [3, 5, 8]
+    store.close()
+
+
 def first_content(intake: BatchIntake) -> Hash32:
     return intake._queue[0].request.content_hash
 
