@@ -108,7 +108,7 @@ class BatchIntake:
 
     # ------------------------------------------------------------------ intake
 
-    def check(self, request: RegistrationRequest) -> Violation | None:
+    def check(self, request: RegistrationRequest, rid: bytes | None = None) -> Violation | None:
         """The first rule the request breaks against the index and the queue, or None."""
         mandate = self.store.get(K.MANDATE + request.owner.to_bytes(4, "big") + self.exchange.to_bytes(2, "big"))
         if mandate != b"\x01":
@@ -120,7 +120,7 @@ class BatchIntake:
                 return queued
             return record_view(self.store, rid)  # the head of its index value: all the rules read
 
-        return check_registration(self.exchange, request, lookup)  # type: ignore[arg-type]
+        return check_registration(self.exchange, request, lookup, rid)  # type: ignore[arg-type]
 
     def submit(self, request: RegistrationRequest) -> Future[Sealed]:
         """Queue a registration; the future resolves when its batch is anchored (or fails with the reason)."""
@@ -130,13 +130,13 @@ class BatchIntake:
         with self._cond:
             if self._closed:
                 raise InvalidInput("the batch intake is closed")
-            violation = self.check(request)
+            rid = RecordId(record_id(self.exchange, request.content_hash))
+            violation = self.check(request, rid)
             if violation is not None and violation.error in _LAG_SENSITIVE:
                 self.follower.sync()  # the index may simply not have seen the mandate or parent yet
-                violation = self.check(request)
+                violation = self.check(request, rid)
             if violation is not None:
                 raise RuleViolation(violation)
-            rid = RecordId(record_id(self.exchange, request.content_hash))
             fut: Future[Sealed] = Future()
             if not self._queue:
                 self._first_at = time.monotonic()

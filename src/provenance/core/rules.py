@@ -46,8 +46,10 @@ class Violation:
 Lookup = Callable[[bytes], RecordView | None]
 
 
-def check_registration(registrar: int, request: RegistrationRequest, lookup: Lookup) -> Violation | None:
-    """The first rule ``request`` breaks when ``registrar`` registers it, or None (mandate/signature aside)."""
+def check_registration(registrar: int, request: RegistrationRequest, lookup: Lookup,
+                       rid: bytes | None = None) -> Violation | None:
+    """The first rule ``request`` breaks when ``registrar`` registers it, or None (mandate/signature aside).
+    ``rid``: the record's id if the caller has it already (it is ``record_id(registrar, content_hash)``)."""
     kind, grade = int(request.kind), int(request.grade)
     if not 0 <= kind <= 2:
         return Violation("InvalidKind", {"kind": kind})
@@ -61,7 +63,8 @@ def check_registration(registrar: int, request: RegistrationRequest, lookup: Loo
         return Violation("ZeroContentHash")
     if grade == Grade.CORE and kind != Kind.RESOURCE:
         return Violation("CoreNotListable", {"kind": kind})
-    rid = record_id(registrar, request.content_hash)
+    if rid is None:
+        rid = record_id(registrar, request.content_hash)
     if lookup(rid) is not None:
         return Violation("AlreadyRegistered", {"id": rid})
     if len(request.parents) > MAX_PARENTS:

@@ -214,14 +214,14 @@ class _Views:
 
 
 def judge_entry(w: BlockWriter, registrar: int, request: RegistrationRequest,
-                views: _Views | None = None) -> Violation | None:
+                views: _Views | None = None, rid: bytes | None = None) -> Violation | None:
     """The verdict on a batched entry: the owner's mandate, then exactly the contract's rules, then the one rule
     batches add (a batched record may supersede only a batched record: a stored one is the contract's)."""
     if views is None:
         views = _Views(w)
     if not views.mandate(request.owner, registrar):
         return Violation("NoMandate", {"owner": request.owner, "exchangeId": registrar})
-    violation = check_registration(registrar, request, views)
+    violation = check_registration(registrar, request, views, rid)
     if violation is not None:
         return violation
     if request.supersedes != bytes(32):
@@ -245,11 +245,11 @@ def _batch_anchored(w: BlockWriter, ev: Event) -> None:
         # The entry's fields as plain numbers and bytes (out-of-range values stay numbers, for the rules to name):
         # the rules read them exactly as they read a RegistrationRequest.
         request = cast(RegistrationRequest, _Entry(*entry_fields(entry)))
-        violation = judge_entry(w, registrar, request, views)
+        rid = record_id(registrar, request.content_hash)
+        violation = judge_entry(w, registrar, request, views, rid)
         if violation is not None:
             log.append(leaf, bytes((K.LEAF_REJECTED,)) + str(violation).encode())
             continue
-        rid = record_id(registrar, request.content_hash)
         sb = _insert_record(w, rid=rid, registrar=registrar, owner=request.owner, kind=int(request.kind),
                             grade=int(request.grade), source=int(request.source), rights=int(request.rights),
                             delegated=False, batched=True, block=ev.block_number, leaf_index=log.range.size,
