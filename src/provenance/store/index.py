@@ -25,6 +25,7 @@ class BlockWriter:
         self._capture = capture_undo
         self.writes: dict[bytes, bytes | None] = {}
         self.undo: list[tuple[bytes, bytes | None]] = []
+        self._new: list[list[tuple[bytes, bytes]]] = []
         self._seen: set[bytes] = set()
         # Handlers keep per-block state here (e.g. a log's compact range) and write it back once, before the
         # block's batch is written, instead of decoding and re-encoding it for every event.
@@ -51,13 +52,16 @@ class BlockWriter:
         self.writes[key] = None
 
     def put_new(self, items: list[tuple[bytes, bytes]]) -> None:
-        """Put keys the caller knows do not exist yet (their undo is a delete, so nothing is read first)."""
+        """Put keys the caller knows did not exist before this block (their undo is a delete, so nothing is read
+        first and nothing is remembered per key: :meth:`undo_record` lists them ahead of the other keys)."""
         self.writes.update(items)
         if self._capture:
-            for key, _ in items:
-                if key not in self._seen:
-                    self._seen.add(key)
-                    self.undo.append((key, None))
+            self._new.append(items)
+
+    def undo_record(self) -> list[tuple[bytes, bytes | None]]:
+        """What undoes this block: every key's value before it, the earliest entry for a key being the one that
+        counts (rollback applies them newest first)."""
+        return [(key, None) for items in self._new for key, _ in items] + self.undo
 
 
 class IndexStore:
@@ -146,8 +150,9 @@ class IndexStore:
                     put(key, value)
             if keep_for_reorg:
                 wb.put(K.block_key(K.BLOCK_HASH, number), block_hash)
-                if writer.undo:
-                    wb.put(K.block_key(K.UNDO, number), K.encode_undo(writer.undo))
+                undo = writer.undo_record()
+                if undo:
+                    wb.put(K.block_key(K.UNDO, number), K.encode_undo(undo))
             wb.put(K.CHECKPOINT, K.encode_checkpoint(number, block_hash))
             for prefix in (K.BLOCK_HASH, K.UNDO):
                 for key in self._db.iterator(start=prefix, stop=K.block_key(prefix, max(prune_below, 0)),
