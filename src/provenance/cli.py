@@ -24,6 +24,7 @@ from provenance.core.ids import (
 from provenance.errors import ChainMismatch, ContractReverted, InvalidInput, ProvenanceError, VerificationError
 from provenance.jsonable import jsonable
 from provenance.keystore import PassphraseSource
+from provenance.tuning import tune_node
 from provenance.types import (
     Grade,
     Hash32,
@@ -744,6 +745,7 @@ def _cmd_index_sync(ops: Any, args: argparse.Namespace) -> Any:
 
 @_with_ops
 def _cmd_index_rebuild(ops: Any, args: argparse.Namespace) -> Any:
+    tune_node()  # a long catch-up: the node's interpreter settings
     out = ops.rebuild(progress=_sync_progress(args))
     _end_progress(args)
     return out
@@ -1039,10 +1041,7 @@ def _cmd_serve(args: argparse.Namespace) -> Any:
                            rate_burst=max(1, int(args.rate * 2)), max_body_bytes=args.max_body,
                            key=args.key)  # `provenance --as CAC serve`: a supervisor's node
     app = create_app(settings)
-    # The chain writer and the follower are CPU-bound Python threads; with the default 5 ms GIL switch interval a
-    # read waits behind them for up to 5 ms at every switch. 0.5 ms halves the p95 read latency under write load
-    # (scripts/bench api: 74 ms at 5 ms, 47 ms at 1 ms, 37 ms at 0.5 ms).
-    sys.setswitchinterval(float(os.environ.get("PROVENANCE_SWITCH_INTERVAL", "0.0005")))
+    tune_node()  # GIL switch interval and garbage collector thresholds: see provenance.tuning
     base = f"http://{args.host if args.host not in ('0.0.0.0', '::') else '127.0.0.1'}:{args.port}"
     print(f"Explorer and verify page: {base}/", flush=True)
     print(f"API docs:                 {base}/docs", flush=True)
