@@ -36,17 +36,18 @@ def decode_data_registered(log: Log) -> dict[str, Any]:
     d, t = log.data, log.topics
     if len(t) != 4 or len(d) < 352:
         raise ValueError("malformed DataRegistered")
-    offset = _word_int(d, 7)
-    n = int.from_bytes(d[offset:offset + 32], "big")
+    fb = int.from_bytes  # inlined word reads: this runs once per registration of a catch-up
+    offset = fb(d[224:256], "big")
+    n = fb(d[offset:offset + 32], "big")
     start = offset + 32
     if start + 32 * n > len(d):
         raise ValueError("DataRegistered parents out of bounds")
     return {
-        "id": t[1], "registrar": int.from_bytes(t[2], "big"), "owner": int.from_bytes(t[3], "big"),
-        "kind": _word_int(d, 0), "grade": _word_int(d, 1), "source": _word_int(d, 2), "rights": _word_int(d, 3),
-        "contentHash": d[128:160], "metadataHash": d[160:192], "supersedes": d[192:224],
-        "parents": tuple(d[start + 32 * i:start + 32 * i + 32] for i in range(n)),
-        "delegated": _word_int(d, 8) == 1, "leafIndex": _word_int(d, 9),
+        "id": t[1], "registrar": fb(t[2], "big"), "owner": fb(t[3], "big"),
+        "kind": fb(d[0:32], "big"), "grade": fb(d[32:64], "big"), "source": fb(d[64:96], "big"),
+        "rights": fb(d[96:128], "big"), "contentHash": d[128:160], "metadataHash": d[160:192],
+        "supersedes": d[192:224], "parents": tuple(d[start + 32 * i:start + 32 * i + 32] for i in range(n)),
+        "delegated": fb(d[256:288], "big") == 1, "leafIndex": fb(d[288:320], "big"),
     }
 
 
