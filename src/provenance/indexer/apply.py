@@ -24,8 +24,20 @@ def _counter(w: BlockWriter, name: str) -> int:
 
 
 def _bump(w: BlockWriter, name: str, by: int = 1) -> int:
-    value = _counter(w, name) + by
-    w.put(K.meta(name), value.to_bytes(8, "big"))
+    """Add to a counter: read once a block, kept in the block's state, written back once before it commits."""
+    key = ("counter", name)
+    held = w.state.get(key)
+    if held is None:
+        value = _counter(w, name)
+
+        def save() -> None:
+            w.put(K.meta(name), cast(int, w.state[key]).to_bytes(8, "big"))
+
+        w.before_commit.append(save)
+    else:
+        value = cast(int, held)
+    value += by
+    w.state[key] = value
     return value
 
 
@@ -90,8 +102,17 @@ def _insert_record(w: BlockWriter, *, rid: bytes, registrar: int, owner: int, ki
                    metadata: bytes, supersedes: bytes, parents: tuple[bytes, ...]) -> bytes:
     seq = _bump(w, "records") - 1
     parent_sb = []
+    # Records of a block often share parents: each parent's seq is read once a block (ids never change seq).
+    seqs = cast("dict[bytes, bytes] | None", w.state.get("parent seqs"))
+    if seqs is None:
+        seqs = {}
+        w.state["parent seqs"] = seqs
     for p in parents:
-        raw = w.get(K.ID_SEQ + p)
+        raw = seqs.get(p)
+        if raw is None:
+            raw = w.get(K.ID_SEQ + p)
+            if raw is not None:
+                seqs[p] = raw
         if raw is None:
             raise StoreError(f"parent 0x{p.hex()} of 0x{rid.hex()} is not in the index (block {block})")
         parent_sb.append(raw)
