@@ -745,7 +745,7 @@ def _cmd_index_sync(ops: Any, args: argparse.Namespace) -> Any:
 
 @_with_ops
 def _cmd_index_rebuild(ops: Any, args: argparse.Namespace) -> Any:
-    tune_node()  # a long catch-up: the node's interpreter settings
+    tune_node(serving=False)  # a long catch-up: the node's interpreter settings, serving nobody
     out = ops.rebuild(progress=_sync_progress(args))
     _end_progress(args)
     return out
