@@ -244,17 +244,31 @@ def _b(hexstr: str | None) -> bytes:
 
 
 def _log(x: dict[str, Any], memo: dict[str, bytes] | None = None) -> Log:
+    """A log from its JSON-RPC form; ``memo`` shares the bytes of values that repeat across a range's logs
+    (addresses, event topics, small indexed values, block and transaction hashes)."""
     if memo is None:
         memo = {}
-
-    def m(s: str) -> bytes:
-        v = memo.get(s)
+    get = memo.get
+    fromhex = bytes.fromhex
+    topics = []
+    for t in x["topics"]:
+        v = get(t)
         if v is None:
-            v = memo[s] = bytes.fromhex(s[2:])
-        return v
-
-    return Log(m(x["address"]), [m(t) for t in x["topics"]], _b(x["data"]), int(x["blockNumber"], 16),
-               m(x["blockHash"]), m(x["transactionHash"]), int(x["logIndex"], 16))
+            v = memo[t] = fromhex(t[2:])
+        topics.append(v)
+    address, block_hash, tx_hash = x["address"], x["blockHash"], x["transactionHash"]
+    a = get(address)
+    if a is None:
+        a = memo[address] = fromhex(address[2:])
+    bh = get(block_hash)
+    if bh is None:
+        bh = memo[block_hash] = fromhex(block_hash[2:])
+    th = get(tx_hash)
+    if th is None:
+        th = memo[tx_hash] = fromhex(tx_hash[2:])
+    data = x["data"]
+    return Log(a, topics, fromhex(data[2:]) if data else b"", int(x["blockNumber"], 16), bh, th,
+               int(x["logIndex"], 16))
 
 
 def _revert_data(message: str, data: Any) -> bytes | None:
