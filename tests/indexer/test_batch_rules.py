@@ -273,3 +273,21 @@ def first_id(intake: BatchIntake) -> RecordId:
 
 
 _ = (Grade, Kind)
+
+
+def test_a_batch_that_does_not_split_stops_the_index_and_writes_nothing(tmp_path: Path) -> None:
+    from provenance.errors import StoreError
+    from provenance.indexer.apply import apply_event
+    from provenance.indexer.events import Event
+
+    store = IndexStore(tmp_path / "index")
+    good = pack_batch([pack_entry(request(1))])
+    for entries in (good[:-1], good + b"\0", b""):
+        ev = Event("BatchAnchored", {"exchangeId": 1, "firstIndex": 0, "treeSize": 1, "root": h("root"),
+                                     "entries": entries, "signature": bytes(65)}, 5, h("block"), 0, "Registry",
+                   h("tx"))
+        with pytest.raises(StoreError, match="block 5: exchange 1's anchored batch does not split"), \
+                store.block(5, h("block"), keep_for_reorg=True, prune_below=0) as w:
+            apply_event(w, ev)
+        assert store.dump() == []  # not the block, not its checkpoint
+    store.close()

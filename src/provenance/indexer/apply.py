@@ -10,7 +10,7 @@ from provenance.core.entries import entry_fields, entry_leaf_hash, pack_entry_fi
 from provenance.core.ids import record_id
 from provenance.core.merkle import CompactRange
 from provenance.core.rules import Violation, check_registration, check_status_change
-from provenance.errors import StoreError
+from provenance.errors import InvalidInput, StoreError
 from provenance.indexer.events import Event
 from provenance.indexer.flows import HANDLERS as FLOW_HANDLERS
 from provenance.store import keys as K
@@ -260,8 +260,12 @@ def _batch_anchored(w: BlockWriter, ev: Event) -> None:
         raise StoreError(f"exchange {registrar}'s batch starts at leaf {a['firstIndex']} but the index has "
                          f"{log.range.size} leaves (block {ev.block_number})")
     views = _Views(w)
-    # The contract checked the framing, so this split cannot fail on a chain that ran it.
-    for entry in split_batch(a["entries"], a["treeSize"] - a["firstIndex"]):
+    try:
+        entries = split_batch(a["entries"], a["treeSize"] - a["firstIndex"])
+    except InvalidInput as exc:  # the contract refuses such a batch: this chain did not run it
+        raise StoreError(f"block {ev.block_number}: exchange {registrar}'s anchored batch does not split: {exc}") \
+            from None
+    for entry in entries:
         leaf = entry_leaf_hash(registrar, entry)
         # The entry's fields as plain numbers and bytes (out-of-range values stay numbers, for the rules to name):
         # the rules read them exactly as they read a RegistrationRequest.
