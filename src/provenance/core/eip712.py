@@ -13,12 +13,13 @@ contract's own ``registrationDigest`` view.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from coincurve import PublicKey
 from eth_abi.abi import encode
-from eth_hash.auto import keccak
 from eth_keys.datatypes import PrivateKey
 
+from provenance.core.keccak import keccak256 as keccak
 from provenance.errors import InvalidSignature
 from provenance.types import Address, RegistrationRequest
 
@@ -129,44 +130,51 @@ def _type_hash(type_string: str) -> bytes:
     return _keccak(type_string.encode())
 
 
+_LIMIT = {"uint8": 1 << 8, "uint16": 1 << 16, "uint32": 1 << 32, "uint64": 1 << 64, "uint256": 1 << 256}
+
+
 def _word(kind: str, value: object) -> bytes:
     """ABI encoding of one static field: bytes32 as is, unsigned integers as 32-byte big-endian words."""
     if kind == "bytes32":
+        if type(value) is bytes and len(value) == 32:
+            return value
         if not isinstance(value, bytes | bytearray) or len(value) != 32:
             raise InvalidSignature("a bytes32 field of a signed statement is not 32 bytes")
         return bytes(value)
-    bits = int(kind[4:])
-    if not isinstance(value, int) or not 0 <= value < 2**bits:
+    if not isinstance(value, int) or not 0 <= value < _LIMIT[kind]:
         raise InvalidSignature(f"a {kind} field of a signed statement is out of range: {value!r}")
     return value.to_bytes(32, "big")
 
 
-def typed_digest(chain_id: int, registry: bytes, type_string: str, types: list[str], values: list[object]) -> bytes:
+def typed_digest(chain_id: int, registry: bytes, type_string: str, types: Sequence[str],
+                 values: Sequence[object]) -> bytes:
     """keccak256(0x1901 || domainSeparator || hashStruct) for a struct of static fields (EIP-712 encodeData:
     each field one 32-byte word)."""
-    struct_hash = _keccak(_type_hash(type_string) + b"".join(_word(t, v) for t, v in zip(types, values, strict=True)))
-    return _keccak(b"\x19\x01" + _cached_domain(chain_id, bytes(registry)) + struct_hash)
+    if len(types) != len(values):
+        raise ValueError(f"{type_string}: {len(values)} values for {len(types)} fields")
+    struct_hash = keccak(_type_hash(type_string) + b"".join(map(_word, types, values)))
+    return keccak(b"\x19\x01" + _cached_domain(chain_id, bytes(registry)) + struct_hash)
 
 
 def checkpoint_digest(chain_id: int, registry: bytes, exchange: int, tree_size: int, root: bytes) -> bytes:
     """Mirrors ``Registry.checkpointDigest``: what an exchange signs for its log, and a witness cosigns."""
-    return typed_digest(chain_id, registry, CHECKPOINT_TYPE, ["uint16", "uint64", "bytes32"],
-                        [exchange, tree_size, root])
+    return typed_digest(chain_id, registry, CHECKPOINT_TYPE, ("uint16", "uint64", "bytes32"),
+                        (exchange, tree_size, root))
 
 
 def certificate_digest(chain_id: int, registry: bytes, credential_hash: bytes, issuer: int,
                        issued_block: int) -> bytes:
-    return typed_digest(chain_id, registry, CERTIFICATE_TYPE, ["bytes32", "uint16", "uint64"],
-                        [credential_hash, issuer, issued_block])
+    return typed_digest(chain_id, registry, CERTIFICATE_TYPE, ("bytes32", "uint16", "uint64"),
+                        (credential_hash, issuer, issued_block))
 
 
 def recognition_digest(chain_id: int, registry: bytes, credential_hash: bytes, recognizer: int,
                        options_hash: bytes) -> bytes:
     """``optionsHash`` covers the recognition's own proof fields (all but its signature)."""
-    return typed_digest(chain_id, registry, RECOGNITION_TYPE, ["bytes32", "uint16", "bytes32"],
-                        [credential_hash, recognizer, options_hash])
+    return typed_digest(chain_id, registry, RECOGNITION_TYPE, ("bytes32", "uint16", "bytes32"),
+                        (credential_hash, recognizer, options_hash))
 
 
 def snapshot_digest(chain_id: int, registry: bytes, exchange: int, at_block: int, content_hash: bytes) -> bytes:
-    return typed_digest(chain_id, registry, SNAPSHOT_TYPE, ["uint16", "uint64", "bytes32"],
-                        [exchange, at_block, content_hash])
+    return typed_digest(chain_id, registry, SNAPSHOT_TYPE, ("uint16", "uint64", "bytes32"),
+                        (exchange, at_block, content_hash))

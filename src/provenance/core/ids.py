@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 
-from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
 
+from provenance.core.keccak import keccak256 as keccak
 from provenance.errors import InvalidInput
 from provenance.types import Address, Hash32, RecordId
 
