@@ -88,3 +88,119 @@ json_leaf = st.none() | st.booleans() | st.integers(-(2**65), 2**65) | st.text(m
 def test_random_values_in_any_field(rname: str, rvalue: Any, iname: str, ivalue: Any) -> None:
     agree(C.CertRecord, {**RECORD, rname: rvalue})
     agree(C.Inclusion, {**INCLUSION, iname: ivalue})
+
+
+# ---------------------------------------------------------------------- whole documents
+
+KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
+PARTNER_KEY = bytes.fromhex("6c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
+
+
+class Text(str):
+    pass
+
+
+class Obj(dict):  # type: ignore[type-arg]
+    pass
+
+
+def document() -> dict[str, Any]:
+    """A signed certificate with one ancestor and one recognition (the signatures need not verify here)."""
+    record = C.CertRecord._from_plain_json(RECORD)
+    ancestor = C.CertRecord._from_plain_json({**RECORD, "id": "0x" + "33" * 32, "parents": []})
+    inclusions = [C.Inclusion._from_plain_json({**INCLUSION, "record": r}) for r in (H32, "0x" + "33" * 32)]
+    issuer = C.Issuer(1, "SDE", "Shanghai", bytes.fromhex("bb" * 20))
+    doc = C.build_unsigned(chain_id=31337, registry=bytes.fromhex("cd" * 20), issuer=issuer, record=record,
+                           lineage=[ancestor], evidence=inclusions, issued_at=1_790_000_000,
+                           valid_until=1_800_000_000, issued_block=12)
+    return C.add_recognition(C.sign(doc, KEY), 2, bytes.fromhex("ee" * 20), PARTNER_KEY, 1_790_000_100)
+
+
+def paths(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [at]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += paths(v, (*at, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += paths(v, (*at, i))
+    return out
+
+
+def replaced(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
+    if not path:
+        return value
+    out = copy.copy(doc)
+    out[path[0]] = replaced(doc[path[0]], path[1:], value)
+    return out
+
+
+def agree_doc(doc: Any) -> None:
+    """Where the fast reader of whole documents accepts, the strict one accepts and gives the same content
+    (the credential hash included); the strict one alone decides what is refused."""
+    try:
+        fast = C._parse_plain(doc)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        fast = None
+    try:
+        strict = C._parse_strict(doc)
+    except MalformedDocument:
+        strict = None
+    if fast is not None:
+        assert strict == fast, doc
+    if strict is None:
+        with pytest.raises(MalformedDocument):
+            C._parse(doc)
+    else:
+        assert C._parse(doc) == strict
+
+
+DOC_ODD_VALUES = [*ODD_VALUES, 2**53 - 1, 2**53, -(2**53), 1.5, float("nan"), Text("SDE"), Text(H32), Obj(),
+                  ("0x" + "11" * 32,), b"\x00", "https://www.w3.org/ns/credentials/v2"]
+
+
+def test_the_fast_document_reader_takes_what_this_module_writes() -> None:
+    doc = document()
+    assert C._parse_plain(doc) == C._parse_strict(doc)
+    assert C._parse_plain(doc).credential_hash == C.credential_hash(doc)
+    assert len(C._parse_plain(doc).recognitions) == 1
+
+
+def test_every_value_of_a_document_set_to_every_odd_value() -> None:
+    doc = document()
+    for path in paths(doc)[1:]:
+        for value in DOC_ODD_VALUES:
+            agree_doc(replaced(doc, path, value))
+
+
+def test_documents_with_fields_added_removed_or_retyped() -> None:
+    doc = document()
+    for path in paths(doc):
+        node = doc
+        for step in path:
+            node = node[step]
+        if isinstance(node, dict):
+            agree_doc(replaced(doc, path, {**node, "extra": "x"}))  # an extension field
+            agree_doc(replaced(doc, path, {**node, "extra": 1.5}))  # one canonical JSON refuses
+            agree_doc(replaced(doc, path, Obj(node)))
+            for k in node:
+                agree_doc(replaced(doc, path, {n: v for n, v in node.items() if n != k}))
+        elif isinstance(node, list):
+            agree_doc(replaced(doc, path, [*node, 1.5]))
+            agree_doc(replaced(doc, path, [*node, node[0]] if node else ["x"]))
+            agree_doc(replaced(doc, path, node[1:]))
+            agree_doc(replaced(doc, path, tuple(node)))
+        elif isinstance(node, str):
+            agree_doc(replaced(doc, path, Text(node)))
+
+
+@pytest.mark.parametrize("chain_id", [1, 2**53 - 1, 2**53, 2**64 - 1, 2**64, -1, True])
+def test_a_document_bound_to_any_chain_id(chain_id: Any) -> None:
+    """The chain id appears in the binding and in every verification method: changed together, the readers
+    still agree (the integers canonical JSON carries end at 2**53 - 1)."""
+    doc = copy.deepcopy(document())
+    doc["evidence"][0]["chainId"] = chain_id
+    for p in doc["proof"]:
+        p["verificationMethod"] = p["verificationMethod"].replace(":31337:", f":{chain_id}:")
+    agree_doc(doc)
+    assert (C._parse_plain(doc).chain_id == chain_id) if 0 < chain_id < 2**53 and chain_id is not True else True

@@ -22,13 +22,16 @@ pass. What the checks consult - keys and their history, anchored checkpoints, re
 
 from __future__ import annotations
 
-import calendar
+import functools
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
+
+import orjson
 
 from provenance.core import eip712, merkle
 from provenance.core.canonical import (
@@ -107,8 +110,7 @@ class FederationView(Protocol):
 # ---------------------------------------------------------------------- report
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     name: str
     ok: bool
     detail: str
@@ -175,6 +177,25 @@ def _h20(value: Any) -> bytes:
     return raw
 
 
+def _h32_many(values: list[Any]) -> list[bytes]:
+    """Several 32-byte hex values decoded in one step (a record's hashes, a proof's elements)."""
+    n = len(values)
+    if set(map(len, values)) != _LEN66 or n == 0:
+        raise ValueError
+    text = "".join(values)  # TypeError unless all are strings
+    if text[0::66] != "0" * n or text[1::66] != "x" * n:
+        raise ValueError
+    # Hex digits hold no "x", so only the prefixes go; whitespace (which fromhex skips) or an "x" inside a
+    # value leaves fewer than 32 bytes a value.
+    raw = bytes.fromhex(text.replace("0x", ""))
+    if len(raw) != 32 * n:
+        raise ValueError
+    return [raw[i:i + 32] for i in range(0, 32 * n, 32)]
+
+
+_LEN66 = {66}
+
+
 def _uint(value: Any, hi: int, lo: int = 0) -> int:
     if type(value) is not int or not lo <= value <= hi:
         raise TypeError
@@ -236,11 +257,12 @@ class CertRecord:
         parents = obj["parents"]
         if type(parents) is not list or len(parents) > 255:
             raise TypeError
-        return cls(_h32(obj["id"]), _uint(obj["registrar"], 0xFFFF), _uint(obj["owner"], 0xFFFFFFFF),
+        rid, content, metadata, supersedes, *parent_ids = _h32_many(
+            [obj["id"], obj["contentHash"], obj["metadataHash"], obj["supersedes"], *parents])
+        return cls(rid, _uint(obj["registrar"], 0xFFFF), _uint(obj["owner"], 0xFFFFFFFF),
                    _KIND[obj["kind"]], _GRADE[obj["grade"]], _SOURCE[obj["source"]],
-                   _uint(obj["rights"], 7, lo=1), _h32(obj["contentHash"]), _h32(obj["metadataHash"]),
-                   _h32(obj["supersedes"]), tuple(map(_h32, parents)), _STATUS[obj["status"]],
-                   _uint(obj["blockNumber"], 2**64 - 1), _bool(obj["batched"]))
+                   _uint(obj["rights"], 7, lo=1), content, metadata, supersedes, tuple(parent_ids),
+                   _STATUS[obj["status"]], _uint(obj["blockNumber"], 2**64 - 1), _bool(obj["batched"]))
 
     @classmethod
     def _from_json_strict(cls, obj: Any, path: str) -> CertRecord:
@@ -322,7 +344,8 @@ class Inclusion:
             raise TypeError
         return cls(_h32(obj["record"]), _uint(obj["exchange"], 0xFFFF), _uint(obj["leafIndex"], 2**64 - 1),
                    _hex(obj["leafHash"]), _uint(obj["treeSize"], 2**64 - 1), _hex(obj["root"]),
-                   tuple(map(_hex, proof)), _uint(obj["anchorBlock"], 2**64 - 1), _h32(obj["anchorTransaction"]),
+                   tuple(_h32_many(proof) if proof and set(map(len, proof)) == _LEN66 else map(_hex, proof)),
+                   _uint(obj["anchorBlock"], 2**64 - 1), _h32(obj["anchorTransaction"]),
                    _hex(obj["checkpointSignature"]),
                    tuple(Cosignature(_uint(c["witness"], 0xFFFF), _h20(c["signer"]), _hex(c["signature"]))
                          for c in cos))
@@ -371,17 +394,20 @@ def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+def _iso_seconds(text: str) -> int:
+    if _ISO.fullmatch(text) is None:
+        raise ValueError
+    return int(datetime.fromisoformat(text).timestamp())  # the form is fixed; this checks the calendar
 
 
 def _parse_iso(text: Any, path: str) -> int:
     """Exactly the form :func:`_iso` writes (a strict XML Schema dateTime in UTC, whole seconds)."""
-    m = _ISO.fullmatch(as_str(text, path))
+    text = as_str(text, path)
     try:
-        if m is None:
-            raise ValueError
-        year, month, day, hour, minute, second = (int(g) for g in m.groups())
-        return calendar.timegm(datetime(year, month, day, hour, minute, second).timetuple())
+        return _iso_seconds(text)
     except ValueError:
         raise MalformedDocument(f"{path} must be an XML Schema dateTime like 2026-01-01T00:00:00Z") from None
 
@@ -487,6 +513,144 @@ class _Parsed:
 
 
 def _parse(doc: Any) -> _Parsed:
+    """The certificate's content; MalformedDocument naming the first thing wrong if it is not well-formed."""
+    try:
+        return _parse_plain(doc)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return _parse_strict(doc)  # names what is wrong, or accepts what the plain reader leaves to it
+
+
+# What this module writes, object by object: the plain reader takes documents of exactly this shape.
+_TOP_KEYS = frozenset({"@context", "type", "id", "issuer", "validFrom", "validUntil", "credentialSubject",
+                       "evidence", "proof"})
+_ISSUER_KEYS = frozenset({"id", "exchangeId", "code", "name"})
+_SUBJECT_KEYS = frozenset({"id", "record", "lineage"})
+_RECORD_KEYS = frozenset({"id", "registrar", "owner", "kind", "grade", "source", "rights", "contentHash",
+                          "metadataHash", "supersedes", "parents", "status", "blockNumber", "batched"})
+_BINDING_KEYS = frozenset({"type", "chainId", "registry"})
+_INCLUSION_KEYS = frozenset({"type", "record", "exchange", "leafIndex", "leafHash", "treeSize", "root", "proof",
+                             "anchorBlock", "anchorTransaction", "checkpointSignature", "cosignatures"})
+_COSIGNATURE_KEYS = frozenset({"witness", "signer", "signature"})
+_ISSUER_PROOF_KEYS = frozenset({"type", "proofPurpose", "verificationMethod", "created", "issuedBlock", "eip712",
+                                "proofValue"})
+_RECOGNITION_KEYS = frozenset({"type", "proofPurpose", "recognizer", "verificationMethod", "created",
+                               "proofValue"})
+_CONTEXTS = [VC_CONTEXT, PROVENANCE_CONTEXT]
+_TYPES = ["VerifiableCredential", CERT_TYPE]
+_EIP712_OPTIONS = {"primaryType": "Certificate", "types": eip712.CERTIFICATE_TYPE}
+_EXACT = 2**53 - 1  # the largest integer canonical JSON carries (provenance.core.canonical)
+
+
+def _s(value: Any) -> str:
+    if type(value) is not str:
+        raise TypeError
+    return value
+
+
+def _obj(value: Any, keys: frozenset[str]) -> dict[str, Any]:
+    if type(value) is not dict or value.keys() != keys:
+        raise ValueError
+    return value
+
+
+def _record_plain(obj: Any) -> CertRecord:
+    rec = CertRecord._from_plain_json(_obj(obj, _RECORD_KEYS))
+    if rec.block_number > _EXACT:
+        raise ValueError
+    return rec
+
+
+def _inclusion_plain(obj: Any) -> Inclusion:
+    inc = Inclusion._from_plain_json(_obj(obj, _INCLUSION_KEYS))
+    if inc.leaf_index > _EXACT or inc.tree_size > _EXACT or inc.anchor_block > _EXACT:
+        raise ValueError
+    for c in obj["cosignatures"]:
+        _obj(c, _COSIGNATURE_KEYS)
+    return inc
+
+
+def _method_plain(value: Any, prefix: str) -> bytes:
+    text = _s(value)
+    if not text.startswith(prefix) or not text.endswith("#blockchainAccountId"):
+        raise ValueError
+    return _h20(text[len(prefix):-20])
+
+
+def _parse_plain(doc: Any) -> _Parsed:
+    """A document of exactly the shape this module writes, read fast.
+
+    Every object must hold exactly the keys written here and every value is type-checked where it is read, so
+    nothing can slip past what canonical JSON requires (string keys; strings, booleans and integers JSON carries
+    exactly; no floats, no other types) and the document is hashed without walking it again. Raises KeyError,
+    TypeError, ValueError, AttributeError or IndexError on anything else, for :func:`_parse_strict` to accept
+    (extension fields, subclasses of the JSON types) or name; where both accept, both give the same result.
+    """
+    _obj(doc, _TOP_KEYS)
+    if doc["@context"] != _CONTEXTS or doc["type"] != _TYPES or type(doc["@context"]) is not list \
+            or type(doc["type"]) is not list:
+        raise ValueError
+    _s(doc["id"])
+    issuer_obj = _obj(doc["issuer"], _ISSUER_KEYS)
+    issuer = _uint(issuer_obj["exchangeId"], 0xFFFF)
+    code = _s(issuer_obj["code"])
+    _s(issuer_obj["id"])
+    _s(issuer_obj["name"])
+    subject = _obj(doc["credentialSubject"], _SUBJECT_KEYS)
+    _s(subject["id"])
+    record = _record_plain(subject["record"])
+    lineage_raw = subject["lineage"]
+    if type(lineage_raw) is not list or len(lineage_raw) > MAX_LINEAGE:
+        raise ValueError
+    lineage = [_record_plain(r) for r in lineage_raw]
+    ev_list = doc["evidence"]
+    if type(ev_list) is not list:
+        raise TypeError
+    binding = _obj(ev_list[0], _BINDING_KEYS)
+    if binding["type"] != "RegistryBinding":
+        raise ValueError
+    chain_id, registry = _uint(binding["chainId"], _EXACT), _h20(binding["registry"])
+    evidence: dict[bytes, Inclusion] = {}
+    for e in ev_list[1:]:
+        inc = _inclusion_plain(e)
+        if inc.record in evidence:
+            raise ValueError
+        evidence[inc.record] = inc
+    proofs = doc["proof"]
+    if type(proofs) is not list:
+        raise TypeError
+    p0 = _obj(proofs[0], _ISSUER_PROOF_KEYS)
+    if p0["type"] != PROOF_TYPE or p0["proofPurpose"] != "assertionMethod" or type(p0["eip712"]) is not dict \
+            or p0["eip712"] != _EIP712_OPTIONS:
+        raise ValueError
+    prefix = f"did:pkh:eip155:{chain_id}:"
+    key = _method_plain(p0["verificationMethod"], prefix)
+    _s(p0["created"])
+    recognitions = []
+    for p in proofs[1:]:
+        _obj(p, _RECOGNITION_KEYS)
+        if p["proofPurpose"] != "recognition":
+            raise ValueError
+        _s(p["type"])
+        _s(p["created"])
+        options = {k: v for k, v in p.items() if k != "proofValue"}
+        recognitions.append((_uint(p["recognizer"], 0xFFFF), _method_plain(p["verificationMethod"], prefix),
+                             _hex(p["proofValue"]),
+                             hashlib.sha256(orjson.dumps(options, option=orjson.OPT_SORT_KEYS)).digest()))
+    parsed = _Parsed(
+        chain_id=chain_id, registry=registry, issuer=issuer, issuer_code=code,
+        valid_from=_iso_seconds(_s(doc["validFrom"])), valid_until=_iso_seconds(_s(doc["validUntil"])),
+        record=record, lineage=lineage, evidence=evidence, evidence_count=len(ev_list) - 1, key=key,
+        issued_block=_uint(p0["issuedBlock"], _EXACT), signature=_hex(p0["proofValue"]),
+        recognitions=recognitions,
+    )
+    options = {k: v for k, v in p0.items() if k != "proofValue"}
+    # orjson with sorted keys is canonical JSON for values of these types (provenance.core.canonical).
+    parsed.credential_hash = hashlib.sha256(orjson.dumps({**doc, "proof": [options]},
+                                                         option=orjson.OPT_SORT_KEYS)).digest()
+    return parsed
+
+
+def _parse_strict(doc: Any) -> _Parsed:
     if not isinstance(doc, Mapping):
         raise MalformedDocument("a certificate is a JSON object")
     ctx = as_list(get(doc, "@context", "$"), "$.@context")
@@ -672,10 +836,16 @@ def _inclusion_problem(rec: CertRecord, inc: Inclusion) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _checkpoint_digest(chain_id: int, registry: bytes, exchange: int, tree_size: int, root: bytes) -> bytes:
+    """Memoised: the records of one batch, and their certificates, share a checkpoint."""
+    return eip712.checkpoint_digest(chain_id, registry, exchange, tree_size, root)
+
+
 def _checkpoint_problem(inc: Inclusion, c: _Parsed, view: FederationView) -> tuple[str | None,
                                                                                  list[dict[str, Any]]]:
     # The exchange's own signed note over the checkpoint.
-    digest = eip712.checkpoint_digest(c.chain_id, c.registry, inc.exchange, inc.tree_size, inc.root)
+    digest = _checkpoint_digest(c.chain_id, c.registry, inc.exchange, inc.tree_size, inc.root)
     try:
         signer = eip712.recover_signer(digest, inc.checkpoint_signature)
     except InvalidSignature as exc:
