@@ -188,9 +188,6 @@ class Follower:
             self._range = max(1, self._range // 2)
         elif len(logs) < TARGET_LOGS // 4:
             self._range = min(self.max_range, self._range * 2)
-        next_to = min(to + self._range, limit)
-        if self._pool is not None and next_to > to:
-            self._prefetch = (to + 1, next_to, self._pool.submit(self._fetch, to + 1, next_to))
         window_start = target - self.reorg_depth + 1
         by_block: dict[int, list[Log]] = {}
         for log in logs:
@@ -198,6 +195,12 @@ class Follower:
         blocks = sorted(set(by_block) | set(range(max(frm, window_start), to + 1)) | {to})
         need = [n for n in blocks if n >= window_start or n not in by_block or n == to]
         headers = dict(zip(need, self.chain.get_blocks(need), strict=True))
+        # The next range is requested only now: an endpoint that serves one request at a time (Hardhat) would
+        # otherwise answer these headers only after the next range's logs, and the indexing below would wait
+        # for both instead of overlapping the next fetch.
+        next_to = min(to + self._range, limit)
+        if self._pool is not None and next_to > to:
+            self._prefetch = (to + 1, next_to, self._pool.submit(self._fetch, to + 1, next_to))
         prev_hash = block_hash
         prev_number = number
         events = 0
