@@ -63,6 +63,11 @@ class BlockWriter:
         counts (rollback applies them newest first)."""
         return [(key, None) for items in self._new for key, _ in items] + self.undo
 
+    def encoded_undo(self) -> bytes:
+        """:func:`keys.encode_undo` of :meth:`undo_record`, without building the pairs for the new keys."""
+        absent = K.encode_undo_absent([key for items in self._new for key, _ in items])
+        return absent + K.encode_undo(self.undo) if self.undo else absent
+
 
 class IndexStore:
     def __init__(self, path: Path) -> None:
@@ -150,9 +155,9 @@ class IndexStore:
                     put(key, value)
             if keep_for_reorg:
                 wb.put(K.block_key(K.BLOCK_HASH, number), block_hash)
-                undo = writer.undo_record()
+                undo = writer.encoded_undo()
                 if undo:
-                    wb.put(K.block_key(K.UNDO, number), K.encode_undo(undo))
+                    wb.put(K.block_key(K.UNDO, number), undo)
             wb.put(K.CHECKPOINT, K.encode_checkpoint(number, block_hash))
             for prefix in (K.BLOCK_HASH, K.UNDO):
                 for key in self._db.iterator(start=prefix, stop=K.block_key(prefix, max(prune_below, 0)),

@@ -257,8 +257,19 @@ def encode_undo(entries: list[tuple[bytes, bytes | None]]) -> bytes:
     return b"".join(out)
 
 
+def encode_undo_absent(keys: list[bytes]) -> bytes:
+    """:func:`encode_undo` of ``[(key, None) for key in keys]``, in one step: a block's new keys (most of its
+    undo record) need no value and no per-key branch."""
+    prefix = _LEN_PREFIX
+    try:
+        return b"".join([prefix[len(k)] + k + _ABSENT for k in keys])
+    except IndexError:  # a key of 256 bytes or more (none is, by the layout above): the general encoder
+        return encode_undo([(k, None) for k in keys])
+
+
 _U16, _U32 = struct.Struct(">H"), struct.Struct(">I")
 _ABSENT = b"\xff\xff\xff\xff"
+_LEN_PREFIX = tuple(_U16.pack(n) for n in range(256))
 
 
 def decode_undo(value: bytes) -> list[tuple[bytes, bytes | None]]:
