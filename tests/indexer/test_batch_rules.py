@@ -216,6 +216,41 @@ def test_a_direct_registration_colliding_with_a_batched_record_is_indexed_not_fa
     store.close()
 
 
+def test_a_collision_in_the_block_of_the_exchanges_first_batch_is_still_a_collision(fed: Fed,
+                                                                                    tmp_path: Path) -> None:
+    """A chain may mine an exchange's first batch and a direct registration of one of its ids in one block: the
+    batch's anchor is not stored yet when the registration is applied, and the registration is still a collision
+    (the index skips the duplicate check only for exchanges that never anchored)."""
+    from provenance.indexer.apply import apply_event
+    from provenance.indexer.events import EventDecoder
+
+    exchange = 2  # ZJDE
+    owner, _ = fed.entity("ZJDE")
+    store = IndexStore(tmp_path / "index")
+    follower = Follower(chain=fed.chain, contracts=fed.contracts, store=store)
+    intake = BatchIntake(contracts=fed.contracts, store=store, follower=follower, signer=fed.keys["ZJDE"],
+                         exchange=exchange)
+    follower.sync()
+    assert not list(store.scan(K.ANCHOR + exchange.to_bytes(2, "big")))
+    first = fed.chain.block_number() + 1
+    req = request(owner)
+    sealed = intake.submit(req)
+    intake.seal()
+    fed.register("ZJDE", req)  # the contract does not know batched ids: it accepts
+    head = fed.chain.block_number()
+    dep = fed.contracts.deployment
+    decoder = EventDecoder(fed.contracts.abis, {dep.federation: "Federation", dep.registry: "Registry"})
+    events = [e for e in map(decoder.decode, fed.chain.get_logs([dep.federation, dep.registry], first, head)) if e]
+    assert [e.name for e in events].count("DataRegistered") == 1
+    with store.block(head, fed.chain.get_block(head).hash, keep_for_reorg=False, prune_below=0) as w:
+        for ev in events:  # both transactions' events as if one block held them
+            apply_event(w, ev)
+    leaves = LogQueries(store)
+    assert leaves.leaf(exchange, sealed.result().leaf_index).outcome == K.LEAF_RECORD
+    assert leaves.leaf(exchange, sealed.result().leaf_index + 1).outcome == K.LEAF_COLLIDED
+    store.close()
+
+
 def test_intake_refuses_rule_breakers_at_once_and_seals_by_count(fed: Fed, tmp_path: Path) -> None:
     from provenance.batching import RuleViolation
 

@@ -146,6 +146,7 @@ class _Log:
         self._ex = exchange.to_bytes(2, "big")
         raw = w.get(K.LOG_STATE + self._ex)
         self.range = CompactRange.decode(raw) if raw else CompactRange()
+        self._anchored: bool | None = None
 
     @classmethod
     def of(cls, w: BlockWriter, exchange: int) -> _Log:
@@ -171,10 +172,19 @@ class _Log:
     def save(self) -> None:
         self.w.put(K.LOG_STATE + self._ex, self.range.encode())
 
+    def may_hold_batched(self) -> bool:
+        """False when the exchange has never anchored a checkpoint, so no batched record of it exists: every batch
+        anchors one. A direct registration's id can collide only with a batched record of its own registrar, so
+        an exchange that registers directly is spared a read per registration."""
+        if self._anchored is None:
+            self._anchored = self.w.stored_under(K.ANCHOR + self._ex)
+        return self._anchored
+
     def anchor(self, size: int, root: bytes, block: int, tx_hash: bytes, signature: bytes) -> None:
         if size != self.range.size:
             raise StoreError(f"exchange {self.exchange} anchored size {size} but its log has "
                              f"{self.range.size} leaves in the index (block {block})")
+        self._anchored = True  # before the block commits, stored_under does not see this block's anchors
         ok = self.range.root() == root
         self.w.put(K.anchor_key(self.exchange, size),
                    root + block.to_bytes(8, "big") + (b"\x01" if ok else b"\x00") + tx_hash.rjust(32, b"\x00")
@@ -192,7 +202,7 @@ def _data_registered(w: BlockWriter, ev: Event) -> None:
     entry = pack_entry_fields(a["kind"], a["grade"], a["source"], a["rights"], a["owner"], a["contentHash"],
                               a["metadataHash"], a["supersedes"], a["parents"])
     leaf = entry_leaf_hash(registrar, entry)
-    existing = w.get(K.ID_SEQ + rid)
+    existing = w.get(K.ID_SEQ + rid) if log.may_hold_batched() else None
     if existing is not None:
         # Only a batched record of the same registrar can hold this id already (the contract refuses a stored
         # duplicate): the earlier batched record keeps it; the leaf says what happened.

@@ -38,6 +38,12 @@ class BlockWriter:
         value: bytes | None = self._db.get(key)
         return value
 
+    def stored_under(self, prefix: bytes) -> bool:
+        """Whether the index held any key under ``prefix`` before this block (this block's writes are not
+        looked at: the caller keeps track of its own)."""
+        with self._db.iterator(prefix=prefix, include_value=False) as it:
+            return next(it, None) is not None
+
     def _remember(self, key: bytes) -> None:
         if self._capture and key not in self._seen:
             self._seen.add(key)
