@@ -4,10 +4,10 @@
 PY=${PYTHON:-python3}
 VENV=.venv
 
-_stamp() { cat pyproject.toml constraints.txt | "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'; }
+_stamp() { cat pyproject.toml constraints.txt setup.py src/provenance/core/_speedups.c | "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'; }
 
-# ensure_venv [extras]: a virtual environment with the package installed (editable), reinstalled when
-# pyproject.toml or constraints.txt change.
+# ensure_venv [extras]: a virtual environment with the package installed (editable), reinstalled (and the C fast
+# paths rebuilt) when pyproject.toml, constraints.txt, setup.py or the C source change.
 ensure_venv() {
   local extras=${1:-}
   local want; want="$(_stamp)${extras:+:$extras}"

@@ -116,6 +116,23 @@ def document() -> dict[str, Any]:
     return C.add_recognition(C.sign(doc, KEY), 2, bytes.fromhex("ee" * 20), PARTNER_KEY, 1_790_000_100)
 
 
+def plain_document() -> dict[str, Any]:
+    """A signed certificate with one ancestor, no recognitions and no cosignatures: what the compiled reader
+    (provenance/core/_speedups.c) reads; it leaves the others to the Python readers."""
+    record = C.CertRecord._from_plain_json(RECORD)
+    ancestor = C.CertRecord._from_plain_json({**RECORD, "id": "0x" + "33" * 32, "parents": []})
+    inclusions = [C.Inclusion._from_plain_json({**INCLUSION, "record": r, "cosignatures": []})
+                  for r in (H32, "0x" + "33" * 32)]
+    issuer = C.Issuer(1, "SDE", "Shanghai", bytes.fromhex("bb" * 20))
+    doc = C.build_unsigned(chain_id=31337, registry=bytes.fromhex("cd" * 20), issuer=issuer, record=record,
+                           lineage=[ancestor], evidence=inclusions, issued_at=1_790_000_000,
+                           valid_until=1_800_000_000, issued_block=12)
+    return C.sign(doc, KEY)
+
+
+DOCUMENTS = {"recognised": document, "plain": plain_document}
+
+
 def paths(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     out = [at]
     if isinstance(value, dict):
@@ -148,6 +165,9 @@ def agree_doc(doc: Any) -> None:
         strict = None
     if fast is not None:
         assert strict == fast, doc
+    compiled = C._parse_compiled(doc)
+    if compiled is not None:  # the compiled reader reads only what the fast Python reader reads, the same way
+        assert fast is not None and compiled == fast, doc
     if strict is None:
         with pytest.raises(MalformedDocument):
             C._parse(doc)
@@ -156,7 +176,10 @@ def agree_doc(doc: Any) -> None:
 
 
 DOC_ODD_VALUES = [*ODD_VALUES, 2**53 - 1, 2**53, -(2**53), 1.5, float("nan"), Text("SDE"), Text(H32), Obj(),
-                  ("0x" + "11" * 32,), b"\x00", "https://www.w3.org/ns/credentials/v2"]
+                  ("0x" + "11" * 32,), b"\x00", "https://www.w3.org/ns/credentials/v2",
+                  # the characters next to the hex digits, and both cases
+                  *("0x" + c * 64 for c in "/:@G`gAFaf"), "0x" + "ab" * 31 + "a\u00e9",
+                  "0x" + "ab" * 31 + "\u0661\u0662"]
 
 
 def test_the_fast_document_reader_takes_what_this_module_writes() -> None:
@@ -166,15 +189,27 @@ def test_the_fast_document_reader_takes_what_this_module_writes() -> None:
     assert len(C._parse_plain(doc).recognitions) == 1
 
 
-def test_every_value_of_a_document_set_to_every_odd_value() -> None:
-    doc = document()
+def test_the_compiled_reader_is_built_and_reads_what_this_module_writes() -> None:
+    from provenance.core import _speedups  # built by the install (setup.py); the suite requires it
+
+    assert C._speedups is _speedups
+    doc = plain_document()
+    assert C._parse_compiled(doc) == C._parse_plain(doc) == C._parse_strict(doc)
+    assert C._parse_compiled(doc).credential_hash == C.credential_hash(doc)  # type: ignore[union-attr]
+    assert C._parse_compiled(document()) is None  # recognitions: left to the Python readers
+
+
+@pytest.mark.parametrize("make", DOCUMENTS.values(), ids=DOCUMENTS.keys())
+def test_every_value_of_a_document_set_to_every_odd_value(make: Any) -> None:
+    doc = make()
     for path in paths(doc)[1:]:
         for value in DOC_ODD_VALUES:
             agree_doc(replaced(doc, path, value))
 
 
-def test_documents_with_fields_added_removed_or_retyped() -> None:
-    doc = document()
+@pytest.mark.parametrize("make", DOCUMENTS.values(), ids=DOCUMENTS.keys())
+def test_documents_with_fields_added_removed_or_retyped(make: Any) -> None:
+    doc = make()
     for path in paths(doc):
         node = doc
         for step in path:
@@ -194,11 +229,29 @@ def test_documents_with_fields_added_removed_or_retyped() -> None:
             agree_doc(replaced(doc, path, Text(node)))
 
 
+@pytest.mark.parametrize("make", DOCUMENTS.values(), ids=DOCUMENTS.keys())
+def test_verification_methods_of_every_near_form(make: Any) -> None:
+    doc = make()
+    method = doc["proof"][0]["verificationMethod"]
+    prefix, address = method.split("#")[0].rsplit(":", 1)
+    variants = [method.replace("#blockchainAccountId", "#blockchainAccountIX"),
+                method.replace("#blockchainAccountId", "?blockchainAccountId"),
+                method.replace("#blockchainAccountId", "#blockchainaccountid"), method + " ", " " + method,
+                method.replace("did:pkh:", "did:pkH:"), method.replace(":31337:", ":31338:"),
+                method.replace(":31337:", ":031337:"), method.replace(address, address.upper().replace("0X", "0x")),
+                method.replace(address, address[:-1]), method.replace(address, address + "0"),
+                method.replace(address, address[:-2] + "g0"), method.replace("eip155", "eip156"),
+                f"{prefix}:{address}", method.replace("#", "##")]
+    for value in variants:
+        agree_doc(replaced(doc, ("proof", 0, "verificationMethod"), value))
+
+
 @pytest.mark.parametrize("chain_id", [1, 2**53 - 1, 2**53, 2**64 - 1, 2**64, -1, True])
-def test_a_document_bound_to_any_chain_id(chain_id: Any) -> None:
+@pytest.mark.parametrize("make", DOCUMENTS.values(), ids=DOCUMENTS.keys())
+def test_a_document_bound_to_any_chain_id(chain_id: Any, make: Any) -> None:
     """The chain id appears in the binding and in every verification method: changed together, the readers
     still agree (the integers canonical JSON carries end at 2**53 - 1)."""
-    doc = copy.deepcopy(document())
+    doc = copy.deepcopy(make())
     doc["evidence"][0]["chainId"] = chain_id
     for p in doc["proof"]:
         p["verificationMethod"] = p["verificationMethod"].replace(":31337:", f":{chain_id}:")

@@ -187,3 +187,66 @@ def test_compact_range_equals_the_full_tree(leaves: list[bytes]) -> None:
     for i, leaf in enumerate(leaves):
         cr.append(leaf)
         assert cr.root() == merkle.root(leaves[: i + 1])
+
+
+# ---------------------------------------------------------------------- the compiled loop (_speedups.c)
+
+
+def python_outcome(i: object, n: object, leaf: object, proof: object) -> tuple[str, object]:
+    try:
+        return ("root", merkle._root_from_inclusion(i, n, leaf, proof))  # type: ignore[arg-type]
+    except (MerkleError, TypeError) as exc:
+        return ("error", type(exc))
+
+
+def agree_with_python(i: object, n: object, leaf: object, proof: object) -> bytes | None:
+    """The compiled loop gives the Python loop's root, or leaves the case to it (None); it never gives a root
+    where the Python loop refuses, and the public function gives exactly the Python outcome."""
+    from provenance.core import _speedups
+
+    compiled = _speedups.inclusion_root(i, n, leaf, proof)  # type: ignore[arg-type]
+    expected = python_outcome(i, n, leaf, proof)
+    if compiled is not None:
+        assert expected == ("root", compiled), (i, n, proof)
+    try:
+        public: tuple[str, object] = ("root", merkle.root_from_inclusion(i, n, leaf, proof))  # type: ignore[arg-type]
+    except (MerkleError, TypeError) as exc:
+        public = ("error", type(exc))
+    assert public == expected
+    return compiled
+
+
+def corrupted_inputs(i: int, n: int, proof: list[bytes], leaf: bytes) -> list[tuple[object, ...]]:
+    flipped = [bytes([p[0] ^ 1]) + p[1:] for p in proof]
+    out: list[tuple[object, ...]] = [
+        (i - 1, n, leaf, proof), (i + 1, n, leaf, proof), (i ^ 2, n, leaf, proof), (i, n * 2, leaf, proof),
+        (i, n // 2, leaf, proof), (i, n, b"short", proof), (i, n, leaf + b"\x00", proof), (i, n, [*proof, b""], leaf),
+        (i, n, leaf, [*proof, b""]), (i, n, leaf, [*proof, SOME_HASH]), (i, n, leaf, [SOME_HASH, *proof]),
+        (i, n, leaf, proof[:-1]), (i, n, leaf, tuple(proof)), (i, n, bytearray(leaf), proof),
+        (i, n, leaf, [bytearray(p) for p in proof]), (True, n, leaf, proof), (i, float(n), leaf, proof),
+        (-1, n, leaf, proof), (i, -n, leaf, proof), (2**63, 2**64, leaf, proof), (i, 2**64 + n, leaf, proof),
+        (i, n, leaf, [*proof[:1], "x" * 32, *proof[1:]]), (i, n, leaf, (p for p in proof)),
+    ]
+    out += [(i, n, leaf, [*proof[:k], flipped[k], *proof[k + 1:]]) for k in range(len(proof))]
+    return out
+
+
+@pytest.mark.parametrize("v", VECTORS["inclusion"], ids=lambda v: f"{v['leaf_index']}@{v['tree_size']}")
+def test_the_compiled_loop_gives_the_python_result(v: dict) -> None:  # type: ignore[type-arg]
+    i, n = v["leaf_index"], v["tree_size"]
+    proof = [bytes.fromhex(p) for p in v["proof"]]
+    assert agree_with_python(i, n, LEAVES[i], proof) == ROOTS[n]  # the compiled loop runs for real proofs
+    for args in corrupted_inputs(i, n, proof, LEAVES[i]):
+        agree_with_python(*args)
+
+
+@given(leaves=trees, data=st.data())
+def test_the_compiled_loop_on_random_trees(leaves: list[bytes], data: st.DataObject) -> None:
+    n = len(leaves)
+    i = data.draw(st.integers(0, n - 1))
+    proof = merkle.inclusion_proof(i, leaves)
+    assert agree_with_python(i, n, leaves[i], proof) == merkle.root(leaves)
+    for args in corrupted_inputs(i, n, proof, leaves[i]):
+        agree_with_python(*args)
+    j, m = data.draw(st.integers(-2, 2 * n + 2)), data.draw(st.integers(-2, 2 * n + 2))
+    agree_with_python(j, m, leaves[i], proof)

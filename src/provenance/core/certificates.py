@@ -514,6 +514,10 @@ class _Parsed:
 
 def _parse(doc: Any) -> _Parsed:
     """The certificate's content; MalformedDocument naming the first thing wrong if it is not well-formed."""
+    if _speedups is not None:
+        parsed = _parse_compiled(doc)
+        if parsed is not None:
+            return parsed
     try:
         return _parse_plain(doc)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):
@@ -539,6 +543,14 @@ _CONTEXTS = [VC_CONTEXT, PROVENANCE_CONTEXT]
 _TYPES = ["VerifiableCredential", CERT_TYPE]
 _EIP712_OPTIONS = {"primaryType": "Certificate", "types": eip712.CERTIFICATE_TYPE}
 _EXACT = 2**53 - 1  # the largest integer canonical JSON carries (provenance.core.canonical)
+
+try:  # built from provenance/core/_speedups.c where the package was installed with a C compiler
+    from provenance.core import _speedups
+except ImportError:  # pragma: no cover - the Python readers read the same documents, slower
+    _speedups = None  # type: ignore[assignment]
+else:
+    _speedups.configure(_CONTEXTS, _TYPES, PROOF_TYPE, _EIP712_OPTIONS["primaryType"], _EIP712_OPTIONS["types"],
+                        _KIND, _GRADE, _SOURCE, _STATUS, MAX_LINEAGE)
 
 
 def _s(value: Any) -> str:
@@ -647,6 +659,40 @@ def _parse_plain(doc: Any) -> _Parsed:
     # orjson with sorted keys is canonical JSON for values of these types (provenance.core.canonical).
     parsed.credential_hash = hashlib.sha256(orjson.dumps({**doc, "proof": [options]},
                                                          option=orjson.OPT_SORT_KEYS)).digest()
+    return parsed
+
+
+def _parse_compiled(doc: Any) -> _Parsed | None:
+    """:func:`_parse_plain` through the compiled reader (provenance/core/_speedups.c), for certificates with no
+    recognitions or cosignatures; None where that reader or this function leaves the document to the others.
+
+    The compiled reader returns a result only for documents :func:`_parse_plain` accepts, with the same values
+    (tests/certificates/test_parsing.py holds the two together); what it reads is what the rest of verification
+    checks, as from the Python readers.
+    """
+    assert _speedups is not None
+    t = _speedups.read(doc)
+    if t is None:
+        return None
+    chain_id, registry, issuer, code, valid_from, valid_until, record, lineage, inclusions, key, block, sig = t
+    evidence: dict[bytes, Inclusion] = {}
+    for fields in inclusions:
+        inc = Inclusion(*fields)
+        if inc.record in evidence:
+            return None
+        evidence[inc.record] = inc
+    try:
+        parsed = _Parsed(
+            chain_id=chain_id, registry=registry, issuer=issuer, issuer_code=code,
+            valid_from=_iso_seconds(valid_from), valid_until=_iso_seconds(valid_until),
+            record=CertRecord(*record), lineage=[CertRecord(*r) for r in lineage], evidence=evidence,
+            evidence_count=len(inclusions), key=key, issued_block=block, signature=sig, recognitions=[],
+        )
+        options = {k: v for k, v in doc["proof"][0].items() if k != "proofValue"}
+        parsed.credential_hash = hashlib.sha256(orjson.dumps({**doc, "proof": [options]},
+                                                             option=orjson.OPT_SORT_KEYS)).digest()
+    except (ValueError, TypeError):  # a date that is not one; text JSON cannot carry (orjson.JSONEncodeError)
+        return None
     return parsed
 
 
