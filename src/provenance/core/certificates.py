@@ -510,6 +510,9 @@ class _Parsed:
     signature: bytes
     recognitions: list[tuple[int, bytes, bytes, bytes]]  # (recognizer, key, signature, options hash)
     credential_hash: bytes = field(default=b"")
+    # validFrom and validUntil as written (the exact form _iso writes), for the report without formatting again
+    valid_from_text: str = ""
+    valid_until_text: str = ""
 
 
 def _parse(doc: Any) -> _Parsed:
@@ -655,6 +658,7 @@ def _parse_plain(doc: Any) -> _Parsed:
         issued_block=_uint(p0["issuedBlock"], _EXACT), signature=_hex(p0["proofValue"]),
         recognitions=recognitions,
     )
+    parsed.valid_from_text, parsed.valid_until_text = doc["validFrom"], doc["validUntil"]
     options = {k: v for k, v in p0.items() if k != "proofValue"}
     # orjson with sorted keys is canonical JSON for values of these types (provenance.core.canonical).
     parsed.credential_hash = hashlib.sha256(orjson.dumps({**doc, "proof": [options]},
@@ -688,6 +692,7 @@ def _parse_compiled(doc: Any) -> _Parsed | None:
             record=CertRecord(*record), lineage=[CertRecord(*r) for r in lineage], evidence=evidence,
             evidence_count=len(inclusions), key=key, issued_block=block, signature=sig, recognitions=[],
         )
+        parsed.valid_from_text, parsed.valid_until_text = valid_from, valid_until
         options = {k: v for k, v in doc["proof"][0].items() if k != "proofValue"}
         parsed.credential_hash = hashlib.sha256(orjson.dumps({**doc, "proof": [options]},
                                                              option=orjson.OPT_SORT_KEYS)).digest()
@@ -749,6 +754,9 @@ def _parse_strict(doc: Any) -> _Parsed:
         recognitions=recognitions,
     )
     parsed.credential_hash = credential_hash(doc)
+    parsed.valid_from_text, parsed.valid_until_text = (
+        doc[k] if type(doc[k]) is str else _iso(t)  # a subclass of str is not trusted to format itself
+        for k, t in (("validFrom", parsed.valid_from), ("validUntil", parsed.valid_until)))
     return parsed
 
 
@@ -849,13 +857,13 @@ def verify(doc: Any, view: FederationView, *, now: int) -> Report:
 
     # expiry
     if now < c.valid_from:
-        put("expiry", False, f"not valid before {_iso(c.valid_from)}")
+        put("expiry", False, f"not valid before {c.valid_from_text}")
     elif now >= c.valid_until:
-        put("expiry", False, f"expired at {_iso(c.valid_until)}")
+        put("expiry", False, f"expired at {c.valid_until_text}")
     elif c.valid_until <= c.valid_from:
         put("expiry", False, "validUntil is not after validFrom")
     else:
-        put("expiry", True, f"valid until {_iso(c.valid_until)}")
+        put("expiry", True, f"valid until {c.valid_until_text}")
     return Report(view.mode, tuple(results[n] for n in CHECKS), c.credential_hash, tuple(equivocations))
 
 
