@@ -117,8 +117,7 @@ def document() -> dict[str, Any]:
 
 
 def plain_document() -> dict[str, Any]:
-    """A signed certificate with one ancestor, no recognitions and no cosignatures: what the compiled reader
-    (provenance/core/_speedups.c) reads; it leaves the others to the Python readers."""
+    """A signed certificate with one ancestor, no recognitions and no cosignatures."""
     record = C.CertRecord._from_plain_json(RECORD)
     ancestor = C.CertRecord._from_plain_json({**RECORD, "id": "0x" + "33" * 32, "parents": []})
     inclusions = [C.Inclusion._from_plain_json({**INCLUSION, "record": r, "cosignatures": []})
@@ -196,7 +195,10 @@ def test_the_compiled_reader_is_built_and_reads_what_this_module_writes() -> Non
     doc = plain_document()
     assert C._parse_compiled(doc) == C._parse_plain(doc) == C._parse_strict(doc)
     assert C._parse_compiled(doc).credential_hash == C.credential_hash(doc)  # type: ignore[union-attr]
-    assert C._parse_compiled(document()) is None  # recognitions: left to the Python readers
+    doc = document()  # with a recognition and a cosignature
+    assert C._parse_compiled(doc) == C._parse_plain(doc) == C._parse_strict(doc)
+    assert C._parse_compiled(doc).recognitions  # type: ignore[union-attr]
+    assert C._parse_compiled(doc).evidence[bytes.fromhex(H32[2:])].cosignatures  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("make", DOCUMENTS.values(), ids=DOCUMENTS.keys())

@@ -4,8 +4,7 @@
  * read(doc) takes a decoded JSON document (dicts, lists, str, int, bool) and returns its content as plain
  * tuples, or None. It returns a result only for documents that the Python plain reader
  * (certificates._parse_plain) accepts, and then exactly the values that reader reads; for anything else
- * (another shape, a subclass of a JSON type, a value out of range, recognitions or cosignatures, which this
- * reader leaves to Python) it returns None and the Python readers decide, naming what is wrong. A differential
+ * (another shape, a subclass of a JSON type, a value out of range) it returns None and the Python readers decide, naming what is wrong. A differential
  * test holds the two together over every single-value change of a certificate.
  *
  * inclusion_root(index, size, leaf, proof) is merkle.root_from_inclusion's loop, for the common case.
@@ -39,14 +38,15 @@ static Py_ssize_t MAX_LINEAGE = -1;
     X(checkpointSignature, "checkpointSignature") X(cosignatures, "cosignatures") \
     X(proofPurpose, "proofPurpose") X(verificationMethod, "verificationMethod") X(created, "created") \
     X(issuedBlock, "issuedBlock") X(eip712, "eip712") X(proofValue, "proofValue") \
-    X(primaryType, "primaryType") X(types, "types")
+    X(primaryType, "primaryType") X(types, "types") X(witness, "witness") X(signer, "signer") \
+    X(signature, "signature") X(recognizer, "recognizer")
 
 #define DECLARE(var, text) static PyObject *K_##var;
 KEYS(DECLARE)
 #undef DECLARE
 
 /* Fixed strings of the format. */
-static PyObject *S_inclusion, *S_binding, *S_assertion;
+static PyObject *S_inclusion, *S_binding, *S_assertion, *S_recognition;
 
 #define EXACT_MAX 9007199254740991LL /* 2**53 - 1: the largest integer canonical JSON carries */
 
@@ -224,7 +224,32 @@ fail:
     return NULL;
 }
 
-/* Inclusion evidence as Inclusion's fields in order; None (not plain here) if it carries cosignatures. */
+/* Witnesses' cosignatures as a tuple of (witness, signer, signature). */
+static PyObject *
+read_cosignatures(PyObject *l)
+{
+    Py_ssize_t i, n = PyList_GET_SIZE(l);
+    PyObject *out = PyTuple_New(n), *c, *t;
+    if (out == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < n; i++) {
+        c = PyList_GET_ITEM(l, i);
+        if (!is_dict_of(c, 3) || (t = PyTuple_New(3)) == NULL) {
+            goto fail;
+        }
+        PyTuple_SET_ITEM(out, i, t);
+        SET(t, 0, uint_in(item(c, K_witness), 0, 0xFFFF));
+        SET(t, 1, hexbytes(item(c, K_signer), 20));
+        SET(t, 2, hexbytes(item(c, K_signature), -1));
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* Inclusion evidence as Inclusion's fields in order, the cosignatures as tuples. */
 static PyObject *
 read_inclusion(PyObject *o)
 {
@@ -235,7 +260,7 @@ read_inclusion(PyObject *o)
     }
     pl = item(o, K_proof);
     cos = item(o, K_cosignatures);
-    if (pl == NULL || !PyList_CheckExact(pl) || cos == NULL || !PyList_CheckExact(cos) || PyList_GET_SIZE(cos)) {
+    if (pl == NULL || !PyList_CheckExact(pl) || cos == NULL || !PyList_CheckExact(cos)) {
         return NULL;
     }
     t = PyTuple_New(11);
@@ -265,7 +290,7 @@ read_inclusion(PyObject *o)
     SET(t, 7, uint_in(item(o, K_anchorBlock), 0, EXACT_MAX));
     SET(t, 8, hexbytes(item(o, K_anchorTransaction), 32));
     SET(t, 9, hexbytes(item(o, K_checkpointSignature), -1));
-    SET(t, 10, PyTuple_New(0));
+    SET(t, 10, read_cosignatures(cos));
     return t;
 fail:
     Py_XDECREF(proof);
@@ -318,7 +343,7 @@ method_address(PyObject *v, long long chain_id)
 static PyObject *
 read_doc(PyObject *doc)
 {
-    PyObject *t = NULL, *lineage = NULL, *incs = NULL, *x, *issuer, *subject, *ev, *binding, *proofs, *p0, *e;
+    PyObject *t = NULL, *lineage = NULL, *incs = NULL, *recognitions, *x, *issuer, *subject, *ev, *binding, *proofs, *p0, *e;
     Py_ssize_t i, n;
     long long chain_id;
     if (!is_dict_of(doc, 9) || !list_equals(item(doc, K_ctx), CONTEXTS) || !list_equals(item(doc, K_type), TYPES)
@@ -342,8 +367,7 @@ read_doc(PyObject *doc)
         return NULL;
     }
     proofs = item(doc, K_proof);
-    /* Recognitions (further proofs) are read by the Python reader. */
-    if (proofs == NULL || !PyList_CheckExact(proofs) || PyList_GET_SIZE(proofs) != 1) {
+    if (proofs == NULL || !PyList_CheckExact(proofs) || PyList_GET_SIZE(proofs) < 1) {
         return NULL;
     }
     p0 = PyList_GET_ITEM(proofs, 0);
@@ -362,7 +386,7 @@ read_doc(PyObject *doc)
         return NULL;
     }
 
-    t = PyTuple_New(12);
+    t = PyTuple_New(13);
     if (t == NULL) {
         return NULL;
     }
@@ -421,6 +445,23 @@ read_doc(PyObject *doc)
     SET(t, 9, method_address(item(p0, K_verificationMethod), chain_id));
     SET(t, 10, uint_in(item(p0, K_issuedBlock), 0, EXACT_MAX));
     SET(t, 11, hexbytes(item(p0, K_proofValue), -1));
+    n = PyList_GET_SIZE(proofs);
+    recognitions = PyTuple_New(n - 1);
+    if (recognitions == NULL) {
+        goto fail;
+    }
+    PyTuple_SET_ITEM(t, 12, recognitions);
+    for (i = 1; i < n; i++) {
+        e = PyList_GET_ITEM(proofs, i);
+        if (!is_dict_of(e, 6) || !str_equals(item(e, K_proofPurpose), S_recognition) || !is_str(item(e, K_type))
+                || !is_str(item(e, K_created)) || (x = PyTuple_New(3)) == NULL) {
+            goto fail;
+        }
+        PyTuple_SET_ITEM(recognitions, i - 1, x);
+        SET(x, 0, uint_in(item(e, K_recognizer), 0, 0xFFFF));
+        SET(x, 1, method_address(item(e, K_verificationMethod), chain_id));
+        SET(x, 2, hexbytes(item(e, K_proofValue), -1));
+    }
     return t;
 fail:
     Py_XDECREF(lineage);
@@ -432,7 +473,8 @@ fail:
 PyDoc_STRVAR(read_doc__doc__,
 "read(doc) -> tuple | None\n\n"
 "(chainId, registry, issuer, code, validFrom, validUntil, record, lineage, inclusions, key, issuedBlock,\n"
-"signature) of a certificate of exactly the plain shape with no recognitions or cosignatures; None otherwise.");
+"signature, recognitions) of a certificate of exactly the plain shape; None otherwise. A recognition is\n"
+"(recognizer, key, signature); its options hash is left to the caller.");
 
 static PyObject *
 py_read(PyObject *self, PyObject *doc)
@@ -639,7 +681,8 @@ PyInit__speedups(void)
 #undef INTERN
     if ((S_inclusion = PyUnicode_InternFromString("TransparencyLogInclusion")) == NULL
             || (S_binding = PyUnicode_InternFromString("RegistryBinding")) == NULL
-            || (S_assertion = PyUnicode_InternFromString("assertionMethod")) == NULL) {
+            || (S_assertion = PyUnicode_InternFromString("assertionMethod")) == NULL
+            || (S_recognition = PyUnicode_InternFromString("recognition")) == NULL) {
         return NULL;
     }
     if ((S_digest = PyUnicode_InternFromString("digest")) == NULL) {

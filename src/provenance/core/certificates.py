@@ -667,8 +667,8 @@ def _parse_plain(doc: Any) -> _Parsed:
 
 
 def _parse_compiled(doc: Any) -> _Parsed | None:
-    """:func:`_parse_plain` through the compiled reader (provenance/core/_speedups.c), for certificates with no
-    recognitions or cosignatures; None where that reader or this function leaves the document to the others.
+    """:func:`_parse_plain` through the compiled reader (provenance/core/_speedups.c); None where that reader or
+    this function leaves the document to the others.
 
     The compiled reader returns a result only for documents :func:`_parse_plain` accepts, with the same values
     (tests/certificates/test_parsing.py holds the two together); what it reads is what the rest of verification
@@ -678,19 +678,23 @@ def _parse_compiled(doc: Any) -> _Parsed | None:
     t = _speedups.read(doc)
     if t is None:
         return None
-    chain_id, registry, issuer, code, valid_from, valid_until, record, lineage, inclusions, key, block, sig = t
+    chain_id, registry, issuer, code, valid_from, valid_until, record, lineage, inclusions, key, block, sig, recs = t
     evidence: dict[bytes, Inclusion] = {}
-    for fields in inclusions:
-        inc = Inclusion(*fields)
+    for *fields, cosignatures in inclusions:
+        inc = Inclusion(*fields, tuple(Cosignature(*c) for c in cosignatures))  # type: ignore[call-arg]
         if inc.record in evidence:
             return None
         evidence[inc.record] = inc
     try:
+        recognitions = [
+            (recognizer, signer, signature, hashlib.sha256(orjson.dumps(
+                {k: v for k, v in p.items() if k != "proofValue"}, option=orjson.OPT_SORT_KEYS)).digest())
+            for (recognizer, signer, signature), p in zip(recs, doc["proof"][1:], strict=True)]
         parsed = _Parsed(
             chain_id=chain_id, registry=registry, issuer=issuer, issuer_code=code,
             valid_from=_iso_seconds(valid_from), valid_until=_iso_seconds(valid_until),
             record=CertRecord(*record), lineage=[CertRecord(*r) for r in lineage], evidence=evidence,
-            evidence_count=len(inclusions), key=key, issued_block=block, signature=sig, recognitions=[],
+            evidence_count=len(inclusions), key=key, issued_block=block, signature=sig, recognitions=recognitions,
         )
         parsed.valid_from_text, parsed.valid_until_text = valid_from, valid_until
         options = {k: v for k, v in doc["proof"][0].items() if k != "proofValue"}
