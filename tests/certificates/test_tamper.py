@@ -241,7 +241,8 @@ def test_a_node_offered_as_a_leaf_is_rejected(world: World, cert: Doc, view: C.F
     ("ancestor proof", "lineage"), ("ancestor grade", "lineage"), ("other chain id", "binding"),
     ("other registry", "binding"), ("validity reversed", "expiry"), ("issued before the key", "key_valid"),
     ("issued after the head", "key_valid"), ("checkpoint signed by another exchange", "checkpoint"),
-    ("checkpoint not anchored", "checkpoint"), ("issuer code", "issuer_key"),
+    ("checkpoint not anchored", "checkpoint"), ("issuer code", "issuer_key"), ("record registrar 0", "record"),
+    ("ancestor registrar 0", "lineage"),
 ])
 def test_issuer_signed_lies_are_caught(world: World, cert: Doc, view: C.FederationView, name: str,
                                        check: str) -> None:
@@ -295,6 +296,10 @@ def test_issuer_signed_lies_are_caught(world: World, cert: Doc, view: C.Federati
                      checkpointSignature=_hx(eip712.sign_digest(digest, bytes(world.fed.keys["SDE"].key))))
         elif name == "issuer code":
             d["issuer"]["code"] = "ZJDE"
+        elif name == "record registrar 0":  # no exchange has id 0: a report, not an exception
+            subj["record"]["registrar"] = 0
+        elif name == "ancestor registrar 0":
+            subj["lineage"][0]["registrar"] = 0
 
     doc = _forge(world, cert, change)
     report = verify(doc, view, now=_now(doc) if name != "validity reversed" else _now(cert))

@@ -873,7 +873,9 @@ def verify(doc: Any, view: FederationView, *, now: int) -> Report:
 
 def _record_problems(rec: CertRecord, view: FederationView) -> list[str]:
     problems = []
-    if record_id(rec.registrar, rec.content_hash) != rec.id:
+    if rec.registrar == 0:  # exchange ids start at 1; record_id refuses 0 (the readers refuse above 0xFFFF)
+        problems.append(f"record {hex0x(rec.id)}: registrar 0 is not an exchange")
+    elif record_id(rec.registrar, rec.content_hash) != rec.id:
         problems.append(f"record {hex0x(rec.id)}: the id does not match its registrar and content hash")
     held = view.record_leaf(rec.id)
     if held is not None and held[2] != rec.leaf_hash():
