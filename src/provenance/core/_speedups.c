@@ -14,6 +14,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <dlfcn.h>
 #include <string.h>
 
 /* Configured once from Python (certificates.py owns the values). */
@@ -98,13 +99,19 @@ str_equals(PyObject *s, PyObject *want)
     return is_str(s) && PyUnicode_Compare(s, want) == 0;
 }
 
-static int
-hexval(unsigned char c)
+/* The value of each hex digit (either case); -1 for every other byte. Filled at import. */
+static signed char HEXVAL[256];
+
+static void
+fill_hexval(void)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
+    memset(HEXVAL, -1, sizeof HEXVAL);
+    for (int c = 0; c < 10; c++) {
+        HEXVAL['0' + c] = (signed char)c;
+    }
+    for (int c = 0; c < 6; c++) {
+        HEXVAL['a' + c] = HEXVAL['A' + c] = (signed char)(10 + c);
+    }
 }
 
 /* "0x" and hex digits, as bytes: exactly want bytes, or any whole number of bytes if want < 0. New ref. */
@@ -124,7 +131,7 @@ hexbuf(const char *t, Py_ssize_t n, Py_ssize_t want)
     }
     unsigned char *o = (unsigned char *)PyBytes_AS_STRING(out);
     for (i = 0; i < (n - 2) / 2; i++) {
-        int hi = hexval((unsigned char)t[2 + 2 * i]), lo = hexval((unsigned char)t[3 + 2 * i]);
+        int hi = HEXVAL[(unsigned char)t[2 + 2 * i]], lo = HEXVAL[(unsigned char)t[3 + 2 * i]];
         if (hi < 0 || lo < 0) {
             Py_DECREF(out);
             return NULL;
@@ -503,31 +510,107 @@ py_read(PyObject *self, PyObject *doc)
 static PyObject *SHA256;   /* hashlib.sha256 (OpenSSL's, with the CPU's SHA extensions where it has them) */
 static PyObject *S_digest;
 
-/* SHA-256(0x01 || left || right), as new bytes. */
-static PyObject *
-node_hash(PyObject *left, PyObject *right)
+/* SHA-256 through the OpenSSL that hashlib already loaded, by its low-level functions (SHA256_Init, _Update,
+ * _Final; about 90 ns a Merkle node with the CPU's SHA extensions): a call to hashlib from C costs about 400 ns,
+ * and OpenSSL 3's one-shot SHA256() looks the algorithm up on every call (about 340 ns). The library is taken only
+ * if already loaded (RTLD_NOLOAD) and checked against known digests; otherwise hashlib is called. The context is
+ * OpenSSL's public SHA256_CTX (112 bytes in 1.1 and 3.x), kept in a larger aligned buffer. */
+typedef int (*sha_init_fn)(void *);
+typedef int (*sha_update_fn)(void *, const void *, size_t);
+typedef int (*sha_final_fn)(unsigned char *, void *);
+static sha_init_fn SHA_INIT;
+static sha_update_fn SHA_UPDATE;
+static sha_final_fn SHA_FINAL;
+static int USE_OPENSSL = 1;
+
+typedef union {
+    unsigned char bytes[512];
+    long double align;
+} sha_ctx;
+
+static int
+openssl_sha256(const unsigned char *data, size_t n, unsigned char out[32])
 {
-    PyObject *buf = PyBytes_FromStringAndSize(NULL, 65), *h, *out;
-    if (buf == NULL) {
-        return NULL;
+    sha_ctx ctx;
+    return SHA_INIT(&ctx) == 1 && SHA_UPDATE(&ctx, data, n) == 1 && SHA_FINAL(out, &ctx) == 1;
+}
+
+static void
+find_openssl(void)
+{
+    static const char *names[] = {"libcrypto.so.3", "libcrypto.so.1.1"};
+    static const unsigned char abc[32] = {  /* SHA-256("abc"), FIPS 180-2 */
+        0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+        0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+    static const unsigned char two[32] = {  /* SHA-256 of the 56-byte message of FIPS 180-2 (two blocks) */
+        0x24, 0x8d, 0x6a, 0x61, 0xd2, 0x06, 0x38, 0xb8, 0xe5, 0xc0, 0x26, 0x93, 0x0c, 0x3e, 0x60, 0x39,
+        0xa3, 0x3c, 0xe4, 0x59, 0x64, 0xff, 0x21, 0x67, 0xf6, 0xec, 0xed, 0xd4, 0x19, 0xdb, 0x06, 0xc1};
+    unsigned char out[32];
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && SHA_FINAL == NULL; i++) {
+        void *lib = dlopen(names[i], RTLD_NOW | RTLD_NOLOAD);
+        if (lib != NULL) {
+            SHA_INIT = (sha_init_fn)dlsym(lib, "SHA256_Init");
+            SHA_UPDATE = (sha_update_fn)dlsym(lib, "SHA256_Update");
+            SHA_FINAL = (sha_final_fn)dlsym(lib, "SHA256_Final");
+            if (SHA_INIT == NULL || SHA_UPDATE == NULL) {
+                SHA_FINAL = NULL;
+            }
+        }
     }
-    char *b = PyBytes_AS_STRING(buf);
-    b[0] = 1;
-    memcpy(b + 1, PyBytes_AS_STRING(left), 32);
-    memcpy(b + 33, PyBytes_AS_STRING(right), 32);
-    h = PyObject_CallOneArg(SHA256, buf);
-    Py_DECREF(buf);
+    if (SHA_FINAL != NULL
+            && (!openssl_sha256((const unsigned char *)"abc", 3, out) || memcmp(out, abc, 32) != 0
+                || !openssl_sha256((const unsigned char *)"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+                                   56, out)
+                || memcmp(out, two, 32) != 0)) {
+        SHA_FINAL = NULL;
+    }
+}
+
+/* SHA-256 of n bytes into out; -1 with an exception set on error. */
+static int
+sha256_raw(const unsigned char *data, Py_ssize_t n, unsigned char out[32])
+{
+    PyObject *b, *h, *d;
+    if (SHA_FINAL != NULL && USE_OPENSSL) {
+        if (openssl_sha256(data, (size_t)n, out)) {
+            return 0;
+        }
+        PyErr_SetString(PyExc_RuntimeError, "OpenSSL's SHA-256 failed");
+        return -1;
+    }
+    b = PyBytes_FromStringAndSize((const char *)data, n);
+    if (b == NULL) {
+        return -1;
+    }
+    h = PyObject_CallOneArg(SHA256, b);
+    Py_DECREF(b);
     if (h == NULL) {
-        return NULL;
+        return -1;
     }
-    out = PyObject_CallMethodNoArgs(h, S_digest);
+    d = PyObject_CallMethodNoArgs(h, S_digest);
     Py_DECREF(h);
-    if (out != NULL && (!PyBytes_CheckExact(out) || PyBytes_GET_SIZE(out) != 32)) {
-        Py_DECREF(out);
-        PyErr_SetString(PyExc_RuntimeError, "hashlib.sha256 did not give 32 bytes");
-        return NULL;
+    if (d == NULL) {
+        return -1;
     }
-    return out;
+    if (!PyBytes_Check(d) || PyBytes_GET_SIZE(d) != 32) {
+        Py_DECREF(d);
+        PyErr_SetString(PyExc_RuntimeError, "hashlib.sha256 did not give 32 bytes");
+        return -1;
+    }
+    memcpy(out, PyBytes_AS_STRING(d), 32);
+    Py_DECREF(d);
+    return 0;
+}
+
+/* SHA-256(0x01 || left || right) into out (which may be left or right). */
+static int
+node_hash(const unsigned char *left, const unsigned char *right, unsigned char out[32])
+{
+    unsigned char buf[65];
+    buf[0] = 1;
+    memcpy(buf + 1, left, 32);
+    memcpy(buf + 33, right, 32);
+    return sha256_raw(buf, 65, out);
 }
 
 static int
@@ -542,11 +625,50 @@ PyDoc_STRVAR(inclusion_root__doc__,
 "(bytes) and indexes under 2**63; None where the proof does not fit the tree or anything else is out of that\n"
 "range, for the Python code to raise the error that names it.");
 
+/* The root an inclusion proof gives, into out: 1; 0 where the proof does not fit the tree (or the leaf or an
+ * element is not 32 bytes); -1 with an exception set on error. */
+static int
+merkle_root(long long index, long long size, PyObject *leaf, PyObject *proof, unsigned char out[32])
+{
+    PyObject **items;
+    Py_ssize_t i, n;
+    if (!(0 <= index && index < size) || !is_hash(leaf) || !(PyTuple_CheckExact(proof) || PyList_CheckExact(proof))) {
+        return 0;
+    }
+    n = PySequence_Fast_GET_SIZE(proof);
+    items = PySequence_Fast_ITEMS(proof);
+    for (i = 0; i < n; i++) {
+        if (!is_hash(items[i])) {
+            return 0;
+        }
+    }
+    unsigned long long fn = (unsigned long long)index, sn = (unsigned long long)size - 1;
+    memcpy(out, PyBytes_AS_STRING(leaf), 32);
+    for (i = 0; i < n; i++) {
+        const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(items[i]);
+        if (sn == 0) {  /* more elements than the tree needs */
+            return 0;
+        }
+        if ((fn & 1) || fn == sn) {
+            if (node_hash(p, out, out) < 0) {
+                return -1;
+            }
+            while (!(fn & 1) && fn != 0) {
+                fn >>= 1;
+                sn >>= 1;
+            }
+        } else if (node_hash(out, p, out) < 0) {
+            return -1;
+        }
+        fn >>= 1;
+        sn >>= 1;
+    }
+    return sn == 0;  /* else fewer elements than the tree needs */
+}
+
 static PyObject *
 py_inclusion_root(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *leaf, *proof, *r, *next, *p;
-    Py_ssize_t i, n;
     if (nargs != 4) {
         PyErr_SetString(PyExc_TypeError, "inclusion_root(index, size, leaf, proof) takes 4 arguments");
         return NULL;
@@ -562,51 +684,446 @@ py_inclusion_root(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_Clear();
         Py_RETURN_NONE;
     }
-    leaf = args[2];
-    proof = args[3];
-    if (!(0 <= index && index < size) || !is_hash(leaf) || !(PyTuple_CheckExact(proof) || PyList_CheckExact(proof))) {
+    unsigned char root[32];
+    int ok = merkle_root(index, size, args[2], args[3], root);
+    if (ok < 0) {
+        return NULL;
+    }
+    if (ok == 0) {
         Py_RETURN_NONE;
     }
-    /* A list's items are read as the loop goes; hashing runs no code that could change a list of exact bytes
-     * (hashlib's sha256 takes the buffer), but the tuple case holds its items anyway. */
-    n = PySequence_Fast_GET_SIZE(proof);
-    PyObject **items = PySequence_Fast_ITEMS(proof);
+    return PyBytes_FromStringAndSize((const char *)root, 32);
+}
+
+/* ---------------------------------------------------------------- the pure checks of a verification */
+
+static PyObject *KECCAK;              /* provenance.core.keccak.keccak256: bytes -> 32 bytes */
+static PyObject *ORJSON_DUMPS, *SORT_KEYS, *KW_OPTION;  /* orjson.dumps, OPT_SORT_KEYS, ("option",) */
+static unsigned char CERT_TYPEHASH[32];
+
+/* 32 bytes of a hash function's answer into out; -1 with an exception set on error. */
+static int
+take32(PyObject *h, unsigned char out[32])
+{
+    if (h == NULL) {
+        return -1;
+    }
+    if (!PyBytes_Check(h) || PyBytes_GET_SIZE(h) != 32) {
+        Py_DECREF(h);
+        PyErr_SetString(PyExc_RuntimeError, "a hash function did not give 32 bytes");
+        return -1;
+    }
+    memcpy(out, PyBytes_AS_STRING(h), 32);
+    Py_DECREF(h);
+    return 0;
+}
+
+static int
+keccak(const unsigned char *data, Py_ssize_t n, unsigned char out[32])
+{
+    PyObject *b = PyBytes_FromStringAndSize((const char *)data, n), *h;
+    if (b == NULL) {
+        return -1;
+    }
+    h = PyObject_CallOneArg(KECCAK, b);
+    Py_DECREF(b);
+    if (h != NULL && !PyBytes_Check(h)) {  /* a hash object (sha3.keccak_256): its digest */
+        PyObject *d = PyObject_CallMethodNoArgs(h, S_digest);
+        Py_DECREF(h);
+        h = d;
+    }
+    return take32(h, out);
+}
+
+static int
+sha256_of(PyObject *bytes, unsigned char out[32])
+{
+    return sha256_raw((const unsigned char *)PyBytes_AS_STRING(bytes), PyBytes_GET_SIZE(bytes), out);
+}
+
+static const unsigned char *
+b32(PyObject *o)
+{
+    return (const unsigned char *)PyBytes_AS_STRING(o);
+}
+
+/* The record's checks that need nothing but the record: its id is keccak256(uint256 registrar || contentHash)
+ * for a registrar that is an exchange (1..65535), and its fields make leaf (the RFC 6962 leaf hash of
+ * uint16 registrar || entry, provenance.core.entries). 1 if they hold, 0 if not, -1 on error. */
+static int
+record_facts(PyObject *rec, unsigned char leaf[32])
+{
+    unsigned char idbuf[64], h[32], *buf;
+    PyObject *parents = PyTuple_GET_ITEM(rec, 10), *data;
+    long registrar = PyLong_AsLong(PyTuple_GET_ITEM(rec, 1));
+    long kind = PyLong_AsLong(PyTuple_GET_ITEM(rec, 3)), grade = PyLong_AsLong(PyTuple_GET_ITEM(rec, 4));
+    long source = PyLong_AsLong(PyTuple_GET_ITEM(rec, 5)), rights = PyLong_AsLong(PyTuple_GET_ITEM(rec, 6));
+    unsigned long long owner = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(rec, 2));
+    Py_ssize_t i, np = PyTuple_GET_SIZE(parents);
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    if (registrar < 1 || registrar > 0xFFFF || kind < 0 || kind > 255 || grade < 0 || grade > 255 || source < 0
+            || source > 255 || rights < 0 || rights > 255 || owner > 0xFFFFFFFFULL || np > 255) {
+        return 0;
+    }
+    memset(idbuf, 0, 30);
+    idbuf[30] = (unsigned char)(registrar >> 8);
+    idbuf[31] = (unsigned char)registrar;
+    memcpy(idbuf + 32, b32(PyTuple_GET_ITEM(rec, 7)), 32);
+    if (keccak(idbuf, 64, h) < 0) {
+        return -1;
+    }
+    if (memcmp(h, b32(PyTuple_GET_ITEM(rec, 0)), 32) != 0) {
+        return 0;
+    }
+    data = PyBytes_FromStringAndSize(NULL, 1 + 2 + 8 + 96 + 1 + 32 * np);
+    if (data == NULL) {
+        return -1;
+    }
+    buf = (unsigned char *)PyBytes_AS_STRING(data);
+    buf[0] = 0;
+    buf[1] = (unsigned char)(registrar >> 8);
+    buf[2] = (unsigned char)registrar;
+    buf[3] = (unsigned char)kind;
+    buf[4] = (unsigned char)grade;
+    buf[5] = (unsigned char)source;
+    buf[6] = (unsigned char)rights;
+    buf[7] = (unsigned char)(owner >> 24);
+    buf[8] = (unsigned char)(owner >> 16);
+    buf[9] = (unsigned char)(owner >> 8);
+    buf[10] = (unsigned char)owner;
+    memcpy(buf + 11, b32(PyTuple_GET_ITEM(rec, 7)), 32);
+    memcpy(buf + 43, b32(PyTuple_GET_ITEM(rec, 8)), 32);
+    memcpy(buf + 75, b32(PyTuple_GET_ITEM(rec, 9)), 32);
+    buf[107] = (unsigned char)np;
+    for (i = 0; i < np; i++) {
+        memcpy(buf + 108 + 32 * i, b32(PyTuple_GET_ITEM(parents, i)), 32);
+    }
+    i = sha256_of(data, leaf);
+    Py_DECREF(data);
+    return i < 0 ? -1 : 1;
+}
+
+/* The inclusion evidence inc shows the record (registrar, leaf): 1, 0 or -1. */
+static int
+included(PyObject *inc, long registrar, const unsigned char leaf[32])
+{
+    PyObject *lh = PyTuple_GET_ITEM(inc, 3), *root = PyTuple_GET_ITEM(inc, 5);
+    int overflow = 0, ok;
+    long exchange = PyLong_AsLong(PyTuple_GET_ITEM(inc, 1));
+    long long index = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(inc, 2), &overflow);
+    long long size = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(inc, 4), &overflow);
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow || exchange != registrar || !is_hash(lh) || !is_hash(root) || memcmp(b32(lh), leaf, 32) != 0) {
+        return 0;
+    }
+    unsigned char computed[32];
+    ok = merkle_root(index, size, lh, PyTuple_GET_ITEM(inc, 6), computed);  /* lh equals leaf, checked above */
+    if (ok != 1) {
+        return ok;
+    }
+    return memcmp(computed, b32(root), 32) == 0;
+}
+
+/* SHA-256 of the canonical JSON (orjson, sorted keys) of the document with only the issuer's proof options. */
+static int
+credential_hash(PyObject *doc, unsigned char out[32])
+{
+    PyObject *options = NULL, *copy = NULL, *proofs = NULL, *json = NULL, *args[2];
+    int rc = -1;
+    options = PyDict_Copy(PyList_GET_ITEM(item(doc, K_proof), 0));
+    copy = PyDict_Copy(doc);
+    proofs = PyList_New(1);
+    if (options == NULL || copy == NULL || proofs == NULL || PyDict_DelItem(options, K_proofValue) < 0) {
+        goto done;
+    }
+    Py_INCREF(options);
+    PyList_SET_ITEM(proofs, 0, options);
+    if (PyDict_SetItem(copy, K_proof, proofs) < 0) {
+        goto done;
+    }
+    args[0] = copy;
+    args[1] = SORT_KEYS;
+    json = PyObject_Vectorcall(ORJSON_DUMPS, args, 1, KW_OPTION);
+    if (json == NULL) {
+        goto done;
+    }
+    rc = sha256_of(json, out);
+done:
+    Py_XDECREF(options);
+    Py_XDECREF(copy);
+    Py_XDECREF(proofs);
+    Py_XDECREF(json);
+    return rc;
+}
+
+/* Every check of a certificate that needs nothing but the document: 1 if all hold (leaves filled, one per
+ * record, the subject first), 0 if one does not, -1 on error. */
+static int
+pure_checks(PyObject *t, PyObject *leaves)
+{
+    PyObject *rec = PyTuple_GET_ITEM(t, 6), *lineage = PyTuple_GET_ITEM(t, 7), *incs = PyTuple_GET_ITEM(t, 8);
+    PyObject *by_id = NULL, *evidence = NULL, *seen = NULL, *frontier = NULL, *r, *inc, *pid, *anc;
+    Py_ssize_t i, j, n = PyList_GET_SIZE(lineage);
+    unsigned char leaf[32];
+    int rc = -1, ok;
+    long registrar;
+
+    by_id = PyDict_New();
+    evidence = PyDict_New();
+    seen = PySet_New(NULL);
+    frontier = PyList_New(0);
+    if (by_id == NULL || evidence == NULL || seen == NULL || frontier == NULL) {
+        goto done;
+    }
+    /* the subject's registrar is the issuer */
+    if (PyObject_RichCompareBool(PyTuple_GET_ITEM(rec, 1), PyTuple_GET_ITEM(t, 2), Py_EQ) != 1) {
+        rc = PyErr_Occurred() ? -1 : 0;
+        goto done;
+    }
+    /* ancestors listed once each, none the subject */
     for (i = 0; i < n; i++) {
-        if (!is_hash(items[i])) {
-            Py_RETURN_NONE;
+        r = PyList_GET_ITEM(lineage, i);
+        if (PyDict_Contains(by_id, PyTuple_GET_ITEM(r, 0)) != 0
+                || PyObject_RichCompareBool(PyTuple_GET_ITEM(r, 0), PyTuple_GET_ITEM(rec, 0), Py_EQ) != 0
+                || PyDict_SetItem(by_id, PyTuple_GET_ITEM(r, 0), r) < 0) {
+            rc = PyErr_Occurred() ? -1 : 0;
+            goto done;
         }
     }
-    unsigned long long fn = (unsigned long long)index, sn = (unsigned long long)size - 1;
-    Py_INCREF(leaf);
-    r = leaf;
-    for (i = 0; i < n; i++) {
-        p = items[i];
-        if (sn == 0) {  /* more elements than the tree needs */
-            Py_DECREF(r);
-            Py_RETURN_NONE;
+    /* the lineage is exactly the subject's ancestors */
+    for (j = 0; j < PyTuple_GET_SIZE(PyTuple_GET_ITEM(rec, 10)); j++) {
+        if (PyList_Append(frontier, PyTuple_GET_ITEM(PyTuple_GET_ITEM(rec, 10), j)) < 0) {
+            goto done;
         }
-        if ((fn & 1) || fn == sn) {
-            next = node_hash(p, r);
-            while (!(fn & 1) && fn != 0) {
-                fn >>= 1;
-                sn >>= 1;
+    }
+    while (PyList_GET_SIZE(frontier) > 0) {
+        Py_ssize_t last = PyList_GET_SIZE(frontier) - 1;
+        pid = PyList_GET_ITEM(frontier, last);
+        Py_INCREF(pid);
+        if (PyList_SetSlice(frontier, last, last + 1, NULL) < 0) {
+            Py_DECREF(pid);
+            goto done;
+        }
+        ok = PySet_Contains(seen, pid);
+        if (ok != 0 || PySet_Add(seen, pid) < 0) {
+            Py_DECREF(pid);
+            if (ok < 0 || PyErr_Occurred()) {
+                goto done;
             }
-        } else {
-            next = node_hash(r, p);
+            continue;
         }
-        Py_DECREF(r);
-        if (next == NULL) {
+        anc = PyDict_GetItemWithError(by_id, pid);
+        Py_DECREF(pid);
+        if (anc == NULL) {  /* a missing ancestor */
+            rc = PyErr_Occurred() ? -1 : 0;
+            goto done;
+        }
+        for (j = 0; j < PyTuple_GET_SIZE(PyTuple_GET_ITEM(anc, 10)); j++) {
+            if (PyList_Append(frontier, PyTuple_GET_ITEM(PyTuple_GET_ITEM(anc, 10), j)) < 0) {
+                goto done;
+            }
+        }
+    }
+    if (PySet_GET_SIZE(seen) != PyDict_GET_SIZE(by_id)) {  /* listed ancestors outside the lineage */
+        rc = 0;
+        goto done;
+    }
+    /* inclusion evidence for exactly the subject and its ancestors, once each */
+    for (i = 0; i < PyList_GET_SIZE(incs); i++) {
+        inc = PyList_GET_ITEM(incs, i);
+        if (PyDict_Contains(evidence, PyTuple_GET_ITEM(inc, 0)) != 0
+                || PyDict_SetItem(evidence, PyTuple_GET_ITEM(inc, 0), inc) < 0) {
+            rc = PyErr_Occurred() ? -1 : 0;
+            goto done;
+        }
+    }
+    if (PyDict_GET_SIZE(evidence) != 1 + n) {
+        rc = 0;
+        goto done;
+    }
+    /* each record: id, leaf, included under its own evidence */
+    for (i = -1; i < n; i++) {
+        r = i < 0 ? rec : PyList_GET_ITEM(lineage, i);
+        ok = record_facts(r, leaf);
+        if (ok != 1) {
+            rc = ok;
+            goto done;
+        }
+        inc = PyDict_GetItemWithError(evidence, PyTuple_GET_ITEM(r, 0));
+        if (inc == NULL) {
+            rc = PyErr_Occurred() ? -1 : 0;
+            goto done;
+        }
+        registrar = PyLong_AsLong(PyTuple_GET_ITEM(r, 1));
+        ok = included(inc, registrar, leaf);
+        if (ok != 1) {
+            rc = ok;
+            goto done;
+        }
+        PyObject *lb = PyBytes_FromStringAndSize((const char *)leaf, 32);
+        if (lb == NULL) {
+            goto done;
+        }
+        PyTuple_SET_ITEM(leaves, i + 1, lb);
+    }
+    rc = 1;
+done:
+    Py_XDECREF(by_id);
+    Py_XDECREF(evidence);
+    Py_XDECREF(seen);
+    Py_XDECREF(frontier);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- dates */
+
+/* Days from 1970-01-01 to a date of the proleptic Gregorian calendar (H. Hinnant's days_from_civil). */
+static long long
+days_from_civil(long long y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const long long era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" (exactly what certificates._iso writes, a real date and time) as seconds since 1970:
+ * 1, or 0 if it is not one (certificates._iso_seconds decides the same; a test compares them). */
+static int
+iso_seconds(PyObject *s, long long *out)
+{
+    static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+    static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    Py_ssize_t n = 0, i;
+    const char *t = ascii(s, &n);
+    int v[20];
+    if (t == NULL || n != 20) {
+        return 0;
+    }
+    for (i = 0; i < 20; i++) {
+        if (form[i] == 'd') {
+            if (t[i] < '0' || t[i] > '9') {
+                return 0;
+            }
+            v[i] = t[i] - '0';
+        } else if (t[i] != form[i]) {
+            return 0;
+        }
+    }
+    long long year = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
+    unsigned month = (unsigned)(v[5] * 10 + v[6]), day = (unsigned)(v[8] * 10 + v[9]);
+    int hour = v[11] * 10 + v[12], minute = v[14] * 10 + v[15], second = v[17] * 10 + v[18];
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (year < 1 || month < 1 || month > 12 || day < 1
+            || day > (unsigned)(mdays[month - 1] + (month == 2 && leap)) || hour > 23 || minute > 59 || second > 59) {
+        return 0;
+    }
+    *out = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+    return 1;
+}
+
+static PyObject *
+py_iso_seconds(PyObject *self, PyObject *arg)
+{
+    long long t;
+    if (!iso_seconds(arg, &t)) {
+        Py_RETURN_NONE;
+    }
+    return PyLong_FromLongLong(t);
+}
+
+PyDoc_STRVAR(verify_core__doc__,
+"verify_core(doc, domain_separator) -> tuple | None\n\n"
+"(content, credentialHash, digest, leaves, validFrom, validUntil) where every check that needs nothing but the\n"
+"document holds (the dates as seconds since 1970):\n"
+"content as read() gives it; the credential hash; the EIP-712 digest the issuer signed, under the given\n"
+"domain separator; the leaf hash of each record (the subject first, then the lineage). None where the document\n"
+"is not of the plain shape or any of those checks fails: the Python verifier then runs and names what failed.");
+
+static PyObject *
+py_verify_core(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *t = NULL, *leaves = NULL, *out = NULL, *doc, *domain;
+    unsigned char cred[32], words[128], pre[66], digest[32];
+    long long issuer, block, valid_from, valid_until;
+    int ok;
+    if (nargs != 2 || !PyBytes_Check(args[1]) || PyBytes_GET_SIZE(args[1]) != 32) {
+        PyErr_SetString(PyExc_TypeError, "verify_core(doc, domain_separator: 32 bytes)");
+        return NULL;
+    }
+    if (KECCAK == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_speedups.configure() has not been called");
+        return NULL;
+    }
+    doc = args[0];
+    domain = args[1];
+    t = read_doc(doc);
+    if (t == NULL) {
+        goto none;
+    }
+    leaves = PyTuple_New(1 + PyList_GET_SIZE(PyTuple_GET_ITEM(t, 7)));
+    if (leaves == NULL) {
+        goto error;
+    }
+    ok = pure_checks(t, leaves);
+    if (ok < 0) {
+        goto error;
+    }
+    if (ok == 0) {
+        goto none;
+    }
+    if (credential_hash(doc, cred) < 0) {
+        goto error;
+    }
+    issuer = PyLong_AsLongLong(PyTuple_GET_ITEM(t, 2));
+    block = PyLong_AsLongLong(PyTuple_GET_ITEM(t, 10));
+    if (PyErr_Occurred()) {
+        goto error;
+    }
+    /* Certificate(bytes32 credentialHash, uint16 issuer, uint64 issuedBlock) */
+    memcpy(words, CERT_TYPEHASH, 32);
+    memcpy(words + 32, cred, 32);
+    memset(words + 64, 0, 64);
+    for (int k = 0; k < 8; k++) {
+        words[95 - k] = (unsigned char)((unsigned long long)issuer >> (8 * k));
+        words[127 - k] = (unsigned char)((unsigned long long)block >> (8 * k));
+    }
+    pre[0] = 0x19;
+    pre[1] = 0x01;
+    memcpy(pre + 2, PyBytes_AS_STRING(domain), 32);
+    if (keccak(words, 128, pre + 34) < 0 || keccak(pre, 66, digest) < 0) {
+        goto error;
+    }
+    if (!iso_seconds(PyTuple_GET_ITEM(t, 4), &valid_from) || !iso_seconds(PyTuple_GET_ITEM(t, 5), &valid_until)) {
+        goto none;
+    }
+    out = Py_BuildValue("(Ny#y#NLL)", t, (const char *)cred, (Py_ssize_t)32, (const char *)digest, (Py_ssize_t)32,
+                        leaves, valid_from, valid_until);
+    return out;  /* Py_BuildValue's N took t and leaves (and released them if it failed) */
+none:
+    Py_XDECREF(t);
+    Py_XDECREF(leaves);
+    if (PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_MemoryError)) {
             return NULL;
         }
-        r = next;
-        fn >>= 1;
-        sn >>= 1;
+        PyErr_Clear();  /* e.g. text orjson will not write: the Python verifier names it */
     }
-    if (sn != 0) {  /* fewer elements than the tree needs */
-        Py_DECREF(r);
+    Py_RETURN_NONE;
+error:
+    Py_XDECREF(t);
+    Py_XDECREF(leaves);
+    if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_MemoryError)) {
+        PyErr_Clear();
         Py_RETURN_NONE;
     }
-    return r;
+    return NULL;
 }
 
 PyDoc_STRVAR(configure__doc__,
@@ -660,10 +1177,64 @@ bad:
     return NULL;
 }
 
+PyDoc_STRVAR(configure_hashes__doc__,
+"configure_hashes(keccak256, certificate_typehash)\n\n"
+"The Keccak-256 function (bytes -> 32 bytes) and keccak256 of the Certificate type string, for verify_core.");
+
+static PyObject *
+py_configure_hashes(PyObject *self, PyObject *args)
+{
+    PyObject *fn;
+    const char *th;
+    Py_ssize_t thlen;
+    if (!PyArg_ParseTuple(args, "Oy#:configure_hashes", &fn, &th, &thlen)) {
+        return NULL;
+    }
+    if (!PyCallable_Check(fn) || thlen != 32) {
+        PyErr_SetString(PyExc_TypeError, "configure_hashes(keccak256: callable, certificate_typehash: 32 bytes)");
+        return NULL;
+    }
+    Py_INCREF(fn);
+    Py_XSETREF(KECCAK, fn);
+    memcpy(CERT_TYPEHASH, th, 32);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+py_sha256(PyObject *self, PyObject *arg)
+{
+    unsigned char out[32];
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "sha256(data: bytes)");
+        return NULL;
+    }
+    if (sha256_of(arg, out) < 0) {
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize((const char *)out, 32);
+}
+
+static PyObject *
+py_use_openssl(PyObject *self, PyObject *arg)
+{
+    int flag = PyObject_IsTrue(arg);
+    if (flag < 0) {
+        return NULL;
+    }
+    USE_OPENSSL = flag;
+    return PyBool_FromLong(SHA_FINAL != NULL && USE_OPENSSL);
+}
+
 static PyMethodDef methods[] = {
     {"read", py_read, METH_O, read_doc__doc__},
     {"configure", py_configure, METH_VARARGS, configure__doc__},
+    {"configure_hashes", py_configure_hashes, METH_VARARGS, configure_hashes__doc__},
     {"inclusion_root", (PyCFunction)(void (*)(void))py_inclusion_root, METH_FASTCALL, inclusion_root__doc__},
+    {"verify_core", (PyCFunction)(void (*)(void))py_verify_core, METH_FASTCALL, verify_core__doc__},
+    {"sha256", py_sha256, METH_O, "SHA-256 as the compiled checks compute it (for tests)."},
+    {"iso_seconds", py_iso_seconds, METH_O, "A date as the compiled checks read it, or None (for tests)."},
+    {"use_openssl", py_use_openssl, METH_O,
+     "use_openssl(flag) -> bool: hash through OpenSSL directly (if found) or through hashlib (for tests)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -695,6 +1266,22 @@ PyInit__speedups(void)
     SHA256 = PyObject_GetAttrString(hashlib, "sha256");
     Py_DECREF(hashlib);
     if (SHA256 == NULL) {
+        return NULL;
+    }
+    fill_hexval();
+    find_openssl();
+    PyObject *orjson = PyImport_ImportModule("orjson");
+    if (orjson == NULL) {
+        return NULL;
+    }
+    ORJSON_DUMPS = PyObject_GetAttrString(orjson, "dumps");
+    SORT_KEYS = PyObject_GetAttrString(orjson, "OPT_SORT_KEYS");
+    Py_DECREF(orjson);
+    /* interned: orjson matches keyword names by identity */
+    PyObject *option = PyUnicode_InternFromString("option");
+    KW_OPTION = option == NULL ? NULL : PyTuple_Pack(1, option);
+    Py_XDECREF(option);
+    if (ORJSON_DUMPS == NULL || SORT_KEYS == NULL || KW_OPTION == NULL) {
         return NULL;
     }
     return PyModule_Create(&module);

@@ -34,6 +34,7 @@ from typing import Any, NamedTuple, Protocol
 import orjson
 
 from provenance.core import eip712, merkle
+from provenance.core import keccak as _keccak_module
 from provenance.core.canonical import (
     MalformedDocument,
     as_bool,
@@ -49,6 +50,7 @@ from provenance.core.canonical import (
 )
 from provenance.core.entries import entry_leaf_hash, pack_entry_fields
 from provenance.core.ids import record_id
+from provenance.core.keccak import keccak256
 from provenance.errors import InvalidSignature
 from provenance.types import Grade, Kind, Source, Status
 
@@ -554,6 +556,9 @@ except ImportError:  # pragma: no cover - the Python readers read the same docum
 else:
     _speedups.configure(_CONTEXTS, _TYPES, PROOF_TYPE, _EIP712_OPTIONS["primaryType"], _EIP712_OPTIONS["types"],
                         _KIND, _GRADE, _SOURCE, _STATUS, MAX_LINEAGE)
+    # safe-pysha3's hash type where it is installed (its objects' digest, called from C), else the function
+    _speedups.configure_hashes(getattr(_keccak_module, "_keccak_256", keccak256),
+                               eip712._type_hash(eip712.CERTIFICATE_TYPE))
 
 
 def _s(value: Any) -> str:
@@ -779,6 +784,129 @@ def _malformed(view: FederationView, why: str) -> Report:
 
 
 def verify(doc: Any, view: FederationView, *, now: int) -> Report:
+    """Every check of :data:`CHECKS`, each reported by name with what it found."""
+    if _speedups is not None:
+        report = _verify_fast(doc, view, now)
+        if report is not None:
+            return report
+    return _verify_full(doc, view, now)
+
+
+def _verify_fast(doc: Any, view: FederationView, now: int) -> Report | None:
+    """The report of a certificate that passes every check, or None: then :func:`_verify_full` says what fails.
+
+    The checks that need nothing but the document (its form, record ids, leaf hashes, inclusion proofs, the
+    lineage's completeness, the credential hash and the digest the issuer signed) run compiled
+    (``_speedups.verify_core``, which answers None unless all of them hold); the checks that consult the view run
+    here, with the same helpers as :func:`_verify_full`. A test holds the two to the same report for every
+    certificate of the tamper matrix.
+    """
+    registry = bytes(view.registry)
+    core = _speedups.verify_core(doc, eip712._cached_domain(view.chain_id, registry))
+    if core is None:
+        return None
+    content, credential, digest, leaves, valid_from, valid_until = core
+    chain_id, doc_registry, issuer, code, _, valid_until_text, rec, lineage, incs, key, block, sig, recs = content
+    if chain_id != view.chain_id or doc_registry != registry or not valid_from <= now < valid_until:
+        return None
+    try:
+        if eip712.recover_address(digest, sig) != key:  # the certificate's own signature: seen once
+            return None
+    except InvalidSignature:
+        return None
+    info = view.key(key)
+    if info is None or info.exchange != issuer or view.exchange_code(issuer) != code or not info.valid_at(block) \
+            or (block > view.head_block and view.mode == "online"):
+        return None
+    record_id_ = rec[0]
+    if view.record_status(record_id_) != Status.ACTIVE:
+        return None
+    for r, leaf in zip((rec, *lineage), leaves, strict=True):
+        held = view.record_leaf(r[0])
+        if held is not None and held[2] != leaf:
+            return None
+    for r in lineage:
+        if view.record_status(r[0]) in _BAD_ANCESTOR:
+            return None
+    subject = None
+    for inc in incs:
+        if inc[0] == record_id_:
+            subject = inc
+    checkpoints = {(i[1], i[4], i[5], i[9], i[10]) for i in incs}
+    for exchange, tree_size, root, signature, cosignatures in checkpoints:
+        why, equivocations = _checkpoint_check(chain_id, registry, exchange, tree_size, root, signature, cosignatures,
+                                               view)
+        if why is not None or equivocations:
+            return None
+    if recs:
+        try:
+            recognitions = [
+                (recognizer, signer, signature, hashlib.sha256(orjson.dumps(
+                    {k: v for k, v in p.items() if k != "proofValue"}, option=orjson.OPT_SORT_KEYS)).digest())
+                for (recognizer, signer, signature), p in zip(recs, doc["proof"][1:], strict=True)]
+        except TypeError:
+            return None
+        ok, recognised = _recognition_check(recognitions, chain_id, registry, credential, issuer, view)
+        if not ok:
+            return None
+    else:
+        recognised = "no partner recognitions"
+    if subject is None:
+        return None
+    mode = view.mode
+    passed = _passed
+    return Report(mode, (
+        _FORMAT_PASSED, _passed_binding(chain_id, registry), _passed_signature(key), _passed_issuer(issuer, code),
+        passed("key_valid", f"valid at block {block}"), _passed_record(mode),
+        passed("inclusion", f"leaf {subject[2]} of exchange {subject[1]}'s log at size {subject[4]}"),
+        _passed_checkpoint(subject[4], subject[1], mode), _passed_lineage(len(lineage), mode),
+        passed("recognitions", recognised), passed("expiry", f"valid until {valid_until_text}"),
+    ), credential, ())
+
+
+# The passed checks of the fast path, with the details _verify_full gives them (a test compares the reports).
+# Checks are immutable, so those that depend only on the deployment, the issuer or the mode are made once.
+
+
+def _passed(name: str, detail: str) -> Check:
+    return tuple.__new__(Check, (name, True, detail))
+
+
+_FORMAT_PASSED = _passed("format", "well-formed VC 2.0 certificate")
+
+
+@functools.lru_cache(maxsize=64)
+def _passed_binding(chain_id: int, registry: bytes) -> Check:
+    return _passed("binding", f"chain {chain_id}, registry {hex0x(registry)}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _passed_signature(key: bytes) -> Check:
+    return _passed("signature", f"EIP-712 signature by {hex0x(key)}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _passed_issuer(issuer: int, code: str) -> Check:
+    return _passed("issuer_key", f"a key of exchange {issuer} ({code})")
+
+
+@functools.lru_cache(maxsize=8)
+def _passed_record(mode: str) -> Check:
+    return _passed("record", f"present and active ({mode})")
+
+
+@functools.lru_cache(maxsize=1024)
+def _passed_checkpoint(tree_size: int, exchange: int, mode: str) -> Check:
+    return _passed("checkpoint", f"checkpoint {tree_size} of exchange {exchange} "
+                                 f"{'anchored' if mode == 'online' else 'trusted'}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _passed_lineage(ancestors: int, mode: str) -> Check:
+    return _passed("lineage", f"{ancestors} ancestors, complete, included and active ({mode})")
+
+
+def _verify_full(doc: Any, view: FederationView, now: int) -> Report:
     try:
         c = _parse(doc)
     except MalformedDocument as exc:
@@ -904,40 +1032,47 @@ def _checkpoint_digest(chain_id: int, registry: bytes, exchange: int, tree_size:
 
 def _checkpoint_problem(inc: Inclusion, c: _Parsed, view: FederationView) -> tuple[str | None,
                                                                                  list[dict[str, Any]]]:
+    return _checkpoint_check(c.chain_id, c.registry, inc.exchange, inc.tree_size, inc.root, inc.checkpoint_signature,
+                             [(co.witness, co.signer, co.signature) for co in inc.cosignatures], view)
+
+
+def _checkpoint_check(chain_id: int, registry: bytes, exchange: int, tree_size: int, root: bytes, signature: bytes,
+                      cosignatures: Sequence[tuple[int, bytes, bytes]],
+                      view: FederationView) -> tuple[str | None, list[dict[str, Any]]]:
+    """What is wrong with a checkpoint (exchange, size, root) and its signatures, and any equivocation found."""
     # The exchange's own signed note over the checkpoint.
-    digest = _checkpoint_digest(c.chain_id, c.registry, inc.exchange, inc.tree_size, inc.root)
+    digest = _checkpoint_digest(chain_id, registry, exchange, tree_size, root)
     try:
-        signer = eip712.recover_signer(digest, inc.checkpoint_signature)
+        signer = eip712.recover_signer(digest, signature)
     except InvalidSignature as exc:
         return f"the checkpoint's signature: {exc}", []
     key = view.key(signer)
-    if key is None or key.exchange != inc.exchange:
-        return f"the checkpoint is signed by {hex0x(signer)}, not a key of exchange {inc.exchange}", []
-    anchored = view.anchored_root(inc.exchange, inc.tree_size)
-    if anchored is not None and anchored != inc.root:
-        evidence = {"exchange": inc.exchange, "treeSize": inc.tree_size, "anchoredRoot": hex0x(anchored),
-                    "signedRoot": hex0x(inc.root), "signer": hex0x(signer),
-                    "signature": hex0x(inc.checkpoint_signature)}
-        return (f"equivocation: exchange {inc.exchange} signed root {hex0x(inc.root)} for size {inc.tree_size}, "
+    if key is None or key.exchange != exchange:
+        return f"the checkpoint is signed by {hex0x(signer)}, not a key of exchange {exchange}", []
+    anchored = view.anchored_root(exchange, tree_size)
+    if anchored is not None and anchored != root:
+        evidence = {"exchange": exchange, "treeSize": tree_size, "anchoredRoot": hex0x(anchored),
+                    "signedRoot": hex0x(root), "signer": hex0x(signer), "signature": hex0x(signature)}
+        return (f"equivocation: exchange {exchange} signed root {hex0x(root)} for size {tree_size}, "
                 f"but anchored {hex0x(anchored)}"), [evidence]
     if anchored is not None:
         return None, []
     if view.mode == "online":
-        return f"checkpoint {inc.tree_size} of exchange {inc.exchange} is not anchored on-chain", []
+        return f"checkpoint {tree_size} of exchange {exchange} is not anchored on-chain", []
     # Offline and not in the snapshot: enough distinct partner witnesses must have cosigned it.
     witnesses = set()
-    for co in inc.cosignatures:
-        wkey = view.key(co.signer)
-        if wkey is None or wkey.exchange != co.witness or co.witness == inc.exchange:
+    for witness, cosigner, cosignature in cosignatures:
+        wkey = view.key(cosigner)
+        if wkey is None or wkey.exchange != witness or witness == exchange:
             continue
         try:
-            if eip712.recover_signer(digest, co.signature) == co.signer:
-                witnesses.add(co.witness)
+            if eip712.recover_signer(digest, cosignature) == cosigner:
+                witnesses.add(witness)
         except InvalidSignature:
             continue
     if len(witnesses) >= view.min_cosigners:
         return None, []
-    return (f"checkpoint {inc.tree_size} of exchange {inc.exchange} is not in the snapshot and has "
+    return (f"checkpoint {tree_size} of exchange {exchange} is not in the snapshot and has "
             f"{len(witnesses)} valid partner cosignatures, fewer than {view.min_cosigners}"), []
 
 
@@ -985,17 +1120,22 @@ def _lineage(c: _Parsed, view: FederationView, equivocations: list[dict[str, Any
 
 
 def _recognitions(c: _Parsed, view: FederationView) -> tuple[bool, str]:
+    return _recognition_check(c.recognitions, c.chain_id, c.registry, c.credential_hash, c.issuer, view)
+
+
+def _recognition_check(recognitions: Sequence[tuple[int, bytes, bytes, bytes]], chain_id: int, registry: bytes,
+                       credential: bytes, issuer: int, view: FederationView) -> tuple[bool, str]:
     problems = []
-    for recognizer, key, sig, options_hash in c.recognitions:
-        digest = eip712.recognition_digest(c.chain_id, c.registry, c.credential_hash, recognizer, options_hash)
+    for recognizer, key, sig, options_hash in recognitions:
+        digest = eip712.recognition_digest(chain_id, registry, credential, recognizer, options_hash)
         try:
             signer = eip712.recover_signer(digest, sig)
         except InvalidSignature as exc:
             problems.append(f"recognition by exchange {recognizer}: {exc}")
             continue
         info = view.key(signer)
-        if signer != key or info is None or info.exchange != recognizer or recognizer == c.issuer:
+        if signer != key or info is None or info.exchange != recognizer or recognizer == issuer:
             problems.append(f"recognition by exchange {recognizer}: not signed by one of its keys")
     if problems:
         return False, "; ".join(problems)
-    return True, f"{len(c.recognitions)} partner recognitions" if c.recognitions else "no partner recognitions"
+    return True, f"{len(recognitions)} partner recognitions" if recognitions else "no partner recognitions"

@@ -81,13 +81,9 @@ def sign_digest(digest: bytes, private_key: bytes) -> bytes:
     return r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v + 27])
 
 
-@functools.lru_cache(maxsize=8192)
-def recover_signer(digest: bytes, signature: bytes) -> Address:
-    """Recover the signer of a 65-byte signature, refusing the encodings the contract refuses.
-
-    Memoised (pure function of its inputs; failures are not cached): certificates of records in one batch share
-    their checkpoint's signed note and cosignatures, so a verifier checking many recovers each of those once.
-    """
+def recover_address(digest: bytes, signature: bytes) -> Address:
+    """Recover the signer of a 65-byte signature, refusing the encodings the contract refuses (not memoised: for
+    a signature seen once, such as a certificate's own, where a cache would only cost)."""
     if len(signature) != 65:
         raise InvalidSignature(f"signature must be 65 bytes (r, s, v), got {len(signature)}")
     r = int.from_bytes(signature[:32], "big")
@@ -107,6 +103,12 @@ def recover_signer(digest: bytes, signature: bytes) -> Address:
     except Exception as exc:  # coincurve raises ValueError (and its own types) for signatures with no key
         raise InvalidSignature(f"signature does not recover to a key: {exc}") from exc
     return Address(keccak(pub.format(compressed=False)[1:])[12:])
+
+
+recover_signer = functools.lru_cache(maxsize=8192)(recover_address)
+"""Memoised :func:`recover_address` (a pure function of its inputs; failures are not cached): certificates of
+records in one batch share their checkpoint's signed note and cosignatures, so a verifier checking many recovers
+each of those once."""
 
 
 # ---------------------------------------------------------------------- node-signed statements
