@@ -10,8 +10,9 @@ batch       sustained batch intake on the embedded chain into anchored and index
             registrations queued, sealed by the background sealer (1,000 a batch) and indexed by the
             follower, in registrations per second; gas per batched record beside a direct registration.
 verify      offline certificate verification per second on one core (distinct certificates of records in one
-            batch, with a lineage of one ancestor), beside raw secp256k1 signature recovery (libsecp256k1 through
-            coincurve: digest and signature to public key and address) in the same run.
+            batch, with a lineage of one ancestor, as a partner receives them: JSON text parsed before timing),
+            beside raw secp256k1 signature recovery (libsecp256k1 through coincurve: digest and signature to
+            public key and address) in the same run; and the same verification of the issuer's own objects.
 api         the HTTP API served by uvicorn in its own process: GET of a registration in requests per second
             beside a bare FastAPI endpoint (same server options, same client, alternating rounds), p99 latency
             under that load; then the load run (50 registrations/s and 10 readers tailing, --load-seconds).
@@ -442,8 +443,21 @@ def bench_verify(n: int) -> dict[str, Any]:
     from coincurve import PublicKey
     from eth_hash.auto import keccak
 
-    rates_v, rates_r = [], []
-    for _ in range(3):
+    # A partner verifies certificates it received: JSON text, parsed (not timed) into documents laid out as a
+    # parser lays them out. The issuer's own objects, built piecemeal between index reads, are timed too: they
+    # are scattered in memory and read some 8% slower.
+    received = [json.loads(json.dumps(doc)) for doc in docs]
+
+    def verify_all(batch: list[dict[str, Any]]) -> float:
+        eip712.recover_signer.cache_clear()  # type: ignore[attr-defined]
+        t0 = time.perf_counter()
+        for doc in batch:
+            if not C.verify(doc, view, now=now + 1).valid:
+                raise SystemExit("a benchmark certificate did not verify")
+        return n / (time.perf_counter() - t0)
+
+    rates_v, rates_r, rates_issued = [], [], []
+    for _ in range(5):
         # Raw recovery: libsecp256k1 (coincurve) from digest and signature to the public key and its address,
         # with none of the checks a verifier adds.
         raw_sigs = [(d, s[:64] + bytes((s[64] - 27,))) for d, s in sigs]
@@ -451,16 +465,14 @@ def bench_verify(n: int) -> dict[str, Any]:
         for d, s in raw_sigs:
             keccak(PublicKey.from_signature_and_message(s, d, hasher=None).format(compressed=False)[1:])
         rates_r.append(n / (time.perf_counter() - t0))
-        eip712.recover_signer.cache_clear()  # type: ignore[attr-defined]
-        t0 = time.perf_counter()
-        for doc in docs:
-            if not C.verify(doc, view, now=now + 1).valid:
-                raise SystemExit("a benchmark certificate did not verify")
-        rates_v.append(n / (time.perf_counter() - t0))
-    v, r = statistics.median(rates_v), statistics.median(rates_r)
-    return {"certificates": n, "lineage_ancestors": 1, "verifications_per_s": round(v, 1),
-            "signature_recoveries_per_s": round(r, 1), "ratio": round(v / r, 3), "target_ratio": 0.6,
-            "met": v / r >= 0.6}
+        rates_v.append(verify_all(received))
+        rates_issued.append(verify_all(docs))
+    v, r, issued = statistics.median(rates_v), statistics.median(rates_r), statistics.median(rates_issued)
+    return {"certificates": n, "lineage_ancestors": 1, "compiled_checks": C._speedups is not None,
+            "verifications_per_s": round(v, 1), "signature_recoveries_per_s": round(r, 1),
+            "ratio": round(v / r, 3), "target_ratio": 0.6, "met": v / r >= 0.6,
+            "verifications_per_s_of_the_issuers_objects": round(issued, 1),
+            "ratio_of_the_issuers_objects": round(issued / r, 3)}
 
 
 def bench_federation(samples: int, tx_n: int, rounds: int) -> dict[str, Any]:

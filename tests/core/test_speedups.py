@@ -38,6 +38,23 @@ def test_sha256_by_either_route(data: bytes) -> None:
     _speedups.use_openssl(True)
 
 
+@given(data=st.binary(max_size=600))
+def test_keccak256_is_ethereums(data: bytes) -> None:
+    assert _speedups.keccak256(data) == keccak256(data)
+
+
+def test_keccak256_known_answers() -> None:
+    assert _speedups.keccak256(b"").hex() == "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
+    assert _speedups.keccak256(b"\x19Ethereum").hex() == keccak256(b"\x19Ethereum").hex()
+    assert _speedups.keccak256(eip712.CERTIFICATE_TYPE.encode()) == eip712._type_hash(eip712.CERTIFICATE_TYPE)
+
+
+def test_the_compiled_keccak_is_checked_before_use() -> None:
+    with pytest.raises(RuntimeError, match="differs from keccak256 on 0 bytes"):
+        _speedups.configure_hashes(lambda data: hashlib.sha3_256(data).digest(), eip712.CERTIFICATE_TYPE)
+    _speedups.configure_hashes(keccak256, eip712.CERTIFICATE_TYPE)
+
+
 def python_seconds(text: Any) -> int | None:
     try:
         return C._iso_seconds(text)
@@ -137,8 +154,12 @@ def test_the_pure_checks_of_a_consistent_document() -> None:
     doc = consistent_document()
     out = core_outcome(doc)
     assert out is not None
-    content, credential, digest, leaves, valid_from, valid_until = out
+    content, credential, digest, leaves, valid_from, valid_until, subject, checkpoints = out
     parsed = C._parse_plain(doc)
+    inc = parsed.evidence[parsed.record.id]
+    assert subject[:3] == (inc.record, inc.exchange, inc.leaf_index)
+    assert checkpoints == {(i.exchange, i.tree_size, i.root, i.checkpoint_signature, i.cosignatures)
+                           for i in parsed.evidence.values()}
     assert credential == parsed.credential_hash == C.credential_hash(doc)
     assert digest == eip712.certificate_digest(CHAIN, REGISTRY, credential, 1, 12)
     assert leaves == (parsed.record.leaf_hash(), parsed.lineage[0].leaf_hash())

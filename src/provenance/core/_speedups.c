@@ -15,6 +15,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <dlfcn.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Configured once from Python (certificates.py owns the values). */
@@ -697,7 +698,7 @@ py_inclusion_root(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 
 /* ---------------------------------------------------------------- the pure checks of a verification */
 
-static PyObject *KECCAK;              /* provenance.core.keccak.keccak256: bytes -> 32 bytes */
+static int HASHES_CONFIGURED;
 static PyObject *ORJSON_DUMPS, *SORT_KEYS, *KW_OPTION;  /* orjson.dumps, OPT_SORT_KEYS, ("option",) */
 static unsigned char CERT_TYPEHASH[32];
 
@@ -718,21 +719,137 @@ take32(PyObject *h, unsigned char out[32])
     return 0;
 }
 
+/* Keccak-256 (Ethereum's: the Keccak team's padding 0x01, not FIPS 202's 0x06), FIPS 202 section 3 with the
+ * rate of 136 bytes. Written here because a call into safe-pysha3 costs about 0.5 us (an object, a digest, a
+ * zeroed state), twice the permutation. configure_hashes() compares it with the Python implementation before the
+ * module is used, and tests compare it on random inputs. */
+static const uint64_t KECCAK_RC[24] = {
+    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808AULL, 0x8000000080008000ULL,
+    0x000000000000808BULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
+    0x000000000000008AULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000AULL,
+    0x000000008000808BULL, 0x800000000000008BULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
+    0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800AULL, 0x800000008000000AULL,
+    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL};
+/* The permutation below is unrolled (so that it is fast at any optimisation level); the rho offsets of lane
+ * x + 5y are 0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14. */
+
+static uint64_t
+rotl64(uint64_t v, unsigned n)
+{
+    return n == 0 ? v : (v << n) | (v >> (64 - n));
+}
+
+static void
+keccak_f1600(uint64_t a[25])
+{
+    uint64_t b[25], c0, c1, c2, c3, c4, d0, d1, d2, d3, d4;
+    for (int round = 0; round < 24; round++) {
+        c0 = a[0] ^ a[5] ^ a[10] ^ a[15] ^ a[20];
+        c1 = a[1] ^ a[6] ^ a[11] ^ a[16] ^ a[21];
+        c2 = a[2] ^ a[7] ^ a[12] ^ a[17] ^ a[22];
+        c3 = a[3] ^ a[8] ^ a[13] ^ a[18] ^ a[23];
+        c4 = a[4] ^ a[9] ^ a[14] ^ a[19] ^ a[24];
+        d0 = c4 ^ rotl64(c1, 1);
+        d1 = c0 ^ rotl64(c2, 1);
+        d2 = c1 ^ rotl64(c3, 1);
+        d3 = c2 ^ rotl64(c4, 1);
+        d4 = c3 ^ rotl64(c0, 1);
+        /* theta applied, rho and pi: lane (x, y) goes to (y, 2x + 3y) */
+        b[0] = rotl64(a[0] ^ d0, 0);
+        b[10] = rotl64(a[1] ^ d1, 1);
+        b[20] = rotl64(a[2] ^ d2, 62);
+        b[5] = rotl64(a[3] ^ d3, 28);
+        b[15] = rotl64(a[4] ^ d4, 27);
+        b[16] = rotl64(a[5] ^ d0, 36);
+        b[1] = rotl64(a[6] ^ d1, 44);
+        b[11] = rotl64(a[7] ^ d2, 6);
+        b[21] = rotl64(a[8] ^ d3, 55);
+        b[6] = rotl64(a[9] ^ d4, 20);
+        b[7] = rotl64(a[10] ^ d0, 3);
+        b[17] = rotl64(a[11] ^ d1, 10);
+        b[2] = rotl64(a[12] ^ d2, 43);
+        b[12] = rotl64(a[13] ^ d3, 25);
+        b[22] = rotl64(a[14] ^ d4, 39);
+        b[23] = rotl64(a[15] ^ d0, 41);
+        b[8] = rotl64(a[16] ^ d1, 45);
+        b[18] = rotl64(a[17] ^ d2, 15);
+        b[3] = rotl64(a[18] ^ d3, 21);
+        b[13] = rotl64(a[19] ^ d4, 8);
+        b[14] = rotl64(a[20] ^ d0, 18);
+        b[24] = rotl64(a[21] ^ d1, 2);
+        b[9] = rotl64(a[22] ^ d2, 61);
+        b[19] = rotl64(a[23] ^ d3, 56);
+        b[4] = rotl64(a[24] ^ d4, 14);
+        /* chi */
+        a[0] = b[0] ^ (~b[1] & b[2]);
+        a[1] = b[1] ^ (~b[2] & b[3]);
+        a[2] = b[2] ^ (~b[3] & b[4]);
+        a[3] = b[3] ^ (~b[4] & b[0]);
+        a[4] = b[4] ^ (~b[0] & b[1]);
+        a[5] = b[5] ^ (~b[6] & b[7]);
+        a[6] = b[6] ^ (~b[7] & b[8]);
+        a[7] = b[7] ^ (~b[8] & b[9]);
+        a[8] = b[8] ^ (~b[9] & b[5]);
+        a[9] = b[9] ^ (~b[5] & b[6]);
+        a[10] = b[10] ^ (~b[11] & b[12]);
+        a[11] = b[11] ^ (~b[12] & b[13]);
+        a[12] = b[12] ^ (~b[13] & b[14]);
+        a[13] = b[13] ^ (~b[14] & b[10]);
+        a[14] = b[14] ^ (~b[10] & b[11]);
+        a[15] = b[15] ^ (~b[16] & b[17]);
+        a[16] = b[16] ^ (~b[17] & b[18]);
+        a[17] = b[17] ^ (~b[18] & b[19]);
+        a[18] = b[18] ^ (~b[19] & b[15]);
+        a[19] = b[19] ^ (~b[15] & b[16]);
+        a[20] = b[20] ^ (~b[21] & b[22]);
+        a[21] = b[21] ^ (~b[22] & b[23]);
+        a[22] = b[22] ^ (~b[23] & b[24]);
+        a[23] = b[23] ^ (~b[24] & b[20]);
+        a[24] = b[24] ^ (~b[20] & b[21]);
+        a[0] ^= KECCAK_RC[round];  /* iota */
+    }
+}
+
+static uint64_t
+load64le(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+static void
+keccak256_raw(const unsigned char *in, size_t n, unsigned char out[32])
+{
+    uint64_t a[25] = {0};
+    unsigned char last[136];
+    int i;
+    for (; n >= 136; in += 136, n -= 136) {
+        for (i = 0; i < 17; i++) {
+            a[i] ^= load64le(in + 8 * i);
+        }
+        keccak_f1600(a);
+    }
+    memset(last, 0, sizeof last);
+    memcpy(last, in, n);
+    last[n] ^= 0x01;
+    last[135] ^= 0x80;
+    for (i = 0; i < 17; i++) {
+        a[i] ^= load64le(last + 8 * i);
+    }
+    keccak_f1600(a);
+    for (i = 0; i < 32; i++) {
+        out[i] = (unsigned char)(a[i / 8] >> (8 * (i % 8)));
+    }
+}
+
 static int
 keccak(const unsigned char *data, Py_ssize_t n, unsigned char out[32])
 {
-    PyObject *b = PyBytes_FromStringAndSize((const char *)data, n), *h;
-    if (b == NULL) {
-        return -1;
-    }
-    h = PyObject_CallOneArg(KECCAK, b);
-    Py_DECREF(b);
-    if (h != NULL && !PyBytes_Check(h)) {  /* a hash object (sha3.keccak_256): its digest */
-        PyObject *d = PyObject_CallMethodNoArgs(h, S_digest);
-        Py_DECREF(h);
-        h = d;
-    }
-    return take32(h, out);
+    keccak256_raw(data, (size_t)n, out);
+    return 0;
 }
 
 static int
@@ -863,7 +980,7 @@ done:
 /* Every check of a certificate that needs nothing but the document: 1 if all hold (leaves filled, one per
  * record, the subject first), 0 if one does not, -1 on error. */
 static int
-pure_checks(PyObject *t, PyObject *leaves)
+pure_checks(PyObject *t, PyObject *leaves, PyObject **subject, PyObject **checkpoints)
 {
     PyObject *rec = PyTuple_GET_ITEM(t, 6), *lineage = PyTuple_GET_ITEM(t, 7), *incs = PyTuple_GET_ITEM(t, 8);
     PyObject *by_id = NULL, *evidence = NULL, *seen = NULL, *frontier = NULL, *r, *inc, *pid, *anc;
@@ -970,8 +1087,29 @@ pure_checks(PyObject *t, PyObject *leaves)
         }
         PyTuple_SET_ITEM(leaves, i + 1, lb);
     }
+    /* the subject's inclusion, and each distinct checkpoint (exchange, size, root, signature, cosignatures) */
+    *subject = PyDict_GetItemWithError(evidence, PyTuple_GET_ITEM(rec, 0));
+    *checkpoints = PySet_New(NULL);
+    if (*subject == NULL || *checkpoints == NULL) {
+        goto done;
+    }
+    Py_INCREF(*subject);
+    for (i = 0; i < PyList_GET_SIZE(incs); i++) {
+        inc = PyList_GET_ITEM(incs, i);
+        PyObject *cp = PyTuple_Pack(5, PyTuple_GET_ITEM(inc, 1), PyTuple_GET_ITEM(inc, 4), PyTuple_GET_ITEM(inc, 5),
+                                    PyTuple_GET_ITEM(inc, 9), PyTuple_GET_ITEM(inc, 10));
+        if (cp == NULL || PySet_Add(*checkpoints, cp) < 0) {
+            Py_XDECREF(cp);
+            goto done;
+        }
+        Py_DECREF(cp);
+    }
     rc = 1;
 done:
+    if (rc != 1) {
+        Py_CLEAR(*subject);
+        Py_CLEAR(*checkpoints);
+    }
     Py_XDECREF(by_id);
     Py_XDECREF(evidence);
     Py_XDECREF(seen);
@@ -1040,8 +1178,9 @@ py_iso_seconds(PyObject *self, PyObject *arg)
 
 PyDoc_STRVAR(verify_core__doc__,
 "verify_core(doc, domain_separator) -> tuple | None\n\n"
-"(content, credentialHash, digest, leaves, validFrom, validUntil) where every check that needs nothing but the\n"
-"document holds (the dates as seconds since 1970):\n"
+"(content, credentialHash, digest, leaves, validFrom, validUntil, subjectInclusion, checkpoints) where every\n"
+"check that needs nothing but the document holds (the dates as seconds since 1970; the checkpoints a set of\n"
+"(exchange, treeSize, root, signature, cosignatures)):\n"
 "content as read() gives it; the credential hash; the EIP-712 digest the issuer signed, under the given\n"
 "domain separator; the leaf hash of each record (the subject first, then the lineage). None where the document\n"
 "is not of the plain shape or any of those checks fails: the Python verifier then runs and names what failed.");
@@ -1049,7 +1188,7 @@ PyDoc_STRVAR(verify_core__doc__,
 static PyObject *
 py_verify_core(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *t = NULL, *leaves = NULL, *out = NULL, *doc, *domain;
+    PyObject *t = NULL, *leaves = NULL, *out = NULL, *subject = NULL, *checkpoints = NULL, *doc, *domain;
     unsigned char cred[32], words[128], pre[66], digest[32];
     long long issuer, block, valid_from, valid_until;
     int ok;
@@ -1057,8 +1196,8 @@ py_verify_core(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "verify_core(doc, domain_separator: 32 bytes)");
         return NULL;
     }
-    if (KECCAK == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "_speedups.configure() has not been called");
+    if (!HASHES_CONFIGURED) {
+        PyErr_SetString(PyExc_RuntimeError, "_speedups.configure_hashes() has not been called");
         return NULL;
     }
     doc = args[0];
@@ -1071,7 +1210,7 @@ py_verify_core(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (leaves == NULL) {
         goto error;
     }
-    ok = pure_checks(t, leaves);
+    ok = pure_checks(t, leaves, &subject, &checkpoints);
     if (ok < 0) {
         goto error;
     }
@@ -1103,12 +1242,14 @@ py_verify_core(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (!iso_seconds(PyTuple_GET_ITEM(t, 4), &valid_from) || !iso_seconds(PyTuple_GET_ITEM(t, 5), &valid_until)) {
         goto none;
     }
-    out = Py_BuildValue("(Ny#y#NLL)", t, (const char *)cred, (Py_ssize_t)32, (const char *)digest, (Py_ssize_t)32,
-                        leaves, valid_from, valid_until);
-    return out;  /* Py_BuildValue's N took t and leaves (and released them if it failed) */
+    out = Py_BuildValue("(Ny#y#NLLNN)", t, (const char *)cred, (Py_ssize_t)32, (const char *)digest,
+                        (Py_ssize_t)32, leaves, valid_from, valid_until, subject, checkpoints);
+    return out;  /* Py_BuildValue's N took t, leaves, subject and checkpoints (and released them if it failed) */
 none:
     Py_XDECREF(t);
     Py_XDECREF(leaves);
+    Py_XDECREF(subject);
+    Py_XDECREF(checkpoints);
     if (PyErr_Occurred()) {
         if (PyErr_ExceptionMatches(PyExc_MemoryError)) {
             return NULL;
@@ -1119,6 +1260,8 @@ none:
 error:
     Py_XDECREF(t);
     Py_XDECREF(leaves);
+    Py_XDECREF(subject);
+    Py_XDECREF(checkpoints);
     if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_MemoryError)) {
         PyErr_Clear();
         Py_RETURN_NONE;
@@ -1178,26 +1321,54 @@ bad:
 }
 
 PyDoc_STRVAR(configure_hashes__doc__,
-"configure_hashes(keccak256, certificate_typehash)\n\n"
-"The Keccak-256 function (bytes -> 32 bytes) and keccak256 of the Certificate type string, for verify_core.");
+"configure_hashes(keccak256, certificate_type)\n\n"
+"Checks the compiled Keccak-256 against keccak256 (bytes -> 32 bytes) on inputs of every length up to three\n"
+"blocks, raising RuntimeError if they differ, and takes the Certificate type string for verify_core.");
 
 static PyObject *
 py_configure_hashes(PyObject *self, PyObject *args)
 {
-    PyObject *fn;
-    const char *th;
-    Py_ssize_t thlen;
-    if (!PyArg_ParseTuple(args, "Oy#:configure_hashes", &fn, &th, &thlen)) {
+    PyObject *fn, *b, *h;
+    const char *type;
+    Py_ssize_t typelen;
+    unsigned char data[3 * 136 + 1], mine[32], theirs[32];
+    if (!PyArg_ParseTuple(args, "Os#:configure_hashes", &fn, &type, &typelen)) {
         return NULL;
     }
-    if (!PyCallable_Check(fn) || thlen != 32) {
-        PyErr_SetString(PyExc_TypeError, "configure_hashes(keccak256: callable, certificate_typehash: 32 bytes)");
-        return NULL;
+    for (size_t i = 0; i < sizeof data; i++) {
+        data[i] = (unsigned char)(i * 131 + 7);
     }
-    Py_INCREF(fn);
-    Py_XSETREF(KECCAK, fn);
-    memcpy(CERT_TYPEHASH, th, 32);
+    for (Py_ssize_t n = 0; n <= (Py_ssize_t)sizeof data; n++) {
+        b = PyBytes_FromStringAndSize((const char *)data, n);
+        if (b == NULL) {
+            return NULL;
+        }
+        h = PyObject_CallOneArg(fn, b);
+        Py_DECREF(b);
+        if (take32(h, theirs) < 0) {
+            return NULL;
+        }
+        keccak256_raw(data, (size_t)n, mine);
+        if (memcmp(mine, theirs, 32) != 0) {
+            PyErr_Format(PyExc_RuntimeError, "the compiled Keccak-256 differs from keccak256 on %zd bytes", n);
+            return NULL;
+        }
+    }
+    keccak256_raw((const unsigned char *)type, (size_t)typelen, CERT_TYPEHASH);
+    HASHES_CONFIGURED = 1;
     Py_RETURN_NONE;
+}
+
+static PyObject *
+py_keccak256(PyObject *self, PyObject *arg)
+{
+    unsigned char out[32];
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "keccak256(data: bytes)");
+        return NULL;
+    }
+    keccak256_raw((const unsigned char *)PyBytes_AS_STRING(arg), (size_t)PyBytes_GET_SIZE(arg), out);
+    return PyBytes_FromStringAndSize((const char *)out, 32);
 }
 
 static PyObject *
@@ -1232,6 +1403,7 @@ static PyMethodDef methods[] = {
     {"inclusion_root", (PyCFunction)(void (*)(void))py_inclusion_root, METH_FASTCALL, inclusion_root__doc__},
     {"verify_core", (PyCFunction)(void (*)(void))py_verify_core, METH_FASTCALL, verify_core__doc__},
     {"sha256", py_sha256, METH_O, "SHA-256 as the compiled checks compute it (for tests)."},
+    {"keccak256", py_keccak256, METH_O, "Keccak-256 as the compiled checks compute it (for tests)."},
     {"iso_seconds", py_iso_seconds, METH_O, "A date as the compiled checks read it, or None (for tests)."},
     {"use_openssl", py_use_openssl, METH_O,
      "use_openssl(flag) -> bool: hash through OpenSSL directly (if found) or through hashlib (for tests)."},

@@ -34,7 +34,6 @@ from typing import Any, NamedTuple, Protocol
 import orjson
 
 from provenance.core import eip712, merkle
-from provenance.core import keccak as _keccak_module
 from provenance.core.canonical import (
     MalformedDocument,
     as_bool,
@@ -556,9 +555,7 @@ except ImportError:  # pragma: no cover - the Python readers read the same docum
 else:
     _speedups.configure(_CONTEXTS, _TYPES, PROOF_TYPE, _EIP712_OPTIONS["primaryType"], _EIP712_OPTIONS["types"],
                         _KIND, _GRADE, _SOURCE, _STATUS, MAX_LINEAGE)
-    # safe-pysha3's hash type where it is installed (its objects' digest, called from C), else the function
-    _speedups.configure_hashes(getattr(_keccak_module, "_keccak_256", keccak256),
-                               eip712._type_hash(eip712.CERTIFICATE_TYPE))
+    _speedups.configure_hashes(keccak256, eip712.CERTIFICATE_TYPE)  # checks the compiled Keccak-256 against it
 
 
 def _s(value: Any) -> str:
@@ -805,8 +802,8 @@ def _verify_fast(doc: Any, view: FederationView, now: int) -> Report | None:
     core = _speedups.verify_core(doc, eip712._cached_domain(view.chain_id, registry))
     if core is None:
         return None
-    content, credential, digest, leaves, valid_from, valid_until = core
-    chain_id, doc_registry, issuer, code, _, valid_until_text, rec, lineage, incs, key, block, sig, recs = content
+    content, credential, digest, leaves, valid_from, valid_until, subject, checkpoints = core
+    chain_id, doc_registry, issuer, code, _, valid_until_text, rec, lineage, _, key, block, sig, recs = content
     if chain_id != view.chain_id or doc_registry != registry or not valid_from <= now < valid_until:
         return None
     try:
@@ -828,11 +825,6 @@ def _verify_fast(doc: Any, view: FederationView, now: int) -> Report | None:
     for r in lineage:
         if view.record_status(r[0]) in _BAD_ANCESTOR:
             return None
-    subject = None
-    for inc in incs:
-        if inc[0] == record_id_:
-            subject = inc
-    checkpoints = {(i[1], i[4], i[5], i[9], i[10]) for i in incs}
     for exchange, tree_size, root, signature, cosignatures in checkpoints:
         why, equivocations = _checkpoint_check(chain_id, registry, exchange, tree_size, root, signature, cosignatures,
                                                view)
@@ -851,8 +843,6 @@ def _verify_fast(doc: Any, view: FederationView, now: int) -> Report | None:
             return None
     else:
         recognised = "no partner recognitions"
-    if subject is None:
-        return None
     mode = view.mode
     passed = _passed
     return Report(mode, (
