@@ -1,16 +1,27 @@
-/* Compiled fast paths of certificate verification: a reader for certificates of exactly the shape
- * provenance.core.certificates writes, and the loop of a Merkle inclusion proof.
+/* Compiled fast paths of certificate verification (provenance.core.certificates), pure: no I/O.
  *
  * read(doc) takes a decoded JSON document (dicts, lists, str, int, bool) and returns its content as plain
  * tuples, or None. It returns a result only for documents that the Python plain reader
  * (certificates._parse_plain) accepts, and then exactly the values that reader reads; for anything else
- * (another shape, a subclass of a JSON type, a value out of range) it returns None and the Python readers decide, naming what is wrong. A differential
- * test holds the two together over every single-value change of a certificate.
+ * (another shape, a subclass of a JSON type, a value out of range) it returns None and the Python readers decide,
+ * naming what is wrong. tests/certificates/test_parsing.py holds the two together over every single-value change
+ * of a certificate.
+ *
+ * verify_core(doc, domain) runs every check of a certificate that needs nothing but the document (record ids,
+ * leaf hashes, inclusion proofs, the lineage's completeness, the credential hash, the EIP-712 digest the issuer
+ * signed, the dates) and answers None unless all of them hold: it can only let a certificate on to the checks
+ * that consult the federation, never decide a failure, which the Python verifier then names.
+ * tests/certificates/test_tamper.py holds every report of the fast path to the Python verifier's, and
+ * tests/core/test_speedups.py has one forgery per check.
  *
  * inclusion_root(index, size, leaf, proof) is merkle.root_from_inclusion's loop, for the common case.
  *
- * It runs no Python code while it walks the document (only dict lookups with exact str keys, type checks and
- * comparisons of exact str), so the borrowed references it holds stay valid. No I/O.
+ * Hashes: Keccak-256 is computed here (checked against the Python implementation before use); SHA-256 by the
+ * OpenSSL that hashlib loaded, where found, else through hashlib.
+ *
+ * It runs no Python code while it walks a document (only dict lookups with exact str keys, type checks,
+ * comparisons of exact str, int and bytes, and orjson on exact JSON types), so the borrowed references it holds
+ * stay valid.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
