@@ -184,3 +184,30 @@ def test_the_pure_checks_by_either_route(route: bool) -> None:
         changed = (node + 1 if isinstance(node, int) else [] if isinstance(node, list)
                    else node[:-1] + ("0" if node[-1] != "0" else "1"))
         assert core_outcome(replaced(doc, path, changed)) is None, path
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=80) | st.floats()
+    | st.sampled_from(["0x" + "ab" * 32, "0x" + "cd" * 20, "0x", "2026-01-01T00:00:00Z", "active", "product"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12)
+
+
+@given(data=st.data())
+def test_any_value_anywhere_is_read_without_error(data: st.DataObject) -> None:
+    """Random JSON values (and non-JSON ones: floats, huge integers) at any place of a consistent document: the
+    compiled code answers a result or None, never an exception or a crash, and agrees with the Python reader."""
+    doc = consistent_document()
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(paths(doc)[1:]))
+        doc = replaced(doc, path, data.draw(json_values))
+    compiled = C._parse_compiled(doc)  # the compiled reader, its dates checked
+    core = core_outcome(doc)
+    try:
+        plain = C._parse_plain(doc)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        plain = None
+    if compiled is not None:
+        assert compiled == plain
+    if core is not None:
+        assert plain is not None and core[1] == plain.credential_hash

@@ -4,8 +4,8 @@
  * tuples, or None. It returns a result only for documents that the Python plain reader
  * (certificates._parse_plain) accepts, and then exactly the values that reader reads; for anything else
  * (another shape, a subclass of a JSON type, a value out of range) it returns None and the Python readers decide,
- * naming what is wrong. tests/certificates/test_parsing.py holds the two together over every single-value change
- * of a certificate.
+ * naming what is wrong. The dates it returns as text, for the caller to read (certificates._parse_compiled).
+ * tests/certificates/test_parsing.py holds the two together over every single-value change of a certificate.
  *
  * verify_core(doc, domain) runs every check of a certificate that needs nothing but the document (record ids,
  * leaf hashes, inclusion proofs, the lineage's completeness, the credential hash, the EIP-712 digest the issuer
