@@ -1,4 +1,4 @@
-"""Type stub of the compiled fast paths (_speedups.c)."""
+"""Types of the compiled fast paths (_speedups.c), for mypy."""
 
 from collections.abc import Callable, Sequence
 from typing import Any
