@@ -11,6 +11,7 @@ Plain values only: leaf hashes and proofs are lists of 32-byte strings.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 
 from provenance.errors import VerificationError
@@ -18,6 +19,10 @@ from provenance.errors import VerificationError
 try:  # compiled from _speedups.c where the package was installed with a C compiler
     from provenance.core import _speedups
 except ImportError:  # pragma: no cover - the Python loop below computes the same roots
+    _speedups = None  # type: ignore[assignment]
+if os.environ.get("PROVENANCE_NO_SPEEDUPS") == "1":
+    # The Python loop alone, as in an install without a C compiler: the mutation runs (scripts/mutate) test it
+    # in both modes, since otherwise the compiled loop answers first and hides the Python one's mutants.
     _speedups = None  # type: ignore[assignment]
 
 HASH_SIZE = 32
