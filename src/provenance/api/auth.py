@@ -15,7 +15,8 @@ A signed request carries ``X-Provenance-Key`` (an address), ``X-Provenance-Times
 ``X-Provenance-Signature`` (EIP-191 over :func:`signed_request_message`, which binds the chain id, the registry
 address, the method, the path with its query, the SHA-256 of the body and the time). A valid key of the node's
 own exchange acts as ``admin``; a valid key of another member exchange as ``member``. Signatures older or newer
-than five minutes, or seen before, are refused.
+than five minutes are refused, and so is a non-canonical signature (one signed request has one accepted
+encoding) and a request already accepted, even before a restart (:class:`ReplayGuard`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import os
 import secrets
 import threading
 import time
-from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,10 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from provenance.errors import InvalidInput, NotFound
+from provenance.core import eip712
+from provenance.core.keccak import keccak256
+from provenance.errors import InvalidInput, InvalidSignature, NotFound
+from provenance.store.replay import GuardFull, Replayed, SeenRequests
 
 ROLES = ("admin", "registrar", "member", "merchant")
 WRITE_ROLES = frozenset({"admin", "registrar"})
@@ -58,12 +62,15 @@ class Principal:
 
 
 class AuthError(Exception):
-    """Raised when credentials are missing, malformed or wrong (401) or do not allow the action (403)."""
+    """Raised when credentials are missing, malformed or wrong (401) or do not allow the action (403), or when
+    signed requests cannot be recorded now (429 for one key, 503 for all: see :class:`ReplayGuard`)."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, *, kind: str | None = None, retry_after: int | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.kind = kind  # the problem type, where "unauthenticated" (401) or "forbidden" (403) would mislead
+        self.retry_after = retry_after
 
 
 def _digest(token: str) -> str:
@@ -186,50 +193,98 @@ def sign_request(private_key: bytes, chain_id: int, registry: bytes, method: str
 
 
 class ReplayGuard:
-    """Signatures seen within the window; a second use of one is refused."""
+    """Signed requests admitted within their window, by signer and signed digest, so none counts twice.
 
-    def __init__(self, window: int = SIGNATURE_WINDOW, capacity: int = 100_000) -> None:
+    With ``data_dir`` the entries are kept in ``<data-dir>/replay-guard.bin`` (:mod:`provenance.store.replay`),
+    each flushed to the disk before its request is accepted, so a restart within the window still refuses a
+    replay; without it they live in memory only (a tool checking requests it never serves). An entry lives until
+    its signed timestamp is twice the window old. At ``capacity`` live entries, or ``per_signer`` for one key, new
+    signed requests are refused (503, 429) until entries expire: an old entry is never forgotten to make room.
+    """
+
+    def __init__(self, data_dir: Path | None = None, *, window: int = SIGNATURE_WINDOW, capacity: int = 250_000,
+                 per_signer: int = 25_000, now: float | None = None) -> None:
         self.window = window
-        self.capacity = capacity
-        self._seen: OrderedDict[bytes, float] = OrderedDict()
-        self._lock = threading.Lock()
+        self._seen = SeenRequests(data_dir, now=time.time() if now is None else now, capacity=capacity,
+                                  per_signer=per_signer)
 
-    def first_use(self, signature: bytes, now: float) -> bool:
-        with self._lock:
-            while self._seen and (next(iter(self._seen.values())) < now - 2 * self.window
-                                  or len(self._seen) > self.capacity):
-                self._seen.popitem(last=False)
-            if signature in self._seen:
-                return False
-            self._seen[signature] = now
-            return True
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def admit(self, signer: bytes, digest: bytes, timestamp: int, now: float) -> None:
+        """Record the request signed by ``signer`` over ``digest`` at ``timestamp``, or raise :class:`AuthError`."""
+        try:
+            self._seen.admit(signer, digest, timestamp + 2 * self.window, now)
+        except Replayed as exc:
+            raise AuthError(401, exc.message) from None
+        except GuardFull as exc:
+            raise AuthError(429 if exc.per_signer else 503, exc.message, kind="signed-requests-exhausted",
+                            retry_after=60) from None
+
+    def close(self) -> None:
+        self._seen.close()
+
+
+_LOWER_HEX = frozenset("0123456789abcdef")
+
+
+def request_digest(message: bytes) -> bytes:
+    """The EIP-191 (version 0x45) digest a key signs for :func:`signed_request_message`."""
+    return keccak256(b"\x19Ethereum Signed Message:\n" + str(len(message)).encode() + message)
+
+
+def _timestamp(text: str) -> int:
+    # One spelling per time: the signed message holds str(ts), so " 12", "+12" or "012" would read as 12.
+    if not (0 < len(text) <= 12 and text.isascii() and text.isdigit()) or (text[0] == "0" and text != "0"):
+        raise AuthError(401, "X-Provenance-Timestamp must be Unix seconds in decimal digits")
+    return int(text)
+
+
+def _signature(text: str) -> bytes:
+    """The signature's bytes, if written as the node writes it: 0x and lowercase hex digits."""
+    digits = text[2:]
+    if not text.startswith("0x") or len(digits) % 2 or not _LOWER_HEX.issuperset(digits):
+        raise AuthError(401, "X-Provenance-Signature must be 0x and lowercase hex digits (65 bytes: r, s, v)")
+    sig = bytes.fromhex(digits)
+    if len(sig) != 65:
+        compact = "; the 64-byte compact form (EIP-2098) is not accepted" if len(sig) == 64 else ""
+        raise AuthError(401, f"X-Provenance-Signature is {len(sig)} bytes, not 65 (r, s, v){compact}")
+    return sig
 
 
 def recover_request_signer(headers: dict[str, str], chain_id: int, registry: bytes, method: str, target: str,
-                           body: bytes, now: float, replay: ReplayGuard) -> bytes:
-    """The address that signed this request, or :class:`AuthError` saying what is wrong with it."""
+                           body: bytes, now: float, replay: ReplayGuard,
+                           admissible: Callable[[bytes], bool] | None = None) -> bytes:
+    """The address that signed this request, or :class:`AuthError` saying what is wrong with it.
+
+    The signature must be canonical, as the contracts require (65 bytes r || s || v, v 27 or 28, 0 < r < n,
+    0 < s <= n/2): one signed request has exactly one accepted encoding. The request is then recorded in
+    ``replay`` by its signer and digest, once ``admissible`` (if given) accepts the signer, so a flood of
+    signatures by keys the node does not know fills nothing.
+    """
     key, ts_text, sig_text = (headers.get(h) for h in ("x-provenance-key", "x-provenance-timestamp",
                                                          "x-provenance-signature"))
     if not (key and ts_text and sig_text):
         raise AuthError(401, "a signed request needs X-Provenance-Key, X-Provenance-Timestamp and "
                              "X-Provenance-Signature")
+    ts = _timestamp(ts_text)
     try:
-        ts = int(ts_text)
-        sig = bytes.fromhex(sig_text.removeprefix("0x"))
         claimed = bytes.fromhex(key.removeprefix("0x"))
     except ValueError:
-        raise AuthError(401, "X-Provenance-Timestamp must be an integer and the key and signature hex") from None
-    if len(claimed) != 20 or len(sig) != 65:
-        raise AuthError(401, "X-Provenance-Key must be 20 bytes and X-Provenance-Signature 65 bytes")
-    if abs(now - ts) > SIGNATURE_WINDOW:
-        raise AuthError(401, f"X-Provenance-Timestamp is more than {SIGNATURE_WINDOW} s from the node's clock")
-    msg = signed_request_message(chain_id, registry, method, target, body, ts)
+        raise AuthError(401, "X-Provenance-Key must be an address in hex") from None
+    if len(claimed) != 20:
+        raise AuthError(401, "X-Provenance-Key must be 20 bytes")
+    sig = _signature(sig_text)
+    if abs(now - ts) > replay.window:
+        raise AuthError(401, f"X-Provenance-Timestamp is more than {replay.window} s from the node's clock")
+    digest = request_digest(signed_request_message(chain_id, registry, method, target, body, ts))
     try:
-        recovered = bytes.fromhex(Account.recover_message(encode_defunct(msg), signature=sig)[2:])
-    except Exception:  # noqa: BLE001 - any malformed signature is simply not a valid one
-        raise AuthError(401, "X-Provenance-Signature is not a valid signature") from None
+        recovered = bytes(eip712.recover_address(digest, sig))
+    except InvalidSignature as exc:
+        raise AuthError(401, f"X-Provenance-Signature is refused: {exc.message}") from None
     if recovered != claimed:
         raise AuthError(401, "X-Provenance-Signature was not made by X-Provenance-Key over this request")
-    if not replay.first_use(sig, now):
-        raise AuthError(401, "this signed request was already used (replay)")
+    if admissible is not None and not admissible(recovered):
+        raise AuthError(401, f"0x{recovered.hex()} is not a valid key of an active member exchange or supervisor")
+    replay.admit(recovered, digest, ts, now)
     return recovered
