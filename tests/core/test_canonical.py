@@ -1,14 +1,17 @@
-"""Canonical JSON: the fast writer gives the same bytes as the reference (json.dumps with sorted keys, no
-whitespace, UTF-8) on any document, and refuses what JSON cannot carry exactly, naming where."""
+"""Canonical JSON: RFC 8785 byte for byte (the ``rfc8785`` package on any document, the RFC's own examples), the
+same bytes as json.dumps with sorted keys where code point order is UTF-16 order, and a refusal, naming where, of
+what JSON cannot carry exactly."""
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 from collections import OrderedDict
 from typing import Any
 
 import pytest
+import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,11 +24,59 @@ def reference(value: Any) -> bytes:
 
 
 text = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)  # any Unicode but surrogates
+# Within the Basic Multilingual Plane code point order is UTF-16 order, so json.dumps(sort_keys=True) is RFC 8785.
+bmp_keys = st.text(alphabet=st.characters(codec="utf-8", max_codepoint=0xFFFF), max_size=12)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | text,
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(text, inner, max_size=5),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(bmp_keys, inner, max_size=5),
     max_leaves=40,
 )
+# Names where the two orders part: characters above U+FFFF (UTF-16 surrogate pairs, 0xD800-0xDFFF) beside
+# characters of U+E000-U+FFFF (private use, CJK compatibility, half-width forms), with ASCII and CJK among them.
+tricky_chars = st.sampled_from("aZ1\r€ö\x80中文\ue000\uf8ff\ufb33\uff61\ufffd😀𠀀\U0010ffff")
+tricky_keys = st.text(alphabet=tricky_chars, max_size=4) | text
+any_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | text,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(tricky_keys, inner, max_size=6),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(any_json)
+def test_rfc8785_on_any_document(value: Any) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+# RFC 8785 section 3.2.3 (sorting of object properties): its input (the RFC writes the emoji as the JSON escape
+# pair \\ud83d\\ude00, which is this one character) and the serialisation it gives for it.
+RFC8785_SORTING = {
+    "\u20ac": "Euro Sign", "\r": "Carriage Return", "\ufb33": "Hebrew Letter Dalet With Dagesh", "1": "One",
+    "\U0001f600": "Emoji: Grinning Face", "\u0080": "Control", "\u00f6": "Latin Small Letter O With Diaeresis",
+}
+
+
+def test_rfc8785_sorting_example() -> None:
+    expected = ('{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With '
+                'Diaeresis","\u20ac":"Euro Sign","\U0001f600":"Emoji: Grinning Face","\ufb33":"Hebrew Letter '
+                'Dalet With Dagesh"}').encode()
+    assert canonical_json(RFC8785_SORTING) == expected == rfc8785.dumps(RFC8785_SORTING)
+    assert list(json.loads(expected)) == ["\r", "1", "\u0080", "\u00f6", "\u20ac", "\U0001f600", "\ufb33"]
+
+
+def test_rfc8785_serialization_example_without_its_numbers() -> None:
+    """RFC 8785 section 3.2.2's example with its "numbers" member left out (this writer refuses floats)."""
+    text = '{"string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/", "literals": [null, true, false]}'
+    expected = b'{"literals":[null,true,false],"string":"\xe2\x82\xac$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+    assert canonical_json(json.loads(text)) == expected == rfc8785.dumps(json.loads(text))
+
+
+def test_non_ascii_names_sorted_by_utf16_code_units() -> None:
+    value = {"\ue000": 1, "😀": 2, "a": {"\uff61": [{"𠀀": 0, "\ufffd": 1}], "中": 3}, "é": None}
+    assert canonical_json(value) == (
+        '{"a":{"中":3,"\uff61":[{"𠀀":0,"\ufffd":1}]},"é":null,"😀":2,"\ue000":1}'.encode())
+    assert canonical_json(value) == rfc8785.dumps(value)
+    assert sha256_json(value) == hashlib.sha256(rfc8785.dumps(value)).digest()
 
 
 @settings(max_examples=500, deadline=None)

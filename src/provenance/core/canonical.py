@@ -3,7 +3,11 @@
 ``canonical_json`` is the JSON Canonicalization Scheme (RFC 8785) restricted to what these documents hold:
 objects, arrays, strings, integers, booleans and null. Keys are sorted, no insignificant whitespace, UTF-8.
 Floats are refused rather than canonicalised: nothing here needs them, and their text forms are where JCS
-implementations disagree. With ASCII keys (all of ours) sorting by code point equals RFC 8785's UTF-16 order.
+implementations disagree. Members are sorted by the UTF-16 code units of their names (RFC 8785 section 3.2.3),
+which differs from code point order where a name holds a character above U+FFFF (a surrogate pair, 0xD800-0xDFFF)
+and another one in U+E000-U+FFFF at the same place: orjson's sorting (code points) is used for documents whose
+keys are all ASCII, the common case, and an explicit UTF-16 sort for the rest. Held byte for byte to the
+``rfc8785`` package (tests/core/test_canonical.py) and to RFC 8785's own examples.
 """
 
 from __future__ import annotations
@@ -22,14 +26,31 @@ class MalformedDocument(InvalidInput):
 
 
 def canonical_json(value: Any) -> bytes:
-    if not _plain_json(value):
-        _check_canonicalisable(value, "$")  # raises, naming where; or passes for subclasses of the JSON types
     try:
-        # orjson with sorted keys writes exactly what json.dumps(sort_keys=True, separators=(",", ":"),
-        # ensure_ascii=False) writes for these values (a test holds the two together), several times faster.
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        if _plain_json(value):
+            # orjson with sorted keys writes exactly what json.dumps(sort_keys=True, separators=(",", ":"),
+            # ensure_ascii=False) writes for these values (a test holds the two together), several times faster;
+            # with ASCII keys its code point order is RFC 8785's UTF-16 order.
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        _check_canonicalisable(value, "$")  # raises, naming where; or passes for subclasses of the JSON types
+        return orjson.dumps(_utf16_sorted(value))  # orjson keeps the insertion order it is given
     except orjson.JSONEncodeError as exc:  # e.g. a lone surrogate in a string
         raise MalformedDocument(f"$: not representable as canonical JSON: {exc}") from None
+
+
+def _utf16_key(name: str) -> bytes:
+    # Big-endian UTF-16 compares byte by byte as its code units compare; a lone surrogate is let through here
+    # so that orjson refuses it with the document's other encoding errors.
+    return name.encode("utf-16-be", "surrogatepass")
+
+
+def _utf16_sorted(value: Any) -> Any:
+    """``value`` with every object's members in RFC 8785 order (a checked document: dicts have str keys)."""
+    if isinstance(value, dict):
+        return {k: _utf16_sorted(value[k]) for k in sorted(value, key=_utf16_key)}
+    if isinstance(value, list):
+        return [_utf16_sorted(v) for v in value]
+    return value
 
 
 def sha256_json(value: Any) -> bytes:
@@ -40,7 +61,7 @@ _MAX_EXACT = 2**53 - 1
 
 
 def _plain_json(value: Any) -> bool:
-    """True if ``value`` is built only of dict (with str keys), list, str, bool, None and ints JSON carries
+    """True if ``value`` is built only of dict (with ASCII str keys), list, str, bool, None and ints JSON carries
     exactly: the common case, checked without recursion. False sends the caller to the exact check."""
     stack = [value]
     pop, push = stack.pop, stack.append
@@ -49,7 +70,7 @@ def _plain_json(value: Any) -> bool:
         t = type(container)
         if t is dict:
             for k in container:
-                if type(k) is not str:
+                if type(k) is not str or not k.isascii():  # a non-ASCII name needs the UTF-16 sort
                     return False
             items = container.values()
         elif t is list:
