@@ -53,7 +53,8 @@ def reencodings(text: str) -> dict[str, str]:
 
 NAMES = list(reencodings(_hx(bytes(32) + (1).to_bytes(32, "big") + b"\x1b")))
 # Spellings that are not hex as the documents write it at all: the document is malformed.
-MALFORMED = {"no 0x": lambda t: t[2:], "0X": lambda t: "0X" + t[2:], "space inside": lambda t: t[:66] + " " + t[66:]}
+MALFORMED: dict[str, Callable[[str], str]] = {
+    "no 0x": lambda t: t[2:], "0X": lambda t: "0X" + t[2:], "space inside": lambda t: t[:66] + " " + t[66:]}
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +151,8 @@ def test_a_re_encoded_recognition_fails_the_recognitions_check(name: str, cert: 
 def test_signatures_not_written_as_hex_make_the_document_malformed(name: str, cert: Doc, view: C.FederationView,
                                                                     snapshot: Doc, trusted: list[bytes]) -> None:
     for proof in (0, 1):
-        doc = _with(cert, lambda d, p=proof: d["proof"][p].__setitem__(
-            "proofValue", MALFORMED[name](d["proof"][p]["proofValue"])))
+        doc = copy.deepcopy(cert)
+        doc["proof"][proof]["proofValue"] = MALFORMED[name](doc["proof"][proof]["proofValue"])
         for where, report in (("online", online(doc, view)), ("offline", offline(doc, snapshot, trusted))):
             assert report.failed[:1] == ["format"] and not report.valid, (proof, where, report.to_json())
             assert f"proof[{proof}].proofValue" in report.check("format").detail, (proof, where)
