@@ -405,8 +405,11 @@ def test_malformed_nodes_are_refused(field: str, value: Any) -> None:
         export.to_openlineage([node], namespace=NAMESPACE, times={node.block_number: "2026-12-01T00:00:00Z"})
 
 
-@pytest.mark.parametrize("times", [{}, {10: "2026-12-01"}, {10: "2026-12-01T00:00:00"}, {10: "yesterday"}])
-def test_event_times_must_be_given_with_an_offset(times: dict[int, str]) -> None:
+@pytest.mark.parametrize("times", [{}, {10: "2026-12-01"}, {10: "2026-12-01T00:00:00"}, {10: "yesterday"},
+                                   {10: "2026-12-01T00:00:00+0100"}, {10: "2026-W48-2T00:00:00Z"},
+                                   {10: "2026-02-30T00:00:00Z"}, {10: "2026-12-01T24:00:00Z"},
+                                   {11: "2026-12-01T00:00:00Z"}])
+def test_event_times_must_be_given_as_rfc3339(times: dict[int, str]) -> None:
     nodes = nodes_of(GRAPHS["one-derivation"])
     with pytest.raises(InvalidInput, match="block 10"):
         export.to_openlineage(nodes, namespace=NAMESPACE, times=times)

@@ -64,6 +64,7 @@ BLOCK_FACET_SCHEMA = "urn:provenance:schema:openlineage:ProvenanceBlockRunFacet:
 
 _HEX32 = re.compile(r"0x[0-9a-f]{64}")
 _CODE = re.compile(r"[A-Z0-9]{1,8}")  # core/ids.py's exchange codes, or the registrar number when unknown
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", re.ASCII)
 _INT64_MAX = 2**63 - 1  # xsd:long, the PROV datatype of block numbers
 
 
@@ -193,10 +194,12 @@ def _event_time(times: Mapping[int, str], n: LineageNode) -> str:
     if text is None:
         raise InvalidInput(f"no time given for block {n.block_number} of record {n.id}")
     try:
-        parsed = dt.datetime.fromisoformat(text) if isinstance(text, str) and "T" in text else None
+        # The pattern holds the RFC 3339 form (fromisoformat also takes week dates and offsets without a colon);
+        # fromisoformat then rejects impossible dates and times.
+        parsed = dt.datetime.fromisoformat(text) if isinstance(text, str) and _RFC3339.fullmatch(text) else None
     except ValueError:
         parsed = None
-    if parsed is None or parsed.tzinfo is None:
+    if parsed is None:
         raise InvalidInput(f"time {text!r} of block {n.block_number} is not an RFC 3339 date-time with an offset")
     return text
 
