@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {ICrossBorder} from "./interfaces/ICrossBorder.sol";
 import {IFederation} from "./interfaces/IFederation.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
+import {EIP712} from "./lib/EIP712.sol";
 
 /// @title Cross-border data flows (see ICrossBorder for the full description)
 contract CrossBorder is ICrossBorder {
@@ -13,18 +14,20 @@ contract CrossBorder is ICrossBorder {
     uint16 public constant MAX_SAMPLE = 64;
     /// @notice Longest purpose text, in bytes.
     uint256 public constant MAX_PURPOSE = 256;
+    /// @notice Longest validity of an automatic approval, in seconds (keeps `now + maxValidity` far inside uint64).
+    uint64 public constant MAX_VALIDITY = 3650 days;
 
     uint8 private constant GRADE_IMPORTANT = 1;
     uint8 private constant GRADE_CORE = 2;
 
-    bytes32 private constant _DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    /// @dev EIP-712 (lib/EIP712.sol). The approval binds every term of the stored application a supervisor judged
+    /// (record, exporter, receiver, destination, category, purpose, assessment), not only its id.
     bytes32 private constant _NAME_HASH = keccak256("ProvenanceCrossBorder");
-    bytes32 private constant _VERSION_HASH = keccak256("1");
     bytes32 private constant _APPROVAL_TYPEHASH = keccak256(
-        "Approval(uint64 application,bytes32 recordId,uint32 exporter,uint64 expiresAt,uint64 volumeLimit,uint256 deadline)"
+        "Approval(uint64 application,bytes32 recordId,uint32 exporter,uint32 receiver,bytes2 destination,"
+        "bytes32 category,bytes32 purposeHash,bytes32 assessmentRef,uint64 expiresAt,uint64 volumeLimit,"
+        "uint256 deadline)"
     );
-    uint256 private constant _HALF_CURVE_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
     IFederation private immutable _federation;
     IRegistry private immutable _registry;
@@ -58,6 +61,7 @@ contract CrossBorder is ICrossBorder {
         _checkCategory(category);
         _checkJurisdiction(destination);
         if (maxValidity == 0 && maxVolume != 0) revert InvalidCatalogueEntry();
+        if (maxValidity > MAX_VALIDITY) revert ValidityTooLong(maxValidity, MAX_VALIDITY);
         _catalogue[category][destination] = CatalogueEntry({maxValidity: maxValidity, maxVolume: maxVolume});
         emit CatalogueChanged(category, destination, supervisorId, maxValidity != 0, maxValidity, maxVolume);
     }
@@ -70,7 +74,7 @@ contract CrossBorder is ICrossBorder {
         IRegistry.Record memory record = _registry.getRecord(request.recordId); // UnknownRecord if none
         if (record.status != IRegistry.Status.Active) revert RecordNotActive(request.recordId, uint8(record.status));
         if (record.owner != request.exporter) revert ExporterNotOwner(request.recordId, record.owner, request.exporter);
-        _registry.getEntity(request.receiver); // UnknownEntity if none
+        _registry.activeEntity(request.receiver); // UnknownEntity if none, EntityIsFrozen if frozen
         _checkJurisdiction(request.destination);
         _checkCategory(request.category);
         uint256 purposeLength = bytes(request.purpose).length;
@@ -188,7 +192,7 @@ contract CrossBorder is ICrossBorder {
     /// @inheritdoc ICrossBorder
     function announceSpotCheck(uint32 exporter, uint16 sampleSize) external returns (uint64 checkId) {
         uint16 supervisorId = _federation.activeSupervisorOf(msg.sender);
-        uint64 population = uint64(_deliveriesOf[exporter].length);
+        uint64 population = _settledDeliveries(exporter);
         if (population == 0) revert NothingToCheck(exporter);
         if (sampleSize == 0 || sampleSize > MAX_SAMPLE) revert InvalidSampleSize(sampleSize);
         checkId = ++_checkCount;
@@ -235,7 +239,11 @@ contract CrossBorder is ICrossBorder {
     {
         uint16 supervisorId = _federation.activeSupervisorOf(msg.sender);
         SpotCheck storage c = _check(checkId);
-        if (c.supervisor != supervisorId) revert NotCheckSupervisor(checkId, supervisorId);
+        // Another supervisor concludes the check of one that was removed, or the check would stay open for ever.
+        if (
+            c.supervisor != supervisorId
+                && _federation.getSupervisor(c.supervisor).status == IFederation.ExchangeStatus.Active
+        ) revert NotCheckSupervisor(checkId, supervisorId);
         if (c.state != CheckState.Drawn) revert SpotCheckNotDrawn(checkId, c.state);
         if (keccak256(abi.encodePacked(sample)) != c.sampleHash) revert SampleMismatch(checkId);
         if (uint256(passed) + uint256(failed) != sample.length) revert ResultCountMismatch(passed, failed, sample.length);
@@ -327,7 +335,7 @@ contract CrossBorder is ICrossBorder {
 
     /// @dev The exchange acting for `exporter` (0 when the exporter's own account calls); reverts otherwise.
     function _agentOf(uint32 exporter) private view returns (uint16) {
-        IRegistry.Entity memory e = _registry.getEntity(exporter); // UnknownEntity if none
+        IRegistry.Entity memory e = _registry.activeEntity(exporter); // UnknownEntity, EntityIsFrozen
         if (msg.sender == e.account) return 0;
         try _federation.activeExchangeOf(msg.sender) returns (uint16 exchangeId) {
             if (_registry.hasMandate(exporter, exchangeId)) return exchangeId;
@@ -398,6 +406,18 @@ contract CrossBorder is ICrossBorder {
         emit DeliveryRecorded(deliveryId, applicationId, a.exporter, manifestHash, size, delivered, uint64(block.timestamp));
     }
 
+    /// @dev The exporter's deliveries recorded before this block: an exporter who sees an announcement pending
+    /// cannot dilute its sample by padding deliveries into the announcement's block. The walk back costs one read
+    /// per delivery of this block, each of which cost the exporter a delivery.
+    function _settledDeliveries(uint32 exporter) private view returns (uint64 count) {
+        uint64[] storage list = _deliveriesOf[exporter];
+        uint256 n = list.length;
+        while (n > 0 && _deliveries[list[n - 1]].blockNumber == block.number) {
+            --n;
+        }
+        count = uint64(n); // a list length, far below 2**64
+    }
+
     function _seedOf(uint64 checkId, bytes32 blockHash) private view returns (bytes32) {
         return keccak256(abi.encode(blockHash, block.chainid, address(this), checkId));
     }
@@ -457,22 +477,32 @@ contract CrossBorder is ICrossBorder {
         uint256 deadline
     ) private view returns (bytes32) {
         bytes32 structHash = keccak256(
-            abi.encode(_APPROVAL_TYPEHASH, applicationId, a.recordId, a.exporter, expiresAt, volumeLimit, deadline)
+            abi.encode(
+                _APPROVAL_TYPEHASH,
+                applicationId,
+                a.recordId,
+                a.exporter,
+                a.receiver,
+                a.destination,
+                a.category,
+                a.purposeHash,
+                a.assessmentRef,
+                expiresAt,
+                volumeLimit,
+                deadline
+            )
         );
-        return keccak256(abi.encodePacked("\x19\x01", domainSeparator(), structHash));
+        return EIP712.digest(domainSeparator(), structHash);
     }
 
     function _buildDomainSeparator() private view returns (bytes32) {
-        return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
+        return EIP712.domainSeparator(_NAME_HASH);
     }
 
+    /// @dev Strict encodings only (lib/EIP712.sol); a signature that recovers no key is refused too.
     function _recover(bytes32 digest, bytes calldata signature) private pure returns (address signer) {
-        if (signature.length != 65) revert InvalidSignature();
-        bytes32 r = bytes32(signature[0:32]);
-        bytes32 s = bytes32(signature[32:64]);
-        uint8 v = uint8(signature[64]);
-        if (uint256(s) > _HALF_CURVE_ORDER || (v != 27 && v != 28)) revert InvalidSignature();
-        signer = ecrecover(digest, v, r, s);
-        if (signer == address(0)) revert InvalidSignature();
+        EIP712.Failure failure;
+        (signer, failure) = EIP712.tryRecover(digest, signature);
+        if (failure != EIP712.Failure.None || signer == address(0)) revert InvalidSignature();
     }
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IFederation} from "./interfaces/IFederation.sol";
+import {EIP712} from "./lib/EIP712.sol";
 
 /// @title Federation of data exchanges (see IFederation for the full description)
 contract Federation is IFederation {
@@ -9,6 +10,21 @@ contract Federation is IFederation {
     uint64 public constant PROPOSAL_TTL = 7 days;
     /// @notice Valid keys an exchange may hold at once (bounds the work of key checks and keeps history readable).
     uint256 public constant MAX_ACTIVE_KEYS = 8;
+    /// @notice `role` of a key consent: the key signs for an exchange.
+    uint8 public constant ROLE_EXCHANGE = 0;
+    /// @notice `role` of a key consent: the key signs for a supervisor.
+    uint8 public constant ROLE_SUPERVISOR = 1;
+
+    /// @dev EIP-712 (lib/EIP712.sol). A key proves it consents to serve one member: `KeyGrant` names the member by
+    /// id (adding or rotating a key of an existing member), `MemberKey` by the code and name a proposal gives it
+    /// (the id is assigned only when the proposal executes). A key is used once, so neither can be replayed.
+    bytes32 private constant _NAME_HASH = keccak256("ProvenanceFederation");
+    bytes32 private constant _KEY_GRANT_TYPEHASH = keccak256("KeyGrant(uint8 role,uint16 member,address key)");
+    bytes32 private constant _MEMBER_KEY_TYPEHASH =
+        keccak256("MemberKey(uint8 role,bytes8 code,string name,address key)");
+
+    uint256 private immutable _cachedChainId;
+    bytes32 private immutable _cachedDomainSeparator;
 
     mapping(uint16 exchangeId => Exchange) private _exchanges;
     mapping(bytes8 code => uint16 exchangeId) private _exchangeByCode;
@@ -35,6 +51,8 @@ contract Federation is IFederation {
     /// @param name Display name of the bootstrap member.
     /// @param key First signing key of the bootstrap member.
     constructor(bytes8 code, string memory name, address key) {
+        _cachedChainId = block.chainid;
+        _cachedDomainSeparator = EIP712.domainSeparator(_NAME_HASH);
         _threshold = 1;
         _addExchange(code, name, key, 0);
     }
@@ -71,8 +89,10 @@ contract Federation is IFederation {
     }
 
     /// @inheritdoc IFederation
-    function addKey(address key) external {
+    function addKey(address key, bytes calldata signature) external {
         uint16 exchangeId = activeExchangeOf(msg.sender);
+        _checkFreshKey(key);
+        _checkKeyGrant(ROLE_EXCHANGE, exchangeId, key, signature);
         _addKey(exchangeId, key);
     }
 
@@ -83,16 +103,19 @@ contract Federation is IFederation {
     }
 
     /// @inheritdoc IFederation
-    function rotateKey(address newKey) external {
+    function rotateKey(address newKey, bytes calldata signature) external {
         uint16 exchangeId = activeExchangeOf(msg.sender);
+        _checkFreshKey(newKey);
+        _checkKeyGrant(ROLE_EXCHANGE, exchangeId, newKey, signature);
         _addKey(exchangeId, newKey);
         _revokeKey(exchangeId, msg.sender);
     }
 
     /// @inheritdoc IFederation
-    function rotateSupervisorKey(address newKey) external {
+    function rotateSupervisorKey(address newKey, bytes calldata signature) external {
         uint16 supervisorId = activeSupervisorOf(msg.sender);
         _checkFreshKey(newKey);
+        _checkKeyGrant(ROLE_SUPERVISOR, supervisorId, newKey, signature);
         _supervisorKeys[msg.sender].validTo = uint64(block.number);
         _setSupervisorKey(supervisorId, newKey);
         emit SupervisorKeyChanged(supervisorId, msg.sender, newKey);
@@ -204,6 +227,23 @@ contract Federation is IFederation {
         return _epoch;
     }
 
+    /// @inheritdoc IFederation
+    function keyGrantDigest(uint8 role, uint16 member, address key) public view returns (bytes32) {
+        return EIP712.digest(domainSeparator(), keccak256(abi.encode(_KEY_GRANT_TYPEHASH, role, member, key)));
+    }
+
+    /// @inheritdoc IFederation
+    function memberKeyDigest(uint8 role, bytes8 code, string memory name, address key) public view returns (bytes32) {
+        bytes32 structHash = keccak256(abi.encode(_MEMBER_KEY_TYPEHASH, role, code, keccak256(bytes(name)), key));
+        return EIP712.digest(domainSeparator(), structHash);
+    }
+
+    /// @inheritdoc IFederation
+    function domainSeparator() public view returns (bytes32) {
+        // After a chain split the cached separator would name the old chain id: rebuild it.
+        return block.chainid == _cachedChainId ? _cachedDomainSeparator : EIP712.domainSeparator(_NAME_HASH);
+    }
+
     function _approve(uint256 proposalId, uint16 exchangeId) private {
         Proposal storage p = _proposals[proposalId];
         _approved[proposalId][exchangeId] = true;
@@ -213,14 +253,20 @@ contract Federation is IFederation {
         emit ProposalApproved(proposalId, exchangeId, approvals);
         if (approvals >= _threshold) {
             p.executed = true;
-            _execute(proposalId, p.action, p.payload);
-            _epoch += 1;
+            ProposalAction action = p.action;
+            // Entity decisions are applied by the registry they name (IRegistry.applyEntityDecision); they change
+            // neither membership nor threshold, so they leave the epoch (and other pending proposals) alone.
+            if (action < ProposalAction.FreezeEntity) {
+                _execute(proposalId, action, p.payload);
+                _epoch += 1;
+            }
             emit ProposalExecuted(proposalId);
         }
     }
 
     function _execute(uint256 proposalId, ProposalAction action, bytes memory payload) private {
         if (action == ProposalAction.AddExchange) {
+            // The key's signature (the payload's fourth field) was checked when the proposal was made.
             (bytes8 code, string memory name, address key) = abi.decode(payload, (bytes8, string, address));
             _addExchange(code, name, key, proposalId);
         } else if (action == ProposalAction.RemoveExchange) {
@@ -241,7 +287,7 @@ contract Federation is IFederation {
         } else if (action == ProposalAction.AddSupervisor) {
             (bytes8 code, string memory name, address key) = abi.decode(payload, (bytes8, string, address));
             _addSupervisor(code, name, key, proposalId);
-        } else {
+        } else if (action == ProposalAction.RemoveSupervisor) {
             uint16 supervisorId = abi.decode(payload, (uint16));
             Exchange storage s = _supervisors[supervisorId];
             if (s.status == ExchangeStatus.None) revert UnknownSupervisor(supervisorId);
@@ -277,6 +323,25 @@ contract Federation is IFederation {
         _supervisorKey[supervisorId] = key;
     }
 
+    /// @dev `key` must have signed its own `KeyGrant` for this member.
+    function _checkKeyGrant(uint8 role, uint16 member, address key, bytes calldata signature) private view {
+        (address signer, EIP712.Failure failure) = EIP712.tryRecover(keyGrantDigest(role, member, key), signature);
+        if (failure != EIP712.Failure.None) _refuseSignature(failure, signature);
+        if (signer != key) revert WrongKeySigner(key, signer);
+    }
+
+    /// @dev Names why a strict signature check (lib/EIP712.sol) refused `signature`; `s` and `v` exist only
+    /// past the length check.
+    function _refuseSignature(EIP712.Failure failure, bytes memory signature) private pure {
+        if (failure == EIP712.Failure.Length) revert InvalidSignatureLength(signature.length);
+        bytes32 s;
+        assembly ("memory-safe") {
+            s := mload(add(signature, 64))
+        }
+        if (failure == EIP712.Failure.HighS) revert InvalidSignatureS(s);
+        revert InvalidSignatureV(uint8(signature[64]));
+    }
+
     /// @dev A key is used once, by one exchange or one supervisor.
     function _checkFreshKey(address key) private view {
         if (key == address(0)) revert ZeroKey();
@@ -284,15 +349,23 @@ contract Federation is IFederation {
     }
 
     /// @dev Checks the payload's shape at proposal time so that malformed proposals never collect approvals.
-    /// State-dependent rules (duplicate code, member counts) are checked again when the proposal executes.
+    /// State-dependent rules (duplicate code, member counts) are checked again when the proposal executes; the
+    /// named key's consent is checked here only, since the payload cannot change afterwards.
     function _validatePayload(ProposalAction action, bytes calldata payload) private view {
-        if (action == ProposalAction.AddExchange) {
-            // head (3 words) + string length word: the shortest well-formed payload.
-            if (payload.length < 128) revert InvalidPayload(action);
-            (bytes8 code, string memory name, address key) = abi.decode(payload, (bytes8, string, address));
+        if (action == ProposalAction.AddExchange || action == ProposalAction.AddSupervisor) {
+            // head (4 words) + string and bytes length words: the shortest well-formed payload.
+            if (payload.length < 192) revert InvalidPayload(action);
+            (bytes8 code, string memory name, address key, bytes memory signature) =
+                abi.decode(payload, (bytes8, string, address, bytes));
             _checkCode(code);
             _checkName(name);
+            bool exchange = action == ProposalAction.AddExchange;
+            if (!exchange && _supervisorByCode[code] != 0) revert DuplicateSupervisorCode(code);
             _checkFreshKey(key);
+            bytes32 digest = memberKeyDigest(exchange ? ROLE_EXCHANGE : ROLE_SUPERVISOR, code, name, key);
+            (address signer, EIP712.Failure failure) = EIP712.tryRecoverMemory(digest, signature);
+            if (failure != EIP712.Failure.None) _refuseSignature(failure, signature);
+            if (signer != key) revert WrongKeySigner(key, signer);
         } else if (action == ProposalAction.RemoveExchange) {
             if (payload.length != 32) revert InvalidPayload(action);
             uint16 exchangeId = abi.decode(payload, (uint16));
@@ -302,18 +375,21 @@ contract Federation is IFederation {
             if (payload.length != 32) revert InvalidPayload(action);
             uint16 newThreshold = abi.decode(payload, (uint16));
             if (newThreshold == 0 || newThreshold > _memberCount) revert InvalidThreshold(newThreshold, _memberCount);
-        } else if (action == ProposalAction.AddSupervisor) {
-            if (payload.length < 128) revert InvalidPayload(action);
-            (bytes8 code, string memory name, address key) = abi.decode(payload, (bytes8, string, address));
-            _checkCode(code);
-            _checkName(name);
-            if (_supervisorByCode[code] != 0) revert DuplicateSupervisorCode(code);
-            _checkFreshKey(key);
-        } else {
+        } else if (action == ProposalAction.RemoveSupervisor) {
             if (payload.length != 32) revert InvalidPayload(action);
             uint16 supervisorId = abi.decode(payload, (uint16));
             if (supervisorId == 0 || supervisorId > _supervisorCount) revert UnknownSupervisor(supervisorId);
             if (_supervisors[supervisorId].status != ExchangeStatus.Active) revert SupervisorNotActive(supervisorId);
+        } else {
+            // Entity decisions: the registry judges the entity when it applies the decision.
+            uint256 expected = action == ProposalAction.ReassignEntity ? 96 : 64;
+            if (payload.length != expected) revert InvalidPayload(action);
+            (address registry, uint32 entityId) = abi.decode(payload[0:64], (address, uint32));
+            if (registry == address(0) || entityId == 0) revert InvalidPayload(action);
+            if (action == ProposalAction.ReassignEntity) {
+                address newAccount = abi.decode(payload[64:96], (address));
+                if (newAccount == address(0)) revert InvalidPayload(action);
+            }
         }
     }
 

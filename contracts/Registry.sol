@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IFederation} from "./interfaces/IFederation.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
+import {EIP712} from "./lib/EIP712.sol";
 
 /// @title Registry of data registrations and entities (see IRegistry for the full description)
 contract Registry is IRegistry {
@@ -16,26 +17,27 @@ contract Registry is IRegistry {
     uint8 private constant RIGHTS_ALL = 7;
     uint8 private constant ROLE_MAX = uint8(type(EntityRole).max);
 
-    /// @dev EIP-712 (https://eips.ethereum.org/EIPS/eip-712): the domain binds a signature to this chain id and
-    /// this contract; the struct binds it to the registrar exchange, the owner's nonce and a deadline.
-    bytes32 private constant _DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    /// @dev EIP-712 (https://eips.ethereum.org/EIPS/eip-712, domain in lib/EIP712.sol): the domain binds a
+    /// signature to this chain id and this contract; the struct binds it to the registrar exchange, the owner's
+    /// nonce and a deadline.
     bytes32 private constant _NAME_HASH = keccak256("ProvenanceRegistry");
-    bytes32 private constant _VERSION_HASH = keccak256("1");
     bytes32 private constant _REGISTRATION_TYPEHASH = keccak256(
         "Registration(uint16 registrar,uint8 kind,uint8 grade,uint8 source,uint8 rights,uint32 owner,"
         "bytes32 contentHash,bytes32 metadataHash,bytes32 supersedes,bytes32[] parents,uint256 nonce,uint256 deadline)"
     );
     bytes32 private constant _CHECKPOINT_TYPEHASH =
         keccak256("Checkpoint(uint16 exchange,uint64 treeSize,bytes32 root)");
+    /// @dev The account's consent to be onboarded as this identity, by this exchange, before the deadline. The
+    /// identifier hash is unique for ever, so a consent can be used once.
+    bytes32 private constant _ONBOARDING_TYPEHASH = keccak256(
+        "Onboarding(bytes32 identifierHash,address account,uint8 role,uint16 registrar,uint256 deadline)"
+    );
     /// @dev An entry takes 105 bytes of a batch (its parent count, 1, and its head: kind, grade, source, rights, 1
     /// byte each, owner, 4, contentHash, metadataHash, supersedes, 32 each) plus 32 for each parent.
     uint256 private constant _ENTRY_FIXED = 105;
     /// @dev 16 lanes of 16 bits holding 0x00ff, and 16 lanes holding 1: summing the bytes of a word.
     uint256 private constant _BYTE_LANES = 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff;
     uint256 private constant _LANE_ONES = 0x0001000100010001000100010001000100010001000100010001000100010001;
-    /// @dev secp256k1n / 2: signatures with a larger s are the malleable twin of a valid one (EIP-2).
-    uint256 private constant _HALF_CURVE_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
     IFederation private immutable _federation;
     uint256 private immutable _cachedChainId;
@@ -61,6 +63,12 @@ contract Registry is IRegistry {
     uint64 private _entityCount;
     uint64 private _registrationCount;
 
+    /// @dev Entities frozen by a governance decision (a separate slot: registrations never read it, since a
+    /// freeze withdraws every mandate).
+    mapping(uint32 entityId => bool) private _frozen;
+    /// @dev The last governance decision applied to each entity: decisions apply once, in proposal order.
+    mapping(uint32 entityId => uint256 proposalId) private _lastDecision;
+
     error ZeroFederation();
 
     constructor(IFederation federation_) {
@@ -73,15 +81,23 @@ contract Registry is IRegistry {
     // ------------------------------------------------------------------ entities
 
     /// @inheritdoc IRegistry
-    function registerEntity(bytes32 identifierHash, address account, uint8 role) external returns (uint32 entityId) {
+    function registerEntity(bytes32 identifierHash, address account, uint8 role, uint256 deadline, bytes calldata consent)
+        external
+        returns (uint32 entityId)
+    {
         uint16 exchangeId = _federation.activeExchangeOf(msg.sender);
         if (identifierHash == bytes32(0)) revert ZeroIdentifier();
         if (account == address(0)) revert ZeroAccount();
         if (role > ROLE_MAX) revert InvalidRole(role);
         uint32 existing = _entityByIdentifier[identifierHash];
         if (existing != 0) revert EntityExists(identifierHash, existing);
-        // Entity ids are uint32: four billion entities before this would overflow and revert (checked math).
-        entityId = uint32(++_entityCount);
+        if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
+        address signer = _recover(_onboardingDigest(identifierHash, account, role, exchangeId, deadline), consent);
+        if (signer != account) revert WrongSigner(signer, account);
+        uint64 count = _entityCount + 1;
+        if (count > type(uint32).max) revert EntityIdsExhausted();
+        _entityCount = count;
+        entityId = uint32(count);
         _entities[entityId] = Entity({
             identifierHash: identifierHash,
             account: account,
@@ -92,6 +108,45 @@ contract Registry is IRegistry {
         });
         _entityByIdentifier[identifierHash] = entityId;
         emit EntityRegistered(entityId, exchangeId, identifierHash, account, EntityRole(role));
+    }
+
+    /// @inheritdoc IRegistry
+    function applyEntityDecision(uint256 proposalId) external {
+        IFederation.Proposal memory p = _federation.getProposal(proposalId); // UnknownProposal if none
+        if (!p.executed) revert ProposalNotExecuted(proposalId);
+        IFederation.ProposalAction action = p.action;
+        if (
+            action != IFederation.ProposalAction.FreezeEntity && action != IFederation.ProposalAction.UnfreezeEntity
+                && action != IFederation.ProposalAction.ReassignEntity
+        ) revert NotEntityDecision(proposalId, uint8(action));
+        // The federation checked the payload's shape when the proposal was made.
+        (address registry, uint32 entityId) = abi.decode(p.payload, (address, uint32));
+        if (registry != address(this)) revert DecisionForOtherRegistry(proposalId, registry);
+        Entity storage e = _entityOrRevert(entityId);
+        uint256 last = _lastDecision[entityId];
+        if (proposalId <= last) revert DecisionOutdated(entityId, proposalId, last);
+        _lastDecision[entityId] = proposalId;
+        if (action == IFederation.ProposalAction.FreezeEntity) {
+            if (_frozen[entityId]) revert EntityIsFrozen(entityId);
+            _frozen[entityId] = true;
+            _withdrawMandates(entityId);
+            emit EntityFrozen(entityId, proposalId);
+        } else if (action == IFederation.ProposalAction.UnfreezeEntity) {
+            if (!_frozen[entityId]) revert EntityNotFrozen(entityId);
+            _frozen[entityId] = false;
+            emit EntityUnfrozen(entityId, proposalId);
+        } else {
+            (,, address newAccount) = abi.decode(p.payload, (address, uint32, address));
+            address previous = e.account;
+            e.account = newAccount;
+            // The disputed account's grants go with it; the new account grants its own.
+            _withdrawMandates(entityId);
+            if (_frozen[entityId]) {
+                _frozen[entityId] = false;
+                emit EntityUnfrozen(entityId, proposalId);
+            }
+            emit EntityReassigned(entityId, previous, newAccount, proposalId);
+        }
     }
 
     /// @inheritdoc IRegistry
@@ -109,6 +164,7 @@ contract Registry is IRegistry {
         Entity storage e = _entityOrRevert(entityId);
         address previous = e.account;
         if (msg.sender != previous) revert NotEntityAccount(entityId, msg.sender);
+        if (_frozen[entityId]) revert EntityIsFrozen(entityId);
         if (newAccount == address(0)) revert ZeroAccount();
         e.account = newAccount;
         emit EntityAccountChanged(entityId, previous, newAccount);
@@ -118,6 +174,7 @@ contract Registry is IRegistry {
     function setMandate(uint32 entityId, uint16 exchangeId, bool granted) external {
         Entity storage e = _entityOrRevert(entityId);
         if (msg.sender != e.account) revert NotEntityAccount(entityId, msg.sender);
+        if (_frozen[entityId]) revert EntityIsFrozen(entityId);
         if (granted) {
             // Reverts with UnknownExchange for ids that were never members.
             IFederation.Exchange memory ex = _federation.getExchange(exchangeId);
@@ -132,7 +189,7 @@ contract Registry is IRegistry {
     /// @inheritdoc IRegistry
     function register(RegistrationRequest calldata request) external returns (bytes32 id) {
         uint16 registrar = _federation.activeExchangeOf(msg.sender);
-        if (!_mandates[request.owner][registrar]) revert NoMandate(request.owner, registrar);
+        _checkMandate(request.owner, registrar);
         id = _register(registrar, request, false);
         _registrationCount += 1;
     }
@@ -144,7 +201,7 @@ contract Registry is IRegistry {
         ids = new bytes32[](n);
         for (uint256 i = 0; i < n; ++i) {
             RegistrationRequest calldata request = requests[i];
-            if (!_mandates[request.owner][registrar]) revert NoMandate(request.owner, registrar);
+            _checkMandate(request.owner, registrar);
             ids[i] = _register(registrar, request, false);
         }
         // n is bounded by calldata size, far below 2**64.
@@ -159,12 +216,14 @@ contract Registry is IRegistry {
         uint16 registrar = _federation.activeExchangeOf(msg.sender);
         if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
         Entity storage owner = _entityOrRevert(request.owner);
+        if (_frozen[request.owner]) revert EntityIsFrozen(request.owner);
         uint256 expected = owner.nonce;
         if (nonce != expected) revert InvalidNonce(request.owner, expected, nonce);
+        // A nonce that wrapped to 0 would reopen every signature the owner ever made.
+        if (expected == type(uint32).max) revert NonceExhausted(request.owner);
         address signer = _recover(_registrationDigest(registrar, request, nonce, deadline), signature);
         if (signer != owner.account) revert WrongSigner(signer, owner.account);
-        // nonce < 2**32 holds while it equals owner.nonce; checked math reverts past that.
-        owner.nonce = uint32(expected + 1);
+        owner.nonce = uint32(expected + 1); // below 2**32: checked just above
         id = _register(registrar, request, true);
         _registrationCount += 1;
     }
@@ -342,6 +401,22 @@ contract Registry is IRegistry {
     }
 
     /// @inheritdoc IRegistry
+    function activeEntity(uint32 entityId) external view returns (Entity memory) {
+        if (_frozen[entityId]) revert EntityIsFrozen(entityId);
+        return _entityOrRevert(entityId);
+    }
+
+    /// @inheritdoc IRegistry
+    function isFrozen(uint32 entityId) external view returns (bool) {
+        return _frozen[entityId];
+    }
+
+    /// @inheritdoc IRegistry
+    function lastEntityDecision(uint32 entityId) external view returns (uint256) {
+        return _lastDecision[entityId];
+    }
+
+    /// @inheritdoc IRegistry
     function entityIdOf(bytes32 identifierHash) external view returns (uint32) {
         return _entityByIdentifier[identifierHash];
     }
@@ -368,6 +443,15 @@ contract Registry is IRegistry {
         returns (bytes32)
     {
         return _registrationDigest(registrar, request, nonce, deadline);
+    }
+
+    /// @inheritdoc IRegistry
+    function onboardingDigest(bytes32 identifierHash, address account, uint8 role, uint16 registrar, uint256 deadline)
+        external
+        view
+        returns (bytes32)
+    {
+        return _onboardingDigest(identifierHash, account, role, registrar, deadline);
     }
 
     /// @inheritdoc IRegistry
@@ -401,6 +485,8 @@ contract Registry is IRegistry {
         id = recordId(registrar, request.contentHash);
         Record storage rec = _records[id];
         if (rec.status != Status.None) revert AlreadyRegistered(id);
+        // Otherwise the record would be stored, then find itself active and be born superseded.
+        if (request.supersedes == id) revert SelfSupersede(id);
 
         bytes32[] calldata parents = request.parents;
         uint256 n = parents.length;
@@ -501,7 +587,38 @@ contract Registry is IRegistry {
 
     function _checkpointDigest(uint16 exchangeId, uint64 treeSize, bytes32 root) private view returns (bytes32) {
         bytes32 structHash = keccak256(abi.encode(_CHECKPOINT_TYPEHASH, exchangeId, treeSize, root));
-        return keccak256(abi.encodePacked(hex"1901", domainSeparator(), structHash));
+        return EIP712.digest(domainSeparator(), structHash);
+    }
+
+    function _onboardingDigest(bytes32 identifierHash, address account, uint8 role, uint16 registrar, uint256 deadline)
+        private
+        view
+        returns (bytes32)
+    {
+        bytes32 structHash =
+            keccak256(abi.encode(_ONBOARDING_TYPEHASH, identifierHash, account, role, registrar, deadline));
+        return EIP712.digest(domainSeparator(), structHash);
+    }
+
+    /// @dev A frozen entity has no mandates (the freeze withdrew them), so only the failing path asks why.
+    function _checkMandate(uint32 owner, uint16 registrar) private view {
+        if (!_mandates[owner][registrar]) {
+            if (_frozen[owner]) revert EntityIsFrozen(owner);
+            revert NoMandate(owner, registrar);
+        }
+    }
+
+    /// @dev Withdraws every exchange's mandate, with an event each, so the indexes' batch rules (which judge
+    /// mandates from events) agree. Exchange ids run from 1 to the federation's exchange count.
+    function _withdrawMandates(uint32 entityId) private {
+        uint256 n = _federation.exchangeCount();
+        for (uint256 i = 1; i <= n; ++i) {
+            uint16 x = uint16(i); // i <= exchangeCount, a uint16
+            if (_mandates[entityId][x]) {
+                _mandates[entityId][x] = false;
+                emit MandateChanged(entityId, x, false);
+            }
+        }
     }
 
     /// @dev Active <-> Suspended; Active, Suspended or Superseded -> Revoked. Revoked is final, and
@@ -542,24 +659,21 @@ contract Registry is IRegistry {
                 deadline
             )
         );
-        return keccak256(abi.encodePacked(hex"1901", domainSeparator(), structHash));
+        return EIP712.digest(domainSeparator(), structHash);
     }
 
     function _buildDomainSeparator() private view returns (bytes32) {
-        return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
+        return EIP712.domainSeparator(_NAME_HASH);
     }
 
-    /// @dev Only 65-byte (r, s, v) signatures with low s and v in {27, 28}: every valid signature has exactly
-    /// one accepted encoding, so a signature cannot be re-encoded to slip past anything keyed on it.
+    /// @dev Strict encodings only (see lib/EIP712.sol), each refusal named.
     function _recover(bytes32 digest, bytes calldata signature) private pure returns (address signer) {
-        if (signature.length != 65) revert InvalidSignatureLength(signature.length);
-        bytes32 r = bytes32(signature[0:32]);
-        bytes32 s = bytes32(signature[32:64]);
-        uint8 v = uint8(signature[64]);
-        if (uint256(s) > _HALF_CURVE_ORDER) revert InvalidSignatureS(s);
-        if (v != 27 && v != 28) revert InvalidSignatureV(v);
+        EIP712.Failure failure;
+        (signer, failure) = EIP712.tryRecover(digest, signature);
+        if (failure == EIP712.Failure.Length) revert InvalidSignatureLength(signature.length);
+        if (failure == EIP712.Failure.HighS) revert InvalidSignatureS(bytes32(signature[32:64]));
+        if (failure == EIP712.Failure.BadV) revert InvalidSignatureV(uint8(signature[64]));
         // ecrecover yields address(0) for an invalid signature; no entity account is zero, so the
         // caller's signer check refuses it as WrongSigner.
-        signer = ecrecover(digest, v, r, s);
     }
 }

@@ -65,7 +65,7 @@ class Fed:
 
     def add_exchange(self, code: str, proposer: str = "SDE") -> LocalAccount:
         key = Account.create()
-        out = self.svc.propose_add_exchange(self.keys[proposer], code, f"{code} exchange", addr(key))
+        out = self.svc.propose_add_exchange(self.keys[proposer], code, f"{code} exchange", key)
         assert out.executed
         self.keys[code] = key
         return key
@@ -73,7 +73,7 @@ class Fed:
     def entity(self, home: str = "SDE", *, mandate_to: tuple[str, ...] | None = None,
                role: EntityRole = EntityRole.SUPPLIER) -> tuple[int, LocalAccount]:
         account = Account.create()
-        entity_id = self.svc.register_entity(self.keys[home], h(f"entity-{next(_counter)}"), addr(account), role)
+        entity_id = self.svc.register_entity(self.keys[home], h(f"entity-{next(_counter)}"), account, role)
         for code in (home,) if mandate_to is None else mandate_to:
             self.svc.set_mandate(account, entity_id, code, True)
         return entity_id, account

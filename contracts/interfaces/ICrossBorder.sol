@@ -19,8 +19,12 @@ pragma solidity ^0.8.24;
 ///    anyone can recompute (`sampleOf`). The supervisor concludes the check with the sample and the hash of its
 ///    report; a sample that differs from the draw is refused.
 /// @dev Approvals are made by a supervisor's current key directly or as an EIP-712 signature relayed by anyone;
-/// the signature is bound to this chain and contract, to the application and its record, to the approval's terms
-/// and to a deadline, and an application is decided once, so a signature cannot be replayed.
+/// the signature is bound to this chain and contract, to the application and every stored term of it (record,
+/// exporter, receiver, destination, category, purpose hash, assessment), to the approval's terms and to a deadline,
+/// and an application is decided once, so a signature cannot be replayed.
+/// A check's population is the exporter's deliveries recorded before the announcement's block, so deliveries padded
+/// into that block cannot dilute the sample. A check whose supervisor was removed may be concluded by any active
+/// supervisor. A frozen entity (see IRegistry) can be neither exporter nor receiver.
 interface ICrossBorder {
     enum ApplicationStatus {
         None,
@@ -154,6 +158,8 @@ interface ICrossBorder {
     error SampleMismatch(uint64 checkId);
     error ResultCountMismatch(uint16 passed, uint16 failed, uint256 sampleLength);
     error NotCheckSupervisor(uint64 checkId, uint16 supervisorId);
+    /// @notice A catalogue entry's validity exceeds `MAX_VALIDITY`.
+    error ValidityTooLong(uint64 maxValidity, uint64 max);
 
     /// @notice List (maxValidity > 0) or delist (maxValidity == 0) a (category, destination) pair as low-risk.
     function setCatalogueEntry(bytes32 category, bytes2 destination, uint64 maxValidity, uint64 maxVolume) external;
@@ -185,13 +191,14 @@ interface ICrossBorder {
     /// @notice Record several deliveries (under one or more approvals of the same exporter): all or none.
     function recordDeliveries(DeliveryRequest[] calldata deliveries) external returns (uint64 firstDeliveryId);
 
-    /// @notice Announce a spot check of `sampleSize` of the exporter's deliveries so far.
+    /// @notice Announce a spot check of `sampleSize` of the exporter's deliveries recorded before this block.
     function announceSpotCheck(uint32 exporter, uint16 sampleSize) external returns (uint64 checkId);
 
     /// @notice Draw the sample of an announced check from its seed block's hash (anyone may call).
     function drawSample(uint64 checkId) external;
 
-    /// @notice Conclude a drawn check with its sample, the hash of the report and the counts.
+    /// @notice Conclude a drawn check with its sample, the hash of the report and the counts: the announcing
+    /// supervisor, or any active supervisor once the announcing one was removed.
     function concludeSpotCheck(uint64 checkId, uint64[] calldata sample, bytes32 reportHash, uint16 passed, uint16 failed)
         external;
 

@@ -9,6 +9,12 @@ pragma solidity ^0.8.24;
 /// Supervisors (data-security authorities, not exchanges) are added and removed by the same threshold
 /// governance; they hold no vote and register nothing, but their keys approve cross-border transfers and run
 /// spot checks (see ICrossBorder). A key belongs to one exchange or one supervisor, never both, and never again.
+/// Since a used key is burned, a key is added only with its own EIP-712 signature (domain "ProvenanceFederation",
+/// version "1"): `KeyGrant(uint8 role,uint16 member,address key)` to add or rotate a key of an existing member, and
+/// `MemberKey(uint8 role,bytes8 code,string name,address key)` carried in the payload of a proposal that adds a
+/// member, so no member can name, and so burn, a key it does not hold.
+/// The same governance decides disputes over entities (`FreezeEntity`, `UnfreezeEntity`, `ReassignEntity`): the
+/// federation only counts the approvals; the registry named in the payload applies the executed decision.
 /// @dev Key validity is expressed in block numbers so that a signature can be judged against the block it
 /// claims: a key is valid for blocks `validFrom <= b < validTo` (`validTo == 0` while not revoked), and never
 /// at or after the block its exchange was removed.
@@ -20,11 +26,14 @@ interface IFederation {
     }
 
     enum ProposalAction {
-        AddExchange, // payload: abi.encode(bytes8 code, string name, address key)
+        AddExchange, // payload: abi.encode(bytes8 code, string name, address key, bytes keySignature)
         RemoveExchange, // payload: abi.encode(uint16 exchangeId)
         SetThreshold, // payload: abi.encode(uint16 threshold)
-        AddSupervisor, // payload: abi.encode(bytes8 code, string name, address key)
-        RemoveSupervisor // payload: abi.encode(uint16 supervisorId)
+        AddSupervisor, // payload: abi.encode(bytes8 code, string name, address key, bytes keySignature)
+        RemoveSupervisor, // payload: abi.encode(uint16 supervisorId)
+        FreezeEntity, // payload: abi.encode(address registry, uint32 entityId)
+        UnfreezeEntity, // payload: abi.encode(address registry, uint32 entityId)
+        ReassignEntity // payload: abi.encode(address registry, uint32 entityId, address newAccount)
     }
 
     struct Exchange {
@@ -124,6 +133,14 @@ interface IFederation {
     error InvalidThreshold(uint16 threshold, uint16 members);
     /// @notice The proposal payload does not decode for its action.
     error InvalidPayload(ProposalAction action);
+    /// @notice The key's consent was signed by another key (or for another member, role, code or name).
+    error WrongKeySigner(address key, address recovered);
+    /// @notice Signatures are 65 bytes (r, s, v); compact signatures are refused.
+    error InvalidSignatureLength(uint256 length);
+    /// @notice `s` is in the upper half of the curve order (malleable signature).
+    error InvalidSignatureS(bytes32 s);
+    /// @notice `v` must be 27 or 28.
+    error InvalidSignatureV(uint8 v);
 
     /// @notice Propose a governance action. The caller's exchange approves it at once; with a threshold of
     /// one it executes in the same transaction.
@@ -132,14 +149,15 @@ interface IFederation {
     /// @notice Approve a pending proposal on behalf of the caller's exchange; executes it on reaching the threshold.
     function approve(uint256 proposalId) external;
 
-    /// @notice Add a signing key to the caller's exchange.
-    function addKey(address key) external;
+    /// @notice Add a signing key to the caller's exchange; `signature` is the key's own signature of
+    /// `KeyGrant(ROLE_EXCHANGE, exchangeId, key)` (see `keyGrantDigest`).
+    function addKey(address key, bytes calldata signature) external;
 
     /// @notice Revoke one of the caller's exchange's keys (the caller's own key included, unless it is the last).
     function revokeKey(address key) external;
 
-    /// @notice Add `newKey` and revoke the calling key, in one step.
-    function rotateKey(address newKey) external;
+    /// @notice Add `newKey` (with its `KeyGrant` signature, as for `addKey`) and revoke the calling key, in one step.
+    function rotateKey(address newKey, bytes calldata signature) external;
 
     /// @notice The id of the active exchange that `key` currently signs for; reverts with `NotExchangeKey` otherwise.
     function activeExchangeOf(address key) external view returns (uint16 exchangeId);
@@ -180,8 +198,18 @@ interface IFederation {
     /// @notice Membership epoch: bumped by every executed proposal.
     function epoch() external view returns (uint64);
 
-    /// @notice Replace the calling supervisor key by `newKey` (a supervisor holds one valid key at a time).
-    function rotateSupervisorKey(address newKey) external;
+    /// @notice Replace the calling supervisor key by `newKey` (a supervisor holds one valid key at a time);
+    /// `signature` is the new key's signature of `KeyGrant(ROLE_SUPERVISOR, supervisorId, newKey)`.
+    function rotateSupervisorKey(address newKey, bytes calldata signature) external;
+
+    /// @notice The EIP-712 digest a key signs to serve member `member` (an exchange or supervisor id, by `role`).
+    function keyGrantDigest(uint8 role, uint16 member, address key) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest a key signs to be the first key of the member a proposal adds.
+    function memberKeyDigest(uint8 role, bytes8 code, string memory name, address key) external view returns (bytes32);
+
+    /// @notice The EIP-712 domain separator (name "ProvenanceFederation", version "1", this chain, this contract).
+    function domainSeparator() external view returns (bytes32);
 
     /// @notice The id of the active supervisor whose current key `key` is; reverts with `NotSupervisorKey` otherwise.
     function activeSupervisorOf(address key) external view returns (uint16 supervisorId);

@@ -11,6 +11,15 @@ pragma solidity ^0.8.24;
 /// mandate (`setMandate`, sent by the entity's own account); otherwise the owner signs the registration as
 /// EIP-712 typed data and the exchange submits it with `registerFor`.
 ///
+/// Consent of the entity: an exchange onboards an entity only with the account's own EIP-712 `Onboarding`
+/// signature over the identifier hash, the account, the role, the onboarding exchange and a deadline, so no
+/// member can take an identity (whose identifier hash anyone can compute from the public code) with an account it
+/// holds. A disputed entity is frozen, unfrozen or moved to a new account by the federation's threshold
+/// governance: an executed `FreezeEntity`, `UnfreezeEntity` or `ReassignEntity` proposal naming this registry,
+/// applied here by anyone with `applyEntityDecision`, once, in proposal order per entity. A frozen entity has no
+/// mandates (the freeze withdraws them), cannot grant any, sign registrations, change its account, or act as
+/// exporter or receiver of a cross-border transfer until unfrozen.
+///
 /// Transparency logs: every registration of an exchange, direct or batched, is the next leaf of that exchange's
 /// append-only Merkle log (RFC 6962: SHA-256, leaf hash `sha256(0x00 || leaf)`, node hash
 /// `sha256(0x01 || left || right)`). A leaf is `uint16 registrar || entry`, where an entry is the packed
@@ -85,6 +94,12 @@ interface IRegistry {
     );
     /// @notice Emitted when an entity moves to a new account key.
     event EntityAccountChanged(uint32 indexed entityId, address previousAccount, address newAccount);
+    /// @notice Emitted when a governance decision froze an entity (its mandates were withdrawn just before).
+    event EntityFrozen(uint32 indexed entityId, uint256 proposalId);
+    /// @notice Emitted when a governance decision unfroze an entity (also when a reassignment ends a freeze).
+    event EntityUnfrozen(uint32 indexed entityId, uint256 proposalId);
+    /// @notice Emitted when a governance decision moved an entity to a new account, withdrawing its mandates.
+    event EntityReassigned(uint32 indexed entityId, address previousAccount, address newAccount, uint256 proposalId);
     /// @notice Emitted when an exchange recognises an entity onboarded by another exchange (mutual recognition).
     event EntityRecognized(uint32 indexed entityId, uint16 indexed exchangeId);
     /// @notice Emitted when an entity grants or withdraws an exchange's mandate to register on its behalf.
@@ -196,6 +211,25 @@ interface IRegistry {
     /// @notice The signature was made by another key than the owner's account.
     error WrongSigner(address recovered, address expected);
 
+    /// @notice The entity is frozen by a governance decision.
+    error EntityIsFrozen(uint32 entityId);
+    /// @notice An unfreeze decision names an entity that is not frozen.
+    error EntityNotFrozen(uint32 entityId);
+    /// @notice The proposal has not (yet) been executed by the federation.
+    error ProposalNotExecuted(uint256 proposalId);
+    /// @notice The proposal is not a freeze, unfreeze or reassignment of an entity.
+    error NotEntityDecision(uint256 proposalId, uint8 action);
+    /// @notice The decision names another registry.
+    error DecisionForOtherRegistry(uint256 proposalId, address registry);
+    /// @notice A decision with this or a later proposal id was already applied to the entity.
+    error DecisionOutdated(uint32 entityId, uint256 proposalId, uint256 lastApplied);
+    /// @notice A registration cannot supersede itself.
+    error SelfSupersede(bytes32 id);
+    /// @notice All 2**32 - 1 entity ids are taken.
+    error EntityIdsExhausted();
+    /// @notice The owner's registration nonce reached 2**32 - 1; wrapping would reopen its old signatures.
+    error NonceExhausted(uint32 owner);
+
     /// @notice A batch must carry at least one entry.
     error EmptyBatch();
     /// @notice The batch's bytes are not `count` entries (the new tree size less the log size): `length` bytes.
@@ -217,8 +251,16 @@ interface IRegistry {
     /// @notice A status list must be taken at a past block.
     error FutureBlock(uint64 atBlock, uint256 current);
 
-    /// @notice Onboard an entity. Called by a key of an active exchange, which becomes the entity's registrar.
-    function registerEntity(bytes32 identifierHash, address account, uint8 role) external returns (uint32 entityId);
+    /// @notice Onboard an entity. Called by a key of an active exchange, which becomes the entity's registrar,
+    /// with `consent`: the account's EIP-712 signature of `Onboarding(bytes32 identifierHash,address account,
+    /// uint8 role,uint16 registrar,uint256 deadline)` for this exchange (see `onboardingDigest`).
+    function registerEntity(bytes32 identifierHash, address account, uint8 role, uint256 deadline, bytes calldata consent)
+        external
+        returns (uint32 entityId);
+
+    /// @notice Apply an executed `FreezeEntity`, `UnfreezeEntity` or `ReassignEntity` proposal of the federation
+    /// to the entity it names; anyone may send it, the authority is the proposal's threshold of approvals.
+    function applyEntityDecision(uint256 proposalId) external;
 
     /// @notice Recognise an entity onboarded by another exchange.
     function recognizeEntity(uint32 entityId) external;
@@ -303,6 +345,15 @@ interface IRegistry {
     /// @notice An entity by id; reverts with `UnknownEntity` if there is none.
     function getEntity(uint32 entityId) external view returns (Entity memory);
 
+    /// @notice An entity by id, as `getEntity`, but reverting with `EntityIsFrozen` for a frozen entity.
+    function activeEntity(uint32 entityId) external view returns (Entity memory);
+
+    /// @notice Whether a governance decision froze the entity.
+    function isFrozen(uint32 entityId) external view returns (bool);
+
+    /// @notice The proposal id of the last governance decision applied to the entity, 0 if none.
+    function lastEntityDecision(uint32 entityId) external view returns (uint256);
+
     /// @notice The entity id for an identifier hash, 0 if none.
     function entityIdOf(bytes32 identifierHash) external view returns (uint32);
 
@@ -317,6 +368,12 @@ interface IRegistry {
 
     /// @notice The EIP-712 digest the owner signs for `registerFor`, for registrar `registrar`.
     function registrationDigest(uint16 registrar, RegistrationRequest calldata request, uint256 nonce, uint256 deadline)
+        external
+        view
+        returns (bytes32);
+
+    /// @notice The EIP-712 digest an account signs to consent to its onboarding by exchange `registrar`.
+    function onboardingDigest(bytes32 identifierHash, address account, uint8 role, uint16 registrar, uint256 deadline)
         external
         view
         returns (bytes32);

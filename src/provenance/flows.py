@@ -113,7 +113,9 @@ class FlowService:
     def approval_digest(self, application: int, expires_at: int, volume_limit: int, deadline: int) -> bytes:
         app = self.application(application)
         return F.approval_digest(self.chain.chain_id, self.address, application, app.record_id, app.exporter,
-                                 expires_at, volume_limit, deadline)
+                                 expires_at, volume_limit, deadline, receiver=app.receiver,
+                                 destination=app.destination, category=app.category,
+                                 purpose_hash=app.purpose_hash, assessment_ref=app.assessment_ref)
 
     def sign_approval(self, supervisor: LocalAccount, application: int, *, expires_at: int = 0, volume_limit: int = 0,
                       deadline: int) -> SignedApproval:

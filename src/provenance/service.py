@@ -6,7 +6,9 @@ entity's key); each returns typed values decoded from the contracts' events and 
 
 from __future__ import annotations
 
+import enum
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +18,7 @@ from eth_utils.address import to_checksum_address
 
 from provenance.chain.contracts import FEDERATION, REGISTRY, Contracts, TxResult
 from provenance.core import eip712
-from provenance.core.ids import code_text, parse_exchange_code
+from provenance.core.ids import code_text, parse_address, parse_exchange_code
 from provenance.errors import ContractReverted, InvalidInput, NotFound
 from provenance.types import (
     Address,
@@ -38,10 +40,37 @@ from provenance.types import (
 )
 
 
+class EntityDecision(enum.IntEnum):
+    """The federation's governance actions over a disputed entity (``IFederation.ProposalAction`` 5-7): the
+    federation counts the approvals, the registry named in the payload applies the executed decision."""
+
+    FREEZE = 5
+    UNFREEZE = 6
+    REASSIGN = 7
+
+
+def proposal_action(value: int) -> ProposalAction | EntityDecision:
+    """The action of a proposal read from the chain: a membership action or an entity decision."""
+    return EntityDecision(value) if value in EntityDecision._value2member_map_ else ProposalAction(value)
+
+
+@dataclass(frozen=True)
+class EntityConsent:
+    """An account's consent to be onboarded as one identity (identifier hash, role) by one exchange: its
+    EIP-712 ``Onboarding`` signature, valid until ``deadline`` (unix time)."""
+
+    identifier_hash: Hash32
+    account: Address
+    role: EntityRole
+    registrar: int
+    deadline: int
+    signature: bytes
+
+
 @dataclass(frozen=True)
 class Proposal:
     id: int
-    action: ProposalAction
+    action: ProposalAction | EntityDecision
     proposer: int
     approvals: int
     executed: bool
@@ -171,8 +200,13 @@ class RegistryService:
         """The supervisor whose current key this is; raises ContractReverted(NotSupervisorKey) otherwise."""
         return int(self._fed("activeSupervisorOf", to_checksum_address(address))[0])
 
-    def rotate_supervisor_key(self, signer: LocalAccount, new_key: bytes) -> WriteResult:
-        return _write(self._tx(signer, FEDERATION, "rotateSupervisorKey", to_checksum_address(new_key)))
+    def rotate_supervisor_key(self, signer: LocalAccount, new_key: LocalAccount | bytes,
+                              signature: bytes | None = None) -> WriteResult:
+        """Replace the signer's supervisor key by ``new_key``, with the new key's own ``KeyGrant`` signature
+        (made here when ``new_key`` is an account)."""
+        key, sig = self._key_and_grant(new_key, signature, eip712.ROLE_SUPERVISOR,
+                                       lambda: self.active_supervisor_of(signer.address))
+        return _write(self._tx(signer, FEDERATION, "rotateSupervisorKey", to_checksum_address(key), sig))
 
     def proposals(self) -> list[Proposal]:
         n = int(self._fed("proposalCount")[0])
@@ -180,13 +214,16 @@ class RegistryService:
 
     def proposal(self, proposal_id: int) -> Proposal:
         action, proposer, approvals, executed, epoch, expires_at, payload = self._fed("getProposal", proposal_id)[0]
-        return Proposal(proposal_id, ProposalAction(action), proposer, approvals, executed, epoch, expires_at,
+        return Proposal(proposal_id, proposal_action(action), proposer, approvals, executed, epoch, expires_at,
                         payload)
 
     # ------------------------------------------------------------------ federation writes
 
-    def propose_add_exchange(self, signer: LocalAccount, code: str, name: str, key: bytes) -> ProposalOutcome:
-        payload = encode(["bytes8", "string", "address"], [parse_exchange_code(code), name, key])
+    def propose_add_exchange(self, signer: LocalAccount, code: str, name: str, key: LocalAccount | bytes,
+                             key_signature: bytes | None = None) -> ProposalOutcome:
+        """Propose a new member exchange whose first key is ``key``, with the key's own ``MemberKey`` signature
+        (made here when ``key`` is an account): nobody can name, and so burn, a key it does not hold."""
+        payload = self._member_payload(eip712.ROLE_EXCHANGE, code, name, key, key_signature)
         return self._propose(signer, ProposalAction.ADD_EXCHANGE, payload)
 
     def propose_remove_exchange(self, signer: LocalAccount, ref: int | str) -> ProposalOutcome:
@@ -197,8 +234,9 @@ class RegistryService:
             raise InvalidInput(f"threshold {threshold} out of range")
         return self._propose(signer, ProposalAction.SET_THRESHOLD, encode(["uint16"], [threshold]))
 
-    def propose_add_supervisor(self, signer: LocalAccount, code: str, name: str, key: bytes) -> ProposalOutcome:
-        payload = encode(["bytes8", "string", "address"], [parse_exchange_code(code), name, key])
+    def propose_add_supervisor(self, signer: LocalAccount, code: str, name: str, key: LocalAccount | bytes,
+                               key_signature: bytes | None = None) -> ProposalOutcome:
+        payload = self._member_payload(eip712.ROLE_SUPERVISOR, code, name, key, key_signature)
         return self._propose(signer, ProposalAction.ADD_SUPERVISOR, payload)
 
     def propose_remove_supervisor(self, signer: LocalAccount, ref: int | str) -> ProposalOutcome:
@@ -206,18 +244,90 @@ class RegistryService:
 
     def approve(self, signer: LocalAccount, proposal_id: int) -> ProposalOutcome:
         tx = self._tx(signer, FEDERATION, "approve", proposal_id)
-        return self._outcome(tx, proposal_id)
+        outcome = self._outcome(tx, proposal_id)
+        if outcome.executed and isinstance(self.proposal(proposal_id).action, EntityDecision):
+            self.apply_entity_decision(signer, proposal_id)
+        return outcome
 
-    def add_key(self, signer: LocalAccount, key: bytes) -> WriteResult:
-        return _write(self._tx(signer, FEDERATION, "addKey", to_checksum_address(key)))
+    def add_key(self, signer: LocalAccount, key: LocalAccount | bytes, signature: bytes | None = None) -> WriteResult:
+        """Add ``key`` to the signer's exchange, with the key's own ``KeyGrant`` signature (made here when ``key``
+        is an account; an address without a signature is sent as is, for the contract to refuse by name)."""
+        address, sig = self._key_and_grant(key, signature, eip712.ROLE_EXCHANGE,
+                                           lambda: self.active_exchange_of(signer.address))
+        return _write(self._tx(signer, FEDERATION, "addKey", to_checksum_address(address), sig))
 
     def revoke_key(self, signer: LocalAccount, key: bytes) -> WriteResult:
         return _write(self._tx(signer, FEDERATION, "revokeKey", to_checksum_address(key)))
 
-    def rotate_key(self, signer: LocalAccount, new_key: bytes) -> WriteResult:
-        return _write(self._tx(signer, FEDERATION, "rotateKey", to_checksum_address(new_key)))
+    def rotate_key(self, signer: LocalAccount, new_key: LocalAccount | bytes,
+                   signature: bytes | None = None) -> WriteResult:
+        address, sig = self._key_and_grant(new_key, signature, eip712.ROLE_EXCHANGE,
+                                           lambda: self.active_exchange_of(signer.address))
+        return _write(self._tx(signer, FEDERATION, "rotateKey", to_checksum_address(address), sig))
 
-    def _propose(self, signer: LocalAccount, action: ProposalAction, payload: bytes) -> ProposalOutcome:
+    def key_grant_digest(self, role: int, member: int, key: bytes) -> bytes:
+        """What ``key`` signs to serve exchange (role 0) or supervisor (role 1) ``member``."""
+        return eip712.key_grant_digest(self.chain.chain_id, self.contracts.deployment.federation, role, member, key)
+
+    def member_key_digest(self, role: int, code: str, name: str, key: bytes) -> bytes:
+        """What ``key`` signs to be the first key of the exchange (role 0) or supervisor (role 1) a proposal adds."""
+        return eip712.member_key_digest(self.chain.chain_id, self.contracts.deployment.federation, role,
+                                        parse_exchange_code(code), name, key)
+
+    def _key_and_grant(self, key: LocalAccount | bytes, signature: bytes | None, role: int,
+                       member: Callable[[], int]) -> tuple[bytes, bytes]:
+        if isinstance(key, LocalAccount):
+            address = parse_address(key.address)
+            if signature is None:
+                signature = eip712.sign_digest(self.key_grant_digest(role, member(), address), bytes(key.key))
+            return address, signature
+        return key, b"" if signature is None else signature
+
+    def _member_payload(self, role: int, code: str, name: str, key: LocalAccount | bytes,
+                        signature: bytes | None) -> bytes:
+        address = parse_address(key.address) if isinstance(key, LocalAccount) else key
+        if isinstance(key, LocalAccount) and signature is None:
+            signature = eip712.sign_digest(self.member_key_digest(role, code, name, address), bytes(key.key))
+        return encode(["bytes8", "string", "address", "bytes"],
+                      [parse_exchange_code(code), name, address, b"" if signature is None else signature])
+
+    # ------------------------------------------------------------------ entity decisions (threshold governance)
+
+    def propose_freeze_entity(self, signer: LocalAccount, entity_id: int) -> ProposalOutcome:
+        """Propose freezing a disputed entity; applied to the registry at once if the proposal executes."""
+        return self._propose_decision(signer, EntityDecision.FREEZE, entity_id)
+
+    def propose_unfreeze_entity(self, signer: LocalAccount, entity_id: int) -> ProposalOutcome:
+        return self._propose_decision(signer, EntityDecision.UNFREEZE, entity_id)
+
+    def propose_reassign_entity(self, signer: LocalAccount, entity_id: int, new_account: bytes) -> ProposalOutcome:
+        """Propose moving a disputed entity to ``new_account`` (withdrawing its mandates, ending a freeze)."""
+        return self._propose_decision(signer, EntityDecision.REASSIGN, entity_id, new_account)
+
+    def apply_entity_decision(self, signer: LocalAccount, proposal_id: int) -> WriteResult:
+        """Apply an executed entity decision to the registry (anyone may send it; it applies once)."""
+        return _write(self._tx(signer, REGISTRY, "applyEntityDecision", proposal_id))
+
+    def is_frozen(self, entity_id: int) -> bool:
+        return bool(self._reg("isFrozen", entity_id)[0])
+
+    def _propose_decision(self, signer: LocalAccount, decision: EntityDecision, entity_id: int,
+                          new_account: bytes | None = None) -> ProposalOutcome:
+        if not 0 < entity_id < 2**32:
+            raise InvalidInput(f"entity id {entity_id} out of range")
+        registry = to_checksum_address(self.contracts.deployment.registry)
+        if new_account is None:
+            payload = encode(["address", "uint32"], [registry, entity_id])
+        else:
+            payload = encode(["address", "uint32", "address"], [registry, entity_id,
+                                                                to_checksum_address(new_account)])
+        outcome = self._propose(signer, decision, payload)
+        if outcome.executed:
+            self.apply_entity_decision(signer, outcome.proposal_id)
+        return outcome
+
+    def _propose(self, signer: LocalAccount, action: ProposalAction | EntityDecision,
+                 payload: bytes) -> ProposalOutcome:
         tx = self._tx(signer, FEDERATION, "propose", int(action), payload)
         return self._outcome(tx, int(tx.event("ProposalCreated").args["proposalId"]))
 
@@ -228,10 +338,48 @@ class RegistryService:
 
     # ------------------------------------------------------------------ entities
 
-    def register_entity(self, signer: LocalAccount, identifier_hash: Hash32, account: bytes,
-                        role: EntityRole) -> int:
-        tx = self._tx(signer, REGISTRY, "registerEntity", identifier_hash, to_checksum_address(account), int(role))
+    def register_entity(self, signer: LocalAccount, identifier_hash: Hash32, account: LocalAccount | bytes,
+                        role: EntityRole, *, consent: EntityConsent | None = None) -> int:
+        """Onboard an entity for the signer's exchange, with the account's consent: ``consent`` as signed by the
+        account (e.g. in its wallet, from :meth:`onboarding_typed_data`), or made here when ``account`` is a key
+        this node holds."""
+        address = parse_address(account.address) if isinstance(account, LocalAccount) else account
+        if consent is None and isinstance(account, LocalAccount):
+            consent = self.sign_onboarding(account, self.active_exchange_of(signer.address), identifier_hash, role)
+        if consent is not None and (consent.account != address or consent.identifier_hash != identifier_hash
+                                    or consent.role != role):
+            raise InvalidInput("the consent is for another account, identifier or role")
+        # Without a consent the request goes as is, for the contract to refuse by name (SignatureExpired).
+        deadline, signature = (0, b"") if consent is None else (consent.deadline, consent.signature)
+        tx = self._tx(signer, REGISTRY, "registerEntity", identifier_hash, to_checksum_address(address), int(role),
+                      deadline, signature)
         return int(tx.event("EntityRegistered").args["entityId"])
+
+    def onboarding_digest(self, registrar: int, identifier_hash: Hash32, account: bytes, role: EntityRole,
+                          deadline: int) -> bytes:
+        return eip712.onboarding_digest(self.chain.chain_id, self.contracts.deployment.registry, identifier_hash,
+                                        account, int(role), registrar, deadline)
+
+    def onboarding_typed_data(self, registrar: int | str, identifier_hash: Hash32, account: bytes,
+                              role: EntityRole, deadline: int) -> dict[str, Any]:
+        """The ``eth_signTypedData_v4`` document the account signs to consent to its onboarding by ``registrar``."""
+        return eip712.onboarding_typed_data(self.chain.chain_id, self.contracts.deployment.registry,
+                                            identifier_hash, account, int(role), self.exchange_id(registrar),
+                                            deadline)
+
+    def sign_onboarding(self, account_signer: LocalAccount, registrar: int | str, identifier_hash: Hash32,
+                        role: EntityRole, *, ttl_seconds: int = 3600) -> EntityConsent:
+        """The account's side of onboarding: sign its consent for one exchange, valid ``ttl_seconds``."""
+        registrar_id = self.exchange_id(registrar)
+        address = Address(parse_address(account_signer.address))
+        deadline = self.chain_time() + ttl_seconds
+        digest = self.onboarding_digest(registrar_id, identifier_hash, address, role, deadline)
+        return EntityConsent(identifier_hash, address, EntityRole(role), registrar_id, deadline,
+                             eip712.sign_digest(digest, bytes(account_signer.key)))
+
+    def chain_time(self) -> int:
+        """The later of the clock and the head block's time: deadlines are judged against block time."""
+        return max(int(time.time()), self.chain.get_block(self.chain.block_number()).timestamp)
 
     def recognize_entity(self, signer: LocalAccount, entity_id: int) -> WriteResult:
         return _write(self._tx(signer, REGISTRY, "recognizeEntity", entity_id))

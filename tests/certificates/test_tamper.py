@@ -414,7 +414,7 @@ def test_a_revoked_key_fails_online_at_once(tmp_path: Path) -> None:
     try:
         svc, old = w.fed.svc, w.fed.keys["SDE"]
         new = Account.create()
-        svc.add_key(old, addr(new))
+        svc.add_key(old, new)
         cert = w.certifier.issue(w.product, old)
         now = _now(cert)
         assert w.certifier.verify_online(cert, now=now).valid

@@ -40,15 +40,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     # A revoked key of SDE (SDE carries on with a new key) and a key of a removed exchange.
     old_sde = fed.keys["SDE"]
     new_sde = Account.create()
-    svc.add_key(old_sde, addr(new_sde))
+    svc.add_key(old_sde, new_sde)
     svc.revoke_key(new_sde, addr(old_sde))
     fed.keys["SDE"] = new_sde
     removed = fed.keys["AHDE"]
     # Supervisors: CAC acts; RM was removed; OLD is a key CAC rotated away from.
     rotated, cac, rm = Account.create(), Account.create(), Account.create()
-    svc.propose_add_supervisor(new_sde, "CAC", "Cyberspace Administration", addr(rotated))
-    svc.rotate_supervisor_key(rotated, addr(cac))
-    svc.propose_add_supervisor(new_sde, "RM", "Removed", addr(rm))
+    svc.propose_add_supervisor(new_sde, "CAC", "Cyberspace Administration", rotated)
+    svc.rotate_supervisor_key(rotated, cac)
+    svc.propose_add_supervisor(new_sde, "RM", "Removed", rm)
     svc.propose_remove_supervisor(new_sde, "RM")
     flows = FlowService(fed.contracts)
     file_req = (record, owner, other_entity, b"SG", F.category_code("IOT"), bytes(32), "maintenance")
@@ -63,7 +63,22 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     sample = flows.draw(new_sde, drawn_check).sample
     svc.propose_remove_exchange(new_sde, "AHDE")
     svc.propose_threshold(new_sde, 2)
-    pending = svc.propose_add_exchange(new_sde, "PEND", "Pending", addr(Account.create())).proposal_id
+    pending = svc.propose_add_exchange(new_sde, "PEND", "Pending", Account.create()).proposal_id
+    pending_freeze = svc.propose_freeze_entity(new_sde, other_entity).proposal_id
+    # Consents made for SDE (exchange 1): a key's KeyGrant, an account's Onboarding. Any other caller is refused,
+    # an exchange by the signature check (a member cannot use a consent given to another).
+    chain_id, registry = fed.chain.chain_id, fed.contracts.deployment.registry
+
+    def grant(role: int = eip712.ROLE_EXCHANGE, member: int = 1) -> tuple[str, bytes]:
+        key = Account.create()
+        return key.address, eip712.sign_digest(svc.key_grant_digest(role, member, addr(key)), key.key)
+
+    def onboarding(a: LocalAccount) -> Any:
+        account = Account.create()
+        digest = eip712.onboarding_digest(chain_id, registry, h("new"), addr(account), 0, 1, 2**40)
+        return c.transact(a, "Registry", "registerEntity", h("new"), account.address, 0, 2**40,
+                          eip712.sign_digest(digest, account.key))
+
     req = request(owner)
     digest = eip712.registration_digest(fed.chain.chain_id, fed.contracts.deployment.registry, 1, req, 0, 2**40)
     sig = eip712.sign_digest(digest, owner_account.key)
@@ -71,10 +86,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     calls: dict[str, Callable[[LocalAccount], Any]] = {
         "propose": lambda a: c.transact(a, "Federation", "propose", 2, encode(["uint16"], [1])),
         "approve": lambda a: c.transact(a, "Federation", "approve", pending),
-        "addKey": lambda a: c.transact(a, "Federation", "addKey", Account.create().address),
+        "addKey": lambda a: c.transact(a, "Federation", "addKey", *grant()),
         "revokeKey": lambda a: c.transact(a, "Federation", "revokeKey", new_sde.address),
-        "rotateKey": lambda a: c.transact(a, "Federation", "rotateKey", Account.create().address),
-        "registerEntity": lambda a: c.transact(a, "Registry", "registerEntity", h("new"), a.address, 0),
+        "rotateKey": lambda a: c.transact(a, "Federation", "rotateKey", *grant()),
+        "registerEntity": onboarding,
+        # Anyone may apply an executed decision (the authority is the threshold of approvals); none may apply
+        # one the federation has not executed.
+        "applyEntityDecision": lambda a: c.transact(a, "Registry", "applyEntityDecision", pending_freeze),
         "recognizeEntity": lambda a: c.transact(a, "Registry", "recognizeEntity", other_entity),
         "register": lambda a: c.transact(a, "Registry", "register", request(owner).as_abi_tuple()),
         "registerBatch": lambda a: c.transact(a, "Registry", "registerBatch", [request(owner).as_abi_tuple()]),
@@ -90,7 +108,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "setBatchedStatus": lambda a: c.transact(a, "Registry", "setBatchedStatus", h("batched"), 3, bytes(32)),
         "anchorStatusList": lambda a: c.transact(a, "Registry", "anchorStatusList", 1, h("list")),
         "recognizeCertificate": lambda a: c.transact(a, "Registry", "recognizeCertificate", h("cred"), record, 1),
-        "rotateSupervisorKey": lambda a: c.transact(a, "Federation", "rotateSupervisorKey", Account.create().address),
+        "rotateSupervisorKey": lambda a: c.transact(a, "Federation", "rotateSupervisorKey",
+                                                    *grant(eip712.ROLE_SUPERVISOR, 1)),
         "setCatalogueEntry": lambda a: c.transact(a, "CrossBorder", "setCatalogueEntry", F.category_code("IOT"), b"SG",
                                                   86400, 0),
         "fileApplication": lambda a: c.transact(a, "CrossBorder", "fileApplication", file_req),
@@ -129,6 +148,7 @@ SUPERVISOR_ONLY = ["rotateSupervisorKey", "setCatalogueEntry", "approveApplicati
 EXPORTER_AGENT_ONLY = ["fileApplication", "recordDelivery", "recordDeliveries"]
 NOT_SUPERVISORS = ("stranger", "revoked-key", "removed-exchange", "merchant", "other-exchange", "owner-registrar",
                    "rotated-supervisor-key", "removed-supervisor")
+ALL_CALLERS = NOT_SUPERVISORS + ("supervisor",)
 # drawSample is open to anyone on purpose: it takes no input, and its outcome is fixed by the seed block's hash.
 PUBLIC = {"drawSample"}
 
@@ -143,6 +163,9 @@ CASES = (
     + [(fn, "supervisor", "NotExchangeKey") for fn in EXCHANGE_ONLY]
     + [(fn, "supervisor", "NotEntityAccount") for fn in ENTITY_ONLY]
     + [(fn, who, "NotSupervisorKey") for fn in SUPERVISOR_ONLY for who in NOT_SUPERVISORS]
+    + [("addKey", "other-exchange", "WrongKeySigner"), ("rotateKey", "other-exchange", "WrongKeySigner"),
+       ("registerEntity", "other-exchange", "WrongSigner")]
+    + [("applyEntityDecision", who, "ProposalNotExecuted") for who in ALL_CALLERS]
     + [(fn, who, "NotExporterAgent") for fn in EXPORTER_AGENT_ONLY
        for who in ("stranger", "revoked-key", "removed-exchange", "merchant", "other-exchange", "supervisor",
                    "rotated-supervisor-key", "removed-supervisor")]

@@ -62,8 +62,8 @@ class World:
 def world(tmp_path: Path) -> Iterator[World]:
     fed = make_fed(tmp_path / "chain")
     cac, sh = Account.create(), Account.create()
-    assert fed.svc.propose_add_supervisor(fed.keys["SDE"], "CAC", "Cyberspace Administration", addr(cac)).executed
-    assert fed.svc.propose_add_supervisor(fed.keys["ZJDE"], "SHCAC", "Shanghai Cyberspace Office", addr(sh)).executed
+    assert fed.svc.propose_add_supervisor(fed.keys["SDE"], "CAC", "Cyberspace Administration", cac).executed
+    assert fed.svc.propose_add_supervisor(fed.keys["ZJDE"], "SHCAC", "Shanghai Cyberspace Office", sh).executed
     exporter, exporter_key = fed.entity("SDE")
     receiver, _ = fed.entity("ZJDE")
     yield World(fed, FlowService(fed.contracts), cac, sh, exporter, exporter_key, receiver)
@@ -82,7 +82,7 @@ def test_supervisors_are_added_and_removed_by_threshold_governance(world: World)
     assert [(s.id, s.code) for s in svc.supervisors()] == [(1, "CAC"), (2, "SHCAC")]
     svc.propose_threshold(keys["SDE"], 2)
     new = Account.create()
-    out = svc.propose_add_supervisor(keys["SDE"], "NDRC", "Data Bureau", addr(new))
+    out = svc.propose_add_supervisor(keys["SDE"], "NDRC", "Data Bureau", new)
     assert not out.executed and svc.supervisor_count() == 2
     with reverts("NotSupervisorKey"):
         svc.active_supervisor_of(new.address)
@@ -102,17 +102,17 @@ def test_supervisors_are_added_and_removed_by_threshold_governance(world: World)
 def test_a_key_serves_one_party_only(world: World) -> None:
     svc, keys = world.fed.svc, world.fed.keys
     with reverts("KeyAlreadyUsed"):
-        svc.propose_add_supervisor(keys["SDE"], "DUP", "Dup", addr(keys["ZJDE"]))
+        svc.propose_add_supervisor(keys["SDE"], "DUP", "Dup", keys["ZJDE"])
     with reverts("KeyAlreadyUsed"):
-        svc.add_key(keys["SDE"], addr(world.cac))
+        svc.add_key(keys["SDE"], world.cac)
     with reverts("DuplicateSupervisorCode"):
-        svc.propose_add_supervisor(keys["SDE"], "CAC", "again", addr(Account.create()))
+        svc.propose_add_supervisor(keys["SDE"], "CAC", "again", Account.create())
 
 
 def test_supervisor_key_rotation_keeps_history(world: World) -> None:
     svc = world.fed.svc
     new = Account.create()
-    svc.rotate_supervisor_key(world.cac, addr(new))
+    svc.rotate_supervisor_key(world.cac, new)
     with reverts("NotSupervisorKey"):
         svc.active_supervisor_of(world.cac.address)
     assert svc.active_supervisor_of(new.address) == 1
@@ -287,8 +287,10 @@ def test_forged_and_misused_approvals_are_refused(world: World) -> None:
     # Bound to this chain and contract: a signature over another domain recovers another signer.
     here = world.fed.chain.chain_id
     for chain_id, contract in ((here + 1, world.flows.address), (here, bytes(20))):
-        digest = F.approval_digest(chain_id, contract, app_id, world.flows.application(app_id).record_id,
-                                   world.exporter, 0, 500, deadline)
+        app = world.flows.application(app_id)
+        digest = F.approval_digest(chain_id, contract, app_id, app.record_id, world.exporter, 0, 500, deadline,
+                                   receiver=app.receiver, destination=app.destination, category=app.category,
+                                   purpose_hash=app.purpose_hash, assessment_ref=app.assessment_ref)
         sig = eip712.sign_digest(digest, bytes(world.cac.key))
         with reverts("NotSupervisorKey"):
             world.flows.approve_signed(world.sde, replace(good, signature=sig))

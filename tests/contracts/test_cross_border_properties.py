@@ -39,7 +39,7 @@ class Model:
         self.tmp = tmp
         self.fed = make_fed(tmp / "chain", sync_writes=False)
         self.cac = Account.create()
-        self.fed.svc.propose_add_supervisor(self.fed.keys["SDE"], "CAC", "Cyberspace Administration", addr(self.cac))
+        self.fed.svc.propose_add_supervisor(self.fed.keys["SDE"], "CAC", "Cyberspace Administration", self.cac)
         self.flows = FlowService(self.fed.contracts)
         self.flows.set_catalogue(self.cac, "LOW", "SG", 500, 300)
         self.exporter, self.exporter_key = self.fed.entity("SDE")

@@ -21,7 +21,7 @@ def test_threshold_governance(fed: Fed) -> None:
     out = fed.svc.propose_threshold(fed.keys["SDE"], 2)
     assert out.executed and fed.svc.threshold() == 2
     new = Account.create()
-    out = fed.svc.propose_add_exchange(fed.keys["SDE"], "JSDE", "Jiangsu", addr(new))
+    out = fed.svc.propose_add_exchange(fed.keys["SDE"], "JSDE", "Jiangsu", new)
     assert (out.approvals, out.executed) == (1, False)
     assert fed.svc.exchange_count() == 3
     with reverts("AlreadyApproved", proposalId=out.proposal_id, exchangeId=1):
@@ -35,7 +35,7 @@ def test_threshold_governance(fed: Fed) -> None:
 
 def test_membership_change_makes_pending_proposals_stale(fed: Fed) -> None:
     fed.svc.propose_threshold(fed.keys["SDE"], 2)
-    a = fed.svc.propose_add_exchange(fed.keys["SDE"], "AAA", "A", addr(Account.create()))
+    a = fed.svc.propose_add_exchange(fed.keys["SDE"], "AAA", "A", Account.create())
     b = fed.svc.propose_remove_exchange(fed.keys["ZJDE"], "AHDE")
     fed.svc.approve(fed.keys["ZJDE"], a.proposal_id)  # executes: epoch moves on
     with reverts("ProposalStale", proposalId=b.proposal_id):
@@ -44,7 +44,7 @@ def test_membership_change_makes_pending_proposals_stale(fed: Fed) -> None:
 
 def test_proposals_expire(fed: Fed) -> None:
     fed.svc.propose_threshold(fed.keys["SDE"], 2)
-    p = fed.svc.propose_add_exchange(fed.keys["SDE"], "LATE", "Late", addr(Account.create()))
+    p = fed.svc.propose_add_exchange(fed.keys["SDE"], "LATE", "Late", Account.create())
     proposal = fed.svc.proposal(p.proposal_id)
     fed.chain.clock = lambda: proposal.expires_at + 10  # type: ignore[method-assign]
     with reverts("ProposalExpired", proposalId=p.proposal_id, expiresAt=proposal.expires_at):
@@ -69,7 +69,7 @@ def test_remove_exchange_invalidates_its_keys_and_keeps_history(fed: Fed) -> Non
         fed.svc.propose_remove_exchange(fed.keys["SDE"], "ZJDE")
     # The code stays taken: history must stay unambiguous.
     with reverts("DuplicateExchangeCode"):
-        fed.svc.propose_add_exchange(fed.keys["SDE"], "ZJDE", "again", addr(Account.create()))
+        fed.svc.propose_add_exchange(fed.keys["SDE"], "ZJDE", "again", Account.create())
 
 
 def test_threshold_cannot_exceed_members(fed: Fed) -> None:
@@ -95,13 +95,14 @@ def test_malformed_proposals_refused_at_once(fed: Fed) -> None:
     for bad in (b"sde".ljust(8, b"\0"), b"\0SDE".ljust(8, b"\0"), b"S D".ljust(8, b"\0"), bytes(8)):
         with reverts("InvalidExchangeCode"):
             fed.contracts.transact(sde, "Federation", "propose", 0,
-                                   encode(["bytes8", "string", "address"], [bad, "x", Account.create().address]))
+                                   encode(["bytes8", "string", "address", "bytes"],
+                                          [bad, "x", Account.create().address, b""]))
     with reverts("InvalidExchangeName"):
-        fed.svc.propose_add_exchange(sde, "NEW", "", addr(Account.create()))
+        fed.svc.propose_add_exchange(sde, "NEW", "", Account.create())
     with reverts("ZeroKey"):
         fed.svc.propose_add_exchange(sde, "NEW", "New", bytes(20))
     with reverts("KeyAlreadyUsed"):
-        fed.svc.propose_add_exchange(sde, "NEW", "New", addr(fed.keys["ZJDE"]))
+        fed.svc.propose_add_exchange(sde, "NEW", "New", fed.keys["ZJDE"])
     with reverts("UnknownProposal", proposalId=42):
         fed.svc.approve(sde, 42)
 
@@ -110,16 +111,16 @@ def test_key_rotation_and_history(fed: Fed) -> None:
     old = fed.keys["SDE"]
     new = Account.create()
     added_at = fed.chain.block_number() + 1
-    fed.svc.rotate_key(old, addr(new))
+    fed.svc.rotate_key(old, new)
     history = fed.svc.keys_of("SDE")
     assert [k.address for k in history] == [addr(old), addr(new)]
     assert history[0].valid_to == added_at and history[1].valid_from == added_at and history[1].valid_to == 0
     with reverts("NotExchangeKey"):
-        fed.svc.rotate_key(old, addr(Account.create()))
+        fed.svc.rotate_key(old, Account.create())
     assert fed.svc.active_exchange_of(new.address) == 1
     # A revoked key is never reused, by anyone.
     with reverts("KeyAlreadyUsed"):
-        fed.svc.add_key(fed.keys["ZJDE"], addr(old))
+        fed.svc.add_key(fed.keys["ZJDE"], old)
     is_valid = fed.contracts.call("Federation", "isKeyValidAt", old.address, 1, added_at - 1)[0]
     assert is_valid
     assert not fed.contracts.call("Federation", "isKeyValidAt", old.address, 1, added_at)[0]
@@ -136,11 +137,11 @@ def test_key_add_and_revoke_rules(fed: Fed) -> None:
     with reverts("ZeroKey"):
         fed.svc.add_key(sde, bytes(20))
     second = Account.create()
-    fed.svc.add_key(sde, addr(second))
+    fed.svc.add_key(sde, second)
     fed.svc.revoke_key(second, addr(sde))  # the new key may retire the old
     with reverts("KeyAlreadyRevoked"):
         fed.svc.revoke_key(second, addr(sde))
     for _ in range(7):
-        fed.svc.add_key(second, addr(Account.create()))
+        fed.svc.add_key(second, Account.create())
     with reverts("TooManyKeys", exchangeId=1):
-        fed.svc.add_key(second, addr(Account.create()))
+        fed.svc.add_key(second, Account.create())

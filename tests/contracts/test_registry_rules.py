@@ -279,7 +279,7 @@ def test_batch_member_may_derive_from_an_earlier_member(fed: Fed) -> None:
 
 def test_entity_lifecycle(fed: Fed) -> None:
     account = Account.create()
-    eid = fed.svc.register_entity(fed.keys["ZJDE"], h("uscc-1"), addr(account), fed.svc.entity(
+    eid = fed.svc.register_entity(fed.keys["ZJDE"], h("uscc-1"), account, fed.svc.entity(
         fed.entity()[0]).role)
     e = fed.svc.entity(eid)
     assert (e.registrar, e.account, e.identifier_hash, e.nonce) == (2, addr(account), h("uscc-1"), 0)
@@ -291,7 +291,8 @@ def test_entity_lifecycle(fed: Fed) -> None:
     with reverts("ZeroAccount"):
         fed.svc.register_entity(fed.keys["SDE"], h("uscc-2"), bytes(20), e.role)
     with reverts("InvalidRole", role=3):
-        fed.contracts.transact(fed.keys["SDE"], "Registry", "registerEntity", h("uscc-3"), account.address, 3)
+        fed.contracts.transact(fed.keys["SDE"], "Registry", "registerEntity", h("uscc-3"), account.address, 3, 0,
+                               b"")
     # Recognition by another exchange, once; never by the onboarding exchange.
     with reverts("SelfRecognition", entityId=eid, exchangeId=2):
         fed.svc.recognize_entity(fed.keys["ZJDE"], eid)

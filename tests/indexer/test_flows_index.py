@@ -19,7 +19,7 @@ from tests.indexer.helpers import dump_of
 
 def _world(fed: Fed) -> tuple[FlowService, LocalAccount, int, int]:
     cac = Account.create()
-    fed.svc.propose_add_supervisor(fed.keys["SDE"], "CAC", "Cyberspace Administration", addr(cac))
+    fed.svc.propose_add_supervisor(fed.keys["SDE"], "CAC", "Cyberspace Administration", cac)
     flows = FlowService(fed.contracts)
     flows.set_catalogue(cac, "IOT", "SG", 86_400, 10_000)
     exporter, _ = fed.entity("SDE")

@@ -42,11 +42,11 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 HALF_N = SECP256K1_N // 2
 
 
-def domain_separator(chain_id: int, verifying_contract: Address) -> bytes:
+def domain_separator(chain_id: int, verifying_contract: Address, name: str = DOMAIN_NAME) -> bytes:
     return keccak(
         encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [DOMAIN_TYPEHASH, keccak(DOMAIN_NAME.encode()), keccak(DOMAIN_VERSION.encode()), chain_id,
+            [DOMAIN_TYPEHASH, keccak(name.encode()), keccak(DOMAIN_VERSION.encode()), chain_id,
              verifying_contract],
         )
     )
@@ -132,11 +132,16 @@ def _type_hash(type_string: str) -> bytes:
     return _keccak(type_string.encode())
 
 
-_LIMIT = {"uint8": 1 << 8, "uint16": 1 << 16, "uint32": 1 << 32, "uint64": 1 << 64, "uint256": 1 << 256}
+_LIMIT = {"uint8": 1 << 8, "uint16": 1 << 16, "uint32": 1 << 32, "uint64": 1 << 64,
+          "uint256": 1 << 256}
 
 
 def _word(kind: str, value: object) -> bytes:
     """ABI encoding of one static field: bytes32 as is, unsigned integers as 32-byte big-endian words."""
+    if kind == "address":
+        if not isinstance(value, bytes | bytearray) or len(value) != 20:
+            raise InvalidSignature("an address field of a signed statement is not 20 bytes")
+        return bytes(12) + bytes(value)
     if kind == "bytes32":
         if type(value) is bytes and len(value) == 32:
             return value
@@ -180,3 +185,70 @@ def recognition_digest(chain_id: int, registry: bytes, credential_hash: bytes, r
 def snapshot_digest(chain_id: int, registry: bytes, exchange: int, at_block: int, content_hash: bytes) -> bytes:
     return typed_digest(chain_id, registry, SNAPSHOT_TYPE, ("uint16", "uint64", "bytes32"),
                         (exchange, at_block, content_hash))
+
+
+# ---------------------------------------------------------------------- consents of entities and keys
+#
+# Mirrors ``Registry.onboardingDigest`` and ``Federation.keyGrantDigest`` / ``memberKeyDigest`` byte for byte (a
+# test compares them with the contracts' views, and with eth-account's independent EIP-712 encoder).
+
+ONBOARDING_TYPE = "Onboarding(bytes32 identifierHash,address account,uint8 role,uint16 registrar,uint256 deadline)"
+FEDERATION_DOMAIN_NAME = "ProvenanceFederation"
+KEY_GRANT_TYPE = "KeyGrant(uint8 role,uint16 member,address key)"
+MEMBER_KEY_TYPE = "MemberKey(uint8 role,bytes8 code,string name,address key)"
+ROLE_EXCHANGE = 0
+ROLE_SUPERVISOR = 1
+
+
+def onboarding_digest(chain_id: int, registry: bytes, identifier_hash: bytes, account: bytes, role: int,
+                      registrar: int, deadline: int) -> bytes:
+    """What an entity's account signs to consent to being onboarded as this identity, by this exchange."""
+    return typed_digest(chain_id, registry, ONBOARDING_TYPE, ("bytes32", "address", "uint8", "uint16", "uint256"),
+                        (identifier_hash, account, role, registrar, deadline))
+
+
+def _federation_digest(chain_id: int, federation: bytes, struct_hash: bytes) -> bytes:
+    return _keccak(b"\x19\x01" + domain_separator(chain_id, Address(bytes(federation)), FEDERATION_DOMAIN_NAME)
+                   + struct_hash)
+
+
+def key_grant_digest(chain_id: int, federation: bytes, role: int, member: int, key: bytes) -> bytes:
+    """What a key signs to be added to (or rotated into) exchange or supervisor ``member``."""
+    struct_hash = keccak(_type_hash(KEY_GRANT_TYPE) + _word("uint8", role) + _word("uint16", member)
+                         + _word("address", key))
+    return _federation_digest(chain_id, federation, struct_hash)
+
+
+def member_key_digest(chain_id: int, federation: bytes, role: int, code: bytes, name: str, key: bytes) -> bytes:
+    """What a key signs to be the first key of the member a proposal adds (``code``: the left-aligned bytes8)."""
+    if len(code) != 8:
+        raise InvalidSignature(f"a member code is 8 bytes, got {len(code)}")
+    struct_hash = keccak(_type_hash(MEMBER_KEY_TYPE) + _word("uint8", role) + bytes(code).ljust(32, b"\0")
+                         + _keccak(name.encode()) + _word("address", key))
+    return _federation_digest(chain_id, federation, struct_hash)
+
+
+def onboarding_typed_data(chain_id: int, registry: bytes, identifier_hash: bytes, account: bytes, role: int,
+                          registrar: int, deadline: int) -> dict[str, object]:
+    """The ``eth_signTypedData_v4`` document of an onboarding consent: what a wallet holding the account signs."""
+    return {
+        "types": {
+            "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                             {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}],
+            "Onboarding": [{"name": "identifierHash", "type": "bytes32"}, {"name": "account", "type": "address"},
+                           {"name": "role", "type": "uint8"}, {"name": "registrar", "type": "uint16"},
+                           {"name": "deadline", "type": "uint256"}],
+        },
+        "primaryType": "Onboarding",
+        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id,
+                   "verifyingContract": _checksum(registry)},
+        "message": {"identifierHash": "0x" + bytes(identifier_hash).hex(), "account": _checksum(account),
+                    "role": role, "registrar": registrar, "deadline": deadline},
+    }
+
+
+def _checksum(address: bytes) -> str:
+    """EIP-55 mixed-case address text."""
+    hex_addr = bytes(address).hex()
+    digest = _keccak(hex_addr.encode()).hex()
+    return "0x" + "".join(c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c for i, c in enumerate(hex_addr))

@@ -6,8 +6,10 @@ Everything here mirrors ``contracts/CrossBorder.sol`` byte for byte (tests compa
   alpha-2 code other than CN (transfers out of mainland China);
 * a **manifest** is the JSON document describing one delivery (its files, their SHA-256 and sizes); the chain
   records ``manifest_hash`` (SHA-256 of its RFC 8785 canonical form) and its size (the sum of its files' sizes);
-* a supervisor's **approval** is an EIP-712 signature over the application, its record and exporter, the terms
-  (expiry, volume) and a deadline, under the domain "ProvenanceCrossBorder" of one chain and one contract;
+* a supervisor's **approval** is an EIP-712 signature over the application and every term of it the contract
+  stores (record, exporter, receiver, destination, category, purpose hash, assessment), the approval's terms
+  (expiry, volume) and a deadline, under the domain "ProvenanceCrossBorder" of one chain and one contract, so a
+  signature for one application cannot approve different terms;
 * a spot check's **seed** is ``keccak256(abi.encode(seedBlockHash, chainId, contract, checkId))``; its **sample**
   is drawn without replacement by ``keccak256(abi.encode(seed, counter)) mod population``, skipping repeats.
 
@@ -31,7 +33,9 @@ from provenance.errors import InvalidInput
 DOMAIN_NAME = "ProvenanceCrossBorder"
 DOMAIN_VERSION = "1"
 APPROVAL_TYPE = (
-    "Approval(uint64 application,bytes32 recordId,uint32 exporter,uint64 expiresAt,uint64 volumeLimit,uint256 deadline)"
+    "Approval(uint64 application,bytes32 recordId,uint32 exporter,uint32 receiver,bytes2 destination,"
+    "bytes32 category,bytes32 purposeHash,bytes32 assessmentRef,uint64 expiresAt,uint64 volumeLimit,"
+    "uint256 deadline)"
 )
 MAX_SAMPLE = 64
 MAX_PURPOSE = 256
@@ -129,11 +133,16 @@ def domain_separator(chain_id: int, contract: bytes) -> bytes:
 
 
 def approval_digest(chain_id: int, contract: bytes, application: int, record_id: bytes, exporter: int,
-                    expires_at: int, volume_limit: int, deadline: int) -> bytes:
-    """Mirrors ``CrossBorder.approvalDigest``: what a supervisor signs to approve an application on these terms."""
-    struct_hash = _k(encode(["bytes32", "uint64", "bytes32", "uint32", "uint64", "uint64", "uint256"],
-                            [_k(APPROVAL_TYPE.encode()), application, record_id, exporter, expires_at, volume_limit,
-                             deadline]))
+                    expires_at: int, volume_limit: int, deadline: int, *, receiver: int, destination: str,
+                    category: str, purpose_hash: bytes, assessment_ref: bytes) -> bytes:
+    """Mirrors ``CrossBorder.approvalDigest``: what a supervisor signs to approve an application on these terms.
+    ``destination`` and ``category`` are their text forms ("SG", "TRADE.ORDERS"), encoded as the contract stores
+    them (left-aligned ``bytes2`` and ``bytes32``, which EIP-712 pads on the right like ``abi.encode``)."""
+    struct_hash = _k(encode(
+        ["bytes32", "uint64", "bytes32", "uint32", "uint32", "bytes2", "bytes32", "bytes32", "bytes32", "uint64",
+         "uint64", "uint256"],
+        [_k(APPROVAL_TYPE.encode()), application, record_id, exporter, receiver, jurisdiction_code(destination),
+         category_code(category), purpose_hash, assessment_ref, expires_at, volume_limit, deadline]))
     return _k(b"\x19\x01" + domain_separator(chain_id, contract) + struct_hash)
 
 
