@@ -45,7 +45,7 @@ def test_registration_and_rules_over_json_rpc(rpc: RpcChain) -> None:
     assert rpc.chain_id == 31337
     svc, key = deploy(rpc)
     merchant = funded(rpc)
-    owner = svc.register_entity(key, h("m"), addr(merchant), 0)
+    owner = svc.register_entity(key, h("m"), merchant, 0)
     with reverts("NoMandate", owner=owner, exchangeId=1):
         svc.register(key, request(owner))
     svc.set_mandate(merchant, owner, "SDE", True)
@@ -81,7 +81,7 @@ def test_attach_checks_chain_and_code(rpc: RpcChain) -> None:
 def test_concurrent_submissions_from_one_key_never_collide(rpc: RpcChain) -> None:
     svc, key = deploy(rpc)
     merchant = funded(rpc)
-    owner = svc.register_entity(key, h("m2"), addr(merchant), 0)
+    owner = svc.register_entity(key, h("m2"), merchant, 0)
     svc.set_mandate(merchant, owner, "SDE", True)
     reqs = [request(owner) for _ in range(40)]
     errors: list[BaseException] = []

@@ -29,7 +29,7 @@ def main() -> None:
         contracts = Contracts.deploy(chain, key, code=b"SDE".ljust(8, b"\0"), name="SDE",
                                      first_key=parse_address(key.address))
         svc = RegistryService(contracts)
-        owner = svc.register_entity(key, b"\x01" * 32, parse_address(key.address), 0)  # type: ignore[arg-type]
+        owner = svc.register_entity(key, b"\x01" * 32, key, 0)  # type: ignore[arg-type]
         svc.set_mandate(key, owner, 1, True)
         dep_file.write_text(json.dumps(contracts.deployment.to_json()))
     svc = RegistryService(contracts)
