@@ -33,6 +33,39 @@ class InvalidInput(ProvenanceError, ValueError):
     exit_code = 2
 
 
+class MalformedJson(InvalidInput):
+    """Raised when a document from outside is not I-JSON (RFC 7493): not UTF-8 JSON, a lone surrogate, NaN or
+    Infinity, or a number beyond the bound of what it carries (provenance.core.ijson)."""
+
+
+class NestingTooDeep(MalformedJson):
+    """Raised when a document nests arrays and objects deeper than the reader's limit; checked before parsing."""
+
+    def __init__(self, message: str, *, depth: int, limit: int) -> None:
+        super().__init__(message)
+        self.depth = depth  # the depth found, or limit + 1 where the scan stopped counting
+        self.limit = limit
+
+
+class DuplicateKey(MalformedJson):
+    """Raised when an object of a document repeats a member name (RFC 7493 section 2.3); names the key and the
+    object's path, so the sender sees which of the two readings was refused."""
+
+    def __init__(self, message: str, *, key: str, path: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.path = path
+
+
+class DocumentTooLarge(InvalidInput):
+    """Raised when a document, a file or one line of a batch is larger than its stated limit."""
+
+    def __init__(self, message: str, *, size: int, limit: int) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+
 class NotFound(ProvenanceError, LookupError):
     """Raised when a record, entity, exchange or key does not exist."""
 
