@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import coincurve
+import httpx
 import pytest
 from eth_account import Account
 from eth_account.messages import defunct_hash_message
@@ -30,11 +31,14 @@ from provenance.api.auth import (
     sign_request,
     signed_request_message,
 )
+from provenance.config import NodeConfig
 from provenance.core.eip712 import SECP256K1_N
 from provenance.errors import StoreError
 from provenance.keystore import Keystore
+from provenance.store import replay as replay_store
 from provenance.store.replay import FILE_NAME, MAGIC, RECORD
 from tests.api.conftest import Served
+from tests.api.server import node_process
 from tests.conftest import passphrase
 
 API = "/api/v1"
@@ -193,6 +197,54 @@ def test_a_replay_is_refused_after_the_node_restarts(own_node: tuple[Path, str])
         assert status_of(c, rid) == "active"
 
 
+def test_a_replay_is_refused_by_a_restarted_server_process(own_node: tuple[Path, str]) -> None:
+    data, token = own_node
+    passphrase(data.parent)
+    dep = NodeConfig.load(data).deployment
+    assert dep is not None
+    auth = {"Authorization": f"Bearer {token}"}
+    with node_process(data, data.parent / "passphrase.txt") as url:
+        rid = fresh_record_at(url, auth)
+        path = f"{API}/registrations/{rid}/status"
+        raw = json.dumps({"status": "suspended", "reason": "before the restart"}).encode()
+        headers = {**sign_request(sde_key(data), dep.chain_id, dep.registry, "POST", path, raw),
+                   "Content-Type": "application/json"}
+        assert httpx.post(url + path, content=raw, headers=headers, timeout=30).status_code == 200
+        r = httpx.post(url + path, json={"status": "active", "reason": "cleared"}, headers=auth, timeout=30)
+        assert r.status_code == 200, r.text
+    with node_process(data, data.parent / "passphrase.txt") as url:
+        r = httpx.post(url + path, content=raw, headers=headers, timeout=30)
+        assert r.status_code == 401 and "replay" in r.json()["detail"], r.text
+        assert httpx.get(f"{url}{API}/registrations/{rid}", timeout=30).json()["status"] == "active"
+
+
+def test_at_its_bound_the_guard_refuses_with_a_problem_to_retry(own_node: tuple[Path, str]) -> None:
+    data, _ = own_node
+    with TestClient(_app(data), raise_server_exceptions=False) as c:
+        rt = c.app.state.runtime  # type: ignore[attr-defined]
+        rt.replay = ReplayGuard(data, capacity=2, per_signer=1)  # room for one request per key
+        key, path, raw, now = sde_key(data), f"{API}/snapshots", b'{"anchor": false}', int(time.time())
+
+        def post(ts: int) -> Any:
+            headers = sign_request(key, rt.chain_id, rt.registry, "POST", path, raw, timestamp=ts)
+            return c.post(path, content=raw, headers={**headers, "Content-Type": "application/json"})
+
+        first = post(now)
+        assert first.status_code // 100 == 2, first.text
+        r = post(now - 1)  # another request (another time), by the same key
+        assert r.status_code == 429 and r.headers["content-type"].startswith("application/problem+json"), r.text
+        assert r.json()["type"].endswith(":rate-limited") and r.headers["retry-after"] == "60"
+        assert "the most one key may have" in r.json()["detail"]
+        assert len(rt.replay) == 1
+
+
+def fresh_record_at(url: str, headers: dict[str, str]) -> str:
+    body = {"kind": "resource", "owner": 1, "contentHash": hx(secrets.token_bytes(32))}
+    r = httpx.post(f"{url}{API}/registrations", json=body, headers=headers, timeout=30)
+    assert r.status_code == 201, r.text
+    return str(r.json()["record"]["id"])
+
+
 # ---------------------------------------------------------------------- the guard itself
 
 
@@ -334,18 +386,21 @@ def test_at_the_bounds_new_requests_are_refused_and_nothing_is_forgotten(tmp_pat
     assert len(guard) == 1
 
 
-def test_the_file_stays_bounded_under_a_flood(tmp_path: Path) -> None:
-    guard = ReplayGuard(tmp_path, now=0, capacity=1000, per_signer=1000)
-    signer = b"\x07" * 20
-    for i in range(20_000):
-        now = i // 2  # two requests a second, each living 600 s: about 1,200 live at most, capped at 1,000
+def test_the_file_stays_bounded_under_a_flood(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(replay_store, "COMPACT_MIN", 64)  # compact as often as a large guard would, proportionally
+    guard = ReplayGuard(tmp_path, now=0, capacity=200, per_signer=200)
+    signer, refused, largest = b"\x07" * 20, 0, 0
+    for i in range(3000):
+        now = i // 2  # two requests a second, each living 600 s: about 1,200 would be live, capped at 200
         try:
             guard.admit(signer, i.to_bytes(32, "big"), now, now)
         except AuthError as exc:
             assert exc.status == 503  # the one key holds all of the capacity here
-        assert len(guard) <= 1000
-    size = (tmp_path / FILE_NAME).stat().st_size
-    assert size <= len(MAGIC) + max(4096, 2 * 1000 + 1) * RECORD.size
+            refused += 1
+        assert len(guard) <= 200
+        largest = max(largest, (tmp_path / FILE_NAME).stat().st_size)
+    assert refused > 0 and largest <= len(MAGIC) + (2 * 200 + 1) * RECORD.size
+    assert len(ReplayGuard(tmp_path, now=1499, capacity=200, per_signer=200)) == len(guard)  # all it held
 
 
 def test_concurrent_uses_of_one_request_admit_exactly_one(tmp_path: Path) -> None:

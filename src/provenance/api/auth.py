@@ -218,8 +218,10 @@ class ReplayGuard:
         except Replayed as exc:
             raise AuthError(401, exc.message) from None
         except GuardFull as exc:
-            raise AuthError(429 if exc.per_signer else 503, exc.message, kind="signed-requests-exhausted",
-                            retry_after=60) from None
+            # One key at its share is that key's flood (429, as the rate limiter answers); the whole guard full is
+            # the node's state (503). Entries expire within twice the window; a minute is a fair first retry.
+            raise AuthError(429 if exc.per_signer else 503, exc.message,
+                            kind="rate-limited" if exc.per_signer else "replay-guard-full", retry_after=60) from None
 
     def close(self) -> None:
         self._seen.close()
