@@ -1,6 +1,8 @@
-"""Property: over random sequences of filings, decisions, record suspensions, clock moves and deliveries (single
-and batched), the contract records a delivery exactly when a model of the rules says it is within a valid
-approval, and the index, synced along the way, agrees with the contract on every application and delivery."""
+"""Property: over random sequences of filings, decisions (direct, and signed for the stored terms or for
+others), catalogue changes (within and past the validity bound), governance freezes of the exporter, record
+suspensions, clock moves and deliveries (single and batched), the contract records a delivery exactly when a model
+of the rules says it is within a valid approval, and the index, synced along the way, agrees with the contract on
+every application and delivery."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from eth_account import Account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from provenance.core import eip712
+from provenance.core import flows as F
 from provenance.errors import ContractReverted
-from provenance.flows import FlowService
+from provenance.flows import FlowService, SignedApproval
 from provenance.indexer.flows import FlowQueries
 from provenance.indexer.follower import Follower
 from provenance.store.index import IndexStore
@@ -49,6 +53,9 @@ class Model:
         self.apps: dict[int, App] = {}
         self.active: dict[bytes, bool] = {}
         self.recorded = 0
+        self.low_validity = 500
+        self.max_validity = int(self.fed.contracts.call("CrossBorder", "MAX_VALIDITY")[0])
+        self.frozen = False
 
     def close(self) -> None:
         self.fed.chain.close()
@@ -59,6 +66,13 @@ class Model:
     # ------------------------------------------------------------------ operations
 
     def file(self, grade: Grade, low_risk: bool, decide: tuple[int, int] | None) -> None:
+        if self.frozen:  # the freeze withdrew the mandate: nothing is registered for, or filed by, the exporter
+            try:
+                self.fed.register("SDE", request(self.exporter, grade=grade))
+            except ContractReverted as exc:
+                assert exc.error == "EntityIsFrozen", exc
+                return
+            raise AssertionError("a frozen entity's record was registered")
         rid = self.fed.register("SDE", request(self.exporter, grade=grade))
         self.active[rid] = True
         try:
@@ -72,7 +86,7 @@ class Model:
         assert grade != Grade.CORE
         auto = grade == Grade.GENERAL and low_risk
         assert status == ("approved" if auto else "pending")
-        self.apps[app_id] = App(rid, status, self.now + 500 if auto else 0, 300 if auto else 0)
+        self.apps[app_id] = App(rid, status, self.now + self.low_validity if auto else 0, 300 if auto else 0)
         if status == "pending" and decide is not None:
             self.approve(app_id, *decide)
 
@@ -91,6 +105,53 @@ class Model:
         assert ok
         app.status, app.expires_at, app.volume_limit = "approved", expires_at, volume
 
+    def approve_signed(self, pick: int, tamper: int) -> None:
+        """A supervisor's signature relayed by an exchange; with ``tamper`` > 0 it was made for other terms of the
+        same application id (receiver, destination, category, purpose or assessment), and must be refused."""
+        app_id = self._pick(sorted(i for i, a in self.apps.items() if a.status == "pending"), pick)
+        if app_id is None:
+            return
+        app, stored = self.apps[app_id], self.flows.application(app_id)
+        terms = {"receiver": stored.receiver, "destination": stored.destination, "category": stored.category,
+                 "purpose_hash": stored.purpose_hash, "assessment_ref": stored.assessment_ref}
+        changed = [("receiver", self.exporter), ("destination", "US"), ("category", "HIGH"),
+                   ("purpose_hash", h("other")), ("assessment_ref", h("other"))]
+        if tamper:
+            name, value = changed[(tamper - 1) % len(changed)]
+            terms[name] = value
+        deadline = self.now + 60
+        digest = F.approval_digest(self.fed.chain.chain_id, self.flows.address, app_id, stored.record_id,
+                                   stored.exporter, 0, 0, deadline, **terms)  # type: ignore[arg-type]
+        signed = SignedApproval(app_id, 0, 0, deadline, eip712.sign_digest(digest, bytes(self.cac.key)))
+        ok = not tamper and self.active[app.record]
+        try:
+            self.flows.approve_signed(self.fed.keys["SDE"], signed)
+        except ContractReverted as exc:
+            assert not ok, exc
+            return
+        assert ok
+        app.status = "approved"
+
+    def catalogue(self, validity: int) -> None:
+        try:
+            self.flows.set_catalogue(self.cac, "LOW", "SG", validity, 300)
+        except ContractReverted as exc:
+            assert validity > self.max_validity and exc.error == "ValidityTooLong", exc
+            return
+        assert validity <= self.max_validity
+        self.low_validity = validity
+
+    def freeze(self) -> None:
+        """Governance freezes the exporter, or lifts the freeze (and the exporter grants its mandate again)."""
+        svc = self.fed.svc
+        if self.frozen:
+            svc.propose_unfreeze_entity(self.fed.keys["SDE"], self.exporter)
+            svc.set_mandate(self.exporter_key, self.exporter, "SDE", True)
+        else:
+            svc.propose_freeze_entity(self.fed.keys["ZJDE"], self.exporter)
+        self.frozen = not self.frozen
+        assert svc.is_frozen(self.exporter) == self.frozen
+
     def revoke(self, pick: int) -> None:
         app_id = self._pick(sorted(i for i, a in self.apps.items() if a.status == "approved"), pick)
         if app_id is not None:
@@ -108,7 +169,7 @@ class Model:
 
     def _valid(self, app_id: int, size: int, pending: dict[int, int]) -> bool:
         app = self.apps.get(app_id)
-        if app is None or app.status != "approved" or not self.active[app.record] or size == 0:
+        if self.frozen or app is None or app.status != "approved" or not self.active[app.record] or size == 0:
             return False
         if app.expires_at and self.now > app.expires_at:
             return False
@@ -176,6 +237,9 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("file"), st.sampled_from([Grade.GENERAL, Grade.IMPORTANT, Grade.CORE]), st.booleans(),
               st.none() | _decision),
     st.tuples(st.just("approve"), _pick, st.sampled_from([0, -1, 5, 60, 400]), st.sampled_from([0, 40, 150])),
+    st.tuples(st.just("approve_signed"), _pick, st.integers(0, 6)),
+    st.tuples(st.just("catalogue"), st.sampled_from([1, 500, 3650 * 86400, 3650 * 86400 + 1, 2**64 - 1])),
+    st.tuples(st.just("freeze")),
     st.tuples(st.just("revoke"), _pick),
     st.tuples(st.just("suspend"), _pick),
     st.tuples(st.just("wait"), st.sampled_from([1, 30, 200, 600])),

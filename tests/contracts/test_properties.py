@@ -1,5 +1,7 @@
 """Random operation sequences against the contract, with the pure-core rules as the model.
 
+Besides registrations and status changes, governance freezes and unfreezes owners (withdrawing their mandates),
+owners grant mandates, and registrations try to supersede themselves.
 Each step's verdict (accepted, or refused with which error) must match the model's, and the invariants hold
 throughout: a parent always exists and was registered earlier; revoked never comes back; the number of
 DataRegistered events equals the contract's counter and the number of stored records.
@@ -40,7 +42,11 @@ class RegistryMachine(RuleBasedStateMachine):
         super().__init__()
         self.tmp = tempfile.TemporaryDirectory()
         self.fed = make_fed(Path(self.tmp.name) / "chain")
-        self.owners = [self.fed.entity(mandate_to=tuple(EXCHANGES))[0] for _ in range(2)]
+        made = [self.fed.entity(mandate_to=tuple(EXCHANGES)) for _ in range(2)]
+        self.owners = [eid for eid, _ in made]
+        self.accounts = [account for _, account in made]
+        self.mandates = {(o, x) for o in range(2) for x in range(1, 4)}
+        self.frozen = [False, False]
         self.model: dict[bytes, ModelRecord] = {}
         self.ever_revoked: set[bytes] = set()
         self.contents: list[bytes] = []
@@ -76,14 +82,51 @@ class RegistryMachine(RuleBasedStateMachine):
         req = RegistrationRequest(kind, grade, Source.ENTERPRISE, Rights.HOLDING, self.owners[owner], content,
                                   h("meta"), sup, tuple(parents))  # type: ignore[arg-type]
         expected = check_registration(registrar, req, self.model.get)
+        want = expected.error if expected else None
+        if (owner, registrar) not in self.mandates:  # judged before the rules; a freeze withdrew every mandate
+            want = "EntityIsFrozen" if self.frozen[owner] else "NoMandate"
         got = self._verdict(lambda: self.fed.register(EXCHANGES[registrar - 1], req))
-        assert got == (expected.error if expected else None), (got, expected)
+        assert got == want, (got, expected)
         if got is None:
             rid = record_id(registrar, content)
             self.model[rid] = ModelRecord(registrar, req.owner, kind, grade, Status.ACTIVE, len(self.model),
                                           tuple(parents))
             if sup != bytes(32):
                 self.model[sup] = replace(self.model[sup], status=Status.SUPERSEDED)
+
+    @rule(registrar=st.integers(1, 3), owner=st.integers(0, 1))
+    def self_supersede(self, registrar: int, owner: int) -> None:
+        """A registration naming its own id as the record it supersedes is refused (it was born superseded)."""
+        content = h(f"c{len(self.contents)}")
+        self.contents.append(content)
+        rid = record_id(registrar, content)
+        req = RegistrationRequest(Kind.RESOURCE, Grade.GENERAL, Source.ENTERPRISE, Rights.HOLDING,
+                                  self.owners[owner], content, h("meta"), rid, ())  # type: ignore[arg-type]
+        got = self._verdict(lambda: self.fed.register(EXCHANGES[registrar - 1], req))
+        if (owner, registrar) not in self.mandates:
+            assert got == ("EntityIsFrozen" if self.frozen[owner] else "NoMandate"), got
+        else:
+            assert got == "SelfSupersede", got
+            assert check_registration(registrar, req, self.model.get) is not None  # the index refuses it too
+
+    @rule(owner=st.integers(0, 1), proposer=st.integers(1, 3))
+    def freeze_or_unfreeze(self, owner: int, proposer: int) -> None:
+        """Governance (threshold 1 here) freezes or unfreezes an owner; a freeze withdraws every mandate."""
+        signer = self.fed.keys[EXCHANGES[proposer - 1]]
+        if self.frozen[owner]:
+            self.fed.svc.propose_unfreeze_entity(signer, self.owners[owner])
+        else:
+            self.fed.svc.propose_freeze_entity(signer, self.owners[owner])
+            self.mandates -= {(owner, x) for x in range(1, 4)}
+        self.frozen[owner] = not self.frozen[owner]
+
+    @rule(owner=st.integers(0, 1), exchange=st.integers(1, 3))
+    def grant_mandate(self, owner: int, exchange: int) -> None:
+        got = self._verdict(lambda: self.fed.svc.set_mandate(self.accounts[owner], self.owners[owner], exchange,
+                                                             True))
+        assert got == ("EntityIsFrozen" if self.frozen[owner] else None), got
+        if got is None:
+            self.mandates.add((owner, exchange))
 
     @precondition(lambda self: bool(self.model))
     @rule(data=st.data(), caller=st.integers(1, 3),
@@ -120,6 +163,10 @@ class RegistryMachine(RuleBasedStateMachine):
                 rec.registrar, rec.owner, rec.kind, rec.grade, rec.status, rec.parents)
         for rid in self.ever_revoked:
             assert self.fed.svc.record(RecordId(rid)).status == Status.REVOKED
+        for o in range(2):
+            assert self.fed.svc.is_frozen(self.owners[o]) == self.frozen[o]
+            for x in range(1, 4):
+                assert self.fed.svc.has_mandate(self.owners[o], x) == ((o, x) in self.mandates)
 
     @invariant()
     def full_check_sometimes(self) -> None:
