@@ -402,3 +402,41 @@ def test_leaf_and_node_hashes_are_rfc6962() -> None:
     assert merkle.leaf_hash(b"") == bytes.fromhex("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d")
     assert merkle.node_hash(NODES[0][0], NODES[0][1]) == NODES[1][0]
     assert merkle.HASH_SIZE == 32
+
+
+def test_every_pair_of_small_sizes() -> None:
+    """All (index, size) and (size1, size2) up to 40 leaves: the right border of every shape (e.g. 9 -> 10, where
+    the two paths meet at a node with two trailing zero bits)."""
+    leaves = leaves_of(40, seed=9)
+    roots = [ref_mth(leaves[:n]) for n in range(41)]
+    for n in range(1, 41):
+        for i in range(n):
+            proof = merkle.inclusion_proof(i, leaves[:n])
+            assert merkle._root_from_inclusion(i, n, leaves[i], proof) == roots[n]
+        for m in range(1, n):
+            proof = merkle.consistency_proof(m, leaves[:n])
+            assert proof == ref_subproof(m, leaves[:n], True)
+            merkle.verify_consistency(m, n, roots[m], roots[n], proof)
+            with pytest.raises(InvalidProofShape):
+                merkle.verify_consistency(m, n, roots[m], roots[n], [*proof, X])
+            if len(proof) > 1:
+                with pytest.raises(InvalidProofShape):
+                    merkle.verify_consistency(m, n, roots[m], roots[n], proof[:-1])
+
+
+def test_the_compiled_loop_answers_valid_proofs_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the compiled module loaded, a valid proof never reaches the Python loop (the fast path is taken); with
+    it switched off (PROVENANCE_NO_SPEEDUPS=1) or absent, every proof does."""
+    leaves = leaves_of(13)
+    proof = ref_path(12, leaves)
+
+    def python_loop(*args: object) -> bytes:
+        raise AssertionError("the Python loop ran")
+
+    monkeypatch.setattr(merkle, "_root_from_inclusion", python_loop)
+    if merkle._speedups is not None:
+        assert merkle.root_from_inclusion(12, 13, leaves[12], proof) == ref_mth(leaves)
+        merkle.verify_inclusion(12, 13, leaves[12], proof, ref_mth(leaves))
+    else:
+        with pytest.raises(AssertionError, match="the Python loop ran"):
+            merkle.root_from_inclusion(12, 13, leaves[12], proof)
