@@ -15,7 +15,7 @@ from typing import Any
 
 from provenance.bootstrap import init_node
 from provenance.config import CONFIG_NAME
-from provenance.core.ids import hex0x, identifier_hash, parse_address, record_id
+from provenance.core.ids import hex0x, identifier_hash, record_id
 from provenance.errors import ContractReverted, NotFound
 from provenance.indexer.queries import IndexQueries, lineage_json
 from provenance.keystore import PassphraseSource
@@ -65,7 +65,7 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
 
         # --- federation: threshold governance
         if not _exists(svc, "ZJDE"):
-            out = svc.propose_add_exchange(sde, "ZJDE", EXCHANGES[1][1], parse_address(ks.address("ZJDE")))
+            out = svc.propose_add_exchange(sde, "ZJDE", EXCHANGES[1][1], ks.load("ZJDE"))
             say(f"SDE proposes ZJDE as a member (proposal {out.proposal_id}): executed={out.executed}")
         if svc.threshold() < 2:
             out = svc.propose_threshold(sde, 2)
@@ -75,8 +75,7 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
             if pending:
                 pid = pending[-1].id
             else:
-                pid = svc.propose_add_exchange(sde, "AHDE", EXCHANGES[2][1],
-                                               parse_address(ks.address("AHDE"))).proposal_id
+                pid = svc.propose_add_exchange(sde, "AHDE", EXCHANGES[2][1], ks.load("AHDE")).proposal_id
                 say(f"SDE proposes AHDE (proposal {pid}): 1 of 2 approvals")
             out = svc.approve(ks.load("ZJDE"), pid)
             say(f"ZJDE approves proposal {pid}: executed={out.executed}")
@@ -88,7 +87,8 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
             try:
                 entity_ids[label] = svc.entity_by_identifier(ident).id
             except NotFound:
-                entity_ids[label] = svc.register_entity(ks.load(home), ident, parse_address(ks.address(label)), role)
+                # The demo's keystore holds each merchant's key, so the merchant's consent is signed here.
+                entity_ids[label] = svc.register_entity(ks.load(home), ident, ks.load(label), role)
                 say(f"{home} onboards merchant {label} as entity {entity_ids[label]}")
             if not svc.has_mandate(entity_ids[label], home):
                 svc.set_mandate(ks.load(label), entity_ids[label], home, True)
@@ -222,8 +222,7 @@ def _demo_flows(node: Node, svc: RegistryService, say: Callable[[str], None], *,
     if svc.supervisor_count() == 0:
         pending = [p for p in svc.proposals() if not p.executed and p.action.label == "add-supervisor"]
         pid = pending[-1].id if pending else svc.propose_add_supervisor(
-            ks.load("SDE"), "CAC", "Cyberspace Administration (Lin-gang data port)",
-            parse_address(cac.address)).proposal_id
+            ks.load("SDE"), "CAC", "Cyberspace Administration (Lin-gang data port)", cac).proposal_id
         svc.approve(ks.load("ZJDE"), pid)
         say(f"SDE proposes the supervisor CAC, ZJDE approves (proposal {pid})")
     ops = Operations(node, key="SDE")

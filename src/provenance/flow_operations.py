@@ -28,6 +28,7 @@ from provenance.core.ids import hex0x, parse_address, parse_hash32
 from provenance.errors import ChainError, Conflict, Forbidden, InvalidInput, NotFound, VerificationError
 from provenance.flows import FlowService, SignedApproval
 from provenance.indexer.flows import FlowQueries
+from provenance.operations import parse_signature
 
 if TYPE_CHECKING:
     from provenance.operations import Operations
@@ -80,12 +81,23 @@ class FlowOperations:
     def supervisors(self) -> list[dict[str, Any]]:
         return self.queries.supervisors()
 
-    def propose_supervisor(self, code: str, name: str, key: str, signer: LocalAccount | None = None) -> dict[str, Any]:
+    def propose_supervisor(self, code: str, name: str, key: str, signer: LocalAccount | None = None, *,
+                           key_signature: str | None = None) -> dict[str, Any]:
+        """Propose a supervisor whose key consents with its own signature (``key_signature``, or made here where
+        this node's keystore holds the key)."""
         address = parse_address(key, "key")
         if not name.strip():
             raise InvalidInput("name must not be empty")
+        named: LocalAccount | bytes = address
+        if key_signature is None:
+            labels = [k for k, a in self.ops.node.keystore.labels().items() if parse_address(a) == address]
+            if not labels:
+                raise InvalidInput("the supervisor's key must consent: send keySignature, its EIP-712 MemberKey "
+                                   "signature (role 1, this code and name)")
+            named = self.ops.node.signer(labels[0])
+        signature = None if key_signature is None else parse_signature(key_signature)
         with self.lock:
-            out = self.ops.svc.propose_add_supervisor(self._signer(signer), code, name.strip(), address)
+            out = self.ops.svc.propose_add_supervisor(self._signer(signer), code, name.strip(), named, signature)
             self._sync()
         return {"proposal": out.proposal_id, "approvals": out.approvals, "executed": out.executed,
                 "tx": hex0x(out.tx_hash)}

@@ -33,7 +33,7 @@ from provenance.errors import ContractReverted, InvalidInput, NotFound, Provenan
 from provenance.indexer.logs import LogQueries
 from provenance.indexer.queries import IndexQueries, lineage_json, record_json
 from provenance.jsonable import jsonable
-from provenance.service import RegistryService, SignedRegistration
+from provenance.service import EntityConsent, RegistryService, SignedRegistration
 from provenance.store.keys import IndexedRecord
 from provenance.types import (
     Address,
@@ -130,6 +130,17 @@ def redact(doc: dict[str, Any]) -> dict[str, Any]:
     if "depth" in doc:
         out["depth"] = doc["depth"]
     return out
+
+
+def parse_signature(text: str) -> bytes:
+    """A 65-byte r||s||v signature given as 0x-prefixed hex."""
+    try:
+        raw = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        raise InvalidInput("a signature is 0x-prefixed hex") from None
+    if len(raw) != 65:
+        raise InvalidInput(f"a signature is 65 bytes (r, s, v), got {len(raw)}")
+    return raw
 
 
 # ---------------------------------------------------------------------- operations
@@ -258,13 +269,39 @@ class Operations:
                 "recognizedBy": [e.code for e in others if self.svc.is_recognized(entity.id, e.id)],
                 "mandates": [e.code for e in self.svc.exchanges() if self.svc.has_mandate(entity.id, e.id)]}
 
-    def add_entity(self, identifier: str, account: str, role: str,
-                   signer: LocalAccount | None = None) -> dict[str, Any]:
+    def onboarding_consent(self, identifier: str, account: str, role: str,
+                           deadline: int | None = None) -> dict[str, Any]:
+        """What the entity's account signs (``eth_signTypedData_v4``) to consent to its onboarding by this node's
+        exchange, and the deadline to send back with the signature (default: one hour from now)."""
+        ident, addr, r = identifier_hash(identifier), parse_address(account, "account"), EntityRole.parse(role)
+        with self.lock:
+            registrar = self.svc.active_exchange_of(self.signer().address)
+            deadline = self.svc.chain_time() + 3600 if deadline is None else deadline
+            digest = self.svc.onboarding_digest(registrar, ident, addr, r, deadline)
+            return {"typedData": self.svc.onboarding_typed_data(registrar, ident, addr, r, deadline),
+                    "digest": hex0x(digest), "deadline": deadline}
+
+    def add_entity(self, identifier: str, account: str, role: str, signer: LocalAccount | None = None, *,
+                   deadline: int | None = None, consent: str | None = None) -> dict[str, Any]:
+        """Onboard an entity with its account's consent: the signature of :meth:`onboarding_consent`'s typed data,
+        or, where this node's keystore holds the account's key (as in the demo), one made here."""
         ident = identifier_hash(identifier)
         addr = parse_address(account, "account")
         r = EntityRole.parse(role)
+        if (consent is None) != (deadline is None):
+            raise InvalidInput("an onboarding consent is a signature and its deadline, both or neither")
         with self.lock:
-            entity_id = self.svc.register_entity(signer or self.signer(), ident, addr, r)
+            signer = signer or self.signer()
+            if consent is not None and deadline is not None:
+                registrar = self.svc.active_exchange_of(signer.address)
+                signed = EntityConsent(ident, addr, r, registrar, deadline, parse_signature(consent))
+                entity_id = self.svc.register_entity(signer, ident, addr, r, consent=signed)
+            else:
+                labels = [k for k, a in self.node.keystore.labels().items() if parse_address(a) == addr]
+                if not labels:
+                    raise InvalidInput("onboarding needs the account's consent: sign the typed data of "
+                                       "GET /api/v1/entities/consent with the account and send consent and deadline")
+                entity_id = self.svc.register_entity(signer, ident, self.node.signer(labels[0]), r)
             return self._entity_doc(self.svc.entity(entity_id))
 
     def recognize_entity(self, entity_id: int, signer: LocalAccount | None = None) -> dict[str, Any]:

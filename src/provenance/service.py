@@ -48,6 +48,11 @@ class EntityDecision(enum.IntEnum):
     UNFREEZE = 6
     REASSIGN = 7
 
+    @property
+    def label(self) -> str:
+        """As the proposals' other actions are named: "freeze-entity", "unfreeze-entity", "reassign-entity"."""
+        return f"{self.name.lower()}-entity"
+
 
 def proposal_action(value: int) -> ProposalAction | EntityDecision:
     """The action of a proposal read from the chain: a membership action or an entity decision."""

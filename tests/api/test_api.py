@@ -353,3 +353,27 @@ def test_cursors_past_the_last_possible_record_give_an_empty_page(served: Served
         r = served.client.get(f"{API}/registrations", params=params)
         assert r.status_code == 200 and r.json()["results"] == [], (params, r.text)
     assert served.client.get(f"{API}/registrations", params={"after": -2}).status_code == 422
+
+
+def test_onboarding_over_http_carries_the_accounts_consent(served: Served) -> None:
+    c, admin = served.client, served.auth("admin")
+    account = Account.create()
+    query = {"identifier": "91310000CONSENT01", "account": account.address, "role": "demander"}
+    doc = c.get(f"{API}/entities/consent", params=query).json()
+    typed = doc["typedData"]
+    assert set(typed) == {"types", "primaryType", "domain", "message"} and typed["primaryType"] == "Onboarding"
+    assert typed["message"]["registrar"] == 1 and typed["message"]["deadline"] == doc["deadline"]
+    # The account signs in its wallet (eth-account's independent eth_signTypedData_v4 encoder here).
+    signature = "0x" + bytes(Account.sign_typed_data(account.key, full_message=typed).signature).hex()
+    body = {"identifier": query["identifier"], "account": account.address, "role": "demander"}
+    # No consent for an account this node does not hold, half a consent, another account's signature: refused.
+    missing = c.post(f"{API}/entities", json=body, headers=admin)
+    assert missing.status_code == 422 and "consent" in missing.json()["detail"]
+    half = c.post(f"{API}/entities", json={**body, "consent": signature}, headers=admin)
+    assert half.status_code == 422
+    other = "0x" + bytes(Account.sign_typed_data(Account.create().key, full_message=typed).signature).hex()
+    forged = c.post(f"{API}/entities", json={**body, "consent": other, "deadline": doc["deadline"]}, headers=admin)
+    assert forged.status_code in (403, 409, 422) and "WrongSigner" in forged.text
+    made = c.post(f"{API}/entities", json={**body, "consent": signature, "deadline": doc["deadline"]}, headers=admin)
+    assert made.status_code == 201, made.text
+    assert made.json()["account"].lower() == account.address.lower() and made.json()["role"] == "demander"

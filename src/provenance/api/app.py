@@ -47,6 +47,7 @@ from provenance.api.models import (
     LineageOut,
     LogOut,
     OfflineVerifyIn,
+    OnboardingConsentOut,
     PathOut,
     Problem,
     ProposalOut,
@@ -316,6 +317,15 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
     def proposals() -> Any:
         return ops.proposals()
 
+    # Before /entities/{entity}, which would otherwise take "consent" for an id.
+    @app.get(f"{API}/entities/consent", tags=["federation"], responses=ok(OnboardingConsentOut, 200),
+             summary="The typed data an entity's account signs to consent to its onboarding here")
+    def onboarding_consent(identifier: Annotated[str, Query(min_length=1, max_length=128)],
+                           account: Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{40}$")],
+                           role: Annotated[str, Query(pattern=r"^(supplier|demander|service-provider)$")] = "supplier",
+                           deadline: Annotated[int | None, Query(ge=0, le=2**64 - 1)] = None) -> Any:
+        return ops.onboarding_consent(identifier, account, role, deadline)
+
     @app.get(f"{API}/entities/{{entity}}", tags=["federation"], summary="A merchant or other entity",
              responses=ok(EntityOut, 200))
     def entity(entity: Annotated[int, Path(ge=1, le=2**32 - 1)]) -> Any:
@@ -329,7 +339,8 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
     @app.post(f"{API}/entities", tags=["federation"], status_code=201, responses=ok(EntityOut, 201, write=True),
               summary="Onboard an entity at this exchange")
     def add_entity(body: EntityIn, _p: Admin) -> Any:
-        return ops.add_entity(body.identifier, body.account, body.role)
+        return ops.add_entity(body.identifier, body.account, body.role, deadline=body.deadline,
+                              consent=body.consent)
 
     @app.post(f"{API}/entities/{{entity}}/recognition", tags=["federation"],
               responses=ok(RecognizedEntityOut, 200, write=True),

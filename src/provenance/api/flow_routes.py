@@ -92,7 +92,7 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
     @app.post(f"{api}/supervisors", tags=tags, status_code=201, responses=ok(FlowProposalOut, 201, write=True),
               summary="Propose adding a supervisor (threshold governance of the member exchanges)")
     def propose_supervisor(body: SupervisorIn, _p: admin) -> Any:
-        return flows().propose_supervisor(body.code, body.name, body.key)
+        return flows().propose_supervisor(body.code, body.name, body.key, key_signature=body.keySignature)
 
     @app.get(f"{api}/flows/catalogue", tags=tags, summary="The low-risk catalogue: (category, destination) pairs "
              "whose general-grade data is approved automatically", responses=ok(list[CatalogueEntryOut]))

@@ -78,6 +78,12 @@ class EntityIn(_Strict):
                             description="e.g. the unified social credit code; only its hash is stored")
     account: Address
     role: Literal["supplier", "demander", "service-provider"] = "supplier"
+    consent: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{130}$",
+                                description="the account's EIP-712 signature of the typed data of "
+                                            "GET /api/v1/entities/consent; omitted only where this node holds "
+                                            "the account's key")
+    deadline: int | None = Field(default=None, ge=0, le=2**64 - 1,
+                                 description="the deadline of the signed consent (unix time)")
 
 
 class IssueIn(_Strict):
@@ -214,6 +220,13 @@ class BatchOut(_Open):
     ids: list[str]
     batches: int
     tree_size: int | None
+
+
+class OnboardingConsentOut(_Open):
+    typedData: dict[str, Any] = Field(description="an eth_signTypedData_v4 document: types, primaryType, domain, "
+                                                  "message")
+    digest: str
+    deadline: int
 
 
 class TypedDataOut(_Open):
@@ -390,6 +403,11 @@ class SupervisorIn(_Strict):
     code: str = Field(pattern=EXCHANGE_PATTERN)
     name: str = Field(min_length=1, max_length=128)
     key: Address
+    keySignature: str | None = Field(
+        default=None, pattern=r"^0x[0-9a-fA-F]{130}$",
+        description="the key's own EIP-712 signature of MemberKey(uint8 role,bytes8 code,string name,address key) "
+                    "(role 1) under the domain ProvenanceFederation: no member can name a key it does not hold; "
+                    "omitted only where this node's keystore holds the key")
 
 
 class CatalogueIn(_Strict):
