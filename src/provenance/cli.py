@@ -1006,10 +1006,9 @@ def _cmd_snapshot(ops: Any, args: argparse.Namespace) -> Any:
 
 
 def _cmd_serve(args: argparse.Namespace) -> Any:
-    import uvicorn
-
     from provenance.api import ApiSettings, create_app
     from provenance.api.auth import TokenStore
+    from provenance.api.server import serve
 
     if not 0 <= args.port < 65536:
         raise InvalidInput("--port must be between 0 and 65535")
@@ -1047,7 +1046,7 @@ def _cmd_serve(args: argparse.Namespace) -> Any:
     print(f"API docs:                 {base}/docs", flush=True)
     print(f"Metrics:                  {base}/metrics   (Ctrl-C stops the node; its data stays in "
           f"{args.data_dir})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    serve(app, host=args.host, port=args.port)  # uvicorn, whose own refusals are problem documents too
     return None
 
 

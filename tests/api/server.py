@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -51,3 +54,57 @@ def node_process(data_dir: Path, passphrase_file: Path, *extra: str, timeout: fl
             proc.kill()
             proc.wait()
         log.close()
+
+
+@contextmanager
+def demo_node(demo_dir: tuple[Path, dict[str, Any]], folder: Path, *extra: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """A copy of the demo federation served by a real process; yields its URL and an admin token's headers."""
+    from provenance.api.auth import TokenStore
+    from tests.conftest import passphrase
+
+    src, _demo = demo_dir
+    data = folder / "data"
+    shutil.copytree(src, data)
+    token = TokenStore(data).create("admin", "hostile-admin")
+    passphrase(folder)
+    with node_process(data, folder / "passphrase.txt", *extra) as url:
+        yield url, {"Authorization": f"Bearer {token}"}
+
+
+def raw_request(url: str, request: bytes, *, timeout: float = 20.0) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are over a fresh connection; the status, headers (lower-cased) and body of the answer.
+
+    The request goes in pieces, and sending stops as soon as the server answers: a server that answers and closes
+    while unread bytes wait resets the connection, which can discard its answer before the client reads it."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        for i in range(0, len(request), 8192):
+            if select.select([s], [], [], 0)[0]:
+                break  # answered already
+            try:
+                s.sendall(request[i:i + 8192])
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        data = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            data += chunk
+            head, sep, rest = data.partition(b"\r\n\r\n")
+            if sep:
+                length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")[1:]
+                               if line.lower().startswith(b"content-length:")), None)
+                if length is not None and len(rest) >= length:
+                    break
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1]) if len(lines[0].split()) > 1 else 0
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    if headers.get("content-length", "").isdigit():
+        body = body[:int(headers["content-length"])]  # the first answer only (the request may have held two)
+    return status, headers, body

@@ -170,6 +170,13 @@ def test_a_repeated_key_is_named_with_its_path() -> None:
         ijson.loads('{"\\u00e9": 1, "é": 2}')  # the same name escaped and not
     assert err.value.key == "é"
     assert ijson.loads(b'{"a": {"a": {"a": 1}}, "b": [{"a": 1}, {"a": 2}]}')["b"][1] == {"a": 2}
+    # A repeated name that is a lone surrogate, or under one, is refused as the surrogate: a name that could not
+    # be written back as UTF-8 is never quoted in an error.
+    for text in (b'{"\\ud800": 1, "\\ud800": 2}', b'{"\\udfff": {"a": 1, "a": 2}}'):
+        with pytest.raises(MalformedJson, match="surrogate") as err:
+            ijson.loads(text)
+        assert not isinstance(err.value, DuplicateKey)
+        err.value.message.encode("utf-8")
 
 
 @settings(max_examples=300, deadline=None)

@@ -2,6 +2,11 @@
 
 * request bodies over the limit are refused with 413 before the route sees them (Content-Length checked
   first, then the bytes actually received);
+* every request body, whatever its declared media type, must be I-JSON (provenance.core.ijson): nesting
+  within 64 levels, no repeated key, no lone surrogate, no NaN. Anything else is a 422 problem naming what (the
+  key and its path for a repeated key) before a route, a credential check or FastAPI's own parser sees it, so no
+  body reaches a JSON parser unchecked (the standard decoder crashes the process on deep nesting here, since
+  py_ecc raises the recursion limit);
 * each client (its credential if it presents one, else its address) has a token bucket; an empty bucket
   gets 429 with Retry-After;
 * request counts and latencies are recorded for /metrics, labelled by route template, not raw path;
@@ -18,6 +23,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from provenance.api.problems import error_response, problem
+from provenance.core import ijson
+from provenance.errors import InvalidInput
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -111,6 +118,12 @@ class Guard:
                     if not message.get("more_body", False):
                         break
                 body = b"".join(chunks)
+                if body:
+                    try:
+                        ijson.loads(body, what="the request body")
+                    except InvalidInput as exc:
+                        await error_response(exc, path)(scope, receive, send_wrapper)
+                        return
                 replayed = [False]
 
                 async def body_receive() -> Message:

@@ -21,9 +21,13 @@ from provenance.errors import (
     ChainError,
     Conflict,
     ContractReverted,
+    DocumentTooLarge,
+    DuplicateKey,
     Forbidden,
     InvalidInput,
     KeystoreError,
+    MalformedJson,
+    NestingTooDeep,
     NotFound,
     ProvenanceError,
     StoreError,
@@ -44,7 +48,8 @@ FORBIDDEN = frozenset({"NotRegistrar", "NotExchangeKey", "NotEntityAccount", "No
 MISSING = frozenset({"UnknownRecord", "UnknownApplication", "UnknownSpotCheck", "UnknownEntity", "UnknownSupervisor"})
 TITLES = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found",
           405: "Method not allowed", 409: "Conflict", 413: "Request body too large", 415: "Unsupported media type",
-          422: "Invalid input", 429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
+          422: "Invalid input", 429: "Too many requests", 431: "Request header fields too large",
+          500: "Internal error", 503: "Service unavailable"}
 
 
 def problem(status: int, kind: str, detail: str, *, instance: str | None = None, headers: dict[str, str] | None = None,
@@ -78,6 +83,14 @@ def error_response(exc: BaseException, path: str) -> JSONResponse:
             404 if exc.error in MISSING else 422
         return problem(status, "rule-violated", exc.message, instance=path, rule=exc.error,
                        args=jsonable(dict(exc.args_by_name)), contract=exc.contract)
+    if isinstance(exc, DocumentTooLarge):
+        return problem(413, "body-too-large", exc.message, instance=path, limit=exc.limit)
+    if isinstance(exc, NestingTooDeep):
+        return problem(422, "nesting-too-deep", exc.message, instance=path, limit=exc.limit)
+    if isinstance(exc, DuplicateKey):
+        return problem(422, "duplicate-key", exc.message, instance=path, key=exc.key, path=exc.path)
+    if isinstance(exc, MalformedJson):
+        return problem(422, "malformed-json", exc.message, instance=path)
     if isinstance(exc, InvalidInput):
         return problem(422, "invalid-input", exc.message, instance=path)
     if isinstance(exc, Conflict):

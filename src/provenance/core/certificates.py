@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from typing import Any, NamedTuple, Protocol
 
 import orjson
 
-from provenance.core import eip712, merkle
+from provenance.core import eip712, ijson, merkle
 from provenance.core.canonical import (
     MalformedDocument,
     as_bool,
@@ -50,7 +51,7 @@ from provenance.core.canonical import (
 from provenance.core.entries import entry_leaf_hash, pack_entry_fields
 from provenance.core.ids import record_id
 from provenance.core.keccak import keccak256
-from provenance.errors import InvalidSignature
+from provenance.errors import InvalidSignature, MalformedJson
 from provenance.types import Grade, Kind, Source, Status
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -549,6 +550,8 @@ _EIP712_OPTIONS = {"primaryType": "Certificate", "types": eip712.CERTIFICATE_TYP
 _EXACT = 2**53 - 1  # the largest integer canonical JSON carries (provenance.core.canonical)
 
 try:  # built from provenance/core/_speedups.c where the package was installed with a C compiler
+    if os.environ.get("PROVENANCE_NO_SPEEDUPS") == "1":  # the Python readers alone, to compare or to rule C out
+        raise ImportError("PROVENANCE_NO_SPEEDUPS=1")
     from provenance.core import _speedups
 except ImportError:  # pragma: no cover - the Python readers read the same documents, slower
     _speedups = None  # type: ignore[assignment]
@@ -767,11 +770,13 @@ def _parse_strict(doc: Any) -> _Parsed:
 
 
 def verify_text(text: str | bytes, view: FederationView, *, now: int) -> Report:
-    """Verify a certificate given as JSON text (anything that is not one JSON object fails ``format``)."""
+    """Verify a certificate given as JSON text: anything that is not one I-JSON object (RFC 7493: a repeated key,
+    which two readers could read as two different certificates, nesting beyond :data:`ijson.MAX_DEPTH`, a lone
+    surrogate, an integer JSON cannot carry exactly) fails ``format``, naming what, before any other check."""
     try:
-        doc = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return _malformed(view, f"not JSON: {exc}")
+        doc = ijson.loads(text, max_int=ijson.EXACT_INT, what="the certificate")
+    except MalformedJson as exc:
+        return _malformed(view, exc.message)
     return verify(doc, view, now=now)
 
 

@@ -198,8 +198,11 @@ class _Pairs(list):  # type: ignore[type-arg]
     """An object as its members in order, kept to find a repeated name and where it is."""
 
 
-def _duplicate_error(text: str, what: str) -> DuplicateKey:
+def _duplicate_error(text: str, what: str) -> MalformedJson:
     tree = json.loads(text, object_pairs_hook=_Pairs)  # parsed once already; depth checked
+    if "\\" in text and _ESCAPED_SURROGATE.search(text.encode()) and _has_lone_surrogate(tree):
+        # Named first: a name holding a lone surrogate could not even be quoted back in a UTF-8 answer.
+        return MalformedJson(f"{what} holds a lone surrogate (I-JSON, RFC 7493 section 2.1)")
     queue: deque[tuple[Any, str]] = deque([(tree, "$")])
     while queue:
         node, path = queue.popleft()  # breadth first: the outermost repetition is named
@@ -228,6 +231,6 @@ def _has_lone_surrogate(value: Any) -> bool:
         elif isinstance(node, dict):
             stack.extend(node.keys())
             stack.extend(node.values())
-        elif isinstance(node, list):
+        elif isinstance(node, list | tuple):  # tuples: the members of a _Pairs object
             stack.extend(node)
     return False

@@ -1,0 +1,154 @@
+"""The HTTP server of ``provenance serve``: uvicorn, pinned to its h11 protocol, answering every request with an RFC
+9457 problem document even where the server itself refuses it.
+
+uvicorn answers a request h11 cannot parse (a Content-Length that is not a number it takes, bytes outside ASCII in
+the request target, a request line and headers beyond the size limit, a request line that is not HTTP/1.1) with
+a plain-text 400 "Invalid HTTP request received.", and an application that fails or returns without answering
+with a plain-text 500. :class:`ProblemH11Protocol` keeps uvicorn's h11 protocol and replaces only its 400, which
+becomes 400 (or 431 for oversized headers) as ``application/problem+json``; :class:`ProblemFallback` answers for
+the application in the two 500 cases. The protocol is named explicitly rather than left to uvicorn's "auto",
+which would switch to httptools (another parser, with other refusals) the day that package is installed; and
+WebSocket upgrades are off (``ws="none"``), so an upgrade request is served as plain HTTP by the same rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from typing import Any
+
+import h11
+import uvicorn
+from uvicorn.config import Config
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import ServerState
+
+from provenance.api.middleware import ASGIApp, Message, Receive, Scope, Send
+from provenance.api.problems import MEDIA_TYPE, TITLES, TYPE_BASE
+
+MAX_HEADER_BYTES = 16 * 1024
+"""The request line and headers together (h11's limit on an incomplete event); a larger head is answered 431."""
+
+log = logging.getLogger("provenance.api")
+
+
+def problem_bytes(status: int, kind: str, detail: str, **extra: Any) -> bytes:
+    """A problem document as bytes, for answers written below the application (ASCII, whatever the detail)."""
+    return json.dumps({"type": TYPE_BASE + kind, "title": TITLES.get(status, "Error"), "status": status,
+                       "detail": detail, **extra}).encode("ascii")
+
+
+class _Connection(h11.Connection):
+    """h11's connection, keeping the error that made it refuse the request (uvicorn drops it)."""
+
+    refusal: h11.RemoteProtocolError | None = None
+
+    def next_event(self) -> Any:
+        try:
+            return super().next_event()
+        except h11.RemoteProtocolError as exc:
+            self.refusal = exc
+            raise
+
+
+class ProblemH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol whose refusals of malformed requests are problem documents."""
+
+    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
+                 _loop: asyncio.AbstractEventLoop | None = None) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.max_head = config.h11_max_incomplete_event_size or MAX_HEADER_BYTES
+        self.watched = _Connection(h11.SERVER, self.max_head)
+        self.conn = self.watched
+
+    def send_400_response(self, msg: str) -> None:
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete and cycle.response_started:
+            # The body went bad after the application began answering: nothing more can be said on this connection.
+            cycle.disconnected = True
+            self.transport.close()
+            return
+        if cycle is not None:
+            cycle.disconnected = True  # the application, if still running, answers nobody
+        refusal = self.watched.refusal
+        reason = str(refusal).split(":", 1)[0][:80] if refusal is not None else msg
+        if refusal is not None and refusal.error_status_hint == 431:
+            status, kind = 431, "header-too-large"
+            detail = f"the request line and headers exceed {self.max_head} bytes"
+        else:
+            status, kind = 400, "bad-request"
+            detail = f"not a valid HTTP/1.1 request ({reason})"
+        body = problem_bytes(status, kind, detail)
+        headers = [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
+                   (b"connection", b"close")]
+        try:
+            for event in (h11.Response(status_code=status, headers=headers, reason=TITLES[status].encode()),
+                          h11.Data(data=body), h11.EndOfMessage()):
+                data = self.conn.send(event)
+                if data:
+                    self.transport.write(data)
+        except h11.LocalProtocolError:  # h11 takes no response in this state: close, as uvicorn would
+            pass
+        self.transport.close()
+
+
+class ProblemFallback:
+    """The outermost application: a request the application failed without answering gets a 500 problem document
+    with an incident id, instead of uvicorn's plain-text 500 (the guard middleware answers every exception it
+    sees; this covers what escapes it, such as a cancellation, and an application that returns silently)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = [False]
+
+        async def watched(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started[0] = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            if started[0]:
+                raise
+            incident = secrets.token_hex(6)
+            log.exception("incident %s on %s: the application failed without answering", incident,
+                          scope.get("path", ""))
+            await self._answer(send, incident)
+            return
+        except BaseException:  # a cancellation: answer if nothing was, and let it go on
+            if not started[0]:
+                await self._answer(send, secrets.token_hex(6))
+            raise
+        if not started[0]:
+            incident = secrets.token_hex(6)
+            log.error("incident %s on %s: the application returned without answering", incident,
+                      scope.get("path", ""))
+            await self._answer(send, incident)
+
+    @staticmethod
+    async def _answer(send: Send, incident: str) -> None:
+        body = problem_bytes(500, "internal-error", f"an internal error occurred (incident {incident})",
+                             incident=incident)
+        await send({"type": "http.response.start", "status": 500,
+                    "headers": [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def config(app: ASGIApp, *, host: str, port: int, **options: Any) -> Config:
+    """The server configuration of ``provenance serve`` (options: more uvicorn settings, e.g. for tests)."""
+    return Config(ProblemFallback(app), host=host, port=port, http=ProblemH11Protocol, ws="none",
+                  h11_max_incomplete_event_size=MAX_HEADER_BYTES, interface="asgi3", log_level="warning",
+                  access_log=False, **options)
+
+
+def serve(app: ASGIApp, *, host: str, port: int) -> None:
+    """Serve until interrupted (uvicorn handles SIGINT and SIGTERM)."""
+    uvicorn.Server(config(app, host=host, port=port)).run()
