@@ -21,7 +21,17 @@ from provenance.core.ids import (
     parse_address,
     parse_hash32,
 )
-from provenance.errors import ChainMismatch, ContractReverted, InvalidInput, ProvenanceError, VerificationError
+from provenance.core.ijson import EXACT_INT
+from provenance.core.ijson import loads as ijson_loads
+from provenance.errors import (
+    ChainMismatch,
+    ContractReverted,
+    DocumentTooLarge,
+    DuplicateKey,
+    InvalidInput,
+    ProvenanceError,
+    VerificationError,
+)
 from provenance.jsonable import jsonable
 from provenance.keystore import PassphraseSource
 from provenance.tuning import tune_node
@@ -39,6 +49,12 @@ if TYPE_CHECKING:
     from provenance.service import SignedRegistration
 
 DATA_DIR_ENV = "PROVENANCE_DATA_DIR"
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+"""Largest document file the CLI reads (a certificate, snapshot, signed registration, manifest, report)."""
+MAX_BATCH_BYTES = 256 * 1024 * 1024
+"""Largest JSON Lines or CSV file of registrations ``batch import`` reads."""
+MAX_LINE_BYTES = 64 * 1024
+"""Largest line (one registration) of a batch file; a registration with 16 parents is under 2 KiB."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -454,6 +470,24 @@ def _with_ops(fn: Callable[[Any, argparse.Namespace], Any]) -> Callable[[argpars
     return run
 
 
+def _reading(read: Callable[[argparse.Namespace], Any]) -> Callable[[Callable[[Any, argparse.Namespace, Any], Any]],
+                                                                    Callable[[argparse.Namespace], Any]]:
+    """Like _with_ops, but the command's input files are read (and refused if not I-JSON or too large) before the
+    node opens: bad input costs no chain, index or keystore work, and nothing is written."""
+
+    def wrap(fn: Callable[[Any, argparse.Namespace, Any], Any]) -> Callable[[argparse.Namespace], Any]:
+        def run(args: argparse.Namespace) -> Any:
+            from provenance.operations import Operations
+
+            data = read(args)
+            with _open(args) as node:
+                return fn(Operations(node), args, data)
+
+        return run
+
+    return wrap
+
+
 def _signer(ops: Any, args: argparse.Namespace) -> Any:
     return ops.signer(args.key)
 
@@ -624,11 +658,10 @@ def _request(args: argparse.Namespace) -> RegistrationRequest:
     )
 
 
-@_with_ops
-def _cmd_register(ops: Any, args: argparse.Namespace) -> Any:
+@_reading(lambda args: _load_signed(args.signed) if args.signed else None)
+def _cmd_register(ops: Any, args: argparse.Namespace, signed: SignedRegistration | None) -> Any:
     signer = _signer(ops, args)
-    if args.signed:
-        signed = _load_signed(args.signed)
+    if signed is not None:
         return ops.register(signed.request, signed=signed, signer=signer)
     request = _request(args)
     if args.owner_key:
@@ -652,8 +685,8 @@ def _cmd_sign(node: Any, svc: Any, args: argparse.Namespace) -> Any:
 def _load_signed(path: Path) -> SignedRegistration:
     from provenance.service import SignedRegistration
 
+    raw = _read_json(path, "signed registration")
     try:
-        raw = json.loads(path.read_text("utf-8"))
         req = raw["request"]
         request = RegistrationRequest(
             kind=Kind.parse(req["kind"]), grade=Grade.parse(req["grade"]), source=Source.parse(req["source"]),
@@ -665,8 +698,6 @@ def _load_signed(path: Path) -> SignedRegistration:
         )
         signature = bytes.fromhex(str(raw["signature"]).removeprefix("0x"))
         return SignedRegistration(request, int(raw["registrar"]), int(raw["nonce"]), int(raw["deadline"]), signature)
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
     except (KeyError, ValueError, TypeError) as exc:
         raise InvalidInput(f"{path} is not a signed registration: {exc}") from exc
 
@@ -838,44 +869,55 @@ def run() -> None:
 
 
 def _load_requests(path: Path) -> list[RegistrationRequest]:
-    """Registrations from a JSON Lines file (one object a line) or a CSV file with a header row."""
+    """Registrations from a JSON Lines file (one I-JSON object a line) or a CSV file with a header row; the whole
+    file is read and checked before anything is submitted (MAX_BATCH_BYTES a file, MAX_LINE_BYTES a line)."""
+    import csv
+
     from provenance.operations import REQUEST_FIELDS, request_from_json
 
+    raw = _read_bounded(path, f"the batch file {path}", MAX_BATCH_BYTES)
     try:
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+        lines = raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    for n, line in enumerate(lines, 1):
+        if len(line) > MAX_LINE_BYTES // 4 and len(line.encode("utf-8")) > MAX_LINE_BYTES:
+            size = len(line.encode("utf-8"))
+            raise DocumentTooLarge(f"{path}:{n}: the line is {size} bytes, more than the {MAX_LINE_BYTES} accepted",
+                                   size=size, limit=MAX_LINE_BYTES)
     out = []
     if path.suffix.lower() == ".csv":
-        import csv
-
-        rows = csv.DictReader(text.splitlines())
-        for n, row in enumerate(rows, 2):
-            obj: dict[str, Any] = {k: v for k, v in row.items() if k in REQUEST_FIELDS and v not in (None, "")}
-            extra = set(row) - set(REQUEST_FIELDS)
-            if extra:
-                raise InvalidInput(f"{path}: unknown columns {', '.join(sorted(str(e) for e in extra))}")
-            if "owner" in obj:
-                if not str(obj["owner"]).isdigit():
-                    raise InvalidInput(f"{path}:{n}: owner must be an entity id (integer)")
-                obj["owner"] = int(obj["owner"])
-            if "parents" in obj:
-                obj["parents"] = [p for p in str(obj["parents"]).replace(";", " ").split() if p]
-            out.append(request_from_json(obj, f"{path}:{n}"))
+        header = next(csv.reader(lines[:1]), [])
+        repeated = sorted({c for c in header if header.count(c) > 1})
+        if repeated:  # DictReader would keep the last of the columns: two readers, two registrations
+            raise DuplicateKey(f"{path}:1: the column {repeated[0]!r} appears more than once in the header",
+                               key=repeated[0], path=f"{path}:1")
+        rows = csv.DictReader(lines)
+        try:
+            for n, row in enumerate(rows, 2):
+                obj: dict[str, Any] = {k: v for k, v in row.items() if k in REQUEST_FIELDS and v not in (None, "")}
+                extra = set(row) - set(REQUEST_FIELDS)
+                if extra:
+                    raise InvalidInput(f"{path}: unknown columns {', '.join(sorted(str(e) for e in extra))}")
+                if "owner" in obj:
+                    if not str(obj["owner"]).isdigit():
+                        raise InvalidInput(f"{path}:{n}: owner must be an entity id (integer)")
+                    obj["owner"] = int(obj["owner"])
+                if "parents" in obj:
+                    obj["parents"] = [p for p in str(obj["parents"]).replace(";", " ").split() if p]
+                out.append(request_from_json(obj, f"{path}:{n}"))
+        except csv.Error as exc:
+            raise InvalidInput(f"{path}:{rows.line_num}: not CSV: {exc}") from None
         return out
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(lines, 1):
         if line.strip():
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                raise InvalidInput(f"{path}:{n}: not JSON: {exc}") from None
+            obj = ijson_loads(line, max_bytes=MAX_LINE_BYTES, what=f"{path}:{n}")
             out.append(request_from_json(obj, f"{path}:{n}"))
     return out
 
 
-@_with_ops
-def _cmd_batch_import(ops: Any, args: argparse.Namespace) -> Any:
-    requests = _load_requests(args.file)
+@_reading(lambda args: _load_requests(args.file))
+def _cmd_batch_import(ops: Any, args: argparse.Namespace, requests: list[RegistrationRequest]) -> Any:
 
     def progress(done: int, total: int) -> None:
         if not args.json:
@@ -918,13 +960,28 @@ def _cmd_log_witness(ops: Any, args: argparse.Namespace) -> Any:
     return ops.witness(signer=_signer(ops, args))
 
 
-def _read_json(path: Path, what: str) -> Any:
+def _read_json(path: Path, what: str, *, max_int: int | None = None) -> Any:
+    """A document file given on the command line, read as I-JSON (provenance.core.ijson): nesting beyond 64
+    levels, a repeated key, a file over MAX_DOCUMENT_BYTES and the rest are refused (exit 2) before anything is
+    opened or written."""
+    raw = _read_bounded(path, f"the {what} {path}", MAX_DOCUMENT_BYTES)
+    return ijson_loads(raw, max_bytes=MAX_DOCUMENT_BYTES, max_int=max_int, what=f"the {what} {path}")
+
+
+def _read_bounded(path: Path, what: str, limit: int) -> bytes:
+    """The bytes of a file no larger than ``limit`` (DocumentTooLarge otherwise, without reading it whole)."""
     try:
-        return json.loads(path.read_text("utf-8"))
+        with path.open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                raise DocumentTooLarge(f"{what} is {size} bytes, more than the {limit} accepted", size=size,
+                                       limit=limit)
+            raw = fh.read(limit + 1)  # a pipe or a growing file has no size to trust
     except OSError as exc:
-        raise InvalidInput(f"cannot read the {what} {path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise InvalidInput(f"the {what} {path} is not JSON: {exc}") from None
+        raise InvalidInput(f"cannot read {what}: {exc.strerror}") from None
+    if len(raw) > limit:
+        raise DocumentTooLarge(f"{what} is more than the {limit} bytes accepted", size=len(raw), limit=limit)
+    return raw
 
 
 def _write_or_return(doc: Any, out: Path | None) -> Any:
@@ -943,22 +1000,24 @@ def _cmd_cert_issue(ops: Any, args: argparse.Namespace) -> Any:
 def _cmd_cert_verify(args: argparse.Namespace) -> Any:
     from provenance.operations import Operations
 
-    try:
-        text = args.file.read_bytes()
-    except OSError:
-        raise InvalidInput(f"no certificate file {args.file}") from None
+    if not args.file.is_file():
+        raise InvalidInput(f"no certificate file {args.file}")
+    if args.offline and args.snapshot is None:
+        raise InvalidInput("offline verification needs --snapshot")
+    # Both documents are read, as I-JSON, before anything else is opened: a repeated key, deep nesting or an
+    # oversized file is refused (exit 2) before any verification or node work.
+    doc = _read_json(args.file, "certificate", max_int=EXACT_INT)
     if args.offline:
-        if args.snapshot is None:
-            raise InvalidInput("offline verification needs --snapshot")
+        snapshot = _read_json(args.snapshot, "snapshot", max_int=EXACT_INT)
         trusted: list[bytes] = [parse_address(a) for a in args.trust]
         if not trusted:
             with _open(args) as node:
                 ops = Operations(node)
                 trusted = ops.trusted_keys(ops.svc.active_exchange_of(ops.signer(args.key).address))
-        out = Operations.verify_offline(text, _read_json(args.snapshot, "snapshot"), trusted)
+        out = Operations.verify_offline(doc, snapshot, trusted)
     else:
         with _open(args) as node:
-            out = Operations(node).verify(text)
+            out = Operations(node).verify(doc)
     if not out["valid"]:
         raise CertificateInvalid(out)
     return out
@@ -991,9 +1050,8 @@ def _cmd_cert_recognitions(ops: Any, args: argparse.Namespace) -> Any:
     return ops.recognitions(parse_hash32(args.credential, "credential hash"))
 
 
-@_with_ops
-def _cmd_cert_recognize(ops: Any, args: argparse.Namespace) -> Any:
-    doc = _read_json(args.file, "certificate")
+@_reading(lambda args: _read_json(args.file, "certificate", max_int=EXACT_INT))
+def _cmd_cert_recognize(ops: Any, args: argparse.Namespace, doc: Any) -> Any:
     return _write_or_return(ops.recognize(doc, on_chain=not args.off_chain, signer=_signer(ops, args)), args.out)
 
 
@@ -1169,9 +1227,8 @@ def _cmd_flow_sign_approval(ops: Any, args: argparse.Namespace) -> Any:
     return _write_or_return(doc, args.out)
 
 
-@_with_ops
-def _cmd_flow_relay(ops: Any, args: argparse.Namespace) -> Any:
-    doc = _read_json(args.file, "signed approval")
+@_reading(lambda args: _read_json(args.file, "signed approval"))
+def _cmd_flow_relay(ops: Any, args: argparse.Namespace, doc: Any) -> Any:
     if not isinstance(doc, dict) or not isinstance(doc.get("application"), int):
         raise InvalidInput(f"{args.file}: a signed approval names its application")
     return ops.flows.approve_signed(doc["application"], doc, signer=_signer(ops, args))
@@ -1183,9 +1240,9 @@ def _cmd_flow_decide(ops: Any, args: argparse.Namespace) -> Any:
     return fn(args.application, args.reason, signer=_signer(ops, args))
 
 
-@_with_ops
-def _cmd_flow_deliver(ops: Any, args: argparse.Namespace) -> Any:
-    items = [{"application": args.application, "manifest": _read_json(m, "manifest")} for m in args.manifests]
+@_reading(lambda args: [_read_json(m, "manifest", max_int=EXACT_INT) for m in args.manifests])
+def _cmd_flow_deliver(ops: Any, args: argparse.Namespace, manifests: list[Any]) -> Any:
+    items = [{"application": args.application, "manifest": m} for m in manifests]
     return ops.flows.deliver(items, signer=_signer(ops, args))
 
 
@@ -1194,8 +1251,14 @@ def _cmd_flow_deliveries(ops: Any, args: argparse.Namespace) -> Any:
     return ops.flows.deliveries(application=args.application, exporter=args.exporter, limit=args.limit)
 
 
-@_with_ops
-def _cmd_check(ops: Any, args: argparse.Namespace) -> Any:
+def _check_input(args: argparse.Namespace) -> Any:
+    if args.step not in ("take-answers", "verify"):
+        return None
+    return _read_json(args.file, "answers" if args.step == "take-answers" else "report", max_int=EXACT_INT)
+
+
+@_reading(_check_input)
+def _cmd_check(ops: Any, args: argparse.Namespace, doc: Any) -> Any:
     f, step = ops.flows, args.step
     if step == "announce":
         return f.announce(args.exporter, args.sample, signer=_signer(ops, args))
@@ -1208,13 +1271,12 @@ def _cmd_check(ops: Any, args: argparse.Namespace) -> Any:
     if step == "answer":
         return _write_or_return(f.answer(args.check), args.out)
     if step == "take-answers":
-        doc = _read_json(args.file, "answers")
         return f.submit_answers(args.check, doc.get("answers") if isinstance(doc, dict) and "answers" in doc else doc)
     if step == "conclude":
         return f.conclude(args.check, signer=_signer(ops, args))
     if step == "report":
         return _write_or_return(f.report(args.check), args.out)
-    return f.verify_report(_read_json(args.file, "report"))
+    return f.verify_report(doc)
 
 
 if __name__ == "__main__":
