@@ -21,7 +21,34 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
 from provenance.chain.base import BlockRef, Log, Receipt, Reverted
-from provenance.errors import ChainError, ChainUnavailable, TransactionFailed, TransactionTimeout
+from provenance.core.ijson import MAX_DEPTH, check_depth
+from provenance.errors import (
+    ChainError,
+    ChainUnavailable,
+    DocumentTooLarge,
+    MalformedJson,
+    TransactionFailed,
+    TransactionTimeout,
+)
+
+MAX_ANSWER_BYTES = 256 * 1024 * 1024
+"""Largest JSON-RPC answer read (eth_getLogs over a wide range runs to tens of megabytes)."""
+
+
+def _decode(data: bytes) -> Any:
+    """An endpoint's answer. orjson stops at 1,024 levels without recursing in Python, but what it returns is
+    walked by Python code afterwards, so the depth is bounded first, without parsing (provenance.core.ijson).
+    A ValueError (MalformedJson, DocumentTooLarge) is treated like a failed transport: retried, then
+    ChainUnavailable naming it. Repeated keys are read last-wins, as orjson and every JSON-RPC client read them:
+    an endpoint that wants to lie can lie with one key as well as with two."""
+    if len(data) > MAX_ANSWER_BYTES:
+        raise DocumentTooLarge(f"the JSON-RPC answer is more than {MAX_ANSWER_BYTES} bytes", size=len(data),
+                               limit=MAX_ANSWER_BYTES)
+    check_depth(data, MAX_DEPTH, "the JSON-RPC answer")  # a receipt with its logs nests 5 levels
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedJson(f"the JSON-RPC answer is not JSON: {exc}") from None
 
 
 class RpcError(ChainError):
@@ -76,8 +103,13 @@ class RpcChain:
                         f"the JSON-RPC endpoint {self.url} failed on {method}: {exc or type(exc).__name__}") from exc
                 time.sleep(delay)
                 delay *= 2
+        if not isinstance(body, dict):
+            raise ChainUnavailable(f"the JSON-RPC endpoint {self.url} answered {method} with a "
+                                   f"{type(body).__name__}, not a JSON-RPC response object")
         if "error" in body and body["error"] is not None:
             err = body["error"]
+            if not isinstance(err, dict):
+                raise RpcError(method, 0, str(err)[:200])
             data = err.get("data")
             revert = _revert_data(err.get("message", ""), data)
             if revert is not None:
@@ -92,10 +124,10 @@ class RpcChain:
             conn = self._local.conn = cls(self._host, self._port, timeout=self._timeout)
         conn.request("POST", self._path, body=payload, headers={"Content-Type": "application/json"})
         resp = conn.getresponse()
-        data = resp.read()
+        data = resp.read(MAX_ANSWER_BYTES + 1)
         if resp.status != 200:
             raise http.client.HTTPException(f"HTTP {resp.status} {resp.reason}")
-        return orjson.loads(data)
+        return _decode(data)
 
     def _drop_connection(self) -> None:
         conn = getattr(self._local, "conn", None)
