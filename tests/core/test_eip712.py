@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_hash.auto import keccak as eth_keccak
 from eth_keys.datatypes import PrivateKey, Signature
+from eth_utils import to_checksum_address
 
 from provenance.core import eip712
 from provenance.errors import InvalidSignature
@@ -192,3 +194,87 @@ def test_recover_signer_memoises_recover_address() -> None:
     sig = eip712.sign_digest(digest, KEY)
     assert eip712.recover_signer(digest, sig) == eip712.recover_address(digest, sig)
     assert eip712.recover_signer.__wrapped__ is eip712.recover_address  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------- consents of entities and keys
+
+
+FEDERATION = bytes.fromhex("e7f1725E7734CE288F8367e1Bb143E90bb3F0512")
+
+
+def federation_reference(primary: str, fields: list[tuple[str, str]], message: dict[str, Any]) -> bytes:
+    doc = {
+        "types": {"EIP712Domain": DOMAIN_TYPES, primary: [{"name": n, "type": t} for n, t in fields]},
+        "primaryType": primary,
+        "domain": {"name": "ProvenanceFederation", "version": "1", "chainId": CHAIN,
+                   "verifyingContract": "0x" + FEDERATION.hex()},
+        "message": message,
+    }
+    return bytes(_hash_eip191_message(encode_typed_data(full_message=doc)))
+
+
+ONBOARDING_FIELDS = [("identifierHash", "bytes32"), ("account", "address"), ("role", "uint8"),
+                     ("registrar", "uint16"), ("deadline", "uint256")]
+
+
+@pytest.mark.parametrize(("account", "role", "registrar", "deadline"), [
+    (bytes(20), 0, 1, 0), (b"\xff" * 20, 255, 65535, 2**256 - 1), (bytes(range(20)), 2, 7, 1_700_000_000)])
+def test_onboarding_consent_is_eip712(account: bytes, role: int, registrar: int, deadline: int) -> None:
+    ident = bytes(range(32, 64))
+    want = reference("Onboarding", ONBOARDING_FIELDS, {"identifierHash": ident, "account": "0x" + account.hex(),
+                                                       "role": role, "registrar": registrar, "deadline": deadline})
+    assert eip712.onboarding_digest(CHAIN, REGISTRY, ident, account, role, registrar, deadline) == want
+    doc = eip712.onboarding_typed_data(CHAIN, REGISTRY, ident, account, role, registrar, deadline)
+    assert bytes(_hash_eip191_message(encode_typed_data(full_message=doc))) == want  # what a wallet signs
+    assert doc["domain"] == {"name": "ProvenanceRegistry", "version": "1", "chainId": CHAIN,  # type: ignore[index]
+                             "verifyingContract": to_checksum_address(REGISTRY)}
+    assert doc["message"] == {"identifierHash": "0x" + ident.hex(), "account": to_checksum_address(account),
+                              "role": role, "registrar": registrar, "deadline": deadline}
+    assert eip712.ONBOARDING_TYPE == "Onboarding(" + ",".join(f"{t} {n}" for n, t in ONBOARDING_FIELDS) + ")"
+    with pytest.raises(InvalidSignature) as info:
+        eip712.onboarding_digest(CHAIN, REGISTRY, ident, account[:19], role, registrar, deadline)
+    assert str(info.value) == "an address field of a signed statement is not 20 bytes"
+
+
+@pytest.mark.parametrize(("role", "member", "key"), [(0, 1, bytes(20)), (1, 65535, b"\xff" * 20),
+                                                     (255, 300, bytes(range(20)))])
+def test_key_grant_is_eip712(role: int, member: int, key: bytes) -> None:
+    want = federation_reference("KeyGrant", [("role", "uint8"), ("member", "uint16"), ("key", "address")],
+                                {"role": role, "member": member, "key": "0x" + key.hex()})
+    assert eip712.key_grant_digest(CHAIN, FEDERATION, role, member, key) == want
+    assert eip712.key_grant_digest(CHAIN, bytearray(FEDERATION), role, member, bytearray(key)) == want
+    assert eip712.KEY_GRANT_TYPE == "KeyGrant(uint8 role,uint16 member,address key)"
+
+
+@pytest.mark.parametrize(("code", "name"), [(b"SDE\0\0\0\0\0", "Shanghai Data Exchange"), (b"12345678", ""),
+                                            (b"A\0\0\0\0\0\0\0", "上海数据交易所")])
+def test_member_key_is_eip712(code: bytes, name: str) -> None:
+    key = bytes(range(1, 21))
+    fields = [("role", "uint8"), ("code", "bytes8"), ("name", "string"), ("key", "address")]
+    want = federation_reference("MemberKey", fields, {"role": 1, "code": code, "name": name,
+                                                      "key": "0x" + key.hex()})
+    assert eip712.member_key_digest(CHAIN, FEDERATION, 1, code, name, key) == want
+    assert eip712.MEMBER_KEY_TYPE == "MemberKey(" + ",".join(f"{t} {n}" for n, t in fields) + ")"
+    for bad in (code[:7], code + b"\0"):
+        with pytest.raises(InvalidSignature) as info:
+            eip712.member_key_digest(CHAIN, FEDERATION, 1, bad, name, key)
+        assert str(info.value) == f"a member code is 8 bytes, got {len(bad)}"
+
+
+def test_address_words_and_checksums() -> None:
+    assert eip712._word("address", b"\x01" * 20) == bytes(12) + b"\x01" * 20
+    assert eip712._word("address", bytearray(b"\x02" * 20)) == bytes(12) + b"\x02" * 20
+    for bad in (bytes(19), bytes(21), bytes(32), "0x" + "00" * 20, 0):
+        with pytest.raises(InvalidSignature) as info:
+            eip712._word("address", bad)
+        assert str(info.value) == "an address field of a signed statement is not 20 bytes"
+    for i in range(64):
+        addr = keccak_bytes(i)[:20]
+        assert eip712._checksum(addr) == to_checksum_address(addr)
+    assert (eip712.ROLE_EXCHANGE, eip712.ROLE_SUPERVISOR) == (0, 1)
+    assert eip712.FEDERATION_DOMAIN_NAME == "ProvenanceFederation"
+    assert eip712.domain_separator(CHAIN, REGISTRY, "ProvenanceFederation") != eip712.domain_separator(CHAIN, REGISTRY)
+
+
+def keccak_bytes(i: int) -> bytes:
+    return bytes(eth_keccak(i.to_bytes(4, "big")))
