@@ -4,6 +4,7 @@ events in the same order give the same bytes, which is what makes a rebuild equa
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import NamedTuple, Protocol, cast
 
 from provenance.core.entries import entry_fields, entry_leaf_hash, pack_entry_fields, split_batch
@@ -369,7 +370,25 @@ def _entity_account_changed(w: BlockWriter, ev: Event) -> None:
     key = K.ENTITY + ev.args["entityId"].to_bytes(4, "big")
     value = w.get(key)
     if value is not None:
-        w.put(key, value[:35] + bytes.fromhex(ev.args["newAccount"][2:]))
+        w.put(key, value[:35] + bytes.fromhex(ev.args["newAccount"][2:]) + value[55:])
+
+
+def _entity_reassigned(w: BlockWriter, ev: Event) -> None:
+    """A governance decision moved the entity to a new account (its mandates went in MandateChanged events)."""
+    key = K.ENTITY + ev.args["entityId"].to_bytes(4, "big")
+    value = w.get(key)
+    if value is not None:
+        w.put(key, value[:35] + bytes.fromhex(ev.args["newAccount"][2:]) + value[55:])
+
+
+def _entity_frozen(frozen: bool) -> Callable[[BlockWriter, Event], None]:
+    """The entity's value gains a 56th byte: 1 while a governance decision keeps it frozen, 0 after."""
+    def apply(w: BlockWriter, ev: Event) -> None:
+        key = K.ENTITY + ev.args["entityId"].to_bytes(4, "big")
+        value = w.get(key)
+        if value is not None:
+            w.put(key, value[:55] + (b"\x01" if frozen else b"\x00"))
+    return apply
 
 
 def _entity_recognized(w: BlockWriter, ev: Event) -> None:
@@ -414,6 +433,9 @@ _HANDLERS = {
     "StatusChanged": _status_changed,
     "EntityRegistered": _entity_registered,
     "EntityAccountChanged": _entity_account_changed,
+    "EntityReassigned": _entity_reassigned,
+    "EntityFrozen": _entity_frozen(True),
+    "EntityUnfrozen": _entity_frozen(False),
     "EntityRecognized": _entity_recognized,
     "MandateChanged": _mandate_changed,
     "ExchangeAdded": _exchange_added,
