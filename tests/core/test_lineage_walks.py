@@ -132,3 +132,11 @@ def test_path_default_node_bound() -> None:
     assert lineage.path("d", "t", wide) == ["d", "t"]
     wider = lambda n: [*range(100_000), "t"] if n == "d" else []  # noqa: E731
     assert lineage.path("d", "t", wider) is None
+
+
+def test_a_bound_skips_only_the_new_node() -> None:
+    """Past a bound the walk still records the edges to nodes it has seen (a cycle's or diamond's closing edge)."""
+    by_count = lineage.walk("s", graph({"s": ["1", "2", "s", "1"]}), max_nodes=1)
+    assert by_count == Walk("s", (("1", 1),), (("s", "1"), ("s", "s"), ("s", "1")), True)
+    by_depth = lineage.walk("a", graph({"a": ["b"], "b": ["c", "a"]}), max_depth=1)
+    assert by_depth == Walk("a", (("b", 1),), (("a", "b"), ("b", "a")), True)
