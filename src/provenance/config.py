@@ -27,16 +27,20 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from provenance.chain.contracts import Deployment
+from provenance.core.ijson import MAX_DEPTH
 from provenance.errors import ConfigError
 from provenance.keystore import DEFAULT_SCRYPT_N
 
 CONFIG_NAME = "node.toml"
+MAX_CONFIG_BYTES = 1024 * 1024
+"""Largest node.toml read (the one written by init is under 1 KiB)."""
 
 
 @dataclass(frozen=True)
@@ -68,12 +72,18 @@ class NodeConfig:
     def load(cls, data_dir: Path) -> NodeConfig:
         path = data_dir / CONFIG_NAME
         try:
-            raw = tomllib.loads(path.read_text("utf-8"))
+            with path.open("rb") as fh:
+                data = fh.read(MAX_CONFIG_BYTES + 1)
+            if len(data) > MAX_CONFIG_BYTES:
+                raise ConfigError(f"{path} is more than {MAX_CONFIG_BYTES} bytes: not a node configuration")
+            text = data.decode("utf-8")
+            check_toml_depth(text, str(path))
+            raw = tomllib.loads(text)
         except FileNotFoundError:
             raise ConfigError(
                 f"{data_dir} is not an initialised data directory (no {CONFIG_NAME}); run `provenance init` first"
             ) from None
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read {path}: {exc}") from exc
         return cls.from_dict(data_dir, raw, source=str(path))
 
@@ -152,6 +162,27 @@ class NodeConfig:
         with tmp.open("rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+
+
+# What can nest in TOML: arrays and inline tables. Strings (four kinds) and comments are skipped whole, so that a
+# bracket inside them does not count; table headers ([t], [[t]]) open and close on their line.
+_TOML_TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*'
+                          r"|[\[\]{}]", re.S)
+
+
+def check_toml_depth(text: str, source: str, max_depth: int = MAX_DEPTH) -> None:
+    """Refuse (ConfigError) TOML nesting arrays or inline tables deeper than ``max_depth``, before tomllib reads
+    it: tomllib recurses once a level, up to whatever the recursion limit is (py_ecc raises it to 100,000)."""
+    depth = 0
+    for token in _TOML_TOKENS.finditer(text):
+        c = token.group()
+        if c in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise ConfigError(f"{source}: arrays or inline tables nest more than {max_depth} levels deep "
+                                  f"(line {text.count(chr(10), 0, token.start()) + 1})")
+        elif c in "]}":
+            depth -= 1
 
 
 def _q(value: str) -> str:

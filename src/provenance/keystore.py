@@ -15,16 +15,18 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
+from provenance.core import ijson
 from provenance.errors import InvalidInput, KeystoreError
 
 PASSPHRASE_ENV = "PROVENANCE_PASSPHRASE"
 DEFAULT_SCRYPT_N = 2**18
+MAX_KEY_FILE_BYTES = 64 * 1024
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -82,10 +84,10 @@ class Keystore:
         for path in sorted(self.directory.glob("*--*.json")):
             label, _, _ = path.stem.rpartition("--")
             try:
-                address = json.loads(path.read_text("utf-8"))["address"]
-            except (OSError, ValueError, KeyError) as exc:
-                raise KeystoreError(f"unreadable key file {path.name}: {exc}") from exc
-            out[label] = _checksum(address)
+                address = _read_key_file(path)["address"]
+            except (KeyError, TypeError) as exc:
+                raise KeystoreError(f"unreadable key file {path.name}: no address") from exc
+            out[label] = _checksum(str(address))
         return out
 
     def has(self, label: str) -> bool:
@@ -124,17 +126,28 @@ class Keystore:
             return self._cache[label]
         address = self.address(label)
         path = self.directory / f"{label}--{address[2:].lower()}.json"
-        try:
-            encrypted = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise KeystoreError(f"unreadable key file {path.name}: {exc}") from exc
+        encrypted = _read_key_file(path)
         try:
             key = Account.decrypt(encrypted, self._get_passphrase())
         except ValueError as exc:
             raise KeystoreError(f"wrong passphrase for key {label!r}") from exc
+        except (TypeError, KeyError, AttributeError) as exc:
+            raise KeystoreError(f"unreadable key file {path.name}: not a Web3 Secret Storage file") from exc
         account = cast(LocalAccount, Account.from_key(key))
         self._cache[label] = account
         return account
+
+
+def _read_key_file(path: Path) -> Any:
+    """A key file, read as I-JSON within MAX_KEY_FILE_BYTES (a Web3 Secret Storage file is under 1 KiB)."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_KEY_FILE_BYTES + 1)
+        return ijson.loads(raw, max_bytes=MAX_KEY_FILE_BYTES, what=f"the key file {path.name}")
+    except OSError as exc:
+        raise KeystoreError(f"unreadable key file {path.name}: {exc.strerror}") from exc
+    except InvalidInput as exc:  # not I-JSON, too deep or too large: a damaged or planted file
+        raise KeystoreError(f"unreadable key file {path.name}: {exc.message}") from exc
 
 
 def _checksum(address: str) -> str:

@@ -123,3 +123,36 @@ def test_on_an_initialised_node_a_repeated_key_certificate_is_refused_and_nothin
     assert after == before
     code, info, _ = run(capsys, "info")
     assert code == 0 and info is not None
+
+
+@pytest.mark.parametrize("text", ["[chain]\nbackend = " + "[" * 100_000 + "]" * 100_000 + "\n",
+                                  "[chain]\nx = " + "{a = " * 100_000 + "1" + "}" * 100_000 + "\n",
+                                  "[chain]\nx = " + "[" * 65 + "]" * 65 + "\n"])
+def test_a_deep_node_toml_is_a_configuration_error(env: Path, capsys: pytest.CaptureFixture[str],  # noqa: F811
+                                                   text: str) -> None:
+    import py_ecc  # noqa: F401 - as in a node: the recursion limit raised to 100,000
+
+    assert run(capsys, "init", "--exchange", "SDE", "--name", "S", "--scrypt-n", "1024")[0] == 0
+    toml = env / "node.toml"
+    toml.write_text(toml.read_text() + "\n" + text.replace("[chain]\n", "[extra]\n"))
+    code, _, err = run(capsys, "info")
+    assert code == 3 and "nest more than 64 levels" in json.loads(err)["message"], err
+
+
+def test_brackets_in_toml_strings_and_comments_do_not_count() -> None:
+    from provenance.config import check_toml_depth
+
+    text = ('a = "' + "[" * 100 + '"\nb = \'' + "{" * 100 + "'\n# " + "[" * 100 + '\nc = """\n' + "[" * 100 +
+            '\n"""\nd = \'\'\'' + "[" * 100 + "'''\ne = [[1], [2, [3]]]\n[[t]]\n")
+    check_toml_depth(text, "t.toml", 3)
+    with pytest.raises(Exception, match="nest more than 2"):
+        check_toml_depth(text, "t.toml", 2)
+
+
+@pytest.mark.parametrize("content", ["[" * 20_000 + "]" * 20_000, '{"address": "a", "address": "b"}', "x" * 70_000])
+def test_a_hostile_key_file_is_a_keystore_error(env: Path, capsys: pytest.CaptureFixture[str],  # noqa: F811
+                                                content: str) -> None:
+    assert run(capsys, "init", "--exchange", "SDE", "--name", "S", "--scrypt-n", "1024")[0] == 0
+    (env / "keystore" / ("planted--" + "11" * 20 + ".json")).write_text(content)
+    code, _, err = run(capsys, "info")
+    assert code == 6 and "unreadable key file planted--" in err, err
