@@ -33,6 +33,7 @@ from provenance.bootstrap import init_node
 from provenance.chain.contracts import Contracts
 from provenance.chain.rpc import RpcChain
 from provenance.config import NodeConfig
+from provenance.core import ijson
 from provenance.core.ids import parse_address
 from provenance.demo import EXCHANGES
 from provenance.errors import ChainError, ConfigError, NotFound
@@ -40,6 +41,7 @@ from provenance.keystore import Keystore, PassphraseSource
 from provenance.service import RegistryService
 
 STATE = "devnet.json"
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
 DEFAULT_NODE_DIR = Path(__file__).resolve().parents[2] / "node"
 FUNDS = 10**22  # wei given to each exchange key on the local chain
 
@@ -99,8 +101,9 @@ def _stop(pid: int, *, timeout: float = 20.0) -> None:
 
 
 def _get(url: str, timeout: float = 2.0) -> Any:
+    """A node's JSON answer, read as I-JSON within 16 MiB (another process's answer is outside input)."""
     with urllib.request.urlopen(url, timeout=timeout) as r:
-        return json.loads(r.read())
+        return ijson.loads(r.read(MAX_ANSWER_BYTES + 1), max_bytes=MAX_ANSWER_BYTES, what=f"the answer of {url}")
 
 
 class Devnet:
