@@ -1,4 +1,5 @@
-"""Schema-driven fuzzing of every endpoint (schemathesis against the node's own OpenAPI document).
+"""Schema-driven fuzzing of every endpoint (schemathesis against the node's own OpenAPI document), and hostile
+bodies (nested around the depth limit, a key repeated) on every JSON route of a real server process.
 
 Each operation gets schema-conforming (positive) and schema-violating (negative) requests, with an admin token so
 writes get past authorisation and reach the contracts. No request may produce a server error, and every refusal
@@ -8,18 +9,24 @@ them Hypothesis stops when it has tried every distinct request, so the 1,000-cas
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
+from provenance.core.ijson import MAX_DEPTH
 from tests.api.conftest import Served
+from tests.api.server import demo_node
 
 CASES_PER_MODE = int(os.environ.get("PROVENANCE_FUZZ_CASES", "500"))
 MIN_CASES = 1000 if CASES_PER_MODE >= 500 else 2 * CASES_PER_MODE - 100
@@ -85,3 +92,108 @@ def test_every_endpoint_survives_fuzzing(served: Served) -> None:
     few = {f"{o.method.upper()} {o.path}": counts[f"{o.method.upper()} {o.path}"] for o in with_inputs
            if counts[f"{o.method.upper()} {o.path}"] < MIN_CASES}
     assert not few, f"operations fuzzed fewer than {MIN_CASES} times: {few}"
+
+
+# ---------------------------------------------------------------------- hostile bodies on a real server process
+
+
+@pytest.fixture(scope="module")
+def node(demo_dir: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+        tuple[str, dict[str, str]]]:
+    with demo_node(demo_dir, tmp_path_factory.mktemp("fuzz-node"), "--rate", "0") as served:
+        yield served
+
+
+def json_routes(url: str) -> list[tuple[str, str]]:
+    """(method, path with its parameters filled) of every operation of the served OpenAPI document with a body."""
+    doc = httpx.get(url + "/openapi.json", timeout=30).json()
+    out = []
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            if "requestBody" not in op:
+                continue
+            filled = path
+            for p in op.get("parameters", []):
+                if p["in"] == "path":
+                    schema = p.get("schema", {})
+                    value = "0x" + "11" * 32 if "0x" in schema.get("pattern", "") else \
+                        "1" if schema.get("type") == "integer" else "SDE"
+                    filled = filled.replace("{" + p["name"] + "}", value)
+            out.append((method.upper(), filled))
+    return out
+
+
+def nested_body(depth: int, kind: str) -> bytes:
+    """An object (as every route takes) nesting ``depth`` levels in all."""
+    if kind == "arrays":
+        return b'{"x": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
+    return b'{"x": ' * (depth - 1) + b"{}" + b"}" * (depth - 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("depth", [MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, 1025, 100_000])
+@pytest.mark.parametrize("kind", ["arrays", "objects"])
+def test_every_json_route_at_depths_around_the_limit(node: tuple[str, dict[str, str]], depth: int, kind: str) -> None:
+    url, admin = node
+    routes = json_routes(url)
+    assert len(routes) >= 20
+    body = nested_body(depth, kind)
+    wrong = []
+    for method, path in routes:
+        for content_type in ("application/json", None):
+            headers = {**admin, **({"Content-Type": content_type} if content_type else {})}
+            r = httpx.request(method, url + path, content=body, headers=headers, timeout=60)
+            problem = r.headers.get("content-type", "").startswith("application/problem+json")
+            kind_of = r.json().get("type", "") if problem else ""
+            if depth > MAX_DEPTH:
+                ok = r.status_code == 422 and kind_of.endswith("nesting-too-deep")
+            else:  # within the limit the body reaches the route, which refuses its shape
+                ok = r.status_code < 500 and (r.status_code < 400 or problem) and \
+                    not kind_of.endswith("nesting-too-deep")
+            if not ok:
+                wrong.append((method, path, content_type, r.status_code, r.text[:160]))
+    assert not wrong, wrong[:5]
+    assert httpx.get(url + "/health", timeout=10).status_code == 200
+
+
+def hostile_variants(op: Any, url: str, admin: dict[str, str], counts: Counter[str], failures: list[str]) -> Any:
+    label = f"{op.method.upper()} {op.path}"
+
+    @settings(max_examples=8, deadline=None, database=None, derandomize=True, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(case=op.as_strategy(generation_mode=GenerationMode.POSITIVE))
+    def run(case: Any) -> None:
+        if not isinstance(case.body, dict) or not case.body:
+            return
+        target = url + case.formatted_path
+        first = next(iter(case.body))
+        members = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in case.body.items())
+        repeated = "{" + f"{json.dumps(first)}: {json.dumps(['repeated'])}, " + members + "}"
+        deep = "{" + members + ', "zz": ' + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "}"
+        for variant, text, want in (("repeated", repeated, "duplicate-key"), ("deep", deep, "nesting-too-deep")):
+            r = httpx.request(case.method, target, content=text.encode(), params=case.query,
+                              headers={**admin, "Content-Type": "application/json"}, timeout=60)
+            counts[variant] += 1
+            if r.status_code != 422 or not r.json().get("type", "").endswith(want):
+                failures.append(f"{label} [{variant}] -> {r.status_code}: {r.text[:200]}")
+            elif variant == "repeated" and r.json().get("key") != first:
+                failures.append(f"{label} [repeated] names {r.json().get('key')!r}, not {first!r}")
+
+    return run
+
+
+@pytest.mark.slow
+def test_schemathesis_bodies_with_a_key_repeated_or_nested_too_deep(node: tuple[str, dict[str, str]]) -> None:
+    """Schema-conforming bodies that schemathesis generates for each operation, sent to the real server with their
+    first key written twice (a different value first), or with one more member nesting past the limit: each is
+    refused for its form (422, the repeated key named) whatever its content, and the server keeps serving."""
+    url, admin = node
+    schema = schemathesis.openapi.from_url(url + "/openapi.json")
+    counts: Counter[str] = Counter()
+    failures: list[str] = []
+    for op in (r.ok() for r in schema.get_all_operations()):
+        if op.body:
+            hostile_variants(op, url, admin, counts, failures)()
+    assert not failures, "\n".join(failures[:20])
+    assert counts["repeated"] >= 40 and counts["deep"] >= 40, counts
+    assert httpx.get(url + "/health", timeout=10).status_code == 200

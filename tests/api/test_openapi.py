@@ -196,3 +196,18 @@ def test_real_responses_match_the_documented_models(served: Served, supervisor_n
     assert r.status_code == models[("GET", f"{API}/flows/spot-checks/{{check_id}}/report")][0]
     checked.add(("GET", f"{API}/flows/spot-checks/{{check_id}}/report"))
     assert set(models) - checked <= {("GET", "/metrics")}, set(models) - checked
+
+
+def test_every_route_that_parses_a_body_is_one_whose_body_the_guard_checks(served: Served) -> None:
+    """The guard (provenance.api.middleware) reads and checks the bodies of POST, PUT, PATCH and DELETE requests as
+    I-JSON; FastAPI parses a JSON body only for a route with a body parameter. So no such route may answer another
+    method, or a body would reach FastAPI's parser unchecked."""
+    from provenance.api.middleware import Guard
+
+    app = served.client.app
+    assert any(m.cls is Guard for m in app.user_middleware)  # type: ignore[attr-defined]
+    with_body = [r for r in app.routes if isinstance(r, APIRoute) and r.body_field is not None]  # type: ignore[attr-defined]
+    assert len(with_body) >= 20
+    unchecked = [(r.path, sorted(r.methods - {"POST", "PUT", "PATCH", "DELETE"})) for r in with_body
+                 if r.methods - {"POST", "PUT", "PATCH", "DELETE"}]
+    assert not unchecked, unchecked
