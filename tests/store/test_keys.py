@@ -143,3 +143,18 @@ def test_undo_encoding_layout() -> None:
         raw = K.encode_undo_absent([b"a", key])
         assert raw == K.encode_undo([(b"a", None), (key, None)])
         assert K.decode_undo(raw) == [(b"a", None), (key, None)]
+
+
+def test_record_fields_default_to_a_direct_registration_at_leaf_zero() -> None:
+    raw = K.encode_record_fields(1, 2, 0, 0, 0, 1, 1, False, 5, bytes(32), bytes(32), bytes(32), bytes(32), [])
+    head = K.record_head(raw)
+    assert (head[7], head[9]) == (0, 0)  # no flag (not batched), leaf index 0
+    assert raw == K.encode_record_fields(1, 2, 0, 0, 0, 1, 1, False, 5, bytes(32), bytes(32), bytes(32), bytes(32),
+                                         [], batched=False, leaf_index=0)
+
+
+def test_undo_keys_of_any_length_up_to_two_bytes_of_size() -> None:
+    entries: list[tuple[bytes, bytes | None]] = [(b"k" * 40000, b"v"), (b"z" * 65535, None)]
+    raw = K.encode_undo(entries)
+    assert raw[:2] == (40000).to_bytes(2, "big")
+    assert K.decode_undo(raw) == entries
