@@ -60,7 +60,7 @@ contract Federation is IFederation {
     /// @inheritdoc IFederation
     function propose(ProposalAction action, bytes calldata payload) external returns (uint256 proposalId) {
         uint16 proposer = activeExchangeOf(msg.sender);
-        _validatePayload(action, payload);
+        bytes memory stored = _validatePayload(action, payload);
         proposalId = ++_proposalCount;
         uint64 expiresAt = uint64(block.timestamp) + PROPOSAL_TTL;
         _proposals[proposalId] = Proposal({
@@ -70,9 +70,9 @@ contract Federation is IFederation {
             executed: false,
             epoch: _epoch,
             expiresAt: expiresAt,
-            payload: payload
+            payload: stored
         });
-        emit ProposalCreated(proposalId, proposer, action, payload, expiresAt);
+        emit ProposalCreated(proposalId, proposer, action, stored, expiresAt);
         _approve(proposalId, proposer);
     }
 
@@ -266,7 +266,7 @@ contract Federation is IFederation {
 
     function _execute(uint256 proposalId, ProposalAction action, bytes memory payload) private {
         if (action == ProposalAction.AddExchange) {
-            // The key's signature (the payload's fourth field) was checked when the proposal was made.
+            // The key's signature was checked (and left out of the stored payload) when the proposal was made.
             (bytes8 code, string memory name, address key) = abi.decode(payload, (bytes8, string, address));
             _addExchange(code, name, key, proposalId);
         } else if (action == ProposalAction.RemoveExchange) {
@@ -350,8 +350,10 @@ contract Federation is IFederation {
 
     /// @dev Checks the payload's shape at proposal time so that malformed proposals never collect approvals.
     /// State-dependent rules (duplicate code, member counts) are checked again when the proposal executes; the
-    /// named key's consent is checked here only, since the payload cannot change afterwards.
-    function _validatePayload(ProposalAction action, bytes calldata payload) private view {
+    /// named key's consent is checked here only, since the payload cannot change afterwards. Returns the payload
+    /// to store: a new member's without the key's signature, which has served its purpose (storing 65 more bytes
+    /// for every proposal would cost three more slots).
+    function _validatePayload(ProposalAction action, bytes calldata payload) private view returns (bytes memory) {
         if (action == ProposalAction.AddExchange || action == ProposalAction.AddSupervisor) {
             // head (4 words) + string and bytes length words: the shortest well-formed payload.
             if (payload.length < 192) revert InvalidPayload(action);
@@ -366,6 +368,7 @@ contract Federation is IFederation {
             (address signer, EIP712.Failure failure) = EIP712.tryRecoverMemory(digest, signature);
             if (failure != EIP712.Failure.None) _refuseSignature(failure, signature);
             if (signer != key) revert WrongKeySigner(key, signer);
+            return abi.encode(code, name, key);
         } else if (action == ProposalAction.RemoveExchange) {
             if (payload.length != 32) revert InvalidPayload(action);
             uint16 exchangeId = abi.decode(payload, (uint16));
@@ -391,6 +394,7 @@ contract Federation is IFederation {
                 if (newAccount == address(0)) revert InvalidPayload(action);
             }
         }
+        return payload;
     }
 
     function _addExchange(bytes8 code, string memory name, address key, uint256 proposalId) private {

@@ -72,7 +72,7 @@ class Bench:
         self.contracts = Contracts.deploy(self.chain, self.key, code=b"SDE".ljust(8, b"\0"), name="Shanghai",
                                           first_key=parse_address(self.key.address))
         self.svc = RegistryService(self.contracts)
-        self.owner = self.svc.register_entity(self.key, _h("merchant"), parse_address(self.merchant.address), 0)
+        self.owner = self.svc.register_entity(self.key, _h("merchant"), self.merchant, 0)
         self.svc.set_mandate(self.merchant, self.owner, 1, True)
         self.n = 0
 
@@ -102,25 +102,34 @@ class Bench:
         out["setStatus"] = svc.set_status(key, p[0], Status.SUSPENDED).gas_used
         out["setStatus_revoke"] = svc.set_status(key, p[0], Status.REVOKED).gas_used
         other = Account.create()
-        tx = c.transact(key, "Registry", "registerEntity", _h("e2"), other.address, 0)
+        consent = svc.sign_onboarding(other, 1, _h("e2"), 0)
+        tx = c.transact(key, "Registry", "registerEntity", _h("e2"), other.address, 0, consent.deadline,
+                        consent.signature)
         out["registerEntity"] = tx.receipt.gas_used
         eid = svc.entity_by_identifier(_h("e2")).id
         out["setMandate"] = svc.set_mandate(other, eid, 1, True).gas_used
         out["setEntityAccount"] = svc.set_entity_account(other, eid, parse_address(Account.create().address)).gas_used
         out.update(self.flow_gas())
         zj = Account.create()
-        r = c.transact(key, "Federation", "propose", 0,
-                       encode(["bytes8", "string", "address"], [b"ZJDE".ljust(8, b"\0"), "Zhejiang", zj.address]))
-        out["propose_add_exchange_executed"] = r.receipt.gas_used
+        out["propose_add_exchange_executed"] = svc.propose_add_exchange(key, "ZJDE", "Zhejiang", zj).gas_used
+        registry = c.deployment.registry
+        r = c.transact(key, "Federation", "propose", 5, encode(["address", "uint32"], [registry, eid]))
+        out["propose_freeze_entity_executed"] = r.receipt.gas_used
+        out["applyEntityDecision_freeze"] = c.transact(key, "Registry", "applyEntityDecision", int(
+            r.event("ProposalCreated").args["proposalId"])).receipt.gas_used
+        r = c.transact(key, "Federation", "propose", 7, encode(["address", "uint32", "address"],
+                                                               [registry, eid, Account.create().address]))
+        out["applyEntityDecision_reassign"] = c.transact(key, "Registry", "applyEntityDecision", int(
+            r.event("ProposalCreated").args["proposalId"])).receipt.gas_used
         out["recognizeEntity"] = svc.recognize_entity(zj, self.owner).gas_used
         out["propose_threshold_executed"] = svc.propose_threshold(key, 2).gas_used
-        pending = svc.propose_add_exchange(key, "AHDE", "Anhui", parse_address(Account.create().address))
+        pending = svc.propose_add_exchange(key, "AHDE", "Anhui", Account.create())
         out["propose_add_exchange_pending"] = pending.gas_used
         out["approve_executing"] = svc.approve(zj, pending.proposal_id).gas_used
         k2 = Account.create()
-        out["addKey"] = svc.add_key(key, parse_address(k2.address)).gas_used
+        out["addKey"] = svc.add_key(key, k2).gas_used
         out["revokeKey"] = svc.revoke_key(k2, parse_address(self.key.address)).gas_used
-        out["rotateKey"] = svc.rotate_key(k2, parse_address(Account.create().address)).gas_used
+        out["rotateKey"] = svc.rotate_key(k2, Account.create()).gas_used
         checks = {name: {"gas": out[name], "target": t, "met": out[name] <= t,
                          "eas": EAS.get({"register_one_parent": "attest_one_parent",
                                          "registerFor_one_parent": "attestByDelegation_one_parent",
@@ -137,7 +146,7 @@ class Bench:
         out: dict[str, int] = {}
         cac = Account.create()
         out["propose_add_supervisor_executed"] = svc.propose_add_supervisor(
-            key, "CAC", "Cyberspace Administration", parse_address(cac.address)).gas_used
+            key, "CAC", "Cyberspace Administration", cac).gas_used
         fs = FlowService(self.contracts)  # for the approval's EIP-712 signature
         r = self.contracts.transact(cac, "CrossBorder", "setCatalogueEntry", F.category_code("IOT.TELEMETRY"), b"SG",
                                     86400, 10**9)
@@ -173,6 +182,8 @@ class Bench:
         r = self.contracts.transact(cac, "CrossBorder", "concludeSpotCheck", check, sample, _h("report"),
                                     len(sample), 0)
         out["concludeSpotCheck_5"] = r.receipt.gas_used
+        new_cac = Account.create()
+        out["rotateSupervisorKey"] = svc.rotate_supervisor_key(cac, new_cac).gas_used
         return out
 
     def throughput(self, n: int, rounds: int) -> dict[str, Any]:
@@ -226,7 +237,7 @@ def bench_catchup(events: int, rounds: int = 5) -> dict[str, Any]:
         contracts = Contracts.deploy(chain, key, code=b"SDE".ljust(8, b"\0"), name="Shanghai",
                                      first_key=parse_address(key.address))
         svc = RegistryService(contracts)
-        owner = svc.register_entity(key, _h("m"), parse_address(merchant.address), 0)
+        owner = svc.register_entity(key, _h("m"), merchant, 0)
         svc.set_mandate(merchant, owner, 1, True)
         root = svc.register(key, RegistrationRequest(Kind.RESOURCE, Grade.GENERAL, Source.ENTERPRISE,
                                                      Rights.HOLDING, owner, _h("root"), _h("m")))[0]

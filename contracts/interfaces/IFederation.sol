@@ -26,10 +26,12 @@ interface IFederation {
     }
 
     enum ProposalAction {
-        AddExchange, // payload: abi.encode(bytes8 code, string name, address key, bytes keySignature)
+        // Proposed with abi.encode(bytes8 code, string name, address key, bytes keySignature), the key's MemberKey
+        // signature; stored and emitted without it, as abi.encode(bytes8 code, string name, address key).
+        AddExchange,
         RemoveExchange, // payload: abi.encode(uint16 exchangeId)
         SetThreshold, // payload: abi.encode(uint16 threshold)
-        AddSupervisor, // payload: abi.encode(bytes8 code, string name, address key, bytes keySignature)
+        AddSupervisor, // payload: as AddExchange
         RemoveSupervisor, // payload: abi.encode(uint16 supervisorId)
         FreezeEntity, // payload: abi.encode(address registry, uint32 entityId)
         UnfreezeEntity, // payload: abi.encode(address registry, uint32 entityId)

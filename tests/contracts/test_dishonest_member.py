@@ -132,7 +132,12 @@ def test_burning_a_proposed_key_is_impossible(fed: Fed) -> None:
     # The key is public in the proposal; ZJDE tries to add it to itself (then revoke it, burning it for ever).
     with reverts("InvalidSignatureLength", length=0):
         fed.svc.add_key(zj, addr(newcomer))
-    payload_sig = fed.svc.proposal(pending.proposal_id).payload[-96:-31]
+    # The key's MemberKey signature is public too, in the proposal transaction's calldata (the stored payload
+    # leaves it out): it is no KeyGrant, for no member.
+    stored = fed.svc.proposal(pending.proposal_id).payload
+    assert stored == encode(["bytes8", "string", "address"], [parse_exchange_code("JSDE"), "Jiangsu",
+                                                               newcomer.address])
+    payload_sig = eip712.sign_digest(fed.svc.member_key_digest(0, "JSDE", "Jiangsu", addr(newcomer)), newcomer.key)
     with reverts("WrongKeySigner", key=addr(newcomer)):
         fed.svc.add_key(zj, addr(newcomer), payload_sig)
     for_sde = eip712.sign_digest(fed.svc.key_grant_digest(eip712.ROLE_EXCHANGE, 1, addr(newcomer)), newcomer.key)
