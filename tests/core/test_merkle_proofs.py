@@ -88,14 +88,36 @@ def raised(exc_type: type[MerkleError], fn: object, *args: object) -> str:
 # ---------------------------------------------------------------------- published probes
 
 
+def inclusion_error(index: int, size: int, leaf: bytes, proof: list[bytes]) -> type[MerkleError]:
+    """The refusal a bad inclusion probe must raise, judged from its shape alone: a position outside the tree,
+    then anything of the wrong length or count, and only a well-shaped proof as a root mismatch."""
+    if not 0 <= index < size:
+        return IndexOutOfRange
+    if len(leaf) != 32 or any(len(x) != 32 for x in proof) or len(proof) != len(ref_path(index, leaves_of(size))):
+        return InvalidProofShape
+    return RootMismatch
+
+
+def consistency_error(size1: int, size2: int, root1: bytes, root2: bytes, proof: list[bytes]) -> type[MerkleError]:
+    if size1 < 0 or size2 < size1:
+        return IndexOutOfRange
+    if any(len(x) != 32 for x in proof):
+        return InvalidProofShape
+    if size1 in (0, size2):
+        return InvalidProofShape if proof else RootMismatch
+    return InvalidProofShape if len(proof) != len(ref_subproof(size1, leaves_of(size2), True)) else RootMismatch
+
+
+
 @pytest.mark.parametrize("p", TD["inclusion"], ids=lambda p: p["path"].removeprefix("testdata/inclusion/"))
 def test_transparency_dev_inclusion_probes(p: dict) -> None:  # type: ignore[type-arg]
     proof = [bytes.fromhex(x) for x in p["proof"]]
     leaf, root = bytes.fromhex(p["leafHash"] or ""), bytes.fromhex(p["root"] or "")
     args = (p["leafIdx"], p["treeSize"], leaf, proof, root)
     if p["wantErr"]:
-        with pytest.raises(MerkleError):
+        with pytest.raises(MerkleError) as info:
             merkle.verify_inclusion(*args)
+        assert type(info.value) is inclusion_error(p["leafIdx"], p["treeSize"], leaf, proof)
         return
     merkle.verify_inclusion(*args)
     assert merkle._root_from_inclusion(p["leafIdx"], p["treeSize"], leaf, proof) == root
@@ -123,8 +145,9 @@ def test_transparency_dev_consistency_probes(p: dict) -> None:  # type: ignore[t
         merkle.verify_consistency(*args)
         return
     if p["wantErr"]:
-        with pytest.raises(MerkleError):
+        with pytest.raises(MerkleError) as info:
             merkle.verify_consistency(*args)
+        assert type(info.value) is consistency_error(*args)
         return
     merkle.verify_consistency(*args)
     if 0 < p["size1"] <= p["size2"] <= len(TD_LEAVES) and args[3] == TD_ROOTS[p["size2"]]:
