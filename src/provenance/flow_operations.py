@@ -28,7 +28,7 @@ from provenance.core.ids import hex0x, parse_address, parse_hash32
 from provenance.errors import ChainError, Conflict, Forbidden, InvalidInput, NotFound, VerificationError
 from provenance.flows import FlowService, SignedApproval
 from provenance.indexer.flows import FlowQueries
-from provenance.operations import parse_signature
+from provenance.operations import held_key, parse_signature
 
 if TYPE_CHECKING:
     from provenance.operations import Operations
@@ -90,11 +90,11 @@ class FlowOperations:
             raise InvalidInput("name must not be empty")
         named: LocalAccount | bytes = address
         if key_signature is None:
-            labels = [k for k, a in self.ops.node.keystore.labels().items() if parse_address(a) == address]
-            if not labels:
+            held = held_key(self.ops.node, address)
+            if held is None:
                 raise InvalidInput("the supervisor's key must consent: send keySignature, its EIP-712 MemberKey "
                                    "signature (role 1, this code and name)")
-            named = self.ops.node.signer(labels[0])
+            named = held
         signature = None if key_signature is None else parse_signature(key_signature)
         with self.lock:
             out = self.ops.svc.propose_add_supervisor(self._signer(signer), code, name.strip(), named, signature)

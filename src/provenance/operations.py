@@ -132,6 +132,13 @@ def redact(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def held_key(node: Node, address: bytes) -> LocalAccount | None:
+    """The key of ``address`` if this node's keystore holds it: the node may then sign that key's (or account's)
+    own consent, as the demo does for its members and merchants."""
+    labels = [label for label, a in node.keystore.labels().items() if parse_address(a) == address]
+    return node.signer(labels[0]) if labels else None
+
+
 def parse_signature(text: str) -> bytes:
     """A 65-byte r||s||v signature given as 0x-prefixed hex."""
     try:
@@ -297,11 +304,11 @@ class Operations:
                 signed = EntityConsent(ident, addr, r, registrar, deadline, parse_signature(consent))
                 entity_id = self.svc.register_entity(signer, ident, addr, r, consent=signed)
             else:
-                labels = [k for k, a in self.node.keystore.labels().items() if parse_address(a) == addr]
-                if not labels:
+                held = held_key(self.node, addr)
+                if held is None:
                     raise InvalidInput("onboarding needs the account's consent: sign the typed data of "
                                        "GET /api/v1/entities/consent with the account and send consent and deadline")
-                entity_id = self.svc.register_entity(signer, ident, self.node.signer(labels[0]), r)
+                entity_id = self.svc.register_entity(signer, ident, held, r)
             return self._entity_doc(self.svc.entity(entity_id))
 
     def recognize_entity(self, entity_id: int, signer: LocalAccount | None = None) -> dict[str, Any]:

@@ -318,6 +318,8 @@ class RegistryService:
 
     def _propose_decision(self, signer: LocalAccount, decision: EntityDecision, entity_id: int,
                           new_account: bytes | None = None) -> ProposalOutcome:
+        """Propose, and apply at once if it executed; the registry's refusal to apply (e.g. EntityIsFrozen for a
+        second freeze) then surfaces as ContractReverted, the proposal staying executed and unapplied."""
         if not 0 < entity_id < 2**32:
             raise InvalidInput(f"entity id {entity_id} out of range")
         registry = to_checksum_address(self.contracts.deployment.registry)
