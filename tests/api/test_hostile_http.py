@@ -124,3 +124,35 @@ def test_malformed_http_is_answered_with_a_problem_document(node: tuple[str, dic
     if want == 431:
         assert doc["type"].endswith("header-too-large")
     alive(url)
+
+
+@pytest.mark.parametrize("behaviour", ["raises", "returns silently", "is cancelled"])
+def test_an_application_that_fails_without_answering_gets_a_500_problem(behaviour: str) -> None:
+    import asyncio
+
+    from provenance.api.server import ProblemFallback
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if behaviour == "raises":
+            raise RuntimeError("secret detail")
+        if behaviour == "is cancelled":
+            raise asyncio.CancelledError
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def main() -> None:
+        try:
+            await ProblemFallback(app)({"type": "http", "path": "/x"}, receive, send)
+        except asyncio.CancelledError:
+            assert behaviour == "is cancelled"
+
+    asyncio.run(main())
+    assert sent[0]["status"] == 500 and dict(sent[0]["headers"])[b"content-type"] == PROBLEM.encode()
+    doc = json.loads(sent[1]["body"])
+    assert doc["status"] == 500 and doc["incident"] and "secret" not in sent[1]["body"].decode()
