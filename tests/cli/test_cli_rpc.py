@@ -52,7 +52,11 @@ def test_deploy_attach_admit_register(rpc_url: str, tmp_path: Path, capsys: pyte
     chain.request("hardhat_setBalance", [zj_key, hex(10**21)])
     code, _, err = run(capsys, "--data-dir", zj, "entity", "add", "--identifier", "X1", "--account", zj_key)
     assert code == 8 and "NotExchangeKey" in err  # not a member yet
-    assert run(capsys, "--data-dir", sde, "exchange", "propose-add", "ZJDE", "Zhejiang", zj_key)[1]["executed"]
+    # The new member's key consents on its own node; the proposer carries the signature.
+    zj_label = run(capsys, "--data-dir", zj, "info")[1]["key"]["label"]
+    consent = run(capsys, "--data-dir", zj, "key", "consent", zj_label, "ZJDE", "Zhejiang")[1]["keySignature"]
+    assert run(capsys, "--data-dir", sde, "exchange", "propose-add", "ZJDE", "Zhejiang", zj_key,
+               "--key-signature", consent)[1]["executed"]
     code, ent, err = run(capsys, "--data-dir", zj, "entity", "add", "--identifier", "X1", "--account", zj_key)
     assert code == 0 and ent["registrar"] == 2, err
     assert run(capsys, "--data-dir", sde, "entity", "recognize", "1")[0] == 0
