@@ -56,8 +56,12 @@ class Fed:
         if code not in self.merchants:
             acct = Account.create()
             self.chain.request("hardhat_setBalance", [acct.address, hex(10**20)])
-            r = self[code].post("/entities", json={"identifier": f"91310000E2E{code}{len(self.merchants)}",
-                                                   "account": acct.address.lower()})
+            ident = f"91310000E2E{code}{len(self.merchants)}"
+            # The merchant's consent, signed in its wallet from the typed data the node gives.
+            doc = self[code].get("/entities/consent", params={"identifier": ident, "account": acct.address}).json()
+            consent = "0x" + bytes(Account.sign_typed_data(acct.key, full_message=doc["typedData"]).signature).hex()
+            r = self[code].post("/entities", json={"identifier": ident, "account": acct.address.lower(),
+                                                   "consent": consent, "deadline": doc["deadline"]})
             assert r.status_code == 201, r.text
             entity = r.json()["id"]
             self.svc.set_mandate(acct, entity, code, True)
@@ -228,8 +232,12 @@ def test_cross_border_flow_across_nodes_with_a_supervisor_signing_offline(fed: F
     ks = Keystore(fed.net.member("ZJDE").data_dir / "keystore", fed.net._pass())
     cac = Account.create()
     fed.chain.request("hardhat_setBalance", [cac.address, hex(10**20)])
+    # The supervisor's key consents to its admission (it signs away from any node, as it signs approvals).
+    member_key = fed.svc.member_key_digest(eip712.ROLE_SUPERVISOR, "CAC", "Cyberspace Administration",
+                                           bytes.fromhex(cac.address[2:]))
     r = fed["SDE"].post("/supervisors", json={"code": "CAC", "name": "Cyberspace Administration",
-                                              "key": cac.address.lower()})
+                                              "key": cac.address.lower(),
+                                              "keySignature": "0x" + eip712.sign_digest(member_key, cac.key).hex()})
     assert r.status_code == 201 and not r.json()["executed"], r.text  # threshold 2
     assert fed.svc.approve(ks.load("ZJDE"), r.json()["proposal"]).executed
     eventually(lambda: fed["AHDE"].get("/supervisors").json(), what="AHDE indexing the supervisor")
