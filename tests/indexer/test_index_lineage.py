@@ -69,7 +69,8 @@ def test_exports(tmp_path: Path) -> None:
     assert set(prov["entity"]) == ids
     derived = {(d["prov:generatedEntity"], d["prov:usedEntity"]) for d in prov["wasDerivedFrom"].values()}
     assert (f"rec:0x{synthetic_id(3).hex()}", f"rec:0x{synthetic_id(2).hex()}") in derived
-    runs = export.to_openlineage(nodes, namespace="provenance://1502/0xabc")
+    runs = export.to_openlineage(nodes, namespace="provenance://1502/0xabc",
+                                 times={n.block_number: "2026-12-01T00:00:00Z" for n in nodes})
     assert len(runs) == 2  # two derived records
     run = next(r for r in runs if r["outputs"][0]["name"] == "0x" + synthetic_id(2).hex())
     assert {i["name"] for i in run["inputs"]} == {"0x" + synthetic_id(0).hex(), "0x" + synthetic_id(1).hex()}

@@ -125,8 +125,10 @@ async def caller(request: Request) -> Principal | None:
     if "x-provenance-signature" in request.headers:
         body = await request.body()
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        # Only keys the node knows leave an entry in the replay guard: strangers' signatures cannot fill it.
         address = recover_request_signer(dict(request.headers), rt.chain_id, rt.registry, request.method, target,
-                                         body, time.time(), rt.replay)
+                                         body, time.time(), rt.replay, lambda a: rt.key_exchange(a) is not None
+                                         or rt.key_supervisor(a) is not None)
         exchange = rt.key_exchange(address)
         if exchange is None:
             supervisor = rt.key_supervisor(address)

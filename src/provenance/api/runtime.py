@@ -111,7 +111,7 @@ class Runtime:
         try:
             self.ops = Operations(self.node, key=settings.key)
             self.tokens = TokenStore(settings.data_dir)
-            self.replay = ReplayGuard()
+            self.replay = ReplayGuard(settings.data_dir)  # persisted: a restart forgets no signed request
             dep = self.node.contracts.deployment
             self.chain_id = dep.chain_id
             self.registry = bytes(dep.registry)
@@ -214,5 +214,6 @@ class Runtime:
         self.writer.close()
         if self._follower is not None:
             self._follower.join(timeout=30)
+        self.replay.close()
         with self.ops.lock:
             self.node.close()
