@@ -226,6 +226,11 @@ def test_onboarding_consent_is_eip712(account: bytes, role: int, registrar: int,
     assert eip712.onboarding_digest(CHAIN, REGISTRY, ident, account, role, registrar, deadline) == want
     doc = eip712.onboarding_typed_data(CHAIN, REGISTRY, ident, account, role, registrar, deadline)
     assert bytes(_hash_eip191_message(encode_typed_data(full_message=doc))) == want  # what a wallet signs
+    # eth-account infers what a document leaves out; a wallet may not, so the document is compared whole
+    assert doc["types"] == {"EIP712Domain": DOMAIN_TYPES,
+                            "Onboarding": [{"name": n, "type": t} for n, t in ONBOARDING_FIELDS]}
+    assert doc["primaryType"] == "Onboarding"
+    assert list(doc) == ["types", "primaryType", "domain", "message"]
     assert doc["domain"] == {"name": "ProvenanceRegistry", "version": "1", "chainId": CHAIN,  # type: ignore[index]
                              "verifyingContract": to_checksum_address(REGISTRY)}
     assert doc["message"] == {"identifierHash": "0x" + ident.hex(), "account": to_checksum_address(account),
