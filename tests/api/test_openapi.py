@@ -68,10 +68,18 @@ def _flow_calls(served: Served, supervisor: Served) -> list[tuple[Served, str, s
         {"recordId": rid, "exporter": 1, "receiver": 3, "destination": "US", "category": "MARITIME.AIS",
          "purpose": "openapi"}, signer=ks.load("SDE"))["id"]
     f = f"{API}/flows"
+    # A proposed supervisor's key consents with its own signature.
+    from eth_account import Account
+
+    bureau = Account.create()
+    digest = served.runtime.ops.svc.member_key_digest(1, "SHDB", "Shanghai Data Bureau",
+                                                      bytes.fromhex(bureau.address[2:]))
+    bureau_consent = "0x" + eip712.sign_digest(digest, bytes(bureau.key)).hex()
     return [
         (served, "GET", f"{API}/supervisors", f"{API}/supervisors", None, {}),
         (served, "POST", f"{API}/supervisors", f"{API}/supervisors",
-         {"code": "SHDB", "name": "Shanghai Data Bureau", "key": "0x" + "14" * 20}, admin),
+         {"code": "SHDB", "name": "Shanghai Data Bureau", "key": bureau.address, "keySignature": bureau_consent},
+         admin),
         (served, "GET", f"{f}/catalogue", f"{f}/catalogue", None, {}),
         (served, "GET", f"{f}/applications", f"{f}/applications?status=approved", None, {}),
         (served, "POST", f"{f}/applications", f"{f}/applications",
@@ -116,6 +124,13 @@ def test_real_responses_match_the_documented_models(served: Served, supervisor_n
     cert = c.post(f"{API}/certificates", json={"record": rid}, headers=admin).json()
     h = c.post(f"{API}/certificates/verify", json=cert).json()["credentialHash"]
     snap = c.post(f"{API}/snapshots", json={"anchor": False}, headers=admin).json()
+    # Onboarding carries the account's own consent: its signature of the typed data the node hands out.
+    from eth_account import Account
+
+    account = Account.create()
+    query = f"identifier=91310000OPENAPI01&account={account.address}"
+    consent = c.get(f"{API}/entities/consent?{query}").json()
+    signature = "0x" + eip712.sign_digest(bytes.fromhex(consent["digest"][2:]), bytes(account.key)).hex()
     calls: list[tuple[str, str, str, dict[str, Any] | None, dict[str, str]]] = [
         ("GET", "/health", "/health", None, {}),
         ("GET", f"{API}/federation", f"{API}/federation", None, {}),
@@ -128,8 +143,9 @@ def test_real_responses_match_the_documented_models(served: Served, supervisor_n
         ("GET", f"{API}/proposals", f"{API}/proposals", None, {}),
         ("GET", f"{API}/entities/{{entity}}", f"{API}/entities/1", None, {}),
         ("GET", f"{API}/entities", f"{API}/entities?identifier=91310115MA1K4DEMO1", None, {}),
-        ("POST", f"{API}/entities", f"{API}/entities", {"identifier": "91310000OPENAPI01", "account": "0x" + "12" * 20},
-         admin),
+        ("GET", f"{API}/entities/consent", f"{API}/entities/consent?{query}", None, {}),
+        ("POST", f"{API}/entities", f"{API}/entities", {"identifier": "91310000OPENAPI01", "account": account.address,
+                                                        "consent": signature, "deadline": consent["deadline"]}, admin),
         ("POST", f"{API}/entities/{{entity}}/recognition", f"{API}/entities/2/recognition", None, admin),
         ("POST", f"{API}/registrations", f"{API}/registrations",
          {"kind": "resource", "owner": 1, "contentHash": "0x" + "a1" * 32}, admin),
