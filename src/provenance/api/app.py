@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Body, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -225,7 +226,9 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
     app = FastAPI(
         title="provenance node API", version="1",
         summary="Data registration, lineage and mutual-recognition certificates of a federated data exchange",
-        docs_url="/docs" if settings.docs else None, redoc_url="/redoc" if settings.docs else None,
+        # /docs is served below from Swagger UI's files in the swagger-ui-bundle-v2 package, so it works offline;
+        # FastAPI's own pages load their scripts from a CDN (and ReDoc has no packaged copy): both are off.
+        docs_url=None, redoc_url=None,
         openapi_url="/openapi.json", lifespan=lifespan,
         description="Writes need a token (`Authorization: Bearer pvt_...`) of a role of this node's exchange, or a "
                     "request signed by a registered key (X-Provenance-Key/-Timestamp/-Signature). Important- and "
@@ -517,6 +520,18 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
         from provenance.api import flow_routes
 
         flow_routes.install(app, rt, api=API, ok=ok, document=document, needs=needs, caller=caller)
+
+    if settings.docs:
+        from swagger_ui_bundle import swagger_ui_path
+
+        app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+        @app.get("/docs", include_in_schema=False)
+        async def docs() -> HTMLResponse:
+            return get_swagger_ui_html(openapi_url="/openapi.json", title="provenance node API",
+                                       swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                       swagger_css_url="/docs-assets/swagger-ui.css",
+                                       swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
     # ------------------------------------------------------------------ the web page
 

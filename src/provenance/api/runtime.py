@@ -39,7 +39,7 @@ class ApiSettings:
     sync_interval: float = 0.2  # seconds between follower polls
     group_max: int = 64  # registrations committed in one transaction at most
     follow: bool = True  # run the background follower
-    docs: bool = True  # serve /docs (Swagger UI) and /redoc
+    docs: bool = True  # serve /docs (Swagger UI, from the packaged files: works offline)
     web: bool = True  # serve the explorer and verify page at /
     key: str | None = None  # keystore label to act with (default: node.toml's key), e.g. a supervisor's
     draw_checks: bool = True  # draw announced spot checks as soon as their seed block is mined
