@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = key.add_parser("add", help="add a keystore key (by label) to the acting key's exchange")
     s.add_argument("label")
     s.set_defaults(handler=_cmd_key_add)
+    s = key.add_parser("consent", help="sign a keystore key's consent to be the first key of a proposed member")
+    s.add_argument("label")
+    s.add_argument("code")
+    s.add_argument("name")
+    s.add_argument("--supervisor", action="store_true", help="for a supervisor (default: an exchange)")
+    s.set_defaults(handler=_cmd_key_consent)
     s = key.add_parser("revoke", help="revoke one of the acting exchange's keys")
     s.add_argument("address")
     s.set_defaults(handler=_cmd_key_revoke)
@@ -135,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("code")
     s.add_argument("name")
     s.add_argument("key_address", metavar="KEY", help="address of the new exchange's first key")
+    s.add_argument("--key-signature", help="the key's own MemberKey signature (`key consent` where it is held); "
+                   "not needed when this keystore holds the key")
     s.set_defaults(handler=_cmd_propose_add)
     s = ex.add_parser("propose-remove", help="propose removing a member exchange")
     s.add_argument("exchange")
@@ -311,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("code")
     s.add_argument("name")
     s.add_argument("address", help="the supervisor's key address")
+    s.add_argument("--key-signature", help="the key's own MemberKey signature (`key consent --supervisor`); not "
+                   "needed when this keystore holds the key")
     s.set_defaults(handler=_cmd_flow_add_supervisor)
     s = fl.add_parser("remove-supervisor", help="propose removing a supervisor")
     s.add_argument("supervisor", help="code or id")
@@ -560,7 +570,7 @@ def _cmd_key_rotate(node: Any, svc: Any, args: argparse.Namespace) -> Any:
     old_label = args.key or node.config.key
     old = node.signer(old_label)
     new = node.keystore.create(args.new_label)
-    res = svc.rotate_key(old, parse_address(new.address))
+    res = svc.rotate_key(old, new)  # the new key signs its own KeyGrant
     if old_label == node.config.key:
         cfg = node.config.with_key(args.new_label)
         cfg.save()
@@ -570,7 +580,7 @@ def _cmd_key_rotate(node: Any, svc: Any, args: argparse.Namespace) -> Any:
 @_with_service
 def _cmd_key_add(node: Any, svc: Any, args: argparse.Namespace) -> Any:
     address = node.keystore.address(args.label)
-    res = svc.add_key(node.signer(args.key), parse_address(address))
+    res = svc.add_key(node.signer(args.key), node.signer(args.label))  # the added key signs its own KeyGrant
     return {"added": address, "block": res.block_number}
 
 
@@ -593,8 +603,25 @@ def _cmd_exchange_show(node: Any, svc: Any, args: argparse.Namespace) -> Any:
 
 @_with_service
 def _cmd_propose_add(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    from provenance.operations import held_key, parse_signature
+
+    address = parse_address(args.key_address)
+    key = held_key(node, address) if args.key_signature is None else None
+    signature = None if args.key_signature is None else parse_signature(args.key_signature)
     return jsonable(svc.propose_add_exchange(node.signer(args.key), args.code, args.name,
-                                             parse_address(args.key_address)))
+                                             key if key is not None else address, signature))
+
+
+@_with_service
+def _cmd_key_consent(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    """The MemberKey signature a proposer needs: this keystore's key consents to be the first key of the member
+    (exchange, or supervisor with --supervisor) that a proposal with this code and name adds."""
+    from provenance.core import eip712
+
+    acct = node.signer(args.label)
+    role = eip712.ROLE_SUPERVISOR if args.supervisor else eip712.ROLE_EXCHANGE
+    digest = svc.member_key_digest(role, args.code, args.name, parse_address(acct.address))
+    return {"address": acct.address, "keySignature": "0x" + eip712.sign_digest(digest, bytes(acct.key)).hex()}
 
 
 @_with_service
@@ -1163,7 +1190,8 @@ def _cmd_flow_supervisors(ops: Any, args: argparse.Namespace) -> Any:
 
 @_with_ops
 def _cmd_flow_add_supervisor(ops: Any, args: argparse.Namespace) -> Any:
-    return ops.flows.propose_supervisor(args.code, args.name, args.address, signer=_signer(ops, args))
+    return ops.flows.propose_supervisor(args.code, args.name, args.address, signer=_signer(ops, args),
+                                        key_signature=args.key_signature)
 
 
 @_with_ops

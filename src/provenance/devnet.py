@@ -34,7 +34,6 @@ from provenance.chain.contracts import Contracts
 from provenance.chain.rpc import RpcChain
 from provenance.config import NodeConfig
 from provenance.core import ijson
-from provenance.core.ids import parse_address
 from provenance.demo import EXCHANGES
 from provenance.errors import ChainError, ConfigError, NotFound
 from provenance.keystore import Keystore, PassphraseSource
@@ -254,10 +253,9 @@ class Devnet:
             svc = RegistryService(Contracts.attach(chain, cfg.deployment))
             sde = keys[first.code]
             second, third = partners
-            svc.propose_add_exchange(sde, second.code, second.name, parse_address(keys[second.code].address))
+            svc.propose_add_exchange(sde, second.code, second.name, keys[second.code])  # the key signs its consent
             svc.propose_threshold(sde, 2)
-            pid = svc.propose_add_exchange(sde, third.code, third.name,
-                                           parse_address(keys[third.code].address)).proposal_id
+            pid = svc.propose_add_exchange(sde, third.code, third.name, keys[third.code]).proposal_id
             out = svc.approve(keys[second.code], pid)
             assert out.executed
             say(f"{second.code} admitted; threshold 2; {third.code} admitted with the approvals of "
