@@ -73,9 +73,10 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 def error_response(exc: BaseException, path: str) -> JSONResponse:
     """The problem document for an exception raised while handling ``path``."""
     if isinstance(exc, AuthError):
-        headers = {"WWW-Authenticate": 'Bearer realm="provenance"'} if exc.status == 401 else None
-        return problem(exc.status, "unauthenticated" if exc.status == 401 else "forbidden", exc.detail,
-                       instance=path, headers=headers)
+        headers = {"WWW-Authenticate": 'Bearer realm="provenance"'} if exc.status == 401 else \
+            {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        kind = exc.kind or ("unauthenticated" if exc.status == 401 else "forbidden")
+        return problem(exc.status, kind, exc.detail, instance=path, headers=headers)
     if isinstance(exc, RuleViolation):
         return problem(422, "rule-violated", exc.message, instance=path, rule=exc.violation.error)
     if isinstance(exc, ContractReverted):

@@ -161,6 +161,20 @@ def _hex(value: Any) -> bytes:
     return raw
 
 
+def _respelled_proofs(doc: Any) -> list[int]:
+    """The proofs whose proofValue is hex in upper or mixed case: the bytes the node writes (0x and lowercase hex)
+    spelled another way. A proofValue is outside what is signed, so anyone could re-spell it and every signature
+    would still verify: one certificate, several texts. A signature has one accepted encoding, as on-chain."""
+    proofs = doc.get("proof") if isinstance(doc, dict) else None
+    if not isinstance(proofs, list):
+        return []
+    return [i for i, p in enumerate(proofs)
+            if isinstance(p, dict) and isinstance(v := p.get("proofValue"), str) and v != v.lower()]
+
+
+_RESPELLED = "its proofValue is hex in upper case; a signature is written 0x and lowercase hex, its one encoding"
+
+
 def _h32(value: Any) -> bytes:
     if type(value) is not str or len(value) != 66 or value[:2] != "0x":
         raise TypeError
@@ -807,7 +821,7 @@ def _verify_fast(doc: Any, view: FederationView, now: int) -> Report | None:
     """
     registry = bytes(view.registry)
     core = _speedups.verify_core(doc, eip712._cached_domain(view.chain_id, registry))
-    if core is None:
+    if core is None or _respelled_proofs(doc):
         return None
     content, credential, digest, leaves, valid_from, valid_until, subject, checkpoints = core
     chain_id, doc_registry, issuer, code, _, valid_until_text, rec, lineage, _, key, block, sig, recs = content
@@ -931,6 +945,9 @@ def _verify_full(doc: Any, view: FederationView, now: int) -> Report:
             put("signature", True, f"EIP-712 signature by {hex0x(c.key)}")
     except InvalidSignature as exc:
         put("signature", False, str(exc))
+    respelled = _respelled_proofs(doc)
+    if 0 in respelled:
+        put("signature", False, f"the issuer's proof: {_RESPELLED}")
 
     # issuer_key / key_valid
     info = view.key(c.key)
@@ -982,7 +999,11 @@ def _verify_full(doc: Any, view: FederationView, now: int) -> Report:
     put("lineage", *_lineage(c, view, equivocations))
 
     # recognitions by partners
-    put("recognitions", *_recognitions(c, view))
+    ok, detail = _recognitions(c, view)
+    if any(respelled):
+        ok, detail = False, "; ".join(f"recognition by exchange {c.recognitions[i - 1][0]}: {_RESPELLED}"
+                                      for i in respelled if i)
+    put("recognitions", ok, detail)
 
     # expiry
     if now < c.valid_from:

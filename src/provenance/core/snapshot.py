@@ -104,9 +104,12 @@ class SnapshotView:
         signer = as_hex(get(sig, "signer", "$.signature"), "$.signature.signer", 20)
         exchange = as_int(get(sig, "exchange", "$.signature"), "$.signature.exchange", hi=2**16 - 1)
         digest = eip712.snapshot_digest(self.chain_id, self.registry, exchange, self.at_block, content_hash(s))
+        proof_value = get(sig, "proofValue", "$.signature")
         try:
-            recovered = eip712.recover_signer(digest,
-                                              as_hex(get(sig, "proofValue", "$.signature"), "$.signature.proofValue"))
+            if isinstance(proof_value, str) and proof_value != proof_value.lower():
+                # Outside what is signed: re-spelled by anyone, it would still verify. One encoding per signature.
+                raise InvalidSignature("proofValue is hex in upper case; a signature is written 0x and lowercase hex")
+            recovered = eip712.recover_signer(digest, as_hex(proof_value, "$.signature.proofValue"))
         except InvalidSignature as exc:
             raise UntrustedSnapshot(f"the federation snapshot's signature is invalid: {exc}") from exc
         if recovered != signer:
