@@ -38,7 +38,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from provenance.core import eip712
+from provenance.core import eip712, ijson
 from provenance.core.keccak import keccak256
 from provenance.errors import InvalidInput, InvalidSignature, NotFound
 from provenance.store.replay import GuardFull, Replayed, SeenRequests
@@ -97,7 +97,7 @@ class TokenStore:
         if (st.st_ino, st.st_mtime_ns, st.st_size) == self._mtime:
             return
         try:
-            raw = json.loads(self.path.read_text("utf-8"))
+            raw = ijson.loads(self.path.read_bytes(), what=f"the token file {self.path}")
         except ValueError as exc:
             raise InvalidInput(f"{self.path} is not valid JSON: {exc}") from exc
         self._by_hash = {t["hash"]: t for t in raw.get("tokens", [])}

@@ -235,7 +235,7 @@ function verifyPage() {
     let doc;
     try { doc = JSON.parse(text.value); } catch (e) { out.replaceChildren(el("p", { class: "error", role: "alert" }, "Not JSON: " + e.message)); return; }
     try {
-      const report = await api("/certificates/verify", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(doc) });
+      const report = await api("/certificates/verify", { method: "POST", headers: { "Content-Type": "application/json" }, body: text.value });  // the text as given: a repeated key must reach the node, which refuses it (JSON.parse keeps the last)
       out.replaceChildren(
         el("div", { class: "verdict " + (report.valid ? "ok" : "bad"), id: "verdict", "data-valid": String(report.valid) },
           report.valid ? "Valid certificate (" + report.mode + ")" : "NOT valid: " + report.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")),
