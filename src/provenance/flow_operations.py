@@ -187,29 +187,13 @@ class FlowOperations:
         return {**self.application(app_id), "tx": hex0x(tx)}
 
     def approval_typed_data(self, app_id: int, *, expires_at: int, volume_limit: int, deadline: int) -> dict[str, Any]:
-        """What a supervisor signs (EIP-712) to approve an application on these terms, for relaying by anyone."""
+        """What a supervisor signs (EIP-712) to approve an application on these terms, for relaying by anyone: the
+        ``eth_signTypedData_v4`` document its wallet signs, and the digest that document hashes to."""
+        terms = (app_id, _int(expires_at, "expiresAt"), _int(volume_limit, "volumeLimit"), _int(deadline, "deadline"))
         with self.lock:
-            app = self.svc.application(app_id)
-            digest = self.svc.approval_digest(app_id, _int(expires_at, "expiresAt"), _int(volume_limit, "volumeLimit"),
-                                              _int(deadline, "deadline"))
-        return {
-            "digest": hex0x(digest),
-            "typedData": {
-                "types": {"EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                                           {"name": "chainId", "type": "uint256"},
-                                           {"name": "verifyingContract", "type": "address"}],
-                          "Approval": [{"name": "application", "type": "uint64"},
-                                       {"name": "recordId", "type": "bytes32"},
-                                       {"name": "exporter", "type": "uint32"}, {"name": "expiresAt", "type": "uint64"},
-                                       {"name": "volumeLimit", "type": "uint64"},
-                                       {"name": "deadline", "type": "uint256"}]},
-                "primaryType": "Approval",
-                "domain": {"name": F.DOMAIN_NAME, "version": F.DOMAIN_VERSION, "chainId": self.node.chain.chain_id,
-                           "verifyingContract": hex0x(self.svc.address)},
-                "message": {"application": app_id, "recordId": hex0x(app.record_id), "exporter": app.exporter,
-                            "expiresAt": expires_at, "volumeLimit": volume_limit, "deadline": deadline},
-            },
-        }
+            digest = self.svc.approval_digest(*terms)
+            typed = self.svc.approval_typed_data(*terms)
+        return {"digest": hex0x(digest), "typedData": typed}
 
     def sign_approval(self, app_id: int, *, expires_at: int, volume_limit: int, deadline: int,
                       signer: LocalAccount | None = None) -> dict[str, Any]:

@@ -117,6 +117,15 @@ class FlowService:
                                  destination=app.destination, category=app.category,
                                  purpose_hash=app.purpose_hash, assessment_ref=app.assessment_ref)
 
+    def approval_typed_data(self, application: int, expires_at: int, volume_limit: int,
+                            deadline: int) -> dict[str, object]:
+        """The wallet's form of :meth:`approval_digest`: the ``eth_signTypedData_v4`` document a supervisor signs."""
+        app = self.application(application)
+        return F.approval_typed_data(self.chain.chain_id, self.address, application, app.record_id, app.exporter,
+                                     expires_at, volume_limit, deadline, receiver=app.receiver,
+                                     destination=app.destination, category=app.category,
+                                     purpose_hash=app.purpose_hash, assessment_ref=app.assessment_ref)
+
     def sign_approval(self, supervisor: LocalAccount, application: int, *, expires_at: int = 0, volume_limit: int = 0,
                       deadline: int) -> SignedApproval:
         digest = self.approval_digest(application, _u64(expires_at, "expiry"), _u64(volume_limit, "volume limit"),

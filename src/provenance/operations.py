@@ -368,18 +368,19 @@ class Operations:
 
     def registration_typed_data(self, request: RegistrationRequest, *, deadline: int,
                                 nonce: int | None = None) -> dict[str, Any]:
-        """The EIP-712 typed data an owner signs to let this node's exchange register ``request`` for them."""
+        """The EIP-712 typed data an owner signs to let this node's exchange register ``request`` for them: the
+        ``eth_signTypedData_v4`` document its wallet signs (``typedData``), beside the digest and loose fields."""
         from provenance.core import eip712
 
         with self.lock:
             if nonce is None:
                 nonce = self.svc.entity(request.owner).nonce
             dep = self.node.contracts.deployment
-            digest = eip712.registration_digest(dep.chain_id, Address(dep.registry), self.exchange_id, request, nonce,
-                                                deadline)
+            terms = (dep.chain_id, Address(dep.registry), self.exchange_id, request, nonce, deadline)
+            digest = eip712.registration_digest(*terms)
         return {"registrar": self.exchange_id, "nonce": nonce, "deadline": deadline, "digest": hex0x(digest),
                 "chainId": dep.chain_id, "verifyingContract": hex0x(dep.registry),
-                "request": request_json(request)}
+                "request": request_json(request), "typedData": eip712.registration_typed_data(*terms)}
 
     def set_status(self, record: bytes, status: str, reason: str = "",
                    signer: LocalAccount | None = None) -> dict[str, Any]:

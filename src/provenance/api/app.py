@@ -16,8 +16,8 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Body, Depends, FastAPI, Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -324,7 +324,8 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
 
     # Before /entities/{entity}, which would otherwise take "consent" for an id.
     @app.get(f"{API}/entities/consent", tags=["federation"], responses=ok(OnboardingConsentOut, 200),
-             summary="The typed data an entity's account signs to consent to its onboarding here")
+             summary="The EIP-712 typed data (eth_signTypedData_v4) an entity's account signs to consent "
+                     "to its onboarding here")
     def onboarding_consent(identifier: Annotated[str, Query(min_length=1, max_length=128)],
                            account: Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{40}$")],
                            role: Annotated[str, Query(pattern=r"^(supplier|demander|service-provider)$")] = "supplier",
@@ -372,7 +373,8 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
         return {**out, "record": ops.record(parse_hash32(out["id"]), reveal=True)}
 
     @app.post(f"{API}/registrations/typed-data", tags=["registrations"], responses=ok(TypedDataOut, 200),
-              summary="The EIP-712 digest an owner signs to let this exchange register a record for it")
+              summary="The EIP-712 typed data (eth_signTypedData_v4) an owner signs to let this exchange "
+                      "register a record for it")
     def typed_data(body: TypedDataIn) -> Any:
         request = request_from_json(body.model_dump(exclude={"ttl"}), "body")
         return ops.registration_typed_data(request, deadline=int(time.time()) + body.ttl)

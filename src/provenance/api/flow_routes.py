@@ -128,7 +128,7 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
         return shown(p, flows().application(app_id))
 
     @app.get(f"{api}/flows/applications/{{app_id}}/approval-typed-data", tags=tags,
-             summary="The EIP-712 typed data a supervisor signs to approve on these terms",
+             summary="The EIP-712 typed data (eth_signTypedData_v4) a supervisor signs to approve on these terms",
              responses=ok(ApprovalTypedDataOut))
     def approval_typed_data(app_id: AppId, deadline: Annotated[int, Query(ge=0, le=2**63 - 1)],
                             expiresAt: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,

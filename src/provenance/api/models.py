@@ -223,8 +223,8 @@ class BatchOut(_Open):
 
 
 class OnboardingConsentOut(_Open):
-    typedData: dict[str, Any] = Field(description="an eth_signTypedData_v4 document: types, primaryType, domain, "
-                                                  "message")
+    typedData: dict[str, Any] = Field(description="the eth_signTypedData_v4 document the account's wallet signs "
+                                                  "(types, primaryType, domain, message); it hashes to digest")
     digest: str
     deadline: int
 
@@ -237,6 +237,8 @@ class TypedDataOut(_Open):
     chainId: int
     verifyingContract: str
     request: dict[str, Any]
+    typedData: dict[str, Any] = Field(description="the eth_signTypedData_v4 document the owner's wallet signs "
+                                                  "(types, primaryType, domain, message); it hashes to digest")
 
 
 class ExchangeOut(_Open):
@@ -543,7 +545,8 @@ class ApplicationOut(_Open):
 
 class ApprovalTypedDataOut(_Open):
     digest: str
-    typedData: dict[str, Any]
+    typedData: dict[str, Any] = Field(description="the eth_signTypedData_v4 document the supervisor's wallet signs "
+                                                  "(types, primaryType, domain, message); it hashes to digest")
 
 
 class DeliveryOut(_Open):

@@ -228,23 +228,91 @@ def member_key_digest(chain_id: int, federation: bytes, role: int, code: bytes, 
     return _federation_digest(chain_id, federation, struct_hash)
 
 
+# ---------------------------------------------------------------------- eth_signTypedData_v4 documents
+#
+# What a wallet signs is the whole typed-data document, not a digest, so that it can show the user the fields.
+# Each document is built from the same type string as its digest (the fields are parsed out of it), so the two
+# cannot drift apart; tests sign the documents with eth-account's full-message encoder and submit the signature.
+
+_DOMAIN_FIELDS = [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                  {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}]
+
+
+def type_fields(type_string: str) -> list[dict[str, str]]:
+    """The members of an EIP-712 ``encodeType`` string of one struct (``Name(type name,...)``), in order."""
+    primary, _, rest = type_string.partition("(")
+    if not primary or not rest.endswith(")") or "(" in rest:
+        raise ValueError(f"not the type string of one struct: {type_string!r}")
+    members = [m.split(" ") for m in rest[:-1].split(",")] if rest != ")" else []
+    return [{"name": m[1], "type": m[0]} for m in members]
+
+
+def _json_value(kind: str, value: object) -> object:
+    """One member as wallets take it: addresses EIP-55, fixed bytes as 0x hex, integers as JSON numbers (exact in
+    Python and Go; eth-account and MetaMask also take decimal strings), arrays element by element."""
+    if kind.endswith("[]"):
+        if not isinstance(value, list | tuple):
+            raise InvalidSignature(f"a {kind} field of a signed statement is not a list")
+        return [_json_value(kind[:-2], v) for v in value]
+    if kind == "string":
+        if not isinstance(value, str):
+            raise InvalidSignature("a string field of a signed statement is not text")
+        return value
+    if kind.startswith("bytes"):
+        size = int(kind[5:])
+        if not isinstance(value, bytes | bytearray) or len(value) != size:
+            raise InvalidSignature(f"a {kind} field of a signed statement is not {size} bytes")
+        return "0x" + bytes(value).hex()
+    if kind == "address":
+        return _checksum(_word(kind, value)[12:])
+    _word(kind, value)  # the range check of the digest, so a document never holds what its digest refuses
+    return value
+
+
+def typed_data(domain_name: str, chain_id: int, contract: bytes, type_string: str,
+               values: Sequence[object], *, version: str = DOMAIN_VERSION) -> dict[str, object]:
+    """The ``eth_signTypedData_v4`` document of one struct (``type_string``, its members' ``values`` in order)
+    under ``EIP712Domain(name, version, chainId, verifyingContract)``: every type spelled out, since a wallet may
+    not infer the domain's type or the primary type as eth-account does."""
+    fields = type_fields(type_string)
+    if len(fields) != len(values):
+        raise ValueError(f"{type_string}: {len(values)} values for {len(fields)} fields")
+    primary = type_string.partition("(")[0]
+    return {
+        "types": {"EIP712Domain": [dict(f) for f in _DOMAIN_FIELDS], primary: fields},
+        "primaryType": primary,
+        "domain": {"name": domain_name, "version": version, "chainId": chain_id,
+                   "verifyingContract": _checksum(bytes(contract))},
+        "message": {f["name"]: _json_value(f["type"], v) for f, v in zip(fields, values, strict=True)},
+    }
+
+
 def onboarding_typed_data(chain_id: int, registry: bytes, identifier_hash: bytes, account: bytes, role: int,
                           registrar: int, deadline: int) -> dict[str, object]:
-    """The ``eth_signTypedData_v4`` document of an onboarding consent: what a wallet holding the account signs."""
-    return {
-        "types": {
-            "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                             {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}],
-            "Onboarding": [{"name": "identifierHash", "type": "bytes32"}, {"name": "account", "type": "address"},
-                           {"name": "role", "type": "uint8"}, {"name": "registrar", "type": "uint16"},
-                           {"name": "deadline", "type": "uint256"}],
-        },
-        "primaryType": "Onboarding",
-        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id,
-                   "verifyingContract": _checksum(registry)},
-        "message": {"identifierHash": "0x" + bytes(identifier_hash).hex(), "account": _checksum(account),
-                    "role": role, "registrar": registrar, "deadline": deadline},
-    }
+    """The document of :func:`onboarding_digest`: what a wallet holding the account signs."""
+    return typed_data(DOMAIN_NAME, chain_id, registry, ONBOARDING_TYPE,
+                      (bytes(identifier_hash), bytes(account), role, registrar, deadline))
+
+
+def registration_typed_data(chain_id: int, registry: bytes, registrar: int, request: RegistrationRequest,
+                            nonce: int, deadline: int) -> dict[str, object]:
+    """The document of :func:`registration_digest`: what the owner's wallet signs for a delegated registration."""
+    return typed_data(DOMAIN_NAME, chain_id, registry, REGISTRATION_TYPE,
+                      (registrar, int(request.kind), int(request.grade), int(request.source), int(request.rights),
+                       request.owner, bytes(request.content_hash), bytes(request.metadata_hash),
+                       bytes(request.supersedes), [bytes(p) for p in request.parents], nonce, deadline))
+
+
+def key_grant_typed_data(chain_id: int, federation: bytes, role: int, member: int, key: bytes) -> dict[str, object]:
+    """The document of :func:`key_grant_digest`."""
+    return typed_data(FEDERATION_DOMAIN_NAME, chain_id, federation, KEY_GRANT_TYPE, (role, member, bytes(key)))
+
+
+def member_key_typed_data(chain_id: int, federation: bytes, role: int, code: bytes, name: str,
+                          key: bytes) -> dict[str, object]:
+    """The document of :func:`member_key_digest` (``code``: the left-aligned bytes8)."""
+    return typed_data(FEDERATION_DOMAIN_NAME, chain_id, federation, MEMBER_KEY_TYPE, (role, bytes(code), name,
+                                                                                     bytes(key)))
 
 
 def _checksum(address: bytes) -> str:

@@ -6,7 +6,8 @@ Everything here mirrors ``contracts/CrossBorder.sol`` byte for byte (tests compa
   alpha-2 code other than CN (transfers out of mainland China);
 * a **manifest** is the JSON document describing one delivery (its files, their SHA-256 and sizes); the chain
   records ``manifest_hash`` (SHA-256 of its RFC 8785 canonical form) and its size (the sum of its files' sizes);
-* a supervisor's **approval** is an EIP-712 signature over the application and every term of it the contract
+* a supervisor's **approval** is an EIP-712 signature (its wallet signs the ``eth_signTypedData_v4`` document of
+  :func:`approval_typed_data`) over the application and every term of it the contract
   stores (record, exporter, receiver, destination, category, purpose hash, assessment), the approval's terms
   (expiry, volume) and a deadline, under the domain "ProvenanceCrossBorder" of one chain and one contract, so a
   signature for one application cannot approve different terms;
@@ -28,6 +29,7 @@ from eth_abi.abi import encode
 from eth_hash.auto import keccak
 
 from provenance.core.canonical import MalformedDocument, as_hex, as_int, as_list, as_str, canonical_json, field, hex0x
+from provenance.core.eip712 import typed_data
 from provenance.errors import InvalidInput
 
 DOMAIN_NAME = "ProvenanceCrossBorder"
@@ -144,6 +146,18 @@ def approval_digest(chain_id: int, contract: bytes, application: int, record_id:
         [_k(APPROVAL_TYPE.encode()), application, record_id, exporter, receiver, jurisdiction_code(destination),
          category_code(category), purpose_hash, assessment_ref, expires_at, volume_limit, deadline]))
     return _k(b"\x19\x01" + domain_separator(chain_id, contract) + struct_hash)
+
+
+def approval_typed_data(chain_id: int, contract: bytes, application: int, record_id: bytes, exporter: int,
+                        expires_at: int, volume_limit: int, deadline: int, *, receiver: int, destination: str,
+                        category: str, purpose_hash: bytes, assessment_ref: bytes) -> dict[str, object]:
+    """The ``eth_signTypedData_v4`` document of :func:`approval_digest` (same arguments): what a supervisor's
+    wallet signs, every stored term of the application shown as the contract holds it (the destination as
+    ``bytes2``, the category as ``bytes32``)."""
+    return typed_data(DOMAIN_NAME, chain_id, contract, APPROVAL_TYPE,
+                      (application, bytes(record_id), exporter, receiver, jurisdiction_code(destination),
+                       category_code(category), bytes(purpose_hash), bytes(assessment_ref), expires_at,
+                       volume_limit, deadline), version=DOMAIN_VERSION)
 
 
 # ---------------------------------------------------------------------- spot-check draw
@@ -296,6 +310,7 @@ def verify_report(report: Any, *, exporter_deliveries: Sequence[int] | None = No
 
 __all__ = [
     "APPLICATION_STATUS", "CHECK_STATE", "MAX_SAMPLE", "Manifest", "RecordedDelivery", "approval_digest",
+    "approval_typed_data",
     "assessment_hash",
     "build_report", "category_code", "category_text", "check_purpose", "domain_separator", "judge",
     "jurisdiction_code", "parse_manifest", "report_hash", "sample_hash", "sample_positions", "seed_of",
