@@ -279,6 +279,16 @@ class RegistryService:
         return eip712.member_key_digest(self.chain.chain_id, self.contracts.deployment.federation, role,
                                         parse_exchange_code(code), name, key)
 
+    def key_grant_typed_data(self, role: int, member: int, key: bytes) -> dict[str, object]:
+        """The ``eth_signTypedData_v4`` document of :meth:`key_grant_digest`: what the key's wallet signs."""
+        return eip712.key_grant_typed_data(self.chain.chain_id, self.contracts.deployment.federation, role, member,
+                                           key)
+
+    def member_key_typed_data(self, role: int, code: str, name: str, key: bytes) -> dict[str, object]:
+        """The ``eth_signTypedData_v4`` document of :meth:`member_key_digest`: what the key's wallet signs."""
+        return eip712.member_key_typed_data(self.chain.chain_id, self.contracts.deployment.federation, role,
+                                            parse_exchange_code(code), name, key)
+
     def _key_and_grant(self, key: LocalAccount | bytes, signature: bytes | None, role: int,
                        member: Callable[[], int]) -> tuple[bytes, bytes]:
         if isinstance(key, LocalAccount):

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from eth_account import Account
+from eth_account.messages import _hash_eip191_message, encode_typed_data
 
 from provenance.core import eip712
+from provenance.core.ids import parse_exchange_code
+from provenance.errors import InvalidSignature
 from provenance.service import SignedRegistration
-from provenance.types import Grade, Kind
-from tests.helpers import Fed, make_fed, request, reverts
+from provenance.types import Address, Grade, Hash32, Kind, Rights, Source
+from tests.helpers import Fed, addr, make_fed, request, reverts
 
 
 def _signed(fed: Fed, owner: int, key: bytes, *, registrar: int = 1, nonce: int | None = None,
@@ -172,3 +176,84 @@ def test_python_recovery_refuses_what_the_contract_refuses(fed: Fed) -> None:
     for bad in (signed.signature[:64], high, signed.signature[:64] + b"\x01"):
         with pytest.raises(InvalidSignature):
             eip712.recover_signer(digest, bad)
+
+
+# ---------------------------------------------------------------------- wallets sign whole typed-data documents
+
+
+def _wallet_signature(doc: dict[str, object], key: bytes) -> bytes:
+    return bytes(Account.sign_message(encode_typed_data(full_message=doc), key).signature)
+
+
+def _wallet_digest(doc: dict[str, object]) -> bytes:
+    return bytes(_hash_eip191_message(encode_typed_data(full_message=doc)))
+
+
+def _elsewhere(doc: dict[str, object], member: str, value: object) -> dict[str, object]:
+    out = copy.deepcopy(doc)
+    out["domain"][member] = value  # type: ignore[index]
+    return out
+
+
+def test_a_wallet_signed_registration_document_registers_every_field_at_its_bound(fed: Fed) -> None:
+    owner, account = fed.entity(mandate_to=())  # no mandate: only the signature lets SDE register for it
+    source_owner, _ = fed.entity()
+    parents = tuple(fed.register("SDE", request(source_owner, grade=Grade.IMPORTANT)) for _ in range(16))
+    req = request(owner, kind=Kind.ASSET, grade=Grade.IMPORTANT, source=Source.PERSONAL, rights=Rights(7),
+                  parents=parents, metadata=Hash32(b"\xff" * 32))
+    nonce, deadline = fed.svc.entity(owner).nonce, int(time.time()) + 600
+    registry = fed.contracts.deployment.registry
+    doc = eip712.registration_typed_data(fed.chain.chain_id, registry, 1, req, nonce, deadline)
+    message = doc["message"]
+    assert message["parents"] == ["0x" + p.hex() for p in parents] and message["rights"] == 7  # type: ignore[index]
+    view = fed.contracts.call("Registry", "registrationDigest", 1, req.as_abi_tuple(), nonce, deadline)[0]
+    assert _wallet_digest(doc) == eip712.registration_digest(fed.chain.chain_id, Address(registry), 1, req, nonce,
+                                                             deadline) == view
+    for member, value in (("chainId", fed.chain.chain_id + 1), ("verifyingContract", "0x" + "22" * 20)):
+        forged = SignedRegistration(req, 1, nonce, deadline, _wallet_signature(_elsewhere(doc, member, value),
+                                                                                 account.key))
+        with reverts("WrongSigner", expected=bytes.fromhex(account.address[2:])):
+            fed.svc.register_for(fed.keys["SDE"], forged)
+    signed = SignedRegistration(req, 1, nonce, deadline, _wallet_signature(doc, account.key))
+    rid, _ = fed.svc.register_for(fed.keys["SDE"], signed)
+    assert fed.svc.record(rid).owner == owner and fed.svc.entity(owner).nonce == nonce + 1
+
+
+def test_wallet_signed_key_documents_admit_their_keys(fed: Fed) -> None:
+    newcomer, member = Account.create(), Account.create()
+    federation = fed.contracts.deployment.federation
+    grant = fed.svc.key_grant_typed_data(eip712.ROLE_EXCHANGE, 1, addr(newcomer))
+    assert _wallet_digest(grant) == fed.svc.key_grant_digest(eip712.ROLE_EXCHANGE, 1, addr(newcomer)) == \
+        fed.contracts.call("Federation", "keyGrantDigest", 0, 1, newcomer.address)[0]
+    elsewhere = _wallet_signature(_elsewhere(grant, "chainId", fed.chain.chain_id + 1), newcomer.key)
+    with reverts("WrongKeySigner"):
+        fed.svc.add_key(fed.keys["SDE"], addr(newcomer), elsewhere)
+    fed.svc.add_key(fed.keys["SDE"], addr(newcomer), _wallet_signature(grant, newcomer.key))
+    assert addr(newcomer) in {k.address for k in fed.svc.keys_of(1)}
+
+    code = parse_exchange_code("JSDE")
+    doc = fed.svc.member_key_typed_data(eip712.ROLE_EXCHANGE, "JSDE", "Jiangsu 数据交易所", addr(member))
+    assert doc["message"] == {"role": 0, "code": "0x" + code.hex(), "name": "Jiangsu 数据交易所",
+                              "key": member.address}
+    assert _wallet_digest(doc) == fed.contracts.call("Federation", "memberKeyDigest", 0, code, "Jiangsu 数据交易所",
+                                                     member.address)[0]
+    forged = _wallet_signature(_elsewhere(doc, "verifyingContract", "0x" + federation.hex()[::-1]), member.key)
+    with reverts("WrongKeySigner"):
+        fed.svc.propose_add_exchange(fed.keys["SDE"], "JSDE", "Jiangsu 数据交易所", addr(member), forged)
+    outcome = fed.svc.propose_add_exchange(fed.keys["SDE"], "JSDE", "Jiangsu 数据交易所", addr(member),
+                                           _wallet_signature(doc, member.key))
+    assert outcome.proposal_id >= 0
+
+
+def test_typed_data_documents_refuse_what_their_digests_refuse() -> None:
+    assert eip712.type_fields(eip712.KEY_GRANT_TYPE) == [{"name": "role", "type": "uint8"},
+                                                         {"name": "member", "type": "uint16"},
+                                                         {"name": "key", "type": "address"}]
+    with pytest.raises(InvalidSignature, match="uint16"):
+        eip712.key_grant_typed_data(1, bytes(20), 0, 2**16, bytes(20))
+    with pytest.raises(InvalidSignature, match="address"):
+        eip712.key_grant_typed_data(1, bytes(20), 0, 1, bytes(19))
+    with pytest.raises(InvalidSignature, match="bytes8"):
+        eip712.member_key_typed_data(1, bytes(20), 0, b"SDE", "x", bytes(20))
+    with pytest.raises(ValueError, match="one struct"):
+        eip712.type_fields("Outer(Inner inner)Inner(uint8 x)")
