@@ -200,7 +200,9 @@ class FlowOperations:
         with self.lock:
             signed = self.svc.sign_approval(self._signer(signer), app_id, expires_at=expires_at,
                                             volume_limit=volume_limit, deadline=deadline)
-        return signed.to_json()
+            typed = self.svc.approval_typed_data(app_id, signed.expires_at, signed.volume_limit, signed.deadline)
+        # The document beside the signature lets any EIP-712 tool check what was signed; relaying ignores it.
+        return {**signed.to_json(), "typedData": typed}
 
     def approve_signed(self, app_id: int, body: Mapping[str, Any],
                        signer: LocalAccount | None = None) -> dict[str, Any]:

@@ -457,6 +457,11 @@ class RegistryService:
         return SignedRegistration(request, registrar_id, nonce, deadline,
                                   eip712.sign_digest(digest, bytes(owner_signer.key)))
 
+    def registration_typed_data(self, signed: SignedRegistration) -> dict[str, object]:
+        """The ``eth_signTypedData_v4`` document a signed registration's signature covers (what a wallet signs)."""
+        return eip712.registration_typed_data(self.chain.chain_id, self.contracts.deployment.registry,
+                                              signed.registrar, signed.request, signed.nonce, signed.deadline)
+
     def register_for(self, signer: LocalAccount, signed: SignedRegistration) -> tuple[RecordId, WriteResult]:
         tx = self._tx(signer, REGISTRY, "registerFor", signed.request.as_abi_tuple(), signed.nonce,
                       signed.deadline, signed.signature)

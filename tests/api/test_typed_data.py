@@ -164,3 +164,24 @@ def test_a_wallet_signs_the_onboarding_document_and_the_registry_onboards_the_en
 def test_a_document_for_a_missing_application_is_not_found(node: Served) -> None:
     r = node.client.get(f"{API}/flows/applications/999/approval-typed-data", params={"deadline": 1})
     assert r.status_code == 404, r.text
+
+
+def test_what_the_node_signs_for_the_cli_carries_the_document_it_covers(node: Served) -> None:
+    """``flow sign-approval`` and ``sign`` write the signature beside the document it covers: eth-account recovers
+    the signer from the document alone."""
+    ops, ks = node.runtime.ops, Keystore(node.data_dir / "keystore", passphrase(node.data_dir.parent))
+    cac, owner = ks.load("CAC"), ks.load("m-lingang")
+    signed = ops.flows.sign_approval(2, expires_at=0, volume_limit=77, deadline=2**40, signer=cac)
+    doc = signed["typedData"]
+    assert {k: doc["message"][k] for k in ("application", "expiresAt", "volumeLimit", "deadline")} == \
+        {"application": 2, "expiresAt": 0, "volumeLimit": 77, "deadline": 2**40}
+    assert Account.recover_message(encode_typed_data(full_message=doc), signature=signed["signature"]) == cac.address
+    request = request_from_json({"kind": "resource", "owner": node.demo["entities"]["m-lingang"],
+                                 "contentHash": "0x" + "7b" * 32})
+    registration = ops.sign_registration(owner, 1, request)
+    doc = ops.svc.registration_typed_data(registration)
+    assert Account.recover_message(encode_typed_data(full_message=doc),
+                                   signature=registration.signature) == owner.address
+    r = node.client.post(f"{API}/flows/applications/2/signed-approval", headers=node.auth("admin"),
+                         json={k: signed[k] for k in ("expiresAt", "volumeLimit", "deadline", "signature")})
+    assert r.status_code == 200 and r.json()["volumeLimit"] == 77, r.text
