@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from provenance.chain.reverts import exit_code
 from provenance.core.ids import (
     parse_address,
     parse_hash32,
@@ -67,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.handler(args)
     except ProvenanceError as exc:
         _print_error(args, exc)
-        return exc.exit_code
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -8,7 +8,42 @@ these at their boundary, so that no ``plyvel``, ``eth_*`` or ``http.client`` exc
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
+
+
+class ErrorKind(StrEnum):
+    """What a refusal means to the caller, whoever refused: the node's own check or a contract's custom error
+    (provenance.chain.reverts maps every one of those to a kind)."""
+
+    INVALID_INPUT = "invalid-input"  # the node could not read what it was given
+    NOT_FOUND = "not-found"  # the record, entity, application or spot check the call is about does not exist
+    FORBIDDEN = "forbidden"  # the caller is known but this key may not do this
+    CONFLICT = "conflict"  # the call does not fit the current state; the same call may succeed later
+    RULE_VIOLATED = "rule-violated"  # a contract's rule refuses these values
+    LIMIT_EXCEEDED = "limit-exceeded"  # a fixed bound of a contract (a volume, a count, a nonce space) is reached
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one kind of refusal reads over each interface."""
+
+    http_status: int
+    exit_code: int
+
+
+# The one table: the HTTP status (provenance.api.problems) and the CLI exit code (provenance.cli) of a kind.
+# Exit 8 stays the family "refused" (forbidden, conflicting or against a contract's rule) as the README
+# documents it; a refusal because the subject does not exist reads as not found (404, exit 4) everywhere.
+OUTCOMES: Mapping[ErrorKind, Outcome] = {
+    ErrorKind.INVALID_INPUT: Outcome(422, 2),
+    ErrorKind.NOT_FOUND: Outcome(404, 4),
+    ErrorKind.FORBIDDEN: Outcome(403, 8),
+    ErrorKind.CONFLICT: Outcome(409, 8),
+    ErrorKind.RULE_VIOLATED: Outcome(422, 8),
+    ErrorKind.LIMIT_EXCEEDED: Outcome(422, 8),
+}
 
 
 class ProvenanceError(Exception):
@@ -30,7 +65,8 @@ class ConfigError(ProvenanceError):
 class InvalidInput(ProvenanceError, ValueError):
     """Raised when a value given by a user (a hash, an address, an id, an enum name) is malformed."""
 
-    exit_code = 2
+    kind = ErrorKind.INVALID_INPUT
+    exit_code = OUTCOMES[kind].exit_code
 
 
 class MalformedJson(InvalidInput):
@@ -69,20 +105,23 @@ class DocumentTooLarge(InvalidInput):
 class NotFound(ProvenanceError, LookupError):
     """Raised when a record, entity, exchange or key does not exist."""
 
-    exit_code = 4
+    kind = ErrorKind.NOT_FOUND
+    exit_code = OUTCOMES[kind].exit_code
 
 
 class Conflict(ProvenanceError):
     """Raised when an operation does not fit the current state (a spot check not yet drawn, a seed block not
     mined yet): the same request may succeed later."""
 
-    exit_code = 9
+    kind = ErrorKind.CONFLICT
+    exit_code = OUTCOMES[kind].exit_code
 
 
 class Forbidden(ProvenanceError):
     """Raised when the caller is known but may not do this (an exchange answering for another's exporter)."""
 
-    exit_code = 2
+    kind = ErrorKind.FORBIDDEN
+    exit_code = OUTCOMES[kind].exit_code
 
 
 class StoreError(ProvenanceError):
@@ -124,9 +163,12 @@ class TransactionFailed(ChainError):
 
 
 class ContractReverted(ChainError):
-    """Raised when a contract call reverts; carries the custom error decoded by name and arguments."""
+    """Raised when a contract call reverts; carries the custom error decoded by name and arguments.
 
-    exit_code = 8
+    Its kind, and so its exit code and HTTP status, comes from provenance.chain.reverts (by the error's name);
+    ``exit_code`` here is only the family's code for a caller that does not ask the table."""
+
+    exit_code = OUTCOMES[ErrorKind.RULE_VIOLATED].exit_code
 
     def __init__(self, contract: str, error: str, args: Mapping[str, Any], data: bytes) -> None:
         self.contract = contract

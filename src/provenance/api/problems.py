@@ -17,7 +17,9 @@ from starlette.responses import JSONResponse
 
 from provenance.api.auth import AuthError
 from provenance.batching import RuleViolation
+from provenance.chain.reverts import revert_kind
 from provenance.errors import (
+    OUTCOMES,
     ChainError,
     Conflict,
     ContractReverted,
@@ -39,13 +41,6 @@ MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:provenance:problem:"
 log = logging.getLogger("provenance.api")
 
-CONFLICTS = frozenset({"AlreadyRegistered", "EntityExists", "AlreadyRecognized", "CheckpointExists",
-                       "AlreadyApproved", "KeyAlreadyUsed", "DuplicateExchangeCode", "ProposalAlreadyExecuted",
-                       "DuplicateSupervisorCode", "ApplicationNotPending", "SpotCheckNotAnnounced",
-                       "SpotCheckNotDrawn", "SeedNotYetAvailable"})
-FORBIDDEN = frozenset({"NotRegistrar", "NotExchangeKey", "NotEntityAccount", "NoMandate", "ExchangeNotActive",
-                       "NotSupervisorKey", "NotExporterAgent", "NotCheckSupervisor"})
-MISSING = frozenset({"UnknownRecord", "UnknownApplication", "UnknownSpotCheck", "UnknownEntity", "UnknownSupervisor"})
 TITLES = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found",
           405: "Method not allowed", 409: "Conflict", 413: "Request body too large", 415: "Unsupported media type",
           422: "Invalid input", 429: "Too many requests", 431: "Request header fields too large",
@@ -80,8 +75,7 @@ def error_response(exc: BaseException, path: str) -> JSONResponse:
     if isinstance(exc, RuleViolation):
         return problem(422, "rule-violated", exc.message, instance=path, rule=exc.violation.error)
     if isinstance(exc, ContractReverted):
-        status = 409 if exc.error in CONFLICTS else 403 if exc.error in FORBIDDEN else \
-            404 if exc.error in MISSING else 422
+        status = OUTCOMES[revert_kind(exc.error)].http_status
         return problem(status, "rule-violated", exc.message, instance=path, rule=exc.error,
                        args=jsonable(dict(exc.args_by_name)), contract=exc.contract)
     if isinstance(exc, DocumentTooLarge):
@@ -92,14 +86,8 @@ def error_response(exc: BaseException, path: str) -> JSONResponse:
         return problem(422, "duplicate-key", exc.message, instance=path, key=exc.key, path=exc.path)
     if isinstance(exc, MalformedJson):
         return problem(422, "malformed-json", exc.message, instance=path)
-    if isinstance(exc, InvalidInput):
-        return problem(422, "invalid-input", exc.message, instance=path)
-    if isinstance(exc, Conflict):
-        return problem(409, "conflict", exc.message, instance=path)
-    if isinstance(exc, Forbidden):
-        return problem(403, "forbidden", exc.message, instance=path)
-    if isinstance(exc, NotFound):
-        return problem(404, "not-found", exc.message, instance=path)
+    if isinstance(exc, InvalidInput | Conflict | Forbidden | NotFound):
+        return problem(OUTCOMES[exc.kind].http_status, exc.kind.value, exc.message, instance=path)
     if isinstance(exc, VerificationError):
         return problem(422, "verification-failed", exc.message, instance=path)
     if isinstance(exc, ChainError):
