@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from eth_account.signers.local import LocalAccount
 
 from provenance.core import flows as F
+from provenance.core import ijson
 from provenance.core.canonical import MalformedDocument
 from provenance.core.ids import hex0x, parse_address, parse_hash32
 from provenance.errors import ChainError, Conflict, Forbidden, InvalidInput, NotFound, VerificationError
@@ -280,7 +281,7 @@ class FlowOperations:
     def manifest(self, manifest_hash: bytes) -> dict[str, Any]:
         path = self.root / "manifests" / f"{hex0x(manifest_hash)}.json"
         try:
-            doc: dict[str, Any] = json.loads(path.read_text("utf-8"))
+            doc: dict[str, Any] = ijson.loads(path.read_bytes(), what=f"the kept manifest {path.name}")
         except FileNotFoundError:
             raise NotFound(f"this node keeps no manifest {hex0x(manifest_hash)}") from None
         return doc
@@ -296,7 +297,8 @@ class FlowOperations:
         report = self.root / "checks" / str(check_id) / "report.json"
         out["reportKept"] = report.exists()
         answers = self.root / "checks" / str(check_id) / "answers.json"
-        out["answered"] = sorted(int(k) for k in json.loads(answers.read_text("utf-8"))) if answers.exists() else []
+        kept = ijson.loads(answers.read_bytes(), what="the kept answers") if answers.exists() else {}
+        out["answered"] = sorted(int(k) for k in kept)
         return out
 
     def announce(self, exporter: int, sample_size: int, signer: LocalAccount | None = None) -> dict[str, Any]:
@@ -365,7 +367,7 @@ class FlowOperations:
             if not isinstance(v, Mapping):
                 raise InvalidInput(f"answers[{k}]: a manifest is a JSON object")
         path = self.root / "checks" / str(check_id) / "answers.json"
-        kept: dict[str, Any] = json.loads(path.read_text("utf-8")) if path.exists() else {}
+        kept: dict[str, Any] = ijson.loads(path.read_bytes(), what="the kept answers") if path.exists() else {}
         kept.update({str(int(k)): v for k, v in answers.items()})
         _atomic_json(path, kept)
         with (path.parent / "answers-log.jsonl").open("a", encoding="utf-8") as log:
@@ -380,7 +382,7 @@ class FlowOperations:
         if check["state"] != "drawn":
             raise Conflict(f"spot check {check_id} is {check['state']}, not drawn")
         path = self.root / "checks" / str(check_id) / "answers.json"
-        kept: dict[str, Any] = json.loads(path.read_text("utf-8")) if path.exists() else {}
+        kept: dict[str, Any] = ijson.loads(path.read_bytes(), what="the kept answers") if path.exists() else {}
         sample = []
         for d_id in check["sample"]:
             d = self.queries.delivery(d_id)
@@ -402,7 +404,7 @@ class FlowOperations:
     def report(self, check_id: int) -> dict[str, Any]:
         path = self.root / "checks" / str(check_id) / "report.json"
         try:
-            doc: dict[str, Any] = json.loads(path.read_text("utf-8"))
+            doc: dict[str, Any] = ijson.loads(path.read_bytes(), what="the kept report")
         except FileNotFoundError:
             raise NotFound(f"this node keeps no report of spot check {check_id}") from None
         return doc

@@ -27,7 +27,7 @@ from eth_hash.auto import keccak
 
 from provenance.chain.contracts import REGISTRY
 from provenance.core import certificates as C
-from provenance.core import export
+from provenance.core import export, ijson
 from provenance.core.ids import hex0x, identifier_hash, parse_address, parse_hash32
 from provenance.errors import ContractReverted, InvalidInput, NotFound, ProvenanceError, VerificationError
 from provenance.indexer.logs import LogQueries
@@ -574,7 +574,7 @@ class Operations:
     def certificate(self, credential_hash: bytes) -> dict[str, Any]:
         path = self._certificates_dir() / f"{hex0x(credential_hash)}.json"
         try:
-            return json.loads(path.read_text("utf-8"))  # type: ignore[no-any-return]
+            return ijson.loads(path.read_bytes(), what=f"the kept certificate {path.name}")  # type: ignore[no-any-return]
         except FileNotFoundError:
             raise NotFound(f"no certificate {hex0x(credential_hash)} was issued by this node") from None
 
@@ -585,7 +585,7 @@ class Operations:
         files = sorted(folder.glob("0x*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[:limit]
         out = []
         for f in files:
-            doc = json.loads(f.read_text("utf-8"))
+            doc = ijson.loads(f.read_bytes(), what=f"the kept certificate {f.name}")
             subject = doc.get("credentialSubject", {}).get("record", {})
             out.append({"credentialHash": f.stem, "record": subject.get("id"), "validFrom": doc.get("validFrom"),
                         "validUntil": doc.get("validUntil")})
