@@ -781,7 +781,9 @@ def _cmd_search(ops: Any, args: argparse.Namespace) -> Any:
 
 @_with_ops
 def _cmd_index_sync(ops: Any, args: argparse.Namespace) -> Any:
-    import time
+    import threading
+
+    from provenance.services.follow import Follower, Round
 
     with ops.lock:
         st = ops.follower.sync(progress=_sync_progress(args))
@@ -789,16 +791,26 @@ def _cmd_index_sync(ops: Any, args: argparse.Namespace) -> Any:
     if args.follow:
         if args.follow <= 0:
             raise InvalidInput("--follow takes a positive number of seconds")
-        try:
-            while True:
-                time.sleep(args.follow)
-                new = ops.follower.sync()
-                if new.events or new.reorgs != st.reorgs:
+        last = st
+
+        def report(done: Round) -> None:
+            nonlocal last
+            new = done.synced
+            if new is not None:
+                if new.events or new.reorgs != last.reorgs:
                     print(json.dumps({"checkpoint": new.checkpoint, "events": new.events, "reorgs": new.reorgs}),
                           flush=True)
-                st = new
+                last = new
+            if done.drawn:
+                print(json.dumps({"drawn": list(done.drawn)}), flush=True)
+
+        # The same loop as serve's follower: the index at the head, and every due spot check drawn.
+        following = Follower(ops, interval=args.follow, always_sync=True)
+        try:
+            following.run(threading.Event(), on_round=report, keep_going=False)
         except KeyboardInterrupt:
             pass
+        st = last
     return {**ops.index_status(), "indexed_events": st.events, "reorgs": st.reorgs}
 
 

@@ -1,7 +1,8 @@
 """The running node behind the HTTP API: one open Node, its operations, and two background threads.
 
-* The **follower** keeps the index at the chain head (every ``sync_interval`` seconds, and at once after a
-  write), so reads never wait for the chain.
+* The **follower** (provenance.services.follow, the loop ``index sync --follow`` runs too) keeps the index at
+  the chain head (every ``sync_interval`` seconds, and at once after a write), so reads never wait for the chain,
+  and draws every spot check whose seed block is mined.
 * The **registration writer** commits registrations in groups: requests that arrive while a transaction is being
   mined go together into the next ``registerBatch`` transaction (each is still a stored, directly registered
   record with its own event and leaf). If the contract refuses a group, each request of it is retried on its own,
@@ -24,6 +25,7 @@ from provenance.errors import ProvenanceError
 from provenance.keystore import PassphraseSource
 from provenance.node import Node
 from provenance.operations import Operations
+from provenance.services.follow import Follower
 from provenance.types import RegistrationRequest
 
 log = logging.getLogger("provenance.api")
@@ -120,65 +122,32 @@ class Runtime:
             self.exchange_id: int | None = ident if role == "exchange" else None
             self.supervisor_id: int | None = ident if role == "supervisor" else None
             self.ops.sync()
-            self.head = self.node.chain.block_number()
-            self.follow_errors = 0
-            self.last_follow_error: str | None = None
-            self._checked_draws_at = -1
             self._stop = threading.Event()
             self._wake = threading.Event()
+            self.following = Follower(self.ops, interval=settings.sync_interval, draw_checks=settings.draw_checks)
             self.writer = RegistrationWriter(self.ops, group_max=settings.group_max, on_commit=self._wake.set)
             self._follower: threading.Thread | None = None
             if settings.follow:
-                self._follower = threading.Thread(target=self._follow, name="follower", daemon=True)
+                self._follower = threading.Thread(target=self.following.run, args=(self._stop, self._wake),
+                                                  name="follower", daemon=True)
                 self._follower.start()
             self._key_cache: dict[bytes, tuple[float, int | None]] = {}
         except BaseException:
             self.node.close()
             raise
 
-    def _follow(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.settings.sync_interval)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                if self._moved():
-                    self.ops.sync()
-                # Writes through this node sync the index themselves, so look at the head, not at the sync.
-                if self.settings.draw_checks and self.head != self._checked_draws_at and \
-                        self.node.contracts.has_cross_border:
-                    self._checked_draws_at = self.head
-                    self._draw_due_checks()
-                self.last_follow_error = None
-            except ProvenanceError as exc:
-                self.follow_errors += 1
-                self.last_follow_error = exc.message
-                log.warning("index follower: %s", exc.message)
-                time.sleep(min(5.0, self.settings.sync_interval * 10))
+    @property
+    def head(self) -> int:
+        """The chain head the follower saw last."""
+        return self.following.head
 
-    def _draw_due_checks(self) -> None:
-        """Draw every announced spot check whose seed block is mined (or mark it lapsed, openly, past 256 blocks).
+    @property
+    def follow_errors(self) -> int:
+        return self.following.errors
 
-        Every node does this, so a supervisor who announced a check cannot hold its draw back until the seed block
-        leaves the window and announce again: the first node to see the seed block draws, the others find it drawn.
-        """
-        for check in self.ops.flows.queries.undrawn_checks():
-            if self.head < check["seedBlock"]:  # the draw's block must come after the seed block
-                continue
-            try:
-                self.ops.flows.draw(check["id"])
-            except ProvenanceError as exc:  # another node drew first, or the chain refused: next time, or never
-                log.info("spot check %s: not drawn here: %s", check["id"], exc.message)
-
-    def _moved(self) -> bool:
-        """Whether the chain moved since the index's checkpoint: a new head, or another block at its height."""
-        with self.ops.lock:
-            self.head = head = self.node.chain.block_number()
-            cp = self.node.index.checkpoint()
-            if cp is None or head != cp[0]:
-                return True
-            return self.node.chain.get_block(head).hash != cp[1]
+    @property
+    def last_follow_error(self) -> str | None:
+        return self.following.last_error
 
     def key_supervisor(self, address: bytes) -> int | None:
         """The supervisor whose current key this is (per the index), or None."""
