@@ -295,8 +295,8 @@ def bench_catchup(events: int, rounds: int = 5) -> dict[str, Any]:
 def bench_index(records: int, seed: int = 7) -> dict[str, Any]:
     import random
 
+    from provenance.dev.synthetic import synthetic_id, write_graph
     from provenance.indexer.queries import IndexQueries
-    from provenance.indexer.synthetic import synthetic_id, write_graph
     from provenance.store.index import IndexStore
 
     rng = random.Random(seed)
@@ -494,7 +494,7 @@ def bench_federation(samples: int, tx_n: int, rounds: int) -> dict[str, Any]:
     import httpx
 
     from provenance.chain.rpc import RpcChain
-    from provenance.devnet import Devnet, free_port
+    from provenance.dev.devnet import Devnet, free_port
 
     root = Path(tempfile.mkdtemp())
     net = Devnet(root, chain_port=free_port(), scrypt_n=1024)
@@ -557,8 +557,8 @@ def bench_api(hammer_seconds: float, rounds: int, load_seconds: float) -> dict[s
     import urllib.request
 
     from provenance.api.auth import TokenStore
-    from provenance.api.loadrun import hammer, write_and_tail
-    from provenance.demo import run_demo
+    from provenance.dev.demo import run_demo
+    from provenance.dev.loadrun import hammer, write_and_tail
     from provenance.keystore import PassphraseSource
 
     def free_port() -> int:

@@ -42,7 +42,7 @@ def passphrase(folder: Path) -> PassphraseSource:
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    from provenance.demo import run_demo
+    from provenance.dev.demo import run_demo
 
     path = tmp_path_factory.mktemp("demo") / "data"
     summary = run_demo(path, passphrase(path.parent), scrypt_n=1024, say=lambda _m: None)

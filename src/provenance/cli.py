@@ -516,7 +516,7 @@ def _cmd_init(args: argparse.Namespace) -> Any:
 
 
 def _cmd_demo(args: argparse.Namespace) -> Any:
-    from provenance.demo import render_lineage, run_demo
+    from provenance.dev.demo import run_demo
 
     summary = run_demo(args.data_dir, _passphrase(args), scrypt_n=args.scrypt_n,
                        say=(lambda _m: None) if args.json else print)
@@ -744,8 +744,6 @@ def _cmd_show(ops: Any, args: argparse.Namespace) -> Any:
 
 @_with_ops
 def _cmd_lineage(ops: Any, args: argparse.Namespace) -> Any:
-    from provenance.demo import render_lineage
-
     ops.sync()
     rid = parse_hash32(args.record, "record id")
     if args.format in ("prov", "openlineage"):
@@ -873,6 +871,38 @@ def _print_human(value: Any, indent: int) -> None:
                 print(f"{pad}- {_scalar(item)}")
     else:
         print(f"{pad}{_scalar(value)}")
+
+
+def render_lineage(lineage: dict[str, Any], names: dict[str, str] | None = None) -> list[str]:
+    """An ancestor graph as indented tree lines; a node reached twice is shown once, then referenced."""
+    names = names or {}
+    by_id = {n["id"]: n for n in lineage["nodes"]}
+    lines: list[str] = []
+    shown: set[str] = set()
+
+    def label(node: dict[str, Any]) -> str:
+        name = names.get(node["id"], node["id"][:10] + "…")
+        flag = "" if node["status"] == "active" else f"  <-- {node['status'].upper()}"
+        return f"{name}  {node['kind']}/{node['grade']}  {node['status']}  at {node['registrar']}{flag}"
+
+    def walk(node_id: str, prefix: str, last: bool, depth: int) -> None:
+        node = by_id.get(node_id)
+        branch = "" if depth == 0 else ("└─ " if last else "├─ ")
+        if node is None:
+            lines.append(f"{prefix}{branch}{node_id[:10]}… (beyond the depth limit)")
+            return
+        if node_id in shown:
+            lines.append(f"{prefix}{branch}{names.get(node_id, node_id[:10] + '…')} (shown above)")
+            return
+        shown.add(node_id)
+        lines.append(f"{prefix}{branch}{label(node)}")
+        child_prefix = prefix if depth == 0 else prefix + ("   " if last else "│  ")
+        parents = node["parents"]
+        for i, parent in enumerate(parents):
+            walk(parent, child_prefix, i == len(parents) - 1, depth + 1)
+
+    walk(lineage["root"], "", True, 0)
+    return lines
 
 
 def _scalar(v: Any) -> str:
@@ -1113,7 +1143,7 @@ def _cmd_serve(args: argparse.Namespace) -> Any:
     passphrase = _passphrase(args)
     if args.demo:
         from provenance.config import CONFIG_NAME
-        from provenance.demo import run_demo
+        from provenance.dev.demo import run_demo
 
         first = not (args.data_dir / CONFIG_NAME).exists()
         print("Seeding the demo federation (first start) ..." if first else "Checking the demo federation ...",
@@ -1149,7 +1179,7 @@ def _cmd_serve(args: argparse.Namespace) -> Any:
 
 
 def _devnet(args: argparse.Namespace) -> Any:
-    from provenance.devnet import Devnet
+    from provenance.dev.devnet import Devnet
 
     return Devnet(args.dir, base_port=args.base_port, chain_port=args.chain_port,
                   passphrase=os.environ.get("PROVENANCE_PASSPHRASE") or "devnet")

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from provenance.api.auth import TokenStore
-from provenance.api.loadrun import write_and_tail
+from provenance.dev.loadrun import write_and_tail
 from tests.api.server import node_process
 from tests.conftest import passphrase
 

@@ -24,7 +24,7 @@ from eth_account import Account
 from provenance.chain.contracts import Contracts, Deployment
 from provenance.chain.rpc import RpcChain
 from provenance.core import eip712
-from provenance.devnet import Devnet, free_port
+from provenance.dev.devnet import Devnet, free_port
 from provenance.keystore import Keystore
 from provenance.service import RegistryService
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provenance.core import export
+from provenance.dev.synthetic import synthetic_id, write_graph
 from provenance.indexer.queries import IndexQueries
-from provenance.indexer.synthetic import synthetic_id, write_graph
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
 from tests.core.test_lineage import children_of, dags, distances

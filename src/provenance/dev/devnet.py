@@ -34,7 +34,7 @@ from provenance.chain.contracts import Contracts
 from provenance.chain.rpc import RpcChain
 from provenance.config import NodeConfig
 from provenance.core import ijson
-from provenance.demo import EXCHANGES
+from provenance.dev.demo import EXCHANGES
 from provenance.errors import ChainError, ConfigError, NotFound
 from provenance.keystore import Keystore, PassphraseSource
 from provenance.service import RegistryService

@@ -278,35 +278,3 @@ def _exists(svc: RegistryService, code: str) -> bool:
         return True
     except NotFound:
         return False
-
-
-def render_lineage(lineage: dict[str, Any], names: dict[str, str] | None = None) -> list[str]:
-    """An ancestor graph as indented tree lines; a node reached twice is shown once, then referenced."""
-    names = names or {}
-    by_id = {n["id"]: n for n in lineage["nodes"]}
-    lines: list[str] = []
-    shown: set[str] = set()
-
-    def label(node: dict[str, Any]) -> str:
-        name = names.get(node["id"], node["id"][:10] + "…")
-        flag = "" if node["status"] == "active" else f"  <-- {node['status'].upper()}"
-        return f"{name}  {node['kind']}/{node['grade']}  {node['status']}  at {node['registrar']}{flag}"
-
-    def walk(node_id: str, prefix: str, last: bool, depth: int) -> None:
-        node = by_id.get(node_id)
-        branch = "" if depth == 0 else ("└─ " if last else "├─ ")
-        if node is None:
-            lines.append(f"{prefix}{branch}{node_id[:10]}… (beyond the depth limit)")
-            return
-        if node_id in shown:
-            lines.append(f"{prefix}{branch}{names.get(node_id, node_id[:10] + '…')} (shown above)")
-            return
-        shown.add(node_id)
-        lines.append(f"{prefix}{branch}{label(node)}")
-        child_prefix = prefix if depth == 0 else prefix + ("   " if last else "│  ")
-        parents = node["parents"]
-        for i, parent in enumerate(parents):
-            walk(parent, child_prefix, i == len(parents) - 1, depth + 1)
-
-    walk(lineage["root"], "", True, 0)
-    return lines
