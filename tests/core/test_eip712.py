@@ -283,3 +283,99 @@ def test_address_words_and_checksums() -> None:
 
 def keccak_bytes(i: int) -> bytes:
     return bytes(eth_keccak(i.to_bytes(4, "big")))
+
+
+# ---------------------------------------------------------------------- wallet documents (eth_signTypedData_v4)
+
+
+def whole(primary: str, fields: list[tuple[str, str]], message: dict[str, Any], name: str = "ProvenanceRegistry",
+          contract: bytes = REGISTRY) -> dict[str, Any]:
+    return {"types": {"EIP712Domain": DOMAIN_TYPES, primary: [{"name": n, "type": t} for n, t in fields]},
+            "primaryType": primary,
+            "domain": {"name": name, "version": "1", "chainId": CHAIN,
+                       "verifyingContract": to_checksum_address(contract)},
+            "message": message}
+
+
+def signed(doc: dict[str, Any]) -> bytes:
+    return bytes(_hash_eip191_message(encode_typed_data(full_message=doc)))
+
+
+def test_registration_document() -> None:
+    parents = (bytes([10]) * 32, bytes([11]) * 32)
+    request = RegistrationRequest(1, 2, 2, 7, 2**32 - 1, bytes([1]) * 32, bytes([2]) * 32,  # type: ignore[arg-type]
+                                  bytes([3]) * 32, parents)  # type: ignore[arg-type]
+    doc = eip712.registration_typed_data(CHAIN, REGISTRY, 65535, request, 5, 2**64)
+    assert doc == whole("Registration", REG_FIELDS, {
+        "registrar": 65535, "kind": 1, "grade": 2, "source": 2, "rights": 7, "owner": 2**32 - 1,
+        "contentHash": "0x" + "01" * 32, "metadataHash": "0x" + "02" * 32, "supersedes": "0x" + "03" * 32,
+        "parents": ["0x" + "0a" * 32, "0x" + "0b" * 32], "nonce": 5, "deadline": 2**64})
+    assert signed(doc) == eip712.registration_digest(CHAIN, REGISTRY, 65535, request, 5, 2**64)
+
+
+def test_key_documents() -> None:
+    key = bytes(range(1, 21))
+    doc = eip712.key_grant_typed_data(CHAIN, FEDERATION, 1, 300, key)
+    assert doc == whole("KeyGrant", [("role", "uint8"), ("member", "uint16"), ("key", "address")],
+                        {"role": 1, "member": 300, "key": to_checksum_address(key)}, "ProvenanceFederation", FEDERATION)
+    assert signed(doc) == eip712.key_grant_digest(CHAIN, FEDERATION, 1, 300, key)
+    doc = eip712.member_key_typed_data(CHAIN, FEDERATION, 0, b"SDE\0\0\0\0\0", "上海", key)
+    assert doc == whole("MemberKey", [("role", "uint8"), ("code", "bytes8"), ("name", "string"), ("key", "address")],
+                        {"role": 0, "code": "0x5344450000000000", "name": "上海", "key": to_checksum_address(key)},
+                        "ProvenanceFederation", FEDERATION)
+    assert signed(doc) == eip712.member_key_digest(CHAIN, FEDERATION, 0, b"SDE\0\0\0\0\0", "上海", key)
+
+
+def test_typed_data_of_any_struct() -> None:
+    doc = eip712.typed_data("N", 1, REGISTRY, "T(uint8 a,bytes32[] b,string c)", (255, [bytes(32)], ""),
+                            version="2")
+    assert doc == {"types": {"EIP712Domain": DOMAIN_TYPES, "T": [{"name": "a", "type": "uint8"},
+                                                                  {"name": "b", "type": "bytes32[]"},
+                                                                  {"name": "c", "type": "string"}]},
+                   "primaryType": "T",
+                   "domain": {"name": "N", "version": "2", "chainId": 1,
+                              "verifyingContract": to_checksum_address(REGISTRY)},
+                   "message": {"a": 255, "b": ["0x" + "00" * 32], "c": ""}}
+    assert eip712.typed_data("N", 1, REGISTRY, "E()", ())["types"]["E"] == []  # type: ignore[index]
+    with pytest.raises(ValueError) as info:
+        eip712.typed_data("N", 1, REGISTRY, "T(uint8 a)", (1, 2))
+    assert str(info.value) == "T(uint8 a): 2 values for 1 fields"
+
+
+@pytest.mark.parametrize("bad", ["", "T", "(uint8 a)", "T(uint8 a", "T(uint8 a)(", "T(S(uint8 a))", "T(uint8 a)x"])
+def test_type_fields_refuses_what_is_not_one_struct(bad: str) -> None:
+    with pytest.raises(ValueError) as info:
+        eip712.type_fields(bad)
+    assert str(info.value) == f"not the type string of one struct: {bad!r}"
+
+
+def test_type_fields() -> None:
+    assert eip712.type_fields("Checkpoint(uint16 exchange,uint64 treeSize,bytes32 root)") == [
+        {"name": "exchange", "type": "uint16"}, {"name": "treeSize", "type": "uint64"},
+        {"name": "root", "type": "bytes32"}]
+    assert eip712.type_fields("E()") == []
+
+
+@pytest.mark.parametrize(("kind", "value", "message"), [
+    ("bytes32[]", bytes(32), "a bytes32[] field of a signed statement is not a list"),
+    ("bytes32[]", [bytes(31)], "a bytes32 field of a signed statement is not 32 bytes"),
+    ("string", b"x", "a string field of a signed statement is not text"),
+    ("bytes8", bytes(7), "a bytes8 field of a signed statement is not 8 bytes"),
+    ("bytes8", "0x" + "00" * 8, "a bytes8 field of a signed statement is not 8 bytes"),
+    ("address", bytes(19), "an address field of a signed statement is not 20 bytes"),
+    ("uint8", 256, "a uint8 field of a signed statement is out of range: 256"),
+    ("uint16", -1, "a uint16 field of a signed statement is out of range: -1"),
+])
+def test_document_values_refused_as_their_digests_refuse_them(kind: str, value: object, message: str) -> None:
+    with pytest.raises(InvalidSignature) as info:
+        eip712._json_value(kind, value)
+    assert str(info.value) == message
+
+
+def test_document_values() -> None:
+    assert eip712._json_value("uint256", 2**256 - 1) == 2**256 - 1
+    assert eip712._json_value("bytes8", bytearray(b"\x01" * 8)) == "0x" + "01" * 8
+    assert eip712._json_value("bytes32[]", (bytes(32),)) == ["0x" + "00" * 32]
+    assert eip712._json_value("uint8[]", []) == []
+    assert eip712._json_value("string", "é") == "é"
+    assert eip712._json_value("address", bytearray(REGISTRY)) == to_checksum_address(REGISTRY)
