@@ -1,0 +1,245 @@
+"""C2SP transparency-log formats over an exchange's RFC 6962 log: checkpoints, cosignatures, witness requests, tiles.
+
+* c2sp.org/tlog-checkpoint: the note text is the origin, the tree size in decimal (no leading zeroes), the
+  base64 root hash, then optional non-empty extension lines. An exchange's origin is a schema-less URL naming the
+  chain, the registry and the exchange (:func:`origin`), so two deployments never share a log identity.
+* c2sp.org/tlog-cosignature (v1, Ed25519, key type 0x04): a signature line whose bytes are a big-endian u64
+  timestamp then Ed25519 over ``cosignature/v1\\ntime <t>\\n`` followed by the checkpoint's note text.
+* c2sp.org/tlog-witness ``add-checkpoint`` request bodies: ``old <size>``, at most 63 base64 proof lines, a blank
+  line, the checkpoint note.
+* c2sp.org/tlog-tiles: tile paths (``x``-prefixed groups of three digits, ``.p/<W>`` for partial tiles), hash
+  tiles (256 hashes wide, level L holds the roots of subtrees of 256**L leaves) and entry bundles (big-endian
+  uint16 length-prefixed entries).
+
+Plain values only: checking the signatures of the exchanges the caller trusts is :mod:`provenance.core.note`'s.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from provenance.core import merkle, note
+from provenance.errors import InvalidInput
+
+TILE_WIDTH = 256
+MAX_PROOF_LINES = 63
+MAX_TIMESTAMP = 2**63 - 1
+MAX_ENTRY = 0xFFFF
+COSIGNATURE_HEADER = b"cosignature/v1\n"
+_DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")
+
+
+class MalformedCheckpoint(note.MalformedNote):
+    """Raised when a note's text is not a c2sp.org/tlog-checkpoint body."""
+
+
+class MalformedWitnessRequest(InvalidInput):
+    """Raised when an add-checkpoint body breaks a rule of c2sp.org/tlog-witness (framing, sizes, proof lines)."""
+
+
+class MalformedTilePath(InvalidInput):
+    """Raised when a tile path is not one c2sp.org/tlog-tiles defines (leading zeroes, width, level)."""
+
+
+def _decimal(text: str, what: str, exc: type[InvalidInput]) -> int:
+    if not _DECIMAL.fullmatch(text) or int(text) > 2**64 - 1:
+        raise exc(f"{what} is not a decimal without leading zeroes below 2**64")
+    return int(text)
+
+
+def _hash_b64(text: str, what: str, exc: type[InvalidInput]) -> bytes:
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (UnicodeEncodeError, binascii.Error) as err:
+        raise exc(f"{what} is not base64") from err
+    if len(raw) != merkle.HASH_SIZE or base64.b64encode(raw).decode() != text:
+        raise exc(f"{what} is not the canonical base64 of a 32-byte hash")
+    return raw
+
+
+def origin(chain_id: int, registry: bytes, code: str) -> str:
+    """The log identity of an exchange: ``<chain id>.provenance/<registry address>/<exchange code>``."""
+    name = f"{chain_id}.provenance/0x{bytes(registry).hex()}/{code}"
+    if not note.valid_name(name):
+        raise InvalidInput(f"exchange code {code!r} cannot be part of a log origin (a space or '+')")
+    return name
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    origin: str
+    size: int
+    root: bytes
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.origin or "\n" in self.origin or any(not e or "\n" in e for e in self.extensions):
+            raise MalformedCheckpoint("a checkpoint's origin and extension lines are non-empty single lines")
+        if not 0 <= self.size < 2**64 or len(self.root) != merkle.HASH_SIZE:
+            raise MalformedCheckpoint("a checkpoint has a size below 2**64 and a 32-byte root")
+
+    def text(self) -> str:
+        lines = [self.origin, str(self.size), base64.b64encode(self.root).decode(), *self.extensions]
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_text(cls, text: str) -> Checkpoint:
+        if not text.endswith("\n"):
+            raise MalformedCheckpoint("a checkpoint's text ends with a newline")
+        lines = text[:-1].split("\n")
+        if len(lines) < 3 or any(not line for line in lines):
+            raise MalformedCheckpoint("a checkpoint has at least three lines, none empty")
+        size = _decimal(lines[1], "the checkpoint's tree size", MalformedCheckpoint)
+        return cls(lines[0], size, _hash_b64(lines[2], "the checkpoint's root hash", MalformedCheckpoint),
+                   tuple(lines[3:]))
+
+
+def sign_checkpoint(cp: Checkpoint, signer: note.Signer, extra: Sequence[note.Signature] = ()) -> bytes:
+    return note.sign(cp.text(), [signer], extra)
+
+
+def open_checkpoint(msg: bytes, known: note.Keyring) -> tuple[Checkpoint, note.Note]:
+    """Verify a checkpoint note by the keys trusted for its origin and parse its text."""
+    n = note.open_note(msg, known)
+    return Checkpoint.from_text(n.text), n
+
+
+# ---------------------------------------------------------------------- cosignatures (tlog-cosignature v1)
+
+
+def cosigned_message(cp: Checkpoint, timestamp: int) -> bytes:
+    if not 0 <= timestamp <= MAX_TIMESTAMP:
+        raise InvalidInput("a cosignature's timestamp is between 0 and 2**63 - 1")
+    return COSIGNATURE_HEADER + f"time {timestamp}\n".encode() + cp.text().encode()
+
+
+def cosign(cp: Checkpoint, signer: note.Signer, timestamp: int) -> note.Signature:
+    if signer.sig_type != note.SIG_COSIGNATURE_V1:
+        raise note.MalformedKey("a cosigner's key has signature type 0x04")
+    if timestamp == 0:
+        raise InvalidInput("a witness's cosignature must not omit the timestamp")
+    sig = signer.sign(cosigned_message(cp, timestamp))
+    return note.Signature(sig.name, sig.key_id, timestamp.to_bytes(8, "big") + sig.signature)
+
+
+def verify_cosignature(cp: Checkpoint, verifier: note.Verifier, sig: note.Signature) -> int:
+    """The timestamp of a valid v1 cosignature by ``verifier``; InvalidNoteSignature otherwise."""
+    if (verifier.sig_type != note.SIG_COSIGNATURE_V1 or (sig.name, sig.key_id) != (verifier.name, verifier.key_id)
+            or len(sig.signature) != 72):
+        raise note.InvalidNoteSignature(sig.name, sig.key_id)
+    timestamp = int.from_bytes(sig.signature[:8], "big")
+    if timestamp > MAX_TIMESTAMP or not verifier.verify(cosigned_message(cp, timestamp), sig.signature[8:]):
+        raise note.InvalidNoteSignature(sig.name, sig.key_id)
+    return timestamp
+
+
+# ---------------------------------------------------------------------- witness requests (tlog-witness)
+
+
+@dataclass(frozen=True)
+class AddCheckpoint:
+    old_size: int
+    proof: tuple[bytes, ...]
+    checkpoint: bytes  # the signed note, verified by the witness against the origin's keys
+
+
+def parse_add_checkpoint(body: bytes) -> AddCheckpoint:
+    if len(body) > note.MAX_NOTE_BYTES + 100 * MAX_PROOF_LINES:
+        raise MalformedWitnessRequest("the add-checkpoint body is too large")
+    head, sep, rest = body.partition(b"\n\n")
+    if not sep:
+        raise MalformedWitnessRequest("an add-checkpoint body has a blank line before the checkpoint")
+    try:
+        lines = head.decode("ascii").split("\n")
+    except UnicodeDecodeError as exc:
+        raise MalformedWitnessRequest("the old size and proof lines are ASCII") from exc
+    if not lines[0].startswith("old "):
+        raise MalformedWitnessRequest("an add-checkpoint body starts with 'old <size>'")
+    old = _decimal(lines[0][4:], "the old size", MalformedWitnessRequest)
+    if len(lines) - 1 > MAX_PROOF_LINES:
+        raise MalformedWitnessRequest(f"a consistency proof has at most {MAX_PROOF_LINES} lines")
+    proof = tuple(_hash_b64(x, "a consistency proof line", MalformedWitnessRequest) for x in lines[1:])
+    return AddCheckpoint(old, proof, rest)
+
+
+def add_checkpoint_body(old_size: int, proof: Sequence[bytes], checkpoint_note: bytes) -> bytes:
+    lines = [f"old {old_size}\n".encode()] + [base64.b64encode(p) + b"\n" for p in proof]
+    return b"".join(lines) + b"\n" + checkpoint_note
+
+
+# ---------------------------------------------------------------------- binding a note key to an exchange
+
+
+def binding_statement(*, chain_id: int, registry: bytes, exchange: int, code: str, vkey: str, block: int) -> str:
+    """The text an exchange's secp256k1 key signs (EIP-191) to bind its Ed25519 note key, until the contracts
+    keep note keys in the exchange's key history themselves."""
+    return (f"provenance note key\nchain {chain_id}\nregistry 0x{bytes(registry).hex()}\nexchange {exchange} {code}\n"
+            f"vkey {vkey}\nfrom block {block}\n")
+
+
+# ---------------------------------------------------------------------- tiles (tlog-tiles)
+
+
+def tile_path(level: int | None, n: int, width: int = TILE_WIDTH) -> str:
+    """``tile/<L>/<N>[.p/<W>]`` or, for level None, ``tile/entries/<N>[.p/<W>]``."""
+    if n < 0 or not 1 <= width <= TILE_WIDTH or (level is not None and not 0 <= level <= 63):
+        raise MalformedTilePath("a tile has an index >= 0, a width 1..256 and a level 0..63")
+    groups = [f"{n % 1000:03d}"]
+    while n >= 1000:
+        n //= 1000
+        groups.insert(0, f"x{n % 1000:03d}")
+    tail = "/".join(groups) + ("" if width == TILE_WIDTH else f".p/{width}")
+    return f"tile/{'entries' if level is None else level}/{tail}"
+
+
+_PATH = re.compile(r"tile/(entries|0|[1-9][0-9]?)/((?:x[0-9]{3}/)*[0-9]{3})(?:\.p/([1-9][0-9]{0,2}))?")
+
+
+def parse_tile_path(path: str) -> tuple[int | None, int, int]:
+    """(level or None for entries, index, width) of a tile path; the inverse of :func:`tile_path`."""
+    m = _PATH.fullmatch(path)
+    if m is None:
+        raise MalformedTilePath(f"{path!r} is not a tlog-tiles path")
+    level = None if m[1] == "entries" else int(m[1])
+    groups = m[2].split("/")
+    n = int("".join(g.lstrip("x") for g in groups))
+    width = int(m[3]) if m[3] else TILE_WIDTH
+    if tile_path(level, n, width) != path:  # x000 prefixes and widths of 256 written as partial are not canonical
+        raise MalformedTilePath(f"{path!r} is not the canonical path of its tile")
+    return level, n, width
+
+
+def tile_span(level: int, n: int, width: int) -> tuple[int, int, int]:
+    """(first leaf, leaves per hash, number of hashes) that hash tile L/N of width W covers."""
+    per = TILE_WIDTH ** level
+    return n * TILE_WIDTH * per, per, width
+
+
+def hash_tile(hashes: Sequence[bytes]) -> bytes:
+    return b"".join(hashes)
+
+
+def entry_bundle(entries: Sequence[bytes]) -> bytes:
+    out = bytearray()
+    for e in entries:
+        if len(e) > MAX_ENTRY:
+            raise InvalidInput("a tlog-tiles entry is at most 65535 bytes")
+        out += len(e).to_bytes(2, "big") + e
+    return bytes(out)
+
+
+def parse_entry_bundle(data: bytes) -> list[bytes]:
+    out, i = [], 0
+    while i < len(data):
+        if i + 2 > len(data):
+            raise InvalidInput("an entry bundle ends inside a length prefix")
+        n = int.from_bytes(data[i:i + 2], "big")
+        if i + 2 + n > len(data):
+            raise InvalidInput("an entry bundle ends inside an entry")
+        out.append(data[i + 2:i + 2 + n])
+        i += 2 + n
+    return out
