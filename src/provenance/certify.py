@@ -20,10 +20,10 @@ from eth_utils.address import to_checksum_address
 
 from provenance.chain.contracts import FEDERATION, REGISTRY, Contracts
 from provenance.core import certificates as C
-from provenance.core import eip712, merkle
+from provenance.core import eip712, merkle, vc_jose
 from provenance.core.canonical import hex0x
 from provenance.core.snapshot import SnapshotExchange, SnapshotView, build_snapshot, sign_snapshot
-from provenance.errors import ContractReverted, InvalidInput, NotFound, VerificationError
+from provenance.errors import Conflict, ContractReverted, InvalidInput, NotFound, VerificationError
 from provenance.indexer.follower import Follower
 from provenance.indexer.logs import Anchor, LogQueries
 from provenance.indexer.queries import IndexQueries
@@ -197,6 +197,21 @@ class Certifier:
             issued_block=self.contracts.chain.block_number())
         return C.sign(doc, bytes(signer.key))
 
+    def jose(self, doc: dict[str, Any], signer: LocalAccount) -> str:
+        """The certificate as application/vc+jwt, signed with ``signer``: a key of the issuer valid at the block
+        the certificate was issued (a key added since cannot vouch for it; the key that signed it can)."""
+        issuer = doc.get("issuer", {}).get("exchangeId") if isinstance(doc.get("issuer"), dict) else None
+        proofs = doc.get("proof")
+        block = proofs[0].get("issuedBlock") if isinstance(proofs, list) and proofs and isinstance(proofs[0], dict) \
+            else None
+        if type(block) is not int or type(issuer) is not int:
+            raise InvalidInput("the certificate names no issuer or issuance block")
+        info = self.online_view().key(bytes.fromhex(signer.address[2:]))
+        if info is None or info.exchange != issuer or not info.valid_at(block):
+            raise Conflict(f"the node's key {signer.address} is not a key of exchange {issuer} valid at the issuance "
+                           f"block {block}; sign with the key that was")
+        return vc_jose.sign(doc, bytes(signer.key))
+
     # ------------------------------------------------------------------ verifying
 
     def online_view(self) -> OnlineView:
@@ -207,6 +222,10 @@ class Certifier:
         report = C.verify(doc, self.online_view(), now=int(time.time()) if now is None else now)
         self._keep_evidence(report)
         return report
+
+    def verify_jose(self, token: str | bytes, *, now: int | None = None) -> vc_jose.Verified:
+        """A vc+jwt judged against this node's view of the chain (named VerificationErrors otherwise)."""
+        return vc_jose.verify(token, self.online_view(), now=int(time.time()) if now is None else now)
 
     @staticmethod
     def verify_offline(doc: Any, snapshot: Any, trusted: list[bytes], *, now: int | None = None) -> C.Report:

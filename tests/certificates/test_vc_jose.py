@@ -24,7 +24,7 @@ from provenance.core.canonical import canonical_json
 from provenance.core.eip712 import SECP256K1_N
 from provenance.core.snapshot import SnapshotView
 from provenance.errors import InvalidSignature, VerificationError
-from tests.certificates.world import World, make_world
+from tests.support.certificates import World, make_world
 
 Doc = dict[str, Any]
 
@@ -354,3 +354,57 @@ def test_outside_the_validity_period_is_refused(token: str, cert: Doc, view: C.F
     for now in (start - 1, end):
         with pytest.raises(J.JwsOutsideValidity):
             J.verify(token, view, now=now)
+
+
+# ---------------------------------------------------------------------- served by the node
+
+
+API = "/api/v1"
+
+
+@pytest.fixture(scope="module")
+def client(demo_dir: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from provenance.api import ApiSettings, create_app, vc_routes
+    from provenance.api.app import caller, document, needs, ok
+    from provenance.api.auth import TokenStore
+    from tests.support.passphrase import passphrase
+
+    src, demo = demo_dir
+    data = tmp_path_factory.mktemp("jose-node") / "data"
+    shutil.copytree(src, data)
+    token = TokenStore(data).create("registrar", "desk")
+    app = create_app(ApiSettings(data_dir=data, passphrase=passphrase(data.parent), rate_per_second=0))
+    if not any(getattr(r, "path", "") == f"{API}/jwks" for r in app.routes):  # until app.py installs them itself
+        vc_routes.install(app, app.state.runtime, api=API, ok=ok, document=document, needs=needs, caller=caller)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        c.registrar = {"Authorization": f"Bearer {token}"}  # type: ignore[attr-defined]
+        c.demo = demo  # type: ignore[attr-defined]
+        yield c
+
+
+def test_the_node_serves_a_certificate_as_vc_jwt(client: Any) -> None:
+    rid = client.demo["records"]["port-vessel-traffic"]
+    r = client.post(f"{API}/certificates", json={"record": rid, "days": 30},
+                    headers=client.registrar)
+    assert r.status_code == 201, r.text
+    cert = r.json()
+    h = "0x" + C.credential_hash(cert).hex()
+    dl = client.get(f"{API}/certificates/{h}/jwt")
+    assert dl.status_code == 200, dl.text
+    assert dl.headers["content-type"].startswith("application/vc+jwt")
+    token = dl.text.strip()
+    keys = client.get(f"{API}/jwks").json()["keys"]
+    assert [k["kid"] for k in keys] == [cert["proof"][0]["verificationMethod"]]
+    public = jwk.JWK(**{k: keys[0][k] for k in ("kty", "crv", "x", "y")})
+    assert json.loads(jwcrypto_payload(token, public)) == J.credential_of(cert)
+    judged = client.post(f"{API}/certificates/verify-jwt", json={"jwt": dl.text}).json()
+    assert judged.get("valid") is True and judged["credential"] == J.credential_of(cert), judged
+    assert judged["issuedBlock"] == cert["proof"][0]["issuedBlock"]
+    h_, p_, s_ = token.split(".")
+    forged = client.post(f"{API}/certificates/verify-jwt", json={"jwt": f"{h_}.{p_}.{s_[:-2]}AA"}).json()
+    assert forged == {"valid": False, "error": "InvalidSignature", "detail": forged["detail"]}
+    assert client.get(f"{API}/certificates/0x{'00' * 32}/jwt").status_code == 404
