@@ -82,6 +82,8 @@ contract Federation is IFederation {
         Proposal storage p = _proposals[proposalId];
         if (p.proposer == 0) revert UnknownProposal(proposalId);
         if (p.executed) revert ProposalAlreadyExecuted(proposalId);
+        // Proposals last days; a block producer's few seconds of timestamp drift cannot matter.
+        // slither-disable-next-line timestamp
         if (block.timestamp > p.expiresAt) revert ProposalExpired(proposalId, p.expiresAt);
         if (p.epoch != _epoch) revert ProposalStale(proposalId, p.epoch, _epoch);
         if (_approved[proposalId][exchangeId]) revert AlreadyApproved(proposalId, exchangeId);
@@ -167,6 +169,8 @@ contract Federation is IFederation {
         if (blockNumber < k.validFrom) return false;
         if (k.validTo != 0 && blockNumber >= k.validTo) return false;
         uint64 removedAt = _exchanges[exchangeId].removedAt;
+        // removedAt == 0 is the never-removed sentinel, not a time or a balance.
+        // slither-disable-next-line incorrect-equality
         return removedAt == 0 || blockNumber < removedAt;
     }
 
@@ -193,6 +197,8 @@ contract Federation is IFederation {
 
     /// @inheritdoc IFederation
     function getProposal(uint256 proposalId) external view returns (Proposal memory) {
+        // proposer == 0 is the never-proposed sentinel (exchange ids start at 1), not a time or a balance.
+        // slither-disable-next-line incorrect-equality,timestamp
         if (_proposals[proposalId].proposer == 0) revert UnknownProposal(proposalId);
         return _proposals[proposalId];
     }
@@ -264,6 +270,8 @@ contract Federation is IFederation {
         }
     }
 
+    // One branch per proposal action, each a flat sequence of state changes and `if (...) revert` rules.
+    // slither-disable-next-line cyclomatic-complexity
     function _execute(uint256 proposalId, ProposalAction action, bytes memory payload) private {
         if (action == ProposalAction.AddExchange) {
             // The key's signature was checked (and left out of the stored payload) when the proposal was made.
@@ -335,6 +343,8 @@ contract Federation is IFederation {
     function _refuseSignature(EIP712.Failure failure, bytes memory signature) private pure {
         if (failure == EIP712.Failure.Length) revert InvalidSignatureLength(signature.length);
         bytes32 s;
+        // One word read out of a 65-byte signature already length-checked (Length is refused above).
+        // slither-disable-next-line assembly
         assembly ("memory-safe") {
             s := mload(add(signature, 64))
         }
@@ -353,6 +363,8 @@ contract Federation is IFederation {
     /// named key's consent is checked here only, since the payload cannot change afterwards. Returns the payload
     /// to store: a new member's without the key's signature, which has served its purpose (storing 65 more bytes
     /// for every proposal would cost three more slots).
+    // One branch per proposal action, each a flat sequence of `if (...) revert` rules.
+    // slither-disable-next-line cyclomatic-complexity
     function _validatePayload(ProposalAction action, bytes calldata payload) private view returns (bytes memory) {
         if (action == ProposalAction.AddExchange || action == ProposalAction.AddSupervisor) {
             // head (4 words) + string and bytes length words: the shortest well-formed payload.

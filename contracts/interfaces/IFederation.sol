@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// The interfaces and lib/ float so that other code can import them; the contracts pin the compiler
+// that builds them (0.8.30, node/package.json).
+// slither-disable-next-line pragma
 pragma solidity ^0.8.24;
 
 /// @title Federation of data exchanges

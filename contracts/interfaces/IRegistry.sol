@@ -308,8 +308,8 @@ interface IRegistry {
     /// @notice Anchor the hash of a status list taken at block `atBlock`.
     function anchorStatusList(uint64 atBlock, bytes32 listHash) external;
 
-    /// @notice Record that the caller's exchange recognises a certificate issued by `issuerId` for `recordId`.
-    function recognizeCertificate(bytes32 credentialHash, bytes32 recordId, uint16 issuerId) external;
+    /// @notice Record that the caller's exchange recognises a certificate issued by `issuerId` for `recordId_`.
+    function recognizeCertificate(bytes32 credentialHash, bytes32 recordId_, uint16 issuerId) external;
 
     /// @notice An exchange's log size and the size of its last anchored checkpoint.
     function logState(uint16 exchangeId) external view returns (uint64 size, uint64 anchoredSize);

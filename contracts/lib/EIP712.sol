@@ -45,6 +45,8 @@ library EIP712 {
         bytes32 r;
         bytes32 s;
         uint8 v;
+        // The usual r, s, v split of a 65-byte signature in memory, after the length check above.
+        // slither-disable-next-line assembly
         assembly ("memory-safe") {
             r := mload(add(signature, 32))
             s := mload(add(signature, 64))

@@ -54,6 +54,8 @@ library MerkleLog {
         uint256 length = entries.length;
         if (length < count * ENTRY_FIXED) revert IRegistry.MalformedBatch(count, length);
         uint256 parents;
+        // Assembly on purpose (see the @dev above): it reads only calldata and writes only `parents`.
+        // slither-disable-next-line assembly
         assembly ("memory-safe") {
             let p := entries.offset
             let end := add(p, count)
@@ -61,7 +63,7 @@ library MerkleLog {
                 let w := calldataload(p)
                 let left := sub(end, p)
                 if lt(left, 32) {
-                    w := and(w, not(sub(shl(shl(3, sub(32, left)), 1), 1))) // only the first `left` bytes
+                    w := and(w, not(shr(shl(3, left), not(0)))) // only the first `left` bytes
                 }
                 // Bytes into 16 lanes of 16 bits (each at most 510); the product with LANE_ONES carries the
                 // lanes' sum (at most 8160, so no lane overflows) into its top lane.
