@@ -67,6 +67,8 @@ def check_registration(registrar: int, request: RegistrationRequest, lookup: Loo
         rid = record_id(registrar, request.content_hash)
     if lookup(rid) is not None:
         return Violation("AlreadyRegistered", {"id": rid})
+    if request.supersedes == rid:  # as the contract checks it: else the record would be born superseded
+        return Violation("SelfSupersede", {"id": rid})
     if len(request.parents) > MAX_PARENTS:
         return Violation("TooManyParents", {"count": len(request.parents), "max": MAX_PARENTS})
     for i, parent_id in enumerate(request.parents):
