@@ -116,6 +116,18 @@ def test_the_record_id_is_derived_or_taken_as_given() -> None:
         del WORLD[rid]
 
 
+def test_a_registration_cannot_supersede_itself() -> None:
+    rid = record_id(ME, h(60))
+    assert check(req(content_hash=h(60), supersedes=rid)) == Violation("SelfSupersede", {"id": rid})
+    # Checked after AlreadyRegistered and before the parents, in the contract's order.
+    assert check(req(content_hash=h(60), supersedes=rid, parents=(rid,))) == Violation("SelfSupersede", {"id": rid})
+    WORLD[rid] = Rec(ME, 7, 0, 0, Status.ACTIVE)
+    try:
+        assert check(req(content_hash=h(60), supersedes=rid)) == Violation("AlreadyRegistered", {"id": rid})
+    finally:
+        del WORLD[rid]
+
+
 def test_parents() -> None:
     sixteen = tuple(h(100) for _ in range(1)) + tuple(h(300 + i) for i in range(MAX_PARENTS - 1))
     for p in sixteen[1:]:
