@@ -193,3 +193,37 @@ def test_binding_statement_names_everything() -> None:
                                   block=7)
     assert f"vkey {s.verifier.vkey}\n" in text and "exchange 2 SZDE\n" in text and "from block 7\n" in text
     assert "chain 31337\n" in text and "registry 0x" + "00" * 20 + "\n" in text
+
+
+SPEC_PROOF = (  # tlog-proof.md's example header (its signature lines are elided there, so only the framing is used)
+    "c2sp.org/tlog-proof@v1\nextra YWdlLXYxLjIuMS1kYXJ3aW4tYXJtNjQudGFyLmd6kYXJ3aW4tYXJ\nindex 73894\n"
+    "gSKyXoYZUgZ6jduWYrkDOARinOMGJveXjgMkBTcdPlQ=\nB95lDa8R83lS8n0eG+o0buTxRKQTYFi//1U8anccXmA=\n"
+    "EKNzoDWG8LGC0Yp9o+sv3qllpMP9uHQ9B20KNL+Q1zs=\nRoopEkOdqkYqMB4MJXrbt/hMjOxsVn0IrWjpz1ZMMes=\n"
+    "AHCioX9nLjsrse6YhjRRmk1WUEirVOLLRoOQ6vfO5vk=\n\nexample.com/fancylog\n109482\n"
+    "sFodV/vSp5O8n9a8QpW6PRY97tfOSW5bsc2Xl/EQi08=\n")
+
+
+def test_spec_proof_framing() -> None:
+    p = tlog.parse_proof_bundle(SPEC_PROOF.encode())
+    assert p.index == 73894 and len(p.proof) == 5 and p.extra is not None
+    assert tlog.Checkpoint.from_text(p.checkpoint.decode()).size == 109482
+    assert tlog.proof_bundle(p.index, p.proof, p.checkpoint, extra=p.extra) == SPEC_PROOF.encode()
+
+
+def test_proof_round_trip_and_tampering() -> None:
+    s = log_signer()
+    leaves = [merkle.leaf_hash(b"e%d" % i) for i in range(7)]
+    cp = tlog.Checkpoint(s.name, 7, merkle.root(leaves))
+    bundle = tlog.proof_bundle(3, merkle.inclusion_proof(3, leaves), tlog.sign_checkpoint(cp, s), extra=b"e3")
+    p = tlog.parse_proof_bundle(bundle)
+    assert tlog.verify_proof(p, b"e3", note.Keyring([s.verifier])) == cp
+    with pytest.raises(merkle.MerkleError):
+        tlog.verify_proof(p, b"e4", note.Keyring([s.verifier]))
+    with pytest.raises(merkle.MerkleError):
+        tlog.verify_proof(tlog.Proof(4, p.proof, p.checkpoint), b"e3", note.Keyring([s.verifier]))
+    with pytest.raises(note.UnverifiedNote):
+        tlog.verify_proof(p, b"e3", note.Keyring())
+    for bad in (bundle.replace(b"@v1", b"@v2"), bundle.replace(b"index 3", b"index 03"),
+                bundle.replace(b"\n\n", b"\n", 1)):
+        with pytest.raises(InvalidInput):
+            tlog.parse_proof_bundle(bad)

@@ -171,6 +171,57 @@ def add_checkpoint_body(old_size: int, proof: Sequence[bytes], checkpoint_note: 
     return b"".join(lines) + b"\n" + checkpoint_note
 
 
+# ---------------------------------------------------------------------- proofs (tlog-proof)
+
+PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+
+
+@dataclass(frozen=True)
+class Proof:
+    index: int
+    proof: tuple[bytes, ...]
+    checkpoint: bytes  # the signed note, verbatim
+    extra: bytes | None = None  # opaque, unauthenticated: here the leaf's bytes, whose hash the proof includes
+
+
+def proof_bundle(index: int, proof: Sequence[bytes], checkpoint_note: bytes, *, extra: bytes | None = None) -> bytes:
+    lines = [PROOF_HEADER] + ([f"extra {base64.b64encode(extra).decode()}"] if extra is not None else [])
+    lines += [f"index {index}"] + [base64.b64encode(p).decode() for p in proof]
+    return ("\n".join(lines) + "\n\n").encode() + checkpoint_note
+
+
+def parse_proof_bundle(data: bytes) -> Proof:
+    head, sep, rest = data.partition(b"\n\n")
+    try:
+        lines = head.decode("ascii").split("\n")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("a tlog-proof's header lines are ASCII") from exc
+    if not sep or lines[0] != PROOF_HEADER:
+        raise InvalidInput(f"a tlog-proof starts with {PROOF_HEADER} and has a blank line before its checkpoint")
+    i, extra = 1, None
+    if len(lines) > 1 and lines[1].startswith("extra "):
+        try:
+            extra = base64.b64decode(lines[1][6:].encode(), validate=True)
+        except binascii.Error as exc:
+            raise InvalidInput("a tlog-proof's extra line is not base64") from exc
+        i = 2
+    if len(lines) <= i or not lines[i].startswith("index "):
+        raise InvalidInput("a tlog-proof has an 'index <n>' line")
+    index = _decimal(lines[i][6:], "the tlog-proof's index", InvalidInput)
+    if len(lines) - i - 1 > 64:
+        raise InvalidInput("an inclusion proof has at most 64 hashes")
+    proof = tuple(_hash_b64(x, "an inclusion proof line", InvalidInput) for x in lines[i + 1:])
+    return Proof(index, proof, rest, extra)
+
+
+def verify_proof(p: Proof, leaf: bytes, known: note.Keyring) -> Checkpoint:
+    """Steps 2 and 4 of tlog-proof: the checkpoint signed by a trusted log key, the leaf included under it.
+    Witness policy (step 3) is the caller's: the opened note's other signatures are there to check."""
+    cp, _ = open_checkpoint(p.checkpoint, known)
+    merkle.verify_inclusion(p.index, cp.size, merkle.leaf_hash(leaf), p.proof, cp.root)
+    return cp
+
+
 # ---------------------------------------------------------------------- binding a note key to an exchange
 
 

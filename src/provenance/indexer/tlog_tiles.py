@@ -1,0 +1,74 @@
+"""The exchanges' logs read as c2sp.org/tlog-tiles: hash tiles and entry bundles, out of the index.
+
+A hash of a level-L tile is the root of an aligned perfect subtree of 256**L leaves, so for L >= 1 it is one
+stored node read (the index keeps the roots of perfect subtrees of 16 leaves and more); a level-0 tile is the leaf
+hashes themselves. A tile costs at most 256 reads.
+
+The index keeps a leaf's hash, not its bytes: an entry (``uint16 exchange || packed entry``, core/entries.py) is
+rebuilt from the record the leaf registered and served only if it hashes to the leaf. A rejected leaf keeps only
+its reason, so a bundle spanning one cannot be served (NotFound, saying so): serving every bundle needs the index
+to keep the entry bytes of rejected leaves.
+"""
+
+from __future__ import annotations
+
+from provenance.core import merkle, tlog
+from provenance.core.entries import entry_leaf_hash, pack_entry_fields
+from provenance.errors import NotFound, StoreError
+from provenance.indexer.logs import LogQueries
+from provenance.store import keys as K
+
+
+class TileQueries(LogQueries):
+    def subtree_root(self, exchange: int, start: int, end: int) -> bytes:
+        """MTH(D[start:end]) of an exchange's log, within the leaves the index holds."""
+        self._check_size(exchange, end)
+        if not 0 <= start < end:
+            raise NotFound(f"leaves {start}..{end - 1} are not a range of exchange {exchange}'s log")
+        return self._mth(exchange, start, end)
+
+    def _check_tile(self, exchange: int, level: int, n: int, width: int) -> tuple[int, int]:
+        per = tlog.TILE_WIDTH ** level
+        first = n * tlog.TILE_WIDTH * per
+        size = self.size(exchange)
+        # A tile of width W needs W * 256**L leaves from its start; a partial tile must be the log's last one
+        # at that level (tlog-tiles: partial tiles are those of checkpointed sizes, never hashed upward).
+        if first + width * per > size:
+            raise NotFound(f"exchange {exchange}'s log of {size} leaves has no tile {tlog.tile_path(level, n, width)}")
+        if width < tlog.TILE_WIDTH and (first + (width + 1) * per <= size):
+            raise NotFound(f"tile {tlog.tile_path(level, n, width)} is not partial in a log of {size} leaves; "
+                           f"ask for a wider one")
+        return first, per
+
+    def hash_tile(self, exchange: int, level: int, n: int, width: int) -> bytes:
+        first, per = self._check_tile(exchange, level, n, width)
+        if level == 0:
+            leaves = self.leaves(exchange, first, width)
+            if len(leaves) != width:
+                raise StoreError(f"exchange {exchange}'s log lacks leaves {first}..{first + width - 1}")
+            return b"".join(leaf.leaf_hash for leaf in leaves)
+        return b"".join(self._mth(exchange, first + i * per, first + (i + 1) * per) for i in range(width))
+
+    def entry(self, exchange: int, index: int) -> bytes:
+        """The bytes of one leaf (what its RFC 6962 leaf hash covers), rebuilt from the record it registered."""
+        leaf = self.leaf(exchange, index)
+        if leaf.seq is not None:
+            r = self.store.record_by_seq(leaf.seq)
+            data = exchange.to_bytes(2, "big") + pack_entry_fields(
+                r.kind, r.grade, r.source, r.rights, r.owner, r.content_hash, r.metadata_hash, r.supersedes,
+                r.parents)
+            if entry_leaf_hash(exchange, data[2:]) == leaf.leaf_hash:
+                return data
+        why = "it was rejected" if leaf.outcome == K.LEAF_REJECTED else "it is not the entry of its record"
+        raise NotFound(f"leaf {index} of exchange {exchange}'s log is not kept by the index ({why})")
+
+    def entry_bundle(self, exchange: int, n: int, width: int) -> bytes:
+        first, _ = self._check_tile(exchange, 0, n, width)
+        return tlog.entry_bundle([self.entry(exchange, first + i) for i in range(width)])
+
+
+def reference_tile(leaf_hashes: list[bytes], level: int, n: int, width: int) -> bytes:
+    """A tile computed from all the leaf hashes (for checking the index's tiles, and for tests)."""
+    per = tlog.TILE_WIDTH ** level
+    first = n * tlog.TILE_WIDTH * per
+    return b"".join(merkle.root(leaf_hashes[first + i * per:first + (i + 1) * per]) for i in range(width))
