@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from eth_account.messages import encode_defunct
 from fastapi.testclient import TestClient
+from tlog_scales import reader as ts_reader
 from tlog_scales import signing as ts_signing
 from tlog_scales import tlog as ts_tlog
 
@@ -121,6 +122,37 @@ def test_entry_bundles_hash_to_the_leaves(node: Served) -> None:
     entries = tlog.parse_entry_bundle(r.content)
     assert [merkle.leaf_hash(e) for e in entries] == hashes[256:512]
     assert all(e[:2] == ex.to_bytes(2, "big") for e in entries)
+
+
+class _Backend:
+    """tlog-scales' tile backend over the node's routes: its reader fetches checkpoint, tiles and entries."""
+
+    def __init__(self, node: Served, code: str) -> None:
+        self.node, self.code, self.fetched = node, code, 0
+
+    def get(self, *path: str) -> bytes | None:
+        r = self.node.client.get(f"/tlog/{self.code}/" + "/".join(path))
+        self.fetched += 1
+        return r.content if r.status_code == 200 else None
+
+
+def test_tlog_scales_reads_the_log_through_tiles(node: Served) -> None:
+    ex = ex_id(node, "SDE")
+    hashes = leaves(node, ex)
+    n = len(hashes)
+    backend = _Backend(node, "SDE")
+    reader = ts_reader.TilesReader(backend)
+    cp = reader.get_checkpoint()
+    assert cp.size == n and reader.calculate_root_hash() == cp.root_hash == merkle.root(hashes)
+    for idx in (0, 255, 256, 511, n - 1):
+        ts_proof = reader.get_inclusion_proof(idx, n)
+        assert ts_proof.node_hashes == node.runtime.ops.logs.inclusion_proof(ex, idx, n)
+        ts_proof.check(hashes[idx], cp.root_hash)
+        assert merkle.leaf_hash(reader.get_entry(idx)) == hashes[idx]
+    for old in (1, 256, 300, n - 1):
+        c = reader.get_consistency_proof(old, n)
+        assert c.node_hashes == node.runtime.ops.logs.consistency_proof(ex, old, n)
+        c.check(merkle.root(hashes[:old]), cp.root_hash)
 
 
 @pytest.mark.parametrize(("path", "status"), [
@@ -288,3 +320,17 @@ def test_proof_of_a_partner_record_carries_the_cosignature(node: Served, zjde: d
     cosig = [s for s in note.parse(p.checkpoint)[1] if s.name == witness.name]
     assert len(cosig) == 1 and tlog.verify_cosignature(cp, witness, cosig[0]) > 0
     assert base64.b64encode(p.extra)  # the leaf's bytes travel with the proof
+
+
+def test_bindings_are_bounded_per_exchange(node: Served, zjde: dict[str, Any]) -> None:
+    have = sum(1 for b in node.client.get(f"{API}/tlog/bindings").json() if b["exchange"] == zjde["ex"])
+    statuses = []
+    for block in range(2, 2 + tlog_routes.MAX_BINDINGS - have + 1):
+        statement = zjde["statement"].replace("from block 1\n", f"from block {block}\n")
+        sig = zjde["account"].sign_message(encode_defunct(text=statement)).signature
+        statuses.append(node.client.post(f"{API}/tlog/bindings",
+                                         json={"statement": statement, "signature": "0x" + sig.hex()}).status_code)
+    assert statuses == [200] * (tlog_routes.MAX_BINDINGS - have) + [409]
+    again = node.client.post(f"{API}/tlog/bindings", json={"statement": zjde["statement"], "signature": "0x" + bytes(
+        zjde["account"].sign_message(encode_defunct(text=zjde["statement"])).signature).hex()})
+    assert again.status_code == 200  # a binding already kept is not a new one

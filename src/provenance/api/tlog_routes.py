@@ -29,6 +29,7 @@ from eth_account.messages import encode_defunct
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from provenance.api.runtime import Runtime
 from provenance.core import merkle, note, tlog
@@ -39,6 +40,7 @@ from provenance.store.witness_state import SizeConflict, TlogState
 TEXT = "text/plain; charset=utf-8"
 SIGNED = "signed.json"
 WITNESSED = "witness.json"
+MAX_BINDINGS = 16  # note key bindings kept per exchange
 
 
 class BindingIn(BaseModel):
@@ -85,6 +87,13 @@ def _parse_binding(statement: str) -> dict[str, str]:
     if set(fields) != {"chain", "registry", "exchange", "vkey", "from"} or not statement.endswith("\n"):
         raise InvalidInput("a binding statement names chain, registry, exchange, vkey and from block")
     return fields
+
+
+def _decimal_block(text: str) -> int:
+    value = text.removeprefix("block ")
+    if not value.isdigit() or (value != "0" and value.startswith("0")) or len(value) > 19:
+        raise InvalidInput("a binding statement's 'from block' is a decimal block number")
+    return int(value)
 
 
 class TlogNode:
@@ -156,7 +165,7 @@ class TlogNode:
         ex_id, _, code = f["exchange"].partition(" ")
         if f["chain"] != str(self.rt.chain_id) or f["registry"] != f"0x{self.rt.registry.hex()}":
             raise InvalidInput("the binding statement is for another chain or registry")
-        if not ex_id.isdigit() or self.code(int(ex_id)) != code or not f["from"].startswith("block "):
+        if not ex_id.isdigit() or len(ex_id) > 5 or self.code(int(ex_id)) != code or not f["from"].startswith("block "):
             raise InvalidInput("the binding statement's exchange id and code do not match the federation's")
         ex = int(ex_id)
         v = note.Verifier.from_vkey(f["vkey"])
@@ -170,7 +179,11 @@ class TlogNode:
         if self.rt.key_exchange(bytes.fromhex(signer[2:])) != ex:
             raise Forbidden(f"{signer} is not an active key of exchange {code}")
         out = BindingOut(exchange=ex, code=code, origin=v.name, vkey=v.vkey, signer=signer,
-                         block=int(f["from"].removeprefix("block ")), statement=statement, signature=signature)
+                         block=_decimal_block(f["from"]), statement=statement, signature=signature)
+        have = [b for b in self.state.bindings() if int(b["exchange"]) == ex]
+        if out.model_dump() not in have and len(have) >= MAX_BINDINGS:
+            # Bounded so that no exchange grows another node's state without end; rotation past it needs an operator.
+            raise Conflict(f"exchange {code} already has {MAX_BINDINGS} note key bindings on this node")
         self.state.add_binding(out.model_dump())
         return out
 
@@ -300,8 +313,8 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any) -> TlogNode:
     @app.post(f"{api}/tlog/add-checkpoint", include_in_schema=False)
     async def add_checkpoint(request: Request) -> Response:
         body = await request.body()
-        try:
-            return Response(node.add_checkpoint(body), media_type=TEXT)
+        try:  # off the event loop: the checks read the index and the state is fsynced
+            return Response(await run_in_threadpool(node.add_checkpoint, body), media_type=TEXT)
         except _Refusal as exc:
             return Response(str(exc) if exc.media != TEXT else str(exc) + "\n", status_code=exc.status,
                             media_type=exc.media)
