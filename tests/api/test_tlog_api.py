@@ -334,3 +334,26 @@ def test_bindings_are_bounded_per_exchange(node: Served, zjde: dict[str, Any]) -
     again = node.client.post(f"{API}/tlog/bindings", json={"statement": zjde["statement"], "signature": "0x" + bytes(
         zjde["account"].sign_message(encode_defunct(text=zjde["statement"])).signature).hex()})
     assert again.status_code == 200  # a binding already kept is not a new one
+
+
+HEAD = "provenance note key\nchain {chain}\nregistry {registry}\nexchange 2 ZJDE\n"
+
+
+@pytest.mark.parametrize("body", [
+    {"statement": "", "signature": ""},
+    {"statement": "provenance note key\n", "signature": "0x00"},
+    {"statement": "provenance note key\nchain 1\nchain 1\n", "signature": "zz"},
+    {"statement": "provenance note key\nchain 1\nregistry 0x\nexchange 99999 X\nvkey a+b+c\nfrom block 1\n",
+     "signature": "0x" + "11" * 65},
+    {"statement": HEAD + "vkey a+b+c\nfrom block 1\n",
+     "signature": "0x" + "11" * 65},
+    {"statement": HEAD + "vkey {vkey}\nfrom block 01\n",
+     "signature": "0x" + "11" * 65},
+    {"statement": HEAD + "vkey {vkey}\nfrom block 1\n",
+     "signature": "0x" + "11" * 65},
+])
+def test_malformed_bindings_are_named_refusals(node: Served, zjde: dict[str, Any], body: dict[str, str]) -> None:
+    statement = body["statement"].format(chain=node.runtime.chain_id, registry="0x" + node.runtime.registry.hex(),
+                                         vkey=zjde["signer"].verifier.vkey)
+    r = node.client.post(f"{API}/tlog/bindings", json={"statement": statement, "signature": body["signature"]})
+    assert r.status_code in (403, 404, 422) and r.headers["content-type"].startswith("application/problem+json")
