@@ -220,7 +220,7 @@ class Bench:
 
 def bench_catchup(events: int, rounds: int = 5) -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.hardhat import hardhat_node
+    from tests.support.hardhat import hardhat_node
 
     from provenance.chain.rpc import RpcChain
     from provenance.indexer.events import EventDecoder

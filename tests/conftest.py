@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from provenance.keystore import PassphraseSource
 from tests.helpers import Fed, make_fed
+from tests.support.passphrase import passphrase
 
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("default")
@@ -24,20 +24,10 @@ def fed(tmp_path: Path) -> Iterator[Fed]:
 @pytest.fixture(scope="session")
 def hardhat_url() -> Iterator[str]:
     """A Hardhat node for the whole session (tests take snapshots where they need isolation)."""
-    from tests.hardhat import hardhat_node
+    from tests.support.hardhat import hardhat_node
 
     with hardhat_node() as url:
         yield url
-
-
-PASSPHRASE = "api-test-passphrase"
-
-
-def passphrase(folder: Path) -> PassphraseSource:
-    path = folder / "passphrase.txt"
-    if not path.exists():
-        path.write_text(PASSPHRASE)
-    return PassphraseSource(env=None, file=path, prompt=False)
 
 
 @pytest.fixture(scope="session")

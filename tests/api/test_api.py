@@ -13,8 +13,8 @@ from provenance.api.auth import sign_request
 from provenance.core import eip712
 from provenance.operations import request_from_json
 from provenance.types import Address
-from tests.api.conftest import Served
-from tests.conftest import passphrase
+from tests.support.passphrase import passphrase
+from tests.support.served import Served
 
 API = "/api/v1"
 # POST routes that change nothing (they compute an answer), so anyone may call them.
@@ -269,7 +269,7 @@ def test_problem_documents_for_bad_requests(served: Served) -> None:
 def test_body_limit_and_rate_limit(demo_dir: Any, tmp_path: Any) -> None:
     import shutil
 
-    from tests.api.conftest import serve
+    from tests.support.served import serve
 
     src, demo = demo_dir
     shutil.copytree(src, tmp_path / "data")

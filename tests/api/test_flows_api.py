@@ -16,8 +16,8 @@ import pytest
 from provenance.api.auth import sign_request
 from provenance.core import eip712
 from provenance.keystore import Keystore
-from tests.api.conftest import Served, serve
-from tests.conftest import passphrase
+from tests.support.passphrase import passphrase
+from tests.support.served import Served, serve
 
 API = "/api/v1"
 PROBLEM = "application/problem+json"

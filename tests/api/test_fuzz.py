@@ -25,8 +25,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from provenance.core.ijson import MAX_DEPTH
-from tests.api.conftest import Served
-from tests.api.server import demo_node
+from tests.support.served import Served
+from tests.support.server import demo_node
 
 CASES_PER_MODE = int(os.environ.get("PROVENANCE_FUZZ_CASES", "500"))
 MIN_CASES = 1000 if CASES_PER_MODE >= 500 else 2 * CASES_PER_MODE - 100

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from provenance.core.ijson import MAX_DEPTH
-from tests.api.server import demo_node, raw_request
+from tests.support.server import demo_node, raw_request
 
 API = "/api/v1"
 PROBLEM = "application/problem+json"

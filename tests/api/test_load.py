@@ -17,8 +17,8 @@ import pytest
 
 from provenance.api.auth import TokenStore
 from provenance.dev.loadrun import write_and_tail
-from tests.api.server import node_process
-from tests.conftest import passphrase
+from tests.support.passphrase import passphrase
+from tests.support.server import node_process
 
 SECONDS = float(os.environ.get("PROVENANCE_LOAD_SECONDS", "60"))
 WRITES_PER_SECOND = 50

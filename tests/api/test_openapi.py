@@ -14,8 +14,8 @@ from pydantic import TypeAdapter
 
 from provenance.core import eip712
 from provenance.keystore import Keystore
-from tests.api.conftest import Served, serve
-from tests.conftest import passphrase
+from tests.support.passphrase import passphrase
+from tests.support.served import Served, serve
 
 API = "/api/v1"
 

@@ -37,9 +37,9 @@ from provenance.errors import StoreError
 from provenance.keystore import Keystore
 from provenance.store import replay as replay_store
 from provenance.store.replay import FILE_NAME, MAGIC, RECORD
-from tests.api.conftest import Served
-from tests.api.server import node_process
-from tests.conftest import passphrase
+from tests.support.passphrase import passphrase
+from tests.support.served import Served
+from tests.support.server import node_process
 
 API = "/api/v1"
 N = SECP256K1_N

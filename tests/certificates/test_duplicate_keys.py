@@ -14,7 +14,7 @@ import pytest
 
 from provenance.core import certificates as C
 from provenance.core.snapshot import SnapshotView
-from tests.certificates.world import World, make_world
+from tests.support.certificates import World, make_world
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +131,7 @@ def test_over_http_both_verify_routes_refuse_the_text_naming_the_key(demo_dir: t
                                                                       tmp_path: Path) -> None:
     import shutil
 
-    from tests.api.conftest import serve
+    from tests.support.served import serve
 
     shutil.copytree(demo_dir[0], tmp_path / "data")
     gen = serve(tmp_path / "data", demo_dir[1])

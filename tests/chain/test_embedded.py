@@ -98,7 +98,7 @@ def test_block_timestamps_follow_the_clock(fed: Fed) -> None:
 
 def _spawn_writer(path: Path, key: str, count: int) -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, "-m", "tests.chain.writer", str(path), key, str(count)],
+    return subprocess.Popen([sys.executable, "-m", "tests.support.writer", str(path), key, str(count)],
                             stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
 
 

@@ -15,7 +15,7 @@ from provenance.api.problems import error_response
 from provenance.chain.reverts import CONTRACTS, KINDS, UNLISTED, abi_errors, exit_code, revert_kind
 from provenance.cli import main
 from provenance.errors import Conflict, ContractReverted, ErrorKind, Forbidden, InvalidInput, NotFound
-from tests.conftest import passphrase
+from tests.support.passphrase import passphrase
 
 ROOT = Path(__file__).resolve().parents[2]
 # Written out here, not read from the table under test: which exit code goes with which HTTP status. 404 is

@@ -7,16 +7,14 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 
 from provenance.chain.contracts import Contracts
 from provenance.chain.rpc import RpcChain
 from provenance.errors import ChainMismatch, ChainUnavailable, TransactionTimeout
-from provenance.service import RegistryService
 from provenance.types import Grade, Kind, Status
-from tests.hardhat import free_port
-from tests.helpers import addr, h, request, reverts
+from tests.helpers import h, request, reverts
+from tests.support.hardhat import free_port
+from tests.support.rpc import deploy, funded
 
 
 @pytest.fixture
@@ -27,18 +25,6 @@ def rpc(hardhat_url: str) -> Iterator[RpcChain]:
     chain.request("evm_setAutomine", [True])
     chain.request("evm_revert", [snapshot])
     chain.close()
-
-
-def funded(chain: RpcChain) -> LocalAccount:
-    a = Account.create()
-    chain.request("hardhat_setBalance", [a.address, hex(10**21)])
-    return a
-
-
-def deploy(chain: RpcChain) -> tuple[RegistryService, LocalAccount]:
-    key = funded(chain)
-    contracts = Contracts.deploy(chain, key, code=b"SDE".ljust(8, b"\0"), name="Shanghai", first_key=addr(key))
-    return RegistryService(contracts), key
 
 
 def test_registration_and_rules_over_json_rpc(rpc: RpcChain) -> None:

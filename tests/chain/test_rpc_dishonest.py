@@ -15,8 +15,8 @@ from eth_utils.address import to_checksum_address
 from provenance.chain.rpc import RpcChain
 from provenance.core.keccak import keccak256
 from provenance.flows import FlowService
-from tests.chain.test_rpc import deploy, funded
 from tests.helpers import h, request, reverts
+from tests.support.rpc import deploy, funded
 
 # Registry storage (solc storageLayout): slot 8 packs _entityCount (low 8 bytes) and _registrationCount;
 # _entities is the mapping at slot 2, whose Entity keeps its nonce in the top 4 bytes of the struct's second slot.

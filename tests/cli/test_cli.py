@@ -10,22 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from provenance.cli import main
+from tests.support.cli import run
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("PROVENANCE_PASSPHRASE", "test-pass-phrase")
-    monkeypatch.setenv("PROVENANCE_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, object, str]:
-    code = main(["--json", *args])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out.strip() else None), err
 
 
 def test_init_register_show_status(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import env, run  # noqa: F401 - the fixture is used by name
+from tests.support.cli import run
 
 
-def test_batch_import_log_and_certificate_round_trip(env: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+def test_batch_import_log_and_certificate_round_trip(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "init", "--exchange", "SDE", "--name", "Shanghai", "--scrypt-n", "1024")[0] == 0
     assert run(capsys, "key", "new", "merchant")[0] == 0
     assert run(capsys, "entity", "add", "--identifier", "91310000MA1TEST01X", "--account-key", "merchant")[0] == 0
@@ -70,7 +70,7 @@ def test_batch_import_log_and_certificate_round_trip(env: Path, capsys: pytest.C
     assert code == 0 and recognitions == []
 
 
-def test_api_tokens_are_created_once_listed_without_secrets_and_revoked(env: Path,  # noqa: F811
+def test_api_tokens_are_created_once_listed_without_secrets_and_revoked(env: Path,
                                                                         capsys: pytest.CaptureFixture[str]) -> None:
     from provenance.api.auth import TokenStore
 

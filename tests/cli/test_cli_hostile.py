@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from provenance import cli
-from tests.cli.test_cli import env, run  # noqa: F401 - the fixture is used by name
+from tests.support.cli import run
 
 DEEP = "[" * 100_000 + "]" * 100_000
 DEEP_OBJECT = '{"a":' * 70_000 + "1" + "}" * 70_000
@@ -83,7 +83,7 @@ COMMANDS = [c[0] for c in commands({name: Path(name) for name in DOCS})]
 
 
 @pytest.mark.parametrize("name", COMMANDS)
-def test_hostile_files_exit_2_before_the_node_opens(env: Path, files: dict[str, Path],  # noqa: F811
+def test_hostile_files_exit_2_before_the_node_opens(env: Path, files: dict[str, Path],
                                                    capsys: pytest.CaptureFixture[str], name: str) -> None:
     _name, args, needle = next(c for c in commands(files) if c[0] == name)
     # The data directory was never initialised: had the command opened the node first, it would exit 3.
@@ -95,7 +95,7 @@ def test_hostile_files_exit_2_before_the_node_opens(env: Path, files: dict[str, 
     assert not env.exists()  # nothing was written
 
 
-def test_a_file_over_the_document_limit_is_refused_unread(env: Path, tmp_path: Path,  # noqa: F811
+def test_a_file_over_the_document_limit_is_refused_unread(env: Path, tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str],
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "MAX_DOCUMENT_BYTES", 1000)
@@ -112,7 +112,7 @@ def test_a_file_over_the_document_limit_is_refused_unread(env: Path, tmp_path: P
 
 
 def test_on_an_initialised_node_a_repeated_key_certificate_is_refused_and_nothing_is_written(
-        env: Path, files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+        env: Path, files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "init", "--exchange", "SDE", "--name", "S", "--scrypt-n", "1024")[0] == 0
     before = sorted((p.relative_to(env), p.stat().st_size) for p in env.rglob("*") if p.is_file())
     for args in (["cert", "verify", str(files["dup.json"])], ["batch", "import", str(files["deep.jsonl"])],
@@ -128,7 +128,7 @@ def test_on_an_initialised_node_a_repeated_key_certificate_is_refused_and_nothin
 @pytest.mark.parametrize("text", ["[chain]\nbackend = " + "[" * 100_000 + "]" * 100_000 + "\n",
                                   "[chain]\nx = " + "{a = " * 100_000 + "1" + "}" * 100_000 + "\n",
                                   "[chain]\nx = " + "[" * 65 + "]" * 65 + "\n"])
-def test_a_deep_node_toml_is_a_configuration_error(env: Path, capsys: pytest.CaptureFixture[str],  # noqa: F811
+def test_a_deep_node_toml_is_a_configuration_error(env: Path, capsys: pytest.CaptureFixture[str],
                                                    text: str) -> None:
     import py_ecc  # noqa: F401 - as in a node: the recursion limit raised to 100,000
 
@@ -150,7 +150,7 @@ def test_brackets_in_toml_strings_and_comments_do_not_count() -> None:
 
 
 @pytest.mark.parametrize("content", ["[" * 20_000 + "]" * 20_000, '{"address": "a", "address": "b"}', "x" * 70_000])
-def test_a_hostile_key_file_is_a_keystore_error(env: Path, capsys: pytest.CaptureFixture[str],  # noqa: F811
+def test_a_hostile_key_file_is_a_keystore_error(env: Path, capsys: pytest.CaptureFixture[str],
                                                 content: str) -> None:
     assert run(capsys, "init", "--exchange", "SDE", "--name", "S", "--scrypt-n", "1024")[0] == 0
     (env / "keystore" / ("planted--" + "11" * 20 + ".json")).write_text(content)

@@ -3,17 +3,23 @@ bind only part of what the supervisor judged, spot checks orphaned by a removed 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
+import pytest
 from eth_account import Account
 
 from provenance.core import eip712
 from provenance.core import flows as F
-from tests.contracts import test_cross_border as base
-from tests.contracts.test_cross_border import DAY, World
 from tests.helpers import h, reverts
+from tests.support.cross_border import DAY, World, cross_border_world
 
-world = base.world  # the same world of supervisors, exporter and receiver
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    """The same world of supervisors, exporter and receiver as the cross-border contract's tests."""
+    yield from cross_border_world(tmp_path)
 
 
 def test_catalogue_validity_is_bounded(world: World) -> None:

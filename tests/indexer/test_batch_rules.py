@@ -23,7 +23,7 @@ from provenance.store import keys as K
 from provenance.store.index import IndexStore
 from provenance.types import Grade, Hash32, Kind, RecordId, RegistrationRequest, Rights, Source, Status
 from tests.helpers import Fed, h, make_fed, request
-from tests.indexer.helpers import dump_of
+from tests.support.index import dump_of
 
 VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "rules" / "registration.json").read_text())[
     "vectors"]

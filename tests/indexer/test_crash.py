@@ -72,7 +72,7 @@ def test_sigkill_during_catch_up(big_chain: tuple[Path, Path], tmp_path: Path) -
     head = _head(chain_dir)
     while kills < 20:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.indexer.catchup", str(chain_dir), str(index_dir), str(dep_file),
+            [sys.executable, "-m", "tests.support.catchup", str(chain_dir), str(index_dir), str(dep_file),
              str(MAX_RANGE)], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "syncing"

@@ -9,7 +9,7 @@ from eth_account import Account
 
 from provenance.store import keys as K
 from tests.helpers import Fed, addr
-from tests.indexer.helpers import build_index
+from tests.support.index import build_index
 
 
 def _entity(store: object, entity_id: int) -> bytes:

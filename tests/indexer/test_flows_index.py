@@ -14,7 +14,7 @@ from provenance.indexer.follower import Follower
 from provenance.store.index import IndexStore
 from provenance.types import Grade
 from tests.helpers import Fed, h, make_fed, request
-from tests.indexer.helpers import dump_of
+from tests.support.index import dump_of
 
 
 def _world(fed: Fed) -> tuple[FlowService, LocalAccount, int, int]:

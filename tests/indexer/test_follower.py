@@ -12,7 +12,7 @@ from provenance.indexer.queries import IndexQueries
 from provenance.store.index import IndexStore
 from provenance.types import Grade, Kind, RecordId, Status
 from tests.helpers import Fed, h, make_fed, request
-from tests.indexer.helpers import dump_of
+from tests.support.index import dump_of
 
 
 def populate(fed: Fed, n: int = 6) -> list[RecordId]:

@@ -22,7 +22,7 @@ from provenance.indexer.follower import Follower
 from provenance.store.index import IndexStore
 from provenance.types import Status
 from tests.helpers import make_fed, request
-from tests.indexer.helpers import dump_of
+from tests.support.index import dump_of
 
 
 class HostileChain:

@@ -13,7 +13,7 @@ import pytest
 
 from provenance.cli import main
 from provenance.services.follow import Follower, Round
-from tests.conftest import PASSPHRASE
+from tests.support.passphrase import PASSPHRASE
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:

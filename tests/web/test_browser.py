@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from provenance.api.auth import TokenStore
-from tests.api.server import node_process
-from tests.conftest import passphrase
+from tests.support.passphrase import passphrase
+from tests.support.server import node_process
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browser download does not work here
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from playwright.sync_api import Route, sync_playwright
 
-from tests.api.server import node_process
-from tests.conftest import passphrase
+from tests.support.passphrase import passphrase
+from tests.support.server import node_process
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

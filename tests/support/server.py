@@ -60,7 +60,7 @@ def node_process(data_dir: Path, passphrase_file: Path, *extra: str, timeout: fl
 def demo_node(demo_dir: tuple[Path, dict[str, Any]], folder: Path, *extra: str) -> Iterator[tuple[str, dict[str, str]]]:
     """A copy of the demo federation served by a real process; yields its URL and an admin token's headers."""
     from provenance.api.auth import TokenStore
-    from tests.conftest import passphrase
+    from tests.support.passphrase import passphrase
 
     src, _demo = demo_dir
     data = folder / "data"
