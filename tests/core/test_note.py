@@ -169,3 +169,16 @@ def test_generated_keys_agree_with_tlog_scales() -> None:
     line = msg.decode().split("\n\n")[1].rstrip("\n")
     theirs = ts_signing.NoteSignature.from_line(line)
     assert (theirs.name, theirs.key_id) == (s.name, s.verifier.key_id)
+
+
+def test_derived_keys_are_stable_and_separated() -> None:
+    secret = bytes(range(32))
+    a = N.Signer.derive("example.com/a", secret, b"note key v1")
+    assert a.verifier == N.Signer.derive("example.com/a", secret, b"note key v1").verifier  # a restart: the same key
+    assert a.seed != N.Signer.derive("example.com/a", secret, b"witness key v1").seed  # contexts apart
+    assert a.seed != N.Signer.derive("example.com/a", bytes(32), b"note key v1").seed  # another node key
+    assert a.seed not in secret and a.seed != secret
+    with pytest.raises(N.MalformedKey):
+        N.Signer.derive("example.com/a", secret[:31], b"c")
+    with pytest.raises(N.MalformedKey):
+        N.Signer.derive("example.com/a", secret, b"")

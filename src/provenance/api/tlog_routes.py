@@ -103,16 +103,20 @@ class TlogNode:
         self.rt = rt
         self.state = state or TlogState(rt.settings.data_dir)
         self.tiles = TileQueries(rt.node.index)
-        address = rt.ops.signer().address.lower()
-        self.witness = self.state.signer(
-            "witness-key", f"{rt.chain_id}.provenance/0x{rt.registry.hex()}/witness/{address}", note.SIG_COSIGNATURE_V1)
+        account = rt.ops.signer()
+        # Derived from the node's secp256k1 key (encrypted in its keystore), with the deployment in the context:
+        # stable across restarts, never kept in the clear, and a new key (a rotation) gives new note keys to bind.
+        secret, where = bytes(account.key), f"{rt.chain_id}/0x{rt.registry.hex()}".encode()
+        name = f"{rt.chain_id}.provenance/0x{rt.registry.hex()}/witness/{account.address.lower()}"
+        self.witness = note.Signer.derive(name, secret, b"provenance tlog witness key v1 " + where,
+                                          note.SIG_COSIGNATURE_V1)
         self.own = rt.exchange_id
         self._lock = threading.Lock()
         self._signed: tuple[int, bytes] | None = None
         self.log_key: note.Signer | None = None
         self.binding: BindingOut | None = None
         if self.own is not None:
-            self.log_key = self.state.signer("note-key", self.origin(self.own), note.SIG_ED25519)
+            self.log_key = note.Signer.derive(self.origin(self.own), secret, b"provenance tlog note key v1 " + where)
             self.binding = self._own_binding()
 
     # ------------------------------------------------------------------ identities

@@ -24,7 +24,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from provenance.errors import InvalidInput, InvalidSignature, VerificationError
 
@@ -174,6 +176,16 @@ class Signer:
     @classmethod
     def generate(cls, name: str, sig_type: int = SIG_ED25519) -> Signer:
         return cls(name, os.urandom(32), sig_type)
+
+    @classmethod
+    def derive(cls, name: str, secret: bytes, context: bytes, sig_type: int = SIG_ED25519) -> Signer:
+        """An Ed25519 key derived from another secret (HKDF-SHA256, RFC 5869, ``context`` as info): a node's note
+        keys follow from its encrypted secp256k1 key, so no new secret is kept in the clear and a restart or a
+        restored data directory signs with the same keys."""
+        if len(secret) < 32 or not context:
+            raise MalformedKey("a key is derived from a secret of 32 bytes or more, with a context")
+        seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=context).derive(secret)
+        return cls(name, seed, sig_type)
 
     @classmethod
     def from_skey(cls, skey: str) -> Signer:

@@ -1,8 +1,5 @@
 """What a node keeps for the C2SP transparency-log interface, under ``<data-dir>/tlog/``.
 
-* ``note-key`` / ``witness-key``: the Ed25519 seeds of the exchange's checkpoint key (type 0x01) and of the node's
-  witness key (type 0x04), created once (exclusively, mode 0600) and never rewritten: a log that changed keys on
-  restart would look to every witness like a new, unbound log.
 * ``bindings.json``: the EIP-191 statements binding note keys to exchanges (the node's own and the ones it
   accepted), so a restart trusts the same keys.
 * ``witness.json``: per origin, the size and root of the latest checkpoint this node cosigned. tlog-witness asks
@@ -26,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from provenance.core import ijson, note
+from provenance.core import ijson
 from provenance.errors import Conflict, StoreError
 
 
@@ -54,28 +51,6 @@ class TlogState:
         except OSError as exc:
             raise StoreError(f"cannot create {self.dir}: {exc}") from exc
         self._lock = threading.Lock()
-
-    # ------------------------------------------------------------------ keys
-
-    def signer(self, kind: str, name: str, sig_type: int) -> note.Signer:
-        """The node's Ed25519 key of this kind ("note-key" or "witness-key"), created on first use."""
-        path = self.dir / kind
-        with self._locked():
-            if not path.exists():
-                seed = os.urandom(32)
-                try:
-                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                    with os.fdopen(fd, "wb") as f:
-                        f.write(seed)
-                        f.flush()
-                        os.fsync(f.fileno())
-                    _fsync_dir(self.dir)
-                except OSError as exc:
-                    raise StoreError(f"cannot create {path}: {exc}") from exc
-            seed = path.read_bytes()
-        if len(seed) != 32:
-            raise StoreError(f"{path} is not a 32-byte Ed25519 seed")
-        return note.Signer(name, seed, sig_type)
 
     # ------------------------------------------------------------------ documents
 
