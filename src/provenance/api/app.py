@@ -523,6 +523,12 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
 
         flow_routes.install(app, rt, api=API, ok=ok, document=document, needs=needs, caller=caller)
 
+    # ------------------------------------------------------------------ C2SP transparency logs
+
+    from provenance.api import tlog_routes
+
+    tlog_routes.install(app, rt, api=API, ok=ok)
+
     if settings.docs:
         from swagger_ui_bundle import swagger_ui_path
 
