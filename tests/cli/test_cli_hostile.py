@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from provenance import cli
+from provenance.cli import batch as cli_batch
+from provenance.cli import common as cli_common
 from tests.support.cli import run
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -98,12 +99,12 @@ def test_hostile_files_exit_2_before_the_node_opens(env: Path, files: dict[str, 
 def test_a_file_over_the_document_limit_is_refused_unread(env: Path, tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str],
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "MAX_DOCUMENT_BYTES", 1000)
+    monkeypatch.setattr(cli_common, "MAX_DOCUMENT_BYTES", 1000)
     big = tmp_path / "big.json"
     big.write_text(json.dumps({"pad": "x" * 2000}))
     code, _, err = run(capsys, "cert", "verify", str(big))
     assert code == 2 and "more than the 1000 accepted" in err
-    monkeypatch.setattr(cli, "MAX_BATCH_BYTES", 1000)
+    monkeypatch.setattr(cli_batch, "MAX_BATCH_BYTES", 1000)
     batch = tmp_path / "big.jsonl"
     batch.write_text((json.dumps({"kind": "resource", "owner": 1, "contentHash": H}) + "\n") * 20)
     code, _, err = run(capsys, "batch", "import", str(batch))

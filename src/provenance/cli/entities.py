@@ -1,0 +1,31 @@
+"""``entity``: onboarding, recognition and mandates of merchants and other parties."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from provenance.cli.common import signer_of, with_ops, with_service
+
+
+@with_ops
+def cmd_entity_add(ops: Any, args: argparse.Namespace) -> Any:
+    account = args.account or ops.node.keystore.address(args.account_key)
+    return ops.add_entity(args.identifier, account, args.role, signer=signer_of(ops, args))
+
+
+@with_ops
+def cmd_entity_show(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.entity(int(args.entity)) if args.entity.isdigit() else ops.entity_by_identifier(args.entity)
+
+
+@with_ops
+def cmd_entity_recognize(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.recognize_entity(args.entity_id, signer=signer_of(ops, args))
+
+
+@with_service
+def cmd_entity_mandate(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    res = svc.set_mandate(node.signer(args.key), args.entity_id, args.exchange, not args.withdraw)
+    return {"entity": args.entity_id, "exchange": args.exchange, "granted": not args.withdraw,
+            "block": res.block_number}

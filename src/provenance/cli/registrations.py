@@ -1,0 +1,91 @@
+"""``register``, ``sign``, ``status`` and ``show``: one registration at a time."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from provenance.cli.common import read_json, reading, signer_of, with_ops, with_service
+from provenance.core.ids import parse_hash32
+from provenance.errors import InvalidInput
+from provenance.jsonable import jsonable
+from provenance.types import Grade, Hash32, Kind, RecordId, RegistrationRequest, Rights, Source
+
+if TYPE_CHECKING:
+    from provenance.service import SignedRegistration
+
+
+def request_from_args(args: argparse.Namespace) -> RegistrationRequest:
+    from provenance.operations import hash_file
+
+    content = parse_hash32(args.content_hash, "content hash") if args.content_hash else hash_file(args.file)
+    if args.metadata_hash:
+        metadata = parse_hash32(args.metadata_hash, "metadata hash")
+    elif args.metadata_file:
+        metadata = hash_file(args.metadata_file)
+    else:
+        metadata = Hash32(bytes(32))
+    return RegistrationRequest(
+        kind=Kind.parse(args.kind), grade=Grade.parse(args.grade), source=Source.parse(args.source),
+        rights=Rights.parse(args.rights), owner=args.owner, content_hash=content, metadata_hash=metadata,
+        supersedes=parse_hash32(args.supersedes, "superseded record id") if args.supersedes else Hash32(bytes(32)),
+        parents=tuple(RecordId(parse_hash32(p, "parent record id")) for p in args.parent),
+    )
+
+
+@reading(lambda args: _load_signed(args.signed) if args.signed else None)
+def cmd_register(ops: Any, args: argparse.Namespace, signed: SignedRegistration | None) -> Any:
+    signer = signer_of(ops, args)
+    if signed is not None:
+        return ops.register(signed.request, signed=signed, signer=signer)
+    request = request_from_args(args)
+    if args.owner_key:
+        registrar = ops.svc.active_exchange_of(signer.address)
+        signed = ops.sign_registration(ops.node.keystore.load(args.owner_key), registrar, request)
+        return ops.register(request, signed=signed, signer=signer)
+    return ops.register(request, signer=signer)
+
+
+@with_service
+def cmd_sign(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+    signed = svc.sign_registration(node.keystore.load(args.owner_key), args.registrar, request_from_args(args),
+                                   ttl_seconds=args.ttl)
+    doc = jsonable(signed)
+    if args.out:
+        args.out.write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
+        return {"written": str(args.out), "nonce": signed.nonce, "deadline": signed.deadline}
+    return doc
+
+
+def _load_signed(path: Path) -> SignedRegistration:
+    from provenance.service import SignedRegistration
+
+    raw = read_json(path, "signed registration")
+    try:
+        req = raw["request"]
+        request = RegistrationRequest(
+            kind=Kind.parse(req["kind"]), grade=Grade.parse(req["grade"]), source=Source.parse(req["source"]),
+            rights=Rights.parse(",".join(req["rights"])), owner=int(req["owner"]),
+            content_hash=parse_hash32(req["content_hash"], "content hash"),
+            metadata_hash=parse_hash32(req["metadata_hash"], "metadata hash"),
+            supersedes=parse_hash32(req["supersedes"], "supersedes"),
+            parents=tuple(RecordId(parse_hash32(p, "parent")) for p in req["parents"]),
+        )
+        signature = bytes.fromhex(str(raw["signature"]).removeprefix("0x"))
+        return SignedRegistration(request, int(raw["registrar"]), int(raw["nonce"]), int(raw["deadline"]), signature)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InvalidInput(f"{path} is not a signed registration: {exc}") from exc
+
+
+@with_ops
+def cmd_status(ops: Any, args: argparse.Namespace) -> Any:
+    return ops.set_status(parse_hash32(args.record, "record id"), args.status, args.reason, signer=signer_of(ops, args))
+
+
+@with_ops
+def cmd_show(ops: Any, args: argparse.Namespace) -> Any:
+    rid = parse_hash32(args.record, "record id")
+    ops.sync()
+    return {**ops.record_on_chain(rid), "index": ops.record(rid)}

@@ -1,0 +1,57 @@
+"""``serve``: the HTTP API, the explorer and the verify page."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from typing import Any
+
+from provenance.cli.common import passphrase_source
+from provenance.errors import ChainMismatch, InvalidInput
+from provenance.tuning import tune_node
+
+
+def cmd_serve(args: argparse.Namespace) -> Any:
+    from provenance.api import ApiSettings, create_app
+    from provenance.api.auth import TokenStore
+    from provenance.api.server import serve
+
+    if not 0 <= args.port < 65536:
+        raise InvalidInput("--port must be between 0 and 65535")
+    passphrase = passphrase_source(args)
+    if args.demo:
+        from provenance.config import CONFIG_NAME
+        from provenance.dev.demo import run_demo
+
+        first = not (args.data_dir / CONFIG_NAME).exists()
+        print("Seeding the demo federation (first start) ..." if first else "Checking the demo federation ...",
+              flush=True)
+        try:
+            run_demo(args.data_dir, passphrase, say=print if first else (lambda _m: None))
+        except ChainMismatch as exc:
+            # A demo directory seeded by an older release (other contract code): keep it aside and seed anew.
+            aside = args.data_dir.with_name(f"{args.data_dir.name}.old-{int(time.time())}")
+            print(f"The demo data in {args.data_dir} belongs to another release ({exc.message}); "
+                  f"moving it to {aside} and seeding a new demo federation ...", flush=True)
+            args.data_dir.rename(aside)
+            run_demo(args.data_dir, passphrase, say=print)
+        token_file = args.data_dir / "demo-admin.token"
+        if not token_file.exists():
+            token = TokenStore(args.data_dir).create("admin", f"demo-admin-{int(time.time())}")
+            fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(token + "\n")
+        print(f"Admin API token of the demo (keep it secret in real use): {token_file}", flush=True)
+    settings = ApiSettings(data_dir=args.data_dir, passphrase=passphrase, rate_per_second=args.rate,
+                           rate_burst=max(1, int(args.rate * 2)), max_body_bytes=args.max_body,
+                           key=args.key)  # `provenance --as CAC serve`: a supervisor's node
+    app = create_app(settings)
+    tune_node()  # GIL switch interval and garbage collector thresholds: see provenance.tuning
+    base = f"http://{args.host if args.host not in ('0.0.0.0', '::') else '127.0.0.1'}:{args.port}"
+    print(f"Explorer and verify page: {base}/", flush=True)
+    print(f"API docs:                 {base}/docs", flush=True)
+    print(f"Metrics:                  {base}/metrics   (Ctrl-C stops the node; its data stays in "
+          f"{args.data_dir})", flush=True)
+    serve(app, host=args.host, port=args.port)  # uvicorn, whose own refusals are problem documents too
+    return None
