@@ -20,7 +20,7 @@ from eth_utils.address import to_checksum_address
 
 from provenance.chain.contracts import FEDERATION, REGISTRY, Contracts
 from provenance.core import certificates as C
-from provenance.core import eip712, merkle, vc_jose
+from provenance.core import eip712, merkle, status_list, vc_jose
 from provenance.core.canonical import hex0x
 from provenance.core.snapshot import SnapshotExchange, SnapshotView, build_snapshot, sign_snapshot
 from provenance.errors import Conflict, ContractReverted, InvalidInput, NotFound, VerificationError
@@ -34,6 +34,14 @@ from provenance.store.keys import IndexedRecord
 from provenance.types import Address, Status
 
 DEFAULT_VALIDITY = 365 * 24 * 3600
+# Records whose certificates a status list marks, by purpose (core/status_list.py says what each means).
+LISTED = {"revocation": (Status.REVOKED, Status.SUPERSEDED), "suspension": (Status.SUSPENDED,)}
+
+
+def public_url() -> str:
+    """The base URL under which this node is reached (status lists are named by it): PROVENANCE_PUBLIC_URL, else
+    the local address scripts/run serves."""
+    return os.environ.get("PROVENANCE_PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PROVENANCE_PORT', '8080')}"
 
 
 class OnlineView:
@@ -109,6 +117,7 @@ class Certifier:
         self.logs = LogQueries(store)
         self.queries = IndexQueries(store)
         self.data_dir = data_dir
+        self.public_url = public_url()
 
     @property
     def chain_id(self) -> int:
@@ -189,7 +198,10 @@ class Certifier:
             evidence.append(self._inclusion(anc, signer, issuer))
         ex = self.svc.exchange(issuer)
         now = int(time.time()) if now is None else now
+        seq = self.store.seq_of(record_id)
+        assert seq is not None  # the record was read from the index above
         doc = C.build_unsigned(
+            status=status_list.entries(self.public_url, ex.code, seq),
             chain_id=self.chain_id, registry=self.registry,
             issuer=C.Issuer(issuer, ex.code, ex.name, bytes.fromhex(signer.address[2:])),
             record=self._cert_record(rec), lineage=[self._cert_record(a) for a in lineage],
@@ -303,6 +315,80 @@ class Certifier:
                                     bytes.fromhex(snap["statusList"]["hash"][2:]))
             self.follower.sync()
         return sign_snapshot(snap, exchange, bytes(signer.key), bytes.fromhex(signer.address[2:]))
+
+    # ------------------------------------------------------------------ status lists
+
+    def status_list(self, ref: int | str, purpose: str) -> dict[str, Any]:
+        """An exchange's Bitstring Status List credential for ``purpose``, as the synced index stands: bit ``seq``
+        set for each of its records the purpose lists (:data:`LISTED`). Deterministic for a given block."""
+        if purpose not in LISTED:
+            raise NotFound(f"no status list for {purpose!r}; the purposes are {sorted(LISTED)}")
+        self.follower.sync()
+        ex = self.svc.exchange(ref)
+        cp = self.store.checkpoint()
+        at_block = cp[0] if cp else 0
+        records = int.from_bytes(self.store.get_meta("records") or b"", "big")
+        indexes: list[int] = []
+        for st in LISTED[purpose]:
+            after = -1
+            while seqs := self.store.seqs_with(K.BY_STATUS + bytes((int(st),)), after=after, limit=10_000):
+                indexes.extend(s for s in seqs if self.store.record_by_seq(s).registrar == ex.id)
+                after = seqs[-1]
+        issuer = {"id": f"urn:provenance:exchange:{self.chain_id}:{hex0x(self.registry)}:{ex.id}",
+                  "exchangeId": ex.id, "code": ex.code, "name": ex.name}
+        return status_list.build_credential(
+            url=status_list.list_url(self.public_url, ex.code, purpose), issuer=issuer, chain_id=self.chain_id,
+            registry=self.registry, at_block=at_block, purpose=purpose, indexes=sorted(indexes),
+            length=status_list.list_bits(records))
+
+    def anchor_status_lists(self, signer: LocalAccount) -> list[dict[str, Any]]:
+        """Anchor the hash of each of the signer's exchange's status lists on-chain (``anchorStatusList``, the
+        event snapshots' status lists use too) and keep the anchored documents; what was anchored, by purpose."""
+        exchange = self.svc.active_exchange_of(signer.address)
+        out = []
+        for purpose in LISTED:
+            doc = self.status_list(exchange, purpose)
+            digest = status_list.list_hash(doc)
+            at_block = doc["credentialSubject"]["atBlock"]
+            tx = self.contracts.transact(signer, REGISTRY, "anchorStatusList", at_block, digest)
+            self._keep_status_list(exchange, purpose, at_block, doc)
+            out.append({"purpose": purpose, "atBlock": at_block, "listHash": hex0x(digest),
+                        "transaction": hex0x(tx.receipt.tx_hash), "url": doc["id"]})
+        self.follower.sync()
+        return out
+
+    def anchored_status_list(self, doc: dict[str, Any]) -> int | None:
+        """The block whose ``StatusListAnchored`` event carries this list's hash (by its exchange), or None."""
+        digest = status_list.list_hash(doc)
+        at_block = doc["credentialSubject"]["atBlock"]
+        for block, taken_at, anchored in self.logs.status_lists(int(doc["issuer"]["exchangeId"])):
+            if anchored == digest and taken_at == at_block:
+                return block
+        return None
+
+    def current_status_list(self, ref: int | str, purpose: str) -> tuple[dict[str, Any], int | None]:
+        """The list to serve, and the block that anchored its hash (None if not anchored): the last anchored list
+        while the statuses it carries are still the index's (a newer block alone changes nothing a verifier
+        reads, and its hash stays checkable on-chain); otherwise the list as the index stands now."""
+        fresh = self.status_list(ref, purpose)
+        exchange = int(fresh["issuer"]["exchangeId"])
+        kept = sorted(self.data_dir.glob(f"status-lists/{exchange}-{purpose}-*.json"),
+                      key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+        if kept:
+            doc = json.loads(kept[-1].read_text("utf-8"))
+            if doc["credentialSubject"]["encodedList"] == fresh["credentialSubject"]["encodedList"] \
+                    and doc["id"] == fresh["id"]:
+                block = self.anchored_status_list(doc)
+                if block is not None:
+                    return doc, block
+        return fresh, self.anchored_status_list(fresh)
+
+    def _keep_status_list(self, exchange: int, purpose: str, at_block: int, doc: dict[str, Any]) -> None:
+        folder = self.data_dir / "status-lists"
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{exchange}-{purpose}-{at_block}.tmp"
+        tmp.write_text(json.dumps(doc, sort_keys=True) + "\n", "utf-8")
+        os.replace(tmp, folder / f"{exchange}-{purpose}-{at_block}.json")
 
     # ------------------------------------------------------------------ witnessing
 

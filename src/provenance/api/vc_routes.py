@@ -1,7 +1,9 @@
 """HTTP routes of the W3C track: certificates as application/vc+jwt (VC-JOSE-COSE), the node's public JWK set,
-and verification of a vc+jwt (see provenance.core.vc_jose).
+verification of a vc+jwt (see provenance.core.vc_jose), and the exchange's Bitstring Status Lists
+(provenance.core.status_list) that certificates' ``credentialStatus`` entries name.
 
-Reads are open, like the certificates' download: a certificate is a document meant for anyone to check.
+Reads are open, like the certificates' download: a certificate and its status are meant for anyone to check.
+Anchoring a status list's hash on-chain is a write of the node's exchange (a writer's token or signed request).
 
 (No ``from __future__ import annotations`` here, as in flow_routes: FastAPI resolves the annotations of the
 routes local to ``install`` in the module's globals.)
@@ -11,22 +13,31 @@ import time
 from typing import Annotated, Any
 
 from coincurve import PrivateKey
-from fastapi import FastAPI, Path
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from provenance.api.models import HASH_PATTERN
+from provenance.api.auth import WRITE_ROLES, Principal
+from provenance.api.models import EXCHANGE_PATTERN, HASH_PATTERN
 from provenance.api.runtime import Runtime
 from provenance.core import vc_jose
-from provenance.core.canonical import hex0x
+from provenance.core.canonical import canonical_json, hex0x
 from provenance.core.ids import parse_hash32
-from provenance.errors import VerificationError
+from provenance.core.status_list import list_hash
+from provenance.errors import NotFound, VerificationError
 
 
 class JwtIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     jwt: str = Field(description="the compact JWS (application/vc+jwt)", max_length=vc_jose.MAX_TOKEN)
 
+
+VC_MEDIA_TYPE = "application/vc"
+"""VC 2.0 section 6.3: a credential secured by an embedded proof, or none, as JSON-LD compacted form."""
+CodePath = Annotated[str, Path(pattern=EXCHANGE_PATTERN, description="exchange code (e.g. SDE) or numeric id")]
+PurposePath = Annotated[str, Path(pattern=r"^(revocation|suspension)$", description="status purpose")]
+STATUS_LIST = ("A W3C Bitstring Status List credential (application/vc; application/vc+jwt when asked for in "
+               "Accept): bit i is the status of the exchange's record of index sequence number i, at atBlock")
 
 CredentialPath = Annotated[str, Path(pattern=HASH_PATTERN, description="credential hash (0x and 64 hex digits)")]
 
@@ -41,6 +52,7 @@ def _jwt_responses(problems: dict[int | str, dict[str, Any]]) -> dict[int | str,
 def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, needs: Any, caller: Any) -> None:
     ops = rt.ops
     problems = {k: v for k, v in document("x").items() if k != 200}
+    writer = Annotated[Principal, Depends(needs(*WRITE_ROLES))]
 
     def token_of(credential: str) -> str:
         doc = ops.certificate(parse_hash32(credential, "credential hash"))
@@ -74,3 +86,29 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
             return {"valid": False, "error": type(exc).__name__, "detail": exc.message}
         return {"valid": True, "issuer": got.issuer, "key": hex0x(got.key), "issuedBlock": got.issued_block,
                 "kid": got.header["kid"], "credential": got.credential}
+
+    @app.get(f"{api}/status-lists/{{code}}/{{purpose}}", tags=["certificates"], summary=STATUS_LIST,
+             responses={**problems, 200: {"description": STATUS_LIST, "content": {
+                 VC_MEDIA_TYPE: {"schema": {"type": "object"}}, vc_jose.MEDIA_TYPE: {"schema": {"type": "string"}}}}})
+    def status_list(code: CodePath, purpose: PurposePath, request: Request) -> Response:
+        with ops.lock:
+            if ops.svc.exchange(code).id != ops.exchange_id:
+                raise NotFound(f"this node serves only its own exchange's status lists, not {code}'s")
+            doc, anchored = ops.certifier.current_status_list(code, purpose)
+            token = vc_jose.sign(doc, bytes(ops.signer().key)) \
+                if vc_jose.MEDIA_TYPE in request.headers.get("accept", "") else None
+        # The list changes as records are suspended and revoked: a cache must ask again.
+        headers = {"Cache-Control": "no-cache", "Provenance-Status-List-Hash": hex0x(list_hash(doc))}
+        if anchored is not None:
+            headers["Provenance-Anchored-Block"] = str(anchored)
+        if token is not None:
+            return Response(token + "\n", media_type=vc_jose.MEDIA_TYPE, headers=headers)
+        return Response(canonical_json(doc), media_type=VC_MEDIA_TYPE, headers=headers)
+
+    @app.post(f"{api}/status-lists/anchor", tags=["certificates"], status_code=201,
+              responses=document("What was anchored: each list's purpose, block, hash, transaction and URL", 201,
+                                 write=True),
+              summary="Anchor the hash of this exchange's status lists on-chain (anchorStatusList)")
+    def anchor_status_lists(_p: writer) -> Any:
+        with ops.lock:
+            return ops.certifier.anchor_status_lists(ops.signer())

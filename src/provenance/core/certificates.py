@@ -34,7 +34,7 @@ from typing import Any, NamedTuple, Protocol
 
 import orjson
 
-from provenance.core import eip712, ijson, merkle
+from provenance.core import eip712, ijson, merkle, status_list
 from provenance.core.canonical import (
     MalformedDocument,
     as_bool,
@@ -442,9 +442,10 @@ def _address_of_method(method: Any, path: str, chain_id: int) -> bytes:
 
 def build_unsigned(*, chain_id: int, registry: bytes, issuer: Issuer, record: CertRecord,
                    lineage: Sequence[CertRecord], evidence: Sequence[Inclusion], issued_at: int, valid_until: int,
-                   issued_block: int) -> dict[str, Any]:
-    """The certificate document with the issuer's proof options but no signature yet."""
-    return {
+                   issued_block: int, status: Sequence[Mapping[str, str]] | None = None) -> dict[str, Any]:
+    """The certificate document with the issuer's proof options but no signature yet; ``status``: its
+    ``credentialStatus`` entries (:func:`provenance.core.status_list.entries`), if any."""
+    doc = {
         "@context": [VC_CONTEXT, PROVENANCE_CONTEXT],
         "type": ["VerifiableCredential", CERT_TYPE],
         "id": f"urn:provenance:certificate:{chain_id}:{hex0x(record.id)}:{issued_block}",
@@ -461,6 +462,9 @@ def build_unsigned(*, chain_id: int, registry: bytes, issuer: Issuer, record: Ce
                    "issuedBlock": issued_block,
                    "eip712": {"primaryType": "Certificate", "types": eip712.CERTIFICATE_TYPE}}],
     }
+    if status is not None:
+        doc["credentialStatus"] = [dict(e) for e in status]
+    return doc
 
 
 def credential_hash(doc: Mapping[str, Any]) -> bytes:
@@ -546,6 +550,7 @@ def _parse(doc: Any) -> _Parsed:
 # What this module writes, object by object: the plain reader takes documents of exactly this shape.
 _TOP_KEYS = frozenset({"@context", "type", "id", "issuer", "validFrom", "validUntil", "credentialSubject",
                        "evidence", "proof"})
+_TOP_KEYS_STATUS = _TOP_KEYS | {"credentialStatus"}
 _ISSUER_KEYS = frozenset({"id", "exchangeId", "code", "name"})
 _SUBJECT_KEYS = frozenset({"id", "record", "lineage"})
 _RECORD_KEYS = frozenset({"id", "registrar", "owner", "kind", "grade", "source", "rights", "contentHash",
@@ -573,6 +578,41 @@ else:
     _speedups.configure(_CONTEXTS, _TYPES, PROOF_TYPE, _EIP712_OPTIONS["primaryType"], _EIP712_OPTIONS["types"],
                         _KIND, _GRADE, _SOURCE, _STATUS, MAX_LINEAGE)
     _speedups.configure_hashes(keccak256, eip712.CERTIFICATE_TYPE)  # checks the compiled Keccak-256 against it
+
+
+def _status_plain(value: Any) -> bool:
+    """Whether ``credentialStatus`` is exactly what :func:`build_unsigned` writes: one entry per purpose, in
+    order, each of exactly :data:`status_list.ENTRY_KEYS`, strings only (so canonical JSON of the document needs no
+    other check). Anything else is left to :func:`status_list.check_entries` on the strict path."""
+    if type(value) is not list or len(value) != len(_PURPOSES):
+        return False
+    for e, purpose in zip(value, _PURPOSES, strict=True):
+        if type(e) is not dict or e.keys() != status_list.ENTRY_KEYS:
+            return False
+        kind, said, index, eid, url = (e["type"], e["statusPurpose"], e["statusListIndex"], e["id"],
+                                       e["statusListCredential"])
+        if type(kind) is not str or type(said) is not str or type(index) is not str or type(eid) is not str \
+                or type(url) is not str or kind != status_list.ENTRY_TYPE or said != purpose \
+                or not (index.isascii() and index.isdecimal() and 0 < len(index) <= 10) \
+                or (index[0] == "0" and index != "0"):
+            return False
+    return True
+
+
+_PURPOSES = status_list.PURPOSES
+
+
+def _without_status(doc: Any) -> Any:
+    """The document as the compiled reader takes it: without a plain ``credentialStatus`` (None if it holds one
+    that is not plain). The compiled reader knows the 9 members of a certificate without status; what it reads
+    is the same, and the credential hash and the issuer's digest are then computed over the whole document."""
+    if type(doc) is not dict or "credentialStatus" not in doc:
+        return doc
+    if not _status_plain(doc["credentialStatus"]):
+        return None
+    bare = dict(doc)
+    del bare["credentialStatus"]
+    return bare
 
 
 def _s(value: Any) -> str:
@@ -619,7 +659,9 @@ def _parse_plain(doc: Any) -> _Parsed:
     TypeError, ValueError, AttributeError or IndexError on anything else, for :func:`_parse_strict` to accept
     (extension fields, subclasses of the JSON types) or name; where both accept, both give the same result.
     """
-    _obj(doc, _TOP_KEYS)
+    if type(doc) is not dict or doc.keys() != _TOP_KEYS and (doc.keys() != _TOP_KEYS_STATUS
+                                                              or not _status_plain(doc["credentialStatus"])):
+        raise ValueError
     if doc["@context"] != _CONTEXTS or doc["type"] != _TYPES or type(doc["@context"]) is not list \
             or type(doc["type"]) is not list:
         raise ValueError
@@ -694,7 +736,8 @@ def _parse_compiled(doc: Any) -> _Parsed | None:
     checks, as from the Python readers.
     """
     assert _speedups is not None
-    t = _speedups.read(doc)
+    bare = _without_status(doc)
+    t = None if bare is None else _speedups.read(bare)
     if t is None:
         return None
     chain_id, registry, issuer, code, valid_from, valid_until, record, lineage, inclusions, key, block, sig, recs = t
@@ -733,6 +776,8 @@ def _parse_strict(doc: Any) -> _Parsed:
     types = as_list(get(doc, "type", "$"), "$.type")
     if "VerifiableCredential" not in types or CERT_TYPE not in types:
         raise MalformedDocument(f"$.type must include VerifiableCredential and {CERT_TYPE}")
+    if "credentialStatus" in doc:  # absent from certificates issued before status lists: they verify as they did
+        status_list.check_entries(doc["credentialStatus"], "$.credentialStatus")
     chain_id, registry = _binding(doc)
     issuer_obj = get(doc, "issuer", "$")
     issuer = as_int(get(issuer_obj, "exchangeId", "$.issuer"), "$.issuer.exchangeId", hi=2**16 - 1)
@@ -820,11 +865,16 @@ def _verify_fast(doc: Any, view: FederationView, now: int) -> Report | None:
     certificate of the tamper matrix.
     """
     registry = bytes(view.registry)
-    core = _speedups.verify_core(doc, eip712._cached_domain(view.chain_id, registry))
+    bare = _without_status(doc)
+    core = None if bare is None else _speedups.verify_core(bare, eip712._cached_domain(view.chain_id, registry))
     if core is None or _respelled_proofs(doc):
         return None
     content, credential, digest, leaves, valid_from, valid_until, subject, checkpoints = core
     chain_id, doc_registry, issuer, code, _, valid_until_text, rec, lineage, _, key, block, sig, recs = content
+    if bare is not doc:  # the compiled reader hashed the document without its status: hash the whole of it
+        options = {k: v for k, v in doc["proof"][0].items() if k != "proofValue"}
+        credential = hashlib.sha256(orjson.dumps({**doc, "proof": [options]}, option=orjson.OPT_SORT_KEYS)).digest()
+        digest = eip712.certificate_digest(chain_id, registry, credential, issuer, block)
     if chain_id != view.chain_id or doc_registry != registry or not valid_from <= now < valid_until:
         return None
     try:
