@@ -574,7 +574,9 @@ try:  # built from provenance/core/_speedups.c where the package was installed w
     from provenance.core import _speedups
 except ImportError:  # pragma: no cover - the Python readers read the same documents, slower
     _speedups = None  # type: ignore[assignment]
+    _C_TAKES_STATUS = False
 else:
+    _C_TAKES_STATUS = bool(getattr(_speedups, "TAKES_CREDENTIAL_STATUS", 0))
     _speedups.configure(_CONTEXTS, _TYPES, PROOF_TYPE, _EIP712_OPTIONS["primaryType"], _EIP712_OPTIONS["types"],
                         _KIND, _GRADE, _SOURCE, _STATUS, MAX_LINEAGE)
     _speedups.configure_hashes(keccak256, eip712.CERTIFICATE_TYPE)  # checks the compiled Keccak-256 against it
@@ -610,6 +612,8 @@ def _without_status(doc: Any) -> Any:
         return doc
     if not _status_plain(doc["credentialStatus"]):
         return None
+    if _C_TAKES_STATUS:  # a compiled reader that reads (and hashes) a plain credentialStatus itself
+        return doc
     bare = dict(doc)
     del bare["credentialStatus"]
     return bare
