@@ -12,32 +12,19 @@ from hypothesis import strategies as st
 
 from provenance.core import certificates as C
 from provenance.core.canonical import MalformedDocument
-
-H32 = "0x" + "ab" * 32
-RECORD: dict[str, Any] = {
-    "id": H32, "registrar": 1, "owner": 7, "kind": "product", "grade": "general", "source": "enterprise",
-    "rights": 3, "contentHash": "0x" + "11" * 32, "metadataHash": "0x" + "22" * 32, "supersedes": "0x" + "00" * 32,
-    "parents": ["0x" + "33" * 32, "0x" + "44" * 32], "status": "active", "blockNumber": 9, "batched": True,
-}
-INCLUSION: dict[str, Any] = {
-    "type": "TransparencyLogInclusion", "record": H32, "exchange": 1, "leafIndex": 4, "leafHash": "0x" + "55" * 32,
-    "treeSize": 10, "root": "0x" + "66" * 32, "proof": ["0x" + "77" * 32, "0x" + "88" * 32], "anchorBlock": 12,
-    "anchorTransaction": "0x" + "99" * 32, "checkpointSignature": "0x" + "aa" * 65,
-    "cosignatures": [{"witness": 2, "signer": "0x" + "bb" * 20, "signature": "0x" + "cc" * 65}],
-}
-
-# Values at and around every bound and of every wrong shape the readers must tell apart.
-ODD_VALUES = [
-    None, True, False, 0, 1, 2, 7, 8, -1, 0xFFFF, 0x10000, 0xFFFFFFFF, 0x100000000, 2**64 - 1, 2**64, 1.0, "1",
-    "", "0x", "0X" + "ab" * 32, H32, H32.upper().replace("0X", "0x"), "0x" + "ab" * 31, "0x" + "ab" * 33,
-    "0x" + "ab" * 20, "0x" + "ab" * 19 + "a", "0x" + "ab" * 15 + " " + "ab" * 17, "0x" + "ab" * 16 + " " + "ab" * 16,
-    " " + H32, H32 + " ", "0x" + "zz" * 32, "0x" + "ab" * 65, "0xab", "0x abcd", "product", "resource", "Product",
-    "general", "core", "enterprise", "active", "revoked", "TransparencyLogInclusion", [], [H32], [H32] * 256,
-    ["0x12"], [H32, 5], {}, {"witness": 2}, [{"witness": 2, "signer": "0x" + "bb" * 20, "signature": "0x01"}],
-    [{"witness": 2, "signer": "0x" + "bb" * 19, "signature": "0x01"}],
-    [{"witness": 2, "signer": "0x" + "bb" * 10 + " " + "bb" * 10, "signature": "0x01"}],
-    [{"witness": True, "signer": "0x" + "bb" * 20, "signature": "0x01"}],
-]
+from tests.support.parsing import (
+    DOC_ODD_VALUES,
+    H32,
+    INCLUSION,
+    KEY,
+    ODD_VALUES,
+    PARTNER_KEY,
+    RECORD,
+    Obj,
+    Text,
+    paths,
+    replaced,
+)
 
 
 def outcome(fn: Any, obj: Any) -> Any:
@@ -92,17 +79,6 @@ def test_random_values_in_any_field(rname: str, rvalue: Any, iname: str, ivalue:
 
 # ---------------------------------------------------------------------- whole documents
 
-KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
-PARTNER_KEY = bytes.fromhex("6c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
-
-
-class Text(str):
-    pass
-
-
-class Obj(dict):  # type: ignore[type-arg]
-    pass
-
 
 def document() -> dict[str, Any]:
     """A signed certificate with one ancestor and one recognition (the signatures need not verify here)."""
@@ -132,25 +108,6 @@ def plain_document() -> dict[str, Any]:
 DOCUMENTS = {"recognised": document, "plain": plain_document}
 
 
-def paths(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [at]
-    if isinstance(value, dict):
-        for k, v in value.items():
-            out += paths(v, (*at, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            out += paths(v, (*at, i))
-    return out
-
-
-def replaced(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
-    if not path:
-        return value
-    out = copy.copy(doc)
-    out[path[0]] = replaced(doc[path[0]], path[1:], value)
-    return out
-
-
 def agree_doc(doc: Any) -> None:
     """Where the fast reader of whole documents accepts, the strict one accepts and gives the same content
     (the credential hash included); the strict one alone decides what is refused."""
@@ -172,13 +129,6 @@ def agree_doc(doc: Any) -> None:
             C._parse(doc)
     else:
         assert C._parse(doc) == strict
-
-
-DOC_ODD_VALUES = [*ODD_VALUES, 2**53 - 1, 2**53, -(2**53), 1.5, float("nan"), Text("SDE"), Text(H32), Obj(),
-                  ("0x" + "11" * 32,), b"\x00", "https://www.w3.org/ns/credentials/v2",
-                  # the characters next to the hex digits, and both cases
-                  *("0x" + c * 64 for c in "/:@G`gAFaf"), "0x" + "ab" * 31 + "a\u00e9",
-                  "0x" + "ab" * 31 + "\u0661\u0662"]
 
 
 def test_the_fast_document_reader_takes_what_this_module_writes() -> None:

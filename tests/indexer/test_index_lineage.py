@@ -14,7 +14,7 @@ from provenance.dev.synthetic import synthetic_id, write_graph
 from provenance.indexer.queries import IndexQueries
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
-from tests.core.test_lineage import children_of, dags, distances
+from tests.support.lineage import children_of, dags, distances
 
 
 @settings(max_examples=30)
