@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jwcrypto import jwk, jws
 from pyld import jsonld
 
 from provenance import contexts as X
@@ -297,7 +298,12 @@ def test_the_node_serves_and_anchors_its_lists(client: Any) -> None:
     assert r.headers["provenance-status-list-hash"] == "0x" + S.list_hash(doc).hex()
     jwt = client.get(f"{API}{path}", headers={"Accept": J.MEDIA_TYPE})
     assert jwt.headers["content-type"].startswith(J.MEDIA_TYPE)
-    assert json.loads(base64.urlsafe_b64decode(jwt.text.split(".")[1] + "==")) == doc
+    keys = client.get(f"{API}/jwks").json()["keys"]
+    verifier = jws.JWS()
+    verifier.allowed_algs = ["ES256K"]
+    verifier.deserialize(jwt.text.strip())
+    verifier.verify(jwk.JWK(**{k: keys[0][k] for k in ("kty", "crv", "x", "y")}))  # jwcrypto, with the served key
+    assert json.loads(verifier.payload) == doc
     assert client.post(f"{API}/status-lists/anchor").status_code == 401
     anchored = client.post(f"{API}/status-lists/anchor", headers=client.registrar)
     assert anchored.status_code == 201, anchored.text
