@@ -19,7 +19,10 @@ from tests.support.served import Served
 API = "/api/v1"
 # POST routes that change nothing (they compute an answer), so anyone may call them.
 PUBLIC_POSTS = {f"{API}/registrations/typed-data", f"{API}/certificates/verify", f"{API}/certificates/verify-offline",
-                f"{API}/flows/reports/verify"}
+                f"{API}/flows/reports/verify", f"{API}/certificates/verify-jwt",
+                # C2SP: a witness takes checkpoints from anyone (tlog-witness), and a note key binding is a statement
+                # signed by the exchange's key, checked against the chain: the signature is the credential.
+                f"{API}/tlog/add-checkpoint", f"{API}/tlog/bindings"}
 # Writes a partner's member credential may make: drawing a spot check's sample (no input; the chain fixes the
 # outcome) and handing the exporter's answers to a supervisor's node.
 MEMBER_WRITES = {f"{API}/flows/spot-checks/{{check_id}}/draw", f"{API}/flows/spot-checks/{{check_id}}/answers"}

@@ -131,6 +131,7 @@ def test_real_responses_match_the_documented_models(served: Served, supervisor_n
     query = f"identifier=91310000OPENAPI01&account={account.address}"
     consent = c.get(f"{API}/entities/consent?{query}").json()
     signature = "0x" + eip712.sign_digest(bytes.fromhex(consent["digest"][2:]), bytes(account.key)).hex()
+    own = c.get(f"{API}/tlog/keys").json()["binding"]
     calls: list[tuple[str, str, str, dict[str, Any] | None, dict[str, str]]] = [
         ("GET", "/health", "/health", None, {}),
         ("GET", f"{API}/federation", f"{API}/federation", None, {}),
@@ -171,6 +172,15 @@ def test_real_responses_match_the_documented_models(served: Served, supervisor_n
         ("POST", f"{API}/certificates/verify-offline", f"{API}/certificates/verify-offline",
          {"certificate": cert, "snapshot": snap}, {}),
         ("GET", f"{API}/certificates/{{credential}}/recognitions", f"{API}/certificates/{h}/recognitions", None, {}),
+        ("GET", f"{API}/certificates/{{credential}}/jwt", f"{API}/certificates/{h}/jwt", None, {}),
+        ("GET", f"{API}/jwks", f"{API}/jwks", None, {}),
+        ("POST", f"{API}/certificates/verify-jwt", f"{API}/certificates/verify-jwt", {"jwt": "x.y.z"}, {}),
+        ("GET", f"{API}/status-lists/{{code}}/{{purpose}}", f"{API}/status-lists/SDE/revocation", None, {}),
+        ("POST", f"{API}/status-lists/anchor", f"{API}/status-lists/anchor", None, admin),
+        ("GET", f"{API}/tlog/keys", f"{API}/tlog/keys", None, {}),
+        ("GET", f"{API}/tlog/bindings", f"{API}/tlog/bindings", None, {}),
+        ("POST", f"{API}/tlog/bindings", f"{API}/tlog/bindings",
+         {"statement": own["statement"], "signature": own["signature"]}, {}),
     ]
     checked = set()
     for method, template, url, body, headers in calls:

@@ -83,7 +83,9 @@ def test_pure_core_imports_no_adapters() -> None:
     """The core (hashes, ids, typed data, rules) must load without web3, plyvel, fastapi or eth-tester."""
     code = (
         "import sys; import provenance.core.ids, provenance.core.eip712, provenance.core.rules, "
-        "provenance.core.merkle, provenance.core.lineage, provenance.core.export, provenance.store.keys; "
+        "provenance.core.merkle, provenance.core.lineage, provenance.core.export, provenance.store.keys, "
+        "provenance.core.note, provenance.core.tlog, provenance.core.vc_jose, provenance.core.status_list, "
+        "provenance.core.ijson; "
         "bad = [m for m in ('web3', 'plyvel', 'fastapi', 'eth_tester', 'eth', 'http.client') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )

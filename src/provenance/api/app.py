@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from provenance.api import problems
+from provenance.api import problems, vc_routes
 from provenance.api.auth import WRITE_ROLES, AuthError, Principal, recover_request_signer
 from provenance.api.middleware import Guard, TokenBuckets
 from provenance.api.models import (
@@ -89,11 +89,13 @@ def ok(model: Any, status: int = 200, *, write: bool = False) -> dict[int | str,
     return {**(WRITE_RESPONSES if write else PROBLEM_RESPONSES), status: {"model": model, "description": "OK"}}
 
 
-def document(what: str, status: int = 200, *, write: bool = False) -> dict[int | str, dict[str, Any]]:
-    """The documented responses of a route returning a document in a format of its own (VC 2.0, PROV-JSON...)."""
+def document(what: str, status: int = 200, *, write: bool = False,
+             media_type: str | None = None) -> dict[int | str, dict[str, Any]]:
+    """The documented responses of a route returning a document in a format of its own (VC 2.0, PROV-JSON...);
+    ``media_type`` names the route's own type beside application/json, which a client gets by asking for it."""
     schema = {"type": "object", "description": what}
-    return {**(WRITE_RESPONSES if write else PROBLEM_RESPONSES),
-            status: {"description": what, "content": {"application/json": {"schema": schema}}}}
+    content = {"application/json": {"schema": schema}} | ({media_type: {"schema": schema}} if media_type else {})
+    return {**(WRITE_RESPONSES if write else PROBLEM_RESPONSES), status: {"description": what, "content": content}}
 
 
 CERTIFICATE = ("A mutual-recognition certificate: a W3C Verifiable Credential 2.0 (JSON) with the record, its lineage, "
@@ -482,11 +484,15 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
     async def certificates(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
         return ops.certificates(limit=limit)
 
-    @app.get(f"{API}/certificates/{{credential}}", tags=["certificates"], responses=document(CERTIFICATE),
+    @app.get(f"{API}/certificates/{{credential}}", tags=["certificates"],
+             responses=document(CERTIFICATE, media_type="application/vc"),
              summary="Download an issued certificate by its credential hash")
-    async def download(credential: RecordPath) -> JSONResponse:
+    async def download(credential: RecordPath, request: Request) -> JSONResponse:
         doc = ops.certificate(parse_hash32(credential, "credential hash"))
-        return JSONResponse(doc, headers={"Content-Disposition": f'attachment; filename="{credential}.json"'})
+        # application/vc, the media type of a VC 2.0 credential, unless the client asks for plain JSON.
+        media = "application/json" if vc_routes.wants_plain_json(request, "application/vc") else "application/vc"
+        return JSONResponse(doc, media_type=media,
+                            headers={"Content-Disposition": f'attachment; filename="{credential}.json"'})
 
     @app.post(f"{API}/certificates/verify", tags=["certificates"], responses=ok(ReportOut, 200),
               summary="Verify a certificate against this node's view of the chain: a report of every check")
@@ -522,6 +528,10 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
         from provenance.api import flow_routes
 
         flow_routes.install(app, rt, api=API, ok=ok, document=document, needs=needs, caller=caller)
+
+    # ------------------------------------------------------------------ VC-JOSE and status lists
+
+    vc_routes.install(app, rt, api=API, ok=ok, document=document, needs=needs, caller=caller)
 
     # ------------------------------------------------------------------ C2SP transparency logs
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from coincurve import PrivateKey
 from fastapi import Depends, FastAPI, Path, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from provenance.api.auth import WRITE_ROLES, Principal
@@ -46,7 +46,17 @@ JWT = ("The certificate's credential (without its embedded proof) as a compact J
 
 
 def _jwt_responses(problems: dict[int | str, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
-    return {**problems, 200: {"description": JWT, "content": {vc_jose.MEDIA_TYPE: {"schema": {"type": "string"}}}}}
+    return {**problems, 200: {"description": JWT, "content": {
+        vc_jose.MEDIA_TYPE: {"schema": {"type": "string"}},
+        "application/json": {"schema": {"type": "object", "description": "with Accept: application/json, "
+                                                                         "the token as {\"jwt\": ...}"}}}}}
+
+
+def wants_plain_json(request: Request, own: str) -> bool:
+    """Whether the client asked for application/json rather than the route's own media type (content negotiation:
+    a JSON client that knows nothing of application/vc or vc+jwt still gets a document it reads)."""
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and own not in accept
 
 
 def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, needs: Any, caller: Any) -> None:
@@ -61,8 +71,11 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
 
     @app.get(f"{api}/certificates/{{credential}}/jwt", tags=["certificates"], responses=_jwt_responses(problems),
              summary="Download an issued certificate as application/vc+jwt (VC-JOSE-COSE, ES256K)")
-    def certificate_jwt(credential: CredentialPath) -> Response:
-        return Response(token_of(credential) + "\n", media_type=vc_jose.MEDIA_TYPE,
+    def certificate_jwt(credential: CredentialPath, request: Request) -> Response:
+        token = token_of(credential)
+        if wants_plain_json(request, vc_jose.MEDIA_TYPE):
+            return JSONResponse({"jwt": token})
+        return Response(token + "\n", media_type=vc_jose.MEDIA_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="{credential}.jwt"'})
 
     @app.get(f"{api}/jwks", tags=["certificates"],
@@ -89,7 +102,8 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
 
     @app.get(f"{api}/status-lists/{{code}}/{{purpose}}", tags=["certificates"], summary=STATUS_LIST,
              responses={**problems, 200: {"description": STATUS_LIST, "content": {
-                 VC_MEDIA_TYPE: {"schema": {"type": "object"}}, vc_jose.MEDIA_TYPE: {"schema": {"type": "string"}}}}})
+                 VC_MEDIA_TYPE: {"schema": {"type": "object"}}, vc_jose.MEDIA_TYPE: {"schema": {"type": "string"}},
+                 "application/json": {"schema": {"type": "object", "description": STATUS_LIST}}}}})
     def status_list(code: CodePath, purpose: PurposePath, request: Request) -> Response:
         with ops.lock:
             if ops.svc.exchange(code).id != ops.exchange_id:
@@ -103,7 +117,8 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
             headers["Provenance-Anchored-Block"] = str(anchored)
         if token is not None:
             return Response(token + "\n", media_type=vc_jose.MEDIA_TYPE, headers=headers)
-        return Response(canonical_json(doc), media_type=VC_MEDIA_TYPE, headers=headers)
+        media = "application/json" if wants_plain_json(request, VC_MEDIA_TYPE) else VC_MEDIA_TYPE
+        return Response(canonical_json(doc), media_type=media, headers=headers)
 
     @app.post(f"{api}/status-lists/anchor", tags=["certificates"], status_code=201,
               responses=document("What was anchored: each list's purpose, block, hash, transaction and URL", 201,

@@ -52,7 +52,8 @@ static Py_ssize_t MAX_LINEAGE = -1;
     X(proofPurpose, "proofPurpose") X(verificationMethod, "verificationMethod") X(created, "created") \
     X(issuedBlock, "issuedBlock") X(eip712, "eip712") X(proofValue, "proofValue") \
     X(primaryType, "primaryType") X(types, "types") X(witness, "witness") X(signer, "signer") \
-    X(signature, "signature") X(recognizer, "recognizer")
+    X(signature, "signature") X(recognizer, "recognizer") \
+    X(credentialStatus, "credentialStatus")
 
 #define DECLARE(var, text) static PyObject *K_##var;
 KEYS(DECLARE)
@@ -365,7 +366,8 @@ read_doc(PyObject *doc)
     PyObject *t = NULL, *lineage = NULL, *incs = NULL, *recognitions, *x, *issuer, *subject, *ev, *binding, *proofs, *p0, *e;
     Py_ssize_t i, n;
     long long chain_id;
-    if (!is_dict_of(doc, 9) || !list_equals(item(doc, K_ctx), CONTEXTS) || !list_equals(item(doc, K_type), TYPES)
+    /* 9 members, or 10 with a credentialStatus the caller checked is plain (certificates._status_plain) */
+    if (!(is_dict_of(doc, 9) || (is_dict_of(doc, 10) && item(doc, K_credentialStatus) != NULL)) || !list_equals(item(doc, K_ctx), CONTEXTS) || !list_equals(item(doc, K_type), TYPES)
             || !is_str(item(doc, K_id))) {
         return NULL;
     }
@@ -1467,5 +1469,10 @@ PyInit__speedups(void)
     if (ORJSON_DUMPS == NULL || SORT_KEYS == NULL || KW_OPTION == NULL) {
         return NULL;
     }
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL || PyModule_AddIntConstant(m, "TAKES_CREDENTIAL_STATUS", 1) < 0) {
+        Py_XDECREF(m);
+        return NULL;
+    }
+    return m;
 }
