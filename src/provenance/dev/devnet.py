@@ -41,7 +41,7 @@ from provenance.service import RegistryService
 
 STATE = "devnet.json"
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
-DEFAULT_NODE_DIR = Path(__file__).resolve().parents[2] / "node"
+DEFAULT_NODE_DIR = Path(__file__).resolve().parents[3] / "node"
 FUNDS = 10**22  # wei given to each exchange key on the local chain
 
 
