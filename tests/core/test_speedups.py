@@ -21,7 +21,7 @@ from provenance.core import certificates as C
 from provenance.core.ids import record_id
 from provenance.core.keccak import keccak256
 from provenance.types import Grade, Kind, Source, Status
-from tests.certificates.test_parsing import DOC_ODD_VALUES, KEY, paths, replaced
+from tests.support.parsing import DOC_ODD_VALUES, KEY, paths, replaced
 
 
 @pytest.fixture(params=[True, False], ids=["openssl", "hashlib"])
