@@ -24,8 +24,8 @@ from provenance.core import status_list as S
 from provenance.core import vc_jose as J
 from provenance.core.canonical import MalformedDocument
 from provenance.types import Status
-from tests.certificates.test_contexts import assert_nothing_dropped
 from tests.support.certificates import World, make_world
+from tests.support.jsonld import assert_nothing_dropped
 
 Doc = dict[str, Any]
 
