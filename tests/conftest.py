@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.helpers import Fed, make_fed
+from tests.support.federation import Fed, make_fed
 from tests.support.passphrase import passphrase
 
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -21,8 +21,8 @@ from eth_utils.address import to_checksum_address
 
 from provenance.keystore import Keystore
 from provenance.operations import request_from_json
-from tests.api.conftest import Served, serve
-from tests.conftest import passphrase
+from tests.support.passphrase import passphrase
+from tests.support.served import Served, serve
 
 API = "/api/v1"
 DOMAIN_TYPES = [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},

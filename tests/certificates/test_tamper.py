@@ -16,8 +16,8 @@ from provenance.core import certificates as C
 from provenance.core import merkle
 from provenance.core.eip712 import SECP256K1_N
 from provenance.types import Status
-from tests.helpers import addr
 from tests.support.certificates import World, make_world
+from tests.support.federation import addr
 
 Doc = dict[str, Any]
 

@@ -18,8 +18,8 @@ import pytest
 from provenance.core import certificates as C
 from provenance.core.eip712 import SECP256K1_N
 from provenance.core.snapshot import SnapshotView, UntrustedSnapshot
-from tests.helpers import request
 from tests.support.certificates import World, make_world
+from tests.support.federation import request
 
 Doc = dict[str, Any]
 N = SECP256K1_N

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from provenance.core import certificates as C
 from provenance.core import eip712
-from tests.helpers import request
 from tests.support.certificates import make_world
+from tests.support.federation import request
 
 
 def test_witnesses_cosign_consistent_checkpoints_and_refuse_a_rewritten_log(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from provenance.chain.embedded import EmbeddedChain
 from provenance.errors import ChainMismatch, DataDirLocked
 from provenance.service import RegistryService
 from provenance.types import RecordId, Status
-from tests.helpers import Fed, addr, make_fed, request
+from tests.support.federation import Fed, addr, make_fed, request
 
 ROOT = Path(__file__).resolve().parents[2]
 

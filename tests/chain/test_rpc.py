@@ -12,7 +12,7 @@ from provenance.chain.contracts import Contracts
 from provenance.chain.rpc import RpcChain
 from provenance.errors import ChainMismatch, ChainUnavailable, TransactionTimeout
 from provenance.types import Grade, Kind, Status
-from tests.helpers import h, request, reverts
+from tests.support.federation import h, request, reverts
 from tests.support.hardhat import free_port
 from tests.support.rpc import deploy, funded
 

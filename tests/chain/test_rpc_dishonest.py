@@ -15,7 +15,7 @@ from eth_utils.address import to_checksum_address
 from provenance.chain.rpc import RpcChain
 from provenance.core.keccak import keccak256
 from provenance.flows import FlowService
-from tests.helpers import h, request, reverts
+from tests.support.federation import h, request, reverts
 from tests.support.rpc import deploy, funded
 
 # Registry storage (solc storageLayout): slot 8 packs _entityCount (low 8 bytes) and _registrationCount;

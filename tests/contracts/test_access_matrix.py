@@ -17,7 +17,7 @@ from provenance.core import eip712
 from provenance.core import flows as F
 from provenance.core.entries import pack_batch, pack_entry
 from provenance.flows import FlowService
-from tests.helpers import Fed, addr, h, make_fed, request, reverts
+from tests.support.federation import Fed, addr, h, make_fed, request, reverts
 
 
 @dataclass

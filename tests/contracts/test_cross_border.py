@@ -14,8 +14,8 @@ from provenance.core import eip712
 from provenance.core import flows as F
 from provenance.errors import InvalidInput
 from provenance.types import Grade, RecordId, Status
-from tests.helpers import addr, h, request, reverts
 from tests.support.cross_border import DAY, World, cross_border_world
+from tests.support.federation import addr, h, request, reverts
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from eth_account import Account
 
 from provenance.core import eip712
 from provenance.core import flows as F
-from tests.helpers import h, reverts
 from tests.support.cross_border import DAY, World, cross_border_world
+from tests.support.federation import h, reverts
 
 
 @pytest.fixture

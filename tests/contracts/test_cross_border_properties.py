@@ -23,7 +23,7 @@ from provenance.indexer.flows import FlowQueries
 from provenance.indexer.follower import Follower
 from provenance.store.index import IndexStore
 from provenance.types import Grade, RecordId, Status
-from tests.helpers import h, make_fed, request
+from tests.support.federation import h, make_fed, request
 
 
 @dataclass

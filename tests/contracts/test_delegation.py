@@ -16,7 +16,7 @@ from provenance.core.ids import parse_exchange_code
 from provenance.errors import InvalidSignature
 from provenance.service import SignedRegistration
 from provenance.types import Address, Grade, Hash32, Kind, Rights, Source
-from tests.helpers import Fed, addr, make_fed, request, reverts
+from tests.support.federation import Fed, addr, make_fed, request, reverts
 
 
 def _signed(fed: Fed, owner: int, key: bytes, *, registrar: int = 1, nonce: int | None = None,

@@ -12,7 +12,7 @@ from provenance.core import eip712
 from provenance.core.ids import parse_exchange_code
 from provenance.service import EntityDecision
 from provenance.types import EntityRole, ProposalAction
-from tests.helpers import Fed, addr, h, request, reverts
+from tests.support.federation import Fed, addr, h, request, reverts
 
 
 def _consent(fed: Fed, account: Account, registrar: int, ident: bytes, *, role: int = 0, deadline: int = 2**40,

@@ -6,7 +6,7 @@ from eth_abi import encode
 from eth_account import Account
 
 from provenance.types import ExchangeStatus, ProposalAction
-from tests.helpers import Fed, addr, reverts
+from tests.support.federation import Fed, addr, reverts
 
 
 def test_bootstrap_member_and_members_added_by_proposal(fed: Fed) -> None:

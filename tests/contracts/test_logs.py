@@ -11,7 +11,7 @@ import pytest
 from provenance.core import eip712, merkle
 from provenance.core.entries import batch_problem, entry_leaf_hash, pack_batch, pack_entry, split_batch
 from provenance.errors import InvalidInput
-from tests.helpers import Fed, h, request, reverts
+from tests.support.federation import Fed, h, request, reverts
 
 
 def _note(fed: Fed, code: str, exchange: int, size: int, root: bytes) -> bytes:

@@ -21,7 +21,7 @@ from provenance.core.ids import record_id
 from provenance.core.rules import check_registration, check_status_change
 from provenance.errors import ContractReverted
 from provenance.types import Grade, Kind, RecordId, RegistrationRequest, Rights, Source, Status
-from tests.helpers import h, make_fed
+from tests.support.federation import h, make_fed
 
 EXCHANGES = ["SDE", "ZJDE", "AHDE"]
 

@@ -7,7 +7,7 @@ from eth_account import Account
 
 from provenance.core.ids import record_id
 from provenance.types import Grade, Kind, RecordId, Rights, Source, Status
-from tests.helpers import Fed, addr, h, request, reverts
+from tests.support.federation import Fed, addr, h, request, reverts
 
 
 def test_registration_is_stored_with_everything(fed: Fed) -> None:

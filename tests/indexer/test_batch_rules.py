@@ -22,7 +22,7 @@ from provenance.indexer.logs import LogQueries
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
 from provenance.types import Grade, Hash32, Kind, RecordId, RegistrationRequest, Rights, Source, Status
-from tests.helpers import Fed, h, make_fed, request
+from tests.support.federation import Fed, h, make_fed, request
 from tests.support.index import dump_of
 
 VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "rules" / "registration.json").read_text())[
@@ -190,7 +190,7 @@ def test_batched_records_supersede_and_change_status_only_by_the_rules(fed: Fed,
     fed.contracts.transact(fed.keys["SDE"], "Registry", "setBatchedStatus", rid2, int(Status.REVOKED), bytes(32))
     follower.sync()
     assert store.record(rid2).status == Status.REVOKED  # type: ignore[union-attr]
-    from tests.helpers import reverts
+    from tests.support.federation import reverts
     with reverts("StoredRecord"):
         fed.contracts.transact(fed.keys["SDE"], "Registry", "setBatchedStatus", stored, 3, bytes(32))
     assert store.dump() == dump_of(fed.chain, fed.contracts, tmp_path / "rebuild")

@@ -18,7 +18,7 @@ from provenance.chain.contracts import Contracts, Deployment
 from provenance.chain.embedded import EmbeddedChain
 from provenance.indexer.follower import Follower
 from provenance.store.index import IndexStore
-from tests.helpers import make_fed, request
+from tests.support.federation import make_fed, request
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = 10_000

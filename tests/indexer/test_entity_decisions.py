@@ -8,7 +8,7 @@ from pathlib import Path
 from eth_account import Account
 
 from provenance.store import keys as K
-from tests.helpers import Fed, addr
+from tests.support.federation import Fed, addr
 from tests.support.index import build_index
 
 

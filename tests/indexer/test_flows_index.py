@@ -13,7 +13,7 @@ from provenance.indexer.flows import FlowQueries
 from provenance.indexer.follower import Follower
 from provenance.store.index import IndexStore
 from provenance.types import Grade
-from tests.helpers import Fed, h, make_fed, request
+from tests.support.federation import Fed, h, make_fed, request
 from tests.support.index import dump_of
 
 

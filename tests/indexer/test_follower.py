@@ -11,7 +11,7 @@ from provenance.indexer.follower import Follower, ReorgTooDeep
 from provenance.indexer.queries import IndexQueries
 from provenance.store.index import IndexStore
 from provenance.types import Grade, Kind, RecordId, Status
-from tests.helpers import Fed, h, make_fed, request
+from tests.support.federation import Fed, h, make_fed, request
 from tests.support.index import dump_of
 
 

@@ -21,7 +21,7 @@ from provenance.errors import ChainUnavailable
 from provenance.indexer.follower import Follower
 from provenance.store.index import IndexStore
 from provenance.types import Status
-from tests.helpers import make_fed, request
+from tests.support.federation import make_fed, request
 from tests.support.index import dump_of
 
 

@@ -10,7 +10,7 @@ from provenance.certify import Certifier
 from provenance.indexer.follower import Follower
 from provenance.store.index import IndexStore
 from provenance.types import Grade, Kind, RecordId
-from tests.helpers import Fed, make_fed, request
+from tests.support.federation import Fed, make_fed, request
 
 
 @dataclass

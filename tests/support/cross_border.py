@@ -11,7 +11,7 @@ from eth_account.signers.local import LocalAccount
 
 from provenance.flows import FlowService
 from provenance.types import Grade, RecordId
-from tests.helpers import Fed, h, make_fed, request
+from tests.support.federation import Fed, h, make_fed, request
 
 DAY = 86_400
 

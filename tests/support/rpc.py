@@ -8,7 +8,7 @@ from eth_account.signers.local import LocalAccount
 from provenance.chain.contracts import Contracts
 from provenance.chain.rpc import RpcChain
 from provenance.service import RegistryService
-from tests.helpers import addr
+from tests.support.federation import addr
 
 
 def funded(chain: RpcChain) -> LocalAccount:

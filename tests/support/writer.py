@@ -14,7 +14,7 @@ from provenance.chain.contracts import Contracts, Deployment
 from provenance.chain.embedded import EmbeddedChain
 from provenance.core.ids import parse_address
 from provenance.service import RegistryService
-from tests.helpers import request
+from tests.support.federation import request
 
 
 def main() -> None:
