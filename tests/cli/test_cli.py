@@ -173,3 +173,26 @@ def test_index_commands(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = run(capsys, "index", "status")[1]
     code, rebuilt, _ = run(capsys, "index", "rebuild")
     assert code == 0 and rebuilt["records"] == 3 and rebuilt["checkpoint"] == before["checkpoint"]  # type: ignore[index]
+
+
+def test_a_signed_registration_file_carries_the_document_a_wallet_signs(env: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    assert run(capsys, "init", "--exchange", "SDE", "--name", "Shanghai Data Exchange", "--scrypt-n", "1024")[0] == 0
+    assert run(capsys, "key", "new", "owner")[0] == 0
+    code, ent, _ = run(capsys, "entity", "add", "--identifier", "91310000MA1SIGN01X", "--account-key", "owner")
+    assert code == 0
+    signed = env.parent / "signed.json"
+    code, _, err = run(capsys, "sign", "--kind", "resource", "--owner", str(ent["id"]),  # type: ignore[index]
+                       "--content-hash", "0x" + "5a" * 32, "--registrar", "SDE", "--owner-key", "owner",
+                       "--out", str(signed))
+    assert code == 0, err
+    doc = json.loads(signed.read_text())
+    # The signature recovers to the owner's account from the typed-data document alone (eth-account's full message).
+    owner = Account.recover_message(encode_typed_data(full_message=doc["typedData"]), signature=doc["signature"])
+    assert owner.lower() == ent["account"]  # type: ignore[index]
+    code, reg, err = run(capsys, "register", "--signed", str(signed))
+    assert code == 0, err
+    assert reg["record"]["owner"] == ent["id"]  # type: ignore[index]

@@ -52,7 +52,8 @@ def cmd_register(ops: Any, args: argparse.Namespace, signed: SignedRegistration 
 def cmd_sign(node: Any, svc: Any, args: argparse.Namespace) -> Any:
     signed = svc.sign_registration(node.keystore.load(args.owner_key), args.registrar, request_from_args(args),
                                    ttl_seconds=args.ttl)
-    doc = jsonable(signed)
+    # The eth_signTypedData_v4 document beside the signature, so any EIP-712 tool can check what was signed.
+    doc = {**jsonable(signed), "typedData": svc.registration_typed_data(signed)}
     if args.out:
         args.out.write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
         return {"written": str(args.out), "nonce": signed.nonce, "deadline": signed.deadline}
