@@ -193,6 +193,7 @@ def test_a_signed_registration_file_carries_the_document_a_wallet_signs(env: Pat
     # The signature recovers to the owner's account from the typed-data document alone (eth-account's full message).
     owner = Account.recover_message(encode_typed_data(full_message=doc["typedData"]), signature=doc["signature"])
     assert owner.lower() == ent["account"]  # type: ignore[index]
-    code, reg, err = run(capsys, "register", "--signed", str(signed))
+    code, reg, err = run(capsys, "register", "--kind", "resource", "--owner", str(ent["id"]),  # type: ignore[index]
+                         "--content-hash", "0x" + "5a" * 32, "--signed", str(signed))
     assert code == 0, err
     assert reg["record"]["owner"] == ent["id"]  # type: ignore[index]
