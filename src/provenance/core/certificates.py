@@ -868,6 +868,8 @@ def _verify_fast(doc: Any, view: FederationView, now: int) -> Report | None:
     here, with the same helpers as :func:`_verify_full`. A test holds the two to the same report for every
     certificate of the tamper matrix.
     """
+    if _speedups is None:  # an install without a C compiler, or PROVENANCE_NO_SPEEDUPS=1
+        return None
     registry = bytes(view.registry)
     bare = _without_status(doc)
     core = None if bare is None else _speedups.verify_core(bare, eip712._cached_domain(view.chain_id, registry))
