@@ -8,6 +8,7 @@ if anything raised. :meth:`IndexStore.rollback` undoes blocks newest first, also
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,8 +122,10 @@ class IndexStore:
                 n += 1
 
     def dump(self) -> list[tuple[bytes, bytes]]:
-        """Every key and value, in key order (what two indexes are compared by)."""
-        return list(self._db.iterator())
+        """Every key and value, in key order (what two indexes are compared by), without the node-local
+        ``catalog_epoch``: it says only that this node rolled back or wiped, which a clean index never did."""
+        epoch = K.meta(K.CATALOG_EPOCH)
+        return [(k, v) for k, v in self._db.iterator() if k != epoch]
 
     def get_meta(self, name: str) -> bytes | None:
         return self.get(K.meta(name))
@@ -137,6 +140,7 @@ class IndexStore:
         with self._db.write_batch(transaction=True) as wb:
             for k in self._db.iterator(include_value=False):
                 wb.delete(k)
+            wb.put(K.meta(K.CATALOG_EPOCH), _new_epoch())  # after the deletes: a batch applies in order
 
     # ------------------------------------------------------------------ blocks
 
@@ -196,6 +200,9 @@ class IndexStore:
                                          stop=K.BLOCK_HASH + b"\xff" * 9, include_value=False):
                 wb.delete(key)
             wb.put(K.CHECKPOINT, K.encode_checkpoint(to_number, to_hash))
+            if undone:
+                # The catalogue projection (SQLite, outside this batch) may hold rows of the undone blocks.
+                wb.put(K.meta(K.CATALOG_EPOCH), _new_epoch())
         return undone
 
     # ------------------------------------------------------------------ records
@@ -249,6 +256,11 @@ class IndexStore:
                 if len(out) >= limit:
                     break
         return out
+
+
+def _new_epoch() -> bytes:
+    """A fresh catalogue epoch: random, so an epoch is never reused after a wipe (a counter would restart)."""
+    return os.urandom(16)
 
 
 def _prefix_end(prefix: bytes) -> bytes:

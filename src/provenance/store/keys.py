@@ -44,6 +44,17 @@ LevelDB's byte order the numeric order, so prefix scans come back in registratio
                                        block (8)
     A P X R D E B K O L V              cross-border applications, deliveries, spot checks, the catalogue and
                                        the supervisors: see provenance.indexer.flows
+
+  The federated catalogue (provenance.indexer.catalog; the SQLite projection reads only these and the records):
+    M <seq:5>                          the accepted metadata document of a general-grade record (canonical bytes)
+    Q <entity:4>                       the accepted public profile of an organisation (canonical bytes)
+    T <n:8>                            change log: b"r" + seq (5) or b"e" + entity id (4), a catalogue row that
+                                       may have changed; meta ``catalog_log`` holds n, the number of entries
+    N <block:8> <log:4>                a published document or profile the indexes refused: b"r" + record id
+                                       (32) or b"e" + entity id (4), then why (UTF-8); meta ``catalog_rejected``
+                                       counts them
+  Meta ``catalog_epoch`` is node-local, not chain-derived: rollback and wipe replace it, so the projection knows
+  its rows may name undone blocks. :meth:`IndexStore.dump` leaves it out.
 """
 
 from __future__ import annotations
@@ -93,6 +104,12 @@ FLOW_CHECK = b"K"
 FLOW_CHECK_OPEN = b"O"
 FLOW_CATALOGUE = b"L"
 SUPERVISOR = b"V"
+# The federated catalogue (layout in the docstring above and provenance.indexer.catalog).
+CATALOG_METADATA = b"M"
+CATALOG_PROFILE = b"Q"
+CATALOG_LOG = b"T"
+CATALOG_REFUSED = b"N"
+CATALOG_EPOCH = "catalog_epoch"
 
 LEAF_RECORD = 1
 LEAF_REJECTED = 0
