@@ -10,9 +10,13 @@ import {MerkleLog} from "./lib/MerkleLog.sol";
 contract Registry is IRegistry {
     /// @notice Most parents one registration may list (bounds gas and lineage fan-in).
     uint256 public constant MAX_PARENTS = 16;
+    /// @notice Largest metadata document or entity profile one publication may carry, in bytes (the bound on the
+    /// canonical form that core.catalog applies too, so every document a node accepts can be published).
+    uint256 public constant MAX_DOCUMENT_BYTES = 16384;
 
     uint8 private constant KIND_RESOURCE = 0;
     uint8 private constant KIND_MAX = 2;
+    uint8 private constant GRADE_GENERAL = 0;
     uint8 private constant GRADE_CORE = 2;
     uint8 private constant SOURCE_MAX = 2;
     uint8 private constant RIGHTS_ALL = 7;
@@ -347,6 +351,49 @@ contract Registry is IRegistry {
         return _checkpointDigest(exchangeId, treeSize, root);
     }
 
+    // ------------------------------------------------------------------ catalogue
+
+    /// @inheritdoc IRegistry
+    /// @dev Any status is accepted: the document describes what the registration committed to when it was made
+    /// (its hash is fixed then), the status is shown beside it, and a revoked or superseded listing keeps its name
+    /// in the history and the lineage graph. The indexes judge batched entries by the same rules, status-blind too.
+    function publishMetadata(bytes32[] calldata ids, bytes[] calldata documents) external {
+        uint16 caller = _federation.activeExchangeOf(msg.sender);
+        uint256 n = _checkCounts(ids.length, documents.length);
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 id = ids[i];
+            bytes calldata document = documents[i];
+            _checkDocumentSize(id, document.length);
+            Record storage r = _records[id];
+            // Status.None is the never-stored sentinel (a batched entry, judged by the indexes), not a time.
+            // slither-disable-next-line timestamp
+            if (r.status != Status.None) {
+                uint16 registrar = r.registrar;
+                if (registrar != caller) revert NotRegistrar(id, registrar, caller);
+                uint8 grade = r.grade;
+                if (grade != GRADE_GENERAL) revert NotPublicGrade(id, grade);
+                bytes32 expected = r.metadataHash;
+                bytes32 actual = keccak256(document);
+                if (actual != expected) revert MetadataMismatch(id, expected, actual);
+            }
+            emit MetadataPublished(id, caller, document);
+        }
+    }
+
+    /// @inheritdoc IRegistry
+    function publishProfiles(uint32[] calldata entityIds, bytes[] calldata documents) external {
+        uint16 caller = _federation.activeExchangeOf(msg.sender);
+        uint256 n = _checkCounts(entityIds.length, documents.length);
+        for (uint256 i = 0; i < n; ++i) {
+            uint32 entityId = entityIds[i];
+            bytes calldata document = documents[i];
+            _checkDocumentSize(bytes32(uint256(entityId)), document.length);
+            uint16 registrar = _entityOrRevert(entityId).registrar;
+            if (registrar != caller) revert NotEntityRegistrar(entityId, registrar, caller);
+            emit EntityProfilePublished(entityId, caller, document);
+        }
+    }
+
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IRegistry
@@ -562,6 +609,18 @@ contract Registry is IRegistry {
             if (_frozen[owner]) revert EntityIsFrozen(owner);
             revert NoMandate(owner, registrar);
         }
+    }
+
+    /// @dev One document per subject, at least one subject: a publication that says nothing is a caller's mistake.
+    function _checkCounts(uint256 subjects, uint256 documents) private pure returns (uint256) {
+        if (subjects != documents) revert DocumentCountMismatch(subjects, documents);
+        if (subjects == 0) revert EmptyBatch();
+        return subjects;
+    }
+
+    function _checkDocumentSize(bytes32 subject, uint256 size) private pure {
+        if (size == 0) revert EmptyDocument(subject);
+        if (size > MAX_DOCUMENT_BYTES) revert DocumentTooLarge(subject, size, MAX_DOCUMENT_BYTES);
     }
 
     /// @dev Withdraws every exchange's mandate, with an event each, so the indexes' batch rules (which judge

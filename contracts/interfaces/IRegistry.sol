@@ -33,6 +33,15 @@ pragma solidity ^0.8.24;
 /// mandate), in chain order, so all honest nodes agree which batched entries are rejected. Two consequences:
 /// a direct registration can name only stored (direct) records as parents, and the status of a batched record is
 /// changed with `setBatchedStatus`, which the indexes judge the same way.
+///
+/// Catalogue: a registrar publishes the metadata documents of its general-grade records (`publishMetadata`) and
+/// the profiles of the entities it onboarded (`publishProfiles`) in calldata; the events carry the bytes and
+/// nothing is stored, so every node rebuilds the federation's catalogue from the chain alone. For a stored record
+/// the contract checks the registrar, the grade and `keccak256(document) == metadataHash`; a batched entry is not
+/// stored, so its publication is emitted unchecked and the indexes judge it by the same rules against the entry.
+/// The contract never reads the bytes: whether they are a valid document (canonical JSON, schema, publisher) and,
+/// for a profile, whether it binds to the entity's identifier hash is judged by the indexes, identically on
+/// every node. Important- and core-grade documents, and individuals' profiles, are never published.
 interface IRegistry {
     /// @dev Values of `RegistrationRequest.kind`.
     ///  0 resource (数据资源), 1 product (数据产品), 2 asset (数据资产).
@@ -145,6 +154,11 @@ interface IRegistry {
     event CertificateRecognized(
         bytes32 indexed credentialHash, bytes32 indexed recordId, uint16 indexed recognizerId, uint16 issuerId
     );
+    /// @notice Emitted for each metadata document a registrar publishes: `document` is the exact bytes sent (the
+    /// canonical JSON whose keccak256 is the record's `metadataHash`). Checked here for stored records only.
+    event MetadataPublished(bytes32 indexed id, uint16 indexed exchangeId, bytes document);
+    /// @notice Emitted for each entity profile the entity's onboarding exchange publishes (the exact bytes sent).
+    event EntityProfilePublished(uint32 indexed entityId, uint16 indexed exchangeId, bytes document);
 
     /// @notice No entity has this id.
     error UnknownEntity(uint32 entityId);
@@ -251,6 +265,19 @@ interface IRegistry {
     /// @notice A status list must be taken at a past block.
     error FutureBlock(uint64 atBlock, uint256 current);
 
+    /// @notice A publication needs one document per id (`subjects` ids or entity ids, `documents` documents).
+    error DocumentCountMismatch(uint256 subjects, uint256 documents);
+    /// @notice A published document must not be empty; `subject` is the record id, or the entity id as a uint256.
+    error EmptyDocument(bytes32 subject);
+    /// @notice A published document is larger than `MAX_DOCUMENT_BYTES` (`max`); `subject` as for EmptyDocument.
+    error DocumentTooLarge(bytes32 subject, uint256 size, uint256 max);
+    /// @notice Only general-grade metadata is published on chain; important and core stay with the registrar.
+    error NotPublicGrade(bytes32 id, uint8 grade);
+    /// @notice The document does not hash (keccak256) to the record's metadata hash.
+    error MetadataMismatch(bytes32 id, bytes32 expected, bytes32 actual);
+    /// @notice Only the exchange that onboarded the entity publishes its profile.
+    error NotEntityRegistrar(uint32 entityId, uint16 registrar, uint16 caller);
+
     /// @notice Onboard an entity. Called by a key of an active exchange, which becomes the entity's registrar,
     /// with `consent`: the account's EIP-712 signature of `Onboarding(bytes32 identifierHash,address account,
     /// uint8 role,uint16 registrar,uint256 deadline)` for this exchange (see `onboardingDigest`).
@@ -310,6 +337,20 @@ interface IRegistry {
 
     /// @notice Record that the caller's exchange recognises a certificate issued by `issuerId` for `recordId_`.
     function recognizeCertificate(bytes32 credentialHash, bytes32 recordId_, uint16 issuerId) external;
+
+    /// @notice Publish the metadata documents of the caller's exchange's general-grade records, `documents[i]`
+    /// for `ids[i]` (at least one; each 1 to `MAX_DOCUMENT_BYTES` bytes), emitting `MetadataPublished` for each.
+    /// For a stored (direct) record the caller must be its registrar, its grade general and `keccak256` of the
+    /// document its `metadataHash`, whatever its status. An id with no stored record (a batched entry, or no
+    /// record at all) is emitted unchecked: the indexes accept it only if it names a batched entry they accepted
+    /// and passes the same rules against that entry's registrar, grade and metadata hash. All or none.
+    function publishMetadata(bytes32[] calldata ids, bytes[] calldata documents) external;
+
+    /// @notice Publish the profiles of entities the caller's exchange onboarded, `documents[i]` for
+    /// `entityIds[i]` (at least one; each 1 to `MAX_DOCUMENT_BYTES` bytes), emitting `EntityProfilePublished`
+    /// for each. The contract cannot see whether a profile is an individual's: a node never publishes those
+    /// (they stay with the onboarding exchange), and the indexes refuse one that is. All or none.
+    function publishProfiles(uint32[] calldata entityIds, bytes[] calldata documents) external;
 
     /// @notice An exchange's log size and the size of its last anchored checkpoint.
     function logState(uint16 exchangeId) external view returns (uint64 size, uint64 anchoredSize);

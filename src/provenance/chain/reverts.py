@@ -18,13 +18,13 @@ CONTRACTS = ("Federation", "Registry", "CrossBorder")
 
 _NOT_FOUND = ("UnknownRecord", "UnknownApplication", "UnknownSpotCheck", "UnknownEntity", "UnknownSupervisor")
 _FORBIDDEN = ("NotRegistrar", "NotExchangeKey", "NotEntityAccount", "NoMandate", "ExchangeNotActive",
-              "NotSupervisorKey", "NotExporterAgent", "NotCheckSupervisor")
+              "NotSupervisorKey", "NotExporterAgent", "NotCheckSupervisor", "NotEntityRegistrar")
 _CONFLICT = ("AlreadyRegistered", "EntityExists", "AlreadyRecognized", "CheckpointExists", "AlreadyApproved",
              "KeyAlreadyUsed", "DuplicateExchangeCode", "ProposalAlreadyExecuted", "DuplicateSupervisorCode",
              "ApplicationNotPending", "SpotCheckNotAnnounced", "SpotCheckNotDrawn", "SeedNotYetAvailable")
 # A fixed bound of the contract: the call is well-formed and permitted, but there is no room for it.
 _LIMIT_EXCEEDED = ("VolumeExceeded", "TooManyParents", "TooManyKeys", "NonceExhausted", "EntityIdsExhausted",
-                   "ValidityTooLong")
+                   "ValidityTooLong", "DocumentTooLarge")
 # The contract's rules refuse these values (a transition, a grade, a signature, an expiry, a batch's shape).
 _RULE_VIOLATED = (
     # Federation
@@ -39,6 +39,8 @@ _RULE_VIOLATED = (
     "ProposalNotExecuted", "SelfParent", "SelfRecognition", "SelfSupersede", "SelfWitness", "SignatureExpired",
     "StoredRecord", "SupersedeMismatch", "TreeSizeMismatch", "UnknownParent", "WrongSigner", "ZeroAccount",
     "ZeroContentHash", "ZeroFederation", "ZeroIdentifier", "ZeroRoot",
+    # Registry: the catalogue's publications (a document that is not the record's, or not publishable)
+    "DocumentCountMismatch", "EmptyDocument", "MetadataMismatch", "NotPublicGrade",
     # CrossBorder
     "ApplicationNotApproved", "ApprovalExpired", "AssessmentRequired", "CoreDataNotExportable", "EmptyDelivery",
     "ExporterNotOwner", "InvalidCatalogueEntry", "InvalidCategory", "InvalidExpiry", "InvalidJurisdiction",
