@@ -7,10 +7,13 @@
 * ``provenance-registration-v1.jsonld``: https://w3id.org/provenance/registration/v1, this project's context:
   every term a certificate (and a status list credential) uses beyond VC 2.0, under
   ``https://w3id.org/provenance/registration#``.
+* ``catalog-v1.jsonld``: https://w3id.org/provenance/catalog/v1, the context of the catalogue's DCAT 3 export
+  (provenance.core.catalog): DCAT 3, Dublin Core terms, FOAF, vCard, SKOS and ODRL 2.2 IRIs, and this project's
+  few terms under ``https://w3id.org/provenance/catalog#``.
 
 A verifier expands a certificate offline with :func:`document_loader` (the ``documentLoader`` option of pyld,
 or any JSON-LD processor taking a callable of that shape): it never reaches the network, and a context other
-than these two is refused by name rather than fetched.
+than these is refused by name rather than fetched.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from provenance.errors import NotFound
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 PROVENANCE_V1 = "https://w3id.org/provenance/registration/v1"
-FILES = {VC_V2: "credentials-v2.jsonld", PROVENANCE_V1: "provenance-registration-v1.jsonld"}
+CATALOG_V1 = "https://w3id.org/provenance/catalog/v1"
+FILES = {VC_V2: "credentials-v2.jsonld", PROVENANCE_V1: "provenance-registration-v1.jsonld",
+         CATALOG_V1: "catalog-v1.jsonld"}
 VC_V2_SHA256 = "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734"
 """The digest the VC 2.0 Recommendation gives for its context (``openssl dgst -sha256``)."""
 
