@@ -11,6 +11,7 @@ decides who may (members of the federation, the record's owner), the CLI (an ope
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -26,10 +27,17 @@ from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 
 from provenance.chain.contracts import REGISTRY
+from provenance.core import catalog, export, ijson
 from provenance.core import certificates as C
-from provenance.core import export, ijson
 from provenance.core.ids import hex0x, identifier_hash, parse_address, parse_hash32
-from provenance.errors import ContractReverted, InvalidInput, NotFound, ProvenanceError, VerificationError
+from provenance.errors import (
+    ContractReverted,
+    DocumentTooLarge,
+    InvalidInput,
+    NotFound,
+    ProvenanceError,
+    VerificationError,
+)
 from provenance.indexer.logs import LogQueries
 from provenance.indexer.queries import IndexQueries, lineage_json, record_json
 from provenance.jsonable import jsonable
@@ -63,9 +71,44 @@ PUBLIC_FIELDS = ("id", "seq", "kind", "grade", "status", "registrar", "block", "
 
 
 def request_from_json(obj: Any, where: str = "request") -> RegistrationRequest:
-    """A registration request from its JSON form (the API body, a line of a JSON Lines import)."""
+    """A registration request from its JSON form (the API body, a line of a JSON Lines import); an inline
+    ``metadata`` document is checked and gives the request its metadataHash (see :func:`registration_from_json`
+    for the document's canonical bytes too)."""
+    return registration_from_json(obj, where)[0]
+
+
+def registration_from_json(obj: Any, where: str = "request") -> tuple[RegistrationRequest, bytes | None]:
+    """A registration request and, when the JSON carries a ``metadata`` document inline, that document's
+    canonical bytes. The document is checked here, before anything is written: against the schema (an error
+    names the field path), the size limit (DocumentTooLarge), the record (publisher is the owner, the policy's
+    actions are covered by the rights) and, when the request also gives a metadataHash, that hash."""
     if not isinstance(obj, Mapping):
         raise InvalidInput(f"{where}: expected a JSON object")
+    if obj.get("metadata") is None:
+        return _request(obj, where), None
+    request = _request({k: v for k, v in obj.items() if k != "metadata"}, where)
+    canonical, digest = catalog_document(obj["metadata"], request, where)
+    if any(request.metadata_hash) and request.metadata_hash != digest:
+        raise InvalidInput(f"{where}.metadataHash: {hex0x(request.metadata_hash)} is not the hash of the metadata "
+                           f"document ({hex0x(digest)}); give one or the other, or the hash of this document")
+    return dataclasses.replace(request, metadata_hash=Hash32(digest)), canonical
+
+
+def catalog_document(doc: Any, request: RegistrationRequest | IndexedRecord,
+                     where: str = "request") -> tuple[bytes, bytes]:
+    """The canonical bytes and keccak-256 hash of a metadata document for a request or an indexed record,
+    refused (naming the field) unless it validates and fits the record's owner and rights."""
+    try:
+        meta = catalog.parse_metadata(doc)
+        catalog.check_against_record(meta, owner=request.owner, rights=Rights(request.rights))
+    except DocumentTooLarge as exc:
+        raise DocumentTooLarge(f"{where}: {exc.message}", size=exc.size, limit=exc.limit) from None
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc.message}") from None
+    return meta.canonical, bytes(meta.hash)
+
+
+def _request(obj: Mapping[str, Any], where: str) -> RegistrationRequest:
     unknown = set(obj) - set(REQUEST_FIELDS)
     if unknown:
         raise InvalidInput(f"{where}: unknown fields {', '.join(sorted(unknown))}")

@@ -1,0 +1,162 @@
+"""HTTP routes of the federated catalogue (provenance.services.catalog; the shared design is issue 20's).
+
+Who sees what, as for records: general-grade listings and organisations' profiles are public; important- and
+core-grade listings and their documents need a member credential of the federation (admin, registrar or member);
+a merchant sees its own. An individual's profile is served only to this node's own credentials (admin,
+registrar): it never leaves the exchange that onboarded the person. Supplying a document takes a writer; setting
+a profile, the admin.
+
+(No ``from __future__ import annotations`` here: the role dependencies are local to ``install``, and FastAPI
+resolves string annotations in the module's globals.)
+"""
+
+from enum import Enum
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, FastAPI, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from provenance.api import vc_routes
+from provenance.api.auth import WRITE_ROLES, AuthError, Principal
+from provenance.api.catalog_models import (
+    BoardName,
+    BoardOut,
+    CatalogSearchOut,
+    EntityRecordsOut,
+    FiguresOut,
+    OrderName,
+    ProfileOut,
+    SchemaName,
+    SuppliedOut,
+)
+from provenance.api.models import EXCHANGE_PATTERN, HASH_PATTERN, GradeName, KindName
+from provenance.api.runtime import Runtime
+from provenance.core.ids import parse_hash32
+from provenance.errors import Forbidden
+from provenance.services.catalog import PUBLIC, Viewer
+
+LD_JSON = "application/ld+json"
+DCAT_CATALOG = ("The federation's catalogue of general-grade listings as a W3C DCAT 3 dcat:Catalog (JSON-LD, its "
+                "context inlined from the package: no network needed)")
+DCAT_DATASET = "One listing as a W3C DCAT 3 dcat:Dataset (JSON-LD)"
+METADATA = "The record's metadata document (schema: /api/v1/schemas/metadata-v1), exactly as hashed"
+SCHEMA = "A published JSON Schema (2020-12)"
+
+RecordPath = Annotated[str, Path(pattern=HASH_PATTERN, description="record id (0x and 64 hex digits)")]
+EntityPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="entity id")]
+Cursor = Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_=-]+$",
+                                     description="the `next` of the previous page")]
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+def viewer_of(p: Principal | None) -> Viewer:
+    """The catalogue's view of a caller (the same rule as records' redaction, plus this node's own credentials
+    for individuals' profiles)."""
+    if p is None:
+        return PUBLIC
+    if p.role in ("admin", "registrar"):
+        return Viewer(members=True, local=True)
+    if p.role == "member":
+        return Viewer(members=True)
+    return Viewer(entity=p.entity) if p.role == "merchant" else PUBLIC
+
+
+def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, needs: Any, caller: Any) -> None:
+    caller_dep = Annotated[Principal | None, Depends(caller)]
+    writer = Annotated[Principal, Depends(needs(*WRITE_ROLES))]
+    admin = Annotated[Principal, Depends(needs("admin"))]
+    tags: list[str | Enum] = ["catalog"]
+    cat = rt.catalog
+
+    def seen(p: Principal | None, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call the service; its refusal to show a listing to this caller reads as 401 (anonymous) or 403."""
+        try:
+            return fn(*args, **kwargs)
+        except Forbidden as exc:
+            if p is None:
+                raise AuthError(401, exc.message) from None
+            raise AuthError(403, exc.message) from None
+
+    def base_url(request: Request) -> str:
+        return str(request.base_url).rstrip("/")
+
+    def ld(request: Request, doc: Any) -> JSONResponse:
+        media = "application/json" if vc_routes.wants_plain_json(request, LD_JSON) else LD_JSON
+        return JSONResponse(doc, media_type=media)
+
+    @app.get(f"{api}/catalog", tags=tags, responses=document(DCAT_CATALOG, media_type=LD_JSON),
+             summary="The catalogue as W3C DCAT 3 JSON-LD (general-grade listings with their documents)")
+    def catalog_dcat(request: Request) -> JSONResponse:
+        return ld(request, cat.dcat(base_url(request)))
+
+    @app.get(f"{api}/catalog/search", tags=tags, responses=ok(CatalogSearchOut),
+             summary="Full-text search (Chinese substrings, English words) over titles, descriptions, keywords and "
+                     "publisher names, with facets and stable cursors")
+    def catalog_search(
+        p: caller_dep,
+        q: Annotated[str | None, Query(max_length=200, description="words or a Chinese substring")] = None,
+        kind: KindName | None = None,
+        grade: GradeName | None = None,
+        board: BoardName | None = None,
+        registrar: Annotated[str | None, Query(pattern=EXCHANGE_PATTERN, description="exchange code")] = None,
+        status: Annotated[str | None, Query(pattern="^(active|suspended|revoked|superseded)$")] = None,
+        owner: Annotated[int | None, Query(ge=1, le=2**32 - 1, description="owner entity id")] = None,
+        order: OrderName = "relevance",
+        cursor: Cursor = None,
+        limit: Limit = 20,
+    ) -> Any:
+        return cat.search(viewer=viewer_of(p), q=q, kind=kind, grade=grade, board=board, registrar=registrar,
+                          status=status, owner=owner, order=order, cursor=cursor, limit=limit)
+
+    @app.get(f"{api}/catalog/boards", tags=tags, responses=ok(list[BoardOut]),
+             summary="The exchange's boards (板块) with the number of listings on each")
+    def catalog_boards(p: caller_dep) -> Any:
+        return cat.boards(viewer_of(p))
+
+    @app.get(f"{api}/catalog/figures", tags=tags, responses=ok(FiguresOut),
+             summary="The federation's figures: listings by board, kind, grade, exchange and month; entities by "
+                     "kind, exchange and role")
+    def catalog_figures(p: caller_dep) -> Any:
+        return cat.figures(viewer_of(p))
+
+    @app.get(f"{api}/registrations/{{record}}/metadata", tags=tags, responses=document(METADATA),
+             summary="A record's metadata document (404 metadata-not-supplied for a hash-only record; above "
+                     "general grade a member credential)")
+    def get_metadata(record: RecordPath, p: caller_dep) -> Any:
+        return seen(p, cat.metadata, parse_hash32(record, "record id"), viewer_of(p))
+
+    @app.put(f"{api}/registrations/{{record}}/metadata", tags=tags, responses=ok(SuppliedOut, 200, write=True),
+             summary="Supply the document of a hash-only record: accepted only if it hashes (keccak256 of its "
+                     "RFC 8785 form) to the record's metadataHash and validates")
+    def put_metadata(record: RecordPath, _p: writer,
+                     body: Annotated[dict[str, Any], Body(description="the metadata document")]) -> Any:
+        return cat.supply(parse_hash32(record, "record id"), body, where="body")
+
+    @app.get(f"{api}/registrations/{{record}}/dcat", tags=tags, responses=document(DCAT_DATASET, media_type=LD_JSON),
+             summary="One listing as a W3C DCAT 3 dcat:Dataset (JSON-LD)")
+    def get_dcat(record: RecordPath, p: caller_dep, request: Request) -> JSONResponse:
+        return ld(request, seen(p, cat.dcat_dataset, parse_hash32(record, "record id"), base_url(request),
+                                viewer_of(p)))
+
+    @app.get(f"{api}/entities/{{entity}}/profile", tags=tags, responses=ok(ProfileOut),
+             summary="An entity's profile (an individual's only for this node's own credentials: others see the "
+                     "id and role)")
+    def get_profile(entity: EntityPath, p: caller_dep) -> Any:
+        return cat.profile(entity, viewer_of(p))
+
+    @app.put(f"{api}/entities/{{entity}}/profile", tags=tags, responses=ok(ProfileOut, 200, write=True),
+             summary="Set the profile of an entity this exchange onboarded (an organisation's is published on "
+                     "chain, bound to its credit code; an individual's stays here)")
+    def put_profile(entity: EntityPath, _p: admin,
+                    body: Annotated[dict[str, Any], Body(description="the entity profile")]) -> Any:
+        return cat.set_profile(entity, body)
+
+    @app.get(f"{api}/entities/{{entity}}/records", tags=tags, responses=ok(EntityRecordsOut),
+             summary="An entity's listings, newest first")
+    def entity_records(entity: EntityPath, p: caller_dep, cursor: Cursor = None, limit: Limit = 20) -> Any:
+        return cat.entity_records(entity, viewer_of(p), cursor=cursor, limit=limit)
+
+    @app.get(f"{api}/schemas/{{name}}", tags=tags, responses=document(SCHEMA, media_type="application/schema+json"),
+             summary="The published JSON Schemas of metadata documents and entity profiles")
+    def get_schema(name: SchemaName) -> Any:
+        return cat.schema(name)
