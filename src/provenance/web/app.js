@@ -1,4 +1,6 @@
-// The node's explorer and verify page: plain JavaScript, no build step, talks only to this node's API.
+// The node's explorer, catalogue and verify page: plain JavaScript, no build step, no library, talks only to
+// this node's API. Merchants write the titles shown here, so data only ever enters the page as text (el(), svgEl(),
+// textContent), never as HTML.
 "use strict";
 
 const API = "/api/v1";
@@ -20,6 +22,56 @@ async function api(path, options = {}) {
     throw err;
   }
   return body;
+}
+// A route this node does not serve (an older node, or one without the catalogue) answers FastAPI's bare 404.
+function missingRoute(e) { return e && (e.status === 404 || e.status === 405) && e.problem && e.problem.detail === "Not Found"; }
+
+// --- the users' words, English and Chinese (DOMAIN.md)
+let lang = localStorage.getItem("provenance-lang") || ((navigator.language || "").toLowerCase().startsWith("zh") ? "zh" : "en");
+const ZH = () => lang === "zh";
+const WORDS = {
+  kind: { resource: ["Resource", "数据资源"], product: ["Product", "数据产品"], asset: ["Asset", "数据资产"] },
+  grade: { general: ["general", "一般数据"], important: ["important", "重要数据"], core: ["core", "核心数据"] },
+  rights: { holding: ["holding", "数据资源持有权"], processing: ["processing and use", "数据加工使用权"], operation: ["operation", "数据产品经营权"] },
+  source: { public: ["public", "公共数据"], enterprise: ["enterprise", "企业数据"], personal: ["personal", "个人数据"] },
+  status: { active: ["active", "有效"], suspended: ["suspended", "已暂停"], revoked: ["revoked", "已撤销"], superseded: ["superseded", "已被替代"] },
+  board: { international: ["International", "国际板"], finance: ["Finance", "金融"], shipping: ["Shipping", "航运"],
+    "trade-logistics": ["Trade and logistics", "贸易物流"], "science-technology": ["Science and technology", "科技"],
+    manufacturing: ["Manufacturing", "制造"], communications: ["Communications", "通信"], medical: ["Medical", "医疗"],
+    transportation: ["Transportation", "交通"], energy: ["Energy", "能源"], credit: ["Credit", "征信"],
+    "yangtze-delta": ["Yangtze River Delta", "长三角板"], "digital-assets": ["Digital assets", "数字资产板"] },
+  role: { supplier: ["supplier", "数据供给方"], demander: ["demander", "数据需求方"], "service-provider": ["service provider", "第三方专业服务机构"] },
+  entityKind: { enterprise: ["enterprise", "企业"], "public-body": ["public body", "公共机构"], individual: ["individual", "个人"] },
+  metadata: { supplied: ["supplied", "已提供"], "not-supplied": ["not supplied", "未提供"], redacted: ["member view only", "仅会员可见"] },
+  delivery: { file: ["file", "文件"], api: ["API", "接口"], "privacy-computing": ["privacy computing", "隐私计算"] },
+};
+const T = {
+  explore: ["Explorer", "浏览"], catalog: ["Catalogue", "数据目录"], figures: ["Figures", "统计"], exchanges: ["Exchanges", "交易所"],
+  flows: ["Cross-border", "跨境流动"], verify: ["Verify a certificate", "验证证书"], docs: ["API docs", "API 文档"],
+  noMeta: ["metadata not supplied", "未提供元数据"], entity: ["entity #", "主体 #"], memberView: ["(member view)", "（仅会员可见）"],
+  hiddenTitle: ["title visible to members", "标题仅会员可见"], title: ["Title", "名称"], publisher: ["Publisher", "发布主体"],
+  kindH: ["Kind", "类别"], gradeH: ["Grade", "分级"], statusH: ["Status", "状态"], registrar: ["Registrar", "登记机构"],
+  block: ["Block", "区块"], boards: ["Boards", "板块"], keywords: ["Keywords", "关键词"], description: ["Description", "描述"],
+  rightsH: ["Rights", "权利"], sourceH: ["Source", "来源"], supersedes: ["Supersedes", "替代"], details: ["Identifiers and hashes", "标识与哈希"],
+  search: ["Search", "搜索"], searchPh: ["titles, descriptions, keywords, publishers…", "名称、描述、关键词、发布主体…"],
+  order: ["Order", "排序"], relevance: ["relevance", "相关度"], recent: ["most recent", "最新"], next: ["Next page →", "下一页 →"],
+  first: ["← First page", "← 第一页"], listings: ["listing(s)", "条挂牌"], noListings: ["No listing matches.", "没有匹配的挂牌。"],
+  byBoard: ["Browse by board", "按板块浏览"], filters: ["Filters", "筛选"], clear: ["clear all", "全部清除"], any: ["any", "全部"],
+  notServed: ["This node does not serve the catalogue (yet).", "此节点尚未提供数据目录。"], records: ["Records", "登记记录"],
+  noRecords: ["No registrations match.", "没有匹配的登记。"], loading: ["Loading…", "加载中…"], role: ["Role", "角色"],
+  entityKindH: ["Kind", "主体类型"], onboardedBy: ["Onboarded by", "接入交易所"], recognizedBy: ["Recognised by", "互认交易所"],
+  region: ["Region", "地区"], creditCode: ["Unified social credit code", "统一社会信用代码"], noProfile: ["no profile published", "未发布主体信息"],
+  listingsFig: ["Listings", "挂牌"], entitiesFig: ["Entities", "主体"], fByBoard: ["by board", "按板块"], fByKind: ["by kind", "按类别"],
+  fByGrade: ["by grade", "按分级"], fByExchange: ["by exchange", "按交易所"], fByMonth: ["over time (by month)", "按月"],
+  fByRole: ["by role", "按角色"], noData: ["no data yet", "暂无数据"], publishedBy: ["Published by", "发布主体："],
+  distributions: ["Distributions", "分发方式"], policy: ["Permitted (ODRL)", "许可（ODRL）"], temporal: ["Period", "时间范围"],
+  spatial: ["Place", "地域"], periodicity: ["Updated", "更新频率"], contact: ["Contact", "联系人"], metadataH: ["Metadata", "元数据"],
+};
+function t(k) { const v = T[k]; return v ? v[ZH() ? 1 : 0] : k; }
+function word(group, v) { const w = (WORDS[group] || {})[v]; return w ? w[ZH() ? 1 : 0] : String(v); }
+function pick(map) {
+  if (!map || typeof map !== "object") return null;
+  return map[lang] || map[ZH() ? "en" : "zh"] || Object.values(map).find((v) => typeof v === "string" && v) || null;
 }
 
 // --- tiny DOM helpers (text always goes in as text, never as HTML)
@@ -44,13 +96,28 @@ function svgEl(tag, attrs = {}, ...children) {
   return node;
 }
 function short(id) { return id ? id.slice(0, 10) + "…" + id.slice(-4) : "-"; }
-function badge(status) { return el("span", { class: "badge status-" + status, "data-status": status }, status); }
-function gradeText(g) { return el("span", { class: "grade-" + g }, g); }
+function badge(status) { return el("span", { class: "badge status-" + status, "data-status": status }, word("status", status)); }
+function gradeText(g) { return el("span", { class: "grade-" + g }, word("grade", g)); }
 function recordLink(id) { return el("a", { href: "#/record/" + id, class: "mono" }, short(id)); }
 function showError(e) { view.replaceChildren(el("p", { class: "error", role: "alert" }, e.message)); }
 function setActive(name) {
   for (const a of document.querySelectorAll("nav a[data-nav]")) a.classList.toggle("active", a.dataset.nav === name);
 }
+// A record's or listing's title in the page language, or why there is none.
+function titleText(r) {
+  const title = pick(r.title);
+  if (title) return title;
+  return r.metadata === "redacted" || (r.redacted && r.metadata !== "not-supplied") ? t("hiddenTitle") : t("noMeta");
+}
+function publisherId(r) { return r.publisher && r.publisher.id != null ? r.publisher.id : r.owner; }
+function publisherText(r) { return pick(r.publisher && r.publisher.name) || (publisherId(r) != null ? t("entity") + publisherId(r) : t("memberView")); }
+function publisherLink(r) {
+  const id = publisherId(r);
+  const name = publisherText(r);
+  return id != null ? el("a", { href: "#/entity/" + id, class: "publisher" }, name) : el("span", { class: "publisher muted" }, name);
+}
+function titleLink(r) { return el("a", { href: "#/record/" + r.id, class: "record-title" + (pick(r.title) ? "" : " muted"), title: r.id }, titleText(r)); }
+function boardList(codes) { return (codes || []).map((c) => el("a", { class: "tag", href: "#/catalog?board=" + encodeURIComponent(c) }, word("board", c))); }
 
 // --- explorer: search and recent registrations
 async function explore(params) {
@@ -58,12 +125,12 @@ async function explore(params) {
   const form = el("form", { class: "search card", id: "search" },
     el("label", {}, "Content hash", el("input", { name: "content_hash", placeholder: "0x…", value: params.get("content_hash") || "" })),
     el("label", {}, "Owner entity", el("input", { name: "owner", type: "number", min: "1", value: params.get("owner") || "" })),
-    el("label", {}, "Registrar", el("input", { name: "registrar", placeholder: "SDE", value: params.get("registrar") || "" })),
+    el("label", {}, t("registrar"), el("input", { name: "registrar", placeholder: "SDE", value: params.get("registrar") || "" })),
     select("kind", ["", "resource", "product", "asset"], params.get("kind")),
     select("grade", ["", "general", "important", "core"], params.get("grade")),
     select("status", ["", "active", "suspended", "revoked", "superseded"], params.get("status")),
     el("label", {}, "Record id", el("input", { name: "id", placeholder: "0x… (opens the record)" })),
-    el("button", { type: "submit" }, "Search"));
+    el("button", { type: "submit" }, t("search")));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const data = new FormData(form);
@@ -73,17 +140,17 @@ async function explore(params) {
     for (const [k, v] of data.entries()) if (v && k !== "id") q.set(k, v.trim());
     location.hash = "#/?" + q.toString();
   });
-  const results = el("div", { id: "results" }, el("p", { class: "muted" }, "Loading…"));
-  view.replaceChildren(el("h1", {}, "Registrations"), form, results);
+  const results = el("div", { id: "results" }, el("p", { class: "muted" }, t("loading")));
+  view.replaceChildren(el("h1", {}, ZH() ? "登记记录" : "Registrations"), form, results);
   try {
     const q = new URLSearchParams();
     for (const k of ["content_hash", "owner", "registrar", "kind", "grade", "status"]) if (params.get(k)) q.set(k, params.get(k));
-    let title = "Search results";
+    let title = ZH() ? "搜索结果" : "Search results";
     if ([...q.keys()].length === 0) {
       const fed = await api("/federation");
       const total = fed.index.records;
       q.set("after", String(Math.max(-1, total - 51)));
-      title = "Latest registrations";
+      title = ZH() ? "最新登记" : "Latest registrations";
     }
     q.set("limit", "50");
     const page = await api("/registrations?" + q.toString());
@@ -94,46 +161,96 @@ async function explore(params) {
   }
 }
 function select(name, options, current) {
-  return el("label", {}, name[0].toUpperCase() + name.slice(1),
-    el("select", { name }, options.map((o) => el("option", { value: o, selected: o === current ? "selected" : null }, o || "any"))));
+  const group = { kind: "kind", grade: "grade", status: "status" }[name];
+  return el("label", {}, t(name + "H") === name + "H" ? name[0].toUpperCase() + name.slice(1) : t(name + "H"),
+    el("select", { name }, options.map((o) => el("option", { value: o, selected: o === current ? "selected" : null }, o ? word(group, o) : t("any")))));
 }
 function recordTable(rows) {
-  if (!rows.length) return el("p", { class: "muted" }, "No registrations match.");
+  if (!rows.length) return el("p", { class: "muted" }, t("noRecords"));
   return el("table", { class: "records" },
-    el("thead", {}, el("tr", {}, ["Record", "Kind", "Grade", "Status", "Registrar", "Owner", "Block"].map((h) => el("th", {}, h)))),
+    el("thead", {}, el("tr", {}, ["title", "publisher", "kindH", "gradeH", "statusH", "registrar", "block"].map((h) => el("th", {}, t(h))))),
     el("tbody", {}, rows.map((r) => el("tr", { "data-id": r.id },
-      el("td", {}, recordLink(r.id)), el("td", {}, r.kind), el("td", {}, gradeText(r.grade)), el("td", {}, badge(r.status)),
-      el("td", {}, r.registrar), el("td", {}, r.redacted ? "(member view)" : r.owner), el("td", {}, r.block)))));
+      el("td", {}, titleLink(r)), el("td", {}, publisherLink(r)), el("td", {}, word("kind", r.kind)), el("td", {}, gradeText(r.grade)),
+      el("td", {}, badge(r.status)), el("td", {}, r.registrar), el("td", {}, r.block)))));
 }
 
 // --- a record and its lineage graph
 async function recordPage(id) {
   setActive("explore");
   if (!HASH.test(id)) { showError(new Error("not a record id: " + id + " (expected 0x and 64 hex digits)")); return; }
-  view.replaceChildren(el("p", { class: "muted" }, "Loading…"));
+  view.replaceChildren(el("p", { class: "muted" }, t("loading")));
   try {
     const [rec, up, down] = await Promise.all([
       api("/registrations/" + id), api("/registrations/" + id + "/ancestors?max_depth=16&max_nodes=300"),
       api("/registrations/" + id + "/descendants?max_depth=16&max_nodes=300")]);
-    const fields = [["Record id", el("span", { class: "mono" }, rec.id)], ["Status", badge(rec.status)],
-      ["Kind", rec.kind], ["Grade", gradeText(rec.grade)], ["Registrar", rec.registrar], ["Block", rec.block],
+    const meta = rec.metadata === "supplied" ? await api("/registrations/" + id + "/metadata").catch(() => null) : null;
+    await nameNodes([...up.nodes, ...down.nodes]);
+    const fields = [[t("title"), el("span", { id: "record-title" }, titleText(rec))], [t("publisher"), publisherLink(rec)]];
+    if (meta) {
+      if (pick(meta.description)) fields.push([t("description"), pick(meta.description)]);
+      if ((meta.keywords || []).length) fields.push([t("keywords"), meta.keywords.join(", ")]);
+      if ((meta.themes || []).length) fields.push([t("boards"), boardList(meta.themes)]);
+      if (meta.temporal) fields.push([t("temporal"), (meta.temporal.start || "…") + " – " + (meta.temporal.end || "…")]);
+      if (meta.spatial) fields.push([t("spatial"), meta.spatial]);
+      if (meta.accrualPeriodicity) fields.push([t("periodicity"), meta.accrualPeriodicity]);
+      if ((meta.distributions || []).length) fields.push([t("distributions"), el("ul", { class: "plain" }, meta.distributions.map((d) =>
+        el("li", {}, (pick(d.title) || d.format || "") + " · " + (d.format || "") + " · " + word("delivery", d.delivery) + (d.byteSize ? " · " + d.byteSize.toLocaleString() + " B" : ""))))]);
+      const actions = ((meta.policy && meta.policy.permission) || []).map((p) => p.action);
+      if (actions.length) fields.push([t("policy"), actions.join(", ")]);
+      if (meta.contactPoint) fields.push([t("contact"), [meta.contactPoint.name, meta.contactPoint.email].filter(Boolean).join(" · ")]);
+    }
+    fields.push([t("statusH"), badge(rec.status)], [t("kindH"), word("kind", rec.kind)], [t("gradeH"), gradeText(rec.grade)],
+      [t("registrar"), rec.registrar], [t("block"), rec.block]);
+    const hashes = [["Record id", el("span", { class: "mono" }, rec.id)],
       ["Log leaf", rec.leaf_index + (rec.batched ? " (batched)" : " (stored on-chain)")]];
     if (rec.redacted) fields.push(["Details", el("span", { class: "muted" }, "an " + rec.grade + "-grade record: owner, hashes and rights need a member credential")]);
-    else fields.push(["Owner entity", rec.owner], ["Source", rec.source], ["Rights", rec.rights.join(", ")],
-      ["Content hash", el("span", { class: "mono" }, rec.content_hash)], ["Metadata hash", el("span", { class: "mono" }, rec.metadata_hash)],
-      ["Supersedes", rec.supersedes ? recordLink(rec.supersedes) : "-"]);
+    else {
+      fields.push([t("sourceH"), word("source", rec.source)], [t("rightsH"), rec.rights.map((r) => word("rights", r)).join(", ")],
+        [t("supersedes"), rec.supersedes ? recordLink(rec.supersedes) : "-"]);
+      hashes.push(["Owner entity", rec.owner], ["Content hash", el("span", { class: "mono" }, rec.content_hash)],
+        ["Metadata hash", el("span", { class: "mono" }, rec.metadata_hash)]);
+    }
+    hashes.push([t("metadataH"), rec.metadata ? word("metadata", rec.metadata) : "-", rec.metadata === "supplied" ? el("span", {}, " · ",
+      el("a", { href: API + "/registrations/" + rec.id + "/metadata", target: "_blank" }, "JSON"), " · ",
+      el("a", { href: API + "/registrations/" + rec.id + "/dcat", target: "_blank" }, "DCAT")) : null]);
+    fields.push([t("details"), el("details", { id: "hashes" }, el("summary", {}, t("details")),
+      el("table", { class: "hashes" }, el("tbody", {}, hashes.map(([k, ...v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))))))]);
     const inactive = up.inactive_ancestors || [];
     view.replaceChildren(
-      el("h1", {}, rec.kind[0].toUpperCase() + rec.kind.slice(1) + " ", el("span", { class: "mono" }, short(rec.id))),
+      el("h1", {}, el("span", { class: "kind-tag" }, word("kind", rec.kind)), " ", el("span", { class: pick(rec.title) ? "" : "muted" }, titleText(rec))),
+      el("p", { class: "byline" }, t("publishedBy"), " ", publisherLink(rec)),
       el("div", { class: "card" }, el("table", { class: "fields" }, el("tbody", {}, fields.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v)))))),
-      inactive.length ? el("p", { class: "error", id: "affected" }, "Affected: " + inactive.length + " ancestor(s) are not active (" + inactive.map(short).join(", ") + ")") : null,
-      el("h2", {}, "Lineage"),
+      inactive.length ? el("p", { class: "error", id: "affected" }, "Affected: " + inactive.length + " ancestor(s) are not active (" + inactive.map((a) => titleOf.get(a) || short(a)).join(", ") + ")") : null,
+      el("h2", {}, ZH() ? "数据血缘" : "Lineage"),
       el("p", { class: "legend" }, el("span", {}, el("i", { style: "border-color:#1f5fbf" }), "this record"),
         el("span", {}, el("i", { style: "border-color:#c0392b;background:#fbe7e5" }), "suspended or revoked"),
         el("span", {}, el("i", { style: "border-color:#b9770e;background:#fff4df" }), "affected (derives from an inactive record)"),
         el("span", { class: "muted" }, "data flows left to right; click a record to open it")),
       lineageGraph(rec.id, up, down));
   } catch (e) { showError(e); }
+}
+
+// Lineage nodes carry names when the node serves them; an older node's nodes get them from their record documents.
+const titleOf = new Map();
+async function nameNodes(list) {
+  const missing = [...new Set(list.filter((n) => n.title === undefined).map((n) => n.id))].slice(0, 60);
+  const docs = await Promise.all(missing.map((id) => api("/registrations/" + id).catch(() => null)));
+  const byId = new Map(docs.filter(Boolean).map((d) => [d.id, d]));
+  for (const n of list) {
+    const d = byId.get(n.id);
+    if (d) for (const k of ["title", "publisher", "metadata"]) if (n[k] === undefined) n[k] = d[k];
+    titleOf.set(n.id, titleText(n));
+  }
+}
+// Cut a label to the box: CJK glyphs take about twice the width of Latin ones at the graph's font size.
+function fit(text, px) {
+  let w = 0, out = "";
+  for (const ch of String(text)) {
+    w += /[\u2e80-\uffff]/.test(ch) ? 11 : 6.2;
+    if (w > px) return out + "…";
+    out += ch;
+  }
+  return out;
 }
 
 function lineageGraph(rootId, up, down) {
@@ -160,7 +277,7 @@ function lineageGraph(rootId, up, down) {
   const layers = new Map();
   for (const n of nodes.values()) { if (!layers.has(n.layer)) layers.set(n.layer, []); layers.get(n.layer).push(n); }
   const order = [...layers.keys()].sort((a, b) => a - b);
-  const W = 190, H = 54, GX = 70, GY = 18, PAD = 16;
+  const W = 210, H = 70, GX = 60, GY = 18, PAD = 16;
   const pos = new Map();
   let maxRows = 0;
   order.forEach((layer, col) => {
@@ -185,10 +302,11 @@ function lineageGraph(rootId, up, down) {
     else if (affected(n.id)) cls.push("affected");
     const g = svgEl("g", { class: cls.join(" "), transform: `translate(${x},${y})`, "data-id": n.id, "data-status": n.status, tabindex: "0" },
       svgEl("rect", { width: W, height: H }),
-      svgEl("text", { x: 8, y: 17 }, short(n.id)),
-      svgEl("text", { x: 8, y: 32 }, n.kind + " · " + n.grade + " · " + n.registrar),
-      svgEl("text", { x: 8, y: 47 }, n.status + (n.redacted ? " · redacted" : "")));
-    g.append(svgEl("title", {}, n.id + " (" + n.status + ")"));
+      svgEl("text", { x: 8, y: 17, class: "title" }, fit(titleText(n), W - 16)),
+      svgEl("text", { x: 8, y: 32, class: "publisher" }, fit(publisherText(n), W - 16)),
+      svgEl("text", { x: 8, y: 47 }, fit(word("kind", n.kind) + " · " + word("grade", n.grade) + " · " + n.registrar, W - 16)),
+      svgEl("text", { x: 8, y: 62 }, word("status", n.status) + (n.redacted ? " · redacted" : "")));
+    g.append(svgEl("title", {}, titleText(n) + " — " + n.id + " (" + n.status + ")"));
     g.addEventListener("click", () => { location.hash = "#/record/" + n.id; });
     svg.append(g);
   }
@@ -346,12 +464,15 @@ async function checkPage(id) {
   } catch (e) { showError(e); }
 }
 
-// --- routing
+// --- routing and the page language
 async function route() {
   const hash = location.hash || "#/";
   const [path, query] = hash.slice(1).split("?");
   const params = new URLSearchParams(query || "");
   if (path.startsWith("/record/")) return recordPage(decodeURIComponent(path.slice(8)));
+  if (path.startsWith("/entity/")) return entityPage(decodeURIComponent(path.slice(8)));
+  if (path === "/catalog") return catalogPage(params);
+  if (path === "/figures") return figuresPage();
   if (path === "/exchanges") return exchangesPage();
   if (path === "/verify") return verifyPage();
   if (path === "/flows") return flowsPage();
@@ -359,11 +480,23 @@ async function route() {
   if (path.startsWith("/flows/check/")) return checkPage(decodeURIComponent(path.slice(13)));
   return explore(params);
 }
-
+function applyLanguage() {
+  document.documentElement.lang = ZH() ? "zh-CN" : "en";
+  for (const a of document.querySelectorAll("[data-i18n]")) a.textContent = t(a.dataset.i18n);
+  const button = document.getElementById("lang");
+  button.textContent = ZH() ? "English" : "中文";
+  button.dataset.lang = lang;
+}
+document.getElementById("lang").addEventListener("click", () => {
+  lang = ZH() ? "en" : "zh";
+  localStorage.setItem("provenance-lang", lang);
+  applyLanguage();
+  route();
+});
 document.getElementById("token-form").addEventListener("submit", (e) => {
   e.preventDefault();
-  const t = document.getElementById("token").value.trim();
-  if (t) sessionStorage.setItem("provenance-token", t); else sessionStorage.removeItem("provenance-token");
+  const value = document.getElementById("token").value.trim();
+  if (value) sessionStorage.setItem("provenance-token", value); else sessionStorage.removeItem("provenance-token");
   route();
 });
 window.addEventListener("hashchange", route);
@@ -372,4 +505,5 @@ api("/federation").then((f) => {
   document.getElementById("footer").textContent = "Node of " + who + " · chain " + f.chain.chain_id +
     " · registry " + f.contracts.registry + " · index at block " + f.index.checkpoint;
 }).catch(() => {});
-route();
+// catalog.js (the catalogue, entity and figures pages) loads after this file; both run before DOMContentLoaded.
+document.addEventListener("DOMContentLoaded", () => { applyLanguage(); route(); });
