@@ -223,6 +223,9 @@ def _message(error: ValidationError) -> str:
     """One sentence saying what is wrong at the error's path, the same for every reader."""
     v, value, sch = error.validator, error.instance, error.schema
     path = _path(error)
+    if path.startswith("$.themes[") and path.endswith("]") and isinstance(value, str):
+        # best_match reports one branch of the theme's anyOf; the person needs both
+        return f"{path}: {_short(value)} is neither a board code ({', '.join(_BOARDS)}) nor an absolute http(s) IRI"
     if v == "required":
         missing = [r for r in sch["required"] if isinstance(value, dict) and r not in value]
         name = missing[0] if missing else "?"
@@ -239,7 +242,8 @@ def _message(error: ValidationError) -> str:
     if v == "additionalProperties":
         extra = sorted(set(value) - set(sch.get("properties", {})))
         where = f"{path}.{extra[0]}" if extra and extra[0].isidentifier() else path
-        hint = " (a document describes the data and never carries it)" if path == "$" else ""
+        hint = " (a document describes the data and never carries it)" if "distributions" in sch.get(
+            "properties", {}) else ""
         return f"{where}: is not a field of this document{hint}"
     if v == "type":
         return f"{path}: must be {_article(str(error.validator_value))}"
@@ -257,8 +261,6 @@ def _message(error: ValidationError) -> str:
         return f"{path}: {error.message}"
     if v == "pattern":
         return f"{path}: {_short(value)} is not in the expected form"
-    if v == "anyOf" and path.startswith("$.themes["):
-        return f"{path}: {_short(value)} is neither a board code ({', '.join(_BOARDS)}) nor an absolute http(s) IRI"
     return f"{path}: {error.message}"
 
 
