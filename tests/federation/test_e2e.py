@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,87 +21,24 @@ import httpx
 import pytest
 from eth_account import Account
 
-from provenance.chain.contracts import Contracts, Deployment
-from provenance.chain.rpc import RpcChain
+from provenance.chain.contracts import Contracts
 from provenance.core import eip712
-from provenance.dev.devnet import Devnet, free_port
+from provenance.dev.devnet import free_port
 from provenance.keystore import Keystore
-from provenance.service import RegistryService
+from tests.support.devnet import CODES, eventually, start_devnet
+from tests.support.devnet import DevnetClients as Fed
 
 pytestmark = pytest.mark.slow
-CODES = ("SDE", "ZJDE", "AHDE")
-
-
-class Fed:
-    def __init__(self, net: Devnet) -> None:
-        self.net = net
-        self.chain = RpcChain(net.chain_url)
-        dep = net.state()["contracts"]
-        self.deployment = Deployment.from_json(dep)
-        self.svc = RegistryService(Contracts.attach(self.chain, self.deployment))
-        self.clients = {c: self.client(c) for c in CODES}
-        self.merchants: dict[str, int] = {}
-        self._content = 0
-
-    def client(self, code: str) -> httpx.Client:
-        m = self.net.member(code)
-        return httpx.Client(base_url=m.url + "/api/v1", timeout=60,
-                            headers={"Authorization": f"Bearer {self.net.token(code)}"})
-
-    def __getitem__(self, code: str) -> httpx.Client:
-        return self.clients[code]
-
-    def merchant(self, code: str) -> int:
-        """A merchant onboarded at ``code`` that granted it a mandate (signing its own transaction)."""
-        if code not in self.merchants:
-            acct = Account.create()
-            self.chain.request("hardhat_setBalance", [acct.address, hex(10**20)])
-            ident = f"91310000E2E{code}{len(self.merchants)}"
-            # The merchant's consent, signed in its wallet from the typed data the node gives.
-            doc = self[code].get("/entities/consent", params={"identifier": ident, "account": acct.address}).json()
-            consent = "0x" + bytes(Account.sign_typed_data(acct.key, full_message=doc["typedData"]).signature).hex()
-            r = self[code].post("/entities", json={"identifier": ident, "account": acct.address.lower(),
-                                                   "consent": consent, "deadline": doc["deadline"]})
-            assert r.status_code == 201, r.text
-            entity = r.json()["id"]
-            self.svc.set_mandate(acct, entity, code, True)
-            self.merchants[code] = entity
-        return self.merchants[code]
-
-    def register(self, code: str, **fields: Any) -> str:
-        self._content += 1
-        body = {"kind": "resource", "owner": self.merchant(code),
-                "contentHash": "0x" + f"{0xE2E0000 + self._content + 1000 * CODES.index(code):064x}", **fields}
-        r = self[code].post("/registrations", json=body)
-        assert r.status_code == 201, r.text
-        return str(r.json()["id"])
-
-
-def eventually(check: Callable[[], Any], *, timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fed]:
-    root = tmp_path_factory.mktemp("federation")
-    net = Devnet(root, base_port=free_port(), chain_port=free_port(), scrypt_n=1024)
-    # Three consecutive free ports are not guaranteed: give each member its own.
-    net.members = [type(m)(m.code, m.name, m.data_dir, free_port()) for m in net.members]
-    net.up(say=lambda _m: None)
+    net = start_devnet(tmp_path_factory.mktemp("federation"))
     f = Fed(net)
     try:
         yield f
     finally:
-        for c in f.clients.values():
-            c.close()
-        f.chain.close()
+        f.close()
         net.down(say=lambda _m: None)
 
 

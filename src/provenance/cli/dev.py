@@ -34,7 +34,7 @@ def cmd_demo(args: argparse.Namespace) -> Any:
 def _devnet(args: argparse.Namespace) -> Any:
     from provenance.dev.devnet import Devnet
 
-    return Devnet(args.dir, base_port=args.base_port, chain_port=args.chain_port,
+    return Devnet(args.dir, base_port=args.base_port, chain_port=args.chain_port, chain=args.chain,
                   passphrase=os.environ.get("PROVENANCE_PASSPHRASE") or "devnet")
 
 

@@ -408,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file", type=Path)
     s.set_defaults(handler=cmd_check, step="verify", check=0)
 
-    dn = sub.add_parser("devnet", help="a local federation: a Hardhat chain and three exchange nodes").add_subparsers(
+    dn = sub.add_parser("devnet", help="a local federation: a local chain and three exchange nodes").add_subparsers(
         dest="devnet_command", metavar="ACTION", required=True)
     for name, handler, text in (("up", cmd_devnet_up, "start the chain, deploy, admit, start the three nodes"),
                                 ("down", cmd_devnet_down, "stop the nodes and the chain"),
@@ -417,6 +417,9 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--dir", type=Path, default=Path("federation"), help="where the nodes keep their data")
         s.add_argument("--base-port", type=int, default=8601, help="first node's HTTP port (then +1, +2)")
         s.add_argument("--chain-port", type=int, default=8545, help="the local chain's JSON-RPC port")
+        s.add_argument("--chain", choices=["anvil", "hardhat"], default="anvil",
+                       help="anvil keeps the chain in <dir>/chain/state.json, so `up` after `down` resumes the same "
+                            "federation; Hardhat lives in memory (default: anvil)")
         s.set_defaults(handler=handler)
 
     tk = sub.add_parser("token", help="API tokens of this node (stored hashed)").add_subparsers(

@@ -4,9 +4,15 @@ process with its own keys, data directory and LevelDB index, cooperating only th
 ``provenance devnet up`` starts the chain, deploys the contracts once (from Shanghai's node), attaches the two
 partners' nodes to the deployed addresses, admits them by the federation's threshold governance (the threshold
 becomes 2, so the third exchange is admitted by two approvals), and starts the three nodes' HTTP services on
-consecutive ports. ``down`` stops them all (nodes first, then the chain). The Hardhat chain lives in memory, so a
-federation does not outlive ``down``: ``up`` after ``down`` starts a new one (the old data directories are moved
-aside, never deleted).
+consecutive ports. ``down`` stops them all (nodes first, then the chain).
+
+Two chains serve: **anvil** (the default of ``provenance devnet``; the ``@foundry-rs/anvil`` npm package's binary)
+keeps its blocks, receipts and state in ``<dir>/chain/state.json`` (written every few seconds and on exit), so
+``up`` after ``down`` resumes the same federation: the same genesis, contracts, records and data directories, and
+each node's index carries on from its checkpoint. **Hardhat** (the tests' chain) lives in memory, so its federation
+does not outlive ``down``: ``up`` after ``down`` starts a new one (the old data directories are moved aside, never
+deleted). A saved anvil state that no longer matches the data directories (another genesis, contracts missing) is
+refused rather than mixed with them.
 
 This is the development stand-in for a consortium chain: the nodes are started with the same commands an operator
 runs against a real endpoint (`provenance init --rpc-url ... [--federation ... --registry ...]`, `provenance
@@ -43,6 +49,8 @@ STATE = "devnet.json"
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 DEFAULT_NODE_DIR = Path(__file__).resolve().parents[3] / "node"
 FUNDS = 10**22  # wei given to each exchange key on the local chain
+CHAINS = ("anvil", "hardhat")
+STATE_INTERVAL_S = 5  # anvil writes its state file this often, besides on exit: a SIGKILL loses at most this much
 
 
 @dataclass(frozen=True)
@@ -107,7 +115,10 @@ def _get(url: str, timeout: float = 2.0) -> Any:
 
 class Devnet:
     def __init__(self, root: Path, *, base_port: int = 8601, chain_port: int = 8545, passphrase: str = "devnet",
-                 node_dir: Path = DEFAULT_NODE_DIR, scrypt_n: int | None = None) -> None:
+                 node_dir: Path = DEFAULT_NODE_DIR, scrypt_n: int | None = None, chain: str = "hardhat") -> None:
+        if chain not in CHAINS:
+            raise ConfigError(f"devnet chain must be one of {', '.join(CHAINS)}, not {chain!r}")
+        self.chain = chain
         self.root = root
         self.base_port = base_port
         self.chain_port = chain_port
@@ -155,11 +166,20 @@ class Devnet:
             raise ConfigError(f"a federation is already running from {self.root} (chain pid {state['chain']['pid']}); "
                               f"run `provenance devnet down --dir {self.root}` first")
         self.root.mkdir(parents=True, exist_ok=True)
-        self._retire_old_dirs()
-        state = {"chain": self._start_chain(say)}
+        resume = self._resumable(state)
+        if not resume:
+            self._retire_old_dirs()
+            (self.root / "chain" / "state.json").unlink(missing_ok=True)
+        state = {**(state if resume else {}), "chain": self._start_chain(say)}
+        state.pop("stopped", None)
+        state.pop("nodes", None)
         self._save(state)
         try:
-            state["contracts"] = self._deploy_and_admit(say)
+            if resume:
+                self._check_resumed(state, say)
+            else:
+                state["contracts"] = self._deploy_and_admit(say)
+                state["genesis"] = self._genesis()
             self._save(state)
             state["nodes"] = {}
             for m in self.members:
@@ -184,6 +204,38 @@ class Devnet:
         if state:
             self._save({**state, "stopped": True})
 
+    def _resumable(self, state: dict[str, Any]) -> bool:
+        """An anvil federation whose chain state was saved resumes; anything else starts anew."""
+        return (self.chain == "anvil" and state.get("chain", {}).get("kind") == "anvil"
+                and bool(state.get("contracts")) and bool(state.get("genesis"))
+                and (self.root / "chain" / "state.json").is_file()
+                and all(m.data_dir.exists() for m in self.members))
+
+    def _genesis(self) -> str:
+        chain = RpcChain(self.chain_url)
+        try:
+            return "0x" + chain.get_block(0).hash.hex()
+        finally:
+            chain.close()
+
+    def _check_resumed(self, state: dict[str, Any], say: Any) -> None:
+        """The reloaded chain must be the one the data directories were made on, with the contracts deployed."""
+        genesis = self._genesis()
+        if genesis != state["genesis"]:
+            raise ChainError(f"the saved chain state in {self.root / 'chain'} has genesis {genesis}, but this "
+                             f"federation was made on {state['genesis']}; move {self.root} aside to start anew")
+        chain = RpcChain(self.chain_url)
+        try:
+            for name in ("federation", "registry", "cross_border"):
+                address = state["contracts"].get(name)
+                if address and not chain.get_code(bytes.fromhex(address.removeprefix("0x"))):
+                    raise ChainError(f"the saved chain state has no {name} contract at {address}; move {self.root} "
+                                     f"aside to start anew")
+            head = chain.block_number()
+        finally:
+            chain.close()
+        say(f"resumed the federation from {self.root / 'chain' / 'state.json'} at block {head}")
+
     def _retire_old_dirs(self) -> None:
         """The chain of a previous federation is gone: move its nodes' data aside (keys included) and start anew."""
         existing = [m.data_dir for m in self.members if m.data_dir.exists()]
@@ -196,16 +248,32 @@ class Devnet:
 
     # ------------------------------------------------------------------ the chain
 
-    def _start_chain(self, say: Any) -> dict[str, Any]:
+    def _chain_command(self) -> list[str]:
+        if self.chain == "anvil":
+            found = sorted(self.node_dir.glob("node_modules/@foundry-rs/anvil-*/bin/anvil"))
+            if not found:
+                raise ConfigError(f"anvil is not installed under {self.node_dir} (the @foundry-rs/anvil npm package "
+                                  f"ships a binary for Linux x64, macOS and Windows): run `npm ci` there "
+                                  f"(scripts/federation does it), or use --chain hardhat")
+            state_dir = self.root / "chain"
+            state_dir.mkdir(parents=True, exist_ok=True)
+            # --state loads the file if it exists and dumps to it on exit; --preserve-historical-states keeps the
+            # state at past blocks, so calls "at block N" (a certificate's block) still answer after a restart.
+            return [str(found[0]), "--host", "127.0.0.1", "--port", str(self.chain_port), "--hardfork", "cancun",
+                    "--state", str(state_dir / "state.json"), "--state-interval", str(STATE_INTERVAL_S),
+                    "--preserve-historical-states", "--silent"]
         hardhat = self.node_dir / "node_modules" / ".bin" / "hardhat"
         if not hardhat.exists():
             raise ConfigError(f"Hardhat is not installed under {self.node_dir}: run `npm ci` there "
                               f"(scripts/federation does it)")
+        return [str(hardhat), "--config", str(self.node_dir / "hardhat.config.cjs"), "node",
+                "--hostname", "127.0.0.1", "--port", str(self.chain_port)]
+
+    def _start_chain(self, say: Any) -> dict[str, Any]:
+        command = self._chain_command()
         log = open(self.root / "chain.log", "w")  # noqa: SIM115 - handed to the child
         env = dict(os.environ, HARDHAT_DISABLE_TELEMETRY_PROMPT="true", CI="true")
-        proc = subprocess.Popen([str(hardhat), "--config", str(self.node_dir / "hardhat.config.cjs"), "node",
-                                 "--hostname", "127.0.0.1", "--port", str(self.chain_port)],
-                                cwd=self.node_dir, stdout=log, stderr=subprocess.STDOUT, env=env,
+        proc = subprocess.Popen(command, cwd=self.node_dir, stdout=log, stderr=subprocess.STDOUT, env=env,
                                 start_new_session=True)
         log.close()
         deadline = time.monotonic() + 90
@@ -222,8 +290,9 @@ class Devnet:
                     _stop(proc.pid)
                     raise ChainError(f"the chain did not answer on {self.chain_url} within 90 s") from None
                 time.sleep(0.3)
-        say(f"chain {chain_id} (Hardhat, cancun) on {self.chain_url}")
-        return {"url": self.chain_url, "pid": proc.pid, "chain_id": chain_id}
+        say(f"chain {chain_id} ({'anvil, state kept' if self.chain == 'anvil' else 'Hardhat, in memory'}, "
+            f"cancun) on {self.chain_url}")
+        return {"url": self.chain_url, "pid": proc.pid, "chain_id": chain_id, "kind": self.chain}
 
     def _fund(self, chain: RpcChain, address: str) -> None:
         chain.request("hardhat_setBalance", [address, hex(FUNDS)])
