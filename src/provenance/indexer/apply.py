@@ -12,6 +12,8 @@ from provenance.core.ids import record_id
 from provenance.core.merkle import CompactRange
 from provenance.core.rules import Violation, check_registration, check_status_change
 from provenance.errors import InvalidInput, StoreError
+from provenance.indexer.catalog import HANDLERS as CATALOG_HANDLERS
+from provenance.indexer.catalog import touch_entity, touch_record
 from provenance.indexer.events import Event
 from provenance.indexer.flows import HANDLERS as FLOW_HANDLERS
 from provenance.store import keys as K
@@ -135,6 +137,7 @@ def _insert_record(w: BlockWriter, *, rid: bytes, registrar: int, owner: int, ki
         items.append((K.PARENT + sb + pb, b""))
         items.append((K.CHILD + pb + sb, b""))
     w.put_new(items)
+    touch_record(w, sb)
     return sb
 
 
@@ -349,6 +352,7 @@ def _set_status(w: BlockWriter, seq: int, new: int, ev: Event, reason: bytes) ->
     w.put(K.BY_STATUS + bytes([new]) + sb, b"")
     w.put(K.STATUS_HISTORY + sb + ev.block_number.to_bytes(8, "big") + ev.log_index.to_bytes(4, "big"),
           bytes([old, new]) + reason)
+    touch_record(w, sb)
 
 
 def _status_changed(w: BlockWriter, ev: Event) -> None:
@@ -364,6 +368,7 @@ def _entity_registered(w: BlockWriter, ev: Event) -> None:
     _bump(w, "entities")
     w.put(K.ENTITY + a["entityId"].to_bytes(4, "big"),
           struct.pack(">HB", a["registrar"], a["role"]) + a["identifierHash"] + bytes.fromhex(a["account"][2:]))
+    touch_entity(w, a["entityId"])
 
 
 def _entity_account_changed(w: BlockWriter, ev: Event) -> None:
@@ -371,6 +376,7 @@ def _entity_account_changed(w: BlockWriter, ev: Event) -> None:
     value = w.get(key)
     if value is not None:
         w.put(key, value[:35] + bytes.fromhex(ev.args["newAccount"][2:]) + value[55:])
+        touch_entity(w, ev.args["entityId"])
 
 
 def _entity_reassigned(w: BlockWriter, ev: Event) -> None:
@@ -379,6 +385,7 @@ def _entity_reassigned(w: BlockWriter, ev: Event) -> None:
     value = w.get(key)
     if value is not None:
         w.put(key, value[:35] + bytes.fromhex(ev.args["newAccount"][2:]) + value[55:])
+        touch_entity(w, ev.args["entityId"])
 
 
 def _entity_frozen(frozen: bool) -> Callable[[BlockWriter, Event], None]:
@@ -388,6 +395,7 @@ def _entity_frozen(frozen: bool) -> Callable[[BlockWriter, Event], None]:
         value = w.get(key)
         if value is not None:
             w.put(key, value[:55] + (b"\x01" if frozen else b"\x00"))
+            touch_entity(w, ev.args["entityId"])
     return apply
 
 
@@ -450,4 +458,5 @@ _HANDLERS = {
     "StatusListAnchored": _status_list_anchored,
     "CertificateRecognized": _certificate_recognized,
     **FLOW_HANDLERS,
+    **CATALOG_HANDLERS,
 }

@@ -1,0 +1,175 @@
+"""What the catalogue's two events do to the index, and the change log the SQLite projection follows.
+
+Every node judges a published document with the same rules from the same index state, so all honest nodes hold
+the same catalogue (layout in provenance.store.keys):
+
+- ``MetadataPublished(id, exchangeId, document)`` is accepted iff the record is in the index (direct or batched),
+  is general grade, the publishing exchange is its registrar, keccak256(document) is its metadataHash, and the
+  bytes are the canonical form of a document that passes core.catalog's validation and whose publisher and
+  policy agree with the record. Accepted: ``M <seq>``.
+- ``EntityProfilePublished(entityId, exchangeId, document)`` is accepted iff the entity exists, the exchange is
+  its registrar, the bytes are the canonical form of a valid profile, the kind is not individual, and
+  identifier_hash(creditCode) is the entity's on-chain identifierHash. Accepted: ``Q <entity>``.
+
+A refused document is counted (meta ``catalog_rejected``) and its reason kept under ``N <block> <log>``; it is
+never shown. The contract already refuses most of these for direct records; the index repeats every check
+because batched entries are judged only here, and because a node must not trust that the chain ran the code it
+expects. All writes go through the block's writer, so a reorg undoes them with the block.
+
+The change log ``T <n:8>`` names each record seq (b"r") or entity id (b"e") whose catalogue row may have changed,
+at most once a block; the projection replays it from its stored position.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from provenance.core import catalog as C
+from provenance.core.keccak import keccak256
+from provenance.errors import InvalidInput
+from provenance.indexer.events import Event
+from provenance.store import keys as K
+from provenance.store.index import BlockWriter
+from provenance.types import Rights
+
+LOG_COUNTER = "catalog_log"
+REJECTED_COUNTER = "catalog_rejected"
+RECORD_ROW = b"r"
+ENTITY_ROW = b"e"
+
+
+def _counter(w: BlockWriter, name: str) -> int:
+    raw = w.get(K.meta(name))
+    return int.from_bytes(raw, "big") if raw else 0
+
+
+def _append(w: BlockWriter, name: str, key_of: Any, entry: bytes) -> None:
+    """Append to a counted log: the counter is read once a block and written back once, before the commit."""
+    state = ("catalog counter", name)
+    held = w.state.get(state)
+    if held is None:
+        value = _counter(w, name)
+
+        def save() -> None:
+            w.put(K.meta(name), cast(int, w.state[state]).to_bytes(8, "big"))
+
+        w.before_commit.append(save)
+    else:
+        value = cast(int, held)
+    if key_of is not None:
+        w.put_new([(key_of(value), entry)])
+    w.state[state] = value + 1
+
+
+def touch(w: BlockWriter, row: bytes) -> None:
+    """Name a catalogue row (b"r" + seq or b"e" + entity id) in the change log, once a block."""
+    seen = cast("set[bytes] | None", w.state.get("catalog touched"))
+    if seen is None:
+        seen = set()
+        w.state["catalog touched"] = seen
+    if row in seen:
+        return
+    seen.add(row)
+    _append(w, LOG_COUNTER, lambda n: K.CATALOG_LOG + n.to_bytes(8, "big"), row)
+
+
+def touch_record(w: BlockWriter, seq_bytes: bytes) -> None:
+    touch(w, RECORD_ROW + seq_bytes)
+
+
+def touch_entity(w: BlockWriter, entity_id: int) -> None:
+    touch(w, ENTITY_ROW + entity_id.to_bytes(4, "big"))
+
+
+def _refuse(w: BlockWriter, ev: Event, subject: bytes, why: str) -> None:
+    w.put(K.CATALOG_REFUSED + ev.block_number.to_bytes(8, "big") + ev.log_index.to_bytes(4, "big"),
+          subject + why.encode())
+    _append(w, REJECTED_COUNTER, None, b"")
+
+
+def _why(exc: Exception) -> str:
+    return str(exc)[:200] or type(exc).__name__
+
+
+def judge_metadata(document: bytes, *, owner: int, rights: int) -> str | None:
+    """Why a document's bytes are not an acceptable metadata document of a record with this owner and rights
+    (None: acceptable): too large, not canonical, invalid, or not fitting the record. The hash and grade checks
+    are the caller's."""
+    try:
+        meta = C.parse_metadata(document)  # bytes must be exactly the canonical form (NotCanonical otherwise)
+        C.check_against_record(meta, owner=owner, rights=Rights(rights & 7))
+    except InvalidInput as exc:
+        return f"{type(exc).__name__}: {_why(exc)}"
+    return None
+
+
+def judge_profile(document: bytes, *, identifier: bytes) -> str | None:
+    """Why a profile's bytes are not an acceptable public profile of an entity with this on-chain identifier
+    hash (None: acceptable)."""
+    try:
+        profile = C.parse_profile(document)
+    except InvalidInput as exc:
+        return f"{type(exc).__name__}: {_why(exc)}"
+    if profile.is_individual:
+        # An individual's profile must never be public, whoever published it.
+        return "IndividualProfile"
+    try:
+        C.check_profile_binding(profile, identifier)
+    except InvalidInput as exc:
+        return f"IdentifierMismatch: {_why(exc)}"
+    return None
+
+
+def _metadata_published(w: BlockWriter, ev: Event) -> None:
+    a = ev.args
+    rid: bytes = a["id"]
+    document: bytes = a["document"]
+    subject = RECORD_ROW + rid
+    raw_seq = w.get(K.ID_SEQ + rid)
+    value = None if raw_seq is None else w.get(K.RECORD + raw_seq)
+    if raw_seq is None or value is None:
+        _refuse(w, ev, subject, "UnknownRecord")
+        return
+    owner, registrar, _kind, grade, _source, rights, *_ = K.record_head(value)
+    metadata_hash = value[K.RECORD_ID_OFFSET + 64:K.RECORD_ID_OFFSET + 96]
+    why: str | None
+    if grade != 0:
+        why = "NotGeneralGrade"  # important and core documents stay with the registrar's node
+    elif a["exchangeId"] != registrar:
+        why = "NotRegistrar"
+    elif keccak256(document) != metadata_hash:
+        why = "HashMismatch"
+    else:
+        why = judge_metadata(document, owner=owner, rights=rights)
+    if why is not None:
+        _refuse(w, ev, subject, why)
+        return
+    w.put(K.CATALOG_METADATA + raw_seq, document)
+    touch_record(w, raw_seq)
+
+
+def _entity_profile_published(w: BlockWriter, ev: Event) -> None:
+    a = ev.args
+    entity: int = a["entityId"]
+    document: bytes = a["document"]
+    eb = entity.to_bytes(4, "big")
+    subject = ENTITY_ROW + eb
+    value = w.get(K.ENTITY + eb)
+    why: str | None
+    if value is None:
+        why = "UnknownEntity"
+    elif a["exchangeId"] != int.from_bytes(value[:2], "big"):
+        why = "NotRegistrar"
+    else:
+        why = judge_profile(document, identifier=value[3:35])
+    if why is not None:
+        _refuse(w, ev, subject, why)
+        return
+    w.put(K.CATALOG_PROFILE + eb, document)
+    touch_entity(w, entity)
+
+
+HANDLERS = {
+    "MetadataPublished": _metadata_published,
+    "EntityProfilePublished": _entity_profile_published,
+}
