@@ -368,3 +368,54 @@ def test_profile_binding() -> None:
     assert C.parse_profile(profile.canonical) == profile
     with pytest.raises(C.NotCanonical):
         C.parse_profile(json.dumps(PROFILE).encode())
+
+
+# ---------------------------------------------------------------------- the fast path agrees with jsonschema
+
+_ODD_VALUES: list[Any] = ["", " ", "x" * 201, "港口", "shipping", "ftp://x", "https://example.org/t", "2024-02-30",
+                          "2024-02-28", "a@b", "text/csv", "use", "lease", "individual", 0, -1, 1, 2**32, True, None,
+                          [], ["港口"], ["港口", "港口"], {}, {"zh": "港"}, {"fr": "port"}, [{"action": "use"}]]
+
+
+def _mutations(doc: Doc, rng: Any) -> Doc:
+    out = copy.deepcopy(doc)
+    for _ in range(rng.randint(1, 3)):
+        target: Any = out
+        while True:  # walk down to a random container
+            children = list(target.items()) if isinstance(target, dict) else list(enumerate(target))
+            containers = [(k, v) for k, v in children if isinstance(v, dict | list) and v]
+            if not containers or rng.random() < 0.4:
+                break
+            target = rng.choice(containers)[1]
+        keys = list(target) if isinstance(target, dict) else list(range(len(target)))
+        what = rng.random()
+        if keys and what < 0.3:
+            del target[rng.choice(keys)]
+        elif isinstance(target, dict) and what < 0.45:
+            target[rng.choice(["data", "zh", "en", "action", "extra", "creditCode"])] = rng.choice(_ODD_VALUES)
+        elif keys:
+            target[rng.choice(keys)] = copy.deepcopy(rng.choice(_ODD_VALUES))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(C.SCHEMA_FILES))
+def test_the_fast_check_gives_jsonschemas_verdict(name: str) -> None:
+    import random
+
+    from provenance.core.catalog_schema import Unsure
+
+    rng = random.Random(name)
+    slow = Draft202012Validator(C.schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    fast = C._fast_check(name)
+    judged = {True: 0, False: 0}
+    for seed in range(400):
+        base = S.metadata_document(seed, publisher=1, rights=Rights(1 + seed % 7)) if name == "metadata-v1" else \
+            S.entity_profile(seed, kind=("enterprise", "public-body", "individual")[seed % 3])
+        for doc in (base, _mutations(base, rng), _mutations(base, rng)):
+            try:
+                verdict = fast(doc)
+            except Unsure:
+                continue
+            assert verdict == slow.is_valid(doc), doc
+            judged[verdict] += 1
+    assert judged[True] >= 400 and judged[False] >= 300, judged  # both verdicts were exercised
