@@ -419,3 +419,17 @@ def test_the_fast_check_gives_jsonschemas_verdict(name: str) -> None:
             assert verdict == slow.is_valid(doc), doc
             judged[verdict] += 1
     assert judged[True] >= 400 and judged[False] >= 300, judged  # both verdicts were exercised
+
+
+def test_a_node_that_cannot_check_uris_refuses_to_judge(monkeypatch: pytest.MonkeyPatch) -> None:
+    from provenance.errors import ConfigError
+
+    monkeypatch.delitem(Draft202012Validator.FORMAT_CHECKER.checkers, "uri")
+    C._validator.cache_clear()
+    C._fast_check.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="install rfc3986-validator"):
+            C.parse_metadata(DOC)
+    finally:
+        C._validator.cache_clear()
+        C._fast_check.cache_clear()

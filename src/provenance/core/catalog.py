@@ -53,7 +53,7 @@ from provenance.core.canonical import canonical_json
 from provenance.core.catalog_schema import Check, Unsure, compile_schema
 from provenance.core.ids import identifier_hash
 from provenance.core.keccak import keccak256
-from provenance.errors import DocumentTooLarge, InvalidInput, MalformedJson
+from provenance.errors import ConfigError, DocumentTooLarge, InvalidInput, MalformedJson
 from provenance.types import Hash32, Rights
 
 MAX_DOCUMENT_BYTES = 16384
@@ -207,8 +207,17 @@ def schema(name: str) -> dict[str, Any]:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
+_FORMATS_USED = frozenset({"date", "email", "uri"})
+
+
 @functools.cache
 def _validator(name: str) -> Draft202012Validator:
+    # jsonschema checks "uri" only when rfc3986-validator (or rfc3987) is installed and otherwise passes any
+    # string: a node without it would accept documents every other node refuses, so it refuses to judge at all.
+    missing = _FORMATS_USED - set(Draft202012Validator.FORMAT_CHECKER.checkers)
+    if missing:
+        raise ConfigError(f"jsonschema cannot check the formats {sorted(missing)} the catalogue's schemas use; "
+                          f"install rfc3986-validator")
     return Draft202012Validator(schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
@@ -276,6 +285,7 @@ def _short(value: Any) -> str:
 
 @functools.cache
 def _fast_check(name: str) -> Check:
+    _validator(name)  # the same format checks, or none at all
     return compile_schema(schema(name))
 
 
