@@ -197,14 +197,18 @@ class NotCanonical(MalformedJson):
 # ---------------------------------------------------------------------- schema validation
 
 
-@functools.cache
 def schema(name: str) -> dict[str, Any]:
-    """A published schema by name (``metadata-v1``, ``entity-profile-v1``); a fresh parse is cached once."""
+    """A published schema by name (``metadata-v1``, ``entity-profile-v1``): a fresh copy each call, so what a
+    caller does with it never reaches the validators."""
+    return json.loads(_schema_text(name))  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _schema_text(name: str) -> str:
     file = SCHEMA_FILES.get(name)
     if file is None:
         raise InvalidInput(f"unknown schema {name!r}; the schemas are {', '.join(SCHEMA_FILES)}")
-    text = (resources.files("provenance") / "schemas" / "provenance" / file).read_text("utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    return (resources.files("provenance") / "schemas" / "provenance" / file).read_text("utf-8")
 
 
 _FORMATS_USED = frozenset({"date", "email", "uri"})
