@@ -433,3 +433,14 @@ def test_a_node_that_cannot_check_uris_refuses_to_judge(monkeypatch: pytest.Monk
     finally:
         C._validator.cache_clear()
         C._fast_check.cache_clear()
+
+
+def test_the_catalogue_core_is_pure() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; import provenance.core.catalog, provenance.core.catalog_schema; "
+            "bad = [m for m in ('web3', 'plyvel', 'fastapi', 'eth_tester', 'eth', 'http.client', 'urllib.request', "
+            "'pyld', 'rdflib') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
