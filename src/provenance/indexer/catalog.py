@@ -17,18 +17,24 @@ because batched entries are judged only here, and because a node must not trust 
 expects. All writes go through the block's writer, so a reorg undoes them with the block.
 
 The change log ``T <n:8>`` names each record seq (b"r") or entity id (b"e") whose catalogue row may have changed,
-at most once a block; the projection replays it from its stored position.
+at most once a block; the projection replays it from its stored position. The end of this module holds what a
+row shows (publisher_of, document_of: the same rules applied to documents supplied off-chain) and its searchable
+text, which provenance.indexer.catalog_search writes to SQLite.
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Iterable
+from typing import Any, Protocol, cast
+
+import orjson
 
 from provenance.core import catalog as C
 from provenance.core.keccak import keccak256
 from provenance.errors import InvalidInput
 from provenance.indexer.events import Event
 from provenance.store import keys as K
+from provenance.store.documents import DocumentStore
 from provenance.store.index import BlockWriter
 from provenance.types import Rights
 
@@ -167,6 +173,97 @@ def _entity_profile_published(w: BlockWriter, ev: Event) -> None:
         return
     w.put(K.CATALOG_PROFILE + eb, document)
     touch_entity(w, entity)
+
+
+# ---------------------------------------------------------------------- what a catalogue row shows
+
+Publisher = tuple[str | None, str | None, str | None]
+"""(name zh, name en, kind) an entity is shown with in public rows."""
+
+
+def publisher_of(index: _Reader, documents: DocumentStore, entity_id: int) -> Publisher:
+    """An organisation's name and kind from its accepted public profile (``Q``), else from a local profile the
+    index's rules would accept; nothing for individuals or the unknown (their names never enter a public row)."""
+    eb = entity_id.to_bytes(4, "big")
+    raw = index.get(K.CATALOG_PROFILE + eb)
+    if raw is None:
+        raw = documents.profile(entity_id)
+        entity = index.get(K.ENTITY + eb)
+        if raw is None or entity is None:
+            return None, None, None
+        try:
+            if orjson.loads(raw).get("kind") == "individual":  # not even validated: it is never shown
+                return None, None, None
+        except (orjson.JSONDecodeError, AttributeError):
+            return None, None, None
+        if judge_profile(raw, identifier=entity[3:35]) is not None:
+            return None, None, None
+    doc = orjson.loads(raw)
+    return doc["name"].get("zh"), doc["name"].get("en"), doc["kind"]
+
+
+def document_of(index: _Reader, documents: DocumentStore, seq: int, metadata_hash: bytes, owner: int,
+                rights: int) -> dict[str, Any] | None:
+    """A record's document: the one the index accepted (``M``), else one supplied off-chain that hashes to its
+    metadataHash (the store's key) and passes the same rules."""
+    raw = index.get(K.CATALOG_METADATA + K.seq_bytes(seq))
+    if raw is None:
+        raw = documents.get(metadata_hash)
+        if raw is None or judge_metadata(raw, owner=owner, rights=rights) is not None:
+            return None
+    return dict(orjson.loads(raw))
+
+
+# ---------------------------------------------------------------------- searchable text
+
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 8
+
+
+def grams(texts: Iterable[str]) -> str:
+    """Every distinct one- and two-character substring of the words in ``texts`` (lower-cased), each encoded
+    as a token of [0-9a-z] so the unicode61 tokenizer keeps it whole."""
+    out: set[str] = set()
+    for text in texts:
+        for word in text.lower().split():
+            for i, ch in enumerate(word):
+                out.add(ch)
+                if i + 1 < len(word):
+                    out.add(word[i:i + 2])
+    return " ".join(sorted(gram_token(g) for g in out))
+
+
+def gram_token(gram: str) -> str:
+    return "g" + "x".join(f"{ord(c):x}" for c in gram)
+
+
+def fts_string(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def ascii_lower(text: str) -> str:
+    """Lower-case as SQLite's lower() does (ASCII only), so the score's instr() sees the same text."""
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
+
+
+def query_terms(q: str | None) -> list[str]:
+    if q is None:
+        return []
+    if not isinstance(q, str):
+        raise InvalidInput("q: must be text")
+    if len(q) > MAX_QUERY_CHARS:
+        raise InvalidInput(f"q: longer than {MAX_QUERY_CHARS} characters")
+    terms = list(dict.fromkeys(t for t in q.split() if t))
+    if len(terms) > MAX_TERMS:
+        raise InvalidInput(f"q: more than {MAX_TERMS} terms")
+    return terms
+
+
+class _Reader(Protocol):
+    def get(self, key: bytes) -> bytes | None: ...
 
 
 HANDLERS = {
