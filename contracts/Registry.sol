@@ -365,8 +365,7 @@ contract Registry is IRegistry {
             bytes calldata document = documents[i];
             _checkDocumentSize(id, document.length);
             Record storage r = _records[id];
-            // Status.None is the never-stored sentinel (a batched entry, judged by the indexes), not a time.
-            // slither-disable-next-line timestamp
+            // No stored status: a batched entry (or no record at all), which only the indexes can judge.
             if (r.status != Status.None) {
                 uint16 registrar = r.registrar;
                 if (registrar != caller) revert NotRegistrar(id, registrar, caller);
