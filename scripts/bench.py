@@ -45,7 +45,9 @@ from typing import Any
 
 from eth_abi.abi import encode
 from eth_account import Account
+from eth_utils.crypto import keccak
 
+from provenance.chain.catalog import publish_metadata, publish_profiles
 from provenance.chain.contracts import Contracts
 from provenance.chain.embedded import EmbeddedChain
 from provenance.core.ids import parse_address
@@ -61,6 +63,15 @@ TARGETS = {"register_one_parent": 170_000, "registerFor_one_parent": 180_000, "s
 
 def _h(x: object) -> Hash32:
     return Hash32(hashlib.sha256(str(x).encode()).digest())
+
+
+def _document(size: int) -> bytes:
+    """A JSON document of exactly ``size`` bytes of Chinese text (non-zero bytes, as real documents' are)."""
+    head, tail = '{"title":{"zh":"长三角港口集装箱吞吐量指数"},"description":{"zh":"'.encode(), b'"}}'
+    text = "按月发布的港口集装箱吞吐量".encode() * (size // 39 + 1)
+    room = size - len(head) - len(tail)
+    body = text[:room - room % 3]  # whole characters: 3 bytes each in UTF-8
+    return head + body + b" " * (room - len(body)) + tail
 
 
 def _log(msg: str) -> None:
@@ -107,6 +118,11 @@ class Bench:
         out["register_superseding"] = svc.register(key, self.req(supersedes=old))[1].gas_used
         out["setStatus"] = svc.set_status(key, p[0], Status.SUSPENDED).gas_used
         out["setStatus_revoke"] = svc.set_status(key, p[0], Status.REVOKED).gas_used
+        for size in (1024, 4096):  # the catalogue's publications: a document of 1 KiB and of 4 KiB
+            document = _document(size)
+            rid = svc.register(key, self.req(metadata_hash=Hash32(keccak(document))))[0]
+            out[f"publishMetadata_{size // 1024}KiB"] = publish_metadata(c, key, [rid], [document]).gas_used[0]
+            out[f"publishProfiles_{size // 1024}KiB"] = publish_profiles(c, key, [self.owner], [document]).gas_used[0]
         other = Account.create()
         consent = svc.sign_onboarding(other, 1, _h("e2"), 0)
         tx = c.transact(key, "Registry", "registerEntity", _h("e2"), other.address, 0, consent.deadline,
