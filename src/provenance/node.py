@@ -27,6 +27,8 @@ from provenance.store.index import IndexStore
 if TYPE_CHECKING:
     from provenance.batching import BatchIntake
     from provenance.certify import Certifier
+    from provenance.indexer.catalog_search import CatalogIndex
+    from provenance.store.documents import DocumentStore
 
 LOCK_NAME = "node.lock"
 
@@ -75,6 +77,8 @@ class Node:
         self.keystore = keystore
         self._lock = lock
         self._index: IndexStore | None = None
+        self._documents: DocumentStore | None = None
+        self._catalog: CatalogIndex | None = None
 
     @property
     def index(self) -> IndexStore:
@@ -82,6 +86,30 @@ class Node:
         if self._index is None:
             self._index = IndexStore(self.config.data_dir / "index")
         return self._index
+
+    @property
+    def documents(self) -> DocumentStore:
+        """The documents this node keeps (metadata documents, local profiles) under ``<data-dir>/documents``:
+        not derived from the chain, so an index rebuild never touches them."""
+        if self._documents is None:
+            from provenance.store.documents import DocumentStore
+
+            self._documents = DocumentStore(self.config.data_dir / "documents")
+        return self._documents
+
+    @property
+    def catalog(self) -> CatalogIndex:
+        """The catalogue's search projection of the index, ``<data-dir>/catalog.sqlite``, opened on first use."""
+        if self._catalog is None:
+            from provenance.indexer.catalog_search import CatalogIndex
+
+            self._catalog = CatalogIndex(self.config.data_dir / "catalog.sqlite", self.index, self.documents,
+                                         block_times=self._block_times)
+        return self._catalog
+
+    def _block_times(self, blocks: list[int]) -> dict[int, int]:
+        """Block timestamps for the catalogue's listings (its callers hold the node's chain lock)."""
+        return {b: self.chain.get_block(b).timestamp for b in blocks}
 
     def follower(self) -> Follower:
         ix = self.config.index
@@ -128,6 +156,10 @@ class Node:
         return self.keystore.load(label or self.config.key)
 
     def close(self) -> None:
+        if self._catalog is not None:
+            self._catalog.close()
+        if self._documents is not None:
+            self._documents.close()
         if self._index is not None:
             self._index.close()
         self.chain.close()

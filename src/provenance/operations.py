@@ -84,9 +84,9 @@ def registration_from_json(obj: Any, where: str = "request") -> tuple[Registrati
     actions are covered by the rights) and, when the request also gives a metadataHash, that hash."""
     if not isinstance(obj, Mapping):
         raise InvalidInput(f"{where}: expected a JSON object")
-    if obj.get("metadata") is None:
-        return _request(obj, where), None
     request = _request({k: v for k, v in obj.items() if k != "metadata"}, where)
+    if obj.get("metadata") is None:
+        return request, None
     canonical, digest = catalog_document(obj["metadata"], request, where)
     if any(request.metadata_hash) and request.metadata_hash != digest:
         raise InvalidInput(f"{where}.metadataHash: {hex0x(request.metadata_hash)} is not the hash of the metadata "

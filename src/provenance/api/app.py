@@ -20,9 +20,9 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from provenance.api import problems, vc_routes
+from provenance.api import catalog_routes, problems, vc_routes
 from provenance.api.auth import WRITE_ROLES, AuthError, Principal, recover_request_signer
 from provenance.api.middleware import Guard, TokenBuckets
 from provenance.api.models import (
@@ -70,8 +70,9 @@ from provenance.api.models import (
 from provenance.api.runtime import ApiSettings, Runtime
 from provenance.core.ids import parse_address, parse_hash32
 from provenance.errors import Conflict
-from provenance.operations import request_from_json
+from provenance.operations import registration_from_json, request_from_json
 from provenance.service import SignedRegistration
+from provenance.services.catalog import PUBLIC as PUBLIC_VIEW
 from provenance.store.keys import IndexedRecord
 
 API = "/api/v1"
@@ -213,6 +214,9 @@ class _NodeCollector:
             g = GaugeMetricFamily(name, doc)
             g.add_metric([], value)
             yield g
+        yield CounterMetricFamily("provenance_catalog_documents_rejected",
+                                  "published metadata documents and profiles the index refused (tampered, not "
+                                  "matching their record, invalid)", value=self.rt.catalog.rejected())
 
 
 def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI:
@@ -347,8 +351,13 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
     @app.post(f"{API}/entities", tags=["federation"], status_code=201, responses=ok(EntityOut, 201, write=True),
               summary="Onboard an entity at this exchange")
     def add_entity(body: EntityIn, _p: Admin) -> Any:
-        return ops.add_entity(body.identifier, body.account, body.role, deadline=body.deadline,
-                              consent=body.consent)
+        if body.profile is not None:  # refused before the entity is onboarded: nothing written on a bad profile
+            rt.catalog.check_profile(body.profile, body.identifier)
+        out = ops.add_entity(body.identifier, body.account, body.role, deadline=body.deadline,
+                             consent=body.consent)
+        if body.profile is not None:
+            rt.catalog.set_profile(out["id"], body.profile)
+        return out
 
     @app.post(f"{API}/entities/{{entity}}/recognition", tags=["federation"],
               responses=ok(RecognizedEntityOut, 200, write=True),
@@ -363,16 +372,16 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
               summary="Register one record (under the owner's mandate, or with its EIP-712 signature)")
     def register(body: RegisterIn, _p: Writer) -> Any:
         fields = body.model_dump(exclude={"ownerSignature"})
-        request = request_from_json(fields, "body")
+        request, metadata = registration_from_json(fields, "body")
         if body.ownerSignature is not None:
             if rt.exchange_id is None:
                 raise Conflict("this is a supervisor's node: it registers nothing")
             s = body.ownerSignature
             signed = SignedRegistration(request, rt.exchange_id, s.nonce, s.deadline,
                                         bytes.fromhex(s.signature[2:]))
-            return ops.register(request, signed=signed)
-        out = rt.writer.submit(request).result(timeout=120)
-        return {**out, "record": ops.record(parse_hash32(out["id"]), reveal=True)}
+            return rt.catalog.register(request, metadata, signed=signed)
+        return rt.catalog.register(request, metadata,
+                                   submit=lambda r, d: rt.writer.submit(r, d).result(timeout=120))
 
     @app.post(f"{API}/registrations/typed-data", tags=["registrations"], responses=ok(TypedDataOut, 200),
               summary="The EIP-712 typed data (eth_signTypedData_v4) an owner signs to let this exchange "
@@ -385,8 +394,8 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
               responses=ok(BatchOut, 201, write=True),
               summary="Register many records as anchored batches (one transaction per batch)")
     def register_batch(body: BatchIn, _p: Writer) -> Any:
-        requests = [request_from_json(r.model_dump(), f"body.records[{i}]") for i, r in enumerate(body.records)]
-        return ops.batch(requests, batch_size=body.batchSize)
+        parsed = [registration_from_json(r.model_dump(), f"body.records[{i}]") for i, r in enumerate(body.records)]
+        return rt.catalog.batch([r for r, _ in parsed], [d for _, d in parsed], batch_size=body.batchSize)
 
     @app.get(f"{API}/registrations", tags=["registrations"], responses=ok(SearchOut, 200),
              summary="Search records; with no filter, every record in registration order (tail with `after`)")
@@ -413,7 +422,9 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
         # solving was a sixth of this route's time under load).
         p = await caller(request)
         rec = ops.indexed(rid(record))
-        return FastJSON(ops.record_doc(rec, reveal=reveal_for(p)(rec)))
+        shown = reveal_for(p)(rec)
+        return FastJSON(rt.catalog.decorate(ops.record_doc(rec, reveal=shown), rec,
+                                            catalog_routes.viewer_of(p) if shown else PUBLIC_VIEW))
 
     @app.post(f"{API}/registrations/{{record}}/status", tags=["registrations"],
               responses=ok(StatusOut, 200, write=True),
@@ -528,6 +539,10 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
         from provenance.api import flow_routes
 
         flow_routes.install(app, rt, api=API, ok=ok, document=document, needs=needs, caller=caller)
+
+    # ------------------------------------------------------------------ the federated catalogue
+
+    catalog_routes.install(app, rt, api=API, ok=ok, document=document, needs=needs, caller=caller)
 
     # ------------------------------------------------------------------ VC-JOSE and status lists
 

@@ -83,12 +83,6 @@ class CatalogSearchOut(_Out):
     facets: dict[str, dict[str, int]]
 
 
-class EntityRecordsOut(_Out):
-    items: list[ListingOut]
-    next: str | None
-    total: int
-
-
 class BoardOut(_Out):
     code: str
     zh: str

@@ -22,7 +22,6 @@ from provenance.api.catalog_models import (
     BoardName,
     BoardOut,
     CatalogSearchOut,
-    EntityRecordsOut,
     FiguresOut,
     OrderName,
     ProfileOut,
@@ -151,7 +150,7 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
                     body: Annotated[dict[str, Any], Body(description="the entity profile")]) -> Any:
         return cat.set_profile(entity, body)
 
-    @app.get(f"{api}/entities/{{entity}}/records", tags=tags, responses=ok(EntityRecordsOut),
+    @app.get(f"{api}/entities/{{entity}}/records", tags=tags, responses=ok(CatalogSearchOut),
              summary="An entity's listings, newest first")
     def entity_records(entity: EntityPath, p: caller_dep, cursor: Cursor = None, limit: Limit = 20) -> Any:
         return cat.entity_records(entity, viewer_of(p), cursor=cursor, limit=limit)

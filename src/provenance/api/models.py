@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from provenance.api.catalog_models import CatalogNames, InlineMetadata, InlineProfile
+
 HASH_PATTERN = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 EXCHANGE_PATTERN = r"^[A-Za-z0-9]{1,8}$"
@@ -29,7 +31,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class RegistrationIn(_Strict):
+class RegistrationIn(InlineMetadata, _Strict):
     """A data resource, product or asset to register (mirrors IRegistry.RegistrationRequest)."""
 
     kind: KindName
@@ -73,7 +75,7 @@ class StatusIn(_Strict):
     reason: str = Field(default="", max_length=256, description="a 32-byte hex hash, or a text that is hashed")
 
 
-class EntityIn(_Strict):
+class EntityIn(InlineProfile, _Strict):
     identifier: str = Field(min_length=1, max_length=128,
                             description="e.g. the unified social credit code; only its hash is stored")
     account: Address
@@ -128,7 +130,7 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class RecordOut(_Open):
+class RecordOut(CatalogNames, _Open):
     """A record as indexed. Above general grade, without a member credential, only the public fields and
     ``redacted: true``."""
 

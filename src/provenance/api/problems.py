@@ -87,7 +87,9 @@ def error_response(exc: BaseException, path: str) -> JSONResponse:
     if isinstance(exc, MalformedJson):
         return problem(422, "malformed-json", exc.message, instance=path)
     if isinstance(exc, InvalidInput | Conflict | Forbidden | NotFound):
-        return problem(OUTCOMES[exc.kind].http_status, exc.kind.value, exc.message, instance=path)
+        # A refusal may name its own problem type within its kind (the catalogue's metadata-not-supplied).
+        kind = getattr(exc, "problem", None) or exc.kind.value
+        return problem(OUTCOMES[exc.kind].http_status, kind, exc.message, instance=path)
     if isinstance(exc, VerificationError):
         return problem(422, "verification-failed", exc.message, instance=path)
     if isinstance(exc, ChainError):

@@ -6,7 +6,10 @@
 * The **registration writer** commits registrations in groups: requests that arrive while a transaction is being
   mined go together into the next ``registerBatch`` transaction (each is still a stored, directly registered
   record with its own event and leaf). If the contract refuses a group, each request of it is retried on its own,
-  so one bad request gets its own error and the others are registered once.
+  so one bad request gets its own error and the others are registered once. The general-grade metadata
+  documents of a committed group are then published on chain together (provenance.services.catalog), before
+  the waiters are answered, so a listing registered through the API is in the federation's catalogue when the
+  call returns.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +29,7 @@ from provenance.errors import ProvenanceError
 from provenance.keystore import PassphraseSource
 from provenance.node import Node
 from provenance.operations import Operations
+from provenance.services.catalog import CatalogService
 from provenance.services.follow import Follower
 from provenance.types import RegistrationRequest
 
@@ -50,11 +55,13 @@ class ApiSettings:
 class RegistrationWriter:
     """Group commit of direct registrations (see the module docstring)."""
 
-    def __init__(self, ops: Operations, *, group_max: int, on_commit: Any = None) -> None:
+    def __init__(self, ops: Operations, *, group_max: int, on_commit: Any = None,
+                 publish: Callable[[list[tuple[bytes, Any, bytes]]], int] | None = None) -> None:
         self.ops = ops
         self.group_max = group_max
         self.on_commit = on_commit
-        self._queue: queue.Queue[tuple[RegistrationRequest, Future[Any]] | None] = queue.Queue()
+        self.publish = publish
+        self._queue: queue.Queue[tuple[RegistrationRequest, bytes | None, Future[Any]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="registration-writer", daemon=True)
         self._closed = False
         self.groups = 0
@@ -63,11 +70,13 @@ class RegistrationWriter:
     def pending(self) -> int:
         return self._queue.qsize()
 
-    def submit(self, request: RegistrationRequest) -> Future[Any]:
+    def submit(self, request: RegistrationRequest, document: bytes | None = None) -> Future[Any]:
+        """Queue a registration; ``document`` (canonical bytes, already kept by the caller) is published after the
+        group commits if the record is of general grade."""
         if self._closed:
             raise ProvenanceError("the node is shutting down")
         fut: Future[Any] = Future()
-        self._queue.put((request, fut))
+        self._queue.put((request, document, fut))
         return fut
 
     def _run(self) -> None:
@@ -86,13 +95,20 @@ class RegistrationWriter:
                     break
                 group.append(nxt)
             try:
-                results = self.ops.register_group([r for r, _ in group])
+                results = self.ops.register_group([r for r, _, _ in group])
             except BaseException as exc:  # noqa: BLE001 - every waiter gets the error; the writer lives on
-                for _, fut in group:
+                for _, _, fut in group:
                     fut.set_exception(exc)
                 continue
             self.groups += 1
-            for (_, fut), res in zip(group, results, strict=True):
+            documents = [(bytes.fromhex(res["id"][2:]), req.grade, doc) for (req, doc, _), res
+                         in zip(group, results, strict=True) if doc is not None and not isinstance(res, BaseException)]
+            if documents and self.publish is not None:
+                try:
+                    self.publish(documents)
+                except BaseException as exc:  # noqa: BLE001 - the records stand; the documents stay kept here
+                    log.warning("publishing the group's metadata failed: %s", exc)
+            for (_, _, fut), res in zip(group, results, strict=True):
                 if isinstance(res, BaseException):
                     fut.set_exception(res)
                 else:
@@ -124,8 +140,12 @@ class Runtime:
             self.ops.sync()
             self._stop = threading.Event()
             self._wake = threading.Event()
-            self.following = Follower(self.ops, interval=settings.sync_interval, draw_checks=settings.draw_checks)
-            self.writer = RegistrationWriter(self.ops, group_max=settings.group_max, on_commit=self._wake.set)
+            self.catalog = CatalogService(self.ops)
+            self.catalog.sync()
+            self.following = Follower(self.ops, interval=settings.sync_interval, draw_checks=settings.draw_checks,
+                                      catalog=self.catalog)
+            self.writer = RegistrationWriter(self.ops, group_max=settings.group_max, on_commit=self._wake.set,
+                                             publish=self.catalog.publish)
             self._follower: threading.Thread | None = None
             if settings.follow:
                 self._follower = threading.Thread(target=self.following.run, args=(self._stop, self._wake),

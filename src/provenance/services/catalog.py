@@ -29,7 +29,9 @@ from provenance.core import catalog as C
 from provenance.core import ijson
 from provenance.core.ids import hex0x
 from provenance.errors import Forbidden, InvalidInput, NotFound, ProvenanceError
+from provenance.indexer.catalog import REJECTED_COUNTER
 from provenance.operations import catalog_document
+from provenance.store import keys as K
 from provenance.store.keys import IndexedRecord
 from provenance.types import Grade, RegistrationRequest
 
@@ -74,14 +76,16 @@ class CatalogService:
 
     # ------------------------------------------------------------------ plumbing
 
-    def sync(self) -> None:
-        """Bring the search projection up to the lineage index (after a follower sync)."""
-        self.index.sync()
+    def sync(self) -> int:
+        """Bring the search projection up to the lineage index (after a follower sync). Under the node's chain
+        lock: the projection reads block timestamps from the chain."""
+        with self.ops.lock:
+            return int(self.index.sync())
 
     def _after_write(self) -> None:
         with self.ops.lock:
             self.ops.follower.sync()
-        self.index.sync()
+            self.sync()
 
     def keep(self, canonical: bytes) -> bytes:
         return self.documents.put(canonical)
@@ -102,7 +106,7 @@ class CatalogService:
             out = self.ops.register(request, signed=signed, signer=signer)
             if document is not None:
                 self.publish([(bytes.fromhex(out["id"][2:]), request.grade, document)], signer=signer)
-        self.index.sync()
+        self.sync()
         rid = bytes.fromhex(out["id"][2:])
         out["record"] = self.decorate(self.ops.record(rid, reveal=True), self.ops.indexed(rid), OPERATOR)
         return out
@@ -122,7 +126,7 @@ class CatalogService:
         todo = [(bytes.fromhex(item["id"][2:]), requests[item["index"]].grade, documents[item["index"]])
                 for item in out["accepted"] if documents[item["index"]] is not None]
         out["published"] = self.publish([(rid, g, d) for rid, g, d in todo if d is not None], signer=signer)
-        self.index.sync()
+        self.sync()
         return out
 
     def publish(self, items: Sequence[tuple[bytes, Grade | int, bytes]],
@@ -166,8 +170,9 @@ class CatalogService:
         published = 0
         if rec.grade == 0 and rec.registrar == self._own_exchange():
             published = self.publish([(rec.id, rec.grade, canonical)], signer=signer)
-        self.index.refresh_hash(digest)
-        self.index.sync()
+        with self.ops.lock:
+            self.index.refresh_hash(digest)
+        self.sync()
         return {"id": hex0x(rec.id), "metadataHash": hex0x(digest), "published": bool(published),
                 "record": self.decorate(self.ops.record_doc(rec, reveal=True), rec, OPERATOR)}
 
@@ -184,8 +189,8 @@ class CatalogService:
         if not any(rec.metadata_hash):
             return None
         raw = self.documents.get(rec.metadata_hash)
-        if raw is None:
-            raw = self.index.document(rec.metadata_hash)
+        if raw is None and rec.grade == 0:  # published on chain and accepted by the index's rules
+            raw = self.node.index.get(K.CATALOG_METADATA + K.seq_bytes(rec.seq))
         return raw
 
     def metadata(self, record: bytes, viewer: Viewer) -> dict[str, Any]:
@@ -244,8 +249,9 @@ class CatalogService:
                 chain_catalog.publish_profiles(self.node.contracts, signer or self.ops.signer(), [entity_id],
                                                [parsed.canonical])
             self._after_write()
-        self.index.refresh_entity(entity_id)
-        self.index.sync()
+        with self.ops.lock:
+            self.index.refresh_entity(entity_id)
+        self.sync()
         return {"entity": entity_id, "role": entity.role.label, "profile": parsed.document,
                 "published": not parsed.is_individual, "redacted": False}
 
@@ -254,7 +260,7 @@ class CatalogService:
         credentials (everyone else gets the entity id and role)."""
         with self.ops.lock:
             entity = self.ops.svc.entity(entity_id)
-        raw = self.documents.profile(entity_id) or self.index.profile(entity_id)
+        raw = self.documents.profile(entity_id) or self.node.index.get(K.CATALOG_PROFILE + entity_id.to_bytes(4, "big"))
         role = entity.role.label
         if raw is None:
             return {"entity": entity_id, "role": role, "profile": None, "redacted": False}
@@ -275,16 +281,20 @@ class CatalogService:
             raise InvalidInput("q: at most 200 characters")
         if order not in ("relevance", "recent"):
             raise InvalidInput("order: relevance or recent")
-        found: dict[str, Any] = self.index.search(
+        return self.index.search(
             q=q or None, kind=kind, grade=grade, board=board, registrar=registrar, status=status, owner=owner,
-            order=order, cursor=cursor, limit=limit, public_only=not viewer.members)
-        return found
+            order=order, cursor=cursor, limit=limit, public_only=not viewer.members).to_json()
 
     def boards(self, viewer: Viewer) -> list[dict[str, Any]]:
-        return list(self.index.boards(public_only=not viewer.members))
+        """The boards with their counts of general-grade listings (the same for every caller: a board's listings
+        are public documents)."""
+        del viewer
+        return self.index.boards()
 
     def figures(self, viewer: Viewer) -> dict[str, Any]:
-        return dict(self.index.figures(public_only=not viewer.members))
+        """Counts only (no title, no name): the same for every caller."""
+        del viewer
+        return self.index.figures()
 
     def entity_records(self, entity_id: int, viewer: Viewer, *, cursor: str | None = None,
                        limit: int = 20) -> dict[str, Any]:
@@ -292,8 +302,8 @@ class CatalogService:
             raise InvalidInput("limit must be between 1 and 100")
         with self.ops.lock:
             self.ops.svc.entity(entity_id)  # NotFound for an entity that does not exist
-        return dict(self.index.entity_records(entity_id, cursor=cursor, limit=limit,
-                                              public_only=not viewer.members))
+        return self.index.entity_records(entity_id, cursor=cursor, limit=limit,
+                                         public_only=not viewer.members).to_json()
 
     def listing(self, record: bytes, viewer: Viewer) -> dict[str, Any]:
         rec = self.ops.indexed(record)
@@ -307,7 +317,8 @@ class CatalogService:
 
     def rejected(self) -> int:
         """Documents published on chain that the index refused (tampered, mismatched, invalid)."""
-        return int(self.index.rejected())
+        raw = self.node.index.get_meta(REJECTED_COUNTER)
+        return int.from_bytes(raw, "big") if raw else 0
 
     # ------------------------------------------------------------------ DCAT 3
 
@@ -333,8 +344,8 @@ class CatalogService:
         cursor: str | None = None
         while True:
             page = self.index.search(order="recent", cursor=cursor, limit=100, public_only=True)
-            out.extend(page["items"])
-            cursor = page.get("next")
+            out.extend(page.items)
+            cursor = page.next
             if not cursor:
                 return out
 

@@ -13,10 +13,14 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from provenance.errors import ProvenanceError
 from provenance.indexer.follower import SyncStatus
 from provenance.operations import Operations
+
+if TYPE_CHECKING:
+    from provenance.services.catalog import CatalogService
 
 log = logging.getLogger("provenance.follow")
 
@@ -33,8 +37,9 @@ class Follower:
     """The follower loop of one node's Operations; ``round`` is one poll, ``run`` polls until stopped."""
 
     def __init__(self, ops: Operations, *, interval: float, draw_checks: bool = True,
-                 always_sync: bool = False) -> None:
+                 always_sync: bool = False, catalog: CatalogService | None = None) -> None:
         self.ops = ops
+        self.catalog = catalog  # its search projection follows the index, step by step
         self.interval = interval
         self.draw_checks = draw_checks
         self.always_sync = always_sync  # sync every round, not only when the chain moved (the CLI's reorg count)
@@ -49,6 +54,8 @@ class Follower:
         if self._moved() or self.always_sync:
             with self.ops.lock:
                 synced = self.ops.follower.sync()
+            if self.catalog is not None:
+                self.catalog.sync()
         drawn: tuple[int, ...] = ()
         # Writes through this node sync the index themselves, so look at the head, not at the sync.
         if self.draw_checks and self.head != self._checked_draws_at and self.ops.node.contracts.has_cross_border:
