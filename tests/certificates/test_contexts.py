@@ -5,29 +5,13 @@ loader, dropping nothing: every value of the document reaches the expanded form 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from pyld import jsonld
 
 from provenance import contexts as X
 from provenance.core import certificates as C
-from tests.support.certificates import World, make_world
 from tests.support.jsonld import Doc, assert_nothing_dropped, expand
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = make_world(Path(tmp_path_factory.mktemp("contexts")))
-    yield w
-    w.close()
-
-
-@pytest.fixture(scope="module")
-def cert(world: World) -> Doc:
-    doc = world.certifier.issue(world.product, world.fed.keys["SDE"])
-    return world.certifier.recognize(doc, world.fed.keys["ZJDE"], on_chain=False)
 
 
 def test_the_vc_context_is_the_published_file() -> None:

@@ -24,7 +24,7 @@ from provenance.core import status_list as S
 from provenance.core import vc_jose as J
 from provenance.core.canonical import MalformedDocument
 from provenance.types import Status
-from tests.support.certificates import World, make_world
+from tests.support.certificates import World
 from tests.support.jsonld import assert_nothing_dropped
 
 Doc = dict[str, Any]
@@ -109,34 +109,28 @@ def test_malformed_entries_are_refused(change: dict[str, Any], why: str) -> None
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = make_world(Path(tmp_path_factory.mktemp("status")))
-    w.certifier.public_url = "https://sde.example"
-    yield w
-    w.close()
-
-
-@pytest.fixture(scope="module")
-def cert(world: World) -> Doc:
-    return world.certifier.issue(world.product, world.fed.keys["SDE"])
+def world(world: World) -> World:
+    """The shared world (conftest.py), its lists named under a fixed base URL before anything is issued."""
+    world.certifier.public_url = "https://sde.example"
+    return world
 
 
 def now_of(cert: Doc) -> int:
     return C._parse_iso(cert["validFrom"], "$") + 60
 
 
-def test_a_certificate_names_its_records_bit_in_each_list(world: World, cert: Doc) -> None:
+def test_a_certificate_names_its_records_bit_in_each_list(world: World, issued: Doc) -> None:
     seq = world.store.seq_of(world.product)
     base = "https://sde.example/api/v1/status-lists/SDE"
-    assert cert["credentialStatus"] == [
+    assert issued["credentialStatus"] == [
         {"id": f"{base}/{p}#{seq}", "type": "BitstringStatusListEntry", "statusPurpose": p,
          "statusListIndex": str(seq), "statusListCredential": f"{base}/{p}"} for p in ("revocation", "suspension")]
 
 
-def test_a_new_certificate_verifies_on_the_compiled_path(world: World, cert: Doc) -> None:
+def test_a_new_certificate_verifies_on_the_compiled_path(world: World, issued: Doc) -> None:
     view = world.certifier.online_view()
-    now = now_of(cert)
-    received = json.loads(json.dumps(cert))
+    now = now_of(issued)
+    received = json.loads(json.dumps(issued))
     report = C.verify(received, view, now=now)
     assert report.valid, report.to_json()
     assert report == C._verify_full(received, view, now)
@@ -145,15 +139,15 @@ def test_a_new_certificate_verifies_on_the_compiled_path(world: World, cert: Doc
     assert C._parse_plain(received).credential_hash == C.credential_hash(received) == report.credential_hash
 
 
-def test_the_status_is_signed(world: World, cert: Doc) -> None:
+def test_the_status_is_signed(world: World, issued: Doc) -> None:
     view = world.certifier.online_view()
-    now = now_of(cert)
-    stripped = {k: v for k, v in cert.items() if k != "credentialStatus"}
-    moved = copy.deepcopy(cert)
+    now = now_of(issued)
+    stripped = {k: v for k, v in issued.items() if k != "credentialStatus"}
+    moved = copy.deepcopy(issued)
     moved["credentialStatus"][0]["statusListIndex"] = "0"
-    swapped = copy.deepcopy(cert)
+    swapped = copy.deepcopy(issued)
     swapped["credentialStatus"].reverse()
-    elsewhere = copy.deepcopy(cert)
+    elsewhere = copy.deepcopy(issued)
     elsewhere["credentialStatus"][1]["statusListCredential"] = "https://evil.example/list"
     for doc in (stripped, moved, swapped, elsewhere):
         report = C.verify(doc, view, now=now)
@@ -165,30 +159,30 @@ def test_the_status_is_signed(world: World, cert: Doc) -> None:
     ([], "empty"), ([{"type": "BitstringStatusListEntry"}], "must be an object with"),
     ("https://x", "must be an object"),
 ])
-def test_a_malformed_status_fails_format(world: World, cert: Doc, bad: Any, why: str) -> None:
-    report = C.verify({**cert, "credentialStatus": bad}, world.certifier.online_view(), now=now_of(cert))
+def test_a_malformed_status_fails_format(world: World, issued: Doc, bad: Any, why: str) -> None:
+    report = C.verify({**issued, "credentialStatus": bad}, world.certifier.online_view(), now=now_of(issued))
     assert not report.check("format").ok and why in report.check("format").detail
 
 
-def test_a_certificate_issued_before_status_lists_still_verifies(world: World, cert: Doc) -> None:
-    options = {k: v for k, v in cert["proof"][0].items() if k != "proofValue"}
-    old = C.sign({**{k: v for k, v in cert.items() if k != "credentialStatus"}, "proof": [options]},
+def test_a_certificate_issued_before_status_lists_still_verifies(world: World, issued: Doc) -> None:
+    options = {k: v for k, v in issued["proof"][0].items() if k != "proofValue"}
+    old = C.sign({**{k: v for k, v in issued.items() if k != "credentialStatus"}, "proof": [options]},
                  bytes(world.fed.keys["SDE"].key))
     assert "credentialStatus" not in old and old.keys() == C._TOP_KEYS
     view = world.certifier.online_view()
-    report = C.verify(old, view, now=now_of(cert))
-    assert report.valid and report == C._verify_full(old, view, now_of(cert))
+    report = C.verify(old, view, now=now_of(issued))
+    assert report.valid and report == C._verify_full(old, view, now_of(issued))
     if C._speedups is not None:
-        assert C._verify_fast(old, view, now_of(cert)) == report
+        assert C._verify_fast(old, view, now_of(issued)) == report
 
 
-def test_the_contexts_define_every_term_of_a_status_list_credential(world: World, cert: Doc) -> None:
-    assert_nothing_dropped(cert)
+def test_the_contexts_define_every_term_of_a_status_list_credential(world: World, issued: Doc) -> None:
+    assert_nothing_dropped(issued)
     doc = world.certifier.status_list("SDE", "revocation")
     expanded = assert_nothing_dropped(doc)
     subject = expanded[0]["https://www.w3.org/2018/credentials#credentialSubject"][0]
     assert subject["@type"] == ["https://www.w3.org/ns/credentials/status#BitstringStatusList"]
-    assert jsonld.expand(cert["credentialStatus"][0] | {"@context": X.VC_V2},
+    assert jsonld.expand(issued["credentialStatus"][0] | {"@context": X.VC_V2},
                          {"documentLoader": X.document_loader})[0]["@type"] == [
         "https://www.w3.org/ns/credentials/status#BitstringStatusListEntry"]
 
@@ -200,29 +194,29 @@ def bit_of(world: World, cert: Doc, purpose: str) -> bool:
     return S.status(doc, entry)
 
 
-def test_lists_follow_suspension_reactivation_and_revocation(world: World, cert: Doc) -> None:
+def test_lists_follow_suspension_reactivation_and_revocation(world: World, issued: Doc) -> None:
     sde = world.fed.keys["SDE"]
-    view_now = now_of(cert)
+    view_now = now_of(issued)
     doc = world.certifier.status_list("SDE", "suspension")
     assert len(S.decode(doc["credentialSubject"]["encodedList"])) * 8 >= S.MIN_BITS
     assert doc["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
-    assert doc["issuer"] == cert["issuer"]
-    assert not bit_of(world, cert, "suspension") and not bit_of(world, cert, "revocation")
+    assert doc["issuer"] == issued["issuer"]
+    assert not bit_of(world, issued, "suspension") and not bit_of(world, issued, "revocation")
     before = S.list_hash(doc)
     assert S.list_hash(world.certifier.status_list("SDE", "suspension")) == before  # deterministic
 
     world.fed.contracts.transact(sde, "Registry", "setBatchedStatus", world.product, int(Status.SUSPENDED),
                                  bytes(32))
-    assert bit_of(world, cert, "suspension") and not bit_of(world, cert, "revocation")
-    assert "record" in world.certifier.verify_online(cert, now=view_now).failed
+    assert bit_of(world, issued, "suspension") and not bit_of(world, issued, "revocation")
+    assert "record" in world.certifier.verify_online(issued, now=view_now).failed
     # Another exchange's list does not carry SDE's records.
     zj = world.certifier.status_list("ZJDE", "suspension")
     assert not any(S.decode(zj["credentialSubject"]["encodedList"]))
 
     world.fed.contracts.transact(sde, "Registry", "setBatchedStatus", world.product, int(Status.ACTIVE),
                                  bytes(32))
-    assert not bit_of(world, cert, "suspension")
-    assert world.certifier.verify_online(cert, now=view_now).valid
+    assert not bit_of(world, issued, "suspension")
+    assert world.certifier.verify_online(issued, now=view_now).valid
 
     anchored = world.certifier.anchor_status_lists(sde)
     assert [a["purpose"] for a in anchored] == ["revocation", "suspension"]
@@ -237,10 +231,10 @@ def test_lists_follow_suspension_reactivation_and_revocation(world: World, cert:
         assert any(h.hex() == a["listHash"][2:] and taken == a["atBlock"] for _b, taken, h in on_chain)
 
     world.fed.contracts.transact(sde, "Registry", "setBatchedStatus", world.product, int(Status.REVOKED), bytes(32))
-    assert bit_of(world, cert, "revocation") and not bit_of(world, cert, "suspension")
+    assert bit_of(world, issued, "revocation") and not bit_of(world, issued, "suspension")
     changed, block = world.certifier.current_status_list("SDE", "revocation")
-    assert block is None and S.status(changed, cert["credentialStatus"][0])  # changed since the anchor
-    assert "record" in world.certifier.verify_online(cert, now=view_now).failed
+    assert block is None and S.status(changed, issued["credentialStatus"][0])  # changed since the anchor
+    assert "record" in world.certifier.verify_online(issued, now=view_now).failed
 
 
 def test_status_of_a_list_checks_the_entry_matches() -> None:

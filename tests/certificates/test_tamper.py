@@ -22,25 +22,6 @@ from tests.support.federation import addr
 Doc = dict[str, Any]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = make_world(Path(tmp_path_factory.mktemp("tamper")))
-    yield w
-    w.close()
-
-
-@pytest.fixture(scope="module")
-def cert(world: World) -> Doc:
-    doc = world.certifier.issue(world.product, world.fed.keys["SDE"])
-    # A partner's recognition, so the recognition proofs are in the matrix too.
-    return world.certifier.recognize(doc, world.fed.keys["ZJDE"], on_chain=False)
-
-
-@pytest.fixture(scope="module")
-def view(world: World) -> C.FederationView:
-    return world.certifier.online_view()
-
-
 FAST_REPORTS: list[C.Report] = []
 
 

@@ -58,24 +58,6 @@ MALFORMED: dict[str, Callable[[str], str]] = {
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = make_world(Path(tmp_path_factory.mktemp("encodings")))
-    yield w
-    w.close()
-
-
-@pytest.fixture(scope="module")
-def cert(world: World) -> Doc:
-    doc = world.certifier.issue(world.product, world.fed.keys["SDE"])
-    return world.certifier.recognize(doc, world.fed.keys["ZJDE"], on_chain=False)
-
-
-@pytest.fixture(scope="module")
-def view(world: World) -> C.FederationView:
-    return world.certifier.online_view()
-
-
-@pytest.fixture(scope="module")
 def snapshot(world: World) -> Doc:
     return world.certifier.snapshot(world.fed.keys["ZJDE"], anchor=False)
 
