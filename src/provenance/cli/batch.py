@@ -18,12 +18,14 @@ MAX_LINE_BYTES = 64 * 1024
 """Largest line (one registration) of a batch file; a registration with 16 parents is under 2 KiB."""
 
 
-def _load_requests(path: Path) -> list[RegistrationRequest]:
-    """Registrations from a JSON Lines file (one I-JSON object a line) or a CSV file with a header row; the whole
-    file is read and checked before anything is submitted (MAX_BATCH_BYTES a file, MAX_LINE_BYTES a line)."""
+def _load_requests(path: Path) -> tuple[list[RegistrationRequest], list[bytes | None]]:
+    """Registrations from a JSON Lines file (one I-JSON object a line, with its metadata document inline if it
+    has one) or a CSV file with a header row, and each line's document (canonical bytes) or None; the whole file
+    is read and checked before anything is submitted (MAX_BATCH_BYTES a file, MAX_LINE_BYTES a line): a bad
+    line or document is refused naming the line and the field, and nothing is written."""
     import csv
 
-    from provenance.operations import REQUEST_FIELDS, request_from_json
+    from provenance.operations import REQUEST_FIELDS, registration_from_json, request_from_json
 
     raw = read_bounded(path, f"the batch file {path}", MAX_BATCH_BYTES)
     try:
@@ -58,20 +60,30 @@ def _load_requests(path: Path) -> list[RegistrationRequest]:
                 out.append(request_from_json(obj, f"{path}:{n}"))
         except csv.Error as exc:
             raise InvalidInput(f"{path}:{rows.line_num}: not CSV: {exc}") from None
-        return out
+        return out, [None] * len(out)
+    documents: list[bytes | None] = []
     for n, line in enumerate(lines, 1):
         if line.strip():
             obj = ijson_loads(line, max_bytes=MAX_LINE_BYTES, what=f"{path}:{n}")
-            out.append(request_from_json(obj, f"{path}:{n}"))
-    return out
+            request, document = registration_from_json(obj, f"{path}:{n}")
+            out.append(request)
+            documents.append(document)
+    return out, documents
 
 
 @reading(lambda args: _load_requests(args.file))
-def cmd_batch_import(ops: Any, args: argparse.Namespace, requests: list[RegistrationRequest]) -> Any:
+def cmd_batch_import(ops: Any, args: argparse.Namespace,
+                     loaded: tuple[list[RegistrationRequest], list[bytes | None]]) -> Any:
+    from provenance.services.catalog import CatalogService
+
+    requests, documents = loaded
 
     def progress(done: int, total: int) -> None:
         if not args.json:
             print(f"\r{bar(done, total)} sealed {done}/{total}", end="" if done < total else "\n",
                   file=sys.stderr, flush=True)
 
-    return ops.batch(requests, batch_size=args.batch_size, signer=signer_of(ops, args), progress=progress)
+    if not any(d is not None for d in documents):
+        return ops.batch(requests, batch_size=args.batch_size, signer=signer_of(ops, args), progress=progress)
+    return CatalogService(ops).batch(requests, documents, batch_size=args.batch_size, signer=signer_of(ops, args),
+                                     progress=progress)

@@ -5,13 +5,20 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from provenance.cli.common import signer_of, with_ops, with_service
+from provenance.cli.common import read_json, reading, signer_of, with_ops, with_service
 
 
-@with_ops
-def cmd_entity_add(ops: Any, args: argparse.Namespace) -> Any:
+@reading(lambda args: read_json(args.profile, "entity profile") if getattr(args, "profile", None) else None)
+def cmd_entity_add(ops: Any, args: argparse.Namespace, profile: Any) -> Any:
+    from provenance.services.catalog import CatalogService
+
     account = args.account or ops.node.keystore.address(args.account_key)
-    return ops.add_entity(args.identifier, account, args.role, signer=signer_of(ops, args))
+    if profile is None:
+        return ops.add_entity(args.identifier, account, args.role, signer=signer_of(ops, args))
+    cat = CatalogService(ops)
+    cat.check_profile(profile, args.identifier)  # refused before the entity is onboarded: nothing written
+    out = ops.add_entity(args.identifier, account, args.role, signer=signer_of(ops, args))
+    return {**out, "profile": cat.set_profile(out["id"], profile, signer=signer_of(ops, args))}
 
 
 @with_ops

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from provenance.chain.reverts import exit_code
 from provenance.cli.batch import cmd_batch_import
+from provenance.cli.catalog import add_parser as catalog_parser
 from provenance.cli.certificates import (
     cmd_cert_issue,
     cmd_cert_list,
@@ -170,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--account", help="the entity's account address")
     g.add_argument("--account-key", help="keystore label whose address is the entity's account")
     s.add_argument("--role", default="supplier", help="supplier, demander or service-provider")
+    s.add_argument("--profile", type=Path, metavar="FILE",
+                   help="the entity's profile (JSON: name, kind, creditCode, region); an organisation's is published "
+                        "on chain, an individual's never leaves this node")
     s.set_defaults(handler=cmd_entity_add)
     s = en.add_parser("show", help="an entity")
     s.add_argument("entity", help="entity id, or --identifier")
@@ -252,7 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = bt.add_parser("import", help="queue registrations from a JSON Lines or CSV file and seal them in batches")
     s.add_argument("file", type=Path, help="JSON Lines (one object a line) or CSV with a header row; fields: kind, "
                                            "grade, source, rights, owner, contentHash, metadataHash, parents "
-                                           "(space-separated in CSV), supersedes")
+                                           "(space-separated in CSV), supersedes; a JSON line may carry its "
+                                           "metadata document inline as metadata")
     s.add_argument("--batch-size", type=int, default=1000, help="records a batch (default 1000)")
     s.set_defaults(handler=cmd_batch_import)
 
@@ -422,6 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "federation; Hardhat lives in memory (default: anvil)")
         s.set_defaults(handler=handler)
 
+    catalog_parser(sub)
+
     tk = sub.add_parser("token", help="API tokens of this node (stored hashed)").add_subparsers(
         dest="token_command", metavar="ACTION", required=True)
     s = tk.add_parser("create", help="create a token; it is printed once")
@@ -450,6 +457,10 @@ def _request_args(s: argparse.ArgumentParser) -> None:
     g = s.add_mutually_exclusive_group()
     g.add_argument("--metadata-hash", help="32-byte hex metadata hash")
     g.add_argument("--metadata-file", type=Path, help="hash this metadata file (SHA-256)")
+    g.add_argument("--metadata", type=Path, metavar="FILE",
+                   help="the metadata document (JSON, schema metadata-v1: title, description, publisher, keywords, "
+                        "themes...): checked, hashed (keccak256 of its RFC 8785 form), kept and, for general grade, "
+                        "published to the federation's catalogue")
     s.add_argument("--parent", action="append", default=[], help="parent record id (repeatable)")
     s.add_argument("--supersedes", help="id of the record this is a new version of")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,19 @@ if TYPE_CHECKING:
     from provenance.service import SignedRegistration
 
 
-def request_from_args(args: argparse.Namespace) -> RegistrationRequest:
+def request_from_args(args: argparse.Namespace, document: Any = None) -> tuple[RegistrationRequest, bytes | None]:
+    """The request the arguments describe and, with ``--metadata``, the document's canonical bytes (the request
+    then carries its hash, once the document is checked against the request's owner and rights)."""
+    from provenance.operations import catalog_document
+
+    request = _plain_request(args)
+    if document is None:
+        return request, None
+    canonical, digest = catalog_document(document, request, str(args.metadata))
+    return dataclasses.replace(request, metadata_hash=Hash32(digest)), canonical
+
+
+def _plain_request(args: argparse.Namespace) -> RegistrationRequest:
     from provenance.operations import hash_file
 
     content = parse_hash32(args.content_hash, "content hash") if args.content_hash else hash_file(args.file)
@@ -35,23 +48,41 @@ def request_from_args(args: argparse.Namespace) -> RegistrationRequest:
     )
 
 
-@reading(lambda args: _load_signed(args.signed) if args.signed else None)
-def cmd_register(ops: Any, args: argparse.Namespace, signed: SignedRegistration | None) -> Any:
+def _register_inputs(args: argparse.Namespace) -> tuple[SignedRegistration | None, Any]:
+    signed = _load_signed(args.signed) if args.signed else None
+    document = read_json(args.metadata, "metadata document") if getattr(args, "metadata", None) else None
+    return signed, document
+
+
+@reading(_register_inputs)
+def cmd_register(ops: Any, args: argparse.Namespace, inputs: tuple[SignedRegistration | None, Any]) -> Any:
+    from provenance.operations import catalog_document
+    from provenance.services.catalog import CatalogService
+
+    signed, document = inputs
     signer = signer_of(ops, args)
+    cat = CatalogService(ops)
     if signed is not None:
-        return ops.register(signed.request, signed=signed, signer=signer)
-    request = request_from_args(args)
+        canonical = None
+        if document is not None:  # the signature covers the hash: the document must be the one signed for
+            canonical, digest = catalog_document(document, signed.request, str(args.metadata))
+            if digest != signed.request.metadata_hash:
+                raise InvalidInput(f"{args.metadata}: metadataHash: the document hashes to 0x{digest.hex()}, not to "
+                                   f"the signed registration's 0x{signed.request.metadata_hash.hex()}")
+        return cat.register(signed.request, canonical, signed=signed, signer=signer)
+    request, canonical = request_from_args(args, document)
     if args.owner_key:
         registrar = ops.svc.active_exchange_of(signer.address)
         signed = ops.sign_registration(ops.node.keystore.load(args.owner_key), registrar, request)
-        return ops.register(request, signed=signed, signer=signer)
-    return ops.register(request, signer=signer)
+        return cat.register(request, canonical, signed=signed, signer=signer)
+    return cat.register(request, canonical, signer=signer)
 
 
 @with_service
 def cmd_sign(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    signed = svc.sign_registration(node.keystore.load(args.owner_key), args.registrar, request_from_args(args),
-                                   ttl_seconds=args.ttl)
+    document = read_json(args.metadata, "metadata document") if args.metadata else None
+    signed = svc.sign_registration(node.keystore.load(args.owner_key), args.registrar,
+                                   request_from_args(args, document)[0], ttl_seconds=args.ttl)
     # The eth_signTypedData_v4 document beside the signature, so any EIP-712 tool can check what was signed.
     doc = {**jsonable(signed), "typedData": svc.registration_typed_data(signed)}
     if args.out:
