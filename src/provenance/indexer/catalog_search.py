@@ -14,9 +14,10 @@ row also carries the set of its one- and two-character substrings as tokens of a
 Query terms are whitespace-separated and all must match; each is passed to MATCH as a quoted string (quotes
 doubled) or as an encoded gram of [0-9a-z] only, so no user text is ever FTS syntax.
 
-Relevance is a score of the row alone (a term in the title counts 8, in keywords 4, in the publisher's name 2,
-in the description 1), not bm25: bm25 depends on the whole corpus, so a page boundary would move as listings are
-added, and a keyset cursor on (score, seq) would repeat or skip items. Recency is (block, seq).
+Relevance is a score of the row alone (how many of the terms occur in its title or keywords; ties newest
+first), not bm25: bm25 depends on the whole corpus, so a page boundary would move as listings are added, and a
+keyset cursor on (score, seq) would repeat or skip items. Recency is (block, seq), which is seq order: records get
+their seq in chain order.
 
 Privacy: an individual's name is never written to a row (public search must not return it); organisations'
 names come from their accepted public profile, else from a local organisation profile bound to the on-chain
@@ -44,7 +45,6 @@ from provenance.indexer.catalog import (
     LOG_COUNTER,
     RECORD_ROW,
     Publisher,
-    ascii_lower,
     document_of,
     fts_string,
     gram_token,
@@ -63,7 +63,6 @@ BOARD_CODES = tuple(b.code for b in C.BOARDS)
 _BOARD_BIT = {code: 1 << i for i, code in enumerate(BOARD_CODES)}
 ROLES = ("supplier", "demander", "service-provider")
 MAX_LIMIT = 100
-_WEIGHTS = (8, 4, 2, 1)  # title, keywords, publisher, description: see the module docstring
 _SCHEMA_VERSION = "1"
 
 _SCHEMA = """
@@ -74,17 +73,17 @@ CREATE TABLE IF NOT EXISTS listing(
   title_zh TEXT, title_en TEXT, description_zh TEXT, description_en TEXT, keywords TEXT, themes TEXT,
   boards INTEGER, publisher_zh TEXT, publisher_en TEXT, publisher_kind TEXT);
 CREATE INDEX IF NOT EXISTS listing_id ON listing(id);
-CREATE INDEX IF NOT EXISTS listing_owner ON listing(owner, seq);
 CREATE INDEX IF NOT EXISTS listing_hash ON listing(metadata_hash);
-CREATE INDEX IF NOT EXISTS listing_grade ON listing(grade, seq);
-CREATE INDEX IF NOT EXISTS listing_recent ON listing(block, seq);
+CREATE INDEX IF NOT EXISTS listing_owner ON listing(owner, grade, kind, status, registrar, boards);
+CREATE INDEX IF NOT EXISTS listing_facet ON listing(grade, kind, status, registrar, boards, owner);
 CREATE TABLE IF NOT EXISTS entity(
   id INTEGER PRIMARY KEY, registrar INTEGER, role INTEGER, kind TEXT, name_zh TEXT, name_en TEXT, region TEXT,
   has_profile INTEGER);
 CREATE TABLE IF NOT EXISTS block_time(block INTEGER PRIMARY KEY, ts INTEGER);
 CREATE VIRTUAL TABLE IF NOT EXISTS listing_fts USING fts5(title, keywords, publisher, description,
   tokenize='trigram');
-CREATE VIRTUAL TABLE IF NOT EXISTS listing_short USING fts5(grams, tokenize='unicode61', detail='none');
+CREATE VIRTUAL TABLE IF NOT EXISTS listing_short USING fts5(head, rest, tokenize='unicode61', content='',
+  detail='column');
 CREATE VIRTUAL TABLE IF NOT EXISTS entity_fts USING fts5(name, tokenize='trigram');
 """
 
@@ -137,6 +136,7 @@ class CatalogIndex:
             self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA cache_size=-65536")  # 64 MiB: the text and gram indexes stay in memory
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the catalogue {path}: {exc}") from exc
@@ -302,8 +302,8 @@ class CatalogIndex:
                              [(*r.values[:8], times.get(r.values[7]), *r.values[9:]) for r in rows])
         self._db.executemany("INSERT INTO listing_fts(rowid, title, keywords, publisher, description) "
                              "VALUES (?,?,?,?,?)", [(r.values[0], *r.text) for r in rows])
-        self._db.executemany("INSERT INTO listing_short(rowid, grams) VALUES (?, ?)",
-                             [(r.values[0], grams(r.text)) for r in rows])
+        self._db.executemany("INSERT INTO listing_short(rowid, head, rest) VALUES (?, ?, ?)",
+                             [(r.values[0], *_short(r.text)) for r in rows])
 
     def _times(self, blocks: set[int]) -> dict[int, int]:
         if self._block_times is None or not blocks:
@@ -321,8 +321,13 @@ class CatalogIndex:
         return known
 
     def _delete_listing(self, seq: int) -> None:
-        for table, col in (("listing", "seq"), ("listing_fts", "rowid"), ("listing_short", "rowid")):
-            self._db.execute(f"DELETE FROM {table} WHERE {col} = ?", (seq,))  # noqa: S608 - fixed names
+        old = self._db.execute("SELECT title, keywords, publisher, description FROM listing_fts WHERE rowid = ?",
+                               (seq,)).fetchone()
+        if old is not None:  # a contentless table forgets a row only when told the values it was given
+            self._db.execute("INSERT INTO listing_short(listing_short, rowid, head, rest) VALUES ('delete', ?, ?, ?)",
+                             (seq, *_short(tuple(old))))
+        self._db.execute("DELETE FROM listing WHERE seq = ?", (seq,))
+        self._db.execute("DELETE FROM listing_fts WHERE rowid = ?", (seq,))
 
     def _refresh_record(self, seq: int) -> int:
         self._delete_listing(seq)
@@ -370,14 +375,14 @@ class CatalogIndex:
             fp = fingerprint(order, terms, cond, args)
             key_args: list[Any] = []
             if order == "relevance" and terms:
-                # Plain ? placeholders bind in text order: the score's come before the filters'.
                 score = " + ".join(
-                    f"(instr(lower(f.title), ?) > 0) * {_WEIGHTS[0]} + (instr(lower(f.keywords), ?) > 0) * "
-                    f"{_WEIGHTS[1]} + (instr(lower(f.publisher), ?) > 0) * {_WEIGHTS[2]} + "
-                    f"(instr(lower(f.description), ?) > 0) * {_WEIGHTS[3]}" for _ in terms)
-                score_args: list[Any] = [ascii_lower(t) for t in terms for _ in range(4)]
-                inner = (f"SELECT l.*, {score} AS score FROM listing l JOIN listing_fts f ON f.rowid = l.seq "
-                         f"WHERE {cond}")
+                    "(l.seq IN (SELECT rowid FROM listing_fts WHERE listing_fts MATCH ?))" if len(t) >= 3 else
+                    "(l.seq IN (SELECT rowid FROM listing_short WHERE listing_short MATCH ?))" for t in terms)
+                # Plain ? placeholders bind in text order: the score's come before the filters'.
+                score_args: list[Any] = ["{title keywords} : " + fts_string(t) if len(t) >= 3 else
+                                         "head : " + gram_token(t.lower()) for t in terms]
+                # Only seq and score (from the covering index): the page's rows are read afterwards.
+                inner = f"SELECT l.seq AS seq, {score} AS score FROM listing l WHERE {cond}"
                 sql = f"SELECT * FROM ({inner}) WHERE 1"
                 if cursor is not None:
                     a, b = decode_cursor(cursor, fp)
@@ -386,25 +391,28 @@ class CatalogIndex:
                 sql += " ORDER BY score DESC, seq DESC LIMIT ?"
                 params = [*score_args, *args, *key_args, limit + 1]
             else:
-                sql = f"SELECT l.*, 0 AS score FROM listing l WHERE {cond}"
+                sql = f"SELECT l.seq, 0 AS score FROM listing l WHERE {cond}"
                 if cursor is not None:
-                    a, b = decode_cursor(cursor, fp)
-                    sql += " AND (l.block, l.seq) < (?, ?)"
-                    key_args = [a, b]
-                sql += " ORDER BY l.block DESC, l.seq DESC LIMIT ?"
+                    _block, b = decode_cursor(cursor, fp)
+                    sql += " AND l.seq < ?"  # (block, seq) < (a, b) is seq < b: seq follows chain order
+                    key_args = [b]
+                sql += " ORDER BY l.seq DESC LIMIT ?"
                 params = [*args, *key_args, limit + 1]
             try:
-                rows = self._db.execute(sql, params).fetchall()
+                keys = self._db.execute(sql, params).fetchall()
                 facets = self._facets(cond, args)
             except sqlite3.OperationalError as exc:  # terms are quoted: this is a bug, not the caller's input
                 raise StoreError(f"catalogue query failed: {exc}") from exc
-            more = len(rows) > limit
-            rows = rows[:limit]
+            more = len(keys) > limit
+            keys = keys[:limit]
+            by_seq = {r[0]: r for r in self._db.execute(
+                f"SELECT * FROM listing WHERE seq IN ({','.join('?' * len(keys))})", [k[0] for k in keys])}
+            rows = [by_seq[k[0]] for k in keys]
             nxt = None
             if more:
-                last = rows[-1]
-                nxt = encode_cursor((last[-1], last[0]) if order == "relevance" and terms else (last[7], last[0]),
-                                    fp)
+                last_seq, last_score = keys[-1]
+                nxt = encode_cursor((last_score, last_seq) if order == "relevance" and terms
+                                    else (by_seq[last_seq][7], last_seq), fp)
             total = sum(facets["kind"].values())
             return SearchPage([self._listing_json(r) for r in rows], nxt, total, facets)
 
@@ -553,6 +561,12 @@ class CatalogIndex:
                                 lambda r: ROLES[r] if r < len(ROLES) else str(r)),
             }
             return {"listings": listings, "entities": entities}
+
+
+def _short(text: tuple[str, ...]) -> tuple[str, str]:
+    """The gram table's columns of a row's text (title, keywords, publisher, description): title and keywords
+    apart, for the relevance score."""
+    return grams(text[:2]), grams(text[2:])
 
 
 class _Restart(Exception):
