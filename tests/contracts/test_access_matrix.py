@@ -108,6 +108,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "setBatchedStatus": lambda a: c.transact(a, "Registry", "setBatchedStatus", h("batched"), 3, bytes(32)),
         "anchorStatusList": lambda a: c.transact(a, "Registry", "anchorStatusList", 1, h("list")),
         "recognizeCertificate": lambda a: c.transact(a, "Registry", "recognizeCertificate", h("cred"), record, 1),
+        "publishMetadata": lambda a: c.transact(a, "Registry", "publishMetadata", [record], [b"{}"]),
+        "publishProfiles": lambda a: c.transact(a, "Registry", "publishProfiles", [owner], [b"{}"]),
         "rotateSupervisorKey": lambda a: c.transact(a, "Federation", "rotateSupervisorKey",
                                                     *grant(eip712.ROLE_SUPERVISOR, 1)),
         "setCatalogueEntry": lambda a: c.transact(a, "CrossBorder", "setCatalogueEntry", F.category_code("IOT"), b"SG",
@@ -141,7 +143,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 EXCHANGE_ONLY = ["propose", "approve", "addKey", "revokeKey", "rotateKey", "registerEntity", "recognizeEntity",
                  "register", "registerBatch", "registerFor", "setStatus", "anchorBatch", "anchorCheckpoint",
-                 "cosignCheckpoint", "setBatchedStatus", "anchorStatusList", "recognizeCertificate"]
+                 "cosignCheckpoint", "setBatchedStatus", "anchorStatusList", "recognizeCertificate",
+                 "publishMetadata", "publishProfiles"]
 ENTITY_ONLY = ["setEntityAccount", "setMandate"]
 SUPERVISOR_ONLY = ["rotateSupervisorKey", "setCatalogueEntry", "approveApplication", "approveWithSignature",
                    "rejectApplication", "revokeApproval", "announceSpotCheck", "concludeSpotCheck"]
@@ -157,7 +160,9 @@ CASES = (
      for who in ("stranger", "revoked-key", "removed-exchange", "merchant")]
     + [("setStatus", "other-exchange", "NotRegistrar"), ("revokeKey", "other-exchange", "KeyNotOwned"),
        ("cosignCheckpoint", "owner-registrar", "SelfWitness"),
-       ("recognizeCertificate", "owner-registrar", "SelfWitness")]
+       ("recognizeCertificate", "owner-registrar", "SelfWitness"),
+       ("publishMetadata", "other-exchange", "NotRegistrar"),
+       ("publishProfiles", "other-exchange", "NotEntityRegistrar")]
     + [(fn, who, "NotEntityAccount") for fn in ENTITY_ONLY
        for who in ("stranger", "revoked-key", "removed-exchange", "merchant", "other-exchange", "owner-registrar")]
     + [(fn, "supervisor", "NotExchangeKey") for fn in EXCHANGE_ONLY]
