@@ -211,23 +211,26 @@ def test_a_node_offered_as_a_leaf_is_rejected(world: World, cert: Doc, view: C.F
     ev = _subject_evidence(cert)
     index, size = ev["leafIndex"], ev["treeSize"]
     leaves = [world.certifier.logs.leaf(ev["exchange"], i).leaf_hash for i in range(size)]
-    assert size >= 2
-    # The interior node above the leaf, with the proof for that node one level up.
-    pair = index - (index % 2)
-    if pair + 1 >= size:
-        pytest.skip("the leaf has no sibling in this tree")  # pragma: no cover - the world has an even tree
-    node = merkle.node_hash(leaves[pair], leaves[pair + 1])
+    assert size >= 2 and 0 <= index < size
+    # Every interior node one level above the leaves, each with its proof in the tree of that level. Taking them
+    # all, not only the one over the subject's leaf, means the case runs whatever the tree's shape: the last leaf
+    # of an odd tree has no sibling, but a tree of two leaves or more always has a node over a pair.
     level_up = [merkle.node_hash(leaves[i], leaves[i + 1]) if i + 1 < size else leaves[i]
                 for i in range(0, size, 2)]
-    path = merkle.inclusion_proof(pair // 2, level_up)
-    assert merkle.root(level_up) == merkle.root(leaves)  # the node really is in the tree
+    assert merkle.root(level_up) == merkle.root(leaves)  # the nodes really are in the tree
+    pairs = range(0, size - 1, 2)
+    assert len(pairs) == size // 2 >= 1
+    for pair in pairs:
+        node = merkle.node_hash(leaves[pair], leaves[pair + 1])
+        path = merkle.inclusion_proof(pair // 2, level_up)
+        assert merkle.root_from_inclusion(pair // 2, len(level_up), node, path) == merkle.root(leaves)
 
-    def change(d: Doc) -> None:
-        e = _subject_evidence(d)
-        e.update(leafHash=_hx(node), leafIndex=pair // 2, treeSize=len(level_up), proof=[_hx(p) for p in path])
+        def change(d: Doc, node: bytes = node, at: int = pair // 2, path: list[bytes] = path) -> None:
+            e = _subject_evidence(d)
+            e.update(leafHash=_hx(node), leafIndex=at, treeSize=len(level_up), proof=[_hx(p) for p in path])
 
-    report = verify(_forge(world, cert, change), view)
-    assert "inclusion" in report.failed
+        report = verify(_forge(world, cert, change), view)
+        assert "inclusion" in report.failed, (pair, report.failed)
 
 
 @pytest.mark.parametrize(("name", "check"), [
