@@ -367,3 +367,45 @@ def test_dcat_export_read_by_rdflib(served: Served, listed: dict[str, Any]) -> N
     g1 = Graph().parse(data=json.dumps({**one.json(), "@context": context(CATALOG_V1)["@context"]}),
                        format="json-ld")
     assert set(g1.objects(ds, DCTERMS.title)) == titles
+
+
+def test_every_catalog_route_answers_as_documented(served: Served, listed: dict[str, Any]) -> None:
+    """Each catalogue operation once, its status and body held to the model its OpenAPI entry documents (the
+    documents of their own formats: a JSON object)."""
+    from fastapi.routing import APIRoute
+
+    documented: dict[tuple[str, str], tuple[int, Any]] = {}
+    for route in served.client.app.routes:  # type: ignore[attr-defined]
+        if isinstance(route, APIRoute):
+            ok = [(c, spec.get("model")) for c, spec in route.responses.items() if isinstance(c, int) and c < 300]
+            for method in route.methods:
+                if ok:
+                    documented[(method, route.path)] = ok[0]
+    d = document(owner(served), title={"en": "Documented route check"})
+    rid = register(served, {"kind": "resource", "owner": owner(served), "contentHash": content(),
+                            "metadataHash": "0x" + catalog.document_hash(d).hex()})["id"]
+    profile = served.client.get(f"{API}/entities/{owner(served)}/profile", headers=served.auth("admin")).json()
+    admin = served.auth("admin")
+    calls: list[tuple[str, str, str, Any, dict[str, str]]] = [
+        ("GET", f"{API}/catalog", f"{API}/catalog", None, {}),
+        ("GET", f"{API}/catalog/search", f"{API}/catalog/search?q=港口&board=shipping", None, {}),
+        ("GET", f"{API}/catalog/boards", f"{API}/catalog/boards", None, {}),
+        ("GET", f"{API}/catalog/figures", f"{API}/catalog/figures", None, {}),
+        ("PUT", f"{API}/registrations/{{record}}/metadata", f"{API}/registrations/{rid}/metadata", d, admin),
+        ("GET", f"{API}/registrations/{{record}}/metadata", f"{API}/registrations/{rid}/metadata", None, {}),
+        ("GET", f"{API}/registrations/{{record}}/dcat", f"{API}/registrations/{listed['id']}/dcat", None, {}),
+        ("GET", f"{API}/entities/{{entity}}/profile", f"{API}/entities/{owner(served)}/profile", None, {}),
+        ("GET", f"{API}/entities/{{entity}}/records", f"{API}/entities/{owner(served)}/records", None, {}),
+        ("GET", f"{API}/schemas/{{name}}", f"{API}/schemas/metadata-v1", None, {}),
+    ]
+    if profile["profile"] is not None:
+        calls.append(("PUT", f"{API}/entities/{{entity}}/profile", f"{API}/entities/{owner(served)}/profile",
+                      profile["profile"], admin))
+    for method, template, url, body, headers in calls:
+        r = served.client.request(method, url, json=body, headers=headers)
+        status, model = documented[(method, template)]
+        assert r.status_code == status, (method, url, r.text[:300])
+        if model is not None:
+            TypeAdapter(model).validate_python(r.json())
+        else:
+            assert isinstance(r.json(), dict)
