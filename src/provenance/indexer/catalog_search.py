@@ -210,8 +210,9 @@ class CatalogIndex:
             epoch, size = self._epoch(), self._log_size()
             self._codes = self._exchange_codes()
             with _transaction(self._db):
-                for table in ("listing", "entity", "block_time", "listing_fts", "listing_short", "entity_fts"):
+                for table in ("listing", "entity", "block_time", "listing_fts", "entity_fts"):
                     self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                self._db.execute("INSERT INTO listing_short(listing_short) VALUES ('delete-all')")  # contentless
                 names = self._fill_entities()
                 rows = [self._record_row(int.from_bytes(k[1:], "big"), v, names)
                         for k, v in self._index.scan(K.RECORD)]
