@@ -12,6 +12,7 @@ import pytest
 from eth_account import Account
 from pydantic import TypeAdapter
 
+from provenance.api.auth import sign_request
 from provenance.api.catalog_models import (
     BoardOut,
     CatalogSearchOut,
@@ -21,7 +22,9 @@ from provenance.api.catalog_models import (
 )
 from provenance.api.models import RegisteredOut
 from provenance.core import catalog, eip712
+from provenance.keystore import Keystore
 from provenance.store import keys as K
+from tests.support.passphrase import passphrase
 from tests.support.served import Served
 
 API = "/api/v1"
@@ -234,10 +237,16 @@ def test_profiles_organisation_public_individual_local(served: Served) -> None:
     anon = served.client.get(f"{API}/entities/{ind['id']}/profile").json()
     assert anon["profile"] is None and anon["redacted"] is True and anon["role"] == "supplier"
     assert "张三" not in json.dumps(anon, ensure_ascii=False)
-    member = served.client.get(f"{API}/entities/{ind['id']}/profile", headers=served.auth("member")).json()
-    assert member["profile"] is None  # a partner exchange's credential: the person's data stays here
     own = served.client.get(f"{API}/entities/{ind['id']}/profile", headers=served.auth("admin")).json()
     assert own["profile"] == person
+    # A member token this node issued sees it; a partner exchange signing with its own key does not.
+    member = served.client.get(f"{API}/entities/{ind['id']}/profile", headers=served.auth("member")).json()
+    assert member["profile"] == person
+    path = f"{API}/entities/{ind['id']}/profile"
+    zjde = Keystore(served.data_dir / "keystore", passphrase(served.data_dir.parent)).load("ZJDE")
+    signed = sign_request(bytes(zjde.key), served.runtime.chain_id, served.runtime.registry, "GET", path, b"")
+    partner = served.client.get(path, headers=signed)
+    assert partner.status_code == 200 and partner.json()["profile"] is None and partner.json()["redacted"] is True
     assert "张三" not in json.dumps(search(served, q="张三"), ensure_ascii=False)
 
     # A profile whose credit code is not the identifier onboarded is refused, and no entity is onboarded.

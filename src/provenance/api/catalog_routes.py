@@ -2,8 +2,9 @@
 
 Who sees what, as for records: general-grade listings and organisations' profiles are public; important- and
 core-grade listings and their documents need a member credential of the federation (admin, registrar or member);
-a merchant sees its own. An individual's profile is served only to this node's own credentials (admin,
-registrar): it never leaves the exchange that onboarded the person. Supplying a document takes a writer; setting
+a merchant sees its own. An individual's profile is served only to credentials this node issued (its admin,
+registrar and member tokens), never to anonymous callers or to requests signed by another exchange's key: it
+does not leave the exchange that onboarded the person. Supplying a document takes a writer; setting
 a profile, the admin.
 
 (No ``from __future__ import annotations`` here: the role dependencies are local to ``install``, and FastAPI
@@ -56,7 +57,9 @@ def viewer_of(p: Principal | None) -> Viewer:
     if p.role in ("admin", "registrar"):
         return Viewer(members=True, local=True)
     if p.role == "member":
-        return Viewer(members=True)
+        # A member token is a credential this node issued; a request signed by a partner exchange's own key is
+        # the partner speaking for itself, and an individual's profile does not leave this exchange for it.
+        return Viewer(members=True, local=not p.name.startswith("key:"))
     return Viewer(entity=p.entity) if p.role == "merchant" else PUBLIC
 
 

@@ -256,8 +256,8 @@ class CatalogService:
                 "published": not parsed.is_individual, "redacted": False}
 
     def profile(self, entity_id: int, viewer: Viewer) -> dict[str, Any]:
-        """An entity's profile: an organisation's for anyone; an individual's only for this node's own
-        credentials (everyone else gets the entity id and role)."""
+        """An entity's profile: an organisation's for anyone; an individual's only for credentials this node
+        issued and for the person's own merchant credential (everyone else gets the entity id and role)."""
         with self.ops.lock:
             entity = self.ops.svc.entity(entity_id)
         raw = self.documents.profile(entity_id) or self.node.index.get(K.CATALOG_PROFILE + entity_id.to_bytes(4, "big"))
@@ -265,7 +265,8 @@ class CatalogService:
         if raw is None:
             return {"entity": entity_id, "role": role, "profile": None, "redacted": False}
         doc = ijson.loads(raw, what="a kept entity profile")
-        if doc.get("kind") == "individual" and not (viewer.local and entity.registrar == self._own_exchange()):
+        own = viewer.entity == entity_id or (viewer.local and entity.registrar == self._own_exchange())
+        if doc.get("kind") == "individual" and not own:
             return {"entity": entity_id, "role": role, "profile": None, "redacted": True}
         return {"entity": entity_id, "role": role, "profile": doc, "redacted": False}
 
