@@ -86,7 +86,7 @@ def test_a_valid_document_is_accepted_and_every_broken_one_refused(world: Any) -
     seq = store.seq_of(good)
     assert seq is not None and store.get(K.CATALOG_METADATA + K.seq_bytes(seq)) == good_raw
     for rid in (invalid_rid, spaced_rid, other_rid, mismatch_rid):
-        assert store.get(K.CATALOG_METADATA + K.seq_bytes(store.seq_of(rid))) is None  # type: ignore[arg-type]
+        assert store.get(K.CATALOG_METADATA + K.seq_bytes(store.seq_of(rid))) is None
     assert _rejected(store) == before + 4
     reasons = _refusals(store)[-4:]
     assert [r.split(":")[0] for r in reasons] == ["InvalidInput", "NotCanonical", "InvalidInput",
@@ -111,12 +111,11 @@ def test_batched_entries_are_judged_like_records(world: Any) -> None:
                      [docs[0], docs[1], docs[0], docs[0]])
     publish_metadata(fed.contracts, fed.keys["ZJDE"], [ids[2]], [docs[2]])
     follower.sync()
-    assert store.get(K.CATALOG_METADATA + K.seq_bytes(store.seq_of(ids[0]))) == docs[0]  # type: ignore[arg-type]
+    assert store.get(K.CATALOG_METADATA + K.seq_bytes(store.seq_of(ids[0]))) == docs[0]
     for rid in ids[1:]:
-        assert store.get(K.CATALOG_METADATA + K.seq_bytes(store.seq_of(rid))) is None  # type: ignore[arg-type]
+        assert store.get(K.CATALOG_METADATA + K.seq_bytes(store.seq_of(rid))) is None
     assert _rejected(store) == before + 4
-    assert [r for r in _refusals(store)[-4:]] == ["NotGeneralGrade", "HashMismatch", "UnknownRecord",
-                                                      "NotRegistrar"]
+    assert _refusals(store)[-4:] == ["NotGeneralGrade", "HashMismatch", "UnknownRecord", "NotRegistrar"]
 
 
 def test_profiles_only_of_organisations_bound_to_their_identifier(world: Any) -> None:
@@ -179,7 +178,7 @@ def test_a_reorg_removes_an_orphaned_listing_from_the_projection(tmp_path: Path)
         cidx.sync()
         assert [i["id"] for i in cidx.search("孤块").items] == ["0x" + orphan.hex()]
         fed.chain.rewind(fork)
-        for i in range(3):
+        for _ in range(3):
             fed.register("SDE", request(org))
         follower.sync()
         assert follower.reorgs == 1

@@ -183,7 +183,7 @@ def test_public_search_hides_important_grade_listings_members_see_them(env: Any)
     assert "0x" + rid.hex() in {i["id"] for i in member.items}
     redacted = cidx.listing(rid)
     assert redacted is not None and redacted["metadata"] == "redacted" and redacted["title"] is None
-    assert cidx.listing(rid, public_only=False)["metadata"] == "supplied"  # type: ignore[index]
+    assert cidx.listing(rid, public_only=False)["metadata"] == "supplied"
     assert cidx.search(None, public_only=False).total == len(cat.records)
 
 
@@ -201,19 +201,19 @@ def test_names_of_individuals_never_reach_a_row(env: Any, tmp_path: Path) -> Non
     assert item is not None and item["publisher"] == {"id": individual, "name": None, "kind": None}
     name = profile["name"]["zh"]
     assert cidx.search(name).total == 0 or all(name not in _text(i) for i in cidx.search(name).items)
-    assert cidx.entity(individual)["name"] is None  # type: ignore[index]
+    assert cidx.entity(individual)["name"] is None
     # An organisation whose profile is only local (not yet published) is named, if it binds to the chain.
     org = cat.entity_events(1, publish=False, individual_every=10**6)
     cat.write(org)
     oid = cat.entities
     docs.put_profile(oid, canonical_document(cat.profiles[oid]))
     cidx.sync()
-    assert cidx.entity(oid)["name"] == cat.profiles[oid]["name"]  # type: ignore[index]
+    assert cidx.entity(oid)["name"] == cat.profiles[oid]["name"]
     # A local profile that does not bind (another credit code) names nobody.
     wrong = entity_profile(99_999)
     docs.put_profile(oid, canonical_document(wrong))
     cidx.refresh_entity(oid)
-    assert cidx.entity(oid)["name"] is None  # type: ignore[index]
+    assert cidx.entity(oid)["name"] is None
 
 
 def test_a_document_supplied_off_chain_fills_its_listing(env: Any) -> None:
@@ -222,7 +222,7 @@ def test_a_document_supplied_off_chain_fills_its_listing(env: Any) -> None:
     cat.write(cat.registration_events(4000, owner=6, registrar=1 + 6 % 3, doc=doc, publish=False))
     cidx.sync()
     rid = cat.records[-1]
-    assert cidx.listing(rid)["metadata"] == "not-supplied"  # type: ignore[index]
+    assert cidx.listing(rid)["metadata"] == "not-supplied"
     digest = docs.put(canonical_document(doc))
     assert cidx.refresh_hash(digest) == 1
     item = cidx.listing(rid)
@@ -233,7 +233,7 @@ def test_a_document_supplied_off_chain_fills_its_listing(env: Any) -> None:
     cat.write(cat.registration_events(4001, owner=7, registrar=1 + 7 % 3, doc=bad, publish=False))
     cidx.sync()
     cidx.refresh_hash(docs.put(canonical_document(bad)))
-    assert cidx.listing(cat.records[-1])["metadata"] == "not-supplied"  # type: ignore[index]
+    assert cidx.listing(cat.records[-1])["metadata"] == "not-supplied"
 
 
 def test_boards_and_figures_count_what_search_finds(env: Any) -> None:
