@@ -97,6 +97,21 @@ def test_hash_only_then_supply(node: Path, capsys: pytest.CaptureFixture[str]) -
     assert code == 0 and done["published"] is True, err  # type: ignore[index]
     code, found, _ = run(capsys, "catalog", "search", "berth")
     assert code == 0 and [i["id"] for i in found["items"]] == [rid]  # type: ignore[index]
+    code, records, _ = run(capsys, "catalog", "records", "1")
+    assert code == 0 and rid in [i["id"] for i in records["items"]]  # type: ignore[index]
+
+    # An important-grade listing: the operator sees it, an anonymous visitor's view does not.
+    secret = node.parent / "secret.json"
+    code, reg, err = run(capsys, "register", "--kind", "resource", "--grade", "important", "--owner", "1",
+                         "--content-hash", "0x" + "ce" * 32, "--metadata",
+                         str(write(secret, doc(title={"zh": "重点数据目录"}, keywords=["重点"]))))
+    assert code == 0, err
+    code, shown, _ = run(capsys, "catalog", "show", reg["id"])  # type: ignore[index]
+    assert code == 0 and shown["title"] == {"zh": "重点数据目录", "en": None}  # type: ignore[index]
+    code, _, err = run(capsys, "catalog", "show", reg["id"], "--public")  # type: ignore[index]
+    assert code == OUTCOMES[ErrorKind.FORBIDDEN].exit_code and "member credential" in err
+    code, found, _ = run(capsys, "catalog", "search", "重点", "--public")
+    assert code == 0 and found["items"] == []  # type: ignore[index]
 
 
 def test_refusals_name_the_field_and_write_nothing(node: Path, capsys: pytest.CaptureFixture[str]) -> None:
