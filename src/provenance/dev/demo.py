@@ -1,5 +1,7 @@
-"""The demo federation: Shanghai and two Yangtze River Delta partner exchanges, three merchants, and a small
-lineage graph of resources, derived products and an asset, registered directly and by delegation.
+"""The demo federation: Shanghai and two Yangtze River Delta partner exchanges, three merchants with their
+published profiles, and a small lineage graph of resources, derived products and an asset, registered directly and
+by delegation, each with a metadata document (title and description in Chinese and English, keywords, boards,
+distributions, an ODRL policy within the record's rights) so the explorer and the catalogue speak names.
 
 Every step checks the chain first, so an interrupted demo picks up where it stopped and a second run only
 prints the summary.
@@ -7,6 +9,7 @@ prints the summary.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -15,12 +18,16 @@ from typing import Any
 
 from provenance.bootstrap import init_node
 from provenance.config import CONFIG_NAME
+from provenance.core import catalog
 from provenance.core.ids import hex0x, identifier_hash, record_id
+from provenance.dev.catalog_samples import organisation_code_check
 from provenance.errors import ContractReverted, NotFound
 from provenance.indexer.queries import IndexQueries, lineage_json
 from provenance.keystore import PassphraseSource
 from provenance.node import Node
+from provenance.operations import Operations
 from provenance.service import RegistryService
+from provenance.services.catalog import CatalogService
 from provenance.types import (
     EntityRole,
     Grade,
@@ -38,16 +45,138 @@ EXCHANGES = [
     ("ZJDE", "Zhejiang Big Data Exchange Center"),
     ("AHDE", "Anhui Data Exchange"),
 ]
-# key label, unified social credit code (demo values), role, home exchange
+# key label, GB/T 2260 region, the first 8 characters of the GB 11714 organisation code, role, home exchange, the
+# enterprise's name. The codes are made up but well formed (registration authority 9 = market regulation, category
+# 1 = enterprise, then both check characters), so the published profiles pass every node's GB 32100 check.
 MERCHANTS = [
-    ("m-lingang", "91310115MA1K4DEMO1", EntityRole.SUPPLIER, "SDE"),
-    ("m-hangzhou", "91330106MA2GDEMO2", EntityRole.SUPPLIER, "ZJDE"),
-    ("m-hefei", "91340100MA2TDEMO3", EntityRole.SERVICE_PROVIDER, "AHDE"),
+    ("m-lingang", "310115", "MA1K4LG8", EntityRole.SUPPLIER, "SDE",
+     {"zh": "上海临港数据科技有限公司", "en": "Shanghai Lingang Data Technology Co., Ltd."}),
+    ("m-hangzhou", "330106", "MA2GHK7L", EntityRole.SUPPLIER, "ZJDE",
+     {"zh": "杭州数链物流科技有限公司", "en": "Hangzhou Shulian Logistics Technology Co., Ltd."}),
+    ("m-hefei", "340100", "MA2THF5Q", EntityRole.SERVICE_PROVIDER, "AHDE",
+     {"zh": "合肥智造数据服务有限公司", "en": "Hefei Smart Manufacturing Data Services Co., Ltd."}),
 ]
+
+
+def credit_code(region: str, organisation: str) -> str:
+    first17 = "91" + region + organisation + organisation_code_check(organisation)
+    return first17 + catalog.credit_code_check_char(first17)
+
+
+def merchant_profile(label: str) -> dict[str, Any]:
+    _label, region, organisation, _role, _home, name = next(m for m in MERCHANTS if m[0] == label)
+    return {"name": name, "kind": "enterprise", "creditCode": credit_code(region, organisation), "region": region}
+
+
+def _policy(name: str, allow: tuple[str, ...], forbid: tuple[str, ...] = ()) -> dict[str, Any]:
+    policy: dict[str, Any] = {"@context": "http://www.w3.org/ns/odrl.jsonld", "@type": "Offer",
+                              "uid": f"urn:provenance:policy:demo:{name}",
+                              "permission": [{"action": a} for a in allow]}
+    if forbid:
+        policy["prohibition"] = [{"action": a} for a in forbid]
+    return policy
+
+
+# The demo's records as a data merchant would describe them. Each policy permits only what the record's rights
+# cover (use and the like need holding, derive/aggregate/anonymize processing and use, distribute/sell/transfer
+# operation): core.catalog refuses anything else, as every node's index does.
+DOCUMENTS: dict[str, dict[str, Any]] = {
+    "port-vessel-traffic": {
+        "title": {"zh": "洋山港船舶交通流量数据（AIS）", "en": "Yangshan port vessel traffic (AIS)"},
+        "description": {"zh": "洋山深水港及长江口水域船舶自动识别系统（AIS）报文，按船舶、航次与泊位整理，每小时更新，"
+                              "用于港口调度、航运物流与通关预测。",
+                        "en": "Automatic Identification System (AIS) messages for Yangshan deep-water port and the "
+                              "Yangtze estuary, organised by vessel, voyage and berth and updated hourly, for port "
+                              "scheduling, shipping logistics and customs forecasting."},
+        "keywords": ["船舶", "港口", "洋山港", "AIS", "vessel", "port", "shipping"],
+        "themes": ["shipping", "yangtze-delta"], "spatial": "上海市浦东新区洋山港",
+        "temporal": {"start": "2026-01-01"}, "accrualPeriodicity": "continuous",
+        "distributions": [{"title": {"zh": "AIS 报文接口", "en": "AIS message API"}, "format": "JSON",
+                           "mediaType": "application/json", "delivery": "api"},
+                          {"title": {"en": "Daily Parquet extract"}, "format": "Parquet", "delivery": "file",
+                           "byteSize": 41_943_040}],
+        "policy": _policy("port-vessel-traffic", ("use", "derive", "aggregate")),
+        "contactPoint": {"name": "临港数据产品部", "email": "data@lingang-data.example.cn"}},
+    "logistics-waybills": {
+        "title": {"zh": "浙江电子运单脱敏数据", "en": "Zhejiang e-waybill records (de-identified)"},
+        "description": {"zh": "浙江省内快递与干线物流电子运单，收寄件人信息已去标识化，含线路、时效与货类。",
+                        "en": "Express and trunk-line e-waybills within Zhejiang with senders and receivers "
+                              "de-identified: routes, transit times and cargo classes."},
+        "keywords": ["运单", "物流", "快递", "waybill", "logistics", "express"],
+        "themes": ["trade-logistics", "yangtze-delta"], "spatial": "浙江省",
+        "temporal": {"start": "2025-01-01", "end": "2026-10-31"}, "accrualPeriodicity": "daily",
+        "distributions": [{"title": {"zh": "隐私计算节点", "en": "Privacy-computing node"},
+                           "delivery": "privacy-computing"}],
+        "policy": _policy("logistics-waybills", ("use", "anonymize", "aggregate"), ("distribute",)),
+        "contactPoint": {"name": "数链数据合规组", "email": "compliance@shulian.example.cn"}},
+    "factory-energy-use": {
+        "title": {"zh": "合肥工厂智能电表能耗数据", "en": "Hefei factory smart-meter energy use"},
+        "description": {"zh": "合肥高新区制造企业智能电表十五分钟粒度的用电量与需量数据，用于能效评估与碳核算。",
+                        "en": "Fifteen-minute electricity consumption and demand from smart meters of manufacturers "
+                              "in the Hefei high-tech zone, for energy-efficiency assessment and carbon accounting."},
+        "keywords": ["能耗", "电表", "制造", "碳核算", "energy", "smart meter", "manufacturing"],
+        "themes": ["manufacturing", "energy"], "spatial": "340100",
+        "temporal": {"start": "2025-06-01", "end": "2026-09-30"}, "accrualPeriodicity": "daily",
+        "distributions": [{"title": {"en": "Monthly CSV"}, "format": "CSV", "mediaType": "text/csv",
+                           "delivery": "file", "byteSize": 12_582_912}],
+        "policy": _policy("factory-energy-use", ("use", "derive")),
+        "contactPoint": {"name": "智造数据服务中心", "email": "service@hf-smartdata.example.cn"}},
+    "personal-credit-files": {
+        "title": {"zh": "个人征信档案", "en": "Personal credit files"},
+        "description": {"zh": "个人信用记录原始档案，属核心数据，仅持有，不挂牌、不出境、不导出。",
+                        "en": "Raw personal credit records: core data, held only, never listed, exported or sent "
+                              "abroad."},
+        "keywords": ["征信", "个人信用", "credit"], "themes": ["credit", "finance"], "spatial": "上海市",
+        "policy": _policy("personal-credit-files", ("use",), ("distribute", "sell", "transfer")),
+        "contactPoint": {"name": "临港数据安全官"}},
+    "delta-logistics-index": {
+        "title": {"zh": "长三角物流景气指数（周度）", "en": "Yangtze River Delta logistics index (weekly)"},
+        "description": {"zh": "由洋山港船舶流量与浙江电子运单加工而成的周度物流景气指数，"
+                              "覆盖上海、浙江、安徽主要枢纽。",
+                        "en": "A weekly logistics activity index built from Yangshan vessel traffic and Zhejiang "
+                              "e-waybills, covering the main hubs of Shanghai, Zhejiang and Anhui."},
+        "keywords": ["物流指数", "长三角", "景气", "logistics index", "Yangtze Delta", "freight"],
+        "themes": ["trade-logistics", "yangtze-delta", "shipping"], "spatial": "长江三角洲",
+        "temporal": {"start": "2025-01-06"}, "accrualPeriodicity": "weekly",
+        "distributions": [{"title": {"zh": "指数查询接口", "en": "Index query API"}, "format": "REST",
+                           "delivery": "api"}],
+        "policy": _policy("delta-logistics-index", ("distribute", "sell", "aggregate")),
+        "contactPoint": {"name": "数链指数研究院", "email": "index@shulian.example.cn"}},
+    "port-energy-model": {
+        "title": {"zh": "港口能耗预测模型", "en": "Port energy consumption forecasting model"},
+        "description": {"zh": "结合洋山港船舶流量与工厂能耗数据训练的港区用能预测模型，提供未来七天的逐时预测。",
+                        "en": "A forecasting model of the port area's energy demand trained on Yangshan vessel "
+                              "traffic and factory energy use, giving hourly forecasts seven days ahead."},
+        "keywords": ["能耗预测", "港口", "模型", "forecast", "energy", "port"],
+        "themes": ["shipping", "energy"], "spatial": "上海市浦东新区",
+        "accrualPeriodicity": "weekly",
+        "distributions": [{"title": {"zh": "预测服务接口", "en": "Forecast API"}, "format": "JSON",
+                           "mediaType": "application/json", "delivery": "api"}],
+        "policy": _policy("port-energy-model", ("use", "derive")),
+        "contactPoint": {"name": "临港数据产品部", "email": "data@lingang-data.example.cn"}},
+    "logistics-index-asset": {
+        "title": {"zh": "长三角物流指数数据资产（2026）", "en": "Yangtze Delta logistics index data asset (2026)"},
+        "description": {"zh": "长三角物流景气指数形成的数据资产，已完成资产评估，可用于质押融资与数据资产入表。",
+                        "en": "The data asset formed by the Yangtze Delta logistics index, assessed and ready for "
+                              "pledge financing and balance-sheet recognition."},
+        "keywords": ["数据资产", "质押融资", "入表", "data asset", "pledge"],
+        "themes": ["digital-assets", "finance", "trade-logistics"], "spatial": "长江三角洲",
+        "temporal": {"start": "2026-01-01", "end": "2026-12-31"}, "accrualPeriodicity": "annual",
+        "policy": _policy("logistics-index-asset", ("use", "transfer")),
+        "contactPoint": {"name": "智造数据资产部", "email": "assets@hf-smartdata.example.cn"}},
+}
+
+
+def record_document(name: str, publisher: int) -> dict[str, Any]:
+    """The demo record's metadata document, published by its owner entity."""
+    return {**DOCUMENTS[name], "publisher": publisher}
 
 
 def _h(text: str) -> Hash32:
     return Hash32(hashlib.sha256(text.encode("utf-8")).digest())
+
+
+_NO_HASH = Hash32(bytes(32))  # replaced by the hash of the record's metadata document in ensure()
 
 
 def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | None = None,
@@ -80,66 +209,81 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
             out = svc.approve(ks.load("ZJDE"), pid)
             say(f"ZJDE approves proposal {pid}: executed={out.executed}")
 
-        # --- merchants, mandates, mutual recognition
+        # --- merchants, their profiles, mandates, mutual recognition
+        catalogs = {code: CatalogService(Operations(node, key=code)) for code, _name in EXCHANGES}
         entity_ids: dict[str, int] = {}
-        for label, uscc, role, home in MERCHANTS:
-            ident = identifier_hash(uscc)
+        names: dict[str, str] = {}
+        for label, region, organisation, role, home, name in MERCHANTS:
+            names[label] = name["zh"]
+            ident = identifier_hash(credit_code(region, organisation))
             try:
                 entity_ids[label] = svc.entity_by_identifier(ident).id
             except NotFound:
                 # The demo's keystore holds each merchant's key, so the merchant's consent is signed here.
                 entity_ids[label] = svc.register_entity(ks.load(home), ident, ks.load(label), role)
-                say(f"{home} onboards merchant {label} as entity {entity_ids[label]}")
+                say(f"{home} onboards {name['zh']} ({name['en']}) as entity {entity_ids[label]}")
+            if not _profile_published(catalogs[home], entity_ids[label]):
+                # Only the onboarding exchange publishes an entity's profile: each through its own service.
+                catalogs[home].set_profile(entity_ids[label], merchant_profile(label), signer=ks.load(home))
+                say(f"{home} publishes the profile of {name['zh']} (credit code {credit_code(region, organisation)})")
             if not svc.has_mandate(entity_ids[label], home):
                 svc.set_mandate(ks.load(label), entity_ids[label], home, True)
-                say(f"{label} grants {home} a mandate to register its data")
+                say(f"{name['zh']} grants {home} a mandate to register its data")
         lingang, hangzhou, hefei = (entity_ids[m[0]] for m in MERCHANTS)
         if not svc.is_recognized(lingang, "ZJDE"):
             svc.recognize_entity(ks.load("ZJDE"), lingang)
-            say(f"ZJDE recognises entity {lingang} (onboarded by SDE)")
+            say(f"ZJDE recognises {names['m-lingang']} (entity {lingang}, onboarded by SDE)")
 
-        # --- the lineage graph
+        # --- the lineage graph: every record registered with its metadata document inline (kept by this node
+        # first; general-grade documents published on chain after the registration, the others kept here only)
         def ensure(name: str, registrar: str, req: RegistrationRequest, *, delegated_by: str | None = None) -> RecordId:
+            doc = record_document(name, req.owner)
+            meta = catalog.parse_metadata(doc)
+            req = dataclasses.replace(req, metadata_hash=Hash32(bytes(meta.hash)))
             rid = record_id(svc.exchange_id(registrar), req.content_hash)
+            title = doc["title"]["zh"]
+            cat = catalogs[registrar]
             try:
                 svc.record(rid)
-                return rid
             except NotFound:
                 pass
-            signer = ks.load(registrar)
-            if delegated_by:
-                signed = svc.sign_registration(ks.load(delegated_by), registrar, req)
-                rid, res = svc.register_for(signer, signed)
-                how = f"signed by {delegated_by} (EIP-712), submitted by {registrar}"
             else:
-                rid, res = svc.register(signer, req)
-                how = f"registered by {registrar} under mandate"
-            say(f"{name}: {req.kind.label}/{req.grade.label} {hex0x(rid)[:18]}... {how}, gas {res.gas_used}")
-            return rid
+                cat.ops.follower.sync()
+                indexed = cat.ops.indexed(rid)
+                # Registered but its document not kept (an interrupted run): supply it now. A record of a demo
+                # directory made before the catalogue has a metadataHash no document hashes to: it stays unnamed.
+                if indexed.metadata_hash == meta.hash and cat.document_bytes(indexed) is None:
+                    cat.supply(rid, doc, signer=ks.load(registrar))
+                    say(f"{registrar} supplies the metadata of {title}")
+                return rid
+            signer = ks.load(registrar)
+            signed = svc.sign_registration(ks.load(delegated_by), registrar, req) if delegated_by else None
+            out = cat.register(req, meta.canonical, signed=signed, signer=signer)
+            how = (f"signed by {delegated_by} (EIP-712), submitted by {registrar}" if delegated_by
+                   else f"registered by {registrar} under mandate")
+            say(f"{title} ({doc['title']['en']}): {req.kind.label}/{req.grade.label} {out['id'][:18]}... {how}, "
+                f"gas {out['gas_used']}")
+            return RecordId(bytes.fromhex(out["id"][2:]))
 
         hr = Rights.HOLDING | Rights.PROCESSING
-        r1 = ensure("Port vessel traffic", "SDE", RegistrationRequest(
-            Kind.RESOURCE, Grade.GENERAL, Source.PUBLIC, hr, lingang, _h("port vessel traffic 2026"),
-            _h("meta: AIS feed, Yangshan port")))
-        r2 = ensure("Logistics waybills", "ZJDE", RegistrationRequest(
-            Kind.RESOURCE, Grade.IMPORTANT, Source.ENTERPRISE, hr, hangzhou, _h("zhejiang waybills 2026"),
-            _h("meta: waybill records, de-identified")))
-        r3 = ensure("Factory energy use", "AHDE", RegistrationRequest(
-            Kind.RESOURCE, Grade.GENERAL, Source.ENTERPRISE, hr, hefei, _h("anhui factory energy 2026"),
-            _h("meta: smart meter readings")))
-        r4 = ensure("Personal credit files", "SDE", RegistrationRequest(
+        r1 = ensure("port-vessel-traffic", "SDE", RegistrationRequest(
+            Kind.RESOURCE, Grade.GENERAL, Source.PUBLIC, hr, lingang, _h("port vessel traffic 2026"), _NO_HASH))
+        r2 = ensure("logistics-waybills", "ZJDE", RegistrationRequest(
+            Kind.RESOURCE, Grade.IMPORTANT, Source.ENTERPRISE, hr, hangzhou, _h("zhejiang waybills 2026"), _NO_HASH))
+        r3 = ensure("factory-energy-use", "AHDE", RegistrationRequest(
+            Kind.RESOURCE, Grade.GENERAL, Source.ENTERPRISE, hr, hefei, _h("anhui factory energy 2026"), _NO_HASH))
+        r4 = ensure("personal-credit-files", "SDE", RegistrationRequest(
             Kind.RESOURCE, Grade.CORE, Source.PERSONAL, Rights.HOLDING, lingang, _h("personal credit files"),
-            _h("meta: core data, holding only")))
-        p1 = ensure("Delta logistics index", "ZJDE", RegistrationRequest(
+            _NO_HASH))
+        p1 = ensure("delta-logistics-index", "ZJDE", RegistrationRequest(
             Kind.PRODUCT, Grade.IMPORTANT, Source.ENTERPRISE, Rights.OPERATION | Rights.PROCESSING, hangzhou,
-            _h("yangtze delta logistics index v1"), _h("meta: weekly index"), parents=(r1, r2)))
-        p2 = ensure("Port energy model", "SDE", RegistrationRequest(
-            Kind.PRODUCT, Grade.GENERAL, Source.ENTERPRISE, hr, lingang, _h("port energy model v1"),
-            _h("meta: regression model"), parents=(r1, r3)), delegated_by="m-lingang")
-        a1 = ensure("Logistics index asset", "AHDE", RegistrationRequest(
+            _h("yangtze delta logistics index v1"), _NO_HASH, parents=(r1, r2)))
+        p2 = ensure("port-energy-model", "SDE", RegistrationRequest(
+            Kind.PRODUCT, Grade.GENERAL, Source.ENTERPRISE, hr, lingang, _h("port energy model v1"), _NO_HASH,
+            parents=(r1, r3)), delegated_by="m-lingang")
+        a1 = ensure("logistics-index-asset", "AHDE", RegistrationRequest(
             Kind.ASSET, Grade.IMPORTANT, Source.ENTERPRISE, Rights.HOLDING | Rights.OPERATION, hefei,
-            _h("logistics index data asset 2026"), _h("meta: asset entry"), parents=(p1,)),
-            delegated_by="m-hefei")
+            _h("logistics index data asset 2026"), _NO_HASH, parents=(p1,)), delegated_by="m-hefei")
 
         # --- the rules at work: core data cannot be listed as a product
         try:
@@ -150,7 +294,7 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
 
         if svc.record(r3).status == Status.ACTIVE:
             svc.set_status(ks.load("AHDE"), r3, Status.SUSPENDED, _h("quality review"))
-            say("AHDE suspends 'Factory energy use' for a quality review")
+            say(f"AHDE suspends {DOCUMENTS['factory-energy-use']['title']['zh']} for a quality review")
 
         # --- transparency logs: each exchange anchors its log; the partners witness (cosign) the checkpoints
         certifier = node.certifier()
@@ -171,7 +315,8 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
             tmp = cert_path.with_suffix(".tmp")
             tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", "utf-8")
             tmp.replace(cert_path)
-            say(f"AHDE issues a certificate for the logistics index asset and its lineage: {cert_path}")
+            say(f"AHDE issues a certificate for {DOCUMENTS['logistics-index-asset']['title']['zh']} and its lineage: "
+                f"{cert_path}")
 
         flows = _demo_flows(node, svc, say, lingang=lingang, hangzhou=hangzhou, hefei=hefei,
                             records={"r1": r1, "r2": r2, "p1": p1, "r4": r4})
@@ -181,6 +326,10 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
             "federation": {"threshold": svc.threshold(),
                            "exchanges": [f"{e.id}:{e.code} {e.name}" for e in svc.exchanges()]},
             "entities": entity_ids,
+            "merchants": {label: {"id": entity_ids[label], "name": name, "creditCode": credit_code(region, org),
+                                  "exchange": home}
+                          for label, region, org, _role, home, name in MERCHANTS},
+            "titles": {name: doc["title"] for name, doc in DOCUMENTS.items()},
             "records": {name: hex0x(rid) for name, rid in [
                 ("port-vessel-traffic", r1), ("logistics-waybills", r2), ("factory-energy-use", r3),
                 ("personal-credit-files", r4), ("delta-logistics-index", p1), ("port-energy-model", p2),
@@ -213,7 +362,6 @@ def _demo_flows(node: Node, svc: RegistryService, say: Callable[[str], None], *,
     """The cross-border lifecycle: a supervisor, the low-risk catalogue, applications of each grade, deliveries
     and a spot check. One process plays every party here; in a pilot each runs its own node and key."""
     from provenance.flow_operations import FlowOperations
-    from provenance.operations import Operations
 
     ks = node.keystore
     if not ks.has("CAC"):
@@ -270,6 +418,14 @@ def _demo_flows(node: Node, svc: RegistryService, say: Callable[[str], None], *,
             f"{done['report']['passed']} passed, {done['report']['failed']} failed; report anchored")
     return {"supervisor": "CAC", "applications": [a["id"] for a in flows.applications()],
             "queue": [a["id"] for a in flows.queue()], "spotChecks": [c["id"] for c in flows.spot_checks()]}
+
+
+def _profile_published(cat: CatalogService, entity_id: int) -> bool:
+    with cat.ops.lock:
+        cat.ops.follower.sync()
+    cat.sync()
+    row = cat.index.entity(entity_id)
+    return bool(row and row["profile"])
 
 
 def _exists(svc: RegistryService, code: str) -> bool:

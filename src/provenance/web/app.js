@@ -23,8 +23,12 @@ async function api(path, options = {}) {
   }
   return body;
 }
-// A route this node does not serve (an older node, or one without the catalogue) answers FastAPI's bare 404.
-function missingRoute(e) { return e && (e.status === 404 || e.status === 405) && e.problem && e.problem.detail === "Not Found"; }
+// A route this node does not serve (an older node, or one without the catalogue): the node's problem handler
+// answers "no such endpoint", a bare FastAPI app "Not Found".
+function missingRoute(e) {
+  const detail = (e && e.problem && e.problem.detail) || "";
+  return e && (e.status === 404 || e.status === 405) && (detail === "Not Found" || detail.startsWith("no such endpoint"));
+}
 
 // --- the users' words, English and Chinese (DOMAIN.md)
 let lang = localStorage.getItem("provenance-lang") || ((navigator.language || "").toLowerCase().startsWith("zh") ? "zh" : "en");
@@ -50,7 +54,7 @@ const T = {
   flows: ["Cross-border", "跨境流动"], verify: ["Verify a certificate", "验证证书"], docs: ["API docs", "API 文档"],
   noMeta: ["metadata not supplied", "未提供元数据"], entity: ["entity #", "主体 #"], memberView: ["(member view)", "（仅会员可见）"],
   hiddenTitle: ["title visible to members", "标题仅会员可见"], title: ["Title", "名称"], publisher: ["Publisher", "发布主体"],
-  kindH: ["Kind", "类别"], gradeH: ["Grade", "分级"], statusH: ["Status", "状态"], registrar: ["Registrar", "登记机构"],
+  owner: ["Owner", "所有者"], kindH: ["Kind", "类别"], gradeH: ["Grade", "分级"], statusH: ["Status", "状态"], registrar: ["Registrar", "登记机构"],
   block: ["Block", "区块"], boards: ["Boards", "板块"], keywords: ["Keywords", "关键词"], description: ["Description", "描述"],
   rightsH: ["Rights", "权利"], sourceH: ["Source", "来源"], supersedes: ["Supersedes", "替代"], details: ["Identifiers and hashes", "标识与哈希"],
   search: ["Search", "搜索"], searchPh: ["titles, descriptions, keywords, publishers…", "名称、描述、关键词、发布主体…"],

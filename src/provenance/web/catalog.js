@@ -37,7 +37,7 @@ async function catalogPage(params) {
   }
   const q = new URLSearchParams();
   for (const k of ["q", "order", "cursor", ...FILTERS]) if (params.get(k)) q.set(k, params.get(k));
-  q.set("limit", "20");
+  q.set("limit", /^[0-9]{1,3}$/.test(params.get("limit") || "") ? params.get("limit") : "20");
   try {
     const page = await api("/catalog/search?" + q.toString());
     facets.replaceChildren(...Object.entries(page.facets || {}).filter(([, m]) => Object.keys(m).length).map(([name, counts]) =>
