@@ -366,14 +366,24 @@ class CatalogIndex:
                                         registrar=registrar, status=status, owner=owner)
             long = [t for t in terms if len(t) >= 3]
             short = [t for t in terms if len(t) < 3]
+            matches = []
             if long:
-                where.append("l.seq IN (SELECT rowid FROM listing_fts WHERE listing_fts MATCH ?)")
-                args.append(" AND ".join(fts_string(t) for t in long))
+                matches.append(("listing_fts", " AND ".join(fts_string(t) for t in long)))
             if short:
-                where.append("l.seq IN (SELECT rowid FROM listing_short WHERE listing_short MATCH ?)")
-                args.append(" AND ".join(gram_token(t.lower()) for t in short))
+                matches.append(("listing_short", " AND ".join(gram_token(t.lower()) for t in short)))
+            # The text match drives (CROSS JOIN keeps that order): the planner would otherwise walk a filter's
+            # index over every listing and test each against the match.
+            source, src_args = "listing l", []
+            if matches:
+                table, expr = matches[0]
+                source = (f"(SELECT rowid AS m FROM {table} WHERE {table} MATCH ?) h "
+                          "CROSS JOIN listing l ON l.seq = h.m")
+                src_args = [expr]
+            for table, expr in matches[1:]:
+                where.append(f"l.seq IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
+                args.append(expr)
             cond = " AND ".join(where) or "1"
-            fp = fingerprint(order, terms, cond, args)
+            fp = fingerprint(order, terms, cond, src_args, args)
             key_args: list[Any] = []
             if order == "relevance" and terms:
                 score = " + ".join(
@@ -383,25 +393,25 @@ class CatalogIndex:
                 score_args: list[Any] = ["{title keywords} : " + fts_string(t) if len(t) >= 3 else
                                          "head : " + gram_token(t.lower()) for t in terms]
                 # Only seq and score (from the covering index): the page's rows are read afterwards.
-                inner = f"SELECT l.seq AS seq, {score} AS score FROM listing l WHERE {cond}"
+                inner = f"SELECT l.seq AS seq, {score} AS score FROM {source} WHERE {cond}"
                 sql = f"SELECT * FROM ({inner}) WHERE 1"
                 if cursor is not None:
                     a, b = decode_cursor(cursor, fp)
                     sql += " AND (score, seq) < (?, ?)"
                     key_args = [a, b]
                 sql += " ORDER BY score DESC, seq DESC LIMIT ?"
-                params = [*score_args, *args, *key_args, limit + 1]
+                params = [*score_args, *src_args, *args, *key_args, limit + 1]
             else:
-                sql = f"SELECT l.seq, 0 AS score FROM listing l WHERE {cond}"
+                sql = f"SELECT l.seq, 0 AS score FROM {source} WHERE {cond}"
                 if cursor is not None:
                     _block, b = decode_cursor(cursor, fp)
                     sql += " AND l.seq < ?"  # (block, seq) < (a, b) is seq < b: seq follows chain order
                     key_args = [b]
                 sql += " ORDER BY l.seq DESC LIMIT ?"
-                params = [*args, *key_args, limit + 1]
+                params = [*src_args, *args, *key_args, limit + 1]
             try:
                 keys = self._db.execute(sql, params).fetchall()
-                facets = self._facets(cond, args)
+                facets = self._facets(source, cond, [*src_args, *args])
             except sqlite3.OperationalError as exc:  # terms are quoted: this is a bug, not the caller's input
                 raise StoreError(f"catalogue query failed: {exc}") from exc
             more = len(keys) > limit
@@ -456,8 +466,8 @@ class CatalogIndex:
             return int(registrar)
         raise InvalidInput(f"registrar: unknown exchange {registrar!r}")
 
-    def _facets(self, cond: str, args: list[Any]) -> dict[str, dict[str, int]]:
-        key = (self._generation, cond, tuple(args))
+    def _facets(self, source: str, cond: str, args: list[Any]) -> dict[str, dict[str, int]]:
+        key = (self._generation, source, cond, tuple(args))
         cached = self._facet_cache.get(key)
         if cached is not None:
             return cached
@@ -467,7 +477,7 @@ class CatalogIndex:
             out[facet][name] = out[facet].get(name, 0) + n
 
         for kind, grade, status, registrar, boards, n in self._db.execute(
-                f"SELECT kind, grade, status, registrar, boards, count(*) FROM listing l WHERE {cond} "
+                f"SELECT kind, grade, status, registrar, boards, count(*) FROM {source} WHERE {cond} "
                 "GROUP BY 1, 2, 3, 4, 5", args):
             add("kind", KINDS[kind], n)
             add("grade", GRADES[grade], n)
