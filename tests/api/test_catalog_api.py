@@ -83,6 +83,14 @@ def kept(served: Served) -> int:
         return sum(1 for _ in it)
 
 
+def rejected(served: Served) -> float:
+    """The /metrics count of published documents the index refused."""
+    for line in served.client.get("/metrics").text.splitlines():
+        if line.startswith("provenance_catalog_documents_rejected_total "):
+            return float(line.split()[1])
+    raise AssertionError("no provenance_catalog_documents_rejected_total in /metrics")
+
+
 @pytest.fixture(scope="module")
 def listed(served: Served) -> dict[str, Any]:
     """One general-grade product registered with its document inline."""
@@ -319,8 +327,7 @@ def test_boards_figures_schemas_metrics(served: Served, listed: dict[str, Any]) 
         schema = served.client.get(f"{API}/schemas/{name}").json()
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert served.client.get(f"{API}/schemas/other").status_code == 422
-    metrics = served.client.get("/metrics").text
-    assert "provenance_catalog_documents_rejected_total 0.0" in metrics
+    assert rejected(served) == 0.0
 
 
 def test_batch_with_inline_documents(served: Served) -> None:
@@ -418,3 +425,25 @@ def test_every_catalog_route_answers_as_documented(served: Served, listed: dict[
             TypeAdapter(model).validate_python(r.json())
         else:
             assert isinstance(r.json(), dict)
+
+
+def test_a_document_not_in_canonical_form_is_never_shown_and_is_counted(served: Served) -> None:
+    """Bytes that hash to the record's metadataHash but are not the canonical text of a document pass the
+    contract (it checks the hash only) and are refused by the index: never shown, counted in /metrics."""
+    from provenance.chain import catalog as chain_catalog
+    from provenance.core.keccak import keccak256
+
+    before = rejected(served)
+    d = document(owner(served), title={"en": "Spaced out tampered text"}, keywords=["spacedout"])
+    raw = json.dumps(d, indent=2, ensure_ascii=False).encode()  # the same document, another text
+    rid = register(served, {"kind": "resource", "owner": owner(served), "contentHash": content(),
+                            "metadataHash": "0x" + keccak256(raw).hex()})["id"]
+    ops = served.runtime.ops
+    with ops.lock:
+        chain_catalog.publish_metadata(ops.node.contracts, ops.signer(), [bytes.fromhex(rid[2:])], [raw])
+    served.runtime.ops.sync()
+    served.runtime.catalog.sync()
+    assert rejected(served) == before + 1
+    assert served.client.get(f"{API}/registrations/{rid}/metadata").status_code == 404
+    assert rid not in ids(search(served, q="spacedout"))
+    assert served.client.get(f"{API}/registrations/{rid}").json()["metadata"] == "not-supplied"
