@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from provenance.api.auth import TokenStore
+from provenance.dev.demo import DOCUMENTS, MERCHANTS
 from tests.support.passphrase import passphrase
 from tests.support.server import node_process
 
@@ -70,6 +71,28 @@ def test_explorer_lists_and_searches_registrations(site: dict[str, Any], page: P
     page.fill("input[name=id]", rec(site, "port-vessel-traffic"))
     page.click("#search button[type=submit]")
     expect(page.locator("h1")).to_contain_text("Resource")
+    expect(page.locator("h1")).to_contain_text(DOCUMENTS["port-vessel-traffic"]["title"]["en"])
+
+
+def test_explorer_lists_speak_names_in_english_and_chinese(site: dict[str, Any], page: Page) -> None:
+    page.goto(site["url"] + "/")
+    vessels = page.locator(f"table.records tr[data-id='{rec(site, 'port-vessel-traffic')}']")
+    expect(vessels.locator("a.record-title")).to_have_text(DOCUMENTS["port-vessel-traffic"]["title"]["en"])
+    expect(vessels.locator("a.publisher")).to_have_text(MERCHANTS[0][5]["en"])
+    expect(vessels).not_to_contain_text("0x")  # hashes live on the record page's details section
+    # An important-grade record keeps its title and owner for members; the public sees that they exist.
+    waybills = page.locator(f"table.records tr[data-id='{rec(site, 'logistics-waybills')}']")
+    expect(waybills.locator("a.record-title")).to_have_text("title visible to members")
+    expect(waybills.locator(".publisher")).to_have_text("(member view)")
+    page.click("#lang")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(vessels.locator("a.record-title")).to_have_text(DOCUMENTS["port-vessel-traffic"]["title"]["zh"])
+    expect(vessels.locator("a.publisher")).to_have_text(MERCHANTS[0][5]["zh"])
+    expect(vessels).to_contain_text("数据资源")
+    expect(vessels).to_contain_text("一般数据")
+    expect(page.locator("nav a[data-nav=catalog]")).to_have_text("数据目录")
+    page.reload()  # the choice of language is kept
+    expect(vessels.locator("a.record-title")).to_have_text(DOCUMENTS["port-vessel-traffic"]["title"]["zh"])
 
 
 def test_record_page_draws_the_lineage_and_marks_inactive_and_affected(site: dict[str, Any], page: Page) -> None:
@@ -83,6 +106,11 @@ def test_record_page_draws_the_lineage_and_marks_inactive_and_affected(site: dic
     expect(suspended).to_have_class("node inactive")
     expect(graph.locator(f"g.node[data-id='{model}']")).to_have_class("node root affected")
     expect(page.locator("#affected")).to_contain_text("1 ancestor(s) are not active")
+    expect(page.locator("#affected")).to_contain_text(DOCUMENTS["factory-energy-use"]["title"]["en"])
+    # Names cut to the node's box (the whole name in its tooltip).
+    expect(suspended.locator("text.title")).to_contain_text(DOCUMENTS["factory-energy-use"]["title"]["en"][:24])
+    expect(suspended.locator("text.publisher")).to_contain_text(MERCHANTS[2][5]["en"][:24])
+    expect(suspended.locator("title")).to_contain_text(DOCUMENTS["factory-energy-use"]["title"]["en"])
     assert graph.locator("path.edge").count() == 2
     # A derived product drawn downstream of its source; clicking a node opens that record.
     suspended.click()
@@ -98,6 +126,8 @@ def test_important_records_need_a_member_token(site: dict[str, Any], page: Page)
     page.fill("#token", site["member"])
     page.click("#token-form button")
     expect(page.locator("table.fields")).to_contain_text("Content hash")
+    expect(page.locator("h1")).to_contain_text(DOCUMENTS["logistics-waybills"]["title"]["en"])
+    expect(page.locator("p.byline a.publisher")).to_have_text(MERCHANTS[1][5]["en"])
 
 
 def test_exchanges_page_shows_checkpoints_and_cosigners(site: dict[str, Any], page: Page) -> None:

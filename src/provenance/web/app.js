@@ -159,6 +159,7 @@ async function explore(params) {
     q.set("limit", "50");
     const page = await api("/registrations?" + q.toString());
     const rows = page.results.slice().reverse();
+    await nameNodes(rows);
     results.replaceChildren(el("h2", {}, title + " (" + rows.length + ")"), recordTable(rows));
   } catch (e) {
     results.replaceChildren(el("p", { class: "error", role: "alert" }, e.message));
@@ -234,7 +235,7 @@ async function recordPage(id) {
   } catch (e) { showError(e); }
 }
 
-// Lineage nodes carry names when the node serves them; an older node's nodes get them from their record documents.
+// Lists and lineage nodes carry names where the node serves them; the others get them from their record documents.
 const titleOf = new Map();
 async function nameNodes(list) {
   const missing = [...new Set(list.filter((n) => n.title === undefined).map((n) => n.id))].slice(0, 60);
