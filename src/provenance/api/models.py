@@ -222,6 +222,7 @@ class BatchOut(_Open):
     ids: list[str]
     batches: int
     tree_size: int | None
+    published: int | None = Field(default=None, description="metadata documents published on chain after anchoring")
 
 
 class OnboardingConsentOut(_Open):
