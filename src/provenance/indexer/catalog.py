@@ -222,19 +222,28 @@ MAX_TERMS = 8
 
 def grams(texts: Iterable[str]) -> str:
     """Every distinct one- and two-character substring of the words in ``texts`` (lower-cased), each encoded
-    as a token of [0-9a-z] so the unicode61 tokenizer keeps it whole."""
+    as a token of [0-9a-z] so the unicode61 tokenizer keeps it whole (order does not matter to the table)."""
     out: set[str] = set()
     for text in texts:
         for word in text.lower().split():
-            for i, ch in enumerate(word):
-                out.add(ch)
-                if i + 1 < len(word):
-                    out.add(word[i:i + 2])
-    return " ".join(sorted(gram_token(g) for g in out))
+            out.update(word)
+            out.update(word[i:i + 2] for i in range(len(word) - 1))
+    tokens = _TOKENS
+    return " ".join([tokens.get(g) or _token(g) for g in out])
+
+
+_TOKENS: dict[str, str] = {}  # a catalogue's grams repeat across rows: each is encoded once a process
+
+
+def _token(gram: str) -> str:
+    token = "g" + "x".join(f"{ord(c):x}" for c in gram)
+    if len(_TOKENS) < 1_000_000:
+        _TOKENS[gram] = token
+    return token
 
 
 def gram_token(gram: str) -> str:
-    return "g" + "x".join(f"{ord(c):x}" for c in gram)
+    return _TOKENS.get(gram) or _token(gram)
 
 
 def fts_string(term: str) -> str:

@@ -220,6 +220,9 @@ class CatalogIndex:
                 self._set_state("epoch", epoch)
                 self._set_state("schema", _SCHEMA_VERSION.encode())
                 self._set_state("position", size.to_bytes(8, "big"))
+            # A rebuild wrote every page through the WAL: fold it back and truncate it, or the WAL file stays
+            # the size of the whole catalogue.
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._generation += 1
             return len(rows) + len(names)
 
