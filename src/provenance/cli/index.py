@@ -39,7 +39,9 @@ def cmd_index_sync(ops: Any, args: argparse.Namespace) -> Any:
                 print(json.dumps({"drawn": list(done.drawn)}), flush=True)
 
         # The same loop as serve's follower: the index at the head, and every due spot check drawn.
-        following = Follower(ops, interval=args.follow, always_sync=True)
+        from provenance.services.catalog import CatalogService
+
+        following = Follower(ops, interval=args.follow, always_sync=True, catalog=CatalogService(ops))
         try:
             following.run(threading.Event(), on_round=report, keep_going=False)
         except KeyboardInterrupt:
