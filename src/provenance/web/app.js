@@ -48,6 +48,8 @@ const WORDS = {
   entityKind: { enterprise: ["enterprise", "企业"], "public-body": ["public body", "公共机构"], individual: ["individual", "个人"] },
   metadata: { supplied: ["supplied", "已提供"], "not-supplied": ["not supplied", "未提供"], redacted: ["member view only", "仅会员可见"] },
   delivery: { file: ["file", "文件"], api: ["API", "接口"], "privacy-computing": ["privacy computing", "隐私计算"] },
+  periodicity: { continuous: ["continuously", "实时"], daily: ["daily", "每日"], weekly: ["weekly", "每周"], monthly: ["monthly", "每月"],
+    quarterly: ["quarterly", "每季度"], annual: ["yearly", "每年"], irregular: ["irregularly", "不定期"] },
 };
 const T = {
   explore: ["Explorer", "浏览"], catalog: ["Catalogue", "数据目录"], figures: ["Figures", "统计"], exchanges: ["Exchanges", "交易所"],
@@ -103,7 +105,9 @@ function short(id) { return id ? id.slice(0, 10) + "…" + id.slice(-4) : "-"; }
 function badge(status) { return el("span", { class: "badge status-" + status, "data-status": status }, word("status", status)); }
 function gradeText(g) { return el("span", { class: "grade-" + g }, word("grade", g)); }
 function recordLink(id) { return el("a", { href: "#/record/" + id, class: "mono" }, short(id)); }
-function showError(e) { view.replaceChildren(el("p", { class: "error", role: "alert" }, e.message)); }
+// The page's content; a part left out (null) is skipped rather than shown as the text "null".
+function render(...nodes) { view.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false)); }
+function showError(e) { render(el("p", { class: "error", role: "alert" }, e.message)); }
 function setActive(name) {
   for (const a of document.querySelectorAll("nav a[data-nav]")) a.classList.toggle("active", a.dataset.nav === name);
 }
@@ -145,7 +149,7 @@ async function explore(params) {
     location.hash = "#/?" + q.toString();
   });
   const results = el("div", { id: "results" }, el("p", { class: "muted" }, t("loading")));
-  view.replaceChildren(el("h1", {}, ZH() ? "登记记录" : "Registrations"), form, results);
+  render(el("h1", {}, ZH() ? "登记记录" : "Registrations"), form, results);
   try {
     const q = new URLSearchParams();
     for (const k of ["content_hash", "owner", "registrar", "kind", "grade", "status"]) if (params.get(k)) q.set(k, params.get(k));
@@ -183,7 +187,7 @@ function recordTable(rows) {
 async function recordPage(id) {
   setActive("explore");
   if (!HASH.test(id)) { showError(new Error("not a record id: " + id + " (expected 0x and 64 hex digits)")); return; }
-  view.replaceChildren(el("p", { class: "muted" }, t("loading")));
+  render(el("p", { class: "muted" }, t("loading")));
   try {
     const [rec, up, down] = await Promise.all([
       api("/registrations/" + id), api("/registrations/" + id + "/ancestors?max_depth=16&max_nodes=300"),
@@ -197,7 +201,7 @@ async function recordPage(id) {
       if ((meta.themes || []).length) fields.push([t("boards"), boardList(meta.themes)]);
       if (meta.temporal) fields.push([t("temporal"), (meta.temporal.start || "…") + " – " + (meta.temporal.end || "…")]);
       if (meta.spatial) fields.push([t("spatial"), meta.spatial]);
-      if (meta.accrualPeriodicity) fields.push([t("periodicity"), meta.accrualPeriodicity]);
+      if (meta.accrualPeriodicity) fields.push([t("periodicity"), word("periodicity", meta.accrualPeriodicity)]);
       if ((meta.distributions || []).length) fields.push([t("distributions"), el("ul", { class: "plain" }, meta.distributions.map((d) =>
         el("li", {}, (pick(d.title) || d.format || "") + " · " + (d.format || "") + " · " + word("delivery", d.delivery) + (d.byteSize ? " · " + d.byteSize.toLocaleString() + " B" : ""))))]);
       const actions = ((meta.policy && meta.policy.permission) || []).map((p) => p.action);
@@ -221,11 +225,11 @@ async function recordPage(id) {
     fields.push([t("details"), el("details", { id: "hashes" }, el("summary", {}, t("details")),
       el("table", { class: "hashes" }, el("tbody", {}, hashes.map(([k, ...v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))))))]);
     const inactive = up.inactive_ancestors || [];
-    view.replaceChildren(
+    render(
       el("h1", {}, el("span", { class: "kind-tag" }, word("kind", rec.kind)), " ", el("span", { class: pick(rec.title) ? "" : "muted" }, titleText(rec))),
       el("p", { class: "byline" }, t("publishedBy"), " ", publisherLink(rec)),
       el("div", { class: "card" }, el("table", { class: "fields" }, el("tbody", {}, fields.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v)))))),
-      inactive.length ? el("p", { class: "error", id: "affected" }, "Affected: " + inactive.length + " ancestor(s) are not active (" + inactive.map((a) => titleOf.get(a) || short(a)).join(", ") + ")") : null,
+      inactive.length ? el("p", { class: "error", id: "affected" }, (ZH() ? "受影响：" + inactive.length + " 个上游记录不在有效状态（" : "Affected: " + inactive.length + " ancestor(s) are not active (") + inactive.map((a) => titleOf.get(a) || short(a)).join(", ") + (ZH() ? "）" : ")")) : null,
       el("h2", {}, ZH() ? "数据血缘" : "Lineage"),
       el("p", { class: "legend" }, el("span", {}, el("i", { style: "border-color:#1f5fbf" }), "this record"),
         el("span", {}, el("i", { style: "border-color:#c0392b;background:#fbe7e5" }), "suspended or revoked"),
@@ -247,11 +251,11 @@ async function nameNodes(list) {
     titleOf.set(n.id, titleText(n));
   }
 }
-// Cut a label to the box: CJK glyphs take about twice the width of Latin ones at the graph's font size.
-function fit(text, px) {
+// Cut a label to its box: a CJK glyph is about as wide as the font size, a Latin one a little over half of it.
+function fit(text, px, size = 11) {
   let w = 0, out = "";
   for (const ch of String(text)) {
-    w += /[\u2e80-\uffff]/.test(ch) ? 11 : 6.2;
+    w += /[\u2e80-\uffff]/.test(ch) ? size : size * 0.57;
     if (w > px) return out + "…";
     out += ch;
   }
@@ -321,11 +325,11 @@ function lineageGraph(rootId, up, down) {
 // --- exchanges and their checkpoints
 async function exchangesPage() {
   setActive("exchanges");
-  view.replaceChildren(el("p", { class: "muted" }, "Loading…"));
+  render(el("p", { class: "muted" }, "Loading…"));
   try {
     const list = await api("/exchanges");
     const logs = await Promise.all(list.map((x) => api("/exchanges/" + x.id + "/checkpoints?limit=5")));
-    view.replaceChildren(el("h1", {}, "Member exchanges"),
+    render(el("h1", {}, "Member exchanges"),
       ...list.map((x, i) => {
         const log = logs[i];
         return el("div", { class: "card exchange", "data-code": x.code },
@@ -367,7 +371,7 @@ function verifyPage() {
           el("span", { class: "mark" }, c.ok ? "✓" : "✗"), el("b", {}, c.name), " — ", c.detail))));
     } catch (e) { out.replaceChildren(el("p", { class: "error", role: "alert" }, e.message)); }
   }
-  view.replaceChildren(el("h1", {}, "Verify a mutual-recognition certificate"),
+  render(el("h1", {}, "Verify a mutual-recognition certificate"),
     el("p", { class: "muted" }, "Every check runs on this node against the chain: format, chain binding, issuer signature and key, the record and its log inclusion, the anchored checkpoint, the lineage, recognitions, expiry."),
     drop, text, el("p", {}, el("button", { id: "verify-button", onclick: run }, "Verify")), out);
 }
@@ -392,11 +396,11 @@ function time(t) { return t ? new Date(t * 1000).toISOString().replace("T", " ")
 
 async function flowsPage() {
   setActive("flows");
-  view.replaceChildren(el("p", { class: "muted" }, "Loading…"));
+  render(el("p", { class: "muted" }, "Loading…"));
   try {
     const [queue, apps, checks, catalogue, supervisors] = await Promise.all([
       api("/flows/queue"), api("/flows/applications?limit=50"), api("/flows/spot-checks"), api("/flows/catalogue"), api("/supervisors")]);
-    view.replaceChildren(el("h1", {}, "Cross-border flows"),
+    render(el("h1", {}, "Cross-border flows"),
       el("p", { class: "muted" }, "Supervisors: ", supervisors.map((s) => s.code + " (" + s.name + ")").join(", ") || "none yet",
         ". Core data is never approved; important data needs a security assessment and a supervisor; general data on the low-risk catalogue is approved at once."),
       el("h2", {}, "Supervisors' queue"),
@@ -430,7 +434,7 @@ async function applicationPage(id) {
       ["Decided by", a.status === "pending" ? "-" : a.decidedBy ? "supervisor " + a.decidedBy + (a.signed ? " (signed approval, relayed)" : "") : "the low-risk catalogue"],
       ["Expires", time(a.expiresAt)], ["Volume", a.volumeLimit ? a.delivered.toLocaleString() + " of " + a.volumeLimit.toLocaleString() + " B" : a.delivered.toLocaleString() + " B (no limit)"],
       ["Deliveries now", a.open ? "allowed" : "refused"], ["Reason", hidden(() => a.reason || "-")]];
-    view.replaceChildren(el("h1", {}, "Application #" + a.id),
+    render(el("h1", {}, "Application #" + a.id),
       el("table", { class: "card", id: "application" }, el("tbody", {}, rows.map(([k, v]) => el("tr", {}, el("th", {}, k),
         el("td", {}, typeof v === "function" ? v() : v))))),
       el("h2", {}, "Deliveries (" + deliveries.length + ")"),
@@ -453,7 +457,7 @@ async function checkPage(id) {
         v.valid ? "Report verified against the chain: the draw, the sample, the recorded hashes and the anchored hash" : "Report does NOT hold: " + v.problems.join("; "));
       c.outcomes = report.outcomes;
     }
-    view.replaceChildren(el("h1", {}, "Spot check #" + c.id),
+    render(el("h1", {}, "Spot check #" + c.id),
       el("p", {}, "Supervisor " + c.supervisor + " checks exporter " + c.exporter + ": " + c.sampleSize + " of its " + c.population +
         " deliveries, drawn from the hash of block " + c.seedBlock + " (mined after the announcement in block " + c.announcedBlock + "). State: ", el("b", { id: "check-state" }, c.state)),
       c.seed ? el("p", {}, "Seed ", el("span", { class: "mono" }, c.seed)) : null,

@@ -28,7 +28,7 @@ async function catalogPage(params) {
   const boards = el("div", { id: "boards" });
   const facets = el("aside", { id: "facets" });
   const results = el("section", { id: "listings" }, el("p", { class: "muted" }, t("loading")));
-  view.replaceChildren(el("h1", {}, t("catalog")), form, chips, boards, el("div", { class: "catalog" }, facets, results));
+  render(el("h1", {}, t("catalog")), form, chips, boards, el("div", { class: "catalog" }, facets, results));
   if (!params.get("q") && !active.length) {
     api("/catalog/boards").then((list) => boards.replaceChildren(el("h2", {}, t("byBoard")), el("div", { class: "board-grid" },
       list.map((b) => el("a", { class: "board" + (b.count ? "" : " empty"), href: catalogHash(params, { board: b.code }), "data-board": b.code, "data-count": b.count },
@@ -70,7 +70,7 @@ async function codeOf(id) {
 async function entityPage(id) {
   setActive("explore");
   if (!/^[0-9]+$/.test(id)) { showError(new Error("not an entity id: " + id)); return; }
-  view.replaceChildren(el("p", { class: "muted" }, t("loading")));
+  render(el("p", { class: "muted" }, t("loading")));
   try {
     const [ent, answer, records] = await Promise.all([api("/entities/" + id),
       api("/entities/" + id + "/profile").catch(() => null), api("/entities/" + id + "/records?limit=100").catch((e) => e)]);
@@ -89,7 +89,7 @@ async function entityPage(id) {
       el("tbody", {}, hashes.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))))))]);
     let list = null;
     if (!(records instanceof Error)) list = Array.isArray(records) ? records : records.items || records.results || [];
-    view.replaceChildren(
+    render(
       el("h1", { id: "entity-name" }, name || t("entity") + ent.id),
       el("div", { class: "card" }, el("table", { class: "fields" }, el("tbody", {}, fields.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v)))))),
       el("h2", {}, t("records") + (list ? " (" + list.length + ")" : "")),
@@ -102,12 +102,13 @@ const PALETTE = ["#1f5fbf", "#12805c", "#b9770e", "#8e44ad", "#c0392b", "#16a085
 function barChart(name, counts, labeler) {
   const entries = Object.entries(counts || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   if (!entries.length) return el("p", { class: "muted", "data-chart": name }, t("noData"));
-  const LW = 190, BW = 330, RH = 24, max = Math.max(...entries.map((e) => e[1]), 1);
-  const svg = svgEl("svg", { class: "chart", "data-chart": name, viewBox: `0 0 ${LW + BW + 60} ${entries.length * RH + 8}`, role: "img", "aria-label": name });
+  const LW = 170, BW = 250, RH = 24, max = Math.max(...entries.map((e) => e[1]), 1);
+  const [w0, h0] = [LW + BW + 50, entries.length * RH + 8];
+  const svg = svgEl("svg", { class: "chart", "data-chart": name, width: w0, height: h0, viewBox: `0 0 ${w0} ${h0}`, role: "img", "aria-label": name });
   entries.forEach(([key, n], i) => {
     const w = Math.max(n ? 2 : 0, Math.round(BW * n / max));
     svg.append(svgEl("g", { class: "bar", "data-key": key, "data-value": String(n), transform: `translate(0,${i * RH + 4})` },
-      svgEl("text", { x: LW - 8, y: 15, "text-anchor": "end" }, fit(labeler(key), LW - 10)),
+      svgEl("text", { x: LW - 8, y: 15, "text-anchor": "end" }, fit(labeler(key), LW - 12, 12)),
       svgEl("rect", { x: LW, y: 2, width: w, height: RH - 8, fill: PALETTE[i % PALETTE.length] }),
       svgEl("text", { x: LW + w + 6, y: 15, class: "value" }, String(n)),
       svgEl("title", {}, labeler(key) + ": " + n)));
@@ -118,7 +119,8 @@ function columnChart(name, counts) {
   const entries = Object.entries(counts || {}).sort((a, b) => a[0].localeCompare(b[0]));
   if (!entries.length) return el("p", { class: "muted", "data-chart": name }, t("noData"));
   const CW = 52, CH = 160, max = Math.max(...entries.map((e) => e[1]), 1);
-  const svg = svgEl("svg", { class: "chart", "data-chart": name, viewBox: `0 0 ${Math.max(300, entries.length * CW + 20)} ${CH + 44}`, role: "img", "aria-label": name });
+  const [w0, h0] = [Math.max(300, entries.length * CW + 20), CH + 44];
+  const svg = svgEl("svg", { class: "chart", "data-chart": name, width: w0, height: h0, viewBox: `0 0 ${w0} ${h0}`, role: "img", "aria-label": name });
   svg.append(svgEl("line", { x1: 10, y1: CH + 20, x2: entries.length * CW + 10, y2: CH + 20, stroke: "#9aa7b8" }));
   entries.forEach(([key, n], i) => {
     const h = Math.max(n ? 2 : 0, Math.round(CH * n / max));
@@ -132,13 +134,13 @@ function columnChart(name, counts) {
 }
 async function figuresPage() {
   setActive("figures");
-  view.replaceChildren(el("p", { class: "muted" }, t("loading")));
+  render(el("p", { class: "muted" }, t("loading")));
   try {
     const [f, codes] = await Promise.all([api("/catalog/figures"), api("/exchanges").catch(() => [])]);
-    const code = (k) => { const x = codes.find((e) => String(e.id) === k || e.code === k); return x ? x.code + " · " + x.name : k; };
+    const code = (k) => { const x = codes.find((e) => String(e.id) === k || e.code === k); return x ? x.code : k; };
     const L = f.listings || {}, E = f.entities || {};
     const chart = (title, node) => el("div", { class: "card figure" }, el("h3", {}, title), node);
-    view.replaceChildren(el("h1", {}, t("figures")),
+    render(el("h1", {}, t("figures")),
       el("h2", {}, t("listingsFig")), el("div", { class: "figure-grid", id: "listing-figures" },
         chart(t("fByBoard"), barChart("listings.byBoard", L.byBoard, (k) => word("board", k))),
         chart(t("fByKind"), barChart("listings.byKind", L.byKind, (k) => word("kind", k))),
@@ -149,6 +151,6 @@ async function figuresPage() {
         chart(t("fByKind"), barChart("entities.byKind", E.byKind, (k) => word("entityKind", k))),
         chart(t("fByExchange"), barChart("entities.byExchange", E.byExchange, code)),
         chart(t("fByRole"), barChart("entities.byRole", E.byRole, (k) => word("role", k)))));
-  } catch (e) { view.replaceChildren(el("h1", {}, t("figures")), notServed(e)); }
+  } catch (e) { render(el("h1", {}, t("figures")), notServed(e)); }
 }
 
