@@ -24,6 +24,8 @@ text, which provenance.indexer.catalog_search writes to SQLite.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterable
 from typing import Any, Protocol, cast
 
@@ -269,6 +271,27 @@ def query_terms(q: str | None) -> list[str]:
     if len(terms) > MAX_TERMS:
         raise InvalidInput(f"q: more than {MAX_TERMS} terms")
     return terms
+
+
+def encode_cursor(parts: tuple[int, int], fingerprint: str) -> str:
+    raw = f"{parts[0]}.{parts[1]}.{fingerprint}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, fingerprint: str) -> tuple[int, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        a, b, fp = raw.split(".")
+        parts = int(a), int(b)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor: not a cursor this node issued") from exc
+    if fp != fingerprint or not all(0 <= p < 2**63 for p in parts):
+        raise InvalidInput("cursor: issued for another query, order or filter")
+    return parts
+
+
+def fingerprint(*values: object) -> str:
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
 
 
 class _Reader(Protocol):

@@ -19,19 +19,17 @@ first), not bm25: bm25 depends on the whole corpus, so a page boundary would mov
 keyset cursor on (score, seq) would repeat or skip items. Recency is (block, seq), which is seq order: records get
 their seq in chain order.
 
-Privacy: an individual's name is never written to a row (public search must not return it); organisations'
-names come from their accepted public profile, else from a local organisation profile bound to the on-chain
-identifier hash. Important- and core-grade listings are indexed (a member may search them) and filtered out of
-every public query, totals and facets included.
+Privacy: an individual's name is never written to a row; organisations' names come from their accepted public
+profile, else from a local organisation profile bound to the on-chain identifier hash. Important- and core-grade
+listings are indexed (members may search them) and filtered out of every public query, totals and facets too.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +43,10 @@ from provenance.indexer.catalog import (
     LOG_COUNTER,
     RECORD_ROW,
     Publisher,
+    decode_cursor,
     document_of,
+    encode_cursor,
+    fingerprint,
     fts_string,
     gram_token,
     grams,
@@ -63,7 +64,7 @@ BOARD_CODES = tuple(b.code for b in C.BOARDS)
 _BOARD_BIT = {code: 1 << i for i, code in enumerate(BOARD_CODES)}
 ROLES = ("supplier", "demander", "service-provider")
 MAX_LIMIT = 100
-_SCHEMA_VERSION = "1"
+_SCHEMA_VERSION = "2"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state(k TEXT PRIMARY KEY, v BLOB);
@@ -95,7 +96,7 @@ class SearchPage:
     total: int
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:  # the HTTP API's search answer
         return {"items": self.items, "next": self.next, "total": self.total, "facets": self.facets}
 
 
@@ -108,11 +109,9 @@ class _Row:
 
 
 def _name(values: dict[str, int], name: str | None, what: str) -> int | None:
-    if name is None:
-        return None
-    if name not in values:
+    if name is not None and name not in values:
         raise InvalidInput(f"unknown {what} {name!r}: one of {', '.join(values)}")
-    return values[name]
+    return None if name is None else values[name]
 
 
 _KIND = {n: i for i, n in enumerate(KINDS)}
@@ -210,9 +209,11 @@ class CatalogIndex:
             epoch, size = self._epoch(), self._log_size()
             self._codes = self._exchange_codes()
             with _transaction(self._db):
-                for table in ("listing", "entity", "block_time", "listing_fts", "entity_fts"):
-                    self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-                self._db.execute("INSERT INTO listing_short(listing_short) VALUES ('delete-all')")  # contentless
+                # Dropped, not emptied: a file of an older layout gets this one (DDL is transactional in SQLite).
+                for table in ("listing", "entity", "block_time", "listing_fts", "listing_short", "entity_fts"):
+                    self._db.execute(f"DROP TABLE IF EXISTS {table}")
+                for statement in _SCHEMA.split(";"):
+                    self._db.execute(statement)
                 names = self._fill_entities()
                 rows = [self._record_row(int.from_bytes(k[1:], "big"), v, names)
                         for k, v in self._index.scan(K.RECORD)]
@@ -365,6 +366,8 @@ class CatalogIndex:
             raise InvalidInput(f"limit: {limit!r} is not between 1 and {MAX_LIMIT}")
         terms = query_terms(q)
         with self._lock:
+            if not self._codes:  # a search before the first sync of this process
+                self._codes = self._exchange_codes()
             where, args = self._filters(public_only=public_only, kind=kind, grade=grade, board=board,
                                         registrar=registrar, status=status, owner=owner)
             long = [t for t in terms if len(t) >= 3]
@@ -578,8 +581,7 @@ class CatalogIndex:
 
 
 def _short(text: tuple[str, ...]) -> tuple[str, str]:
-    """The gram table's columns of a row's text (title, keywords, publisher, description): title and keywords
-    apart, for the relevance score."""
+    """The gram table's columns of a row's text: title and keywords apart, for the relevance score."""
     return grams(text[:2]), grams(text[2:])
 
 
@@ -587,36 +589,12 @@ class _Restart(Exception):
     """The index rolled back while a sync read it: the transaction is undone and the caller rebuilds."""
 
 
-class _transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        if exc_type is None:
-            self._db.execute("COMMIT")
-        else:
-            self._db.execute("ROLLBACK")
-
-
-def encode_cursor(parts: tuple[int, int], fingerprint: str) -> str:
-    raw = f"{parts[0]}.{parts[1]}.{fingerprint}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, fingerprint: str) -> tuple[int, int]:
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        a, b, fp = raw.split(".")
-        parts = int(a), int(b)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("cursor: not a cursor this node issued") from exc
-    if fp != fingerprint or not all(0 <= p < 2**63 for p in parts):
-        raise InvalidInput("cursor: issued for another query, order or filter")
-    return parts
-
-
-def fingerprint(*values: object) -> str:
-    return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
