@@ -4,15 +4,17 @@ and a merchant's title that tries to be HTML shown as text."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from provenance.api.auth import TokenStore
 from provenance.dev.demo import DOCUMENTS, MERCHANTS
@@ -231,3 +233,28 @@ def test_a_title_that_is_html_renders_as_text(own_site: dict[str, Any], page: Pa
     assert page.locator("img").count() == 0
     assert page.locator("#view script, #view b").count() == 0
     assert page.evaluate("window.__xss") is None
+
+
+def no_such_endpoint(route: Route) -> None:
+    """What a node without the catalogue answers (its problem handler's 404 for an unknown route)."""
+    path = urlsplit(route.request.url).path
+    route.fulfill(status=404, content_type="application/problem+json",
+                  body=json.dumps({"type": "https://w3id.org/provenance/problems/not-found", "title": "Not Found",
+                                   "status": 404, "detail": f"no such endpoint: GET {path}"}))
+
+
+def test_pages_degrade_on_a_node_without_the_catalogue(site: dict[str, Any], page: Page) -> None:
+    page.route("**/api/v1/catalog/**", no_such_endpoint)
+    page.route("**/api/v1/entities/*/profile", no_such_endpoint)
+    page.route("**/api/v1/entities/*/records*", no_such_endpoint)
+    page.goto(site["url"] + "/#/catalog")
+    expect(page.locator("#not-served")).to_have_text("This node does not serve the catalogue (yet).")
+    expect(page.locator("#boards a.board")).to_have_count(0)
+    page.goto(site["url"] + "/#/figures")
+    expect(page.locator("#not-served")).to_be_visible()
+    expect(page.locator("svg.chart")).to_have_count(0)
+    lingang = site["demo"]["entities"]["m-lingang"]
+    page.goto(site["url"] + f"/#/entity/{lingang}")
+    expect(page.locator("#entity-name")).to_have_text(f"entity #{lingang}")  # the entity itself is still shown
+    expect(page.locator("table.fields")).to_contain_text("no profile published")
+    expect(page.locator("#entity-records #not-served")).to_be_visible()
