@@ -189,6 +189,8 @@ def test_cross_border_pages_show_the_queue_an_application_and_a_spot_check(site:
     expect(page.locator("#queue tbody tr").first.locator("span.badge")).to_have_text("pending")
     expect(page.locator("#queue tbody tr").first).to_have_attribute("data-redacted", "true")  # important data
     expect(page.locator("#applications tbody tr")).to_have_count(3)
+    expect(page.locator("#applications tbody tr[data-application='1'] a.record-title")).to_have_text(
+        DOCUMENTS["port-vessel-traffic"]["title"]["en"])  # records named; the important ones by id for the public
     expect(page.locator("#catalogue")).to_contain_text("MARITIME.AIS")
     expect(page.locator("#spot-checks tbody tr").first).to_contain_text("3 passed, 0 failed")
     page.click("#applications tbody tr[data-application='1'] a[href='#/flows/application/1']")

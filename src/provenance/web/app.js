@@ -104,7 +104,11 @@ function svgEl(tag, attrs = {}, ...children) {
 function short(id) { return id ? id.slice(0, 10) + "…" + id.slice(-4) : "-"; }
 function badge(status) { return el("span", { class: "badge status-" + status, "data-status": status }, word("status", status)); }
 function gradeText(g) { return el("span", { class: "grade-" + g }, word("grade", g)); }
-function recordLink(id) { return el("a", { href: "#/record/" + id, class: "mono" }, short(id)); }
+// A record by its title where this page has learnt it (nameNodes), by its short id otherwise.
+function recordLink(id) {
+  const name = titleOf.get(id);
+  return name ? el("a", { href: "#/record/" + id, class: "record-title", title: id }, name) : el("a", { href: "#/record/" + id, class: "mono" }, short(id));
+}
 // The page's content; a part left out (null) is skipped rather than shown as the text "null".
 function render(...nodes) { view.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false)); }
 function showError(e) { render(el("p", { class: "error", role: "alert" }, e.message)); }
@@ -113,6 +117,7 @@ function setActive(name) {
 }
 // A record's or listing's title in the page language, or why there is none.
 function titleText(r) {
+  if (r.title === undefined) return short(r.id);  // a node that does not name its records (or one not fetched)
   const title = pick(r.title);
   if (title) return title;
   return r.metadata === "redacted" || (r.redacted && r.metadata !== "not-supplied") ? t("hiddenTitle") : t("noMeta");
@@ -193,7 +198,7 @@ async function recordPage(id) {
       api("/registrations/" + id), api("/registrations/" + id + "/ancestors?max_depth=16&max_nodes=300"),
       api("/registrations/" + id + "/descendants?max_depth=16&max_nodes=300")]);
     const meta = rec.metadata === "supplied" ? await api("/registrations/" + id + "/metadata").catch(() => null) : null;
-    await nameNodes([...up.nodes, ...down.nodes]);
+    await nameNodes([...up.nodes, ...down.nodes, ...(rec.supersedes ? [{ id: rec.supersedes }] : [])]);
     const fields = [[t("title"), el("span", { id: "record-title" }, titleText(rec))], [t("publisher"), publisherLink(rec)]];
     if (meta) {
       if (pick(meta.description)) fields.push([t("description"), pick(meta.description)]);
@@ -248,7 +253,7 @@ async function nameNodes(list) {
   for (const n of list) {
     const d = byId.get(n.id);
     if (d) for (const k of ["title", "publisher", "metadata"]) if (n[k] === undefined) n[k] = d[k];
-    titleOf.set(n.id, titleText(n));
+    if (pick(n.title)) titleOf.set(n.id, pick(n.title));
   }
 }
 // Cut a label to its box: a CJK glyph is about as wide as the font size, a Latin one a little over half of it.
@@ -400,6 +405,7 @@ async function flowsPage() {
   try {
     const [queue, apps, checks, catalogue, supervisors] = await Promise.all([
       api("/flows/queue"), api("/flows/applications?limit=50"), api("/flows/spot-checks"), api("/flows/catalogue"), api("/supervisors")]);
+    await nameNodes([...queue, ...apps].map((a) => ({ id: a.recordId })));
     render(el("h1", {}, "Cross-border flows"),
       el("p", { class: "muted" }, "Supervisors: ", supervisors.map((s) => s.code + " (" + s.name + ")").join(", ") || "none yet",
         ". Core data is never approved; important data needs a security assessment and a supervisor; general data on the low-risk catalogue is approved at once."),
@@ -425,6 +431,7 @@ async function applicationPage(id) {
   setActive("flows");
   try {
     const [a, deliveries] = await Promise.all([api("/flows/applications/" + id), api("/flows/deliveries?application=" + id + "&limit=1000")]);
+    await nameNodes([{ id: a.recordId }]);
     const hidden = (v) => a.redacted ? el("span", { class: "muted" }, "hidden: important data needs a member credential") : v;
     const rows = [["Record", recordLink(a.recordId)], ["Grade", gradeText(["general", "important", "core"][a.grade])],
       ["Exporter → receiver", hidden(() => "entity " + a.exporter + " → entity " + a.receiver)], ["Destination", hidden(() => a.destination)],
