@@ -71,6 +71,10 @@ const T = {
   fByGrade: ["by grade", "按分级"], fByExchange: ["by exchange", "按交易所"], fByMonth: ["over time (by month)", "按月"],
   fByRole: ["by role", "按角色"], noData: ["no data yet", "暂无数据"], publishedBy: ["Published by", "发布主体："],
   distributions: ["Distributions", "分发方式"], policy: ["Permitted (ODRL)", "许可（ODRL）"], temporal: ["Period", "时间范围"],
+  contentHash: ["Content hash", "内容哈希"], ownerEntity: ["Owner entity", "所有者主体"], recordId: ["Record id", "登记编号"],
+  opensRecord: ["0x… (opens the record)", "0x…（打开该记录）"], thisRecord: ["this record", "本记录"],
+  inactiveLegend: ["suspended or revoked", "已暂停或已撤销"], affectedLegend: ["affected (derives from an inactive record)", "受影响（源自非有效记录）"],
+  flowLegend: ["data flows left to right; click a record to open it", "数据自左向右流动；点击记录可打开"],
   spatial: ["Place", "地域"], periodicity: ["Updated", "更新频率"], contact: ["Contact", "联系人"], metadataH: ["Metadata", "元数据"],
 };
 function t(k) { const v = T[k]; return v ? v[ZH() ? 1 : 0] : k; }
@@ -136,13 +140,13 @@ function boardList(codes) { return (codes || []).map((c) => el("a", { class: "ta
 async function explore(params) {
   setActive("explore");
   const form = el("form", { class: "search card", id: "search" },
-    el("label", {}, "Content hash", el("input", { name: "content_hash", placeholder: "0x…", value: params.get("content_hash") || "" })),
-    el("label", {}, "Owner entity", el("input", { name: "owner", type: "number", min: "1", value: params.get("owner") || "" })),
+    el("label", {}, t("contentHash"), el("input", { name: "content_hash", placeholder: "0x…", value: params.get("content_hash") || "" })),
+    el("label", {}, t("ownerEntity"), el("input", { name: "owner", type: "number", min: "1", value: params.get("owner") || "" })),
     el("label", {}, t("registrar"), el("input", { name: "registrar", placeholder: "SDE", value: params.get("registrar") || "" })),
     select("kind", ["", "resource", "product", "asset"], params.get("kind")),
     select("grade", ["", "general", "important", "core"], params.get("grade")),
     select("status", ["", "active", "suspended", "revoked", "superseded"], params.get("status")),
-    el("label", {}, "Record id", el("input", { name: "id", placeholder: "0x… (opens the record)" })),
+    el("label", {}, t("recordId"), el("input", { name: "id", placeholder: t("opensRecord") })),
     el("button", { type: "submit" }, t("search")));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -236,10 +240,10 @@ async function recordPage(id) {
       el("div", { class: "card" }, el("table", { class: "fields" }, el("tbody", {}, fields.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v)))))),
       inactive.length ? el("p", { class: "error", id: "affected" }, (ZH() ? "受影响：" + inactive.length + " 个上游记录不在有效状态（" : "Affected: " + inactive.length + " ancestor(s) are not active (") + inactive.map((a) => titleOf.get(a) || short(a)).join(", ") + (ZH() ? "）" : ")")) : null,
       el("h2", {}, ZH() ? "数据血缘" : "Lineage"),
-      el("p", { class: "legend" }, el("span", {}, el("i", { style: "border-color:#1f5fbf" }), "this record"),
-        el("span", {}, el("i", { style: "border-color:#c0392b;background:#fbe7e5" }), "suspended or revoked"),
-        el("span", {}, el("i", { style: "border-color:#b9770e;background:#fff4df" }), "affected (derives from an inactive record)"),
-        el("span", { class: "muted" }, "data flows left to right; click a record to open it")),
+      el("p", { class: "legend" }, el("span", {}, el("i", { style: "border-color:#1f5fbf" }), t("thisRecord")),
+        el("span", {}, el("i", { style: "border-color:#c0392b;background:#fbe7e5" }), t("inactiveLegend")),
+        el("span", {}, el("i", { style: "border-color:#b9770e;background:#fff4df" }), t("affectedLegend")),
+        el("span", { class: "muted" }, t("flowLegend"))),
       lineageGraph(rec.id, up, down));
   } catch (e) { showError(e); }
 }
