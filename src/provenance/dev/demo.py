@@ -58,6 +58,10 @@ MERCHANTS = [
 ]
 
 
+# The identifiers of the demo before the catalogue (not valid credit codes, so no profile can be bound to them).
+LEGACY_CODES = {"m-lingang": "91310115MA1K4DEMO1", "m-hangzhou": "91330106MA2GDEMO2", "m-hefei": "91340100MA2TDEMO3"}
+
+
 def credit_code(region: str, organisation: str) -> str:
     first17 = "91" + region + organisation + organisation_code_check(organisation)
     return first17 + catalog.credit_code_check_char(first17)
@@ -213,19 +217,29 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
         catalogs = {code: CatalogService(Operations(node, key=code)) for code, _name in EXCHANGES}
         entity_ids: dict[str, int] = {}
         names: dict[str, str] = {}
+        credit_codes: dict[str, str] = {}
         for label, region, organisation, role, home, name in MERCHANTS:
             names[label] = name["zh"]
-            ident = identifier_hash(credit_code(region, organisation))
+            credit_codes[label] = credit_code(region, organisation)
+            ident = identifier_hash(credit_codes[label])
+            legacy = False
             try:
                 entity_ids[label] = svc.entity_by_identifier(ident).id
             except NotFound:
-                # The demo's keystore holds each merchant's key, so the merchant's consent is signed here.
-                entity_ids[label] = svc.register_entity(ks.load(home), ident, ks.load(label), role)
-                say(f"{home} onboards {name['zh']} ({name['en']}) as entity {entity_ids[label]}")
-            if not _profile_published(catalogs[home], entity_ids[label]):
+                try:  # a demo directory made before the catalogue: its merchants keep their entities
+                    entity_ids[label] = svc.entity_by_identifier(identifier_hash(LEGACY_CODES[label])).id
+                    legacy = True
+                    credit_codes[label] = LEGACY_CODES[label]
+                except NotFound:
+                    # The demo's keystore holds each merchant's key, so the merchant's consent is signed here.
+                    entity_ids[label] = svc.register_entity(ks.load(home), ident, ks.load(label), role)
+                    say(f"{home} onboards {name['zh']} ({name['en']}) as entity {entity_ids[label]}")
+            if legacy:
+                say(f"entity {entity_ids[label]} was onboarded with a pre-catalogue demo code: no profile binds to it")
+            elif not _profile_published(catalogs[home], entity_ids[label]):
                 # Only the onboarding exchange publishes an entity's profile: each through its own service.
                 catalogs[home].set_profile(entity_ids[label], merchant_profile(label), signer=ks.load(home))
-                say(f"{home} publishes the profile of {name['zh']} (credit code {credit_code(region, organisation)})")
+                say(f"{home} publishes the profile of {name['zh']} (credit code {credit_codes[label]})")
             if not svc.has_mandate(entity_ids[label], home):
                 svc.set_mandate(ks.load(label), entity_ids[label], home, True)
                 say(f"{name['zh']} grants {home} a mandate to register its data")
@@ -326,9 +340,9 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
             "federation": {"threshold": svc.threshold(),
                            "exchanges": [f"{e.id}:{e.code} {e.name}" for e in svc.exchanges()]},
             "entities": entity_ids,
-            "merchants": {label: {"id": entity_ids[label], "name": name, "creditCode": credit_code(region, org),
+            "merchants": {label: {"id": entity_ids[label], "name": name, "creditCode": credit_codes[label],
                                   "exchange": home}
-                          for label, region, org, _role, home, name in MERCHANTS},
+                          for label, _region, _org, _role, home, name in MERCHANTS},
             "titles": {name: doc["title"] for name, doc in DOCUMENTS.items()},
             "records": {name: hex0x(rid) for name, rid in [
                 ("port-vessel-traffic", r1), ("logistics-waybills", r2), ("factory-energy-use", r3),
