@@ -694,13 +694,15 @@ def bench_scale(args: argparse.Namespace) -> dict[str, Any]:
             out.update(census(node))
             out["entities"], out["products"] = out["index_entities"], spec.products
             codes = [x.code for x in RegistryService(node.contracts).exchanges()]
-            times, hits = [], 0
+            times, hits, timed = [], 0, []
             for q in queries(args.scale_queries, spec.seed, codes):
                 t0 = time.perf_counter()
                 hits += bool(node.catalog.search(public_only=True, limit=20, **q).items)
                 times.append((time.perf_counter() - t0) * 1000)
+                timed.append((round(times[-1], 1), q))
             out.update({"search_queries": len(times), "search_with_hits": hits,
-                        "search_p50_ms": round(_pct(times, 0.5), 2), "search_p99_ms": round(_pct(times, 0.99), 2)})
+                        "search_p50_ms": round(_pct(times, 0.5), 2), "search_p99_ms": round(_pct(times, 0.99), 2),
+                        "search_slowest": sorted(timed, key=lambda t: -t[0])[:5]})
             product = next(r for r in (node.index.record_by_seq(s) for s in range(out["index_records"] - 1, -1, -1))
                            if r.kind == Kind.PRODUCT and r.grade == Grade.GENERAL)
             out.update(partner_catchup(node, tmp / "partner"))
@@ -711,7 +713,9 @@ def bench_scale(args: argparse.Namespace) -> dict[str, Any]:
         out.update(_explorer(data, "0x" + product.id.hex(), subprocess, urllib.request))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    targets = {"entities_onboard_s": 600, "search_p99_ms": 20, "explorer_first_page_ms": 500,
+    # Onboarding is linear in the count (one transaction each): a reduced run is judged by its projection.
+    out["entities_onboard_100k_s"] = round(out["entities_onboard_s"] * 100_000 / spec.entities, 1)
+    targets = {"entities_onboard_100k_s": 600, "search_p99_ms": 20, "explorer_first_page_ms": 500,
                "record_page_ms": 500, "partner_catchup_s": 300, "node_rss_mib": 1024}
     out["targets"] = targets
     out["met"] = {k: out.get(k) is not None and out[k] <= v for k, v in targets.items()}
