@@ -346,7 +346,8 @@ def test_entities_show_recognitions_and_mandates(served: Served) -> None:
     assert doc["recognizedBy"] == ["ZJDE"] and doc["mandates"] == ["SDE"]
     hefei = served.client.get(f"{API}/entities/{served.demo['entities']['m-hefei']}").json()
     assert hefei["recognizedBy"] == [] and hefei["mandates"] == ["AHDE"]
-    assert served.client.get(f"{API}/entities", params={"identifier": "91310115MA1K4DEMO1"}).json()["id"] == lingang
+    code = served.demo["merchants"]["m-lingang"]["creditCode"]
+    assert served.client.get(f"{API}/entities", params={"identifier": code}).json()["id"] == lingang
     assert served.client.get(f"{API}/entities", params={"identifier": "NOPE"}).status_code == 404
 
 

@@ -121,6 +121,28 @@ def test_register_with_inline_document_then_find_it_by_words(served: Served, lis
         catalog.canonical_document(listed["doc"])
 
 
+def test_record_lists_and_lineage_graphs_carry_the_names(served: Served, listed: dict[str, Any]) -> None:
+    """A search page of records and the nodes of a lineage graph speak names, not only hashes; above general grade
+    a reader without a member credential learns only that a title exists."""
+    page = served.client.get(f"{API}/registrations", params={"owner": owner(served), "limit": 1000}).json()
+    row = next(r for r in page["results"] if r["id"] == listed["id"])
+    assert row["title"]["zh"] == "长三角港口集装箱吞吐量指数" and row["metadata"] == "supplied"
+    assert row["publisher"]["id"] == owner(served)
+    child_doc = document(owner(served), title={"zh": "港口能耗模型", "en": "Port energy model"})
+    child = register(served, {"kind": "product", "owner": owner(served), "contentHash": content(),
+                              "parents": [listed["id"]], "metadata": child_doc})
+    graph = served.client.get(f"{API}/registrations/{child['id']}/ancestors").json()
+    titles = {n["id"]: (n["title"] or {}).get("en") for n in graph["nodes"]}
+    assert titles[listed["id"]] == "Yangtze Delta container throughput index"
+    down = served.client.get(f"{API}/registrations/{listed['id']}/descendants").json()
+    assert {n["id"]: n["title"]["zh"] for n in down["nodes"]}[child["id"]] == "港口能耗模型"
+    secret = register(served, {"kind": "resource", "grade": "important", "owner": owner(served),
+                               "contentHash": content(), "metadata": document(owner(served))})
+    public = served.client.get(f"{API}/registrations", params={"owner": owner(served), "limit": 1000}).json()
+    hidden = next(r for r in public["results"] if r["id"] == secret["id"])
+    assert hidden["redacted"] is True and hidden["title"] is None and hidden["metadata"] == "redacted"
+
+
 def test_hash_only_then_supply(served: Served) -> None:
     doc = document(owner(served), title={"zh": "洋山港冷链仓储周报", "en": "Yangshan cold-chain warehousing weekly"},
                    keywords=["冷链", "warehousing"])

@@ -143,7 +143,7 @@ def test_real_responses_match_the_documented_models(served: Served, supervisor_n
          None, {}),
         ("GET", f"{API}/proposals", f"{API}/proposals", None, {}),
         ("GET", f"{API}/entities/{{entity}}", f"{API}/entities/1", None, {}),
-        ("GET", f"{API}/entities", f"{API}/entities?identifier=91310115MA1K4DEMO1", None, {}),
+        ("GET", f"{API}/entities", f"{API}/entities?identifier=91310115MA1K4LG83Y", None, {}),
         ("GET", f"{API}/entities/consent", f"{API}/entities/consent?{query}", None, {}),
         ("POST", f"{API}/entities", f"{API}/entities", {"identifier": "91310000OPENAPI01", "account": account.address,
                                                         "consent": signature, "deadline": consent["deadline"]}, admin),

@@ -411,9 +411,10 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     ) -> Any:
         p = await caller(request)
-        return FastJSON(ops.search(content_hash=rid(content_hash) if content_hash else None, owner=owner,
-                                   registrar=registrar, kind=kind, grade=grade, status=status, after=after,
-                                   limit=limit, reveal=reveal_for(p)))
+        page = ops.search(content_hash=rid(content_hash) if content_hash else None, owner=owner,
+                          registrar=registrar, kind=kind, grade=grade, status=status, after=after,
+                          limit=limit, reveal=reveal_for(p))
+        return FastJSON({**page, "results": rt.catalog.name(page["results"])})
 
     @app.get(f"{API}/registrations/{{record}}", tags=["registrations"], responses=ok(RecordOut, 200),
              summary="A record as indexed (redacted above general grade without a member credential)")
@@ -435,14 +436,16 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
     @app.get(f"{API}/registrations/{{record}}/ancestors", tags=["lineage"], responses=ok(LineageOut, 200),
              summary="Every record this one derives from, with depth; inactive ancestors listed")
     async def ancestors(record: RecordPath, p: Caller, max_depth: Depth = 64, max_nodes: Nodes = 10_000) -> Any:
-        return FastJSON(ops.lineage(rid(record), direction="ancestors", max_depth=max_depth, max_nodes=max_nodes,
-                                    reveal=reveal_for(p)))
+        graph = ops.lineage(rid(record), direction="ancestors", max_depth=max_depth, max_nodes=max_nodes,
+                            reveal=reveal_for(p))
+        return FastJSON({**graph, "nodes": rt.catalog.name(graph["nodes"])})
 
     @app.get(f"{API}/registrations/{{record}}/descendants", tags=["lineage"], responses=ok(LineageOut, 200),
              summary="Every record derived from this one, with depth")
     async def descendants(record: RecordPath, p: Caller, max_depth: Depth = 64, max_nodes: Nodes = 10_000) -> Any:
-        return FastJSON(ops.lineage(rid(record), direction="descendants", max_depth=max_depth,
-                                    max_nodes=max_nodes, reveal=reveal_for(p)))
+        graph = ops.lineage(rid(record), direction="descendants", max_depth=max_depth, max_nodes=max_nodes,
+                            reveal=reveal_for(p))
+        return FastJSON({**graph, "nodes": rt.catalog.name(graph["nodes"])})
 
     @app.get(f"{API}/registrations/{{record}}/impact", tags=["lineage"], responses=ok(ImpactOut, 200),
              summary="What a record's status affects: its descendants, flagged if it is not active")

@@ -20,10 +20,13 @@ def cmd_demo(args: argparse.Namespace) -> Any:
                        say=(lambda _m: None) if args.json else print)
     if args.json:
         return summary
-    names = {rid: name for name, rid in summary["records"].items()}
+    names = {rid: f"{summary['titles'][name]['zh']} / {summary['titles'][name]['en']}"
+             for name, rid in summary["records"].items()}
     fed = summary["federation"]
     print(f"\nFederation (threshold {fed['threshold']}): " + "; ".join(fed["exchanges"]))
     print(f"Entities: {summary['counts']['entities']}, registrations: {summary['counts']['registrations']}")
+    for m in summary["merchants"].values():
+        print(f"  entity {m['id']}: {m['name']['zh']} ({m['name']['en']}), {m['exchange']}, {m['creditCode']}")
     for name, lineage in summary["lineage"].items():
         print(f"\nLineage of {name}:")
         for line in render_lineage(lineage, names):

@@ -27,7 +27,7 @@ from eth_account.signers.local import LocalAccount
 
 from provenance.core import catalog as C
 from provenance.core import ijson
-from provenance.core.ids import hex0x
+from provenance.core.ids import hex0x, parse_hash32
 from provenance.errors import Forbidden, InvalidInput, NotFound, ProvenanceError
 from provenance.indexer.catalog import REJECTED_COUNTER
 from provenance.operations import catalog_document
@@ -216,6 +216,23 @@ class CatalogService:
         title = ijson.loads(raw, what="a kept metadata document").get("title") if raw else None
         return {**doc, "title": title, "publisher": {"id": rec.owner, "name": None, "kind": None},
                 "metadata": "supplied" if raw else "not-supplied"}
+
+    def name(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Record documents, already redacted for their reader, with their catalogue names (a search page, the
+        nodes of a lineage graph): people read titles and merchants' names, not hashes."""
+        out = []
+        for d in docs:
+            if d.get("redacted"):
+                out.append({**d, "title": None, "publisher": None, "metadata": "redacted"})
+                continue
+            listing = self.index.listing(parse_hash32(d["id"]), public_only=False)
+            if listing is None:  # not yet in the projection (a block just indexed): named on the next read
+                out.append({**d, "title": None, "publisher": {"id": d.get("owner"), "name": None, "kind": None},
+                            "metadata": "not-supplied"})
+            else:
+                out.append({**d, "title": listing.get("title"), "publisher": listing.get("publisher"),
+                            "metadata": listing.get("metadata", "not-supplied")})
+        return out
 
     # ------------------------------------------------------------------ profiles
 
