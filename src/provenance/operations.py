@@ -11,6 +11,7 @@ decides who may (members of the federation, the record's owner), the CLI (an ope
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import hashlib
@@ -209,6 +210,7 @@ class Operations:
         self._exchange: int | None = None
         self._codes: dict[int, str] = {}
         self._flows: FlowOperations | None = None
+        self._info: tuple[int, dict[str, Any]] | None = None
 
     # ------------------------------------------------------------------ plumbing
 
@@ -274,17 +276,24 @@ class Operations:
     # ------------------------------------------------------------------ federation
 
     def info(self) -> dict[str, Any]:
+        """The chain, contracts, members and counts. Kept per chain head: the explorer asks on every page, and the
+        answer (several contract calls under the chain lock) changes only with blocks."""
         with self.lock:
             node = self.node
-            return {
-                "chain": {"backend": node.chain.kind, "chain_id": node.chain.chain_id,
-                          "head": node.chain.block_number()},
+            head = node.chain.block_number()
+            cached = self._info
+            if cached is not None and cached[0] == head:
+                return copy.deepcopy(cached[1])
+            out = {
+                "chain": {"backend": node.chain.kind, "chain_id": node.chain.chain_id, "head": head},
                 "contracts": node.contracts.deployment.to_json(),
                 "federation": {"members": self.svc.member_count(), "threshold": self.svc.threshold(),
                                "exchanges": [e.code for e in self.svc.exchanges()]},
                 "counts": self.svc.counts(),
                 "key": {"label": node.config.key, "address": node.keystore.address(node.config.key)},
             }
+            self._info = (head, copy.deepcopy(out))
+            return out
 
     def exchanges(self) -> list[dict[str, Any]]:
         with self.lock:

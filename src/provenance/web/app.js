@@ -23,6 +23,16 @@ async function api(path, options = {}) {
   }
   return body;
 }
+// The footer and the latest-registrations list both need /federation when a page opens: ask once a second at most.
+let federationAsked = null;
+function federationInfo() {
+  if (!federationAsked || Date.now() - federationAsked.at > 1000) {
+    const promise = api("/federation");
+    federationAsked = { at: Date.now(), promise };
+    promise.catch(() => { federationAsked = null; });
+  }
+  return federationAsked.promise;
+}
 // A route this node does not serve (an older node, or one without the catalogue): the node's problem handler
 // answers "no such endpoint", a bare FastAPI app "Not Found".
 function missingRoute(e) {
@@ -164,7 +174,7 @@ async function explore(params) {
     for (const k of ["content_hash", "owner", "registrar", "kind", "grade", "status"]) if (params.get(k)) q.set(k, params.get(k));
     let title = ZH() ? "搜索结果" : "Search results";
     if ([...q.keys()].length === 0) {
-      const fed = await api("/federation");
+      const fed = await federationInfo();
       const total = fed.index.records;
       q.set("after", String(Math.max(-1, total - 51)));
       title = ZH() ? "最新登记" : "Latest registrations";
@@ -520,7 +530,7 @@ document.getElementById("token-form").addEventListener("submit", (e) => {
   route();
 });
 window.addEventListener("hashchange", route);
-api("/federation").then((f) => {
+federationInfo().then((f) => {
   const who = f.exchange !== null ? "exchange " + f.exchange : "supervisor " + f.supervisor;
   document.getElementById("footer").textContent = "Node of " + who + " · chain " + f.chain.chain_id +
     " · registry " + f.contracts.registry + " · index at block " + f.index.checkpoint;
