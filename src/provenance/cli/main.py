@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="set up a demo federation of three exchanges and a lineage graph")
     s.add_argument("--scrypt-n", type=int, default=None, help="scrypt cost of the demo keys")
+    s.add_argument("--scale", choices=["seed"], default=None,
+                   help="build the action plan's scale instead: 100,000 entities and 25,500 records with metadata "
+                        "documents, the data directory `scripts/bench scale` measures (long: see README)")
     s.set_defaults(handler=cmd_demo)
 
     key = sub.add_parser("key", help="keys in the keystore and on-chain key rotation").add_subparsers(
