@@ -5,11 +5,11 @@ Each operation gets schema-conforming (positive) and schema-violating (negative)
 writes get past authorisation and reach the contracts. No request may produce a server error, and every refusal
 must be an RFC 9457 problem document.
 
-The budget: PROVENANCE_FUZZ_CASES cases per operation and mode (default 40), so every operation with a parameter or
-a body is fuzzed at least twice that (80 requests; a small input space that runs dry is topped up with violating
+The budget: PROVENANCE_FUZZ_CASES cases per operation and mode (default 100), so every operation with a parameter
+or a body is fuzzed at least twice that (200 requests; a small input space that runs dry is topped up with violating
 requests from other seeds). Operations without any parameter or body have a finite input space: for them Hypothesis
 stops when it has tried every distinct request, so the floor applies to the others. The default keeps this file to
-about 4-5 minutes on two shared cores (schemathesis' generation, not the requests, takes most of it);
+about 8 minutes on two shared cores (schemathesis' generation, not the requests, takes most of it);
 PROVENANCE_FUZZ_CASES=500 is the deeper run the suite used to make (1,000 per operation, about 25 minutes in CI).
 Generation is derandomized (seed 0, then seeds 1-5 for top-ups), so a run is reproducible and a failure found in CI
 is found again locally with the same budget.
@@ -36,7 +36,7 @@ from provenance.core.ijson import MAX_DEPTH
 from tests.support.served import Served
 from tests.support.server import demo_node
 
-CASES_PER_MODE = int(os.environ.get("PROVENANCE_FUZZ_CASES", "40"))
+CASES_PER_MODE = int(os.environ.get("PROVENANCE_FUZZ_CASES", "100"))
 if CASES_PER_MODE < 1:
     raise ValueError(f"PROVENANCE_FUZZ_CASES must be a positive number of cases, not {CASES_PER_MODE}")
 MIN_CASES = 2 * CASES_PER_MODE  # both modes' full budget, for every operation that takes input

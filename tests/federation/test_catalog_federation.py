@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from provenance.dev.devnet import free_port
-from tests.support.devnet import DevnetClients, eventually, start_devnet
+from tests.support.devnet import DevnetClients, eventually, running_devnet
 from tests.support.tamper_proxy import TamperingProxy
 
 pytestmark = pytest.mark.slow
@@ -43,13 +43,8 @@ def listing_document(owner: int) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetClients]:
-    net = start_devnet(tmp_path_factory.mktemp("catalog-federation"))
-    f = DevnetClients(net)
-    try:
-        yield f
-    finally:
-        f.close()
-        net.down(say=lambda _m: None)
+    with running_devnet(tmp_path_factory.mktemp("catalog-federation")) as clients:
+        yield clients
 
 
 def found(client: httpx.Client, query: str, rid: str) -> dict[str, Any] | None:

@@ -25,7 +25,7 @@ from provenance.chain.contracts import Contracts
 from provenance.core import eip712
 from provenance.dev.devnet import free_port
 from provenance.keystore import Keystore
-from tests.support.devnet import CODES, eventually, start_devnet
+from tests.support.devnet import CODES, eventually, running_devnet
 from tests.support.devnet import DevnetClients as Fed
 
 pytestmark = pytest.mark.slow
@@ -33,13 +33,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fed]:
-    net = start_devnet(tmp_path_factory.mktemp("federation"))
-    f = Fed(net)
-    try:
-        yield f
-    finally:
-        f.close()
-        net.down(say=lambda _m: None)
+    with running_devnet(tmp_path_factory.mktemp("federation")) as clients:
+        yield clients
 
 
 def verify(fed: Fed, code: str, cert: dict[str, Any]) -> dict[str, Any]:

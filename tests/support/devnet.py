@@ -3,9 +3,10 @@ it, and the chain for what a merchant's own wallet sends (its mandate)."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +87,15 @@ def start_devnet(root: Path, *, chain: str = "hardhat") -> Devnet:
     net.members = [type(m)(m.code, m.name, m.data_dir, free_port()) for m in net.members]
     net.up(say=lambda _m: None)
     return net
+
+
+@contextlib.contextmanager
+def running_devnet(root: Path, *, chain: str = "hardhat") -> Iterator[DevnetClients]:
+    """A started devnet federation and its clients, stopped afterwards whatever happens."""
+    net = start_devnet(root, chain=chain)
+    clients = DevnetClients(net)
+    try:
+        yield clients
+    finally:
+        clients.close()
+        net.down(say=lambda _m: None)

@@ -9,16 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from provenance.api.auth import TokenStore
 from provenance.dev.demo import DOCUMENTS, MERCHANTS
 from tests.support.passphrase import passphrase
 from tests.support.server import node_process
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browser download does not work here
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.slow
 
@@ -33,15 +29,6 @@ def site(demo_dir: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPat
     passphrase(root)
     with node_process(data, root / "passphrase.txt") as url:
         yield {"url": url, "demo": demo, "member": member, "data": data}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

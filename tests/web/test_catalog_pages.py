@@ -14,16 +14,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from provenance.api.auth import TokenStore
 from provenance.dev.demo import DOCUMENTS, MERCHANTS
 from tests.support.passphrase import passphrase
 from tests.support.server import node_process
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browser download does not work here
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # The demo's general-grade records: the only ones a caller without a member credential finds in the catalogue.
 PUBLIC = {"port-vessel-traffic": "resource", "factory-energy-use": "resource", "port-energy-model": "product"}
 XSS = "<img src=x onerror=alert(1)>"
@@ -51,15 +48,6 @@ def own_site(demo_dir: tuple[Path, dict[str, Any]], tmp_path: Path) -> Iterator[
     """A node of its own, for a test that registers: the shared site's listings and figures stay the demo's."""
     for s in _serve(demo_dir[0], tmp_path):
         yield {**s, "demo": demo_dir[1]}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

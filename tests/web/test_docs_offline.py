@@ -11,12 +11,9 @@ import httpx
 import pytest
 from playwright.sync_api import Route, sync_playwright
 
+from tests.support.browser import CHROMIUM, FLAGS
 from tests.support.passphrase import passphrase
 from tests.support.server import node_process
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.slow
 
