@@ -266,3 +266,49 @@ def test_sync_is_cheap_when_nothing_changed_and_rebuilds_after_rollback_or_wipe(
     store.wipe()
     cidx.sync()
     assert cidx.search(None).total == 0 and total > 0
+
+
+@pytest.mark.parametrize("kw", [{}, {"public_only": False}, {"public_only": False, "grade": "important"},
+                                {"grade": "important"}, {"board": "finance", "kind": "asset"}, {"registrar": 2},
+                                {"registrar": 70_000}, {"status": "active", "order": "recent"}, {"owner": 7}])
+@pytest.mark.parametrize("q", ["数据 港", "de 数据", "有限公司", None])
+def test_totals_facets_and_pages_equal_a_brute_force_count_for_any_terms_and_filters(env: Any, q: str | None,
+                                                                                     kw: dict[str, Any]) -> None:
+    _store, _docs, cat, cidx = env
+    public_only = kw.get("public_only", True)
+    items = []
+    for rid in cat.records:
+        item = cidx.listing(rid, public_only=False)
+        if item is None or (public_only and item["grade"] != "general"):
+            continue
+        if any(t.lower() not in _text(item) for t in (q or "").split()):
+            continue
+        if any(item[f] != kw[f] for f in ("grade", "kind", "status", "owner") if f in kw):
+            continue
+        if "board" in kw and kw["board"] not in item["themes"]:
+            continue
+        if "registrar" in kw and item["registrar"] != {2: "SZDE"}.get(kw["registrar"]):
+            continue
+        items.append(item)
+    found = _all(cidx, q, **kw)
+    assert sorted(i["id"] for i in found) == sorted(i["id"] for i in items)
+    assert len(found) == len({i["id"] for i in found})
+    page = cidx.search(q, **kw)
+    assert page.total == len(items)
+    assert page.facets["kind"] == {k: n for k in ("resource", "product", "asset")
+                                   if (n := sum(i["kind"] == k for i in items))}
+    assert sum(page.facets["registrar"].values()) == len(items)
+
+
+def test_a_search_sees_what_another_connection_wrote(env: Any, tmp_path: Path) -> None:
+    store, docs, cat, cidx = env
+    before = cidx.search("集装箱").total
+    other = CatalogIndex(tmp_path / "catalog.sqlite", store, docs)  # another process's writer, as `index sync`
+    try:
+        cat.write(cat.registration_events(6000, owner=3, registrar=1, doc=_doc(cat, 6000, 3, **TITLED)))
+        assert other.sync() == 1
+        page = cidx.search("集装箱")
+        assert page.total == before + 1 and page.items[0]["id"] == "0x" + cat.records[-1].hex()
+        assert page.facets["registrar"].get("SDE", 0) == cidx.search("集装箱", registrar="SDE").total
+    finally:
+        other.close()

@@ -18,15 +18,20 @@ expects. All writes go through the block's writer, so a reorg undoes them with t
 
 The change log ``T <n:8>`` names each record seq (b"r") or entity id (b"e") whose catalogue row may have changed,
 at most once a block; the projection replays it from its stored position. The end of this module holds what a
-row shows (publisher_of, document_of: the same rules applied to documents supplied off-chain) and its searchable
-text, which provenance.indexer.catalog_search writes to SQLite.
+row shows (publisher_of, document_of: the same rules applied to documents supplied off-chain), its searchable
+text, which provenance.indexer.catalog_search writes to SQLite, and the pure parts of its search (row keys,
+filters, facet counts, pages).
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Protocol, cast
 
 import orjson
@@ -35,6 +40,7 @@ from provenance.core import catalog as C
 from provenance.core.keccak import keccak256
 from provenance.errors import InvalidInput
 from provenance.indexer.events import Event
+from provenance.indexer.queries import GRADES, KINDS, STATUSES
 from provenance.store import keys as K
 from provenance.store.documents import DocumentStore
 from provenance.store.index import BlockWriter
@@ -302,3 +308,190 @@ HANDLERS = {
     "MetadataPublished": _metadata_published,
     "EntityProfilePublished": _entity_profile_published,
 }
+
+
+# ---------------------------------------------------------------------- result sets
+
+KEY_SQL = "kind | (grade << 2) | (status << 4) | (registrar << 8) | (boards << 24)"  # SQL: | binds as << does
+"""A listing's facet values packed in one integer (kind 2 bits, grade 2, status 4, registrar 16, then the board
+bitmask): a search counts its hits by this key in one pass and applies its filters to the distinct keys."""
+KIND_MASK, GRADE_MASK, STATUS_MASK, REGISTRAR_MASK = 3, 3 << 2, 15 << 4, 0xFFFF << 8
+BOARD_SHIFT = 24
+
+
+BOARD_CODES = tuple(b.code for b in C.BOARDS)
+BOARD_BITS = {code: 1 << i for i, code in enumerate(BOARD_CODES)}
+_KIND = {n: i for i, n in enumerate(KINDS)}
+_GRADE = {n: i for i, n in enumerate(GRADES)}
+_STATUS = {n: i for i, n in enumerate(STATUSES) if i}
+
+
+def _number(values: dict[str, int], name: str | None, what: str) -> int | None:
+    if name is not None and name not in values:
+        raise InvalidInput(f"unknown {what} {name!r}: one of {', '.join(values)}")
+    return None if name is None else values[name]
+
+
+def filter_of(*, public_only: bool, kind: str | None, grade: str | None, board: str | None, status: str | None,
+              exchange: int | None) -> KeyFilter:
+    """The search filters as a condition on row keys; an unknown name is InvalidInput."""
+    conditions: list[tuple[int, int]] = []
+    if public_only:
+        conditions.append((GRADE_MASK, 0))
+    for mask, shift, value in ((KIND_MASK, 0, _number(_KIND, kind, "kind")),
+                               (GRADE_MASK, 2, _number(_GRADE, grade, "grade")),
+                               (STATUS_MASK, 4, _number(_STATUS, status, "status"))):
+        if value is not None:
+            conditions.append((mask, value << shift))
+    bit = 0
+    if board is not None:
+        if board not in BOARD_BITS:
+            raise InvalidInput(f"board: unknown board {board!r}")
+        bit = BOARD_BITS[board] << BOARD_SHIFT
+    if exchange is not None:  # an id outside 0..65535 is no exchange: a condition no key meets
+        conditions.append((REGISTRAR_MASK, exchange << 8 if 0 <= exchange <= 0xFFFF else -1))
+    return key_filter(conditions, bit)
+
+
+def count_keys(keys: Sequence[int | None], hits: set[int] | None) -> Counter[int]:
+    """How many hits (every listing: None) have each row key."""
+    if hits is None:
+        counts = Counter(keys)
+    else:  # itemgetter looks every hit up in one C call; the keys are few, so counting them is the pass
+        counts = Counter(itemgetter(*hits)(keys) if len(hits) > 1 else [keys[s] for s in hits])
+    counts.pop(None, None)
+    return cast("Counter[int]", counts)
+
+
+def rank_levels(keys: Sequence[int | None], hits: set[int] | None,
+                heads: list[list[int]] | None) -> list[tuple[int, list[int]]]:
+    """The hits by score, highest first, each level's seqs ascending. ``heads``: each term's title/keyword
+    matches (relevance: how many of the terms the title or keywords hold), or None (recent: one level)."""
+    if hits is None:
+        return [(0, [s for s, k in enumerate(keys) if k is not None])]
+    if heads is None:
+        return [(0, sorted(hits))]
+    if len(heads) == 1:
+        return [(1, sorted(heads[0])), (0, sorted(hits.difference(heads[0])))]
+    score: Counter[int] = Counter()
+    for head in heads:
+        score.update(filter(hits.__contains__, head))
+    by: dict[int, list[int]] = {0: [s for s in hits if s not in score]}
+    for s, n in score.items():
+        by.setdefault(n, []).append(s)
+    return [(n, sorted(by[n])) for n in sorted(by, reverse=True)]
+
+
+def row_key(kind: int, grade: int, status: int, registrar: int, boards: int) -> int:
+    return kind | grade << 2 | status << 4 | registrar << 8 | boards << BOARD_SHIFT
+
+
+def parse_seqs(joined: str | None) -> list[int]:
+    """The rowids of a ``json_group_array(rowid)``: one text value crosses into Python, not a row a hit."""
+    return orjson.loads(joined) if joined else []
+
+
+@dataclass(frozen=True)
+class KeyFilter:
+    """Filters as one condition on a row key, ``key & mask == value``, and the board bit if one is set; a value
+    of -1 admits nothing (contradicting filters)."""
+
+    mask: int = 0
+    value: int = 0
+    board_bit: int = 0
+
+    def admitted(self, keys: Iterable[int]) -> set[int]:
+        m, v, bit = self.mask, self.value, self.board_bit
+        if bit:
+            return {k for k in keys if k & m == v and k & bit}
+        return {k for k in keys if k & m == v}
+
+
+def key_filter(conditions: Iterable[tuple[int, int]], board_bit: int) -> KeyFilter:
+    mask = value = 0
+    for m, v in conditions:
+        if v < 0 or v & ~m or (mask & m and value & m != v):
+            return KeyFilter(0, -1, board_bit)
+        mask, value = mask | m, value | v
+    return KeyFilter(mask, value, board_bit)
+
+
+FacetNames = tuple[Sequence[str], Sequence[str], Sequence[str], Sequence[str], Callable[[int], str]]
+"""kind, grade and status names by number, board codes by bit, exchange code by id."""
+
+
+def facet_counts(counts: Mapping[int, int], admitted: set[int], names: FacetNames) -> dict[str, dict[str, int]]:
+    """The facets of the admitted keys, from the count of hits by key (a few hundred keys, not a key a hit)."""
+    kinds, grades, statuses, boards, code = names
+    # Two small groupings first (the low bits, the board bits), then each group decoded once.
+    low: dict[int, int] = {}
+    high: dict[int, int] = {}
+    low_bits = (1 << BOARD_SHIFT) - 1
+    for key in admitted:
+        n = counts[key]
+        k = key & low_bits
+        low[k] = low.get(k, 0) + n
+        k = key >> BOARD_SHIFT
+        high[k] = high.get(k, 0) + n
+    by_kind, by_grade, by_status = [0] * 4, [0] * 4, [0] * 16
+    by_registrar: dict[int, int] = {}
+    for key, n in low.items():
+        by_kind[key & 3] += n
+        by_grade[key >> 2 & 3] += n
+        by_status[key >> 4 & 15] += n
+        ex = key >> 8
+        by_registrar[ex] = by_registrar.get(ex, 0) + n
+    by_board = [0] * len(boards)
+    for bits, n in high.items():
+        while bits:
+            b = bits & -bits
+            by_board[b.bit_length() - 1] += n
+            bits ^= b
+
+    def named(values: list[int], labels: Sequence[str]) -> dict[str, int]:
+        return {labels[i] if i < len(labels) else str(i): n for i, n in enumerate(values) if n}
+
+    registrars: dict[str, int] = {}
+    for ex, n in by_registrar.items():
+        registrars[code(ex)] = registrars.get(code(ex), 0) + n
+    return {"kind": named(by_kind, kinds), "grade": named(by_grade, grades), "board": named(by_board, boards),
+            "registrar": registrars, "status": named(by_status, statuses)}
+
+
+def page_of(levels: list[tuple[int, list[int]]], keys: Sequence[int | None], admitted: set[int],
+            after: tuple[int, int] | None, want: int) -> list[tuple[int, int]]:
+    """Up to ``want`` (score, seq) of admitted hits in (score, seq) descending order, strictly after ``after``.
+    ``levels`` holds each score's seqs ascending, highest score first; a keyset position, so a page boundary
+    stays put while listings are added."""
+    out: list[tuple[int, int]] = []
+    for score, seqs in levels:
+        end = len(seqs)
+        if after is not None:
+            if score > after[0]:
+                continue
+            if score == after[0]:
+                end = bisect.bisect_left(seqs, after[1])
+        for i in range(end - 1, -1, -1):
+            s = seqs[i]
+            if keys[s] in admitted:
+                out.append((score, s))
+                if len(out) == want:
+                    return out
+    return out
+
+
+def listing_json(r: tuple[Any, ...], codes: Mapping[int, str], *, redact: bool = False) -> dict[str, Any]:
+    """A listing row (catalog_search's listing table) as the API shows it; redacted: no document fields."""
+    (seq, rid, kind, grade, status, registrar, owner, block, ts, mhash, has_doc, tzh, ten, dzh, den, kw, th,
+     _boards, pzh, pen, pkind) = r[:21]
+    supplied = bool(has_doc) and not redact
+    return {
+        "id": "0x" + bytes(rid).hex(), "kind": KINDS[kind], "grade": GRADES[grade], "status": STATUSES[status],
+        "registrar": codes.get(registrar, str(registrar)), "owner": owner,
+        "publisher": {"id": owner, "name": {"zh": pzh, "en": pen} if pzh or pen else None, "kind": pkind},
+        "title": {"zh": tzh, "en": ten} if supplied and (tzh or ten) else None,
+        "description": {"zh": dzh, "en": den} if supplied and (dzh or den) else None,
+        "keywords": orjson.loads(kw) if supplied else [], "themes": orjson.loads(th) if supplied else [],
+        "block": block, "timestamp": ts, "metadataHash": "0x" + bytes(mhash).hex(),
+        "metadata": "redacted" if redact else "supplied" if has_doc else "not-supplied",
+    }

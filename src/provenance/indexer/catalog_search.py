@@ -9,15 +9,22 @@ than it recorded (or a position beyond the log) rebuilds from scratch.
 
 Text search: FTS5 with the trigram tokenizer finds any substring of three or more characters (Chinese has no
 spaces to split words at). A trigram index cannot answer one- or two-character terms (航运, 港口, "AI"), so every
-row also carries the set of its one- and two-character substrings as tokens of a second FTS5 table
-(``detail=none``: membership only, no positions), which answers those terms from an index instead of a scan.
-Query terms are whitespace-separated and all must match; each is passed to MATCH as a quoted string (quotes
-doubled) or as an encoded gram of [0-9a-z] only, so no user text is ever FTS syntax.
+row also carries the set of its one- and two-character substrings as tokens of contentless tables
+(``detail=none``: membership only), which answer those terms from an index instead of a scan. Each kind of text
+is split in two tables, head (title, keywords) and rest (publisher, description). Query terms are
+whitespace-separated and all must match; each is passed to MATCH as a quoted string (quotes doubled) or as an
+encoded gram of [0-9a-z] only, so no user text is ever FTS syntax.
 
-Relevance is a score of the row alone (how many of the terms occur in its title or keywords; ties newest
-first), not bm25: bm25 depends on the whole corpus, so a page boundary would move as listings are added, and a
-keyset cursor on (score, seq) would repeat or skip items. Recency is (block, seq), which is seq order: records get
-their seq in chain order.
+A search reads each term's match once a table, as one rowid list, and answers from those lists and an in-memory
+copy of every listing's facet values packed in one integer (``KEY_SQL``): the hits are counted by key in one
+pass (a few hundred distinct keys), the filters are tested on the keys, and total and facets come from the
+admitted keys' counts, exactly; the page is the first admitted hits in order. A term held by most listings
+(有限公司 in publisher names) thus costs one index read, with no row read a hit.
+
+Relevance is a score of the row alone (how many of the terms its head table matches; ties newest first), not
+bm25: bm25 depends on the whole corpus, so a page boundary would move as listings are added, and a keyset cursor
+on (score, seq) would repeat or skip items. Recency is (block, seq), which is seq order: records get their seq
+in chain order.
 
 Privacy: an individual's name is never written to a row; organisations' names come from their accepted public
 profile, else from a local organisation profile bound to the on-chain identifier hash. Important- and core-grade
@@ -39,19 +46,32 @@ import orjson
 from provenance.core import catalog as C
 from provenance.errors import InvalidInput, StoreError
 from provenance.indexer.catalog import (
+    BOARD_BITS,
+    BOARD_CODES,
     ENTITY_ROW,
+    KEY_SQL,
     LOG_COUNTER,
     RECORD_ROW,
+    FacetNames,
+    KeyFilter,
     Publisher,
+    count_keys,
     decode_cursor,
     document_of,
     encode_cursor,
+    facet_counts,
+    filter_of,
     fingerprint,
     fts_string,
     gram_token,
     grams,
+    listing_json,
+    page_of,
+    parse_seqs,
     publisher_of,
     query_terms,
+    rank_levels,
+    row_key,
 )
 from provenance.indexer.queries import GRADES, KINDS, STATUSES
 from provenance.store import keys as K
@@ -60,11 +80,10 @@ from provenance.store.index import IndexStore
 
 BlockTimes = Callable[[list[int]], dict[int, int]]
 
-BOARD_CODES = tuple(b.code for b in C.BOARDS)
-_BOARD_BIT = {code: 1 << i for i, code in enumerate(BOARD_CODES)}
+_BOARD_BIT = BOARD_BITS
 ROLES = ("supplier", "demander", "service-provider")
 MAX_LIMIT = 100
-_SCHEMA_VERSION = "2"
+_SCHEMA_VERSION = "3"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state(k TEXT PRIMARY KEY, v BLOB);
@@ -81,10 +100,10 @@ CREATE TABLE IF NOT EXISTS entity(
   id INTEGER PRIMARY KEY, registrar INTEGER, role INTEGER, kind TEXT, name_zh TEXT, name_en TEXT, region TEXT,
   has_profile INTEGER);
 CREATE TABLE IF NOT EXISTS block_time(block INTEGER PRIMARY KEY, ts INTEGER);
-CREATE VIRTUAL TABLE IF NOT EXISTS listing_fts USING fts5(title, keywords, publisher, description,
-  tokenize='trigram');
-CREATE VIRTUAL TABLE IF NOT EXISTS listing_short USING fts5(head, rest, tokenize='unicode61', content='',
-  detail='column');
+CREATE VIRTUAL TABLE IF NOT EXISTS head_fts USING fts5(title, keywords, tokenize='trigram');
+CREATE VIRTUAL TABLE IF NOT EXISTS rest_fts USING fts5(publisher, description, tokenize='trigram');
+CREATE VIRTUAL TABLE IF NOT EXISTS head_short USING fts5(g, tokenize='unicode61', content='', detail='none');
+CREATE VIRTUAL TABLE IF NOT EXISTS rest_short USING fts5(g, tokenize='unicode61', content='', detail='none');
 CREATE VIRTUAL TABLE IF NOT EXISTS entity_fts USING fts5(name, tokenize='trigram');
 """
 
@@ -108,17 +127,6 @@ class _Row:
     text: tuple[str, str, str, str]
 
 
-def _name(values: dict[str, int], name: str | None, what: str) -> int | None:
-    if name is not None and name not in values:
-        raise InvalidInput(f"unknown {what} {name!r}: one of {', '.join(values)}")
-    return None if name is None else values[name]
-
-
-_KIND = {n: i for i, n in enumerate(KINDS)}
-_GRADE = {n: i for i, n in enumerate(GRADES)}
-_STATUS = {n: i for i, n in enumerate(STATUSES) if i}
-
-
 class CatalogIndex:
     """The projection. One connection (check_same_thread off) guarded by a lock: FastAPI calls from a thread
     pool, and SQLite serialises writers anyway; WAL lets another process read while this one writes."""
@@ -140,8 +148,9 @@ class CatalogIndex:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the catalogue {path}: {exc}") from exc
         self._codes: dict[int, str] = {}
-        self._generation = 0
-        self._facet_cache: dict[tuple[Any, ...], dict[str, dict[str, int]]] = {}
+        self._keys: list[int | None] | None = None
+        self._data_version: int | None = None
+        self._pending: dict[int, int | None] = {}
 
     def close(self) -> None:
         with self._lock:
@@ -190,7 +199,7 @@ class CatalogIndex:
                                                 limit=size - pos):
                 rows[v] = None
             self._codes = self._exchange_codes()
-            with _transaction(self._db):
+            with self._write():
                 n = 0
                 for row in rows:
                     if row[:1] == RECORD_ROW:
@@ -200,7 +209,6 @@ class CatalogIndex:
                 if self._epoch() != epoch:  # rolled back while we read: these rows may be of undone blocks
                     raise _Restart
                 self._set_state("position", size.to_bytes(8, "big"))
-            self._generation += 1
             return n
 
     def rebuild(self) -> int:
@@ -208,9 +216,10 @@ class CatalogIndex:
         with self._lock:
             epoch, size = self._epoch(), self._log_size()
             self._codes = self._exchange_codes()
-            with _transaction(self._db):
+            with self._write():
                 # Dropped, not emptied: a file of an older layout gets this one (DDL is transactional in SQLite).
-                for table in ("listing", "entity", "block_time", "listing_fts", "listing_short", "entity_fts"):
+                for table in ("listing", "entity", "block_time", "listing_fts", "listing_short", "entity_fts",
+                              *_TEXT_TABLES):
                     self._db.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in _SCHEMA.split(";"):
                     self._db.execute(statement)
@@ -221,10 +230,15 @@ class CatalogIndex:
                 self._set_state("epoch", epoch)
                 self._set_state("schema", _SCHEMA_VERSION.encode())
                 self._set_state("position", size.to_bytes(8, "big"))
+                # Bulk inserts leave each text index in many segments that every match merges: one b-tree each
+                # halves a common term's match (about 1 s at 25,000 listings).
+                for table in _TEXT_TABLES:
+                    self._db.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
             # A rebuild wrote every page through the WAL: fold it back and truncate it, or the WAL file stays
             # the size of the whole catalogue.
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._generation += 1
+            self._keys = None
+            self._facet_keys()  # read now, not by the first search
             return len(rows) + len(names)
 
     def refresh_hash(self, metadata_hash: bytes) -> int:
@@ -232,21 +246,38 @@ class CatalogIndex:
         with self._lock:
             seqs = [r[0] for r in self._db.execute("SELECT seq FROM listing WHERE metadata_hash = ?",
                                                    (metadata_hash,))]
-            with _transaction(self._db):
+            with self._write():
                 n = sum(self._refresh_record(s) for s in seqs)
-            self._generation += 1
             return n
 
     def refresh_entity(self, entity_id: int) -> int:
         """Re-derive an entity's row and its listings' publisher (a local profile was stored)."""
-        with self._lock, _transaction(self._db):
+        with self._lock, self._write():
             n = self._refresh_entity(entity_id)
-            self._generation += 1
             return n
 
     def _exchange_codes(self) -> dict[int, str]:
         return {int.from_bytes(k[1:3], "big"): v[1:9].rstrip(b"\0").decode("ascii", "replace")
                 for k, v in self._index.scan(K.EXCHANGE)}
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """A write transaction; the facet keys it wrote reach the in-memory copy only once it commits."""
+        self._pending = {}
+        try:
+            with _transaction(self._db):
+                yield
+        except BaseException:
+            self._keys = None  # whatever it applied is undone: read them again
+            raise
+        finally:
+            pending, self._pending = self._pending, {}
+        keys = self._keys
+        if keys is not None:
+            for seq, key in pending.items():
+                if seq >= len(keys):
+                    keys.extend([None] * (seq + 1 - len(keys)))
+                keys[seq] = key
 
     # ------------------------------------------------------------------ rows
 
@@ -305,10 +336,16 @@ class CatalogIndex:
         times = self._times({r.values[7] for r in rows})
         self._db.executemany("INSERT OR REPLACE INTO listing VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                              [(*r.values[:8], times.get(r.values[7]), *r.values[9:]) for r in rows])
-        self._db.executemany("INSERT INTO listing_fts(rowid, title, keywords, publisher, description) "
-                             "VALUES (?,?,?,?,?)", [(r.values[0], *r.text) for r in rows])
-        self._db.executemany("INSERT INTO listing_short(rowid, head, rest) VALUES (?, ?, ?)",
-                             [(r.values[0], *_short(r.text)) for r in rows])
+        self._db.executemany("INSERT INTO head_fts(rowid, title, keywords) VALUES (?,?,?)",
+                             [(r.values[0], *r.text[:2]) for r in rows])
+        self._db.executemany("INSERT INTO rest_fts(rowid, publisher, description) VALUES (?,?,?)",
+                             [(r.values[0], *r.text[2:]) for r in rows])
+        short = [(r.values[0], *_short(r.text)) for r in rows]
+        self._db.executemany("INSERT INTO head_short(rowid, g) VALUES (?, ?)", [(q, h) for q, h, _ in short])
+        self._db.executemany("INSERT INTO rest_short(rowid, g) VALUES (?, ?)", [(q, r) for q, _, r in short])
+        for r in rows:
+            v = r.values
+            self._pending[v[0]] = row_key(v[2], v[3], v[4], v[5], v[17])
 
     def _times(self, blocks: set[int]) -> dict[int, int]:
         if self._block_times is None or not blocks:
@@ -326,13 +363,16 @@ class CatalogIndex:
         return known
 
     def _delete_listing(self, seq: int) -> None:
-        old = self._db.execute("SELECT title, keywords, publisher, description FROM listing_fts WHERE rowid = ?",
-                               (seq,)).fetchone()
-        if old is not None:  # a contentless table forgets a row only when told the values it was given
-            self._db.execute("INSERT INTO listing_short(listing_short, rowid, head, rest) VALUES ('delete', ?, ?, ?)",
-                             (seq, *_short(tuple(old))))
+        head = self._db.execute("SELECT title, keywords FROM head_fts WHERE rowid = ?", (seq,)).fetchone()
+        rest = self._db.execute("SELECT publisher, description FROM rest_fts WHERE rowid = ?", (seq,)).fetchone()
+        if head is not None and rest is not None:  # a contentless table forgets a row only given its values
+            grams_head, grams_rest = _short((*head, *rest))
+            self._db.execute("INSERT INTO head_short(head_short, rowid, g) VALUES ('delete', ?, ?)", (seq, grams_head))
+            self._db.execute("INSERT INTO rest_short(rest_short, rowid, g) VALUES ('delete', ?, ?)", (seq, grams_rest))
         self._db.execute("DELETE FROM listing WHERE seq = ?", (seq,))
-        self._db.execute("DELETE FROM listing_fts WHERE rowid = ?", (seq,))
+        self._db.execute("DELETE FROM head_fts WHERE rowid = ?", (seq,))
+        self._db.execute("DELETE FROM rest_fts WHERE rowid = ?", (seq,))
+        self._pending[seq] = None
 
     def _refresh_record(self, seq: int) -> int:
         self._delete_listing(seq)
@@ -368,97 +408,88 @@ class CatalogIndex:
         with self._lock:
             if not self._codes:  # a search before the first sync of this process
                 self._codes = self._exchange_codes()
-            where, args = self._filters(public_only=public_only, kind=kind, grade=grade, board=board,
-                                        registrar=registrar, status=status, owner=owner)
-            long = [t for t in terms if len(t) >= 3]
-            short = [t for t in terms if len(t) < 3]
-            matches = []
-            if long:
-                matches.append(("listing_fts", " AND ".join(fts_string(t) for t in long)))
-            if short:
-                matches.append(("listing_short", " AND ".join(gram_token(t.lower()) for t in short)))
-            # The text match drives (CROSS JOIN keeps that order): the planner would otherwise walk a filter's
-            # index over every listing and test each against the match.
-            source, src_args = "listing l", []
-            if matches:
-                table, expr = matches[0]
-                source = (f"(SELECT rowid AS m FROM {table} WHERE {table} MATCH ?) h "
-                          "CROSS JOIN listing l ON l.seq = h.m")
-                src_args = [expr]
-            for table, expr in matches[1:]:
-                where.append(f"l.seq IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
-                args.append(expr)
-            cond = " AND ".join(where) or "1"
-            fp = fingerprint(order, terms, cond, src_args, args)
-            key_args: list[Any] = []
-            if order == "relevance" and terms:
-                score = " + ".join(
-                    "(l.seq IN (SELECT rowid FROM listing_fts WHERE listing_fts MATCH ?))" if len(t) >= 3 else
-                    "(l.seq IN (SELECT rowid FROM listing_short WHERE listing_short MATCH ?))" for t in terms)
-                # Plain ? placeholders bind in text order: the score's come before the filters'.
-                score_args: list[Any] = ["{title keywords} : " + fts_string(t) if len(t) >= 3 else
-                                         "head : " + gram_token(t.lower()) for t in terms]
-                # Only seq and score (from the covering index): the page's rows are read afterwards.
-                inner = f"SELECT l.seq AS seq, {score} AS score FROM {source} WHERE {cond}"
-                sql = f"SELECT * FROM ({inner}) WHERE 1"
-                if cursor is not None:
-                    a, b = decode_cursor(cursor, fp)
-                    sql += " AND (score, seq) < (?, ?)"
-                    key_args = [a, b]
-                sql += " ORDER BY score DESC, seq DESC LIMIT ?"
-                params = [*score_args, *src_args, *args, *key_args, limit + 1]
-            else:
-                sql = f"SELECT l.seq, 0 AS score FROM {source} WHERE {cond}"
-                if cursor is not None:
-                    _block, b = decode_cursor(cursor, fp)
-                    sql += " AND l.seq < ?"  # (block, seq) < (a, b) is seq < b: seq follows chain order
-                    key_args = [b]
-                sql += " ORDER BY l.seq DESC LIMIT ?"
-                params = [*src_args, *args, *key_args, limit + 1]
+            flt = self._filters(public_only=public_only, kind=kind, grade=grade, board=board,
+                                registrar=registrar, status=status, owner=owner)
+            ranked = order == "relevance" and bool(terms)
+            fp = fingerprint(order, terms, flt, owner)
+            after = None
+            if cursor is not None:
+                a, b = decode_cursor(cursor, fp)
+                after = (a, b) if ranked else (0, b)  # (block, seq) < (a, b) is seq < b: seq follows chain order
             try:
-                keys = self._db.execute(sql, params).fetchall()
-                facets = self._facets(source, cond, [*src_args, *args])
+                # One read transaction: the text match, the facet keys and the page's rows see one snapshot
+                # even while another process writes the file.
+                self._db.execute("BEGIN")
+                try:
+                    page, more, total, facets = self._answer(terms, flt, owner, ranked, after, limit)
+                    by_seq = {r[0]: r for r in self._db.execute(
+                        f"SELECT * FROM listing WHERE seq IN ({','.join('?' * len(page))})", [s for _, s in page])}
+                finally:
+                    self._db.execute("COMMIT")
             except sqlite3.OperationalError as exc:  # terms are quoted: this is a bug, not the caller's input
                 raise StoreError(f"catalogue query failed: {exc}") from exc
-            more = len(keys) > limit
-            keys = keys[:limit]
-            by_seq = {r[0]: r for r in self._db.execute(
-                f"SELECT * FROM listing WHERE seq IN ({','.join('?' * len(keys))})", [k[0] for k in keys])}
-            rows = [by_seq[k[0]] for k in keys]
+            rows = [by_seq[s] for _, s in page if s in by_seq]
             nxt = None
-            if more:
-                last_seq, last_score = keys[-1]
-                nxt = encode_cursor((last_score, last_seq) if order == "relevance" and terms
-                                    else (by_seq[last_seq][7], last_seq), fp)
-            total = sum(facets["kind"].values())
-            return SearchPage([self._listing_json(r) for r in rows], nxt, total, facets)
+            if more and rows:
+                last_score, last_seq = page[-1]
+                nxt = encode_cursor((last_score, last_seq) if ranked else (rows[-1][7], last_seq), fp)
+            return SearchPage([listing_json(r, self._codes) for r in rows], nxt, total, facets)
+
+    def _answer(self, terms: list[str], flt: KeyFilter, owner: int | None, ranked: bool,
+                after: tuple[int, int] | None, limit: int,
+                ) -> tuple[list[tuple[int, int]], bool, int, dict[str, dict[str, int]]]:
+        """The page's (score, seq), whether more follow, the total and the facets. Each term's text match runs
+        once a table (a rowid list); total, facets and page are then counted from those lists and the facet keys
+        of every listing, so a term held by most listings costs one index read, not one a use."""
+        keys = self._facet_keys()
+        heads: list[list[int]] = []
+        hits: set[int] | None = None
+        for t in terms:
+            long = len(t) >= 3
+            expr = fts_string(t) if long else gram_token(t.lower())
+            tables = ("head_fts", "rest_fts") if long else ("head_short", "rest_short")
+            head, rest = (parse_seqs(self._db.execute(
+                f"SELECT json_group_array(rowid) FROM {table} WHERE {table} MATCH ?", (expr,)).fetchone()[0])
+                for table in tables)
+            heads.append(head)
+            found = set(head)
+            found.update(rest)
+            hits = found if hits is None else hits & found
+        if owner is not None:
+            mine = set(parse_seqs(self._db.execute("SELECT json_group_array(seq) FROM listing WHERE owner = ?",
+                                                   (owner,)).fetchone()[0]))
+            hits = mine if hits is None else hits & mine
+        counts = count_keys(keys, hits)
+        admitted = flt.admitted(counts)
+        facets = facet_counts(counts, admitted, self._names())
+        total = sum(facets["kind"].values())
+        page = page_of(rank_levels(keys, hits, heads if ranked else None), keys, admitted, after, limit + 1)
+        return page[:limit], len(page) > limit, total, facets
+
+    def _facet_keys(self) -> list[int | None]:
+        """Every listing's facet key by seq (None: no listing), held in memory: written by this process as it
+        commits, read again when another process changed the file (data_version) or after a rebuild."""
+        self._db.execute("SELECT 1 FROM state LIMIT 1").fetchall()  # the read snapshot starts here
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if self._keys is None or version != self._data_version:
+            keys: list[int | None] = []
+            for seq, key in self._db.execute(f"SELECT seq, {KEY_SQL} FROM listing ORDER BY seq"):
+                keys.extend([None] * (seq - len(keys)))
+                keys.append(key)
+            self._keys, self._data_version = keys, version
+        return self._keys
+
+    def _names(self) -> FacetNames:
+        codes = self._codes
+        return KINDS, GRADES, STATUSES, BOARD_CODES, lambda ex: codes.get(ex, str(ex))
 
     def _filters(self, *, public_only: bool, kind: str | None, grade: str | None, board: str | None,
-                 registrar: str | int | None, status: str | None, owner: int | None) -> tuple[list[str], list[Any]]:
-        where: list[str] = []
-        args: list[Any] = []
-        if public_only:
-            where.append("l.grade = 0")
-        for col, value in (("kind", _name(_KIND, kind, "kind")), ("grade", _name(_GRADE, grade, "grade")),
-                           ("status", _name(_STATUS, status, "status"))):
-            if value is not None:
-                where.append(f"l.{col} = ?")
-                args.append(value)
-        if board is not None:
-            if board not in _BOARD_BIT:
-                raise InvalidInput(f"board: unknown board {board!r}")
-            where.append("(l.boards & ?) != 0")
-            args.append(_BOARD_BIT[board])
-        if registrar is not None:
-            ex = self._exchange_id(registrar)
-            where.append("l.registrar = ?")
-            args.append(ex)
-        if owner is not None:
-            if not isinstance(owner, int) or not 0 <= owner < 2**32:
-                raise InvalidInput(f"owner: {owner!r} is not an entity id")
-            where.append("l.owner = ?")
-            args.append(owner)
-        return where, args
+                 registrar: str | int | None, status: str | None, owner: int | None) -> KeyFilter:
+        flt = filter_of(public_only=public_only, kind=kind, grade=grade, board=board, status=status,
+                        exchange=None if registrar is None else self._exchange_id(registrar))
+        if owner is not None and (not isinstance(owner, int) or not 0 <= owner < 2**32):
+            raise InvalidInput(f"owner: {owner!r} is not an entity id")
+        return flt
 
     def _exchange_id(self, registrar: str | int) -> int:
         if isinstance(registrar, int):
@@ -472,46 +503,6 @@ class CatalogIndex:
             return int(registrar)
         raise InvalidInput(f"registrar: unknown exchange {registrar!r}")
 
-    def _facets(self, source: str, cond: str, args: list[Any]) -> dict[str, dict[str, int]]:
-        key = (self._generation, source, cond, tuple(args))
-        cached = self._facet_cache.get(key)
-        if cached is not None:
-            return cached
-        out: dict[str, dict[str, int]] = {"kind": {}, "grade": {}, "board": {}, "registrar": {}, "status": {}}
-
-        def add(facet: str, name: str, n: int) -> None:
-            out[facet][name] = out[facet].get(name, 0) + n
-
-        for kind, grade, status, registrar, boards, n in self._db.execute(
-                f"SELECT kind, grade, status, registrar, boards, count(*) FROM {source} WHERE {cond} "
-                "GROUP BY 1, 2, 3, 4, 5", args):
-            add("kind", KINDS[kind], n)
-            add("grade", GRADES[grade], n)
-            add("status", STATUSES[status], n)
-            add("registrar", self._codes.get(registrar, str(registrar)), n)
-            for code, bit in _BOARD_BIT.items():
-                if boards & bit:
-                    add("board", code, n)
-        if len(self._facet_cache) > 256:
-            self._facet_cache.clear()
-        self._facet_cache[key] = out
-        return out
-
-    def _listing_json(self, r: tuple[Any, ...], *, redact: bool = False) -> dict[str, Any]:
-        (seq, rid, kind, grade, status, registrar, owner, block, ts, mhash, has_doc, tzh, ten, dzh, den, kw, th,
-         _boards, pzh, pen, pkind) = r[:21]
-        supplied = bool(has_doc) and not redact
-        return {
-            "id": "0x" + bytes(rid).hex(), "kind": KINDS[kind], "grade": GRADES[grade], "status": STATUSES[status],
-            "registrar": self._codes.get(registrar, str(registrar)), "owner": owner,
-            "publisher": {"id": owner, "name": {"zh": pzh, "en": pen} if pzh or pen else None, "kind": pkind},
-            "title": {"zh": tzh, "en": ten} if supplied and (tzh or ten) else None,
-            "description": {"zh": dzh, "en": den} if supplied and (dzh or den) else None,
-            "keywords": orjson.loads(kw) if supplied else [], "themes": orjson.loads(th) if supplied else [],
-            "block": block, "timestamp": ts, "metadataHash": "0x" + bytes(mhash).hex(),
-            "metadata": "redacted" if redact else "supplied" if has_doc else "not-supplied",
-        }
-
     def listing(self, record_id: bytes, *, public_only: bool = True) -> dict[str, Any] | None:
         """One listing; an important- or core-grade one comes redacted (no title, description or keywords)
         unless ``public_only`` is False (a member credential)."""
@@ -521,7 +512,7 @@ class CatalogIndex:
                 return None
             if not self._codes:
                 self._codes = self._exchange_codes()
-            return self._listing_json(row, redact=public_only and row[3] != 0)
+            return listing_json(row, self._codes, redact=public_only and row[3] != 0)
 
     def entity_records(self, entity_id: int, cursor: str | None = None, limit: int = 20, *,
                        public_only: bool = True) -> SearchPage:
@@ -583,6 +574,9 @@ class CatalogIndex:
 def _short(text: tuple[str, ...]) -> tuple[str, str]:
     """The gram table's columns of a row's text: title and keywords apart, for the relevance score."""
     return grams(text[:2]), grams(text[2:])
+
+
+_TEXT_TABLES = ("head_fts", "rest_fts", "head_short", "rest_short")
 
 
 class _Restart(Exception):
