@@ -83,7 +83,7 @@ BlockTimes = Callable[[list[int]], dict[int, int]]
 _BOARD_BIT = BOARD_BITS
 ROLES = ("supplier", "demander", "service-provider")
 MAX_LIMIT = 100
-_SCHEMA_VERSION = "3"
+_SCHEMA_VERSION = "4"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state(k TEXT PRIMARY KEY, v BLOB);
@@ -104,7 +104,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS head_fts USING fts5(title, keywords, tokenize
 CREATE VIRTUAL TABLE IF NOT EXISTS rest_fts USING fts5(publisher, description, tokenize='trigram');
 CREATE VIRTUAL TABLE IF NOT EXISTS head_short USING fts5(g, tokenize='unicode61', content='', detail='none');
 CREATE VIRTUAL TABLE IF NOT EXISTS rest_short USING fts5(g, tokenize='unicode61', content='', detail='none');
-CREATE VIRTUAL TABLE IF NOT EXISTS entity_fts USING fts5(name, tokenize='trigram');
 """
 
 
@@ -217,7 +216,8 @@ class CatalogIndex:
             epoch, size = self._epoch(), self._log_size()
             self._codes = self._exchange_codes()
             with self._write():
-                # Dropped, not emptied: a file of an older layout gets this one (DDL is transactional in SQLite).
+                # Dropped, not emptied: a file of an older layout gets this one (DDL is transactional in SQLite);
+                # entity_fts (layouts 1-3) indexed entity names nothing searched: a quarter of the file.
                 for table in ("listing", "entity", "block_time", "listing_fts", "listing_short", "entity_fts",
                               *_TEXT_TABLES):
                     self._db.execute(f"DROP TABLE IF EXISTS {table}")
@@ -304,8 +304,6 @@ class CatalogIndex:
 
     def _write_entities(self, rows: list[tuple[Any, ...]]) -> None:
         self._db.executemany("INSERT OR REPLACE INTO entity VALUES (?,?,?,?,?,?,?,?)", rows)
-        self._db.executemany("INSERT INTO entity_fts(rowid, name) VALUES (?, ?)",
-                             [(r[0], " ".join(x for x in (r[4], r[5]) if x)) for r in rows if r[4] or r[5]])
 
     def _record_row(self, seq: int, value: bytes,
                     names: dict[int, Publisher] | None = None) -> _Row:
@@ -383,7 +381,6 @@ class CatalogIndex:
 
     def _refresh_entity(self, eid: int) -> int:
         self._db.execute("DELETE FROM entity WHERE id = ?", (eid,))
-        self._db.execute("DELETE FROM entity_fts WHERE rowid = ?", (eid,))
         value = self._index.get(K.ENTITY + eid.to_bytes(4, "big"))
         if value is not None:
             self._write_entities([self._entity_values(eid, value, self._publisher(eid))])
