@@ -85,30 +85,25 @@ contract Registry is IRegistry {
         returns (uint32 entityId)
     {
         uint16 exchangeId = _federation.activeExchangeOf(msg.sender);
-        if (identifierHash == bytes32(0)) revert ZeroIdentifier();
-        if (account == address(0)) revert ZeroAccount();
-        if (role > ROLE_MAX) revert InvalidRole(role);
-        uint32 existing = _entityByIdentifier[identifierHash];
-        if (existing != 0) revert EntityExists(identifierHash, existing);
-        // Signature deadlines are minutes long; a block producer's few seconds of timestamp drift cannot matter.
-        // slither-disable-next-line timestamp
-        if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
-        address signer = _recover(_onboardingDigest(identifierHash, account, role, exchangeId, deadline), consent);
-        if (signer != account) revert WrongSigner(signer, account);
         uint64 count = _entityCount + 1;
-        if (count > type(uint32).max) revert EntityIdsExhausted();
+        _onboard(exchangeId, count, identifierHash, account, role, deadline, consent);
         _entityCount = count;
         entityId = uint32(count);
-        _entities[entityId] = Entity({
-            identifierHash: identifierHash,
-            account: account,
-            registrar: exchangeId,
-            role: EntityRole(role),
-            registeredAt: uint40(block.timestamp),
-            nonce: 0
-        });
-        _entityByIdentifier[identifierHash] = entityId;
-        emit EntityRegistered(entityId, exchangeId, identifierHash, account, EntityRole(role));
+    }
+
+    /// @inheritdoc IRegistry
+    function registerEntities(Onboarding[] calldata items) external returns (uint32 firstId) {
+        uint16 exchangeId = _federation.activeExchangeOf(msg.sender);
+        uint256 n = items.length;
+        if (n == 0) revert EmptyBatch();
+        uint64 count = _entityCount;
+        for (uint256 i = 0; i < n; ++i) {
+            Onboarding calldata item = items[i];
+            ++count;
+            _onboard(exchangeId, count, item.identifierHash, item.account, item.role, item.deadline, item.consent);
+        }
+        _entityCount = count;
+        firstId = uint32(count - n + 1);
     }
 
     /// @inheritdoc IRegistry
@@ -600,6 +595,41 @@ contract Registry is IRegistry {
         bytes32 structHash =
             keccak256(abi.encode(_ONBOARDING_TYPEHASH, identifierHash, account, role, registrar, deadline));
         return EIP712.digest(domainSeparator(), structHash);
+    }
+
+    /// @dev registerEntity's rules, in its order, for the entity taking id `count`; the caller writes the count.
+    /// Writing the identifier's id before the next item is checked makes a repeat inside a batch EntityExists.
+    function _onboard(
+        uint16 exchangeId,
+        uint64 count,
+        bytes32 identifierHash,
+        address account,
+        uint8 role,
+        uint256 deadline,
+        bytes calldata consent
+    ) private {
+        if (identifierHash == bytes32(0)) revert ZeroIdentifier();
+        if (account == address(0)) revert ZeroAccount();
+        if (role > ROLE_MAX) revert InvalidRole(role);
+        uint32 existing = _entityByIdentifier[identifierHash];
+        if (existing != 0) revert EntityExists(identifierHash, existing);
+        // Signature deadlines are minutes long; a block producer's few seconds of timestamp drift cannot matter.
+        // slither-disable-next-line timestamp
+        if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
+        address signer = _recover(_onboardingDigest(identifierHash, account, role, exchangeId, deadline), consent);
+        if (signer != account) revert WrongSigner(signer, account);
+        if (count > type(uint32).max) revert EntityIdsExhausted();
+        uint32 entityId = uint32(count);
+        _entities[entityId] = Entity({
+            identifierHash: identifierHash,
+            account: account,
+            registrar: exchangeId,
+            role: EntityRole(role),
+            registeredAt: uint40(block.timestamp),
+            nonce: 0
+        });
+        _entityByIdentifier[identifierHash] = entityId;
+        emit EntityRegistered(entityId, exchangeId, identifierHash, account, EntityRole(role));
     }
 
     /// @dev A frozen entity has no mandates (the freeze withdrew them), so only the failing path asks why.

@@ -70,6 +70,16 @@ interface IRegistry {
         uint32 nonce; // next EIP-712 registration nonce
     }
 
+    /// @notice One entity of a `registerEntities` batch: `registerEntity`'s arguments, with the account's consent
+    /// signed over the same `Onboarding` struct (see `onboardingDigest`).
+    struct Onboarding {
+        bytes32 identifierHash; // e.g. keccak256 of the unified social credit code
+        address account; // the entity's own key, which signed `consent`
+        uint8 role; // an EntityRole
+        uint256 deadline; // unix time after which the consent is refused
+        bytes consent; // the account's EIP-712 signature, 65 bytes (r, s, v)
+    }
+
     struct RegistrationRequest {
         uint8 kind;
         uint8 grade;
@@ -284,6 +294,12 @@ interface IRegistry {
     function registerEntity(bytes32 identifierHash, address account, uint8 role, uint256 deadline, bytes calldata consent)
         external
         returns (uint32 entityId);
+
+    /// @notice Onboard several entities in one transaction, all or none: each item passes `registerEntity`'s checks
+    /// in its order and refuses with its errors (a repeated identifier hash inside the batch is EntityExists,
+    /// naming the id the batch's earlier item took), and emits its EntityRegistered. Ids are consecutive, in item
+    /// order, from `firstId`.
+    function registerEntities(Onboarding[] calldata items) external returns (uint32 firstId);
 
     /// @notice Apply an executed `FreezeEntity`, `UnfreezeEntity` or `ReassignEntity` proposal of the federation
     /// to the entity it names; anyone may send it, the authority is the proposal's threshold of approvals.

@@ -79,6 +79,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         return c.transact(a, "Registry", "registerEntity", h("new"), account.address, 0, 2**40,
                           eip712.sign_digest(digest, account.key))
 
+    def onboarding_batch(a: LocalAccount) -> Any:
+        account = Account.create()
+        digest = eip712.onboarding_digest(chain_id, registry, h("new-batch"), addr(account), 0, 1, 2**40)
+        item = (h("new-batch"), account.address, 0, 2**40, eip712.sign_digest(digest, account.key))
+        return c.transact(a, "Registry", "registerEntities", [item])
+
     req = request(owner)
     digest = eip712.registration_digest(fed.chain.chain_id, fed.contracts.deployment.registry, 1, req, 0, 2**40)
     sig = eip712.sign_digest(digest, owner_account.key)
@@ -90,6 +96,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "revokeKey": lambda a: c.transact(a, "Federation", "revokeKey", new_sde.address),
         "rotateKey": lambda a: c.transact(a, "Federation", "rotateKey", *grant()),
         "registerEntity": onboarding,
+        "registerEntities": onboarding_batch,
         # Anyone may apply an executed decision (the authority is the threshold of approvals); none may apply
         # one the federation has not executed.
         "applyEntityDecision": lambda a: c.transact(a, "Registry", "applyEntityDecision", pending_freeze),
@@ -141,9 +148,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return World(fed, callers, record, owner, pending, calls)
 
 
-EXCHANGE_ONLY = ["propose", "approve", "addKey", "revokeKey", "rotateKey", "registerEntity", "recognizeEntity",
-                 "register", "registerBatch", "registerFor", "setStatus", "anchorBatch", "anchorCheckpoint",
-                 "cosignCheckpoint", "setBatchedStatus", "anchorStatusList", "recognizeCertificate",
+EXCHANGE_ONLY = ["propose", "approve", "addKey", "revokeKey", "rotateKey", "registerEntity", "registerEntities",
+                 "recognizeEntity", "register", "registerBatch", "registerFor", "setStatus", "anchorBatch",
+                 "anchorCheckpoint", "cosignCheckpoint", "setBatchedStatus", "anchorStatusList", "recognizeCertificate",
                  "publishMetadata", "publishProfiles"]
 ENTITY_ONLY = ["setEntityAccount", "setMandate"]
 SUPERVISOR_ONLY = ["rotateSupervisorKey", "setCatalogueEntry", "approveApplication", "approveWithSignature",
@@ -169,7 +176,7 @@ CASES = (
     + [(fn, "supervisor", "NotEntityAccount") for fn in ENTITY_ONLY]
     + [(fn, who, "NotSupervisorKey") for fn in SUPERVISOR_ONLY for who in NOT_SUPERVISORS]
     + [("addKey", "other-exchange", "WrongKeySigner"), ("rotateKey", "other-exchange", "WrongKeySigner"),
-       ("registerEntity", "other-exchange", "WrongSigner")]
+       ("registerEntity", "other-exchange", "WrongSigner"), ("registerEntities", "other-exchange", "WrongSigner")]
     + [("applyEntityDecision", who, "ProposalNotExecuted") for who in ALL_CALLERS]
     + [(fn, who, "NotExporterAgent") for fn in EXPORTER_AGENT_ONLY
        for who in ("stranger", "revoked-key", "removed-exchange", "merchant", "other-exchange", "supervisor",
