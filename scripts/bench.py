@@ -51,7 +51,7 @@ from provenance.chain.catalog import publish_metadata, publish_profiles
 from provenance.chain.contracts import Contracts
 from provenance.chain.embedded import EmbeddedChain
 from provenance.core.ids import parse_address
-from provenance.service import RegistryService
+from provenance.service import ENTITY_CHUNK, RegistryService
 from provenance.types import Grade, Hash32, Kind, RegistrationRequest, Rights, Source, Status
 
 # EAS v1.4.0 on this chain (py-evm Prague rules), schema
@@ -131,6 +131,10 @@ class Bench:
         eid = svc.entity_by_identifier(_h("e2")).id
         out["setMandate"] = svc.set_mandate(other, eid, 1, True).gas_used
         out["setEntityAccount"] = svc.set_entity_account(other, eid, parse_address(Account.create().address)).gas_used
+        for n in (1, 50, ENTITY_CHUNK):  # the batch path: per entity, falling towards the three new slots' cost
+            accounts = [Account.create() for _ in range(n)]
+            consents = [svc.sign_onboarding(a, 1, _h(f"eb{n}-{i}"), 0) for i, a in enumerate(accounts)]
+            out[f"registerEntities_{n}_per_entity"] = svc.register_entities(key, consents)[1][0].gas_used // n
         out.update(self.flow_gas())
         zj = Account.create()
         out["propose_add_exchange_executed"] = svc.propose_add_exchange(key, "ZJDE", "Zhejiang", zj).gas_used

@@ -26,7 +26,6 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils.address import to_checksum_address
 
 from provenance.bootstrap import init_node
 from provenance.chain import catalog as chain_catalog
@@ -40,8 +39,9 @@ from provenance.errors import InvalidInput
 from provenance.keystore import PassphraseSource
 from provenance.node import Node
 from provenance.operations import Operations
+from provenance.service import ENTITY_CHUNK, EntityConsent
 from provenance.services.catalog import CatalogService
-from provenance.types import EntityRole, Grade, Hash32, Kind, RecordId, RegistrationRequest, Rights, Source
+from provenance.types import Address, EntityRole, Grade, Hash32, Kind, RecordId, RegistrationRequest, Rights, Source
 
 EXCHANGES = (("SDE", "Shanghai Data Exchange"), ("ZJDE", "Zhejiang Big Data Exchange Center"),
              ("AHDE", "Anhui Data Exchange"))
@@ -123,7 +123,7 @@ class ScaleBuilder:
     # ------------------------------------------------------------------ entities
 
     def entities(self) -> None:
-        spec, svc, c = self.spec, self.svc, self.node.contracts
+        spec, svc = self.spec, self.svc
         rng = random.Random(spec.seed * 7 + 1)
         deadline = svc.chain_time() + CONSENT_TTL
         seen: set[bytes] = set()
@@ -150,16 +150,27 @@ class ScaleBuilder:
             plans.append((home, ident, key, role, eip712.sign_digest(digest, bytes(key.key)), profile))
         _timed(self.figures, "consents_sign_s", t0)
         self.say(f"{len(plans)} consents signed in {self.figures['consents_sign_s']} s; onboarding ...")
+        # One registerEntities transaction per chunk of an exchange's consents, the exchanges taking turns.
+        by_home: dict[int, list[int]] = {}
+        for i, plan in enumerate(plans):
+            by_home.setdefault(plan[0], []).append(i)
+        chunks = [idx[k:k + ENTITY_CHUNK] for idx in by_home.values() for k in range(0, len(idx), ENTITY_CHUNK)]
+        chunks.sort(key=lambda part: part[0])
         gas = 0
-        made: list[tuple[int, int, LocalAccount, dict[str, Any]]] = []
+        ids: dict[int, int] = {}
         t0 = time.perf_counter()
-        for n, (home, ident, key, role, sig, profile) in enumerate(plans, 1):
-            tx = c.transact(self.keys[self.codes[home]], "Registry", "registerEntity", ident,
-                            to_checksum_address(key.address), int(role), deadline, sig)
-            gas += tx.receipt.gas_used
-            made.append((int(tx.event("EntityRegistered").args["entityId"]), home, key, profile))
-            if n % 5000 == 0:
-                self.say(f"  {n} entities, {n / (time.perf_counter() - t0):.1f}/s")
+        done = 0
+        for part in chunks:
+            home = plans[part[0]][0]
+            consents = [EntityConsent(ident, Address(parse_address(key.address)), role, home, deadline, sig)
+                        for _, ident, key, role, sig, _ in (plans[i] for i in part)]
+            got, writes = svc.register_entities(self.keys[self.codes[home]], consents)
+            gas += sum(w.gas_used for w in writes)
+            ids.update(zip(part, got, strict=True))
+            if (done + len(part)) // 5000 > done // 5000:
+                self.say(f"  {done + len(part)} entities, {(done + len(part)) / (time.perf_counter() - t0):.1f}/s")
+            done += len(part)
+        made = [(ids[i], home, key, profile) for i, (home, _, key, _, _, profile) in enumerate(plans)]
         _timed(self.figures, "entities_onboard_s", t0)
         self.figures["gas_per_entity"] = round(gas / len(plans))
         self.say(f"{len(plans)} entities onboarded in {self.figures['entities_onboard_s']} s")
