@@ -29,7 +29,7 @@ from prov.model import ProvAgent, ProvAttribution, ProvDerivation, ProvDocument,
 from referencing import Registry, Resource
 
 import provenance
-from provenance.core import export
+from provenance.core import catalog, export
 from provenance.errors import InvalidInput
 
 NAMESPACE = "provenance://1502/0x5fbdb2315678afecb367f032d93f642f64180aa3"
@@ -222,7 +222,9 @@ def test_shipped_schemas() -> None:
         Draft202012Validator.check_schema(doc)
         assert doc["$schema"] == "https://json-schema.org/draft/2020-12/schema", path
     ours = {doc["$id"] for path, doc in files.items() if path.startswith("provenance/")}
-    assert ours == {export.RECORD_FACET_SCHEMA.split("#")[0], export.BLOCK_FACET_SCHEMA.split("#")[0]}
+    # Ours: the two OpenLineage facets the exports name, and the catalogue's metadata documents and entity profiles.
+    assert ours == {export.RECORD_FACET_SCHEMA.split("#")[0], export.BLOCK_FACET_SCHEMA.split("#")[0],
+                    catalog.METADATA_SCHEMA_ID, catalog.PROFILE_SCHEMA_ID}
 
 
 @pytest.mark.parametrize("graph", GRAPHS)
