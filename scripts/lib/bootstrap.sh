@@ -27,14 +27,15 @@ ensure_venv() {
 }
 
 # ensure_node_tools: the pinned JavaScript tools of node/package-lock.json: the Solidity compiler (solcjs)
-# and Hardhat 2 (a local JSON-RPC chain). Reinstalled when the lock file changes.
+# Hardhat 2 (the tests' in-memory JSON-RPC chain) and anvil (the development federation's chain, its state kept in
+# a file; npm installs its binary package for the platform). Reinstalled when the lock file changes.
 ensure_node_tools() {
   local want; want=$("$PY" -c 'import hashlib; print(hashlib.sha256(open("node/package-lock.json","rb").read()).hexdigest())')
   if [ -f node/node_modules/.provenance-stamp ] && [ "$(cat node/node_modules/.provenance-stamp)" = "$want" ]; then
     return 0
   fi
-  command -v npm >/dev/null || { echo "npm is needed to install the Solidity compiler and Hardhat" >&2; exit 1; }
-  echo "Installing the pinned JavaScript tools (solc, hardhat) from npm ..." >&2
+  command -v npm >/dev/null || { echo "npm is needed to install the Solidity compiler, Hardhat and anvil" >&2; exit 1; }
+  echo "Installing the pinned JavaScript tools (solc, Hardhat, anvil) from npm ..." >&2
   (cd node && npm ci --no-audit --no-fund --silent)
   echo "$want" > node/node_modules/.provenance-stamp
 }
