@@ -25,8 +25,10 @@ def test_down_then_up_resumes_the_same_federation_with_its_records_and_certifica
         before = net.state()
         head = fed.chain.block_number()
     finally:
-        fed.close()
-        net.down(say=lambda _m: None)
+        try:
+            fed.close()
+        finally:
+            net.down(say=lambda _m: None)
     assert (tmp_path / "chain" / "state.json").stat().st_size > 0
 
     said: list[str] = []
@@ -47,8 +49,10 @@ def test_down_then_up_resumes_the_same_federation_with_its_records_and_certifica
         rid2 = fed.register("SDE")
         eventually(lambda: fed["AHDE"].get(f"/registrations/{rid2}").status_code == 200, what="C indexing it")
     finally:
-        fed.close()
-        net.down(say=lambda _m: None)
+        try:
+            fed.close()
+        finally:
+            net.down(say=lambda _m: None)
 
 
 def test_a_saved_chain_of_another_genesis_is_refused_not_mixed_with_the_data_directories(tmp_path: Path) -> None:
