@@ -97,5 +97,7 @@ def running_devnet(root: Path, *, chain: str = "hardhat") -> Iterator[DevnetClie
     try:
         yield clients
     finally:
-        clients.close()
-        net.down(say=lambda _m: None)
+        try:
+            clients.close()
+        finally:
+            net.down(say=lambda _m: None)
