@@ -23,8 +23,7 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, FastAPI, Path, Query
 
 from provenance.api.auth import WRITE_ROLES, Principal
-from provenance.api.models import (
-    HASH_PATTERN,
+from provenance.api.flow_models import (
     AnswerOut,
     AnswersIn,
     AnswersTakenOut,
@@ -48,6 +47,9 @@ from provenance.api.models import (
     SpotCheckOut,
     SupervisorIn,
     SupervisorOut,
+)
+from provenance.api.models import (
+    HASH_PATTERN,
 )
 from provenance.api.runtime import Runtime
 from provenance.errors import Forbidden
