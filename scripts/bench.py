@@ -50,8 +50,8 @@ from eth_utils.crypto import keccak
 from provenance.chain.catalog import publish_metadata, publish_profiles
 from provenance.chain.contracts import Contracts
 from provenance.chain.embedded import EmbeddedChain
+from provenance.chain.registry import ENTITY_CHUNK, RegistryService
 from provenance.core.ids import parse_address
-from provenance.service import ENTITY_CHUNK, RegistryService
 from provenance.types import Grade, Hash32, Kind, RegistrationRequest, Rights, Source, Status
 
 # EAS v1.4.0 on this chain (py-evm Prague rules), schema
@@ -165,8 +165,8 @@ class Bench:
 
     def flow_gas(self) -> dict[str, int]:
         """Gas of the cross-border flow operations (threshold 1: governance executes at once)."""
+        from provenance.chain.cross_border import FlowService
         from provenance.core import flows as F
-        from provenance.flows import FlowService
 
         svc, key = self.svc, self.key
         out: dict[str, int] = {}
@@ -399,8 +399,8 @@ def bench_index(records: int, seed: int = 7) -> dict[str, Any]:
 
 
 def bench_batch(records: int, sync_writes: bool, batch: int = 1000) -> dict[str, Any]:
-    from provenance.batching import BatchIntake
     from provenance.indexer.follower import Follower
+    from provenance.services.batching import BatchIntake
     from provenance.store.index import IndexStore
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -450,12 +450,12 @@ def bench_batch(records: int, sync_writes: bool, batch: int = 1000) -> dict[str,
 
 
 def bench_verify(n: int) -> dict[str, Any]:
-    from provenance.batching import BatchIntake
-    from provenance.certify import Certifier
     from provenance.core import certificates as C
     from provenance.core import eip712
     from provenance.core.snapshot import SnapshotView
     from provenance.indexer.follower import Follower
+    from provenance.services.batching import BatchIntake
+    from provenance.services.certificates import Certifier
     from provenance.store.index import IndexStore
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -585,7 +585,7 @@ def bench_api(hammer_seconds: float, rounds: int, load_seconds: float) -> dict[s
     from provenance.api.auth import TokenStore
     from provenance.dev.demo import run_demo
     from provenance.dev.loadrun import hammer, write_and_tail
-    from provenance.keystore import PassphraseSource
+    from provenance.store.keystore import PassphraseSource
 
     def free_port() -> int:
         import socket
@@ -683,8 +683,8 @@ def bench_scale(args: argparse.Namespace) -> dict[str, Any]:
     import urllib.request
 
     from provenance.dev.scale import ScaleSpec, build, census, partner_catchup, queries
-    from provenance.keystore import PassphraseSource
-    from provenance.node import Node
+    from provenance.services.node import Node
+    from provenance.store.keystore import PassphraseSource
 
     spec = ScaleSpec(entities=args.scale_entities, resources=args.scale_resources, products=args.scale_products,
                      assets=args.scale_assets)

@@ -36,7 +36,7 @@ from typing import Any
 from provenance.chain.contracts import Deployment
 from provenance.core.ijson import MAX_DEPTH
 from provenance.errors import ConfigError
-from provenance.keystore import DEFAULT_SCRYPT_N
+from provenance.store.keystore import DEFAULT_SCRYPT_N
 
 CONFIG_NAME = "node.toml"
 MAX_CONFIG_BYTES = 1024 * 1024

@@ -11,7 +11,7 @@ from eth_account import Account
 
 from provenance.api.auth import sign_request
 from provenance.core import eip712
-from provenance.operations import request_from_json
+from provenance.services.requests import request_from_json
 from provenance.types import Address
 from tests.support.passphrase import passphrase
 from tests.support.served import Served
@@ -67,7 +67,7 @@ def signed_headers(served: Served, key: bytes, method: str, target: str, body: b
 
 
 def partner_key(served: Served) -> bytes:
-    from provenance.keystore import Keystore
+    from provenance.store.keystore import Keystore
 
     ks = Keystore(served.data_dir / "keystore", passphrase(served.data_dir.parent))
     return bytes(ks.load("ZJDE").key)
@@ -109,7 +109,7 @@ def test_registrar_and_own_key_may_write_and_replays_are_refused(served: Served)
     assert rec["registrar"] == "SDE" and rec["status"] == "active"
     assert c.get(f"{API}/registrations/{rec['id']}").status_code == 200
 
-    from provenance.keystore import Keystore
+    from provenance.store.keystore import Keystore
 
     sde = bytes(Keystore(served.data_dir / "keystore", passphrase(served.data_dir.parent)).load("SDE").key)
     path = f"{API}/registrations/{rec['id']}/status"
@@ -176,7 +176,7 @@ def test_group_commit_keeps_each_request_its_own_outcome(served: Served) -> None
 
 
 def test_owner_signature_registers_on_the_owners_consent(served: Served) -> None:
-    from provenance.keystore import Keystore
+    from provenance.store.keystore import Keystore
 
     c = served.client
     ks = Keystore(served.data_dir / "keystore", passphrase(served.data_dir.parent))

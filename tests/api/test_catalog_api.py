@@ -22,8 +22,8 @@ from provenance.api.catalog_models import (
 )
 from provenance.api.models import RegisteredOut
 from provenance.core import catalog, eip712
-from provenance.keystore import Keystore
 from provenance.store import keys as K
+from provenance.store.keystore import Keystore
 from tests.support.passphrase import passphrase
 from tests.support.served import Served
 

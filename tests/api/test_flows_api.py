@@ -15,7 +15,7 @@ import pytest
 
 from provenance.api.auth import sign_request
 from provenance.core import eip712
-from provenance.keystore import Keystore
+from provenance.store.keystore import Keystore
 from tests.support.passphrase import passphrase
 from tests.support.served import Served, serve
 

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 
 from provenance.core import eip712
-from provenance.keystore import Keystore
+from provenance.store.keystore import Keystore
 from tests.support.passphrase import passphrase
 from tests.support.served import Served, serve
 

@@ -34,8 +34,8 @@ from provenance.api.auth import (
 from provenance.config import NodeConfig
 from provenance.core.eip712 import SECP256K1_N
 from provenance.errors import StoreError
-from provenance.keystore import Keystore
 from provenance.store import replay as replay_store
+from provenance.store.keystore import Keystore
 from provenance.store.replay import FILE_NAME, MAGIC, RECORD
 from tests.support.passphrase import passphrase
 from tests.support.served import Served

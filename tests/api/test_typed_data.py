@@ -19,8 +19,8 @@ from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils.address import to_checksum_address
 
-from provenance.keystore import Keystore
-from provenance.operations import request_from_json
+from provenance.services.requests import request_from_json
+from provenance.store.keystore import Keystore
 from tests.support.passphrase import passphrase
 from tests.support.served import Served, serve
 

@@ -15,8 +15,8 @@ from eth_account import Account
 from provenance.chain.base import Reverted
 from provenance.chain.contracts import Contracts
 from provenance.chain.embedded import EmbeddedChain
+from provenance.chain.registry import RegistryService
 from provenance.errors import ChainMismatch, DataDirLocked
-from provenance.service import RegistryService
 from provenance.types import RecordId, Status
 from tests.support.federation import Fed, addr, make_fed, request
 

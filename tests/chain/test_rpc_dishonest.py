@@ -12,9 +12,9 @@ from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
+from provenance.chain.cross_border import FlowService
 from provenance.chain.rpc import RpcChain
 from provenance.core.keccak import keccak256
-from provenance.flows import FlowService
 from tests.support.federation import h, request, reverts
 from tests.support.rpc import deploy, funded
 

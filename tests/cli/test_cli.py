@@ -84,7 +84,7 @@ def test_wrong_passphrase(env: Path, capsys: pytest.CaptureFixture[str], monkeyp
 
 
 def test_locked_data_directory(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from provenance.node import DataDirLock
+    from provenance.services.node import DataDirLock
 
     assert run(capsys, "init", "--exchange", "SDE", "--name", "S", "--scrypt-n", "1024")[0] == 0
     lock = DataDirLock(env)

@@ -13,10 +13,10 @@ from eth_abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from provenance.chain.cross_border import FlowService
 from provenance.core import eip712
 from provenance.core import flows as F
 from provenance.core.entries import pack_batch, pack_entry
-from provenance.flows import FlowService
 from tests.support.federation import Fed, addr, h, make_fed, request, reverts
 
 

@@ -15,10 +15,10 @@ from eth_account import Account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from provenance.chain.cross_border import FlowService, SignedApproval
 from provenance.core import eip712
 from provenance.core import flows as F
 from provenance.errors import ContractReverted
-from provenance.flows import FlowService, SignedApproval
 from provenance.indexer.flows import FlowQueries
 from provenance.indexer.follower import Follower
 from provenance.store.index import IndexStore

@@ -11,10 +11,10 @@ import pytest
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 
+from provenance.chain.registry import SignedRegistration
 from provenance.core import eip712
 from provenance.core.ids import parse_exchange_code
 from provenance.errors import InvalidSignature
-from provenance.service import SignedRegistration
 from provenance.types import Address, Grade, Hash32, Kind, Rights, Source
 from tests.support.federation import Fed, addr, make_fed, request, reverts
 

@@ -8,9 +8,9 @@ from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from provenance.chain.registry import EntityDecision
 from provenance.core import eip712
 from provenance.core.ids import parse_exchange_code
-from provenance.service import EntityDecision
 from provenance.types import EntityRole, ProposalAction
 from tests.support.federation import Fed, addr, h, request, reverts
 

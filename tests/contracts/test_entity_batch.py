@@ -13,9 +13,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
+from provenance.chain.registry import ENTITY_CHUNK, EntityConsent
 from provenance.core import eip712
 from provenance.errors import ContractReverted, InvalidInput
-from provenance.service import ENTITY_CHUNK, EntityConsent
 from provenance.types import EntityRole
 from tests.support.federation import Fed, addr, h, make_fed, reverts
 

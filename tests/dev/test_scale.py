@@ -13,8 +13,8 @@ from provenance.core import catalog as C
 from provenance.core.keccak import keccak256
 from provenance.dev.scale import ScaleSpec, build, census, partner_catchup, queries
 from provenance.errors import InvalidInput
-from provenance.keystore import PassphraseSource
-from provenance.node import Node
+from provenance.services.node import Node
+from provenance.store.keystore import PassphraseSource
 from provenance.types import Grade, Kind
 
 SPEC = ScaleSpec(entities=30, resources=12, products=10, assets=3, publishers=6, seed=5)

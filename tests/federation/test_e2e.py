@@ -24,7 +24,7 @@ from eth_account import Account
 from provenance.chain.contracts import Contracts
 from provenance.core import eip712
 from provenance.dev.devnet import free_port
-from provenance.keystore import Keystore
+from provenance.store.keystore import Keystore
 from tests.support.devnet import CODES, eventually, running_devnet
 from tests.support.devnet import DevnetClients as Fed
 
@@ -206,7 +206,7 @@ def test_cross_border_flow_across_nodes_with_a_supervisor_signing_offline(fed: F
                                                                     "0x" + "77" * 32, "size": 1}]})
     assert r.status_code == 403 and r.json()["rule"] == "NotExporterAgent"  # B holds no mandate of A's exporter
 
-    from provenance.flows import FlowService
+    from provenance.chain.cross_border import FlowService
 
     flows = FlowService(Contracts.attach(fed.chain, fed.deployment))
     check_id, seed_block = flows.announce(cac, exporter, 2)

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from provenance.batching import BatchIntake
 from provenance.core import eip712, merkle
 from provenance.core.entries import entry_leaf_hash, pack_batch, pack_entry
 from provenance.core.ids import record_id
 from provenance.errors import ContractReverted
 from provenance.indexer.follower import Follower
 from provenance.indexer.logs import LogQueries
+from provenance.services.batching import BatchIntake
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
 from provenance.types import Grade, Hash32, Kind, RecordId, RegistrationRequest, Rights, Source, Status
@@ -252,7 +252,7 @@ def test_a_collision_in_the_block_of_the_exchanges_first_batch_is_still_a_collis
 
 
 def test_intake_refuses_rule_breakers_at_once_and_seals_by_count(fed: Fed, tmp_path: Path) -> None:
-    from provenance.batching import RuleViolation
+    from provenance.services.batching import RuleViolation
 
     owner, _ = fed.entity("SDE")
     other, _ = fed.entity("ZJDE")

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from provenance.batching import BatchIntake
 from provenance.chain.catalog import publish_metadata, publish_profiles
 from provenance.core.catalog import canonical_document
 from provenance.core.ids import identifier_hash
@@ -20,6 +19,7 @@ from provenance.dev.catalog_samples import entity_profile, metadata_document
 from provenance.indexer import catalog_search
 from provenance.indexer.catalog_search import CatalogIndex
 from provenance.indexer.follower import Follower
+from provenance.services.batching import BatchIntake
 from provenance.store import keys as K
 from provenance.store.documents import DocumentStore
 from provenance.store.index import IndexStore

@@ -8,7 +8,7 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from provenance.flows import FlowService
+from provenance.chain.cross_border import FlowService
 from provenance.indexer.flows import FlowQueries
 from provenance.indexer.follower import Follower
 from provenance.store.index import IndexStore

@@ -13,9 +13,10 @@ import pytest
 
 from provenance.core import catalog
 from provenance.errors import ContractReverted, Forbidden, InvalidInput, NotFound
-from provenance.node import Node
-from provenance.operations import Operations, registration_from_json
 from provenance.services.catalog import OPERATOR, PUBLIC, CatalogService, MetadataNotSupplied, Viewer
+from provenance.services.node import Node
+from provenance.services.operations import Operations
+from provenance.services.requests import registration_from_json
 from provenance.store import keys as K
 from provenance.types import Grade
 from tests.support.passphrase import passphrase

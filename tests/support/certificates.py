@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from provenance.batching import BatchIntake
-from provenance.certify import Certifier
 from provenance.indexer.follower import Follower
+from provenance.services.batching import BatchIntake
+from provenance.services.certificates import Certifier
 from provenance.store.index import IndexStore
 from provenance.types import Grade, Kind, RecordId
 from tests.support.federation import Fed, make_fed, request

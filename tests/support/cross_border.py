@@ -9,7 +9,7 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from provenance.flows import FlowService
+from provenance.chain.cross_border import FlowService
 from provenance.types import Grade, RecordId
 from tests.support.federation import Fed, h, make_fed, request
 

@@ -14,9 +14,9 @@ import httpx
 from eth_account import Account
 
 from provenance.chain.contracts import Contracts, Deployment
+from provenance.chain.registry import RegistryService
 from provenance.chain.rpc import RpcChain
 from provenance.dev.devnet import Devnet, free_port
-from provenance.service import RegistryService
 
 CODES = ("SDE", "ZJDE", "AHDE")
 

@@ -16,9 +16,9 @@ from eth_account.signers.local import LocalAccount
 
 from provenance.chain.contracts import Contracts
 from provenance.chain.embedded import EmbeddedChain
+from provenance.chain.registry import RegistryService
 from provenance.core.ids import parse_address
 from provenance.errors import ContractReverted
-from provenance.service import RegistryService
 from provenance.types import (
     EntityRole,
     Grade,

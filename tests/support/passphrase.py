@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provenance.keystore import PassphraseSource
+from provenance.store.keystore import PassphraseSource
 
 PASSPHRASE = "api-test-passphrase"
 

@@ -6,8 +6,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from provenance.chain.contracts import Contracts
+from provenance.chain.registry import RegistryService
 from provenance.chain.rpc import RpcChain
-from provenance.service import RegistryService
 from tests.support.federation import addr
 
 

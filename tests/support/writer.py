@@ -12,8 +12,8 @@ from eth_account import Account
 
 from provenance.chain.contracts import Contracts, Deployment
 from provenance.chain.embedded import EmbeddedChain
+from provenance.chain.registry import RegistryService
 from provenance.core.ids import parse_address
-from provenance.service import RegistryService
 from tests.support.federation import request
 
 

@@ -1,6 +1,6 @@
 """The node's HTTP API: ``create_app(settings)`` builds it around one open node.
 
-Every route calls :class:`provenance.operations.Operations` (the CLI calls the same) and holds no logic of its
+Every route calls :class:`provenance.services.operations.Operations` (the CLI calls the same) and holds no logic of its
 own beyond who may call it and what the caller may see. Routes that only read the index are ``async`` (a
 LevelDB read does not block for long); routes that touch the chain are plain functions, run in the thread pool,
 because they wait for the node's chain lock.
@@ -68,11 +68,11 @@ from provenance.api.models import (
     WitnessedOut,
 )
 from provenance.api.runtime import ApiSettings, Runtime
+from provenance.chain.registry import SignedRegistration
 from provenance.core.ids import parse_address, parse_hash32
 from provenance.errors import Conflict
-from provenance.operations import registration_from_json, request_from_json
-from provenance.service import SignedRegistration
 from provenance.services.catalog import PUBLIC as PUBLIC_VIEW
+from provenance.services.requests import registration_from_json, request_from_json
 from provenance.store.keys import IndexedRecord
 
 API = "/api/v1"
@@ -201,7 +201,7 @@ class _NodeCollector:
 
     def collect(self) -> Any:
         st = self.rt.index_state()
-        counts = self.rt.ops.queries.counts()
+        counts = self.rt.ops.counts()
         for name, doc, value in (
             ("provenance_index_height", "last block in the index", st["checkpoint"]),
             ("provenance_chain_head", "chain head seen by the follower", st["head"]),
@@ -473,7 +473,7 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
 
     def _need_reveal_all(record: str, p: Principal | None) -> None:
         show = reveal_for(p)
-        res = ops.queries.ancestors(rid(record))
+        res = ops.ancestors(rid(record))
         hidden = [r for r in [res.root, *(r for r, _ in res.records)] if not show(r)]
         if hidden:
             raise AuthError(401 if p is None else 403,

@@ -1,4 +1,4 @@
-"""HTTP routes of the cross-border flows (see provenance.flow_operations; the contract is CrossBorder.sol).
+"""HTTP routes of the cross-border flows (see provenance.services.flows; the contract is CrossBorder.sol).
 
 Who may call what:
 
@@ -53,7 +53,7 @@ from provenance.api.models import (
 )
 from provenance.api.runtime import Runtime
 from provenance.errors import Forbidden
-from provenance.flow_operations import redact_application
+from provenance.services.flows import redact_application
 
 REPORT = ("A spot-check report: the draw (seed, population, positions, sampled deliveries) and each sampled delivery "
           "judged against the exporter's manifest; its SHA-256 (RFC 8785 JSON) is anchored on-chain")

@@ -16,8 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from provenance.api.auth import AuthError
-from provenance.batching import RuleViolation
 from provenance.chain.reverts import revert_kind
+from provenance.core.jsonable import jsonable
 from provenance.errors import (
     OUTCOMES,
     ChainError,
@@ -35,7 +35,7 @@ from provenance.errors import (
     StoreError,
     VerificationError,
 )
-from provenance.jsonable import jsonable
+from provenance.services.batching import RuleViolation
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:provenance:problem:"

@@ -26,11 +26,11 @@ from typing import Any
 
 from provenance.api.auth import ReplayGuard, TokenStore
 from provenance.errors import ProvenanceError
-from provenance.keystore import PassphraseSource
-from provenance.node import Node
-from provenance.operations import Operations
 from provenance.services.catalog import CatalogService
 from provenance.services.follow import Follower
+from provenance.services.node import Node
+from provenance.services.operations import Operations
+from provenance.store.keystore import PassphraseSource
 from provenance.types import RegistrationRequest
 
 log = logging.getLogger("provenance.api")
@@ -179,12 +179,7 @@ class Runtime:
         hit = self._key_cache.get(address)
         if hit is not None and now - hit[0] < 2.0:
             return hit[1]
-        with self.ops.lock:
-            rec = self.ops.svc.key(address)
-            exchange: int | None = None
-            if rec.exchange_id and rec.valid_to == 0:
-                ex = self.ops.svc.exchange(rec.exchange_id)
-                exchange = ex.id if ex.status.label == "active" else None
+        exchange = self.ops.acting_exchange(address)
         if len(self._key_cache) > 10_000:
             self._key_cache.clear()
         self._key_cache[address] = (now, exchange)
@@ -194,7 +189,7 @@ class Runtime:
         cp = self.node.index.checkpoint()
         checkpoint = cp[0] if cp else 0
         return {"checkpoint": checkpoint, "head": self.head, "lag": max(0, self.head - checkpoint),
-                "records": self.ops.queries.counts()["records"],
+                "records": self.ops.counts()["records"],
                 "follower_errors": self.follow_errors, "last_error": self.last_follow_error}
 
     def close(self) -> None:

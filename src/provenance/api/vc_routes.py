@@ -106,7 +106,7 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
                  "application/json": {"schema": {"type": "object", "description": STATUS_LIST}}}}})
     def status_list(code: CodePath, purpose: PurposePath, request: Request) -> Response:
         with ops.lock:
-            if ops.svc.exchange(code).id != ops.exchange_id:
+            if not ops.serves_exchange(code):
                 raise NotFound(f"this node serves only its own exchange's status lists, not {code}'s")
             doc, anchored = ops.certifier.current_status_list(code, purpose)
             token = vc_jose.sign(doc, bytes(ops.signer().key)) \

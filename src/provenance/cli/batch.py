@@ -25,7 +25,7 @@ def _load_requests(path: Path) -> tuple[list[RegistrationRequest], list[bytes | 
     line or document is refused naming the line and the field, and nothing is written."""
     import csv
 
-    from provenance.operations import REQUEST_FIELDS, registration_from_json, request_from_json
+    from provenance.services.requests import REQUEST_FIELDS, registration_from_json, request_from_json
 
     raw = read_bounded(path, f"the batch file {path}", MAX_BATCH_BYTES)
     try:

@@ -26,8 +26,8 @@ def with_catalog(read: Callable[[argparse.Namespace], Any] | None = None) -> Cal
 
     def wrap(fn: Callable[..., Any]) -> Callable[[argparse.Namespace], Any]:
         def run(args: argparse.Namespace) -> Any:
-            from provenance.operations import Operations
             from provenance.services.catalog import CatalogService
+            from provenance.services.operations import Operations
 
             data = read(args) if read is not None else None
             with open_node(args) as node:

@@ -18,7 +18,7 @@ def cmd_cert_issue(ops: Any, args: argparse.Namespace) -> Any:
 
 
 def cmd_cert_verify(args: argparse.Namespace) -> Any:
-    from provenance.operations import Operations
+    from provenance.services.operations import Operations
 
     if not args.file.is_file():
         raise InvalidInput(f"no certificate file {args.file}")
@@ -33,7 +33,7 @@ def cmd_cert_verify(args: argparse.Namespace) -> Any:
         if not trusted:
             with open_node(args) as node:
                 ops = Operations(node)
-                trusted = ops.trusted_keys(ops.svc.active_exchange_of(ops.signer(args.key).address))
+                trusted = ops.trusted_keys(ops.active_exchange_of(ops.signer(args.key).address))
         out = Operations.verify_offline(doc, snapshot, trusted)
     else:
         with open_node(args) as node:

@@ -12,7 +12,7 @@ from typing import Any
 
 from provenance.core.ijson import loads as ijson_loads
 from provenance.errors import DocumentTooLarge, InvalidInput
-from provenance.keystore import PassphraseSource
+from provenance.store.keystore import PassphraseSource
 
 DATA_DIR_ENV = "PROVENANCE_DATA_DIR"
 
@@ -22,7 +22,7 @@ MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 
 
 def open_node(args: argparse.Namespace) -> Any:
-    from provenance.node import Node
+    from provenance.services.node import Node
 
     return Node.open(args.data_dir, passphrase_source(args))
 
@@ -33,7 +33,7 @@ def passphrase_source(args: argparse.Namespace) -> PassphraseSource:
 
 def with_service(fn: Callable[[Any, Any, argparse.Namespace], Any]) -> Callable[[argparse.Namespace], Any]:
     def run(args: argparse.Namespace) -> Any:
-        from provenance.service import RegistryService
+        from provenance.chain.registry import RegistryService
 
         with open_node(args) as node:
             return fn(node, RegistryService(node.contracts), args)
@@ -45,7 +45,7 @@ def with_ops(fn: Callable[[Any, argparse.Namespace], Any]) -> Callable[[argparse
     """Run a handler with the node's Operations (what the HTTP API calls too)."""
 
     def run(args: argparse.Namespace) -> Any:
-        from provenance.operations import Operations
+        from provenance.services.operations import Operations
 
         with open_node(args) as node:
             return fn(Operations(node), args)
@@ -60,7 +60,7 @@ def reading(read: Callable[[argparse.Namespace], Any]) -> Callable[[Callable[[An
 
     def wrap(fn: Callable[[Any, argparse.Namespace, Any], Any]) -> Callable[[argparse.Namespace], Any]:
         def run(args: argparse.Namespace) -> Any:
-            from provenance.operations import Operations
+            from provenance.services.operations import Operations
 
             data = read(args)
             with open_node(args) as node:

@@ -12,7 +12,7 @@ from provenance.cli.common import read_json, reading, signer_of, with_ops, with_
 def cmd_entity_add(ops: Any, args: argparse.Namespace, profile: Any) -> Any:
     from provenance.services.catalog import CatalogService
 
-    account = args.account or ops.node.keystore.address(args.account_key)
+    account = args.account or ops.key_address(args.account_key)
     if profile is None:
         return ops.add_entity(args.identifier, account, args.role, signer=signer_of(ops, args))
     cat = CatalogService(ops)

@@ -7,11 +7,11 @@ from typing import Any
 
 from provenance.cli.common import passphrase_source, with_ops, with_service
 from provenance.core.ids import parse_address
-from provenance.jsonable import jsonable
+from provenance.core.jsonable import jsonable
 
 
 def cmd_init(args: argparse.Namespace) -> Any:
-    from provenance.bootstrap import init_node
+    from provenance.services.bootstrap import init_node
 
     node_cfg = init_node(
         args.data_dir, exchange=args.exchange, name=args.name, passphrase=passphrase_source(args),
@@ -40,8 +40,8 @@ def cmd_key_list(node: Any, svc: Any, args: argparse.Namespace) -> Any:
 
 def cmd_key_new(args: argparse.Namespace) -> Any:
     from provenance.config import NodeConfig
-    from provenance.keystore import Keystore
-    from provenance.node import DataDirLock
+    from provenance.services.node import DataDirLock
+    from provenance.store.keystore import Keystore
 
     lock = DataDirLock(args.data_dir)
     try:
@@ -90,7 +90,7 @@ def cmd_exchange_show(node: Any, svc: Any, args: argparse.Namespace) -> Any:
 
 @with_service
 def cmd_propose_add(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    from provenance.operations import held_key, parse_signature
+    from provenance.services.requests import held_key, parse_signature
 
     address = parse_address(args.key_address)
     key = held_key(node, address) if args.key_signature is None else None

@@ -63,7 +63,7 @@ def cmd_flow_show(ops: Any, args: argparse.Namespace) -> Any:
 def _terms(ops: Any, args: argparse.Namespace) -> tuple[int, int]:
     if args.days < 0 or args.max_bytes < 0:
         raise InvalidInput("--days and --max-bytes must not be negative")
-    now = ops.node.chain.get_block(ops.node.chain.block_number()).timestamp
+    now = ops.chain_time()
     return (now + args.days * 86400 if args.days else 0), args.max_bytes
 
 

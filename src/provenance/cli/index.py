@@ -19,8 +19,7 @@ def cmd_index_sync(ops: Any, args: argparse.Namespace) -> Any:
 
     from provenance.services.follow import Follower, Round
 
-    with ops.lock:
-        st = ops.follower.sync(progress=_sync_progress(args))
+    st = ops.sync_index(progress=_sync_progress(args))
     _end_progress(args)
     if args.follow:
         if args.follow <= 0:

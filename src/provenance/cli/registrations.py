@@ -10,18 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 from provenance.cli.common import read_json, reading, signer_of, with_ops, with_service
 from provenance.core.ids import parse_hash32
+from provenance.core.jsonable import jsonable
 from provenance.errors import InvalidInput
-from provenance.jsonable import jsonable
 from provenance.types import Grade, Hash32, Kind, RecordId, RegistrationRequest, Rights, Source
 
 if TYPE_CHECKING:
-    from provenance.service import SignedRegistration
+    from provenance.chain.registry import SignedRegistration
 
 
 def request_from_args(args: argparse.Namespace, document: Any = None) -> tuple[RegistrationRequest, bytes | None]:
     """The request the arguments describe and, with ``--metadata``, the document's canonical bytes (the request
     then carries its hash, once the document is checked against the request's owner and rights)."""
-    from provenance.operations import catalog_document
+    from provenance.services.requests import catalog_document
 
     request = _plain_request(args)
     if document is None:
@@ -31,7 +31,7 @@ def request_from_args(args: argparse.Namespace, document: Any = None) -> tuple[R
 
 
 def _plain_request(args: argparse.Namespace) -> RegistrationRequest:
-    from provenance.operations import hash_file
+    from provenance.services.requests import hash_file
 
     content = parse_hash32(args.content_hash, "content hash") if args.content_hash else hash_file(args.file)
     if args.metadata_hash:
@@ -56,8 +56,8 @@ def _register_inputs(args: argparse.Namespace) -> tuple[SignedRegistration | Non
 
 @reading(_register_inputs)
 def cmd_register(ops: Any, args: argparse.Namespace, inputs: tuple[SignedRegistration | None, Any]) -> Any:
-    from provenance.operations import catalog_document
     from provenance.services.catalog import CatalogService
+    from provenance.services.requests import catalog_document
 
     signed, document = inputs
     signer = signer_of(ops, args)
@@ -72,8 +72,8 @@ def cmd_register(ops: Any, args: argparse.Namespace, inputs: tuple[SignedRegistr
         return cat.register(signed.request, canonical, signed=signed, signer=signer)
     request, canonical = request_from_args(args, document)
     if args.owner_key:
-        registrar = ops.svc.active_exchange_of(signer.address)
-        signed = ops.sign_registration(ops.node.keystore.load(args.owner_key), registrar, request)
+        registrar = ops.active_exchange_of(signer.address)
+        signed = ops.sign_registration(ops.load_key(args.owner_key), registrar, request)
         return cat.register(request, canonical, signed=signed, signer=signer)
     return cat.register(request, canonical, signer=signer)
 
@@ -92,7 +92,7 @@ def cmd_sign(node: Any, svc: Any, args: argparse.Namespace) -> Any:
 
 
 def _load_signed(path: Path) -> SignedRegistration:
-    from provenance.service import SignedRegistration
+    from provenance.chain.registry import SignedRegistration
 
     raw = read_json(path, "signed registration")
     try:

@@ -7,8 +7,8 @@ import json
 import sys
 from typing import Any
 
+from provenance.core.jsonable import jsonable
 from provenance.errors import ContractReverted, ProvenanceError
-from provenance.jsonable import jsonable
 
 
 def print_result(args: argparse.Namespace, result: Any) -> None:

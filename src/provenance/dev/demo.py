@@ -16,18 +16,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from provenance.bootstrap import init_node
+from provenance.chain.registry import RegistryService
 from provenance.config import CONFIG_NAME
 from provenance.core import catalog
 from provenance.core.ids import hex0x, identifier_hash, record_id
 from provenance.dev.catalog_samples import organisation_code_check
 from provenance.errors import ContractReverted, NotFound
 from provenance.indexer.queries import IndexQueries, lineage_json
-from provenance.keystore import PassphraseSource
-from provenance.node import Node
-from provenance.operations import Operations
-from provenance.service import RegistryService
+from provenance.services.bootstrap import init_node
 from provenance.services.catalog import CatalogService
+from provenance.services.node import Node
+from provenance.services.operations import Operations
+from provenance.store.keystore import PassphraseSource
 from provenance.types import (
     EntityRole,
     Grade,
@@ -375,7 +375,7 @@ def _demo_flows(node: Node, svc: RegistryService, say: Callable[[str], None], *,
                 hefei: int, records: dict[str, RecordId]) -> dict[str, Any]:
     """The cross-border lifecycle: a supervisor, the low-risk catalogue, applications of each grade, deliveries
     and a spot check. One process plays every party here; in a pilot each runs its own node and key."""
-    from provenance.flow_operations import FlowOperations
+    from provenance.services.flows import FlowOperations
 
     ks = node.keystore
     if not ks.has("CAC"):

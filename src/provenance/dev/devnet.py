@@ -35,15 +35,15 @@ from pathlib import Path
 from typing import Any
 
 from provenance.api.auth import TokenStore
-from provenance.bootstrap import init_node
 from provenance.chain.contracts import Contracts
+from provenance.chain.registry import RegistryService
 from provenance.chain.rpc import RpcChain
 from provenance.config import NodeConfig
 from provenance.core import ijson
 from provenance.dev.demo import EXCHANGES
 from provenance.errors import ChainError, ConfigError, NotFound
-from provenance.keystore import Keystore, PassphraseSource
-from provenance.service import RegistryService
+from provenance.services.bootstrap import init_node
+from provenance.store.keystore import Keystore, PassphraseSource
 
 STATE = "devnet.json"
 MAX_ANSWER_BYTES = 16 * 1024 * 1024

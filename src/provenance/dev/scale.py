@@ -27,8 +27,8 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from provenance.bootstrap import init_node
 from provenance.chain import catalog as chain_catalog
+from provenance.chain.registry import ENTITY_CHUNK, EntityConsent
 from provenance.config import CONFIG_NAME
 from provenance.core import catalog as C
 from provenance.core import eip712
@@ -36,11 +36,11 @@ from provenance.core.ids import identifier_hash, parse_address, record_id
 from provenance.core.keccak import keccak256
 from provenance.dev import catalog_samples as samples
 from provenance.errors import InvalidInput
-from provenance.keystore import PassphraseSource
-from provenance.node import Node
-from provenance.operations import Operations
-from provenance.service import ENTITY_CHUNK, EntityConsent
+from provenance.services.bootstrap import init_node
 from provenance.services.catalog import CatalogService
+from provenance.services.node import Node
+from provenance.services.operations import Operations
+from provenance.store.keystore import PassphraseSource
 from provenance.types import Address, EntityRole, Grade, Hash32, Kind, RecordId, RegistrationRequest, Rights, Source
 
 EXCHANGES = (("SDE", "Shanghai Data Exchange"), ("ZJDE", "Zhejiang Big Data Exchange Center"),

@@ -1,5 +1,5 @@
-"""Capability services: what a node does, whichever interface asks (the CLI and the HTTP API call these).
+"""Capability services: what a node does, whichever interface asks (the CLI and the HTTP API call only these).
 
-Only ``follow`` lives here yet; the flat modules (operations, flow_operations, service, flows, certify,
-batching, node) move in beside it, one module per capability (docs/architecture.md).
+One module per capability (docs/architecture.md): node, bootstrap, operations (with requests and trust),
+certificates, batching, flows, catalog, follow.
 """

@@ -30,14 +30,14 @@ from provenance.core import ijson
 from provenance.core.ids import hex0x, parse_hash32
 from provenance.errors import Forbidden, InvalidInput, NotFound, ProvenanceError
 from provenance.indexer.catalog import REJECTED_COUNTER
-from provenance.operations import catalog_document
+from provenance.services.requests import catalog_document
 from provenance.store import keys as K
 from provenance.store.keys import IndexedRecord
 from provenance.types import Grade, RegistrationRequest
 
 if TYPE_CHECKING:
-    from provenance.operations import Operations
-    from provenance.service import SignedRegistration
+    from provenance.chain.registry import SignedRegistration
+    from provenance.services.operations import Operations
 
 log = logging.getLogger("provenance.catalog")
 

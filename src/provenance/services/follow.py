@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from provenance.errors import ProvenanceError
 from provenance.indexer.follower import SyncStatus
-from provenance.operations import Operations
+from provenance.services.operations import Operations
 
 if TYPE_CHECKING:
     from provenance.services.catalog import CatalogService

@@ -18,7 +18,7 @@ Memory and disk are bounded: at most ``capacity`` live entries, and at most ``pe
 that one member exchange with its eight keys cannot fill the guard for the others. At either bound a new request
 is refused (:class:`GuardFull`), never admitted by forgetting an older entry, until entries expire.
 
-One process holds a data directory (:class:`provenance.node.DataDirLock`); within it the lock makes admission
+One process holds a data directory (:class:`provenance.services.node.DataDirLock`); within it the lock makes admission
 atomic across threads.
 """
 

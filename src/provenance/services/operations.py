@@ -1,7 +1,7 @@
 """Every operation of a node as plain JSON-ready values: the CLI and the HTTP API both call these.
 
-``Operations`` wraps one open :class:`~provenance.node.Node`. Anything that touches the chain or moves the index
-(a transaction, a follower sync) runs under one re-entrant lock, because the embedded py-evm chain and the
+``Operations`` wraps one open :class:`~provenance.services.node.Node`. Anything that touches the chain or moves
+the index (a transaction, a follower sync) runs under one re-entrant lock, because the embedded py-evm chain and the
 follower are single-writer; reads of the index do not take it (LevelDB reads are thread-safe and every block
 is committed to the index atomically, so a reader sees a block whole or not at all).
 
@@ -12,28 +12,21 @@ decides who may (members of the federation, the record's owner), the CLI (an ope
 from __future__ import annotations
 
 import copy
-import dataclasses
 import datetime as dt
-import hashlib
-import json
-import os
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
-from eth_hash.auto import keccak
 
 from provenance.chain.contracts import REGISTRY
-from provenance.core import catalog, export, ijson
-from provenance.core import certificates as C
-from provenance.core.ids import hex0x, identifier_hash, parse_address, parse_hash32
+from provenance.chain.registry import EntityConsent, RegistryService, SignedRegistration
+from provenance.core import export
+from provenance.core.ids import hex0x, identifier_hash, parse_address
+from provenance.core.jsonable import jsonable
 from provenance.errors import (
     ContractReverted,
-    DocumentTooLarge,
     InvalidInput,
     NotFound,
     ProvenanceError,
@@ -41,163 +34,35 @@ from provenance.errors import (
 )
 from provenance.indexer.logs import LogQueries
 from provenance.indexer.queries import IndexQueries, lineage_json, record_json
-from provenance.jsonable import jsonable
-from provenance.service import EntityConsent, RegistryService, SignedRegistration
+from provenance.services.requests import (
+    held_key,
+    parse_signature,
+    reason_hash,
+    redact,
+    request_json,
+)
+from provenance.services.trust import TrustOperations
 from provenance.store.keys import IndexedRecord
 from provenance.types import (
     Address,
     EntityRole,
     Grade,
-    Hash32,
     Kind,
     RecordId,
     RegistrationRequest,
-    Rights,
-    Source,
     Status,
 )
 
 if TYPE_CHECKING:
-    from provenance.flow_operations import FlowOperations
-    from provenance.node import Node
+    from provenance.services.flows import FlowOperations
+    from provenance.services.node import Node
 
-ZERO32 = "0x" + "00" * 32
-REQUEST_FIELDS = ("kind", "grade", "source", "rights", "owner", "contentHash", "metadataHash", "parents",
-                  "supersedes")
-# Fields of a record shown to anyone; the rest of an important- or core-grade record needs a member credential.
-PUBLIC_FIELDS = ("id", "seq", "kind", "grade", "status", "registrar", "block", "leaf_index", "batched")
-
-
-# ---------------------------------------------------------------------- parsing shared by CLI and API
-
-
-def request_from_json(obj: Any, where: str = "request") -> RegistrationRequest:
-    """A registration request from its JSON form (the API body, a line of a JSON Lines import); an inline
-    ``metadata`` document is checked and gives the request its metadataHash (see :func:`registration_from_json`
-    for the document's canonical bytes too)."""
-    return registration_from_json(obj, where)[0]
-
-
-def registration_from_json(obj: Any, where: str = "request") -> tuple[RegistrationRequest, bytes | None]:
-    """A registration request and, when the JSON carries a ``metadata`` document inline, that document's
-    canonical bytes. The document is checked here, before anything is written: against the schema (an error
-    names the field path), the size limit (DocumentTooLarge), the record (publisher is the owner, the policy's
-    actions are covered by the rights) and, when the request also gives a metadataHash, that hash."""
-    if not isinstance(obj, Mapping):
-        raise InvalidInput(f"{where}: expected a JSON object")
-    request = _request({k: v for k, v in obj.items() if k != "metadata"}, where)
-    if obj.get("metadata") is None:
-        return request, None
-    canonical, digest = catalog_document(obj["metadata"], request, where)
-    if any(request.metadata_hash) and request.metadata_hash != digest:
-        raise InvalidInput(f"{where}.metadataHash: {hex0x(request.metadata_hash)} is not the hash of the metadata "
-                           f"document ({hex0x(digest)}); give one or the other, or the hash of this document")
-    return dataclasses.replace(request, metadata_hash=Hash32(digest)), canonical
-
-
-def catalog_document(doc: Any, request: RegistrationRequest | IndexedRecord,
-                     where: str = "request") -> tuple[bytes, bytes]:
-    """The canonical bytes and keccak-256 hash of a metadata document for a request or an indexed record,
-    refused (naming the field) unless it validates and fits the record's owner and rights."""
-    try:
-        meta = catalog.parse_metadata(doc)
-        catalog.check_against_record(meta, owner=request.owner, rights=Rights(request.rights))
-    except DocumentTooLarge as exc:
-        raise DocumentTooLarge(f"{where}: {exc.message}", size=exc.size, limit=exc.limit) from None
-    except InvalidInput as exc:
-        raise InvalidInput(f"{where}: {exc.message}") from None
-    return meta.canonical, bytes(meta.hash)
-
-
-def _request(obj: Mapping[str, Any], where: str) -> RegistrationRequest:
-    unknown = set(obj) - set(REQUEST_FIELDS)
-    if unknown:
-        raise InvalidInput(f"{where}: unknown fields {', '.join(sorted(unknown))}")
-    for name in ("kind", "owner", "contentHash"):
-        if obj.get(name) is None:
-            raise InvalidInput(f"{where}: {name} is missing")
-    owner = obj["owner"]
-    if not isinstance(owner, int) or isinstance(owner, bool) or not 0 < owner < 2**32:
-        raise InvalidInput(f"{where}: owner must be an entity id (a positive integer)")
-    parents = obj.get("parents") or []
-    if not isinstance(parents, list):
-        raise InvalidInput(f"{where}: parents must be a list of record ids")
-    rights = obj.get("rights", "holding")
-    if isinstance(rights, list):
-        rights = ",".join(str(r) for r in rights)
-    try:
-        return RegistrationRequest(
-            kind=Kind.parse(obj["kind"]), grade=Grade.parse(obj.get("grade") or "general"),
-            source=Source.parse(obj.get("source") or "enterprise"), rights=Rights.parse(rights),
-            owner=owner, content_hash=parse_hash32(str(obj["contentHash"]), "contentHash"),
-            metadata_hash=parse_hash32(str(obj.get("metadataHash") or ZERO32), "metadataHash"),
-            supersedes=parse_hash32(str(obj.get("supersedes") or ZERO32), "supersedes"),
-            parents=tuple(RecordId(parse_hash32(str(x), "parents[]")) for x in parents))
-    except InvalidInput as exc:
-        raise InvalidInput(f"{where}: {exc.message}") from None
-
-
-def request_json(req: RegistrationRequest) -> dict[str, Any]:
-    return {"kind": req.kind.label, "grade": req.grade.label, "source": req.source.label,
-            "rights": req.rights.labels(), "owner": req.owner, "contentHash": hex0x(req.content_hash),
-            "metadataHash": hex0x(req.metadata_hash), "supersedes": hex0x(req.supersedes),
-            "parents": [hex0x(p) for p in req.parents]}
-
-
-def reason_hash(text: str) -> bytes:
-    """A status reason: a 32-byte hex value as given, or the keccak hash of a text."""
-    if not text:
-        return bytes(32)
-    try:
-        return parse_hash32(text)
-    except InvalidInput:
-        return keccak(text.encode("utf-8"))
-
-
-def hash_file(path: Path) -> Hash32:
-    h = hashlib.sha256()
-    try:
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
-    return Hash32(h.digest())
-
-
-def redact(doc: dict[str, Any]) -> dict[str, Any]:
-    """A record's public view: important- and core-grade records keep only what identifies them."""
-    if doc.get("grade", "general") == "general":
-        return doc
-    out = {k: doc[k] for k in PUBLIC_FIELDS if k in doc}
-    out["redacted"] = True
-    if "depth" in doc:
-        out["depth"] = doc["depth"]
-    return out
-
-
-def held_key(node: Node, address: bytes) -> LocalAccount | None:
-    """The key of ``address`` if this node's keystore holds it: the node may then sign that key's (or account's)
-    own consent, as the demo does for its members and merchants."""
-    labels = [label for label, a in node.keystore.labels().items() if parse_address(a) == address]
-    return node.signer(labels[0]) if labels else None
-
-
-def parse_signature(text: str) -> bytes:
-    """A 65-byte r||s||v signature given as 0x-prefixed hex."""
-    try:
-        raw = bytes.fromhex(text.removeprefix("0x"))
-    except ValueError:
-        raise InvalidInput("a signature is 0x-prefixed hex") from None
-    if len(raw) != 65:
-        raise InvalidInput(f"a signature is 65 bytes (r, s, v), got {len(raw)}")
-    return raw
 
 
 # ---------------------------------------------------------------------- operations
 
 
-class Operations:
+class Operations(TrustOperations):
     def __init__(self, node: Node, *, lock: threading.RLock | None = None, key: str | None = None) -> None:
         self.node = node
         self.lock = lock or threading.RLock()
@@ -226,7 +91,7 @@ class Operations:
     def flows(self) -> FlowOperations:
         """Cross-border flow operations (ConfigError if the deployment has no cross-border contract)."""
         if self._flows is None:
-            from provenance.flow_operations import FlowOperations
+            from provenance.services.flows import FlowOperations
 
             self._flows = FlowOperations(self)
         return self._flows
@@ -255,6 +120,46 @@ class Operations:
                 self._exchange = self.svc.active_exchange_of(self.signer().address)
         return self._exchange
 
+    def active_exchange_of(self, address: bytes | str) -> int:
+        """The active exchange a key acts for (NotExchangeKey if it is not one's current key)."""
+        with self.lock:
+            return self.svc.active_exchange_of(address)
+
+    def acting_exchange(self, address: bytes) -> int | None:
+        """The exchange ``address`` is a current key of while that exchange is an active member, else None."""
+        with self.lock:
+            rec = self.svc.key(address)
+            if not rec.exchange_id or rec.valid_to != 0:
+                return None
+            ex = self.svc.exchange(rec.exchange_id)
+        return ex.id if ex.status.label == "active" else None
+
+    def serves_exchange(self, code: str) -> bool:
+        """Whether the exchange with this code is the node's own."""
+        with self.lock:
+            return self.svc.exchange(code).id == self.exchange_id
+
+    def key_address(self, label: str) -> str:
+        """The address of a key this node's keystore holds."""
+        return self.node.keystore.address(label)
+
+    def load_key(self, label: str) -> LocalAccount:
+        """A key from this node's keystore (an owner's key, to sign that owner's consent)."""
+        return self.node.keystore.load(label)
+
+    def chain_time(self) -> int:
+        """The chain head's block time, the clock every term on the chain is measured by."""
+        with self.lock:
+            return self.node.chain.get_block(self.node.chain.block_number()).timestamp
+
+    def counts(self) -> dict[str, int]:
+        """What the index holds: exchanges, entities, records, ..."""
+        return self.queries.counts()
+
+    def ancestors(self, record: bytes) -> Any:
+        """A record's ancestors from the index (the root and each ancestor with its depth)."""
+        return self.queries.ancestors(record)
+
     def codes(self, need: int | None = None) -> dict[int, str]:
         """Exchange codes by id: cached, read again when an id is missing (exchanges are only ever added)."""
         codes = self._codes
@@ -263,9 +168,13 @@ class Operations:
         return codes
 
     def sync(self) -> dict[str, Any]:
-        with self.lock:
-            st = self.follower.sync()
+        st = self.sync_index()
         return {"checkpoint": st.checkpoint, "events": st.events, "reorgs": st.reorgs}
+
+    def sync_index(self, progress: Callable[[Any], None] | None = None) -> Any:
+        """Bring the index up to the confirmed head (the follower's sync state)."""
+        with self.lock:
+            return self.follower.sync(progress=progress)
 
     def exchange_ref(self, ref: int | str) -> int:
         if isinstance(ref, str) and ref.isdigit():
@@ -454,7 +363,7 @@ class Operations:
               signer: LocalAccount | None = None,
               progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """Queue registrations and seal them into anchored batches (one transaction per ``batch_size``)."""
-        from provenance.batching import RuleViolation
+        from provenance.services.batching import RuleViolation
 
         if not 1 <= batch_size <= 5000:
             raise InvalidInput("batch size must be between 1 and 5000")
@@ -564,124 +473,6 @@ class Operations:
                      .isoformat().replace("+00:00", "Z") for n in {x.block_number for x in nodes}}
         return export.to_openlineage(nodes, namespace=namespace, times=times)
 
-    # ------------------------------------------------------------------ transparency logs
-
-    def log(self, ref: int | str, *, limit: int = 20) -> dict[str, Any]:
-        ex = self.exchange_ref(ref)
-        anchors = self.logs.anchors(ex, limit=1_000_000)
-        return {"exchange": ex, "code": self.codes().get(ex), "size": self.logs.size(ex),
-                "root": hex0x(self.logs.root(ex)), "anchors": len(anchors),
-                "anchored": [_anchor_json(a) | {"cosignedBy": [c.witness for c in
-                                                               self.logs.cosignatures(ex, a.tree_size)]}
-                             for a in anchors[-limit:]]}
-
-    def anchor(self, signer: LocalAccount | None = None) -> dict[str, Any]:
-        with self.lock:
-            return _anchor_json(self.certifier.anchor_checkpoint(signer or self.signer()))
-
-    def inclusion(self, record: bytes) -> dict[str, Any]:
-        rec = self.indexed(record)
-        anchor = self.logs.covering_anchor(rec.registrar, rec.leaf_index)
-        if anchor is None:
-            raise NotFound(f"record 0x{rec.id.hex()} is not under an anchored checkpoint yet")
-        return {"record": hex0x(rec.id), "exchange": rec.registrar, "leafIndex": rec.leaf_index,
-                "leafHash": hex0x(self.logs.leaf(rec.registrar, rec.leaf_index).leaf_hash), **_anchor_json(anchor),
-                "proof": [hex0x(x) for x in self.logs.inclusion_proof(rec.registrar, rec.leaf_index,
-                                                                       anchor.tree_size)]}
-
-    def consistency(self, ref: int | str, size1: int, size2: int) -> dict[str, Any]:
-        ex = self.exchange_ref(ref)
-        return {"exchange": ex, "size1": size1, "size2": size2,
-                "root1": hex0x(self.logs.root_at(ex, size1)), "root2": hex0x(self.logs.root_at(ex, size2)),
-                "proof": [hex0x(x) for x in self.logs.consistency_proof(ex, size1, size2)]}
-
-    def witness(self, signer: LocalAccount | None = None) -> list[dict[str, Any]]:
-        with self.lock:
-            done = self.certifier.witness(signer or self.signer())
-        return [{"exchange": w.exchange, "treeSize": w.tree_size, "root": hex0x(w.root),
-                 "transaction": hex0x(w.tx_hash) if w.tx_hash else None, "problem": w.problem} for w in done]
-
-    # ------------------------------------------------------------------ certificates
-
-    def issue(self, record: bytes, *, days: int = 365, signer: LocalAccount | None = None) -> dict[str, Any]:
-        if not 1 <= days <= 3650:
-            raise InvalidInput("a certificate is valid for 1 to 3650 days")
-        with self.lock:
-            doc = self.certifier.issue(record, signer or self.signer(), validity=days * 86400)
-        self._keep_certificate(doc)
-        return doc
-
-    def _certificates_dir(self) -> Path:
-        return self.node.config.data_dir / "certificates"
-
-    def _keep_certificate(self, doc: dict[str, Any]) -> None:
-        """Keep an issued certificate for download, by its credential hash (written whole or not at all)."""
-        name = hex0x(C.credential_hash(doc))
-        folder = self._certificates_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{name}.tmp"
-        tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", "utf-8")
-        os.replace(tmp, folder / f"{name}.json")
-
-    def certificate(self, credential_hash: bytes) -> dict[str, Any]:
-        path = self._certificates_dir() / f"{hex0x(credential_hash)}.json"
-        try:
-            return ijson.loads(path.read_bytes(), what=f"the kept certificate {path.name}")  # type: ignore[no-any-return]
-        except FileNotFoundError:
-            raise NotFound(f"no certificate {hex0x(credential_hash)} was issued by this node") from None
-
-    def certificates(self, *, limit: int = 100) -> list[dict[str, Any]]:
-        folder = self._certificates_dir()
-        if not folder.exists():
-            return []
-        files = sorted(folder.glob("0x*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[:limit]
-        out = []
-        for f in files:
-            doc = ijson.loads(f.read_bytes(), what=f"the kept certificate {f.name}")
-            subject = doc.get("credentialSubject", {}).get("record", {})
-            out.append({"credentialHash": f.stem, "record": subject.get("id"), "validFrom": doc.get("validFrom"),
-                        "validUntil": doc.get("validUntil")})
-        return out
-
-    def verify(self, doc: Any, *, now: int | None = None) -> dict[str, Any]:
-        """Verify a certificate online, against this node's view of the chain (the report names each check)."""
-        with self.lock:
-            view = self.certifier.online_view()
-        text = doc if isinstance(doc, str | bytes) else None
-        report = C.verify_text(text, view, now=int(time.time()) if now is None else now) if text is not None \
-            else C.verify(doc, view, now=int(time.time()) if now is None else now)
-        for ev in report.equivocations:
-            self.certifier.record_equivocation({"kind": "signed-root-differs-from-anchored", **ev})
-        return report.to_json()
-
-    @staticmethod
-    def verify_offline(doc: Any, snapshot: Any, trusted: Sequence[bytes], *, now: int | None = None) -> dict[str, Any]:
-        from provenance.core.snapshot import SnapshotView
-
-        view = SnapshotView(snapshot, list(trusted))
-        when = int(time.time()) if now is None else now
-        report = C.verify_text(doc, view, now=when) if isinstance(doc, str | bytes) else C.verify(doc, view, now=when)
-        return report.to_json()
-
-    def trusted_keys(self, exchange: int | None = None) -> list[bytes]:
-        with self.lock:
-            return self.certifier.trusted_keys(self.exchange_id if exchange is None else exchange)
-
-    def recognize(self, doc: Any, *, on_chain: bool = True, signer: LocalAccount | None = None) -> dict[str, Any]:
-        if not isinstance(doc, dict):
-            raise InvalidInput("a certificate is a JSON object")
-        with self.lock:
-            return self.certifier.recognize(doc, signer or self.signer(), on_chain=on_chain)
-
-    def recognitions(self, credential_hash: bytes) -> list[dict[str, Any]]:
-        return [{"recognizer": ex, "recognizerCode": self.codes().get(ex), "block": block,
-                 "record": hex0x(rid), "issuer": issuer}
-                for ex, block, rid, issuer in self.logs.recognitions(credential_hash)]
-
-    def snapshot(self, *, anchor: bool = True, signer: LocalAccount | None = None) -> dict[str, Any]:
-        with self.lock:
-            return self.certifier.snapshot(signer or self.signer(), anchor=anchor)
-
     # ------------------------------------------------------------------ the index
 
     def index_status(self) -> dict[str, Any]:
@@ -703,11 +494,6 @@ def _tx_json(rid: bytes, res: Any) -> dict[str, Any]:
     return {"id": hex0x(rid), "tx": hex0x(res.tx_hash), "block": res.block_number}
 
 
-def _anchor_json(a: Any) -> dict[str, Any]:
-    return {"treeSize": a.tree_size, "root": hex0x(a.root), "block": a.block, "consistent": a.consistent,
-            "transaction": hex0x(a.tx_hash)}
-
-
 def _bounds(max_depth: int, max_nodes: int) -> None:
     if not 1 <= max_depth <= 256:
         raise InvalidInput("max_depth must be between 1 and 256")
@@ -715,4 +501,4 @@ def _bounds(max_depth: int, max_nodes: int) -> None:
         raise InvalidInput("max_nodes must be between 1 and 100000")
 
 
-__all__ = ["Operations", "request_from_json", "request_json", "reason_hash", "redact", "VerificationError"]
+__all__ = ["Operations", "VerificationError"]

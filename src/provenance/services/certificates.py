@@ -19,6 +19,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
 from provenance.chain.contracts import FEDERATION, REGISTRY, Contracts
+from provenance.chain.registry import RegistryService
 from provenance.core import certificates as C
 from provenance.core import eip712, merkle, status_list, vc_jose
 from provenance.core.canonical import hex0x
@@ -27,7 +28,6 @@ from provenance.errors import Conflict, ContractReverted, InvalidInput, NotFound
 from provenance.indexer.follower import Follower
 from provenance.indexer.logs import Anchor, LogQueries
 from provenance.indexer.queries import IndexQueries
-from provenance.service import RegistryService
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
 from provenance.store.keys import IndexedRecord

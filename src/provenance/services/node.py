@@ -21,13 +21,13 @@ from provenance.chain.rpc import RpcChain
 from provenance.config import ChainConfig, NodeConfig
 from provenance.errors import ConfigError, DataDirLocked
 from provenance.indexer.follower import Follower
-from provenance.keystore import Keystore, PassphraseSource
 from provenance.store.index import IndexStore
+from provenance.store.keystore import Keystore, PassphraseSource
 
 if TYPE_CHECKING:
-    from provenance.batching import BatchIntake
-    from provenance.certify import Certifier
     from provenance.indexer.catalog_search import CatalogIndex
+    from provenance.services.batching import BatchIntake
+    from provenance.services.certificates import Certifier
     from provenance.store.documents import DocumentStore
 
 LOCK_NAME = "node.lock"
@@ -118,15 +118,15 @@ class Node:
 
     def certifier(self) -> Certifier:
         """Certificates, snapshots and witnessing for this node (evidence kept under the data directory)."""
-        from provenance.certify import Certifier
+        from provenance.services.certificates import Certifier
 
         return Certifier(contracts=self.contracts, store=self.index, follower=self.follower(),
                          data_dir=self.config.data_dir)
 
     def batch_intake(self, signer: LocalAccount, *, max_records: int = 1000, max_delay_ms: int = 200,
                      max_bytes: int = 120_000) -> BatchIntake:
-        from provenance.batching import BatchIntake
-        from provenance.service import RegistryService
+        from provenance.chain.registry import RegistryService
+        from provenance.services.batching import BatchIntake
 
         exchange = RegistryService(self.contracts).active_exchange_of(signer.address)
         return BatchIntake(contracts=self.contracts, store=self.index, follower=self.follower(), signer=signer,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from provenance.errors import InvalidInput, KeystoreError
-from provenance.keystore import Keystore, PassphraseSource
+from provenance.store.keystore import Keystore, PassphraseSource
 
 LIGHT = 2**10
 

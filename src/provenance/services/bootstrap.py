@@ -9,8 +9,8 @@ from provenance.chain.contracts import Contracts, Deployment
 from provenance.config import CONFIG_NAME, ChainConfig, NodeConfig
 from provenance.core.ids import parse_address, parse_exchange_code
 from provenance.errors import ChainError, ConfigError, ContractReverted, InvalidInput
-from provenance.keystore import DEFAULT_SCRYPT_N, Keystore, PassphraseSource
-from provenance.node import DataDirLock, open_chain
+from provenance.services.node import DataDirLock, open_chain
+from provenance.store.keystore import DEFAULT_SCRYPT_N, Keystore, PassphraseSource
 
 
 def init_node(

@@ -1,7 +1,7 @@
 """Cross-border flow operations as JSON-ready values: what the CLI and the HTTP API call.
 
-``FlowOperations`` shares the node's lock with :class:`~provenance.operations.Operations`. Writes return the state
-read back from the index after a sync, so the caller sees what every other node will see.
+``FlowOperations`` shares the node's lock with :class:`~provenance.services.operations.Operations`. Writes return
+the state read back from the index after a sync, so the caller sees what every other node will see.
 
 Off-chain material stays under the data directory, written whole or not at all:
 
@@ -22,17 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
 
+from provenance.chain.cross_border import FlowService, SignedApproval
 from provenance.core import flows as F
 from provenance.core import ijson
 from provenance.core.canonical import MalformedDocument
 from provenance.core.ids import hex0x, parse_address, parse_hash32
 from provenance.errors import ChainError, Conflict, Forbidden, InvalidInput, NotFound, VerificationError
-from provenance.flows import FlowService, SignedApproval
 from provenance.indexer.flows import FlowQueries
-from provenance.operations import held_key, parse_signature
+from provenance.services.requests import held_key, parse_signature
 
 if TYPE_CHECKING:
-    from provenance.operations import Operations
+    from provenance.services.operations import Operations
 
 MAX_BATCH = 200
 # What anyone sees of an application for an important-grade record; the rest (exporter, receiver, destination,

@@ -1,0 +1,167 @@
+"""Transparency logs and certificates, as the node's operations (mixed into
+:class:`~provenance.services.operations.Operations`, which holds the node, its lock, its certifier and its log
+queries)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eth_account.signers.local import LocalAccount
+
+from provenance.core import certificates as C
+from provenance.core import ijson
+from provenance.core.ids import hex0x
+from provenance.errors import InvalidInput, NotFound
+from provenance.indexer.logs import LogQueries
+
+if TYPE_CHECKING:
+    from provenance.services.certificates import Certifier
+    from provenance.services.node import Node
+    from provenance.store.keys import IndexedRecord
+
+
+class TrustOperations:
+    """What a partner checks an exchange by: its transparency log (anchors, proofs, witnesses) and the
+    certificates it issues, verifies and recognises."""
+
+    node: Node
+    lock: threading.RLock
+    certifier: Certifier
+    logs: LogQueries
+
+    if TYPE_CHECKING:  # provided by Operations
+        @property
+        def exchange_id(self) -> int: ...
+        def signer(self, label: str | None = None) -> LocalAccount: ...
+        def exchange_ref(self, ref: int | str) -> int: ...
+        def codes(self, need: int | None = None) -> dict[int, str]: ...
+        def indexed(self, record: bytes) -> IndexedRecord: ...
+
+    # ------------------------------------------------------------------ transparency logs
+
+    def log(self, ref: int | str, *, limit: int = 20) -> dict[str, Any]:
+        ex = self.exchange_ref(ref)
+        anchors = self.logs.anchors(ex, limit=1_000_000)
+        return {"exchange": ex, "code": self.codes().get(ex), "size": self.logs.size(ex),
+                "root": hex0x(self.logs.root(ex)), "anchors": len(anchors),
+                "anchored": [_anchor_json(a) | {"cosignedBy": [c.witness for c in
+                                                               self.logs.cosignatures(ex, a.tree_size)]}
+                             for a in anchors[-limit:]]}
+
+    def anchor(self, signer: LocalAccount | None = None) -> dict[str, Any]:
+        with self.lock:
+            return _anchor_json(self.certifier.anchor_checkpoint(signer or self.signer()))
+
+    def inclusion(self, record: bytes) -> dict[str, Any]:
+        rec = self.indexed(record)
+        anchor = self.logs.covering_anchor(rec.registrar, rec.leaf_index)
+        if anchor is None:
+            raise NotFound(f"record 0x{rec.id.hex()} is not under an anchored checkpoint yet")
+        return {"record": hex0x(rec.id), "exchange": rec.registrar, "leafIndex": rec.leaf_index,
+                "leafHash": hex0x(self.logs.leaf(rec.registrar, rec.leaf_index).leaf_hash), **_anchor_json(anchor),
+                "proof": [hex0x(x) for x in self.logs.inclusion_proof(rec.registrar, rec.leaf_index,
+                                                                       anchor.tree_size)]}
+
+    def consistency(self, ref: int | str, size1: int, size2: int) -> dict[str, Any]:
+        ex = self.exchange_ref(ref)
+        return {"exchange": ex, "size1": size1, "size2": size2,
+                "root1": hex0x(self.logs.root_at(ex, size1)), "root2": hex0x(self.logs.root_at(ex, size2)),
+                "proof": [hex0x(x) for x in self.logs.consistency_proof(ex, size1, size2)]}
+
+    def witness(self, signer: LocalAccount | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            done = self.certifier.witness(signer or self.signer())
+        return [{"exchange": w.exchange, "treeSize": w.tree_size, "root": hex0x(w.root),
+                 "transaction": hex0x(w.tx_hash) if w.tx_hash else None, "problem": w.problem} for w in done]
+
+    # ------------------------------------------------------------------ certificates
+
+    def issue(self, record: bytes, *, days: int = 365, signer: LocalAccount | None = None) -> dict[str, Any]:
+        if not 1 <= days <= 3650:
+            raise InvalidInput("a certificate is valid for 1 to 3650 days")
+        with self.lock:
+            doc = self.certifier.issue(record, signer or self.signer(), validity=days * 86400)
+        self._keep_certificate(doc)
+        return doc
+
+    def _certificates_dir(self) -> Path:
+        return self.node.config.data_dir / "certificates"
+
+    def _keep_certificate(self, doc: dict[str, Any]) -> None:
+        """Keep an issued certificate for download, by its credential hash (written whole or not at all)."""
+        name = hex0x(C.credential_hash(doc))
+        folder = self._certificates_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{name}.tmp"
+        tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", "utf-8")
+        os.replace(tmp, folder / f"{name}.json")
+
+    def certificate(self, credential_hash: bytes) -> dict[str, Any]:
+        path = self._certificates_dir() / f"{hex0x(credential_hash)}.json"
+        try:
+            return ijson.loads(path.read_bytes(), what=f"the kept certificate {path.name}")  # type: ignore[no-any-return]
+        except FileNotFoundError:
+            raise NotFound(f"no certificate {hex0x(credential_hash)} was issued by this node") from None
+
+    def certificates(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        folder = self._certificates_dir()
+        if not folder.exists():
+            return []
+        files = sorted(folder.glob("0x*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[:limit]
+        out = []
+        for f in files:
+            doc = ijson.loads(f.read_bytes(), what=f"the kept certificate {f.name}")
+            subject = doc.get("credentialSubject", {}).get("record", {})
+            out.append({"credentialHash": f.stem, "record": subject.get("id"), "validFrom": doc.get("validFrom"),
+                        "validUntil": doc.get("validUntil")})
+        return out
+
+    def verify(self, doc: Any, *, now: int | None = None) -> dict[str, Any]:
+        """Verify a certificate online, against this node's view of the chain (the report names each check)."""
+        with self.lock:
+            view = self.certifier.online_view()
+        text = doc if isinstance(doc, str | bytes) else None
+        report = C.verify_text(text, view, now=int(time.time()) if now is None else now) if text is not None \
+            else C.verify(doc, view, now=int(time.time()) if now is None else now)
+        for ev in report.equivocations:
+            self.certifier.record_equivocation({"kind": "signed-root-differs-from-anchored", **ev})
+        return report.to_json()
+
+    @staticmethod
+    def verify_offline(doc: Any, snapshot: Any, trusted: Sequence[bytes], *, now: int | None = None) -> dict[str, Any]:
+        from provenance.core.snapshot import SnapshotView
+
+        view = SnapshotView(snapshot, list(trusted))
+        when = int(time.time()) if now is None else now
+        report = C.verify_text(doc, view, now=when) if isinstance(doc, str | bytes) else C.verify(doc, view, now=when)
+        return report.to_json()
+
+    def trusted_keys(self, exchange: int | None = None) -> list[bytes]:
+        with self.lock:
+            return self.certifier.trusted_keys(self.exchange_id if exchange is None else exchange)
+
+    def recognize(self, doc: Any, *, on_chain: bool = True, signer: LocalAccount | None = None) -> dict[str, Any]:
+        if not isinstance(doc, dict):
+            raise InvalidInput("a certificate is a JSON object")
+        with self.lock:
+            return self.certifier.recognize(doc, signer or self.signer(), on_chain=on_chain)
+
+    def recognitions(self, credential_hash: bytes) -> list[dict[str, Any]]:
+        return [{"recognizer": ex, "recognizerCode": self.codes().get(ex), "block": block,
+                 "record": hex0x(rid), "issuer": issuer}
+                for ex, block, rid, issuer in self.logs.recognitions(credential_hash)]
+
+    def snapshot(self, *, anchor: bool = True, signer: LocalAccount | None = None) -> dict[str, Any]:
+        with self.lock:
+            return self.certifier.snapshot(signer or self.signer(), anchor=anchor)
+
+
+def _anchor_json(a: Any) -> dict[str, Any]:
+    return {"treeSize": a.tree_size, "root": hex0x(a.root), "block": a.block, "consistent": a.consistent,
+            "transaction": hex0x(a.tx_hash)}
