@@ -16,12 +16,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provenance.core import _speedups, eip712, merkle
 from provenance.core import certificates as C
+from provenance.core import eip712, merkle
+from provenance.core.certificates._compiled import speedups
 from provenance.core.ids import record_id
 from provenance.core.keccak import keccak256
 from provenance.types import Grade, Kind, Source, Status
 from tests.support.parsing import DOC_ODD_VALUES, KEY, paths, replaced
+
+# The compiled module as verification configures it, on first use (importing the certificates configures nothing).
+_speedups: Any = speedups()
 
 
 @pytest.fixture(params=[True, False], ids=["openssl", "hashlib"])
