@@ -14,8 +14,8 @@ from provenance.tuning import tune_node
 
 def cmd_serve(args: argparse.Namespace) -> Any:
     from provenance.api import ApiSettings, create_app
-    from provenance.api.auth import TokenStore
     from provenance.api.server import serve
+    from provenance.store.tokens import TokenStore
 
     if not 0 <= args.port < 65536:
         raise InvalidInput("--port must be between 0 and 65535")

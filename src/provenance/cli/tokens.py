@@ -9,7 +9,7 @@ from provenance.errors import InvalidInput
 
 
 def cmd_token_create(args: argparse.Namespace) -> Any:
-    from provenance.api.auth import TokenStore
+    from provenance.store.tokens import TokenStore
 
     if not (args.data_dir / "node.toml").exists():
         raise InvalidInput(f"{args.data_dir} is not an initialised data directory")
@@ -19,12 +19,12 @@ def cmd_token_create(args: argparse.Namespace) -> Any:
 
 
 def cmd_token_list(args: argparse.Namespace) -> Any:
-    from provenance.api.auth import TokenStore
+    from provenance.store.tokens import TokenStore
 
     return TokenStore(args.data_dir).list()
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> Any:
-    from provenance.api.auth import TokenStore
+    from provenance.store.tokens import TokenStore
 
     return {"revoked": TokenStore(args.data_dir).revoke(args.name)}

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provenance.api.auth import TokenStore
 from provenance.chain.contracts import Contracts
 from provenance.chain.registry import RegistryService
 from provenance.chain.rpc import RpcChain
@@ -44,6 +43,7 @@ from provenance.dev.demo import EXCHANGES
 from provenance.errors import ChainError, ConfigError, NotFound
 from provenance.services.bootstrap import init_node
 from provenance.store.keystore import Keystore, PassphraseSource
+from provenance.store.tokens import TokenStore
 
 STATE = "devnet.json"
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
