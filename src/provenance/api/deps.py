@@ -1,0 +1,130 @@
+"""What every route module shares: the API prefix, the documented responses, the path and query types, who is
+calling (a token or a signed request) and what the caller may see."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from provenance.api.auth import WRITE_ROLES, AuthError, Principal, recover_request_signer
+from provenance.api.models import EXCHANGE_PATTERN, HASH_PATTERN, Problem
+from provenance.api.runtime import Runtime
+from provenance.core.ids import parse_hash32
+from provenance.store.keys import IndexedRecord
+
+API = "/api/v1"
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {"application/problem+json": {}}, "description": title}
+    for status, title in ((401, "No or invalid credentials"), (403, "The credentials do not allow this"),
+                          (404, "Not found"), (413, "Body too large"), (422, "Invalid input or a rule refused it"),
+                          (429, "Rate limited"))
+}
+WRITE_RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "Conflicts with the chain's state"},
+                   503: {"model": Problem, "description": "The chain cannot be reached"}}
+
+def ok(model: Any, status: int = 200, *, write: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The documented responses of a route: its result model and the problems it may answer with."""
+    return {**(WRITE_RESPONSES if write else PROBLEM_RESPONSES), status: {"model": model, "description": "OK"}}
+
+
+def document(what: str, status: int = 200, *, write: bool = False,
+             media_type: str | None = None) -> dict[int | str, dict[str, Any]]:
+    """The documented responses of a route returning a document in a format of its own (VC 2.0, PROV-JSON...);
+    ``media_type`` names the route's own type beside application/json, which a client gets by asking for it."""
+    schema = {"type": "object", "description": what}
+    content = {"application/json": {"schema": schema}} | ({media_type: {"schema": schema}} if media_type else {})
+    return {**(WRITE_RESPONSES if write else PROBLEM_RESPONSES), status: {"description": what, "content": content}}
+
+
+CERTIFICATE = ("A mutual-recognition certificate: a W3C Verifiable Credential 2.0 (JSON) with the record, its lineage, "
+               "inclusion proofs under anchored checkpoints, and the issuer's EIP-712 proof (see core/certificates.py)")
+SNAPSHOT = "A federation snapshot signed by this exchange, for offline verifiers (see core/snapshot.py)"
+
+
+RecordPath = Annotated[str, Path(pattern=HASH_PATTERN, description="record id (0x and 64 hex digits)")]
+ExchangeRef = Annotated[str, Path(pattern=EXCHANGE_PATTERN, description="exchange code (e.g. SDE) or numeric id")]
+HashQuery = Annotated[str | None, Query(pattern=HASH_PATTERN)]
+Depth = Annotated[int, Query(ge=1, le=256)]
+Nodes = Annotated[int, Query(ge=1, le=100_000)]
+
+
+# ---------------------------------------------------------------------- who is calling
+
+
+async def caller(request: Request) -> Principal | None:
+    """The authenticated caller, None if anonymous; :class:`AuthError` for credentials that do not check out."""
+    rt: Runtime = request.app.state.runtime
+    auth = request.headers.get("authorization")
+    if auth is not None:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthError(401, "Authorization must be 'Bearer <token>'")
+        p = rt.tokens.lookup(token.strip())
+        if p is None:
+            raise AuthError(401, "the API token is not known to this node (revoked or mistyped)")
+        return p
+    if "x-provenance-signature" in request.headers:
+        body = await request.body()
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        # Only keys the node knows leave an entry in the replay guard: strangers' signatures cannot fill it.
+        address = recover_request_signer(dict(request.headers), rt.chain_id, rt.registry, request.method, target,
+                                         body, time.time(), rt.replay, lambda a: rt.key_exchange(a) is not None
+                                         or rt.key_supervisor(a) is not None)
+        exchange = rt.key_exchange(address)
+        if exchange is None:
+            supervisor = rt.key_supervisor(address)
+            if supervisor is not None:
+                # A supervisor's own key is the admin of its own node.
+                role = "admin" if supervisor == rt.supervisor_id else "supervisor"
+                return Principal(role, f"key:0x{address.hex()}", supervisor=supervisor)
+            raise AuthError(401, f"0x{address.hex()} is not a valid key of an active member exchange or supervisor")
+        if exchange == rt.exchange_id:
+            return Principal("admin", f"key:0x{address.hex()}", exchange)
+        return Principal("member", f"key:0x{address.hex()}", exchange)
+    return None
+
+
+def needs(*roles: str) -> Callable[..., Any]:
+    allowed = frozenset(roles)
+
+    async def check(p: Annotated[Principal | None, Depends(caller)]) -> Principal:
+        if p is None:
+            raise AuthError(401, "this operation needs credentials: a token or a signed request")
+        if p.role not in allowed:
+            who = f"a {p.role} credential" + (f" of exchange {p.exchange}" if p.exchange is not None else "")
+            raise AuthError(403, f"{who} cannot do this; it needs one of: {', '.join(sorted(allowed))} "
+                                 f"of this node's exchange")
+        return p
+
+    return check
+
+
+Writer = Annotated[Principal, Depends(needs(*WRITE_ROLES))]
+Admin = Annotated[Principal, Depends(needs("admin"))]
+Caller = Annotated[Principal | None, Depends(caller)]
+
+
+def reveal_for(p: Principal | None) -> Callable[[IndexedRecord], bool]:
+    """Whether the caller may see a record in full: members of the federation every record, a merchant its own,
+    anyone else general-grade records."""
+    if p is not None and p.role in ("admin", "registrar", "member"):
+        return lambda _r: True
+    if p is not None and p.role == "merchant":
+        return lambda r: r.grade == 0 or r.owner == p.entity
+    return lambda r: r.grade == 0
+
+def rid(text: str) -> bytes:
+    """A record id from a path or query parameter."""
+    return parse_hash32(text, "record id")
+
+
+class FastJSON(JSONResponse):
+    """JSON rendered by orjson, returned as is: the hot read routes skip FastAPI's re-encoding of plain dicts."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)

@@ -1,0 +1,85 @@
+"""Mutual-recognition certificates: issue, download, verify online and offline, recognise; federation
+snapshots for offline verifiers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Body, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+
+from provenance.api import vc_routes
+from provenance.api.deps import (
+    API,
+    CERTIFICATE,
+    SNAPSHOT,
+    RecordPath,
+    Writer,
+    document,
+    ok,
+    rid,
+)
+from provenance.api.models import (
+    CertificateSummaryOut,
+    IssueIn,
+    OfflineVerifyIn,
+    RecognitionOut,
+    RecognizeIn,
+    ReportOut,
+    SnapshotIn,
+)
+from provenance.api.runtime import Runtime
+from provenance.core.ids import parse_address, parse_hash32
+
+
+def install(app: FastAPI, rt: Runtime) -> None:
+    ops = rt.ops
+
+    @app.post(f"{API}/certificates", tags=["certificates"], status_code=201,
+              responses=document(CERTIFICATE, 201, write=True),
+              summary="Issue a mutual-recognition certificate for one of this exchange's records")
+    def issue(body: IssueIn, _p: Writer) -> Any:
+        return ops.issue(rid(body.record), days=body.days)
+
+    @app.get(f"{API}/certificates", tags=["certificates"], summary="Certificates issued by this node",
+             responses=ok(list[CertificateSummaryOut], 200))
+    async def certificates(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
+        return ops.certificates(limit=limit)
+
+    @app.get(f"{API}/certificates/{{credential}}", tags=["certificates"],
+             responses=document(CERTIFICATE, media_type="application/vc"),
+             summary="Download an issued certificate by its credential hash")
+    async def download(credential: RecordPath, request: Request) -> JSONResponse:
+        doc = ops.certificate(parse_hash32(credential, "credential hash"))
+        # application/vc, the media type of a VC 2.0 credential, unless the client asks for plain JSON.
+        media = "application/json" if vc_routes.wants_plain_json(request, "application/vc") else "application/vc"
+        return JSONResponse(doc, media_type=media,
+                            headers={"Content-Disposition": f'attachment; filename="{credential}.json"'})
+
+    @app.post(f"{API}/certificates/verify", tags=["certificates"], responses=ok(ReportOut, 200),
+              summary="Verify a certificate against this node's view of the chain: a report of every check")
+    def verify(certificate: Annotated[dict[str, Any], Body(description="the certificate (VC 2.0 JSON)")]) \
+            -> Any:
+        return ops.verify(certificate)
+
+    @app.post(f"{API}/certificates/verify-offline", tags=["certificates"], responses=ok(ReportOut, 200),
+              summary="Verify a certificate against a signed federation snapshot only (no chain access)")
+    def verify_offline(body: OfflineVerifyIn) -> Any:
+        trusted: list[bytes] = [parse_address(a, "trusted[]") for a in body.trusted] or ops.trusted_keys()
+        return ops.verify_offline(body.certificate, body.snapshot, trusted)
+
+    @app.post(f"{API}/certificates/recognize", tags=["certificates"],
+              responses=document(CERTIFICATE + "; with this exchange's recognition", write=True),
+              summary="Verify a partner's certificate and add this exchange's recognition (recorded on-chain)")
+    def recognize(body: RecognizeIn, _p: Writer) -> Any:
+        return ops.recognize(body.certificate, on_chain=body.onChain)
+
+    @app.get(f"{API}/certificates/{{credential}}/recognitions", tags=["certificates"],
+             summary="Recognitions of a certificate recorded on-chain", responses=ok(list[RecognitionOut], 200))
+    async def recognitions(credential: RecordPath) -> Any:
+        return ops.recognitions(parse_hash32(credential, "credential hash"))
+
+    @app.post(f"{API}/snapshots", tags=["certificates"], status_code=201, responses=document(SNAPSHOT, 201, write=True),
+              summary="A signed federation snapshot for offline verifiers (its status list anchored on-chain)")
+    def snapshot(body: SnapshotIn, _p: Writer) -> Any:
+        return ops.snapshot(anchor=body.anchor)
