@@ -7,6 +7,7 @@
     backend = "embedded"         # or "rpc"
     chain_id = 1502
     rpc_url = ""                 # for backend = "rpc"
+    ws = ""                      # rpc: a ws(s):// URL of the same chain; new heads wake the follower (else it polls)
     receipt_timeout = 120        # seconds to wait for a receipt
     sync_writes = true           # embedded: fsync every block
 
@@ -32,6 +33,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from provenance.chain.contracts import Deployment
 from provenance.core.ijson import MAX_DEPTH
@@ -48,6 +50,7 @@ class ChainConfig:
     backend: str = "embedded"
     chain_id: int | None = None
     rpc_url: str = ""
+    ws: str = ""  # off unless set: no rule says where an endpoint serves WebSocket (anvil: its HTTP port; Besu: 8546)
     receipt_timeout: float = 120.0
     sync_writes: bool = True
 
@@ -96,6 +99,7 @@ class NodeConfig:
                 backend=str(ch.get("backend", "embedded")),
                 chain_id=int(ch["chain_id"]) if "chain_id" in ch else None,
                 rpc_url=str(ch.get("rpc_url", "")),
+                ws=str(ch.get("ws", "")),
                 receipt_timeout=float(ch.get("receipt_timeout", 120)),
                 sync_writes=bool(ch.get("sync_writes", True)),
             )
@@ -124,6 +128,10 @@ class NodeConfig:
             raise ConfigError(f"{source}: [chain] backend must be 'embedded' or 'rpc', not {chain.backend!r}")
         if chain.backend == "rpc" and not chain.rpc_url:
             raise ConfigError(f"{source}: [chain] rpc_url is required for the rpc backend")
+        if chain.ws and (chain.backend != "rpc" or urlsplit(chain.ws).scheme not in ("ws", "wss")
+                         or not urlsplit(chain.ws).hostname):
+            raise ConfigError(f"{source}: [chain] ws must be a ws:// or wss:// URL, for the rpc backend only, "
+                              f"not {chain.ws!r}")
         if chain.receipt_timeout <= 0:
             raise ConfigError(f"{source}: [chain] receipt_timeout must be positive")
         if cfg.index.confirmations < 0 or cfg.index.reorg_depth < 1 or cfg.index.max_range < 1:
@@ -141,7 +149,10 @@ class NodeConfig:
                  f"key = {_q(self.key)}", "", "[chain]", f"backend = {_q(self.chain.backend)}"]
         if self.chain.chain_id is not None:
             lines.append(f"chain_id = {self.chain.chain_id}")
-        lines += [f"rpc_url = {_q(self.chain.rpc_url)}", f"receipt_timeout = {self.chain.receipt_timeout:g}",
+        lines.append(f"rpc_url = {_q(self.chain.rpc_url)}")
+        if self.chain.ws:
+            lines.append(f"ws = {_q(self.chain.ws)}")
+        lines += [f"receipt_timeout = {self.chain.receipt_timeout:g}",
                   f"sync_writes = {'true' if self.chain.sync_writes else 'false'}", ""]
         if self.deployment is not None:
             d = self.deployment.to_json()
