@@ -7,6 +7,7 @@ import struct
 from collections.abc import Callable
 from typing import NamedTuple, Protocol, cast
 
+from provenance.chain.property import PROPERTY_REGISTER
 from provenance.core.entries import entry_fields, entry_leaf_hash, pack_entry_fields, split_batch
 from provenance.core.ids import record_id
 from provenance.core.merkle import CompactRange
@@ -16,6 +17,7 @@ from provenance.indexer.catalog import HANDLERS as CATALOG_HANDLERS
 from provenance.indexer.catalog import touch_entity, touch_record
 from provenance.indexer.events import Event
 from provenance.indexer.flows import HANDLERS as FLOW_HANDLERS
+from provenance.indexer.property import HANDLERS as PROPERTY_HANDLERS
 from provenance.store import keys as K
 from provenance.store.index import BlockWriter
 from provenance.types import RegistrationRequest, Status
@@ -50,7 +52,9 @@ def _seq(w: BlockWriter, record_id: bytes) -> int | None:
 
 
 def apply_event(w: BlockWriter, ev: Event) -> None:
-    handler = _HANDLERS.get(ev.name)
+    # The property register's events go by contract as well as by name: its names (Transferred, Changed, Listed)
+    # are ones another contract could well use for something else.
+    handler = PROPERTY_HANDLERS.get(ev.name) if ev.contract == PROPERTY_REGISTER else _HANDLERS.get(ev.name)
     if handler is not None:
         handler(w, ev)
 

@@ -53,6 +53,24 @@ LevelDB's byte order the numeric order, so prefix scans come back in registratio
     N <block:8> <log:4>                a published document or profile the indexes refused: b"r" + record id
                                        (32) or b"e" + entity id (4), then why (UTF-8); meta ``catalog_rejected``
                                        counts them
+  The data property register (provenance.indexer.property): one prefix byte ``G``, then a table byte:
+    G s <seq:5>                        a record's property state (JSON): counts, listing, the pledge and
+                                       dispute in force, renewal, cancellation
+    G g <seq:5>                        the record as registered: owner (4), rights (1), metadata hash (32),
+                                       kept from its first transfer or change (its log leaf covers these)
+    G o <seq:5> <n:4>                  owner change n (JSON)
+    G c <seq:5> <n:4>                  change of rights or metadata n (JSON)
+    G n <seq:5> <n:4>                  renewal n (JSON)
+    G p <seq:5> <pledge:4>             a pledge, ended or not (JSON)
+    G e <seq:5>                        an encumbrance in force: pledgee (4), pledge seq (4)
+    G E <pledgee:4> <seq:5>            the same, by pledgee
+    G a <index:4>                      an assessment (JSON; the contract numbers them over all records)
+    G A <seq:5> <index:4>              assessments by record
+    G d <seq:5> <dispute:4>            a dispute (JSON)
+    G t <kind:1>                       a kind's term in seconds (8)
+    G r <entity:4>                     an accredited assessor; G j <entity:4> an appointed arbitrator
+    G l <exchange:2>                   an exchange whose listings need a compliance assessment in force
+    G w <block:8>                      the time (8) of a block with direct registrations: their terms run from it
   Meta ``catalog_epoch`` is node-local, not chain-derived: rollback and wipe replace it, so the projection knows
   its rows may name undone blocks. :meth:`IndexStore.dump` leaves it out.
 """
@@ -110,13 +128,33 @@ CATALOG_PROFILE = b"Q"
 CATALOG_LOG = b"T"
 CATALOG_REFUSED = b"N"
 CATALOG_EPOCH = "catalog_epoch"
+# The data property register (layout in the docstring above and provenance.indexer.property).
+PROPERTY = b"G"
+PROP_STATE = PROPERTY + b"s"
+PROP_REGISTERED = PROPERTY + b"g"
+PROP_OWNER = PROPERTY + b"o"
+PROP_CHANGE = PROPERTY + b"c"
+PROP_RENEWAL = PROPERTY + b"n"
+PROP_PLEDGE = PROPERTY + b"p"
+PROP_ENCUMBRANCE = PROPERTY + b"e"
+PROP_ENCUMBRANCE_BY_PLEDGEE = PROPERTY + b"E"
+PROP_ASSESSMENT = PROPERTY + b"a"
+PROP_ASSESSMENT_BY_RECORD = PROPERTY + b"A"
+PROP_DISPUTE = PROPERTY + b"d"
+PROP_TERM = PROPERTY + b"t"
+PROP_ASSESSOR = PROPERTY + b"r"
+PROP_ARBITRATOR = PROPERTY + b"j"
+PROP_COMPLIANCE = PROPERTY + b"l"
+PROP_BLOCK_TIME = PROPERTY + b"w"
 
 LEAF_RECORD = 1
 LEAF_REJECTED = 0
 LEAF_COLLIDED = 2
 STORED_NODE_LEVEL = 4
 
-SCHEMA_VERSION = b"3"
+# 4: records follow transfers and changes (owner, rights, metadata hash) and the property register's keys exist;
+# an index of layout 3 is refused as another deployment's, so it is rebuilt, never misread.
+SCHEMA_VERSION = b"4"
 SEQ_BYTES = 5
 
 
@@ -228,6 +266,27 @@ def record_id_of(value: bytes) -> bytes:
 def with_status(value: bytes, status: int) -> bytes:
     """A record value with its status byte replaced (offset 10 of the head)."""
     return value[:10] + bytes([status]) + value[11:]
+
+
+_RIGHTS_OFFSET = 9
+_METADATA_OFFSET = RECORD_ID_OFFSET + 64
+
+
+def with_owner(value: bytes, owner: int) -> bytes:
+    """A record value with its owner (the first 4 bytes of the head) replaced: a transfer."""
+    return owner.to_bytes(4, "big") + value[4:]
+
+
+def with_rights_metadata(value: bytes, rights: int, metadata_hash: bytes) -> bytes:
+    """A record value with its rights byte and metadata hash replaced: a change of the same registration."""
+    if len(metadata_hash) != 32:
+        raise StoreError("a metadata hash is 32 bytes")
+    return (value[:_RIGHTS_OFFSET] + bytes([rights]) + value[_RIGHTS_OFFSET + 1:_METADATA_OFFSET] + metadata_hash
+            + value[_METADATA_OFFSET + 32:])
+
+
+def metadata_of(value: bytes) -> bytes:
+    return value[_METADATA_OFFSET:_METADATA_OFFSET + 32]
 
 
 def record_head(value: bytes) -> tuple[int, int, int, int, int, int, int, int, int, int, int]:
