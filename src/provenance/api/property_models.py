@@ -1,0 +1,223 @@
+"""The HTTP API's models of the data property register (provenance.services.property; the contract is
+PropertyRegister.sol): the bodies of the writes in the users' values, and the property documents they answer.
+
+Amounts are decimal strings in the currency's major unit ("1250000.00"), currencies ISO 4217 codes, dates
+ISO 8601 (a date is midnight UTC; a date-time carries its offset). A party's consent is its mandate to this
+node's exchange unless ``consents`` carries its EIP-712 signature (see ``consent-typed-data``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from provenance.api.models import Hash, RightName, _Open, _Strict
+
+EntityId = Annotated[int, Field(ge=1, le=2**32 - 1, description="entity id")]
+Amount = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]{0,37})(\.[0-9]{1,4})?$", examples=["1250000.00"],
+                              description="a decimal amount in the currency's major unit")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CNY"], description="ISO 4217 code")]
+IsoDate = Annotated[str, Field(min_length=10, max_length=40, examples=["2027-06-30"],
+                               description="ISO 8601 date (midnight UTC) or date-time with its offset")]
+HashOrText = Annotated[str, Field(min_length=1, max_length=512,
+                                  description="a 32-byte hex hash, or a text whose keccak-256 is recorded")]
+PartyName = Literal["holder", "receiver", "pledgee", "assessor", "claimant", "arbitrator"]
+ActionName = Literal["transfer", "change", "renew", "cancel", "pledge", "release", "enforce", "assess", "withdraw",
+                     "dispute", "rule"]
+CancelReason = Literal["owner-request", "data-destroyed", "rights-expired", "false-registration", "court-order",
+                       "arbitration-ruling", "merged", "other"]
+
+
+class ConsentIn(_Strict):
+    """A party's EIP-712 PropertyConsent signature (its account's), as ``consent-typed-data`` describes it."""
+
+    deadline: int = Field(ge=0, le=2**63 - 1, description="Unix seconds, as in the signed message")
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="65 bytes r || s || v, low s")
+
+
+Consents = Annotated[dict[PartyName, ConsentIn | Literal["mandate"]], Field(
+    default_factory=dict, description="per party, its signature; a party left out consents by its mandate")]
+
+
+class _Write(_Strict):
+    consents: Consents
+
+
+class TransferIn(_Write):
+    to: EntityId
+
+
+class ChangeIn(_Write):
+    rights: list[RightName] | None = Field(default=None, min_length=1, max_length=3)
+    metadataHash: Hash | None = None
+    reason: HashOrText
+
+
+class ConsentOnlyIn(_Write):
+    """A write whose only input is its parties' consents (renewal, release)."""
+
+
+class CancelIn(_Write):
+    reason: CancelReason
+
+
+class PledgeIn(_Write):
+    pledgee: EntityId
+    amount: Amount
+    currency: Currency
+    until: IsoDate
+    reference: HashOrText = Field(description="the pledgee's reference (a contract number)")
+
+
+class EnforceIn(_Write):
+    to: EntityId = Field(description="the pledgee, or the buyer it names")
+
+
+class AssessIn(_Write):
+    """An accredited assessor's attestation: quality (score, standard), compliance (passed, scope) or valuation
+    (amount, currency, method, valuationDate), each with its report."""
+
+    assessor: EntityId
+    kind: Literal["quality", "compliance", "valuation"]
+    score: int | None = Field(default=None, ge=0, le=10_000, description="quality: basis points (87.5% is 8750)")
+    standard: HashOrText | None = None
+    passed: bool | None = None
+    scope: HashOrText | None = None
+    amount: Amount | None = None
+    currency: Currency | None = None
+    method: Literal["cost", "income", "market"] | None = None
+    valuationDate: IsoDate | None = None
+    validUntil: IsoDate | None = None
+    report: HashOrText = Field(description="the report's hash, or its text")
+
+
+class ListIn(_Strict):
+    complianceAssessment: int = Field(default=0, ge=0, le=2**32 - 1,
+                                      description="a passed compliance assessment in force, where the registrar's "
+                                                  "rule needs one")
+
+
+class DisputeIn(_Write):
+    claimant: EntityId
+    claim: HashOrText
+
+
+class RuleIn(_Write):
+    arbitrator: EntityId
+    outcome: Literal["dismissed", "ownership", "cancelled"]
+    newOwner: EntityId | None = None
+    ruling: HashOrText
+
+
+class OwnerChangeOut(_Open):
+    seq: int
+    previous: int
+    owner: int
+    block: int
+    tx: str
+    cause: Literal["transfer", "enforcement", "ruling"]
+
+
+class ChangeOut(_Open):
+    seq: int
+    previousRights: list[str]
+    rights: list[str]
+    previousMetadataHash: str
+    metadataHash: str
+    reason: str
+    block: int
+
+
+class AssessmentOut(_Open):
+    index: int
+    assessor: int
+    kind: Literal["quality", "compliance", "valuation"]
+    standard: str
+    validUntil: str | None
+    reportHash: str
+    block: int
+    withdrawn: bool
+    inForce: bool
+    score: int | None = None
+    passed: bool | None = None
+    method: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+    valuationDate: str | None = None
+
+
+class PledgeOut(_Open):
+    seq: int
+    pledgee: int
+    amount: str
+    currency: str
+    until: str | None
+    due: bool
+    reference: str
+    block: int
+    ended: str | None
+    endedBlock: int | None
+    valuation: AssessmentOut | None = Field(default=None, description="the latest valuation in force")
+
+
+class DisputeOut(_Open):
+    seq: int
+    claimant: int
+    claimHash: str
+    block: int
+    outcome: str | None
+    arbitrator: int | None
+    newOwner: int | None
+    rulingHash: str | None
+    executed: bool
+
+
+class PropertyOut(_Open):
+    """A record's property state. Above general grade without a member credential, and for anyone but members and
+    the pledgee as to the pledge, only the public states and ``redacted: true``."""
+
+    record: str
+    expiresAt: str | None
+    expired: bool
+    listed: bool
+    pledged: bool
+    disputed: bool = Field(description="under dispute (争议中)")
+    transfers: int
+    changes: int
+    renewals: int
+    cancelled: str | None
+    redacted: bool
+    owner: int | None = None
+    originalOwner: int | None = None
+    pledge: PledgeOut | None = None
+    dispute: DisputeOut | None = None
+    assessments: list[AssessmentOut] | None = None
+    owners: list[OwnerChangeOut] | None = None
+    changeHistory: list[ChangeOut] | None = None
+    pledges: list[PledgeOut] | None = None
+    disputes: list[DisputeOut] | None = None
+    tx: str | None = Field(default=None, description="a write's transaction")
+    block: int | None = None
+    gasUsed: int | None = None
+
+
+class EncumbranceOut(PledgeOut):
+    record: str
+
+
+class EncumbrancesOut(_Open):
+    items: list[EncumbranceOut]
+    next: str | None = Field(description="the `after` of the next page")
+
+
+class ConsentTypedDataOut(_Open):
+    action: ActionName
+    party: PartyName
+    entity: int
+    counterparty: int
+    deadline: int
+    digest: str
+    nonce: int
+    typedData: dict[str, Any] = Field(description="the eth_signTypedData_v4 document the party's wallet signs "
+                                                  "(types, primaryType, domain, message); it hashes to digest")

@@ -1,0 +1,601 @@
+"""The data property register as a node serves it: transfer (转让), change (变更), renewal (续展), cancellation (注销),
+pledge (质押), assessment (评估), listing, dispute (争议) and arbitration (仲裁) of registered records.
+
+``PropertyOperations`` takes what the people who use it think in and turns it into the contract's values: record
+and entity ids; amounts as decimal strings in a currency's major unit (ISO 4217: "1250000.00" CNY is 125,000,000
+fen on the chain, "3000" JPY is 3,000 yen); dates as ISO 8601 (``2027-06-30`` is midnight UTC, a time needs its
+offset); rights, reason codes, assessment kinds, methods and outcomes by name. Every party consents by its mandate
+to this node's exchange unless a signature is given (the EIP-712 ``PropertyConsent`` of :meth:`consent_typed_data`,
+signed by the party's account), or this node's keystore holds the party's account key and ``sign`` names the
+party, as the demo does.
+
+Each write runs under the node's chain lock, then syncs the index and answers the record's property state read
+back from it: what every other node will see. Who may see what is the caller's decision (``reveal``, ``parties``),
+as for records: see :func:`redact_property`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from eth_account.signers.local import LocalAccount
+
+from provenance.chain import property as C
+from provenance.chain.property import AssessmentInput, Consent, PledgeTerms, PropertyService
+from provenance.core.ids import hex0x, parse_hash32
+from provenance.errors import Conflict, ContractReverted, InvalidInput, NotFound
+from provenance.indexer.property_queries import Assessment, Dispute, Pledge, PropertyQueries, PropertyView
+from provenance.services.requests import held_key, parse_signature, reason_hash
+from provenance.types import Rights
+
+if TYPE_CHECKING:
+    from provenance.services.operations import Operations
+
+ACTIONS = ("transfer", "change", "renew", "cancel", "pledge", "release", "enforce", "assess", "withdraw", "dispute",
+           "rule")
+# Who consents to each action, in the order the contract takes (and numbers the nonces of) their consents.
+PARTIES: Mapping[str, tuple[str, ...]] = {
+    "transfer": ("holder", "receiver", "pledgee"), "change": ("holder",), "renew": ("holder",),
+    "cancel": ("pledgee",), "pledge": ("holder", "pledgee"), "release": ("pledgee",), "enforce": ("pledgee",),
+    "assess": ("assessor",), "withdraw": ("assessor",), "dispute": ("claimant",), "rule": ("arbitrator",),
+}
+# The contract's codes by name (chain.property keeps the one list of each): cancellation reasons are 1..8,
+# outcomes 1..3, assessment kinds and methods 0..2.
+CANCEL_REASONS = tuple(C.CANCEL_REASONS[code] for code in sorted(C.CANCEL_REASONS))
+OUTCOMES = tuple(C.OUTCOMES[code] for code in sorted(C.OUTCOMES))
+ASSESSMENT_KINDS = C.ASSESSMENT_KINDS
+METHODS = C.METHODS
+U32 = 2**32 - 1
+
+# ISO 4217 active codes by their minor unit (the exponent); every other active code has two decimals.
+_MINOR_0 = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+_MINOR_3 = "BHD IQD JOD KWD LYD OMR TND"
+_MINOR_4 = "CLF UYW"
+_MINOR_2 = (
+    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF "
+    "CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF "
+    "IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN "
+    "MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS "
+    "SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD YER ZAR ZMW ZWG")
+MINOR_UNITS: Mapping[str, int] = {
+    code: digits for digits, codes in ((0, _MINOR_0), (2, _MINOR_2), (3, _MINOR_3), (4, _MINOR_4))
+    for code in codes.split()
+}
+_AMOUNT = re.compile(r"^(0|[1-9][0-9]*)(\.[0-9]+)?$")
+
+
+# ---------------------------------------------------------------------- the users' values
+
+
+def entity_id(value: Any, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= U32:
+        raise InvalidInput(f"{what} must be an entity id (1 to {U32})")
+    return value
+
+
+def currency_code(value: Any, what: str = "currency") -> str:
+    if not isinstance(value, str) or value not in MINOR_UNITS:
+        raise InvalidInput(f"{what} must be an ISO 4217 currency code in capitals, e.g. CNY, got {value!r}")
+    return value
+
+
+def minor_amount(value: Any, currency: str, what: str = "amount", *, limit: int = 2**128) -> int:
+    """A decimal string in the currency's major unit as its minor unit (the contract's integer). Integer arithmetic
+    throughout: a 128-bit amount has more digits than a float or Decimal's default context keeps."""
+    digits = MINOR_UNITS[currency]
+    match = _AMOUNT.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidInput(f"{what} must be a decimal string such as \"1250000.00\", got {value!r}")
+    fraction = (match.group(2) or ".")[1:]
+    if len(fraction.rstrip("0")) > digits:
+        raise InvalidInput(f"{what} {value!r}: {currency} has {digits} decimal place(s)")
+    minor: int = int(match.group(1)) * 10**digits + int(fraction[:digits].ljust(digits, "0") or "0")
+    if not 0 < minor < limit:
+        raise InvalidInput(f"{what} must be above zero and below {major_amount(limit, currency)} {currency}")
+    return minor
+
+
+def major_amount(minor: int, currency: str) -> str:
+    """The contract's integer in the currency's major unit, as a decimal string with all its places."""
+    digits = MINOR_UNITS.get(currency, 2)
+    whole, part = divmod(minor, 10**digits)
+    return f"{whole}.{part:0{digits}d}" if digits else str(whole)
+
+
+def unix_time(value: Any, what: str) -> int:
+    """An ISO 8601 date (midnight UTC) or date-time with its offset, or Unix seconds, as Unix seconds."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value < 2**40:
+            raise InvalidInput(f"{what}: Unix seconds from 0 to 2**40")
+        return value
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be an ISO 8601 date or date-time, e.g. 2027-06-30")
+    try:
+        if len(value) == 10:
+            return int(dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), dt.UTC).timestamp())
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{what} {value!r} is not an ISO 8601 date or date-time") from None
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{what} {value!r}: a date-time needs its offset (Z or +08:00)")
+    stamp = int(moment.timestamp())
+    if not 0 <= stamp < 2**40:
+        raise InvalidInput(f"{what} is out of range")
+    return stamp
+
+
+def iso(stamp: int | None) -> str | None:
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).isoformat().replace("+00:00", "Z") if stamp else None
+
+
+def text_hash(value: Any, what: str) -> bytes:
+    """A 32-byte hex hash as given, or the keccak-256 of a text (a reference number, a claim's summary)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{what}: a 32-byte hex hash or a non-empty text")
+    return bytes(reason_hash(value))
+
+
+def named(value: Any, names: tuple[str, ...], what: str, *, base: int = 0) -> int:
+    if isinstance(value, str) and value in names:
+        return names.index(value) + base
+    raise InvalidInput(f"{what} must be one of {', '.join(names)}, got {value!r}")
+
+
+def _get(body: Mapping[str, Any], name: str, *, default: Any = None, required: bool = True) -> Any:
+    value = body.get(name, default)
+    if value is None and required:
+        raise InvalidInput(f"{name} is missing")
+    return value
+
+
+def parse_terms(action: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """The action's arguments (those its consents' termsHash covers) from the users' values, checked here so a
+    mistake is named before a transaction is sent; the contract checks again."""
+    if action == "transfer":
+        return {"to": entity_id(_get(body, "to"), "to")}
+    if action == "change":
+        if body.get("rights") is None and body.get("metadataHash") is None:
+            raise InvalidInput("a change gives rights, metadataHash or both")
+        rights = body.get("rights")
+        out: dict[str, Any] = {"reason": text_hash(_get(body, "reason"), "reason")}
+        if rights is not None:
+            out["rights"] = int(Rights.parse(",".join(rights) if isinstance(rights, list) else str(rights)))
+        if body.get("metadataHash") is not None:
+            out["metadata_hash"] = bytes(parse_hash32(str(body["metadataHash"]), "metadataHash"))
+        return out
+    if action == "cancel":
+        return {"reason_code": named(_get(body, "reason"), CANCEL_REASONS, "reason", base=1)}
+    if action == "pledge":
+        currency = currency_code(_get(body, "currency"))
+        return {"pledgee": entity_id(_get(body, "pledgee"), "pledgee"),
+                "amount": minor_amount(_get(body, "amount"), currency), "currency": currency,
+                "until": unix_time(_get(body, "until"), "until"),
+                "reference": text_hash(_get(body, "reference"), "reference")}
+    if action == "enforce":
+        return {"to": entity_id(_get(body, "to"), "to")}
+    if action == "assess":
+        return _assessment(body)
+    if action == "withdraw":
+        index = _get(body, "index")
+        if not isinstance(index, int) or isinstance(index, bool) or not 1 <= index <= U32:
+            raise InvalidInput("index must be an assessment index (1 to 2**32 - 1)")
+        return {"index": index}
+    if action == "dispute":
+        return {"claimant": entity_id(_get(body, "claimant"), "claimant"),
+                "claim_hash": text_hash(_get(body, "claim"), "claim")}
+    if action == "rule":
+        outcome = named(_get(body, "outcome"), OUTCOMES, "outcome", base=1)
+        new_owner = body.get("newOwner")
+        if (outcome == 2) != (new_owner is not None):
+            raise InvalidInput("newOwner is given with the outcome ownership, and only with it")
+        return {"arbitrator": entity_id(_get(body, "arbitrator"), "arbitrator"), "outcome": outcome,
+                "new_owner": 0 if new_owner is None else entity_id(new_owner, "newOwner"),
+                "ruling_hash": text_hash(_get(body, "ruling"), "ruling")}
+    if action in ("renew", "release"):
+        return {}
+    raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
+
+
+def _assessment(body: Mapping[str, Any]) -> dict[str, Any]:
+    kind = named(_get(body, "kind"), ASSESSMENT_KINDS, "kind")
+    valid_until = body.get("validUntil")
+    a: dict[str, Any] = {"assessor": entity_id(_get(body, "assessor"), "assessor"), "kind": kind, "score": 0,
+                         "passed": False, "method": 0, "amount": 0, "currency": "", "standard": bytes(32),
+                         "valuation_date": 0, "valid_until": 0 if valid_until is None else unix_time(valid_until,
+                                                                                                    "validUntil"),
+                         "report_hash": text_hash(_get(body, "report"), "report")}
+    if kind == 0:
+        score = _get(body, "score")
+        if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 10_000:
+            raise InvalidInput("score: basis points from 0 to 10000 (87.5% is 8750)")
+        a.update(score=score, standard=text_hash(_get(body, "standard"), "standard"))
+    elif kind == 1:
+        passed = _get(body, "passed")
+        if not isinstance(passed, bool):
+            raise InvalidInput("passed must be true or false")
+        a.update(passed=passed, standard=text_hash(_get(body, "scope"), "scope"))
+    else:
+        currency = currency_code(_get(body, "currency"))
+        a.update(currency=currency, amount=minor_amount(_get(body, "amount"), currency, limit=2**72),
+                 method=named(_get(body, "method"), METHODS, "method"),
+                 valuation_date=unix_time(_get(body, "valuationDate"), "valuationDate"))
+    return a
+
+
+def parse_consent(value: Any, party: str) -> Consent | None:
+    """A party's consent as given: None (its mandate, or a signature made here), or {deadline, signature}."""
+    if value is None or value == "mandate":
+        return None
+    if not isinstance(value, Mapping) or set(value) != {"deadline", "signature"}:
+        raise InvalidInput(f"consents.{party}: \"mandate\" or {{\"deadline\": unix seconds, \"signature\": 0x...}}")
+    deadline = value["deadline"]
+    if not isinstance(deadline, int) or isinstance(deadline, bool) or not 0 <= deadline < 2**63:
+        raise InvalidInput(f"consents.{party}.deadline must be Unix seconds")
+    return Consent(deadline, parse_signature(str(value["signature"])))
+
+
+# ---------------------------------------------------------------------- documents
+
+
+def _assessment_json(a: Assessment, now: int) -> dict[str, Any]:
+    doc: dict[str, Any] = {"index": a.index, "assessor": a.assessor, "kind": a.kind, "standard": hex0x(a.standard),
+                           "validUntil": iso(a.valid_until), "reportHash": hex0x(a.report_hash), "block": a.block,
+                           "withdrawn": a.withdrawn,
+                           "inForce": not a.withdrawn and (a.valid_until == 0 or a.valid_until > now)}
+    if a.kind == "quality":
+        doc["score"] = a.score
+    elif a.kind == "compliance":
+        doc["passed"] = a.passed
+    else:
+        currency = a.currency or ""
+        doc.update(method=a.method, currency=currency, valuationDate=iso(a.valuation_date),
+                   amount=None if a.amount is None else major_amount(a.amount, currency))
+    return doc
+
+
+def _pledge_json(p: Pledge, now: int) -> dict[str, Any]:
+    return {"seq": p.seq, "pledgee": p.pledgee, "amount": major_amount(p.amount, p.currency), "currency": p.currency,
+            "until": iso(p.until), "due": p.until <= now, "reference": hex0x(p.reference), "block": p.block,
+            "ended": p.ended, "endedBlock": p.ended_block}
+
+
+def _dispute_json(d: Dispute) -> dict[str, Any]:
+    return {"seq": d.seq, "claimant": d.claimant, "claimHash": hex0x(d.claim_hash), "block": d.block,
+            "outcome": d.outcome, "arbitrator": d.arbitrator, "newOwner": d.new_owner,
+            "rulingHash": None if d.ruling_hash is None else hex0x(d.ruling_hash), "executed": d.executed}
+
+
+def property_json(view: PropertyView, now: int) -> dict[str, Any]:
+    assessments = [_assessment_json(a, now) for a in view.assessments]
+    pledge = None
+    if view.pledge is not None:
+        # What a pledge's record shows beside the secured amount: the latest valuation in force by an assessor
+        # still accredited.
+        valuation = None if view.valuation is None else _assessment_json(view.valuation, now)
+        pledge = {**_pledge_json(view.pledge, now), "valuation": valuation}
+    dispute = None if view.dispute is None else _dispute_json(view.dispute)
+    reason = view.cancelled_reason
+    return {"record": hex0x(view.record), "owner": view.owner, "originalOwner": view.original_owner,
+            "expiresAt": iso(view.expires_at), "expired": view.expired, "renewals": view.renewals,
+            "listed": view.listed, "pledged": view.pledge is not None,
+            "disputed": view.dispute is not None and not view.dispute.executed,
+            "pledge": pledge, "dispute": dispute, "assessments": assessments,
+            "transfers": view.transfers, "changes": view.changes,
+            "cancelled": None if reason is None else (CANCEL_REASONS[reason - 1] if 1 <= reason <= 8 else str(reason)),
+            "redacted": False}
+
+
+# What anyone sees of a record's property: the states the issue wants shown everywhere ("under dispute", pledged,
+# expired), never who holds, pledged or claims it, amounts or reports; those follow the record's own redaction.
+PUBLIC_PROPERTY = ("record", "expiresAt", "expired", "listed", "pledged", "disputed", "transfers", "changes",
+                   "renewals", "cancelled")
+
+
+def redact_property(doc: dict[str, Any], *, reveal: bool, sees_pledge: bool) -> dict[str, Any]:
+    """The property document for a caller: ``reveal`` as for the record itself (members, the owner), else the
+    public states only; the pledge in force only where ``sees_pledge`` (an encumbrance is open to members and its
+    parties, whatever the record's grade: the caller decides who they are)."""
+    out = {**doc} if reveal else {**{k: doc[k] for k in PUBLIC_PROPERTY}, "redacted": True}
+    if doc.get("pledge") is not None:
+        out["pledge"] = doc["pledge"] if sees_pledge else None
+    return out
+
+
+class PropertyOperations:
+    def __init__(self, ops: Operations) -> None:
+        self.ops = ops
+        self.node = ops.node
+        self.lock = ops.lock
+        self.svc = PropertyService(ops.node.contracts)
+        self.queries = PropertyQueries(ops.node.index)
+
+    def _now(self) -> int:
+        return int(time.time())
+
+    def _view(self, record: bytes) -> PropertyView:
+        view = self.queries.view(record, now=self._now())
+        if view is None:
+            raise NotFound(f"no record {hex0x(record)} in the index")
+        return view
+
+    # ------------------------------------------------------------------ reads
+
+    def property(self, record: bytes) -> dict[str, Any]:
+        """The record's property state with its histories (the operator's view: redact for others)."""
+        doc = property_json(self._view(record), self._now())
+        for what, name in (("owners", "owners"), ("changes", "changeHistory"), ("pledges", "pledges"),
+                           ("disputes", "disputes")):
+            doc[name] = self._history(record, what)
+        return doc
+
+    def history(self, record: bytes, what: str) -> list[dict[str, Any]]:
+        """One of the record's histories, oldest first: owners, changes, pledges, assessments or disputes."""
+        self._view(record)
+        return self._history(record, what)
+
+    def _history(self, record: bytes, what: str) -> list[dict[str, Any]]:
+        q, now = self.queries, self._now()
+        if what == "owners":
+            return [{**asdict(o), "tx": hex0x(o.tx)} for o in q.owners(record)]
+        if what == "changes":
+            return [{"seq": c.seq, "previousRights": Rights(c.previous_rights).labels(),
+                     "rights": Rights(c.rights).labels(), "previousMetadataHash": hex0x(c.previous_metadata_hash),
+                     "metadataHash": hex0x(c.metadata_hash), "reason": hex0x(c.reason), "block": c.block}
+                    for c in q.changes(record)]
+        if what == "pledges":
+            return [_pledge_json(p, now) for p in q.pledges(record)]
+        if what == "assessments":
+            return [_assessment_json(a, now) for a in q.assessments(record)]
+        if what == "disputes":
+            return [_dispute_json(d) for d in q.disputes(record)]
+        raise InvalidInput(f"no history {what!r}: owners, changes, pledges, assessments or disputes")
+
+    def encumbrances(self, *, pledgee: int | None = None, limit: int = 100,
+                     after: str | None = None) -> dict[str, Any]:
+        """Pledges in force, by record (one pledgee's, or all): is this asset pledged, to whom, until when."""
+        if not 1 <= limit <= 1000:
+            raise InvalidInput("limit must be between 1 and 1000")
+        cursor = bytes(parse_hash32(after, "after")) if after else None
+        now = self._now()
+        found = self.queries.encumbrances(pledgee=pledgee, limit=limit, after=cursor)
+        items = [{"record": hex0x(rid), **_pledge_json(p, now)} for rid, p in found]
+        return {"items": items, "next": items[-1]["record"] if len(items) == limit else None}
+
+    def terms(self) -> dict[str, Any]:
+        """The kinds' terms (seconds; 0: no expiry), the accredited assessors and the appointed arbitrators."""
+        return {"terms": self.queries.terms(), **self.queries.accredited()}
+
+    def decide(self, decision: str, subject: int | str, value: int | bool = 0,
+               signer: LocalAccount | None = None) -> dict[str, Any]:
+        """Propose a governance decision (threshold governance of the member exchanges; applied here once it
+        executes): accredit-assessor, withdraw-accreditation, appoint-arbitrator, remove-arbitrator (subject an
+        entity id), set-term (subject a kind, value seconds; 0: no expiry), set-compliance-rule (subject an
+        exchange code or id, value on or off)."""
+        labels = {d.label: d for d in C.PropertyDecision}
+        if decision not in labels:
+            raise InvalidInput(f"decision must be one of {', '.join(labels)}, got {decision!r}")
+        d = labels[decision]
+        if d is C.PropertyDecision.SET_TERM:
+            subj = named(subject, C.KINDS, "kind")
+        elif d is C.PropertyDecision.SET_COMPLIANCE_RULE:
+            subj = self.ops.exchange_ref(subject)
+        else:
+            subj = entity_id(subject, "entity")
+        if isinstance(value, bool) or d is C.PropertyDecision.SET_COMPLIANCE_RULE:
+            value = int(bool(value))
+        if not isinstance(value, int) or not 0 <= value < 2**32:
+            raise InvalidInput("value must be seconds from 0 to 2**32 - 1")
+        with self.lock:
+            out = self.svc.propose_decision(signer or self.ops.signer(), d, subj, value)
+            self.ops.follower.sync()
+        return {"proposal": out.proposal_id, "approvals": out.approvals, "executed": out.executed,
+                "tx": hex0x(out.tx_hash), **self.terms()}
+
+    def approve_decision(self, proposal: int, signer: LocalAccount | None = None) -> dict[str, Any]:
+        """Approve a proposed decision; the approval that executes it applies it here too."""
+        with self.lock:
+            signer = signer or self.ops.signer()
+            out = self.ops.svc.approve(signer, proposal)
+            if out.executed:
+                try:
+                    self.svc.apply_decision(signer, proposal)
+                except ContractReverted as exc:
+                    if exc.error != "DecisionAlreadyApplied":  # the approval applied it itself
+                        raise
+            self.ops.follower.sync()
+        return {"proposal": proposal, "approvals": out.approvals, "executed": out.executed,
+                "tx": hex0x(out.tx_hash), **self.terms()}
+
+    # ------------------------------------------------------------------ consent
+
+    def _parties(self, action: str, record: bytes, terms: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
+        """Each party of the action: (the entity that consents, its counterparty), as the contract binds them."""
+        view = self._view(record)
+        holder = view.owner
+        pledgee = view.pledge.pledgee if view.pledge is not None else 0
+        if action == "transfer":
+            return {"holder": (holder, terms["to"]), "receiver": (terms["to"], holder),
+                    "pledgee": (pledgee, terms["to"])}
+        if action in ("change", "renew"):
+            return {"holder": (holder, 0)}
+        if action in ("cancel", "release"):
+            return {"pledgee": (pledgee, holder)}
+        if action == "pledge":
+            return {"holder": (holder, terms["pledgee"]), "pledgee": (terms["pledgee"], holder)}
+        if action == "enforce":
+            return {"pledgee": (pledgee, terms["to"])}
+        if action == "assess":
+            return {"assessor": (terms["assessor"], holder)}
+        if action == "withdraw":
+            mine = [a for a in view.assessments if a.index == terms["index"]]
+            if not mine:
+                raise NotFound(f"record {hex0x(record)} has no assessment {terms['index']}")
+            return {"assessor": (mine[0].assessor, holder)}
+        if action == "dispute":
+            return {"claimant": (terms["claimant"], holder)}
+        return {"arbitrator": (terms["arbitrator"], holder)}
+
+    def consent_typed_data(self, record: bytes, action: str, party: str, body: Mapping[str, Any], *,
+                           deadline: int | None = None) -> dict[str, Any]:
+        """What ``party`` signs (``eth_signTypedData_v4``) to consent to ``action`` on these terms (the same body
+        the write takes), with its current nonce; send back ``{deadline, signature}`` as ``consents.<party>``."""
+        terms = self._terms(record, action, body)
+        if party not in PARTIES[action]:
+            raise InvalidInput(f"the parties of {action} are {', '.join(PARTIES[action])}, not {party!r}")
+        entity, counterparty = self._parties(action, record, terms)[party]
+        if entity == 0:
+            raise Conflict(f"record {hex0x(record)} is not pledged: there is no pledgee to consent")
+        terms_hash = _terms_hash(action, terms)
+        with self.lock:
+            deadline = self.ops.chain_time() + 3600 if deadline is None else deadline
+            nonce = self.svc.nonce_of(entity)
+            doc = self.svc.consent_typed_data(action, record, entity, counterparty, terms_hash, deadline, nonce)
+            digest = self.svc.consent_digest(action, record, entity, counterparty, terms_hash, nonce, deadline)
+        return {"action": action, "party": party, "entity": entity, "counterparty": counterparty,
+                "deadline": deadline, "nonce": nonce, "digest": hex0x(digest), "typedData": doc}
+
+    def _terms(self, record: bytes, action: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        if action not in ACTIONS:
+            raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
+        terms = parse_terms(action, body)
+        if action == "change":
+            # A change names what stays as it is: the record's current rights or metadata hash.
+            rec = self.ops.indexed(record)
+            terms.setdefault("rights", rec.rights)
+            terms.setdefault("metadata_hash", bytes(rec.metadata_hash))
+        return terms
+
+    def _consents(self, action: str, record: bytes, terms: Mapping[str, Any], consents: Mapping[str, Any] | None,
+                  sign: Iterable[str]) -> dict[str, Consent]:
+        consents = consents or {}
+        unknown = (set(consents) | set(sign)) - set(PARTIES[action])
+        if unknown:
+            raise InvalidInput(f"the parties of {action} are {', '.join(PARTIES[action])}, not "
+                               f"{', '.join(sorted(unknown))}")
+        parties = self._parties(action, record, terms)
+        out: dict[str, Consent] = {}
+        # Signatures made here take consecutive nonces in the contract's order of the parties.
+        nonces: dict[int, int] = {}
+        for party in PARTIES[action]:
+            given = parse_consent(consents.get(party), party)
+            if given is not None:
+                out[party] = given
+                continue
+            entity, counterparty = parties[party]
+            if party not in sign or entity == 0:
+                out[party] = Consent.MANDATE
+                continue
+            key = self._party_key(entity, party)
+            nonce = nonces.get(entity, self.svc.nonce_of(entity))
+            nonces[entity] = nonce + 1
+            deadline = self.ops.chain_time() + 3600
+            out[party] = self.svc.sign_consent(key, action, record, entity, counterparty,
+                                               _terms_hash(action, terms), deadline=deadline, nonce=nonce)
+        return out
+
+    def _party_key(self, entity: int, party: str) -> LocalAccount:
+        account = self.ops.svc.entity(entity).account
+        key = held_key(self.node, bytes(account))
+        if key is None:
+            raise InvalidInput(f"this node's keystore does not hold the account of {party} entity {entity}: send its "
+                               f"signature (consent-typed-data) or rely on its mandate")
+        return key
+
+    # ------------------------------------------------------------------ writes
+
+    def act(self, record: bytes, action: str, body: Mapping[str, Any] | None = None, *,
+            consents: Mapping[str, Any] | None = None, sign: Iterable[str] = (),
+            signer: LocalAccount | None = None) -> dict[str, Any]:
+        """Carry out ``action`` on ``record`` with the users' values of ``body``; answers the property state read
+        back from the index and the transaction. ``execute`` and ``list`` take no consent."""
+        body = body or {}
+        if action not in (*ACTIONS, "list", "execute"):
+            raise InvalidInput(f"unknown property action {action!r}")
+        with self.lock:
+            signer = signer or self.ops.signer()
+            if action == "execute":
+                tx = self.svc.execute_ruling(signer, record)
+            elif action == "list":
+                index = body.get("complianceAssessment", 0)
+                if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= U32:
+                    raise InvalidInput("complianceAssessment must be an assessment index (0: none)")
+                tx = self.svc.list_record(signer, record, index)
+            else:
+                terms = self._terms(record, action, body)
+                c = self._consents(action, record, terms, consents, sign)
+                tx = self._send(signer, action, record, terms, c)
+            self.ops.follower.sync()
+        return {**self.property(record), **_receipt(tx)}
+
+    def _send(self, signer: LocalAccount, action: str, record: bytes, t: Mapping[str, Any],
+              c: Mapping[str, Consent]) -> Any:
+        s = self.svc
+        if action == "transfer":
+            return s.transfer(signer, record, t["to"], holder=c["holder"], receiver=c["receiver"],
+                              pledgee=c["pledgee"])
+        if action == "change":
+            return s.change(signer, record, t["rights"], t["metadata_hash"], t["reason"], holder=c["holder"])
+        if action == "renew":
+            return s.renew(signer, record, holder=c["holder"])
+        if action == "cancel":
+            return s.cancel(signer, record, t["reason_code"], pledgee=c["pledgee"])
+        if action == "pledge":
+            return s.pledge(signer, record, _pledge_terms(t), holder=c["holder"], pledgee=c["pledgee"])
+        if action == "release":
+            return s.release(signer, record, pledgee=c["pledgee"])
+        if action == "enforce":
+            return s.enforce(signer, record, t["to"], pledgee=c["pledgee"])
+        if action == "assess":
+            return s.assess(signer, record, _assessment_input(t), assessor=c["assessor"])
+        if action == "withdraw":
+            return s.withdraw_assessment(signer, record, t["index"], assessor=c["assessor"])
+        if action == "dispute":
+            return s.file_dispute(signer, record, t["claimant"], t["claim_hash"], claimant_consent=c["claimant"])
+        return s.rule(signer, record, t["arbitrator"], t["outcome"], t["new_owner"], t["ruling_hash"],
+                      arbitrator_consent=c["arbitrator"])
+
+
+def _pledge_terms(t: Mapping[str, Any]) -> PledgeTerms:
+    return PledgeTerms(t["pledgee"], t["amount"], t["currency"], t["until"], t["reference"])
+
+
+def _assessment_input(t: Mapping[str, Any]) -> AssessmentInput:
+    return AssessmentInput(assessor=t["assessor"], kind=t["kind"], report_hash=t["report_hash"], score=t["score"],
+                           passed=t["passed"], method=t["method"], amount=t["amount"], currency=t["currency"],
+                           standard=t["standard"], valuation_date=t["valuation_date"], valid_until=t["valid_until"])
+
+
+def _terms_hash(action: str, t: Mapping[str, Any]) -> bytes:
+    """The termsHash a party's signature covers: keccak256 of the action's ABI-encoded arguments."""
+    if action in ("transfer", "enforce"):
+        return C.transfer_terms(t["to"])
+    if action == "change":
+        return C.change_terms(t["rights"], t["metadata_hash"], t["reason"])
+    if action == "cancel":
+        return C.cancel_terms(t["reason_code"])
+    if action == "pledge":
+        return C.pledge_terms(_pledge_terms(t))
+    if action == "assess":
+        return C.assess_terms(_assessment_input(t))
+    if action == "withdraw":
+        return C.withdraw_terms(t["index"])
+    if action == "dispute":
+        return C.dispute_terms(t["claimant"], t["claim_hash"])
+    if action == "rule":
+        return C.rule_terms(t["arbitrator"], t["outcome"], t["new_owner"], t["ruling_hash"])
+    return C.NO_TERMS
+
+
+def _receipt(result: Any) -> dict[str, Any]:
+    """A write's transaction (the adapter answers a WriteResult, or a number and the WriteResult)."""
+    res = result[-1] if isinstance(result, tuple) else result
+    return {"tx": hex0x(res.tx_hash), "block": res.block_number, "gasUsed": res.gas_used}
+
+
+__all__ = ["ACTIONS", "CANCEL_REASONS", "PARTIES", "PropertyOperations", "parse_terms", "property_json",
+           "redact_property"]
