@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -61,6 +62,8 @@ if TYPE_CHECKING:
 
 # ---------------------------------------------------------------------- operations
 
+
+log = logging.getLogger("provenance.operations")
 
 class Operations(TrustOperations):
     def __init__(self, node: Node, *, lock: threading.RLock | None = None, key: str | None = None) -> None:
@@ -357,7 +360,18 @@ class Operations(TrustOperations):
             else:
                 res_block = self.svc.set_status(signer, rid, st, reason_hash(reason)).block_number
             self.follower.sync()
+            self._reanchor_status_lists(signer)
         return {"id": hex0x(rid), "status": st.label, "block": res_block}
+
+    def _reanchor_status_lists(self, signer: LocalAccount) -> None:
+        """A verifier without a snapshot learns of a suspension or revocation from the exchange's status lists,
+        and trusts a served list only when its hash is anchored on-chain: so every status change this node makes
+        re-anchors them at once. The change itself stands if anchoring fails (the next change, ``POST
+        status-lists/anchor`` or a snapshot anchors again); the failure is logged."""
+        try:
+            self.certifier.anchor_status_lists(signer)
+        except ProvenanceError as exc:
+            log.warning("the status change is made, but re-anchoring the status lists failed: %s", exc)
 
     def batch(self, requests: list[RegistrationRequest], *, batch_size: int = 1000,
               signer: LocalAccount | None = None,
