@@ -13,17 +13,17 @@ Who may call what:
 * an encumbrance (who holds the pledge, the amount, until when) is open to members and to the pledgee only,
   whatever the grade: ``/encumbrances`` takes a member credential, or the pledgee's merchant token (which sees its
   own pledges).
-
-(No ``from __future__ import annotations`` here: the role dependencies are local to ``install``, and FastAPI
-resolves string annotations in the module's globals.)
 """
+
+from __future__ import annotations
 
 from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Path, Query
 
-from provenance.api.auth import WRITE_ROLES, AuthError, Principal
+from provenance.api.auth import AuthError, Principal
+from provenance.api.deps import API, Caller, RecordPath, Writer, needs, ok, reveal_for, rid
 from provenance.api.models import HASH_PATTERN
 from provenance.api.property_models import (
     ActionName,
@@ -48,33 +48,21 @@ from provenance.api.property_models import (
     TransferIn,
 )
 from provenance.api.runtime import Runtime
-from provenance.core.ids import parse_hash32
 from provenance.services.property import PropertyOperations, redact_property
-from provenance.store.keys import IndexedRecord
 
 MEMBERS = ("admin", "registrar", "member")
-RecordPath = Annotated[str, Path(pattern=HASH_PATTERN, description="record id (0x and 64 hex digits)")]
 IndexPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="assessment index")]
+# The encumbrance search: members of the federation, or a merchant token (a pledgee sees its own pledges).
+Searcher = Annotated[Principal, Depends(needs(*MEMBERS, "merchant"))]
 
 
-def _reveals(p: Principal | None, rec: IndexedRecord) -> bool:
-    """The records' rule: members of the federation see every grade, a merchant its own records, anyone else the
-    general grade."""
-    if p is not None and p.role in MEMBERS:
-        return True
-    return rec.grade == 0 or (p is not None and p.role == "merchant" and p.entity == rec.owner)
-
-
-def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, needs: Any, caller: Any, **_: Any) -> None:
-    caller_dep = Annotated[Principal | None, Depends(caller)]
-    writer = Annotated[Principal, Depends(needs(*WRITE_ROLES))]
-    searcher = Annotated[Principal, Depends(needs(*MEMBERS, "merchant"))]
+def install(app: FastAPI, rt: Runtime) -> None:
+    """The routes, where the deployment has a property register (a federation deployed before it has none)."""
+    if getattr(rt.node.contracts.deployment, "property_register", None) is None:
+        return
     tags: list[str | Enum] = ["property"]
     prop = PropertyOperations(rt.ops)
-    base = f"{api}/registrations/{{record}}"
-
-    def rid(text: str) -> bytes:
-        return parse_hash32(text, "record id")
+    base = f"{API}/registrations/{{record}}"
 
     def pledgee_of(p: Principal | None) -> int | None:
         return p.entity if p is not None and p.role == "merchant" else None
@@ -88,7 +76,7 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, needs: Any, caller:
         pledge = doc.get("pledge")
         # The owner consented to its pledge and the pledgee holds it; nobody else outside the federation sees it.
         sees = entity is not None and (entity == rec.owner or (pledge is not None and pledge["pledgee"] == entity))
-        out = redact_property(doc, reveal=_reveals(p, rec), sees_pledge=sees)
+        out = redact_property(doc, reveal=reveal_for(p)(rec), sees_pledge=sees)
         if "pledges" in out:  # ended pledges are encumbrance records too: a merchant sees those it held
             out["pledges"] = [x for x in out["pledges"] if x["pledgee"] == entity]
         return out
@@ -96,7 +84,7 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, needs: Any, caller:
     def readable(record: str, p: Principal | None) -> bytes:
         """The record's id, once the caller may read its property histories (401 or 403 otherwise)."""
         r = rid(record)
-        if not _reveals(p, rt.ops.indexed(r)):
+        if not reveal_for(p)(rt.ops.indexed(r)):
             raise AuthError(401 if p is None else 403, "an important- or core-grade record's property history needs "
                                                        "a member credential or the owner's")
         return r
@@ -113,39 +101,39 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, needs: Any, caller:
     @app.get(f"{base}/property", tags=tags, responses=ok(PropertyOut),
              summary="The record's property: holder, term and expiry, pledge (with the valuation in force), "
                      "assessments, dispute (争议中), and their histories")
-    def get_property(record: RecordPath, p: caller_dep) -> Any:
+    def get_property(record: RecordPath, p: Caller) -> Any:
         return shown(p, prop.property(rid(record)))
 
     @app.get(f"{base}/transfers", tags=tags, responses=ok(list[OwnerChangeOut]),
              summary="The record's holders: every transfer, enforcement and ruling that passed it on")
-    def get_transfers(record: RecordPath, p: caller_dep) -> Any:
+    def get_transfers(record: RecordPath, p: Caller) -> Any:
         return prop.history(readable(record, p), "owners")
 
     @app.get(f"{base}/changes", tags=tags, responses=ok(list[ChangeOut]),
              summary="Changes (变更) of the record's rights or metadata document")
-    def get_changes(record: RecordPath, p: caller_dep) -> Any:
+    def get_changes(record: RecordPath, p: Caller) -> Any:
         return prop.history(readable(record, p), "changes")
 
     @app.get(f"{base}/pledges", tags=tags, responses=ok(list[PledgeOut]),
              summary="The record's pledges (质押), ended ones too: members, and a pledgee its own")
-    def get_pledges(record: RecordPath, p: searcher) -> Any:
+    def get_pledges(record: RecordPath, p: Searcher) -> Any:
         pledges = prop.history(rid(record), "pledges")
         return pledges if p.role in MEMBERS else [x for x in pledges if x["pledgee"] == p.entity]
 
     @app.get(f"{base}/assessments", tags=tags, responses=ok(list[AssessmentOut]),
              summary="Assessments (评估) of quality, compliance and value, withdrawn ones marked")
-    def get_assessments(record: RecordPath, p: caller_dep) -> Any:
+    def get_assessments(record: RecordPath, p: Caller) -> Any:
         return prop.history(readable(record, p), "assessments")
 
     @app.get(f"{base}/disputes", tags=tags, responses=ok(list[DisputeOut]),
              summary="Disputes (争议) filed against the record and their rulings (仲裁)")
-    def get_disputes(record: RecordPath, p: caller_dep) -> Any:
+    def get_disputes(record: RecordPath, p: Caller) -> Any:
         return prop.history(readable(record, p), "disputes")
 
-    @app.get(f"{api}/encumbrances", tags=tags, responses=ok(EncumbrancesOut),
+    @app.get(f"{API}/encumbrances", tags=tags, responses=ok(EncumbrancesOut),
              summary="The encumbrance search: pledges in force (is this asset pledged, to whom, until when); "
                      "members, and a pledgee for its own")
-    def encumbrances(p: searcher, pledgee: Annotated[int | None, Query(ge=1, le=2**32 - 1)] = None,
+    def encumbrances(p: Searcher, pledgee: Annotated[int | None, Query(ge=1, le=2**32 - 1)] = None,
                      after: Annotated[str | None, Query(pattern=HASH_PATTERN)] = None,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
         if p.role == "merchant":
@@ -169,68 +157,68 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, needs: Any, caller:
     @app.post(f"{base}/transfers", tags=tags, responses=ok(PropertyOut, 200, write=True),
               summary="Transfer (转让) the record to another entity: the holder's and the receiver's consent, and "
                       "while pledged the pledgee's")
-    def transfer(record: RecordPath, body: TransferIn, p: writer) -> Any:
+    def transfer(record: RecordPath, body: TransferIn, p: Writer) -> Any:
         return write(record, "transfer", body, p)
 
     @app.post(f"{base}/changes", tags=tags, responses=ok(PropertyOut, 200, write=True),
               summary="Change (变更) the record's rights or metadata document, with the holder's consent")
-    def change(record: RecordPath, body: ChangeIn, p: writer) -> Any:
+    def change(record: RecordPath, body: ChangeIn, p: Writer) -> Any:
         return write(record, "change", body, p)
 
     @app.post(f"{base}/renewals", tags=tags, responses=ok(PropertyOut, 200, write=True),
               summary="Renew (续展) the record for its kind's term, with the holder's consent")
-    def renew(record: RecordPath, p: writer, body: Annotated[ConsentOnlyIn | None, Body()] = None) -> Any:
+    def renew(record: RecordPath, p: Writer, body: Annotated[ConsentOnlyIn | None, Body()] = None) -> Any:
         return write(record, "renew", body, p)
 
     @app.post(f"{base}/cancellation", tags=tags, responses=ok(PropertyOut, 200, write=True),
               summary="Cancel (注销) the record with a published reason; while pledged, with the pledgee's consent")
-    def cancel(record: RecordPath, body: CancelIn, p: writer) -> Any:
+    def cancel(record: RecordPath, body: CancelIn, p: Writer) -> Any:
         return write(record, "cancel", body, p)
 
     @app.post(f"{base}/pledges", tags=tags, responses=ok(PropertyOut, 200, write=True),
               summary="Register a pledge (质押) of a product or asset: the holder's and the pledgee's consent")
-    def pledge(record: RecordPath, body: PledgeIn, p: writer) -> Any:
+    def pledge(record: RecordPath, body: PledgeIn, p: Writer) -> Any:
         return write(record, "pledge", body, p)
 
     @app.post(f"{base}/pledges/release", tags=tags, responses=ok(PropertyOut, 200, write=True),
               summary="Release the pledge, with the pledgee's consent")
-    def release(record: RecordPath, p: writer, body: Annotated[ConsentOnlyIn | None, Body()] = None) -> Any:
+    def release(record: RecordPath, p: Writer, body: Annotated[ConsentOnlyIn | None, Body()] = None) -> Any:
         return write(record, "release", body, p)
 
     @app.post(f"{base}/pledges/enforce", tags=tags, responses=ok(PropertyOut, 200, write=True),
               summary="Enforce the pledge on default: the record passes to the pledgee or a named buyer (this "
                       "registrar's transaction is its confirmation)")
-    def enforce(record: RecordPath, body: EnforceIn, p: writer) -> Any:
+    def enforce(record: RecordPath, body: EnforceIn, p: Writer) -> Any:
         return write(record, "enforce", body, p)
 
     @app.post(f"{base}/assessments", tags=tags, responses=ok(PropertyOut, 200, write=True),
               summary="Record an accredited assessor's assessment (评估), with its consent")
-    def assess(record: RecordPath, body: AssessIn, p: writer) -> Any:
+    def assess(record: RecordPath, body: AssessIn, p: Writer) -> Any:
         return write(record, "assess", body, p)
 
     @app.post(f"{base}/assessments/{{index}}/withdrawal", tags=tags, responses=ok(PropertyOut, 200, write=True),
               summary="Withdraw an assessment, with its assessor's consent")
-    def withdraw(record: RecordPath, index: IndexPath, p: writer,
+    def withdraw(record: RecordPath, index: IndexPath, p: Writer,
                  body: Annotated[ConsentOnlyIn | None, Body()] = None) -> Any:
         return write(record, "withdraw", body, p, index=index)
 
     @app.post(f"{base}/listing", tags=tags, responses=ok(PropertyOut, 200, write=True),
               summary="List a product or asset for trading (where the registrar's rule needs it, with a passed "
                       "compliance assessment in force)")
-    def listing(record: RecordPath, p: writer, body: Annotated[ListIn | None, Body()] = None) -> Any:
+    def listing(record: RecordPath, p: Writer, body: Annotated[ListIn | None, Body()] = None) -> Any:
         return write(record, "list", body or ListIn(), p)
 
     @app.post(f"{base}/disputes", tags=tags, responses=ok(PropertyOut, 200, write=True),
               summary="File a dispute (争议) with the hash of the claim, with the claimant's consent")
-    def dispute(record: RecordPath, body: DisputeIn, p: writer) -> Any:
+    def dispute(record: RecordPath, body: DisputeIn, p: Writer) -> Any:
         return write(record, "dispute", body, p)
 
     @app.post(f"{base}/disputes/ruling", tags=tags, responses=ok(PropertyOut, 200, write=True),
               summary="An appointed arbitrator's ruling (仲裁): dismissed, ownership to another entity, or cancelled")
-    def rule(record: RecordPath, body: RuleIn, p: writer) -> Any:
+    def rule(record: RecordPath, body: RuleIn, p: Writer) -> Any:
         return write(record, "rule", body, p)
 
     @app.post(f"{base}/disputes/execution", tags=tags, responses=ok(PropertyOut, 200, write=True),
               summary="Carry out the ruling by this exchange's own transaction; the dispute closes")
-    def execute(record: RecordPath, p: writer) -> Any:
+    def execute(record: RecordPath, p: Writer) -> Any:
         return write(record, "execute", None, p)

@@ -23,6 +23,8 @@ Object.assign(T, {
     ["holder, pledge, assessments and dispute need a member credential", "权利人、质押、评估及争议详情仅会员可见"],
   passedW: ["passed", "通过"], failedW: ["failed", "未通过"], openEnded: ["open-ended", "长期"],
 });
+Object.assign(WORDS.role, { "financial-institution": ["financial institution", "金融机构"],
+  "assessment-institution": ["assessment institution", "评估机构"], "arbitration-institution": ["arbitration institution", "仲裁机构"] });
 Object.assign(WORDS, {
   assessment: { quality: ["Quality", "质量评估"], compliance: ["Compliance", "合规评估"], valuation: ["Valuation", "价值评估"] },
   method: { cost: ["cost method", "成本法"], income: ["income method", "收益法"], market: ["market method", "市场法"] },
