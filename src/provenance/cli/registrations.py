@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provenance.cli.common import read_json, reading, signer_of, with_ops, with_service
-from provenance.core.ids import parse_hash32
+from provenance.core.ids import hex0x, parse_hash32
 from provenance.core.jsonable import jsonable
 from provenance.errors import InvalidInput
-from provenance.types import Grade, Hash32, Kind, RecordId, RegistrationRequest, Rights, Source
+from provenance.types import Hash32, RegistrationRequest
 
 if TYPE_CHECKING:
     from provenance.chain.registry import SignedRegistration
@@ -31,7 +31,9 @@ def request_from_args(args: argparse.Namespace, document: Any = None) -> tuple[R
 
 
 def _plain_request(args: argparse.Namespace) -> RegistrationRequest:
-    from provenance.services.requests import hash_file
+    """The request the arguments describe, through the one parser the API uses too (the hex values are checked
+    here first, so an error names the option)."""
+    from provenance.services.requests import hash_file, request_from_json
 
     content = parse_hash32(args.content_hash, "content hash") if args.content_hash else hash_file(args.file)
     if args.metadata_hash:
@@ -40,12 +42,12 @@ def _plain_request(args: argparse.Namespace) -> RegistrationRequest:
         metadata = hash_file(args.metadata_file)
     else:
         metadata = Hash32(bytes(32))
-    return RegistrationRequest(
-        kind=Kind.parse(args.kind), grade=Grade.parse(args.grade), source=Source.parse(args.source),
-        rights=Rights.parse(args.rights), owner=args.owner, content_hash=content, metadata_hash=metadata,
-        supersedes=parse_hash32(args.supersedes, "superseded record id") if args.supersedes else Hash32(bytes(32)),
-        parents=tuple(RecordId(parse_hash32(p, "parent record id")) for p in args.parent),
-    )
+    supersedes = parse_hash32(args.supersedes, "superseded record id") if args.supersedes else Hash32(bytes(32))
+    parents = [parse_hash32(p, "parent record id") for p in args.parent]
+    return request_from_json({
+        "kind": args.kind, "grade": args.grade, "source": args.source, "rights": args.rights, "owner": args.owner,
+        "contentHash": hex0x(content), "metadataHash": hex0x(metadata), "supersedes": hex0x(supersedes),
+        "parents": [hex0x(p) for p in parents]}, "arguments")
 
 
 def _register_inputs(args: argparse.Namespace) -> tuple[SignedRegistration | None, Any]:
@@ -93,18 +95,17 @@ def cmd_sign(node: Any, svc: Any, args: argparse.Namespace) -> Any:
 
 def _load_signed(path: Path) -> SignedRegistration:
     from provenance.chain.registry import SignedRegistration
+    from provenance.services.requests import request_from_json
 
     raw = read_json(path, "signed registration")
     try:
         req = raw["request"]
-        request = RegistrationRequest(
-            kind=Kind.parse(req["kind"]), grade=Grade.parse(req["grade"]), source=Source.parse(req["source"]),
-            rights=Rights.parse(",".join(req["rights"])), owner=int(req["owner"]),
-            content_hash=parse_hash32(req["content_hash"], "content hash"),
-            metadata_hash=parse_hash32(req["metadata_hash"], "metadata hash"),
-            supersedes=parse_hash32(req["supersedes"], "supersedes"),
-            parents=tuple(RecordId(parse_hash32(p, "parent")) for p in req["parents"]),
-        )
+        # The file is the signed registration as `provenance sign` writes it (snake_case fields); the request in
+        # it is read by the one parser of requests.
+        request = request_from_json({
+            "kind": req["kind"], "grade": req["grade"], "source": req["source"], "rights": req["rights"],
+            "owner": req["owner"], "contentHash": req["content_hash"], "metadataHash": req["metadata_hash"],
+            "supersedes": req["supersedes"], "parents": req["parents"]}, f"{path}: request")
         signature = bytes.fromhex(str(raw["signature"]).removeprefix("0x"))
         return SignedRegistration(request, int(raw["registrar"]), int(raw["nonce"]), int(raw["deadline"]), signature)
     except (KeyError, ValueError, TypeError) as exc:
