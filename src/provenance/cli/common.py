@@ -31,12 +31,14 @@ def passphrase_source(args: argparse.Namespace) -> PassphraseSource:
     return PassphraseSource(file=args.passphrase_file)
 
 
-def with_service(fn: Callable[[Any, Any, argparse.Namespace], Any]) -> Callable[[argparse.Namespace], Any]:
+def with_federation(fn: Callable[[Any, argparse.Namespace], Any]) -> Callable[[argparse.Namespace], Any]:
+    """Run a handler with the node's FederationOperations (keys, members, proposals, mandates)."""
+
     def run(args: argparse.Namespace) -> Any:
-        from provenance.chain.registry import RegistryService
+        from provenance.services.federation import FederationOperations
 
         with open_node(args) as node:
-            return fn(node, RegistryService(node.contracts), args)
+            return fn(FederationOperations(node), args)
 
     return run
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from provenance.cli.common import read_json, reading, signer_of, with_ops, with_service
+from provenance.cli.common import read_json, reading, signer_of, with_federation, with_ops
 
 
 @reading(lambda args: read_json(args.profile, "entity profile") if getattr(args, "profile", None) else None)
@@ -31,8 +31,6 @@ def cmd_entity_recognize(ops: Any, args: argparse.Namespace) -> Any:
     return ops.recognize_entity(args.entity_id, signer=signer_of(ops, args))
 
 
-@with_service
-def cmd_entity_mandate(node: Any, svc: Any, args: argparse.Namespace) -> Any:
-    res = svc.set_mandate(node.signer(args.key), args.entity_id, args.exchange, not args.withdraw)
-    return {"entity": args.entity_id, "exchange": args.exchange, "granted": not args.withdraw,
-            "block": res.block_number}
+@with_federation
+def cmd_entity_mandate(fed: Any, args: argparse.Namespace) -> Any:
+    return fed.set_mandate(args.key, args.entity_id, args.exchange, not args.withdraw)

@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provenance.cli.common import read_json, reading, signer_of, with_ops, with_service
+from provenance.cli.common import read_json, reading, signer_of, with_federation, with_ops
 from provenance.core.ids import hex0x, parse_hash32
-from provenance.core.jsonable import jsonable
 from provenance.errors import InvalidInput
 from provenance.types import Hash32, RegistrationRequest
 
@@ -80,16 +79,14 @@ def cmd_register(ops: Any, args: argparse.Namespace, inputs: tuple[SignedRegistr
     return cat.register(request, canonical, signer=signer)
 
 
-@with_service
-def cmd_sign(node: Any, svc: Any, args: argparse.Namespace) -> Any:
+@with_federation
+def cmd_sign(fed: Any, args: argparse.Namespace) -> Any:
     document = read_json(args.metadata, "metadata document") if args.metadata else None
-    signed = svc.sign_registration(node.keystore.load(args.owner_key), args.registrar,
-                                   request_from_args(args, document)[0], ttl_seconds=args.ttl)
-    # The eth_signTypedData_v4 document beside the signature, so any EIP-712 tool can check what was signed.
-    doc = {**jsonable(signed), "typedData": svc.registration_typed_data(signed)}
+    doc = fed.sign_registration(args.owner_key, args.registrar, request_from_args(args, document)[0],
+                                ttl_seconds=args.ttl)
     if args.out:
         args.out.write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
-        return {"written": str(args.out), "nonce": signed.nonce, "deadline": signed.deadline}
+        return {"written": str(args.out), "nonce": doc["nonce"], "deadline": doc["deadline"]}
     return doc
 
 
