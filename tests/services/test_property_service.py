@@ -35,7 +35,7 @@ from provenance.services.property import (
     redact_property,
     unix_time,
 )
-from provenance.types import EntityRole, Grade, Kind, RegistrationRequest, Rights, Source
+from provenance.types import EntityRole, Grade, Hash32, Kind, RegistrationRequest, Rights, Source
 from tests.support.passphrase import passphrase
 
 YEAR = 365 * 86400
@@ -159,7 +159,7 @@ class World:
 
     def asset(self, kind: Kind = Kind.ASSET) -> bytes:
         req = RegistrationRequest(kind, Grade.GENERAL, Source.ENTERPRISE, Rights.HOLDING | Rights.OPERATION,
-                                  self.lingang, secrets.token_bytes(32), bytes(32))
+                                  self.lingang, Hash32(secrets.token_bytes(32)), Hash32(bytes(32)))
         return bytes.fromhex(self.ops.register(req)["id"][2:])
 
 

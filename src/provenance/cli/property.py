@@ -70,7 +70,7 @@ def _body(args: argparse.Namespace) -> dict[str, Any]:
 
 @with_property
 def cmd_property_action(prop: Any, args: argparse.Namespace, consents: dict[str, Any]) -> Any:
-    return prop.act(_record(args), args.action, _body(args), consents=consents, sign=args.sign or (),
+    return prop.act(_record(args), args.action, _body(args), consents=consents, sign=getattr(args, "sign", None) or (),
                     signer=prop.ops.signer(args.key))
 
 
