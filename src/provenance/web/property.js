@@ -132,3 +132,14 @@ function propertySection(prop) {
     prop.redacted ? null : disputeCard(prop.dispute),
     ownerHistory(prop.owners), changeHistory(prop.changeHistory));
 }
+
+// recordPage's part: `answer` is the record's /property request, asked for beside the record; once the record's
+// card is on the page the banner goes above it and the section below (a node without the register answers 404,
+// and nothing is added; a page left meanwhile is not touched).
+async function showProperty(answer, card) {
+  const prop = await answer.catch(() => null);
+  if (!prop || !card || !card.isConnected) return;
+  const banner = propertyBanner(prop);
+  if (banner) card.before(banner);
+  card.after(propertySection(prop));
+}
