@@ -9,11 +9,18 @@ const HASH = /^0x[0-9a-fA-F]{64}$/;
 
 function token() { return sessionStorage.getItem("provenance-token") || ""; }
 
-async function api(path, options = {}) {
-  const headers = Object.assign({ "Accept": "application/json" }, options.headers || {});
-  if (token()) headers["Authorization"] = "Bearer " + token();
-  const res = await fetch(API + path, Object.assign({}, options, { headers }));
-  const text = await res.text();
+function api(path, options = {}) { return ask(API + path, options); }
+async function ask(url, options = {}) {
+  // A read the page's first script already asked for (index.html) is taken from there, once.
+  const early = Object.keys(options).length === 0 && window.provenanceEarly ? window.provenanceEarly(url, token()) : undefined;
+  let res = early && await early;
+  if (!res) {
+    const headers = Object.assign({ "Accept": "application/json" }, options.headers || {});
+    if (token()) headers["Authorization"] = "Bearer " + token();
+    const answer = await fetch(url, Object.assign({}, options, { headers }));
+    res = { ok: answer.ok, status: answer.status, text: await answer.text() };
+  }
+  const text = res.text;
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch (e) { body = { detail: text }; }
   if (!res.ok) {
@@ -23,7 +30,7 @@ async function api(path, options = {}) {
   }
   return body;
 }
-// The footer and the latest-registrations list both need /federation when a page opens: ask once a second at most.
+// The footer needs /federation, and other pages may: ask once a second at most.
 let federationAsked = null;
 function federationInfo() {
   if (!federationAsked || Date.now() - federationAsked.at > 1000) {
@@ -174,8 +181,9 @@ async function explore(params) {
     for (const k of ["content_hash", "owner", "registrar", "kind", "grade", "status"]) if (params.get(k)) q.set(k, params.get(k));
     let title = ZH() ? "搜索结果" : "Search results";
     if ([...q.keys()].length === 0) {
-      const fed = await federationInfo();
-      const total = fed.index.records;
+      // The index's record count, from /health: the same index state /federation carries, without its
+      // contract calls (and index.html asks for it before this script has loaded).
+      const total = (await ask("/health")).index.records;
       q.set("after", String(Math.max(-1, total - 51)));
       title = ZH() ? "最新登记" : "Latest registrations";
     }
@@ -208,28 +216,17 @@ async function recordPage(id) {
   if (!HASH.test(id)) { showError(new Error("not a record id: " + id + " (expected 0x and 64 hex digits)")); return; }
   render(el("p", { class: "muted" }, t("loading")));
   try {
-    // The document is asked for beside the record, not after it: one round trip less (a record without one answers
-    // 404, a redacted one 403, and the page shows what the record says).
-    const [rec, up, down, kept] = await Promise.all([
-      api("/registrations/" + id), api("/registrations/" + id + "/ancestors?max_depth=16&max_nodes=300"),
-      api("/registrations/" + id + "/descendants?max_depth=16&max_nodes=300"),
-      api("/registrations/" + id + "/metadata").catch(() => null)]);
-    const meta = rec.metadata === "supplied" ? kept : null;
-    await nameNodes([...up.nodes, ...down.nodes, ...(rec.supersedes ? [{ id: rec.supersedes }] : [])]);
+    // The document and the lineage are asked for beside the record, not after it (a record without a document
+    // answers 404, a redacted one 403, and the page shows what the record says). The record's own fields are
+    // drawn as soon as it is here; the document's fields and the lineage, which can be large, fill their places
+    // when they come.
+    const lineage = Promise.all([api("/registrations/" + id + "/ancestors?max_depth=16&max_nodes=300"),
+      api("/registrations/" + id + "/descendants?max_depth=16&max_nodes=300")]);
+    lineage.catch(() => {});  // shown in the lineage section below
+    const kept = api("/registrations/" + id + "/metadata").catch(() => null);
+    const rec = await api("/registrations/" + id);
+    if (rec.supersedes) await nameNodes([{ id: rec.supersedes }]);
     const fields = [[t("title"), el("span", { id: "record-title" }, titleText(rec))], [t("publisher"), publisherLink(rec)]];
-    if (meta) {
-      if (pick(meta.description)) fields.push([t("description"), pick(meta.description)]);
-      if ((meta.keywords || []).length) fields.push([t("keywords"), meta.keywords.join(", ")]);
-      if ((meta.themes || []).length) fields.push([t("boards"), boardList(meta.themes)]);
-      if (meta.temporal) fields.push([t("temporal"), (meta.temporal.start || "…") + " – " + (meta.temporal.end || "…")]);
-      if (meta.spatial) fields.push([t("spatial"), meta.spatial]);
-      if (meta.accrualPeriodicity) fields.push([t("periodicity"), word("periodicity", meta.accrualPeriodicity)]);
-      if ((meta.distributions || []).length) fields.push([t("distributions"), el("ul", { class: "plain" }, meta.distributions.map((d) =>
-        el("li", {}, (pick(d.title) || d.format || "") + " · " + (d.format || "") + " · " + word("delivery", d.delivery) + (d.byteSize ? " · " + d.byteSize.toLocaleString() + " B" : ""))))]);
-      const actions = ((meta.policy && meta.policy.permission) || []).map((p) => p.action);
-      if (actions.length) fields.push([t("policy"), actions.join(", ")]);
-      if (meta.contactPoint) fields.push([t("contact"), [meta.contactPoint.name, meta.contactPoint.email].filter(Boolean).join(" · ")]);
-    }
     fields.push([t("statusH"), badge(rec.status)], [t("kindH"), word("kind", rec.kind)], [t("gradeH"), gradeText(rec.grade)],
       [t("registrar"), rec.registrar], [t("block"), rec.block]);
     const hashes = [["Record id", el("span", { class: "mono" }, rec.id)],
@@ -246,19 +243,48 @@ async function recordPage(id) {
       el("a", { href: API + "/registrations/" + rec.id + "/dcat", target: "_blank" }, "DCAT")) : null]);
     fields.push([t("details"), el("details", { id: "hashes" }, el("summary", {}, t("details")),
       el("table", { class: "hashes" }, el("tbody", {}, hashes.map(([k, ...v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))))))]);
-    const inactive = up.inactive_ancestors || [];
+    const rows = fields.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v)));
+    const heading = el("h2", {}, ZH() ? "数据血缘" : "Lineage");
+    const pending = el("p", { class: "muted", id: "lineage-loading" }, t("loading"));
     render(
       el("h1", {}, el("span", { class: "kind-tag" }, word("kind", rec.kind)), " ", el("span", { class: pick(rec.title) ? "" : "muted" }, titleText(rec))),
       el("p", { class: "byline" }, t("publishedBy"), " ", publisherLink(rec)),
-      el("div", { class: "card" }, el("table", { class: "fields" }, el("tbody", {}, fields.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v)))))),
-      inactive.length ? el("p", { class: "error", id: "affected" }, (ZH() ? "受影响：" + inactive.length + " 个上游记录不在有效状态（" : "Affected: " + inactive.length + " ancestor(s) are not active (") + inactive.map((a) => titleOf.get(a) || short(a)).join(", ") + (ZH() ? "）" : ")")) : null,
-      el("h2", {}, ZH() ? "数据血缘" : "Lineage"),
+      el("div", { class: "card" }, el("table", { class: "fields" }, el("tbody", {}, rows))),
+      heading,
       el("p", { class: "legend" }, el("span", {}, el("i", { style: "border-color:#1f5fbf" }), t("thisRecord")),
         el("span", {}, el("i", { style: "border-color:#c0392b;background:#fbe7e5" }), t("inactiveLegend")),
         el("span", {}, el("i", { style: "border-color:#b9770e;background:#fff4df" }), t("affectedLegend")),
         el("span", { class: "muted" }, t("flowLegend"))),
-      lineageGraph(rec.id, up, down));
+      pending);
+    const meta = rec.metadata === "supplied" ? await kept : null;
+    if (meta) rows[1].after(...documentFields(meta).map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))));  // after the publisher
+    try {
+      const [up, down] = await lineage;
+      // The graph is laid out in a task of its own, after the record is on the screen: when the answers are all
+      // here at once, the page's load would otherwise wait for it.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await nameNodes([...up.nodes, ...down.nodes]);
+      const inactive = up.inactive_ancestors || [];
+      if (inactive.length) heading.before(el("p", { class: "error", id: "affected" }, (ZH() ? "受影响：" + inactive.length + " 个上游记录不在有效状态（" : "Affected: " + inactive.length + " ancestor(s) are not active (") + inactive.map((a) => titleOf.get(a) || short(a)).join(", ") + (ZH() ? "）" : ")")));
+      pending.replaceWith(lineageGraph(rec.id, up, down));
+    } catch (e) { pending.replaceWith(el("p", { class: "error", role: "alert" }, e.message)); }
   } catch (e) { showError(e); }
+}
+// A metadata document's fields as the record page shows them, in order.
+function documentFields(meta) {
+  const fields = [];
+  if (pick(meta.description)) fields.push([t("description"), pick(meta.description)]);
+  if ((meta.keywords || []).length) fields.push([t("keywords"), meta.keywords.join(", ")]);
+  if ((meta.themes || []).length) fields.push([t("boards"), boardList(meta.themes)]);
+  if (meta.temporal) fields.push([t("temporal"), (meta.temporal.start || "…") + " – " + (meta.temporal.end || "…")]);
+  if (meta.spatial) fields.push([t("spatial"), meta.spatial]);
+  if (meta.accrualPeriodicity) fields.push([t("periodicity"), word("periodicity", meta.accrualPeriodicity)]);
+  if ((meta.distributions || []).length) fields.push([t("distributions"), el("ul", { class: "plain" }, meta.distributions.map((d) =>
+    el("li", {}, (pick(d.title) || d.format || "") + " · " + (d.format || "") + " · " + word("delivery", d.delivery) + (d.byteSize ? " · " + d.byteSize.toLocaleString() + " B" : ""))))]);
+  const actions = ((meta.policy && meta.policy.permission) || []).map((p) => p.action);
+  if (actions.length) fields.push([t("policy"), actions.join(", ")]);
+  if (meta.contactPoint) fields.push([t("contact"), [meta.contactPoint.name, meta.contactPoint.email].filter(Boolean).join(" · ")]);
+  return fields;
 }
 
 // Lists and lineage nodes carry names where the node serves them; the others get them from their record documents.
@@ -533,10 +559,17 @@ document.getElementById("token-form").addEventListener("submit", (e) => {
   route();
 });
 window.addEventListener("hashchange", route);
-federationInfo().then((f) => {
-  const who = f.exchange !== null ? "exchange " + f.exchange : "supervisor " + f.supervisor;
-  document.getElementById("footer").textContent = "Node of " + who + " · chain " + f.chain.chain_id +
-    " · registry " + f.contracts.registry + " · index at block " + f.index.checkpoint;
-}).catch(() => {});
+function footer() {
+  federationInfo().then((f) => {
+    const who = f.exchange !== null ? "exchange " + f.exchange : "supervisor " + f.supervisor;
+    document.getElementById("footer").textContent = "Node of " + who + " · chain " + f.chain.chain_id +
+      " · registry " + f.contracts.registry + " · index at block " + f.index.checkpoint;
+  }).catch(() => {});
+}
 // catalog.js (the catalogue, entity and figures pages) loads after this file; both run before DOMContentLoaded.
-document.addEventListener("DOMContentLoaded", () => { applyLanguage(); route(); });
+// What index.html asked for early serves the first view only (later views ask afresh); the footer is asked for
+// once that view is drawn, so that it does not queue before the view's own requests.
+document.addEventListener("DOMContentLoaded", () => {
+  applyLanguage();
+  route().finally(() => { window.provenanceEarly = undefined; footer(); });
+});
