@@ -187,6 +187,27 @@ def test_public_search_hides_important_grade_listings_members_see_them(env: Any)
     assert cidx.search(None, public_only=False).total == len(cat.records)
 
 
+def test_listings_of_many_records_match_the_search_rows_in_one_call(env: Any) -> None:
+    """listings() (the name decoration of list pages and lineage graphs) answers what a search shows, for ids
+    past one query's 500, repeated, and unknown (left out); redacted for the public above general grade."""
+    _store, _docs, cat, cidx = env
+    members = {item["id"]: item for item in _all(cidx, None, public_only=False)}
+    assert len(members) == len(cat.records)
+    unknown = b"\x5a" * 32
+    asked = [*cat.records, *reversed(cat.records), unknown, *cat.records]  # 721 ids: two queries of 500 and less
+    every = cidx.listings(asked, public_only=False)
+    assert {"0x" + rid.hex(): item for rid, item in every.items()} == members and unknown not in every
+    public = cidx.listings(asked)
+    assert set(public) == set(every)
+    for rid, item in public.items():
+        if item["grade"] == "general":
+            assert item == every[rid]
+        else:
+            assert item["metadata"] == "redacted" and item["title"] is None and item["keywords"] == []
+    assert sum(item["metadata"] == "redacted" for item in public.values()) == len(cat.records) // 8
+    assert cidx.listings([]) == {}
+
+
 def test_names_of_individuals_never_reach_a_row(env: Any, tmp_path: Path) -> None:
     store, docs, cat, cidx = env
     individual = 10  # every 10th synthetic entity is an individual (never published)

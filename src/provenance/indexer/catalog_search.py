@@ -503,13 +503,21 @@ class CatalogIndex:
     def listing(self, record_id: bytes, *, public_only: bool = True) -> dict[str, Any] | None:
         """One listing; an important- or core-grade one comes redacted (no title, description or keywords)
         unless ``public_only`` is False (a member credential)."""
+        return self.listings([record_id], public_only=public_only).get(bytes(record_id))
+
+    def listings(self, record_ids: list[bytes], *, public_only: bool = True) -> dict[bytes, dict[str, Any]]:
+        """:meth:`listing` of many records (a page of a list, a lineage graph's nodes) in a query per 500, by id;
+        a record not in the projection is left out."""
         with self._lock:
-            row = self._db.execute("SELECT * FROM listing WHERE id = ?", (record_id,)).fetchone()
-            if row is None:
-                return None
-            if not self._codes:
+            ids = list(dict.fromkeys(bytes(r) for r in record_ids))
+            rows = [r for i in range(0, len(ids), 500) for r in self._db.execute(
+                f"SELECT * FROM listing WHERE id IN ({','.join('?' * len(ids[i:i + 500]))}) ORDER BY seq",
+                ids[i:i + 500])]
+            if rows and not self._codes:
                 self._codes = self._exchange_codes()
-            return listing_json(row, self._codes, redact=public_only and row[3] != 0)
+            # reversed: the first row of an id (in seq order) is the one kept, as a single lookup would find it
+            return {bytes(row[1]): listing_json(row, self._codes, redact=public_only and row[3] != 0)
+                    for row in reversed(rows)}
 
     def entity_records(self, entity_id: int, cursor: str | None = None, limit: int = 20, *,
                        public_only: bool = True) -> SearchPage:

@@ -220,12 +220,14 @@ class CatalogService:
     def name(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Record documents, already redacted for their reader, with their catalogue names (a search page, the
         nodes of a lineage graph): people read titles and merchants' names, not hashes."""
+        found = self.index.listings([parse_hash32(d["id"]) for d in docs if not d.get("redacted")],
+                                    public_only=False)  # one query for the page, not one a row
         out = []
         for d in docs:
             if d.get("redacted"):
                 out.append({**d, "title": None, "publisher": None, "metadata": "redacted"})
                 continue
-            listing = self.index.listing(parse_hash32(d["id"]), public_only=False)
+            listing = found.get(parse_hash32(d["id"]))
             if listing is None:  # not yet in the projection (a block just indexed): named on the next read
                 out.append({**d, "title": None, "publisher": {"id": d.get("owner"), "name": None, "kind": None},
                             "metadata": "not-supplied"})
