@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -139,6 +140,49 @@ def test_a_new_head_is_pushed_for_every_block(hardhat_url: str) -> None:
             assert heads == [start + 1, start + 2, start + 3]
             assert sub.heads == 3 and sub.last_head == start + 3 and sub.connects == 1 and sub.drops == 0
         assert not sub.connected
+    finally:
+        chain.close()
+
+
+ANVIL = sorted((Path(__file__).resolve().parents[2] / "node").glob("node_modules/@foundry-rs/anvil-*/bin/anvil"))
+
+
+@pytest.fixture
+def anvil_url() -> Iterator[str]:
+    """anvil (the devnet's chain) on a free port: it serves WebSocket on its HTTP port, as Hardhat does."""
+    assert ANVIL, "anvil is not installed: run scripts/test (it installs node/ from npm)"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([str(ANVIL[0]), "--host", "127.0.0.1", "--port", str(port), "--hardfork", "cancun",
+                             "--silent"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        chain = wait_for(lambda: _try_chain(url), timeout=30, what="anvil answering")
+        chain.close()
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _try_chain(url: str) -> RpcChain | None:
+    try:
+        return RpcChain(url, request_timeout=1, retries=0)
+    except ChainError:
+        return None
+
+
+def test_anvil_pushes_new_heads_on_its_http_port(anvil_url: str) -> None:
+    chain = RpcChain(anvil_url)
+    heads: list[int] = []
+    try:
+        with HeadSubscription(_ws(anvil_url), on_head=heads.append) as sub:
+            wait_for(lambda: sub.connected, what="the subscription")
+            chain.request("evm_mine")
+            chain.request("evm_mine")
+            wait_for(lambda: len(heads) >= 2, what="two heads")
+            assert heads == [chain.block_number() - 1, chain.block_number()]
     finally:
         chain.close()
 
