@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {ICrossBorder} from "./interfaces/ICrossBorder.sol";
 import {IFederation} from "./interfaces/IFederation.sol";
+import {IPropertyRegister} from "./interfaces/IPropertyRegister.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
 import {EIP712} from "./lib/EIP712.sol";
 
@@ -74,6 +75,7 @@ contract CrossBorder is ICrossBorder {
         IRegistry.Record memory record = _registry.getRecord(request.recordId); // UnknownRecord if none
         if (record.status != IRegistry.Status.Active) revert RecordNotActive(request.recordId, uint8(record.status));
         if (record.owner != request.exporter) revert ExporterNotOwner(request.recordId, record.owner, request.exporter);
+        _checkProperty(request.recordId);
         // Called for its revert: the receiver must be a registered, unfrozen entity; its fields are not needed.
         // slither-disable-next-line unused-return
         _registry.activeEntity(request.receiver); // UnknownEntity if none, EntityIsFrozen if frozen
@@ -336,6 +338,14 @@ contract CrossBorder is ICrossBorder {
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev An expired record, or one under dispute, does not leave the country (IPropertyRegister's rules).
+    function _checkProperty(bytes32 recordId) private view {
+        IPropertyRegister.PropertyState memory p =
+            IPropertyRegister(_registry.propertyRegister()).propertyOf(recordId);
+        if (p.expired) revert RecordExpired(recordId, p.expiresAt);
+        if (p.disputed) revert UnderDispute(recordId);
+    }
 
     /// @dev The exchange acting for `exporter` (0 when the exporter's own account calls); reverts otherwise.
     function _agentOf(uint32 exporter) private view returns (uint16) {

@@ -395,6 +395,8 @@ contract Federation is IFederation {
             uint16 supervisorId = abi.decode(payload, (uint16));
             if (supervisorId == 0 || supervisorId > _supervisorCount) revert UnknownSupervisor(supervisorId);
             if (_supervisors[supervisorId].status != ExchangeStatus.Active) revert SupervisorNotActive(supervisorId);
+        } else if (action == ProposalAction.PropertyDecision) {
+            _checkPropertyDecision(payload);
         } else {
             // Entity decisions: the registry judges the entity when it applies the decision.
             uint256 expected = action == ProposalAction.ReassignEntity ? 96 : 64;
@@ -407,6 +409,23 @@ contract Federation is IFederation {
             }
         }
         return payload;
+    }
+
+    /// @dev The shape of a property decision (IFederation.ProposalAction); the property register judges the
+    /// entity's role when it applies the decision.
+    function _checkPropertyDecision(bytes calldata payload) private pure {
+        ProposalAction action = ProposalAction.PropertyDecision;
+        if (payload.length != 128) revert InvalidPayload(action);
+        (address target, uint256 decision, uint256 subject, uint256 value) =
+            abi.decode(payload, (address, uint256, uint256, uint256));
+        if (target == address(0) || decision > 5) revert InvalidPayload(action);
+        if (decision < 4) {
+            if (subject == 0 || subject > type(uint32).max || value != 0) revert InvalidPayload(action);
+        } else if (decision == 4) {
+            if (subject > 2 || value > type(uint32).max) revert InvalidPayload(action);
+        } else if (subject == 0 || subject > type(uint16).max || value > 1) {
+            revert InvalidPayload(action);
+        }
     }
 
     function _addExchange(bytes8 code, string memory name, address key, uint256 proposalId) private {

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IFederation} from "./interfaces/IFederation.sol";
+import {IPropertyRegister} from "./interfaces/IPropertyRegister.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
 import {EIP712} from "./lib/EIP712.sol";
 import {MerkleLog} from "./lib/MerkleLog.sol";
@@ -39,6 +40,7 @@ contract Registry is IRegistry {
     );
 
     IFederation private immutable _federation;
+    IPropertyRegister private immutable _propertyRegister;
     uint256 private immutable _cachedChainId;
     bytes32 private immutable _cachedDomainSeparator;
 
@@ -70,9 +72,11 @@ contract Registry is IRegistry {
 
     error ZeroFederation();
 
-    constructor(IFederation federation_) {
+    constructor(IFederation federation_, IPropertyRegister propertyRegister_) {
         if (address(federation_) == address(0)) revert ZeroFederation();
+        if (address(propertyRegister_) == address(0)) revert ZeroPropertyRegister();
         _federation = federation_;
+        _propertyRegister = propertyRegister_;
         _cachedChainId = block.chainid;
         _cachedDomainSeparator = _buildDomainSeparator();
     }
@@ -234,8 +238,30 @@ contract Registry is IRegistry {
         if (previous == Status.None) revert UnknownRecord(id);
         if (r.registrar != caller) revert NotRegistrar(id, r.registrar, caller);
         if (!_transitionAllowed(previous, status)) revert InvalidStatusTransition(id, previous, status);
+        if (status == Status.Revoked) _checkUnencumbered(id);
         r.status = status;
         emit StatusChanged(id, caller, previous, status, reason);
+    }
+
+    /// @inheritdoc IRegistry
+    function propertyUpdate(bytes32 id, uint32 owner, uint8 rights, bytes32 metadataHash) external {
+        _onlyPropertyRegister();
+        Record storage r = _records[id];
+        r.owner = owner;
+        r.rights = rights;
+        r.metadataHash = metadataHash;
+    }
+
+    /// @inheritdoc IRegistry
+    function propertyRevoke(bytes32 id, bytes32 reason) external {
+        _onlyPropertyRegister();
+        Record storage r = _records[id];
+        Status previous = r.status;
+        if (previous != Status.Active && previous != Status.Suspended) {
+            revert InvalidStatusTransition(id, previous, Status.Revoked);
+        }
+        r.status = Status.Revoked;
+        emit StatusChanged(id, r.registrar, previous, Status.Revoked, reason);
     }
 
     // ------------------------------------------------------------------ transparency logs
@@ -485,6 +511,11 @@ contract Registry is IRegistry {
         return address(_federation);
     }
 
+    /// @inheritdoc IRegistry
+    function propertyRegister() external view returns (address) {
+        return address(_propertyRegister);
+    }
+
     // ------------------------------------------------------------------ internals
 
     /// @dev The one place every registration path goes through: validates the request against the rules,
@@ -526,6 +557,7 @@ contract Registry is IRegistry {
             if (parent.grade > grade) revert GradeBelowParent(parentId, parent.grade, grade);
             _parents[id][i] = parentId;
         }
+        if (n != 0) _propertyRegister.checkParents(parents); // ParentExpired
 
         LogState storage log = _logs[registrar];
         uint64 leafIndex = log.size;
@@ -570,6 +602,7 @@ contract Registry is IRegistry {
             if (oldStatus != Status.Active && oldStatus != Status.Suspended) {
                 revert InvalidStatusTransition(supersedes, oldStatus, Status.Superseded);
             }
+            _checkUnencumbered(supersedes);
             old.status = Status.Superseded;
             emit StatusChanged(supersedes, registrar, oldStatus, Status.Superseded, id);
         }
@@ -630,6 +663,14 @@ contract Registry is IRegistry {
         });
         _entityByIdentifier[identifierHash] = entityId;
         emit EntityRegistered(entityId, exchangeId, identifierHash, account, EntityRole(role));
+    }
+
+    function _onlyPropertyRegister() private view {
+        if (msg.sender != address(_propertyRegister)) revert NotPropertyRegister(msg.sender);
+    }
+
+    function _checkUnencumbered(bytes32 id) private view {
+        if (_propertyRegister.encumbered(id)) revert RecordEncumbered(id);
     }
 
     /// @dev A frozen entity has no mandates (the freeze withdrew them), so only the failing path asks why.

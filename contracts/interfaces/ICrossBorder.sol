@@ -132,6 +132,10 @@ interface ICrossBorder {
     /// @notice The caller is neither the exporter's account nor an active exchange holding the exporter's mandate.
     error NotExporterAgent(uint32 exporter, address caller);
     error RecordNotActive(bytes32 recordId, uint8 status);
+    /// @notice The record's term ran out (IPropertyRegister): it is exported only once renewed.
+    error RecordExpired(bytes32 id, uint40 expiresAt);
+    /// @notice The record is under dispute (IPropertyRegister).
+    error UnderDispute(bytes32 id);
     error ExporterNotOwner(bytes32 recordId, uint32 owner, uint32 exporter);
     error InvalidJurisdiction(bytes2 destination);
     error InvalidCategory(bytes32 category);

@@ -17,7 +17,9 @@ pragma solidity ^0.8.24;
 /// `MemberKey(uint8 role,bytes8 code,string name,address key)` carried in the payload of a proposal that adds a
 /// member, so no member can name, and so burn, a key it does not hold.
 /// The same governance decides disputes over entities (`FreezeEntity`, `UnfreezeEntity`, `ReassignEntity`): the
-/// federation only counts the approvals; the registry named in the payload applies the executed decision.
+/// federation only counts the approvals; the registry named in the payload applies the executed decision. So do
+/// property decisions (`PropertyDecision`: accreditation of assessors, appointment of arbitrators, terms, listing
+/// compliance rules), applied by the property register the payload names.
 /// @dev Key validity is expressed in block numbers so that a signature can be judged against the block it
 /// claims: a key is valid for blocks `validFrom <= b < validTo` (`validTo == 0` while not revoked), and never
 /// at or after the block its exchange was removed.
@@ -38,7 +40,12 @@ interface IFederation {
         RemoveSupervisor, // payload: abi.encode(uint16 supervisorId)
         FreezeEntity, // payload: abi.encode(address registry, uint32 entityId)
         UnfreezeEntity, // payload: abi.encode(address registry, uint32 entityId)
-        ReassignEntity // payload: abi.encode(address registry, uint32 entityId, address newAccount)
+        ReassignEntity, // payload: abi.encode(address registry, uint32 entityId, address newAccount)
+        // payload: abi.encode(address propertyRegister, uint8 decision, uint32 subject, uint64 value), applied by
+        // that IPropertyRegister: 0 AccreditAssessor, 1 WithdrawAccreditation, 2 AppointArbitrator,
+        // 3 RemoveArbitrator (subject a non-zero entity id, value 0), 4 SetTerm (subject a kind 0..2, value seconds
+        // below 2**32, 0 = no expiry), 5 SetComplianceRule (subject a non-zero exchange id below 2**16, value 0 or 1)
+        PropertyDecision
     }
 
     struct Exchange {

@@ -42,6 +42,10 @@ pragma solidity ^0.8.24;
 /// The contract never reads the bytes: whether they are a valid document (canonical JSON, schema, publisher) and,
 /// for a profile, whether it binds to the entity's identifier hash is judged by the indexes, identically on
 /// every node. Important- and core-grade documents, and individuals' profiles, are never published.
+///
+/// Property: the property register named at deployment (`propertyRegister`) changes a record's holder, rights and
+/// metadata hash and cancels it through two hooks only it may call; a registration naming an expired parent is
+/// refused (IPropertyRegister.ParentExpired), and an encumbered record is neither revoked nor superseded.
 interface IRegistry {
     /// @dev Values of `RegistrationRequest.kind`.
     ///  0 resource (数据资源), 1 product (数据产品), 2 asset (数据资产).
@@ -55,10 +59,15 @@ interface IRegistry {
         Superseded
     }
 
+    /// @dev FinancialInstitution: a pledgee; AssessmentInstitution: an assessor once governance accredits it;
+    /// ArbitrationInstitution: an arbitrator once governance appoints it (see IPropertyRegister).
     enum EntityRole {
         Supplier,
         Demander,
-        ServiceProvider
+        ServiceProvider,
+        FinancialInstitution,
+        AssessmentInstitution,
+        ArbitrationInstitution
     }
 
     struct Entity {
@@ -287,6 +296,13 @@ interface IRegistry {
     error MetadataMismatch(bytes32 id, bytes32 expected, bytes32 actual);
     /// @notice Only the exchange that onboarded the entity publishes its profile.
     error NotEntityRegistrar(uint32 entityId, uint16 registrar, uint16 caller);
+    /// @notice The property register's address must not be zero.
+    error ZeroPropertyRegister();
+    /// @notice Only the bound property register calls the property hooks.
+    error NotPropertyRegister(address caller);
+    /// @notice The record is pledged or under dispute (IPropertyRegister.encumbered): it cannot be revoked or
+    /// superseded; the property register cancels it, ending the pledge with the pledgee's consent.
+    error RecordEncumbered(bytes32 id);
 
     /// @notice Onboard an entity. Called by a key of an active exchange, which becomes the entity's registrar,
     /// with `consent`: the account's EIP-712 signature of `Onboarding(bytes32 identifierHash,address account,
@@ -325,8 +341,18 @@ interface IRegistry {
         external
         returns (bytes32 id);
 
-    /// @notice Change a record's status (active, suspended, revoked); only its registrar; revoked is final.
+    /// @notice Change a record's status (active, suspended, revoked); only its registrar; revoked is final. A
+    /// record the property register reports encumbered (pledged or under dispute) is not revoked
+    /// (`RecordEncumbered`), nor superseded by a new version.
     function setStatus(bytes32 id, Status status, bytes32 reason) external;
+
+    /// @notice Property register hook: the record's holder, rights and metadata hash after a transfer, change,
+    /// enforcement or ruling. Only the property register calls it (it emits the events and judged the rules).
+    function propertyUpdate(bytes32 id, uint32 owner, uint8 rights, bytes32 metadataHash) external;
+
+    /// @notice Property register hook: cancellation, Active or Suspended to Revoked, emitting StatusChanged with
+    /// `reason` (the cancellation's reason code as a bytes32).
+    function propertyRevoke(bytes32 id, bytes32 reason) external;
 
     /// @notice Anchor a batch of entries as the next leaves of the caller's exchange's log, with the log's root
     /// after them; `treeSize` is the log size after the batch, so the batch holds `treeSize - size` entries.
@@ -440,4 +466,7 @@ interface IRegistry {
 
     /// @notice The federation whose member exchanges may write here.
     function federation() external view returns (address);
+
+    /// @notice The property register bound to this registry (transfers, pledges, terms: IPropertyRegister).
+    function propertyRegister() external view returns (address);
 }

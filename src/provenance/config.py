@@ -159,6 +159,8 @@ class NodeConfig:
             lines += ["[contracts]", f"federation = {_q(d['federation'])}", f"registry = {_q(d['registry'])}"]
             if "cross_border" in d:
                 lines.append(f"cross_border = {_q(d['cross_border'])}")
+            if "property_register" in d:
+                lines.append(f"property_register = {_q(d['property_register'])}")
             lines += [f"block = {d['block']}", ""]
         lines += ["[keystore]", f"scrypt_n = {self.scrypt_n}", "",
                   "[index]", f"confirmations = {self.index.confirmations}",

@@ -1,12 +1,13 @@
 """The deployed registry contracts: deploy, attach (checking the code is ours), call and transact.
 
 Every revert reaches the caller as :class:`ContractReverted`, decoded by name and arguments from the ABIs of
-both contracts (the registry calls the federation, whose errors bubble up through it).
+every contract (the registry calls the federation and the property register, the property register calls both,
+and their errors bubble up).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -18,6 +19,7 @@ from provenance.errors import ChainError, ChainMismatch, ContractReverted
 FEDERATION = "Federation"
 REGISTRY = "Registry"
 CROSS_BORDER = "CrossBorder"
+PROPERTY_REGISTER = "PropertyRegister"
 
 
 @dataclass(frozen=True)
@@ -29,20 +31,24 @@ class Deployment:
     registry: bytes
     block: int  # block the federation was deployed in (the registry follows it): indexing starts here
     cross_border: bytes | None = None  # the cross-border flows contract, when deployed
+    property_register: bytes | None = None  # the data property register; attach reads it from the registry if unset
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"chain_id": self.chain_id, "federation": "0x" + self.federation.hex(),
                                "registry": "0x" + self.registry.hex(), "block": self.block}
         if self.cross_border is not None:
             out["cross_border"] = "0x" + self.cross_border.hex()
+        if self.property_register is not None:
+            out["property_register"] = "0x" + self.property_register.hex()
         return out
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Deployment:
         try:
-            cb = raw.get("cross_border")
+            cb, pr = raw.get("cross_border"), raw.get("property_register")
             return cls(int(raw["chain_id"]), _address(raw["federation"]), _address(raw["registry"]),
-                       int(raw["block"]), None if cb in (None, "") else _address(cb))
+                       int(raw["block"]), None if cb in (None, "") else _address(cb),
+                       None if pr in (None, "") else _address(pr))
         except (KeyError, ValueError, TypeError) as exc:
             raise ChainError(f"malformed deployment record: {exc}") from exc
 
@@ -78,31 +84,46 @@ class Contracts:
     def __init__(self, *, chain: Chain, deployment: Deployment) -> None:
         self.chain = chain
         self.deployment = deployment
-        self.abis = {name: ContractABI(load_artifact(name)) for name in (FEDERATION, REGISTRY, CROSS_BORDER)}
+        self.abis = {name: ContractABI(load_artifact(name))
+                     for name in (FEDERATION, REGISTRY, CROSS_BORDER, PROPERTY_REGISTER)}
         self._addresses = {FEDERATION: deployment.federation, REGISTRY: deployment.registry}
         if deployment.cross_border is not None:
             self._addresses[CROSS_BORDER] = deployment.cross_border
+        if deployment.property_register is not None:
+            self._addresses[PROPERTY_REGISTER] = deployment.property_register
         self._by_address = {address: name for name, address in self._addresses.items()}
 
     @property
     def has_cross_border(self) -> bool:
         return CROSS_BORDER in self._addresses
 
+    @property
+    def has_property_register(self) -> bool:
+        return PROPERTY_REGISTER in self._addresses
+
     @classmethod
     def deploy(cls, chain: Chain, deployer: LocalAccount, *, code: bytes, name: str, first_key: bytes) -> Contracts:
-        """Deploy the federation (bootstrapping its first member), the registry bound to it and the cross-border
-        flows contract bound to both."""
+        """Deploy the federation (bootstrapping its first member), the property register, the registry naming
+        both, bind the registry to the property register, and deploy the cross-border flows contract."""
         fed_abi = ContractABI(load_artifact(FEDERATION))
         reg_abi = ContractABI(load_artifact(REGISTRY))
         cb_abi = ContractABI(load_artifact(CROSS_BORDER))
-        abis = [fed_abi, reg_abi, cb_abi]
+        pr_abi = ContractABI(load_artifact(PROPERTY_REGISTER))
+        abis = [fed_abi, reg_abi, cb_abi, pr_abi]
         fed = _deploy(chain, deployer, fed_abi.deploy_data(code, name, first_key), abis)
-        reg = _deploy(chain, deployer, reg_abi.deploy_data(fed.contract_address), abis)
-        cb = _deploy(chain, deployer, cb_abi.deploy_data(fed.contract_address, reg.contract_address), abis)
+        pr = _deploy(chain, deployer, pr_abi.deploy_data(fed.contract_address), abis)
+        reg = _deploy(chain, deployer, reg_abi.deploy_data(fed.contract_address, pr.contract_address), abis)
         assert fed.contract_address is not None and reg.contract_address is not None
+        assert pr.contract_address is not None
+        try:
+            chain.transact(deployer, pr.contract_address, pr_abi.encode_call("bindRegistry", reg.contract_address))
+        except Reverted as exc:
+            name_, args = decode_revert(abis, exc.data)
+            raise ContractReverted("deployment", name_, args, exc.data) from None
+        cb = _deploy(chain, deployer, cb_abi.deploy_data(fed.contract_address, reg.contract_address), abis)
         assert cb.contract_address is not None
         deployment = Deployment(chain.chain_id, fed.contract_address, reg.contract_address, fed.block_number,
-                                cb.contract_address)
+                                cb.contract_address, pr.contract_address)
         return cls(chain=chain, deployment=deployment)
 
     @classmethod
@@ -114,17 +135,21 @@ class Contracts:
                 f"chain id {deployment.chain_id}"
             )
         self = cls(chain=chain, deployment=deployment)
-        for name, address in self._addresses.items():
-            code = chain.get_code(address)
-            if not code:
-                raise ChainMismatch(f"no contract at the {name} address 0x{address.hex()} on this chain")
-            if not self.abis[name].artifact.code_matches(code):
-                raise ChainMismatch(
-                    f"the contract at 0x{address.hex()} is not this release's {name} (its code differs)"
-                )
+        self._check_code()
+        if deployment.property_register is None:
+            # A configuration written before the property register was recorded: the registry names it.
+            named = bytes.fromhex(self.call(REGISTRY, "propertyRegister")[0][2:])
+            self = cls(chain=chain, deployment=replace(deployment, property_register=named))
+            self._check_code()
         fed_of_registry = self.call(REGISTRY, "federation")[0]
         if bytes.fromhex(fed_of_registry[2:]) != deployment.federation:
             raise ChainMismatch("the registry is bound to another federation contract than the one configured")
+        pr_address = self.deployment.property_register
+        if pr_address is not None:
+            if bytes.fromhex(self.call(REGISTRY, "propertyRegister")[0][2:]) != pr_address:
+                raise ChainMismatch("the registry is bound to another property register than the one configured")
+            if bytes.fromhex(self.call(PROPERTY_REGISTER, "registry")[0][2:]) != deployment.registry:
+                raise ChainMismatch("the property register is not bound to the registry configured")
         if deployment.cross_border is not None:
             fed_of_cb = self.call(CROSS_BORDER, "federation")[0]
             reg_of_cb = self.call(CROSS_BORDER, "registry")[0]
@@ -133,6 +158,16 @@ class Contracts:
                 raise ChainMismatch("the cross-border contract is bound to other federation or registry contracts "
                                     "than the ones configured")
         return self
+
+    def _check_code(self) -> None:
+        for name, address in self._addresses.items():
+            code = self.chain.get_code(address)
+            if not code:
+                raise ChainMismatch(f"no contract at the {name} address 0x{address.hex()} on this chain")
+            if not self.abis[name].artifact.code_matches(code):
+                raise ChainMismatch(
+                    f"the contract at 0x{address.hex()} is not this release's {name} (its code differs)"
+                )
 
     def address(self, contract: str) -> bytes:
         return self._addresses[contract]

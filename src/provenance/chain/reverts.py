@@ -14,17 +14,24 @@ from collections.abc import Mapping
 from provenance.chain.abi import load_artifact
 from provenance.errors import OUTCOMES, ContractReverted, ErrorKind, Outcome, ProvenanceError
 
-CONTRACTS = ("Federation", "Registry", "CrossBorder")
+CONTRACTS = ("Federation", "Registry", "CrossBorder", "PropertyRegister")
 
-_NOT_FOUND = ("UnknownRecord", "UnknownApplication", "UnknownSpotCheck", "UnknownEntity", "UnknownSupervisor")
+_NOT_FOUND = ("UnknownRecord", "UnknownApplication", "UnknownSpotCheck", "UnknownEntity", "UnknownSupervisor",
+              "UnknownAssessment")
 _FORBIDDEN = ("NotRegistrar", "NotExchangeKey", "NotEntityAccount", "NoMandate", "ExchangeNotActive",
-              "NotSupervisorKey", "NotExporterAgent", "NotCheckSupervisor", "NotEntityRegistrar")
+              "NotSupervisorKey", "NotExporterAgent", "NotCheckSupervisor", "NotEntityRegistrar",
+              # PropertyRegister: the caller, or a party, may not do this (no consent, not appointed, not the binder)
+              "NotPropertyRegister", "NotBinder", "NoConsent", "NotAccredited", "NotArbitrator", "ArbitratorIsParty")
 _CONFLICT = ("AlreadyRegistered", "EntityExists", "AlreadyRecognized", "CheckpointExists", "AlreadyApproved",
              "KeyAlreadyUsed", "DuplicateExchangeCode", "ProposalAlreadyExecuted", "DuplicateSupervisorCode",
-             "ApplicationNotPending", "SpotCheckNotAnnounced", "SpotCheckNotDrawn", "SeedNotYetAvailable")
+             "ApplicationNotPending", "SpotCheckNotAnnounced", "SpotCheckNotDrawn", "SeedNotYetAvailable",
+             # The record's property state: the same call may succeed once it changes (renewed, released, ruled)
+             "RecordEncumbered", "RecordExpired", "UnderDispute", "ParentExpired", "AlreadyPledged", "NotPledged",
+             "AlreadyListed", "AlreadyDisputed", "NotDisputed", "AlreadyRuled", "NotRuled", "AlreadyWithdrawn",
+             "AlreadyAccredited", "AlreadyArbitrator", "DecisionAlreadyApplied", "AlreadyBound", "NotBound")
 # A fixed bound of the contract: the call is well-formed and permitted, but there is no room for it.
 _LIMIT_EXCEEDED = ("VolumeExceeded", "TooManyParents", "TooManyKeys", "NonceExhausted", "EntityIdsExhausted",
-                   "ValidityTooLong", "DocumentTooLarge")
+                   "ValidityTooLong", "DocumentTooLarge", "AmountTooLarge")
 # The contract's rules refuse these values (a transition, a grade, a signature, an expiry, a batch's shape).
 _RULE_VIOLATED = (
     # Federation
@@ -46,6 +53,11 @@ _RULE_VIOLATED = (
     "ExporterNotOwner", "InvalidCatalogueEntry", "InvalidCategory", "InvalidExpiry", "InvalidJurisdiction",
     "InvalidPurpose", "InvalidSampleSize", "InvalidSignature", "NothingToCheck", "RecordNotActive",
     "RegistryFederationMismatch", "ResultCountMismatch", "SampleMismatch", "ZeroAddress",
+    # Registry and PropertyRegister: the property rules
+    "ZeroPropertyRegister", "RegistryMismatch", "SameHolder", "NoChange", "NoTerm", "InvalidReasonCode",
+    "NotPledgeable", "WrongRole", "InvalidUntil", "ZeroAmount", "ZeroHash", "InvalidAssessmentKind", "InvalidScore",
+    "InvalidMethod", "InvalidValidity", "NotListable", "ComplianceRequired", "InvalidOutcome", "NotPropertyDecision",
+    "DecisionForOtherRegister",
 )
 
 

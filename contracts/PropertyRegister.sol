@@ -1,0 +1,743 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IFederation} from "./interfaces/IFederation.sol";
+import {IPropertyRegister} from "./interfaces/IPropertyRegister.sol";
+import {IRegistry} from "./interfaces/IRegistry.sol";
+import {EIP712} from "./lib/EIP712.sol";
+
+/// @title Data property register (see IPropertyRegister for the full description)
+/// @dev Storage is laid out for the gas targets of the mandate path: a record's pledge is one slot, which keeps
+/// its sequence number after a release (so a later pledge rewrites a non-zero slot); each assessment is one slot
+/// keyed by a global index (one shared counter instead of a per-record count, whose first write would cost every
+/// record's first assessment a zero-to-non-zero store); the Registry's address and the three terms share a slot
+/// every write reads anyway.
+contract PropertyRegister is IPropertyRegister {
+    uint8 private constant KIND_RESOURCE = 0;
+    uint8 private constant KIND_MAX = 2;
+    uint8 private constant RIGHTS_ALL = 7;
+    uint8 private constant REASON_MAX = 8;
+    uint8 private constant REASON_ARBITRATION = 6;
+    uint8 private constant ASSESS_COMPLIANCE = 1;
+    uint8 private constant ASSESS_VALUATION = 2;
+    uint16 private constant SCORE_MAX = 10000;
+    uint8 private constant METHOD_MAX = 2;
+    uint8 private constant OUTCOME_DISMISSED = 1;
+    uint8 private constant OUTCOME_OWNERSHIP = 2;
+    uint8 private constant OUTCOME_CANCELLED = 3;
+    uint8 private constant ROLE_ASSESSOR = 1;
+    uint8 private constant ROLE_ARBITRATOR = 2;
+
+    uint8 private constant DECISION_ACCREDIT = 0;
+    uint8 private constant DECISION_WITHDRAW_ACCREDITATION = 1;
+    uint8 private constant DECISION_APPOINT = 2;
+    uint8 private constant DECISION_REMOVE_ARBITRATOR = 3;
+    uint8 private constant DECISION_TERM = 4;
+
+    bytes32 private constant _NAME_HASH = keccak256("ProvenancePropertyRegister");
+    bytes32 private constant _CONSENT_TYPEHASH = keccak256(
+        "PropertyConsent(string action,bytes32 recordId,uint32 entityId,uint32 counterparty,bytes32 termsHash,"
+        "uint256 nonce,uint256 deadline)"
+    );
+    // EIP-712 hashes a string member as keccak256 of its bytes.
+    bytes32 private constant _TRANSFER = keccak256("transfer");
+    bytes32 private constant _CHANGE = keccak256("change");
+    bytes32 private constant _RENEW = keccak256("renew");
+    bytes32 private constant _CANCEL = keccak256("cancel");
+    bytes32 private constant _PLEDGE = keccak256("pledge");
+    bytes32 private constant _RELEASE = keccak256("release");
+    bytes32 private constant _ENFORCE = keccak256("enforce");
+    bytes32 private constant _ASSESS = keccak256("assess");
+    bytes32 private constant _WITHDRAW = keccak256("withdraw");
+    bytes32 private constant _DISPUTE = keccak256("dispute");
+    bytes32 private constant _RULE = keccak256("rule");
+    bytes32 private constant _NO_TERMS = keccak256("");
+
+    /// @dev The bound Registry and the terms per kind (seconds, 0: no expiry): one slot.
+    struct Config {
+        IRegistry registry;
+        uint32 resourceTerm;
+        uint32 productTerm;
+        uint32 assetTerm;
+    }
+
+    /// @dev A record's flags and renewed expiry (0: never renewed).
+    struct State {
+        uint40 renewedExpiry;
+        bool listed;
+        bool disputed;
+        bool ruled;
+    }
+
+    /// @dev A record's open or last dispute; open and ruled live in State, read by every transfer.
+    struct DisputeRecord {
+        uint32 seq;
+        uint32 claimant;
+        uint32 arbitrator;
+        uint8 outcome;
+        uint32 newOwner;
+        uint40 filedAt;
+        bytes32 claimHash;
+        bytes32 rulingHash;
+    }
+
+    IFederation private immutable _federation;
+    address private immutable _binder;
+    uint256 private immutable _cachedChainId;
+    bytes32 private immutable _cachedDomainSeparator;
+
+    Config private _config;
+    uint32 private _assessmentCount;
+
+    mapping(bytes32 id => State) private _states;
+    mapping(bytes32 id => Pledge) private _pledges;
+    mapping(bytes32 id => DisputeRecord) private _disputes;
+    mapping(bytes32 id => mapping(uint32 index => Assessment)) private _assessments;
+    mapping(uint32 entityId => uint8 roles) private _roles;
+    mapping(uint16 exchangeId => bool) private _compliance;
+    mapping(uint256 proposalId => bool) private _applied;
+    mapping(uint32 entityId => uint256) private _nonces;
+
+    constructor(IFederation federation_) {
+        if (address(federation_) == address(0)) revert ZeroAddress();
+        _federation = federation_;
+        _binder = msg.sender;
+        _cachedChainId = block.chainid;
+        _cachedDomainSeparator = EIP712.domainSeparator(_NAME_HASH);
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function bindRegistry(IRegistry registry_) external {
+        if (msg.sender != _binder) revert NotBinder(msg.sender);
+        if (address(_config.registry) != address(0)) revert AlreadyBound();
+        if (address(registry_) == address(0)) revert ZeroAddress();
+        if (registry_.propertyRegister() != address(this) || registry_.federation() != address(_federation)) {
+            revert RegistryMismatch(address(registry_));
+        }
+        _config.registry = registry_;
+        emit RegistryBound(address(registry_));
+    }
+
+    // ------------------------------------------------------------------ holder's rights
+
+    /// @inheritdoc IPropertyRegister
+    function transfer(bytes32 id, uint32 to, Consent calldata holder, Consent calldata receiver, Consent calldata pledgee)
+        external
+    {
+        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
+        State memory s = _states[id];
+        if (s.disputed) revert UnderDispute(id);
+        _checkNotExpired(cfg, id, r, s.renewedExpiry);
+        uint32 from = r.owner;
+        if (to == from) revert SameHolder(id, to);
+        bytes32 terms = keccak256(abi.encode(to));
+        IRegistry reg = cfg.registry;
+        _consent(reg, ex, _TRANSFER, id, from, to, terms, holder);
+        _consent(reg, ex, _TRANSFER, id, to, from, terms, receiver);
+        uint32 pledgeeId = _pledges[id].pledgee;
+        if (pledgeeId != 0) _consent(reg, ex, _TRANSFER, id, pledgeeId, to, terms, pledgee);
+        emit Transferred(id, from, to, ex);
+        reg.propertyUpdate(id, to, r.rights, r.metadataHash);
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function change(bytes32 id, uint8 rights, bytes32 metadataHash, bytes32 reason, Consent calldata holder) external {
+        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
+        if (rights == 0 || rights > RIGHTS_ALL) revert InvalidRights(rights);
+        if (rights == r.rights && metadataHash == r.metadataHash) revert NoChange(id);
+        if (_states[id].disputed) revert UnderDispute(id);
+        _consent(
+            cfg.registry, ex, _CHANGE, id, r.owner, 0, keccak256(abi.encode(rights, metadataHash, reason)), holder
+        );
+        emit Changed(id, r.rights, rights, r.metadataHash, metadataHash, reason);
+        cfg.registry.propertyUpdate(id, r.owner, rights, metadataHash);
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function renew(bytes32 id, Consent calldata holder) external {
+        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
+        uint32 term = _termOf(cfg, r.kind);
+        if (term == 0) revert NoTerm(r.kind);
+        State storage s = _states[id];
+        uint40 previous = _expiry(term, r.timestamp, s.renewedExpiry);
+        _consent(cfg.registry, ex, _RENEW, id, r.owner, 0, _NO_TERMS, holder);
+        // Terms are below 2**32 seconds and block times far below 2**39: the sum fits in 40 bits.
+        // slither-disable-next-line timestamp
+        uint40 base = previous > block.timestamp ? previous : uint40(block.timestamp);
+        uint40 next = base + term;
+        s.renewedExpiry = next;
+        emit Renewed(id, previous, next);
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function cancel(bytes32 id, uint8 reasonCode, Consent calldata pledgee) external {
+        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
+        if (reasonCode == 0 || reasonCode > REASON_MAX) revert InvalidReasonCode(reasonCode);
+        if (_states[id].disputed) revert UnderDispute(id);
+        Pledge storage p = _pledges[id];
+        uint32 pledgeeId = p.pledgee;
+        if (pledgeeId != 0) {
+            _consent(cfg.registry, ex, _CANCEL, id, pledgeeId, r.owner, keccak256(abi.encode(reasonCode)), pledgee);
+            _endPledge(id, p);
+        }
+        emit Cancelled(id, reasonCode);
+        cfg.registry.propertyRevoke(id, bytes32(uint256(reasonCode)));
+    }
+
+    // ------------------------------------------------------------------ pledges
+
+    /// @inheritdoc IPropertyRegister
+    function pledge(bytes32 id, PledgeTerms calldata terms, Consent calldata holder, Consent calldata pledgee)
+        external
+    {
+        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
+        if (r.kind == KIND_RESOURCE) revert NotPledgeable(r.kind);
+        State memory s = _states[id];
+        if (s.disputed) revert UnderDispute(id);
+        _checkNotExpired(cfg, id, r, s.renewedExpiry);
+        Pledge storage p = _pledges[id];
+        if (p.pledgee != 0) revert AlreadyPledged(id);
+        uint32 pledgeeId = terms.pledgee;
+        if (pledgeeId == r.owner) revert SameHolder(id, pledgeeId);
+        if (terms.amount == 0) revert ZeroAmount();
+        // A due date is days or years away; a block producer's seconds of drift cannot matter.
+        // slither-disable-next-line timestamp
+        if (terms.until <= block.timestamp) revert InvalidUntil(terms.until);
+        IRegistry reg = cfg.registry;
+        if (reg.getEntity(pledgeeId).role != IRegistry.EntityRole.FinancialInstitution) {
+            revert WrongRole(pledgeeId, uint8(IRegistry.EntityRole.FinancialInstitution));
+        }
+        bytes32 termsHash = keccak256(abi.encode(terms));
+        _consent(reg, ex, _PLEDGE, id, r.owner, pledgeeId, termsHash, holder);
+        _consent(reg, ex, _PLEDGE, id, pledgeeId, r.owner, termsHash, pledgee);
+        uint32 seq = p.seq + 1;
+        _pledges[id] =
+            Pledge({pledgee: pledgeeId, amount: terms.amount, currency: terms.currency, until: terms.until, seq: seq});
+        emit Pledged(id, seq, pledgeeId, terms.amount, terms.currency, terms.until, terms.pledgeeReference);
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function release(bytes32 id, Consent calldata pledgee) external {
+        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
+        Pledge storage p = _pledges[id];
+        uint32 pledgeeId = p.pledgee;
+        if (pledgeeId == 0) revert NotPledged(id);
+        _consent(cfg.registry, ex, _RELEASE, id, pledgeeId, r.owner, _NO_TERMS, pledgee);
+        _endPledge(id, p);
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function enforce(bytes32 id, uint32 to, Consent calldata pledgee) external {
+        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
+        Pledge storage p = _pledges[id];
+        uint32 pledgeeId = p.pledgee;
+        if (pledgeeId == 0) revert NotPledged(id);
+        if (_states[id].disputed) revert UnderDispute(id);
+        if (to == r.owner) revert SameHolder(id, to);
+        IRegistry reg = cfg.registry;
+        // Called for its revert: the new holder must be a registered, unfrozen entity.
+        // slither-disable-next-line unused-return
+        reg.activeEntity(to);
+        _consent(reg, ex, _ENFORCE, id, pledgeeId, to, keccak256(abi.encode(to)), pledgee);
+        uint32 seq = p.seq;
+        _pledges[id] = Pledge({pledgee: 0, amount: 0, currency: 0, until: 0, seq: seq});
+        emit Enforced(id, seq, to);
+        emit Transferred(id, r.owner, to, ex);
+        reg.propertyUpdate(id, to, r.rights, r.metadataHash);
+    }
+
+    // ------------------------------------------------------------------ assessments and listing
+
+    /// @inheritdoc IPropertyRegister
+    function assess(bytes32 id, AssessmentInput calldata a, Consent calldata assessor) external returns (uint32 index) {
+        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asMember(id);
+        uint32 assessorId = a.assessor;
+        if (_roles[assessorId] & ROLE_ASSESSOR == 0) revert NotAccredited(assessorId);
+        _checkAssessment(a);
+        _consent(cfg.registry, ex, _ASSESS, id, assessorId, r.owner, keccak256(abi.encode(a)), assessor);
+        index = _assessmentCount + 1;
+        _assessmentCount = index;
+        _assessments[id][index] = Assessment({
+            assessor: assessorId,
+            kind: a.kind,
+            passed: a.passed,
+            score: a.score,
+            method: a.method,
+            currency: a.currency,
+            valuationDate: a.valuationDate,
+            validUntil: a.validUntil,
+            withdrawn: false,
+            amount: uint72(a.amount) // below 2**72: checked by _checkAssessment
+        });
+        emit Assessed(
+            id,
+            index,
+            assessorId,
+            a.kind,
+            a.score,
+            a.passed,
+            a.method,
+            a.amount,
+            a.currency,
+            a.standard,
+            a.valuationDate,
+            a.validUntil,
+            a.reportHash
+        );
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function withdrawAssessment(bytes32 id, uint32 index, Consent calldata assessor) external {
+        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asMember(id);
+        Assessment storage a = _assessments[id][index];
+        uint32 assessorId = a.assessor;
+        if (assessorId == 0) revert UnknownAssessment(id, index);
+        if (a.withdrawn) revert AlreadyWithdrawn(id, index);
+        _consent(cfg.registry, ex, _WITHDRAW, id, assessorId, r.owner, keccak256(abi.encode(index)), assessor);
+        a.withdrawn = true;
+        emit AssessmentWithdrawn(id, index);
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function list(bytes32 id, uint32 complianceIndex) external {
+        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
+        if (r.kind == KIND_RESOURCE) revert NotListable(r.kind);
+        State storage s = _states[id];
+        if (s.listed) revert AlreadyListed(id);
+        if (s.disputed) revert UnderDispute(id);
+        _checkNotExpired(cfg, id, r, s.renewedExpiry);
+        if (_compliance[ex] && !_complianceInForce(id, complianceIndex)) revert ComplianceRequired(id);
+        s.listed = true;
+        emit Listed(id, ex);
+    }
+
+    // ------------------------------------------------------------------ disputes
+
+    /// @inheritdoc IPropertyRegister
+    function fileDispute(bytes32 id, uint32 claimant, bytes32 claimHash, Consent calldata claimantConsent) external {
+        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asMember(id);
+        if (claimHash == bytes32(0)) revert ZeroHash();
+        State storage s = _states[id];
+        if (s.disputed) revert AlreadyDisputed(id);
+        _consent(
+            cfg.registry,
+            ex,
+            _DISPUTE,
+            id,
+            claimant,
+            r.owner,
+            keccak256(abi.encode(claimant, claimHash)),
+            claimantConsent
+        );
+        uint32 seq = _disputes[id].seq + 1;
+        _disputes[id] = DisputeRecord({
+            seq: seq,
+            claimant: claimant,
+            arbitrator: 0,
+            outcome: 0,
+            newOwner: 0,
+            filedAt: uint40(block.timestamp),
+            claimHash: claimHash,
+            rulingHash: bytes32(0)
+        });
+        s.disputed = true;
+        emit DisputeFiled(id, seq, claimant, claimHash);
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function rule(
+        bytes32 id,
+        uint32 arbitrator,
+        uint8 outcome,
+        uint32 newOwner,
+        bytes32 rulingHash,
+        Consent calldata arbitratorConsent
+    ) external {
+        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asMember(id);
+        State storage s = _states[id];
+        if (!s.disputed) revert NotDisputed(id);
+        if (s.ruled) revert AlreadyRuled(id);
+        if (_roles[arbitrator] & ROLE_ARBITRATOR == 0) revert NotArbitrator(arbitrator);
+        DisputeRecord storage d = _disputes[id];
+        if (arbitrator == d.claimant || arbitrator == r.owner) revert ArbitratorIsParty(arbitrator);
+        _checkOutcome(cfg.registry, id, r.owner, outcome, newOwner);
+        if (rulingHash == bytes32(0)) revert ZeroHash();
+        _consent(
+            cfg.registry,
+            ex,
+            _RULE,
+            id,
+            arbitrator,
+            r.owner,
+            keccak256(abi.encode(arbitrator, outcome, newOwner, rulingHash)),
+            arbitratorConsent
+        );
+        d.arbitrator = arbitrator;
+        d.outcome = outcome;
+        d.newOwner = newOwner;
+        d.rulingHash = rulingHash;
+        s.ruled = true;
+        emit Ruled(id, d.seq, arbitrator, outcome, newOwner, rulingHash);
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function executeRuling(bytes32 id) external {
+        (Config memory cfg,, IRegistry.Record memory r) = _asMember(id);
+        State storage s = _states[id];
+        if (!s.ruled) revert NotRuled(id);
+        DisputeRecord storage d = _disputes[id];
+        uint8 outcome = d.outcome;
+        s.disputed = false;
+        s.ruled = false;
+        emit RulingExecuted(id, d.seq, outcome);
+        if (outcome == OUTCOME_DISMISSED) return;
+        Pledge storage p = _pledges[id];
+        if (p.pledgee != 0) _endPledge(id, p);
+        IRegistry reg = cfg.registry;
+        if (outcome == OUTCOME_OWNERSHIP) {
+            uint32 newOwner = d.newOwner;
+            // Called for its revert: an entity frozen since the ruling receives nothing until unfrozen.
+            // slither-disable-next-line unused-return
+            reg.activeEntity(newOwner);
+            emit Transferred(id, r.owner, newOwner, r.registrar);
+            reg.propertyUpdate(id, newOwner, r.rights, r.metadataHash);
+        } else {
+            emit Cancelled(id, REASON_ARBITRATION);
+            reg.propertyRevoke(id, bytes32(uint256(REASON_ARBITRATION)));
+        }
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    /// @inheritdoc IPropertyRegister
+    // One branch per decision, each a flat rule and a state change.
+    // slither-disable-next-line cyclomatic-complexity
+    function applyDecision(uint256 proposalId) external {
+        IRegistry reg = _bound().registry;
+        IFederation.Proposal memory p = _federation.getProposal(proposalId); // UnknownProposal if none
+        if (!p.executed) revert ProposalNotExecuted(proposalId);
+        if (p.action != IFederation.ProposalAction.PropertyDecision) {
+            revert NotPropertyDecision(proposalId, uint8(p.action));
+        }
+        // The federation checked the payload's shape (decision, subject and value ranges) when it was proposed.
+        (address target, uint8 decision, uint32 subject, uint64 value) =
+            abi.decode(p.payload, (address, uint8, uint32, uint64));
+        if (target != address(this)) revert DecisionForOtherRegister(proposalId, target);
+        if (_applied[proposalId]) revert DecisionAlreadyApplied(proposalId);
+        _applied[proposalId] = true;
+        if (decision == DECISION_ACCREDIT || decision == DECISION_APPOINT) {
+            bool assessor = decision == DECISION_ACCREDIT;
+            IRegistry.EntityRole role =
+                assessor ? IRegistry.EntityRole.AssessmentInstitution : IRegistry.EntityRole.ArbitrationInstitution;
+            if (reg.getEntity(subject).role != role) revert WrongRole(subject, uint8(role));
+            uint8 bit = assessor ? ROLE_ASSESSOR : ROLE_ARBITRATOR;
+            uint8 roles = _roles[subject];
+            if (roles & bit != 0) {
+                if (assessor) revert AlreadyAccredited(subject);
+                revert AlreadyArbitrator(subject);
+            }
+            _roles[subject] = roles | bit;
+            if (assessor) emit AssessorAccredited(subject, proposalId);
+            else emit ArbitratorAppointed(subject, proposalId);
+        } else if (decision == DECISION_WITHDRAW_ACCREDITATION || decision == DECISION_REMOVE_ARBITRATOR) {
+            bool assessor = decision == DECISION_WITHDRAW_ACCREDITATION;
+            uint8 bit = assessor ? ROLE_ASSESSOR : ROLE_ARBITRATOR;
+            uint8 roles = _roles[subject];
+            if (roles & bit == 0) {
+                if (assessor) revert NotAccredited(subject);
+                revert NotArbitrator(subject);
+            }
+            _roles[subject] = roles & ~bit;
+            if (assessor) emit AccreditationWithdrawn(subject, proposalId);
+            else emit ArbitratorRemoved(subject, proposalId);
+        } else if (decision == DECISION_TERM) {
+            // subject <= 2 and value < 2**32: checked by the federation at proposal time.
+            uint32 term = uint32(value);
+            if (subject == 0) _config.resourceTerm = term;
+            else if (subject == 1) _config.productTerm = term;
+            else _config.assetTerm = term;
+            emit TermSet(uint8(subject), value, proposalId);
+        } else {
+            // SetComplianceRule: subject an exchange id (< 2**16), value 0 or 1, checked at proposal time.
+            bool on = value == 1;
+            _compliance[uint16(subject)] = on;
+            emit ComplianceRuleSet(uint16(subject), on, proposalId);
+        }
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IPropertyRegister
+    function propertyOf(bytes32 id) external view returns (PropertyState memory out) {
+        Config memory cfg = _config;
+        if (address(cfg.registry) == address(0)) revert NotBound();
+        IRegistry.Record memory r = cfg.registry.getRecord(id);
+        State memory s = _states[id];
+        uint40 expiresAt = _expiry(_termOf(cfg, r.kind), r.timestamp, s.renewedExpiry);
+        out = PropertyState({
+            expiresAt: expiresAt,
+            expired: _isPast(expiresAt),
+            listed: s.listed,
+            pledged: _pledges[id].pledgee != 0,
+            disputed: s.disputed,
+            ruled: s.ruled
+        });
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function pledgeOf(bytes32 id) external view returns (Pledge memory) {
+        return _pledges[id];
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function disputeOf(bytes32 id) external view returns (Dispute memory) {
+        DisputeRecord memory d = _disputes[id];
+        State memory s = _states[id];
+        return Dispute({
+            seq: d.seq,
+            claimant: d.claimant,
+            arbitrator: d.arbitrator,
+            outcome: d.outcome,
+            newOwner: d.newOwner,
+            open: s.disputed,
+            ruled: s.ruled,
+            filedAt: d.filedAt,
+            claimHash: d.claimHash,
+            rulingHash: d.rulingHash
+        });
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function assessmentCount() external view returns (uint32) {
+        return _assessmentCount;
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function assessment(bytes32 id, uint32 index) external view returns (Assessment memory) {
+        return _assessments[id][index];
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function termOf(uint8 kind) external view returns (uint32) {
+        return _termOf(_config, kind);
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function isAccredited(uint32 entityId) external view returns (bool) {
+        return _roles[entityId] & ROLE_ASSESSOR != 0;
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function isArbitrator(uint32 entityId) external view returns (bool) {
+        return _roles[entityId] & ROLE_ARBITRATOR != 0;
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function complianceRule(uint16 exchangeId) external view returns (bool) {
+        return _compliance[exchangeId];
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function encumbered(bytes32 id) external view returns (bool) {
+        return _pledges[id].pledgee != 0 || _states[id].disputed;
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function isExpired(bytes32 id) external view returns (bool) {
+        Config memory cfg = _config;
+        if (address(cfg.registry) == address(0)) return false;
+        IRegistry.Record memory r = cfg.registry.getRecord(id);
+        return _isPast(_expiry(_termOf(cfg, r.kind), r.timestamp, _states[id].renewedExpiry));
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function checkParents(bytes32[] calldata parents) external view {
+        Config memory cfg = _config;
+        // No kind has a term (the default): nothing expires, and registrations pay one slot read for the rule.
+        if (cfg.resourceTerm == 0 && cfg.productTerm == 0 && cfg.assetTerm == 0) return;
+        uint256 n = parents.length;
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 parentId = parents[i];
+            IRegistry.Record memory r = cfg.registry.getRecord(parentId);
+            uint40 expiresAt = _expiry(_termOf(cfg, r.kind), r.timestamp, _states[parentId].renewedExpiry);
+            if (_isPast(expiresAt)) revert ParentExpired(parentId, expiresAt);
+        }
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function nonceOf(uint32 entityId) external view returns (uint256) {
+        return _nonces[entityId];
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function consentDigest(
+        string calldata action,
+        bytes32 recordId,
+        uint32 entityId,
+        uint32 counterparty,
+        bytes32 termsHash,
+        uint256 nonce,
+        uint256 deadline
+    ) external view returns (bytes32) {
+        return _consentDigest(keccak256(bytes(action)), recordId, entityId, counterparty, termsHash, nonce, deadline);
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function domainSeparator() public view returns (bytes32) {
+        // After a chain split the cached separator would name the old chain id: rebuild it.
+        return block.chainid == _cachedChainId ? _cachedDomainSeparator : EIP712.domainSeparator(_NAME_HASH);
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function registry() external view returns (address) {
+        return address(_config.registry);
+    }
+
+    /// @inheritdoc IPropertyRegister
+    function federation() external view returns (address) {
+        return address(_federation);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _bound() private view returns (Config memory cfg) {
+        cfg = _config;
+        if (address(cfg.registry) == address(0)) revert NotBound();
+    }
+
+    /// @dev Bound, sent by an active exchange key, about an Active record.
+    function _asMember(bytes32 id) private view returns (Config memory cfg, uint16 ex, IRegistry.Record memory r) {
+        cfg = _bound();
+        ex = _federation.activeExchangeOf(msg.sender);
+        r = cfg.registry.getRecord(id); // UnknownRecord if none
+        if (r.status != IRegistry.Status.Active) revert RecordNotActive(id, uint8(r.status));
+    }
+
+    /// @dev As `_asMember`, and the caller's exchange is the record's registrar.
+    function _asRegistrar(bytes32 id) private view returns (Config memory cfg, uint16 ex, IRegistry.Record memory r) {
+        (cfg, ex, r) = _asMember(id);
+        if (r.registrar != ex) revert NotRegistrar(id, r.registrar, ex);
+    }
+
+    /// @dev The party's consent: its mandate to the calling exchange (a frozen entity has none), or its account's
+    /// EIP-712 signature over this action and its next nonce, which it then uses up.
+    function _consent(
+        IRegistry reg,
+        uint16 ex,
+        bytes32 action,
+        bytes32 id,
+        uint32 entityId,
+        uint32 counterparty,
+        bytes32 termsHash,
+        Consent calldata c
+    ) private {
+        if (c.signature.length == 0) {
+            if (!reg.hasMandate(entityId, ex)) revert NoConsent(entityId);
+            return;
+        }
+        uint256 deadline = c.deadline;
+        // Signature deadlines are minutes long; a block producer's few seconds of timestamp drift cannot matter.
+        // slither-disable-next-line timestamp
+        if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
+        address account = reg.activeEntity(entityId).account; // UnknownEntity, EntityIsFrozen
+        uint256 nonce = _nonces[entityId];
+        bytes32 digest = _consentDigest(action, id, entityId, counterparty, termsHash, nonce, deadline);
+        (address signer, EIP712.Failure failure) = EIP712.tryRecover(digest, c.signature);
+        if (failure == EIP712.Failure.Length) revert InvalidSignatureLength(c.signature.length);
+        if (failure == EIP712.Failure.HighS) revert InvalidSignatureS(bytes32(c.signature[32:64]));
+        if (failure == EIP712.Failure.BadV) revert InvalidSignatureV(uint8(c.signature[64]));
+        // ecrecover yields address(0) for an invalid signature; no entity account is zero.
+        if (signer != account) revert WrongSigner(signer, account);
+        _nonces[entityId] = nonce + 1;
+    }
+
+    function _consentDigest(
+        bytes32 actionHash,
+        bytes32 recordId,
+        uint32 entityId,
+        uint32 counterparty,
+        bytes32 termsHash,
+        uint256 nonce,
+        uint256 deadline
+    ) private view returns (bytes32) {
+        bytes32 structHash = keccak256(
+            abi.encode(_CONSENT_TYPEHASH, actionHash, recordId, entityId, counterparty, termsHash, nonce, deadline)
+        );
+        return EIP712.digest(domainSeparator(), structHash);
+    }
+
+    function _endPledge(bytes32 id, Pledge storage p) private {
+        uint32 seq = p.seq;
+        // The sequence number stays, so the slot stays non-zero and the next pledge rewrites it cheaply.
+        p.pledgee = 0;
+        p.amount = 0;
+        p.currency = 0;
+        p.until = 0;
+        emit Released(id, seq);
+    }
+
+    function _checkNotExpired(Config memory cfg, bytes32 id, IRegistry.Record memory r, uint40 renewedExpiry)
+        private
+        view
+    {
+        uint40 expiresAt = _expiry(_termOf(cfg, r.kind), r.timestamp, renewedExpiry);
+        if (_isPast(expiresAt)) revert RecordExpired(id, expiresAt);
+    }
+
+    function _checkAssessment(AssessmentInput calldata a) private view {
+        uint8 kind = a.kind;
+        if (kind > ASSESS_VALUATION) revert InvalidAssessmentKind(kind);
+        if (a.reportHash == bytes32(0)) revert ZeroHash();
+        if (a.amount > type(uint72).max) revert AmountTooLarge(a.amount);
+        uint40 validUntil = a.validUntil;
+        // Validity periods are months long; seconds of drift cannot matter.
+        // slither-disable-next-line timestamp
+        if (validUntil != 0 && validUntil <= block.timestamp) revert InvalidValidity(validUntil);
+        if (kind == 0) {
+            if (a.score > SCORE_MAX) revert InvalidScore(a.score);
+        } else if (kind == ASSESS_VALUATION) {
+            if (a.method > METHOD_MAX) revert InvalidMethod(a.method);
+            if (a.amount == 0) revert ZeroAmount();
+        }
+    }
+
+    function _checkOutcome(IRegistry reg, bytes32 id, uint32 holder, uint8 outcome, uint32 newOwner) private view {
+        if (outcome == 0 || outcome > OUTCOME_CANCELLED) revert InvalidOutcome(outcome);
+        if (outcome == OUTCOME_OWNERSHIP) {
+            if (newOwner == holder) revert SameHolder(id, newOwner);
+            // Called for its revert: the new owner must be a registered, unfrozen entity.
+            // slither-disable-next-line unused-return
+            reg.activeEntity(newOwner);
+        } else if (newOwner != 0) {
+            revert InvalidOutcome(outcome);
+        }
+    }
+
+    function _complianceInForce(bytes32 id, uint32 index) private view returns (bool) {
+        Assessment memory a = _assessments[id][index];
+        // Validity periods are months long; seconds of drift cannot matter.
+        // slither-disable-next-line timestamp
+        return a.assessor != 0 && a.kind == ASSESS_COMPLIANCE && a.passed && !a.withdrawn
+            && (a.validUntil == 0 || a.validUntil > block.timestamp) && _roles[a.assessor] & ROLE_ASSESSOR != 0;
+    }
+
+    function _termOf(Config memory cfg, uint8 kind) private pure returns (uint32) {
+        if (kind == KIND_RESOURCE) return cfg.resourceTerm;
+        if (kind == 1) return cfg.productTerm;
+        if (kind == KIND_MAX) return cfg.assetTerm;
+        return 0;
+    }
+
+    /// @dev A kind with no term has no expiry, renewed or not; otherwise the last renewal's, or the term from the
+    /// registration's block time (block times and terms are far below 2**39: no overflow).
+    function _expiry(uint32 term, uint40 timestamp, uint40 renewedExpiry) private pure returns (uint40) {
+        if (term == 0) return 0;
+        return renewedExpiry != 0 ? renewedExpiry : timestamp + term;
+    }
+
+    function _isPast(uint40 expiresAt) private view returns (bool) {
+        // Terms are years long; seconds of drift cannot matter.
+        // slither-disable-next-line timestamp
+        return expiresAt != 0 && block.timestamp >= expiresAt;
+    }
+}
