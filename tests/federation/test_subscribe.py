@@ -61,7 +61,7 @@ def test_b_is_woken_by_new_heads_and_polls_while_the_socket_is_cut(tmp_path: Pat
             with TestClient(app, raise_server_exceptions=False) as b:
                 following = app.state.runtime.following
                 sub = wait_for(lambda: following.subscription, what="B's subscription")
-                wait_for(lambda: sub.connected, what="B subscribed")
+                wait_for(lambda: following.subscribed, what="B subscribed")
 
                 polled = following.polled
                 rid, cert = _certified(fed)
@@ -71,7 +71,7 @@ def test_b_is_woken_by_new_heads_and_polls_while_the_socket_is_cut(tmp_path: Pat
                 assert _verifiable(b, token, cert)
 
                 proxy.down()
-                wait_for(lambda: not sub.connected, what="the cut")
+                wait_for(lambda: not following.subscribed, what="the cut")
                 woken = following.woken
                 rid, cert = _certified(fed)
                 wait_for(lambda: _indexed(b, token, rid), timeout=30, what="B indexing it by polling")
@@ -90,4 +90,4 @@ def test_b_is_woken_by_new_heads_and_polls_while_the_socket_is_cut(tmp_path: Pat
                 assert following.errors == 0
         finally:
             proxy.down()
-        assert not sub.connected  # closed with the node
+        assert not sub.connected and not following.subscribed  # closed with the node

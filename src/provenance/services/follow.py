@@ -62,6 +62,11 @@ class Follower:
         self.polled = 0  # rounds begun because the wait ran out
         self._pushed = threading.Event()
 
+    @property
+    def subscribed(self) -> bool:
+        """Whether new heads are being pushed now (``[chain] ws`` set and its socket up)."""
+        return self.subscription is not None and self.subscription.connected
+
     def round(self) -> Round:
         """One poll: bring the index to the head if the chain moved, then draw what became due."""
         synced: SyncStatus | None = None
