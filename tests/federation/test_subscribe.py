@@ -59,19 +59,25 @@ def test_b_is_woken_by_new_heads_and_polls_while_the_socket_is_cut(tmp_path: Pat
         token = net.token("ZJDE")
         try:
             with TestClient(app, raise_server_exceptions=False) as b:
-                following = app.state.runtime.following
+                runtime = app.state.runtime
+                following = runtime.following
+
+                def caught_up() -> bool:  # only B's follower moves B's index until B verifies something
+                    return bool(runtime.index_state()["checkpoint"] == fed.chain.block_number())
                 sub = wait_for(lambda: following.subscription, what="B's subscription")
                 wait_for(lambda: following.subscribed, what="B subscribed")
 
                 polled = following.polled
                 rid, cert = _certified(fed)
                 wait_for(lambda: _indexed(b, token, rid), timeout=30, what="B indexing A's record")
+                wait_for(caught_up, timeout=30, what="B indexing the anchor's block too")
                 assert following.woken >= 1 and sub.heads >= 2, "the registration's and the anchor's blocks were pushed"
                 assert following.polled == polled, "no poll ran out while subscribed"
                 assert _verifiable(b, token, cert)
 
                 proxy.down()
                 wait_for(lambda: not following.subscribed, what="the cut")
+                wait_for(caught_up, what="B at the head")
                 woken = following.woken
                 rid, cert = _certified(fed)
                 wait_for(lambda: _indexed(b, token, rid), timeout=30, what="B indexing it by polling")
