@@ -42,7 +42,7 @@ function money(amount, currency) {
   return el("span", { class: "money" }, Number(amount).toLocaleString(ZH() ? "zh-CN" : "en-GB", { minimumFractionDigits: (amount.split(".")[1] || "").length }) + " " + currency);
 }
 function fieldTable(rows, id) {
-  return el("table", { class: "fields", id }, el("tbody", {}, rows.filter(Boolean).map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v)))));
+  return el("table", { class: "prop-fields", id }, el("tbody", {}, rows.filter(Boolean).map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v)))));
 }
 
 // The banners above the record's fields: what anyone must see before trusting the record.
