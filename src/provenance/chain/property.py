@@ -21,13 +21,12 @@ from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
 
-from provenance.chain.contracts import FEDERATION, Contracts, TxResult
+from provenance.chain.contracts import FEDERATION, PROPERTY_REGISTER, Contracts, TxResult
 from provenance.chain.registry import ProposalOutcome, WriteResult
 from provenance.core import eip712
 from provenance.errors import ConfigError, ContractReverted, InvalidInput, NotFound
 from provenance.types import Address
 
-PROPERTY_REGISTER = "PropertyRegister"
 DOMAIN_NAME = "ProvenancePropertyRegister"
 CONSENT_TYPE = ("PropertyConsent(string action,bytes32 recordId,uint32 entityId,uint32 counterparty,"
                 "bytes32 termsHash,uint256 nonce,uint256 deadline)")
@@ -257,8 +256,8 @@ def currency_text(raw: bytes) -> str:
 
 class PropertyService:
     def __init__(self, contracts: Contracts) -> None:
-        address = getattr(contracts.deployment, "property_register", None)
-        if address is None:
+        address = contracts.deployment.property_register
+        if address is None or not contracts.has_property_register:
             raise ConfigError("this deployment has no property register (node.toml [contracts] property_register)")
         self.contracts = contracts
         self.chain = contracts.chain

@@ -7,7 +7,7 @@ import struct
 from collections.abc import Callable
 from typing import NamedTuple, Protocol, cast
 
-from provenance.chain.property import PROPERTY_REGISTER
+from provenance.chain.contracts import PROPERTY_REGISTER
 from provenance.core.entries import entry_fields, entry_leaf_hash, pack_entry_fields, split_batch
 from provenance.core.ids import record_id
 from provenance.core.merkle import CompactRange
@@ -18,6 +18,7 @@ from provenance.indexer.catalog import touch_entity, touch_record
 from provenance.indexer.events import Event
 from provenance.indexer.flows import HANDLERS as FLOW_HANDLERS
 from provenance.indexer.property import HANDLERS as PROPERTY_HANDLERS
+from provenance.indexer.property import block_time, expiry_of, term_of
 from provenance.store import keys as K
 from provenance.store.index import BlockWriter
 from provenance.types import RegistrationRequest, Status
@@ -263,10 +264,41 @@ def judge_entry(w: BlockWriter, registrar: int, request: RegistrationRequest,
     violation = check_registration(registrar, request, views, rid)
     if violation is not None:
         return violation
+    violation = _expired_parent(w, request.parents)
+    if violation is not None:
+        return violation
     if request.supersedes != bytes(32):
         old = views(request.supersedes)
         if old is not None and not old.batched:
             return Violation("SupersedesStoredRecord", {"id": request.supersedes})
+    return None
+
+
+def _expired_parent(w: BlockWriter, parents: tuple[bytes, ...]) -> Violation | None:
+    """The register's rule for parents (``checkParents``): none may have expired at the block's time. Judged only
+    where the follower gave the block's time (a deployment with a property register), and only while some kind
+    has a term; each parent's expiry is read once a block."""
+    now = block_time(w)
+    if now is None or not parents:
+        return None
+    terms = cast("bool | None", w.state.get("any term"))
+    if terms is None:
+        terms = w.state["any term"] = any(term_of(w, kind) for kind in range(3))
+    if not terms:
+        return None
+    expiries = cast("dict[bytes, int] | None", w.state.get("parent expiries"))
+    if expiries is None:
+        expiries = w.state["parent expiries"] = {}
+    for p in parents:
+        expires = expiries.get(p)
+        if expires is None:
+            sb = w.get(K.ID_SEQ + p)
+            value = None if sb is None else w.get(K.RECORD + sb)
+            if sb is None or value is None:
+                raise StoreError(f"parent 0x{p.hex()} was judged present but is not in the index")
+            expires = expiries[p] = expiry_of(w, sb, value)
+        if expires and now >= expires:
+            return Violation("ParentExpired", {"parentId": p, "expiresAt": expires})
     return None
 
 

@@ -13,7 +13,8 @@
   de-duplicated.
 * The index is pinned to one chain (id and genesis hash) and one deployment (addresses and code hashes).
 * The time of every block with direct registrations is kept when a property register is deployed: a record's
-  term runs from it (the only headers fetched for blocks outside the reorg window besides the range's last).
+  term runs from it; a block anchoring a batch has its time read too, for the batch rules (an expired parent).
+  These are the only headers fetched for blocks outside the reorg window besides the range's last.
 * During a catch-up the next range is fetched in a background thread while the current one is indexed, so the
   endpoint's work and the index's overlap; the range adapts to about ``TARGET_LOGS`` logs a request.
 """
@@ -28,8 +29,7 @@ from dataclasses import dataclass
 from eth_hash.auto import keccak
 
 from provenance.chain.base import Chain, Log
-from provenance.chain.contracts import CROSS_BORDER, FEDERATION, REGISTRY, Contracts
-from provenance.chain.property import PROPERTY_REGISTER
+from provenance.chain.contracts import CROSS_BORDER, FEDERATION, PROPERTY_REGISTER, REGISTRY, Contracts
 from provenance.chain.rpc import RpcError
 from provenance.errors import ChainError, ChainMismatch, ChainUnavailable, ProvenanceError
 from provenance.indexer.apply import apply_event
@@ -87,10 +87,10 @@ class Follower:
         names = {dep.federation: FEDERATION, dep.registry: REGISTRY}
         if dep.cross_border is not None:
             names[dep.cross_border] = CROSS_BORDER
-        property_register = getattr(dep, "property_register", None)
-        if property_register is not None:
-            names[property_register] = PROPERTY_REGISTER
-        self._keep_times = property_register is not None
+        if dep.property_register is not None:
+            names[dep.property_register] = PROPERTY_REGISTER
+        self._keep_times = dep.property_register is not None
+        self._batch_anchored = contracts.abis[REGISTRY].events_by_name["BatchAnchored"].topic0
         self._addresses = list(names)
         self._decoder = EventDecoder(contracts.abis, names)
         self.reorgs = 0
@@ -120,10 +120,9 @@ class Follower:
         if dep.cross_border is not None:
             want["cross_border"] = dep.cross_border
             want["cross_border_code"] = keccak(self.chain.get_code(dep.cross_border))
-        property_register = getattr(dep, "property_register", None)
-        if property_register is not None:
-            want["property_register"] = property_register
-            want["property_register_code"] = keccak(self.chain.get_code(property_register))
+        if dep.property_register is not None:
+            want["property_register"] = dep.property_register
+            want["property_register_code"] = keccak(self.chain.get_code(dep.property_register))
         stored = {name: self.store.get_meta(name) for name in want}
         if all(v is None for v in stored.values()):
             self.store.put_meta(want)
@@ -206,11 +205,17 @@ class Follower:
             by_block.setdefault(log.block_number, []).append(log)
         blocks = sorted(set(by_block) | set(range(max(frm, window_start), to + 1)) | {to})
         registering: set[int] = set()
+        timed: set[int] = set()
         if self._keep_times:
             reg = self.contracts.deployment.registry
-            registering = {log.block_number for log in logs
-                           if log.address == reg and log.topics and log.topics[0] == DATA_REGISTERED}
-        need = [n for n in blocks if n >= window_start or n not in by_block or n == to or n in registering]
+            for log in logs:
+                if log.address == reg and log.topics:
+                    if log.topics[0] == DATA_REGISTERED:
+                        registering.add(log.block_number)
+                    elif log.topics[0] == self._batch_anchored:
+                        timed.add(log.block_number)
+            timed |= registering
+        need = [n for n in blocks if n >= window_start or n not in by_block or n == to or n in timed]
         headers = dict(zip(need, self.chain.get_blocks(need), strict=True))
         # The next range is requested only now: an endpoint that serves one request at a time (Hardhat) would
         # otherwise answer these headers only after the next range's logs, and the indexing below would wait
@@ -235,8 +240,8 @@ class Follower:
                 break  # logs from a block that is no longer canonical: refetch next step
             decoded = [e for e in (self._decoder.decode(log) for log in block_logs) if e is not None]
             with self.store.block(n, h, keep_for_reorg=in_window, prune_below=window_start) as w:
-                if n in registering:
-                    note_block_time(w, n, headers[n].timestamp)
+                if n in timed:
+                    note_block_time(w, n, headers[n].timestamp, keep=n in registering)
                 for ev in decoded:
                     apply_event(w, ev)
             events += len(decoded)

@@ -86,6 +86,40 @@ def as_registered(r: _Reader, rec: IndexedRecord) -> IndexedRecord:
     return IndexedRecord(**{**rec.__dict__, "owner": owner, "rights": rights, "metadata_hash": metadata})
 
 
+def term_of(r: _Reader, kind: int) -> int:
+    raw = r.get(K.PROP_TERM + bytes([kind]))
+    return 0 if raw is None else int.from_bytes(raw, "big")
+
+
+def expiry_of(r: _Reader, sb: bytes, value: bytes) -> int:
+    """A record's expiry as the contract's ``_expiry`` computes it (0: none): no term, no expiry; else the last
+    renewal's, else the term from the registration's block time. Batched records are not in the Registry's storage:
+    the register never sees them, and they do not expire."""
+    head = K.record_head(value)
+    kind, block = head[2], head[8]
+    if K.is_batched(head[7]):
+        return 0
+    term = term_of(r, kind)
+    if term == 0:
+        return 0
+    raw = r.get(state_key(sb))
+    renewed = 0 if raw is None else int(orjson.loads(raw)["renewedExpiry"])
+    if renewed:
+        return renewed
+    registered_at = r.get(K.PROP_BLOCK_TIME + _u(block, 8))
+    if registered_at is None:
+        raise StoreError(f"the index lacks the time of block {block}, which registered a record (corrupt index)")
+    return int.from_bytes(registered_at, "big") + term
+
+
+BLOCK_TIME = "block time"
+
+
+def block_time(w: BlockWriter) -> int | None:
+    """The time of the block being applied, where the follower knew it (blocks with registrations or batches)."""
+    return cast("int | None", w.state.get(BLOCK_TIME))
+
+
 # ---------------------------------------------------------------------- the record and its state
 
 
@@ -226,6 +260,7 @@ def _renewed(w: BlockWriter, ev: Event) -> None:
     rec = _Record(w, ev)
     rec.state["renewals"] += 1
     rec.state["renewedExpiry"] = a["expiresAt"]
+    _forget_expiries(w)
     n = rec.state["renewals"]
     w.put(K.PROP_RENEWAL + rec.sb + _u(n, 4), _dump({
         "seq": n, "previousExpiry": a["previousExpiry"], "expiresAt": a["expiresAt"], "block": ev.block_number,
@@ -252,8 +287,8 @@ def _pledged(w: BlockWriter, ev: Event) -> None:
                          f"force in the index (block {ev.block_number})")
     w.put(K.PROP_PLEDGE + rec.sb + _u(seq, 4), _dump({
         "seq": seq, "pledgee": pledgee, "amount": str(a["amount"]), "currency": currency_text(a["currency"]),
-        "until": a["until"], "reference": hex0x(a["reference"]), "block": ev.block_number, "tx": hex0x(ev.tx_hash),
-        "ended": None, "endedBlock": None}))
+        "until": a["until"], "reference": hex0x(a["pledgeeReference"]), "block": ev.block_number,
+        "tx": hex0x(ev.tx_hash), "ended": None, "endedBlock": None}))
     w.put(K.PROP_ENCUMBRANCE + rec.sb, _u(pledgee, 4) + _u(seq, 4))
     w.put(K.PROP_ENCUMBRANCE_BY_PLEDGEE + _u(pledgee, 4) + rec.sb, _u(seq, 4))
     rec.state["pledge"] = seq
@@ -393,8 +428,15 @@ def _flag(prefix: bytes, width: int, field: str, on: bool) -> Any:
     return apply
 
 
+def _forget_expiries(w: BlockWriter) -> None:
+    """Expiries the batch rules read earlier in this block no longer hold (provenance.indexer.apply)."""
+    w.state.pop("any term", None)
+    w.state.pop("parent expiries", None)
+
+
 def _term_set(w: BlockWriter, ev: Event) -> None:
     w.put(K.PROP_TERM + bytes([ev.args["kind"]]), _u(ev.args["seconds_"], 8))
+    _forget_expiries(w)
 
 
 def _compliance_rule_set(w: BlockWriter, ev: Event) -> None:
@@ -424,9 +466,13 @@ HANDLERS = {
 }
 
 
-def note_block_time(w: BlockWriter, number: int, timestamp: int) -> None:
-    """Keep the time of a block with direct registrations: a record's term runs from its registration's time."""
-    w.put(K.PROP_BLOCK_TIME + _u(number, 8), _u(timestamp, 8))
+def note_block_time(w: BlockWriter, number: int, timestamp: int, *, keep: bool) -> None:
+    """The time of the block being applied, for the batch rules (an expired parent); kept (``keep``) for a block
+    with direct registrations, whose terms run from it."""
+    w.state[BLOCK_TIME] = timestamp
+    if keep:
+        w.put(K.PROP_BLOCK_TIME + _u(number, 8), _u(timestamp, 8))
 
 
-__all__ = ["HANDLERS", "as_registered", "default_state", "load_state", "note_block_time", "registered_fields"]
+__all__ = ["HANDLERS", "as_registered", "block_time", "default_state", "expiry_of", "load_state", "note_block_time",
+           "registered_fields", "term_of"]

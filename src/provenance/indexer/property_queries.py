@@ -16,7 +16,7 @@ import orjson
 
 from provenance.chain.property import KINDS
 from provenance.errors import InvalidInput, StoreError
-from provenance.indexer.property import load_state
+from provenance.indexer.property import expiry_of, load_state, term_of
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
 
@@ -185,8 +185,8 @@ class PropertyQueries:
         sb, value = found
         state = load_state(self.index, sb, value)
         head = K.record_head(value)
-        owner, kind, rights, status, block = head[0], head[2], head[5], head[6], head[8]
-        expires_at = self._expiry(kind, block, state["renewedExpiry"], batched=K.is_batched(head[7]))
+        owner, rights, status = head[0], head[5], head[6]
+        expires_at = expiry_of(self.index, sb, value)
         assessments = tuple(self._assessments(sb))
         assessors = set(self.accredited()["assessors"])
         valuations = [a for a in assessments if a.kind == "valuation" and a.in_force(now) and a.assessor in assessors]
@@ -253,11 +253,7 @@ class PropertyQueries:
 
     def terms(self) -> dict[str, int]:
         """Each kind's term in seconds (0: its records do not expire)."""
-        out = {}
-        for code, label in enumerate(KINDS):
-            raw = self.index.get(K.PROP_TERM + bytes([code]))
-            out[label] = 0 if raw is None else int.from_bytes(raw, "big")
-        return out
+        return {label: term_of(self.index, code) for code, label in enumerate(KINDS)}
 
     def accredited(self) -> dict[str, list[int]]:
         """The accredited assessment institutions and the appointed arbitrators, by entity id."""
@@ -319,21 +315,6 @@ class PropertyQueries:
             raise StoreError(f"dispute {state['dispute']} of seq {int.from_bytes(sb, 'big')} is missing "
                              f"(corrupt index)")
         return _dispute(orjson.loads(raw))
-
-    def _expiry(self, kind: int, block: int, renewed: int, *, batched: bool) -> int:
-        """As the contract's ``_expiry``: no term, no expiry; else the last renewal's, else the term from the
-        registration's time. Batched records are not in the Registry's storage: the register never sees them."""
-        if batched or kind >= len(KINDS):
-            return 0
-        term = self.terms()[KINDS[kind]]
-        if term == 0:
-            return 0
-        if renewed:
-            return int(renewed)
-        registered_at = self.block_time(block)
-        if registered_at is None:
-            raise StoreError(f"the index lacks the time of block {block}, which registered a record (corrupt index)")
-        return registered_at + term
 
     def _entities(self, prefix: bytes) -> list[int]:
         n = len(prefix)
