@@ -18,7 +18,7 @@ from provenance.api import ApiSettings, create_app
 from provenance.config import NodeConfig
 from provenance.services import follow
 from provenance.store.keystore import PassphraseSource
-from tests.chain.test_subscribe import CuttableProxy, wait_for
+from tests.support.cuttable_proxy import CuttableProxy, wait_for
 from tests.support.devnet import DevnetClients, running_devnet
 
 pytestmark = pytest.mark.slow

@@ -375,6 +375,7 @@ class IndexStateOut(_Open):
     records: int
     follower_errors: int
     last_error: str | None
+    subscribed: bool = Field(description="whether new heads are pushed to the follower ([chain] ws set, socket up)")
 
 
 class HealthOut(_Open):

@@ -111,7 +111,8 @@ class Runtime:
         checkpoint = cp[0] if cp else 0
         return {"checkpoint": checkpoint, "head": self.head, "lag": max(0, self.head - checkpoint),
                 "records": self.ops.counts()["records"],
-                "follower_errors": self.follow_errors, "last_error": self.last_follow_error}
+                "follower_errors": self.follow_errors, "last_error": self.last_follow_error,
+                "subscribed": self.following.subscribed}
 
     def close(self) -> None:
         self._stop.set()
