@@ -13,9 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from provenance.chain.catalog import publish_metadata
 from provenance.chain.property import PropertyDecision
 from provenance.core import eip712, merkle
+from provenance.core.catalog import canonical_document
 from provenance.core.entries import entry_leaf_hash, pack_batch, pack_entry, pack_entry_fields
+from provenance.core.keccak import keccak256
+from provenance.dev.catalog_samples import metadata_document
 from provenance.errors import ChainMismatch, InvalidInput
 from provenance.indexer import property as P
 from provenance.indexer.follower import Follower
@@ -24,7 +28,7 @@ from provenance.indexer.property import as_registered
 from provenance.indexer.property_queries import PropertyQueries
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
-from provenance.types import Kind, RegistrationRequest, Rights, Status
+from provenance.types import Hash32, Kind, RegistrationRequest, Rights, Status
 from tests.support.federation import Fed, h, make_fed, request, reverts
 from tests.support.index import dump_of
 from tests.support.property import (
@@ -360,4 +364,33 @@ def test_a_batched_entry_naming_an_expired_parent_is_refused_by_the_indexes(fed:
     follower.sync()
     assert logs.leaf(1, renewed).outcome == K.LEAF_RECORD
     assert store.dump() == dump_of(fed.chain, fed.contracts, tmp_path / "clean")
+    store.close()
+
+
+def test_the_catalogue_keeps_a_document_only_while_it_is_the_records(fed: Fed, tmp_path: Path) -> None:
+    """A transfer makes the published document name a publisher that no longer holds the record, and a change of
+    the metadata hash makes it another record's document: the index drops it, as it would refuse it now."""
+    world = make_world(fed)
+    holder = world.holder.id
+    doc = canonical_document(metadata_document("property", publisher=holder, kind="asset"))
+    kept = canonical_document(metadata_document("property kept", publisher=holder, kind="asset"))
+    moved = fed.register("SDE", request(holder, kind=Kind.ASSET, metadata=Hash32(keccak256(doc))))
+    changed = fed.register("SDE", request(holder, kind=Kind.ASSET, metadata=Hash32(keccak256(kept))))
+    world.records += [moved, changed]
+    publish_metadata(fed.contracts, world.sde, [moved, changed], [doc, kept])
+    store = IndexStore(tmp_path / "index")
+    follower = Follower(chain=fed.chain, contracts=fed.contracts, store=store)
+    follower.sync()
+    seq_moved, seq_changed = store.seq_of(moved), store.seq_of(changed)
+    assert seq_moved is not None and seq_changed is not None
+    assert store.get(K.CATALOG_METADATA + K.seq_bytes(seq_moved)) == doc
+    world.prop.transfer(world.sde, moved, world.buyer.id)
+    follower.sync()
+    assert store.get(K.CATALOG_METADATA + K.seq_bytes(seq_moved)) is None
+    assert store.get(K.CATALOG_METADATA + K.seq_bytes(seq_changed)) == kept
+    world.prop.change(world.sde, changed, int(Rights.HOLDING), h("metadata v2"), h("new document"))
+    follower.sync()
+    assert store.get(K.CATALOG_METADATA + K.seq_bytes(seq_changed)) is None
+    assert store.dump() == dump_of(fed.chain, fed.contracts, tmp_path / "clean")
+    assert_index_equals_contract(world, store)
     store.close()
