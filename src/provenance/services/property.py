@@ -10,8 +10,7 @@ signed by the party's account), or this node's keystore holds the party's accoun
 party, as the demo does.
 
 Each write runs under the node's chain lock, then syncs the index and answers the record's property state read
-back from it: what every other node will see. Who may see what is the caller's decision (``reveal``, ``parties``),
-as for records: see :func:`redact_property`.
+back from it: what every other node will see. Who sees what the caller decides, as for records (redact_property).
 """
 
 from __future__ import annotations
@@ -36,16 +35,14 @@ from provenance.types import Rights
 if TYPE_CHECKING:
     from provenance.services.operations import Operations
 
-ACTIONS = ("transfer", "change", "renew", "cancel", "pledge", "release", "enforce", "assess", "withdraw", "dispute",
-           "rule")
+ACTIONS = C.ACTIONS
 # Who consents to each action, in the order the contract takes (and numbers the nonces of) their consents.
 PARTIES: Mapping[str, tuple[str, ...]] = {
     "transfer": ("holder", "receiver", "pledgee"), "change": ("holder",), "renew": ("holder",),
     "cancel": ("pledgee",), "pledge": ("holder", "pledgee"), "release": ("pledgee",), "enforce": ("pledgee",),
     "assess": ("assessor",), "withdraw": ("assessor",), "dispute": ("claimant",), "rule": ("arbitrator",),
 }
-# The contract's codes by name (chain.property keeps the one list of each): cancellation reasons are 1..8,
-# outcomes 1..3, assessment kinds and methods 0..2.
+# The contract's codes by name, from chain.property's lists: cancellation reasons 1..8, outcomes 1..3.
 CANCEL_REASONS = tuple(C.CANCEL_REASONS[code] for code in sorted(C.CANCEL_REASONS))
 OUTCOMES = tuple(C.OUTCOMES[code] for code in sorted(C.OUTCOMES))
 ASSESSMENT_KINDS = C.ASSESSMENT_KINDS
@@ -146,11 +143,10 @@ def named(value: Any, names: tuple[str, ...], what: str, *, base: int = 0) -> in
     raise InvalidInput(f"{what} must be one of {', '.join(names)}, got {value!r}")
 
 
-def _get(body: Mapping[str, Any], name: str, *, default: Any = None, required: bool = True) -> Any:
-    value = body.get(name, default)
-    if value is None and required:
+def _get(body: Mapping[str, Any], name: str) -> Any:
+    if body.get(name) is None:
         raise InvalidInput(f"{name} is missing")
-    return value
+    return body[name]
 
 
 def parse_terms(action: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,7 +160,9 @@ def parse_terms(action: str, body: Mapping[str, Any]) -> dict[str, Any]:
         rights = body.get("rights")
         out: dict[str, Any] = {"reason": text_hash(_get(body, "reason"), "reason")}
         if rights is not None:
-            out["rights"] = int(Rights.parse(",".join(rights) if isinstance(rights, list) else str(rights)))
+            if not (isinstance(rights, list) and rights and all(isinstance(r, str) for r in rights)):
+                raise InvalidInput("rights: a list of holding, processing, operation")
+            out["rights"] = int(Rights.parse(",".join(rights)))
         if body.get("metadataHash") is not None:
             out["metadata_hash"] = bytes(parse_hash32(str(body["metadataHash"]), "metadataHash"))
         return out
