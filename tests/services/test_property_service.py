@@ -92,6 +92,7 @@ def test_dates_are_iso_8601() -> None:
     ("transfer", {"to": 0}, "entity id"),
     ("change", {"reason": "x"}, "rights, metadataHash or both"),
     ("change", {"rights": ["flying"], "reason": "x"}, "flying"),
+    ("change", {"rights": [1, 2], "reason": "x"}, "list of holding"),
     ("cancel", {"reason": "bored"}, "owner-request"),
     ("assess", {"assessor": 4, "kind": "beauty", "report": "r"}, "quality, compliance, valuation"),
     ("assess", {"assessor": 4, "kind": "quality", "score": 10_001, "standard": "GB/T 36344", "report": "r"},
@@ -262,6 +263,25 @@ def test_a_used_signature_does_not_serve_twice(world: World) -> None:
     with pytest.raises(ContractReverted) as refused:
         w.prop.act(record, "pledge", terms, consents={"pledgee": consent})
     assert refused.value.error == "WrongSigner"  # its nonce is spent: it no longer matches the message
+
+
+def test_a_withdrawn_valuation_no_longer_stands_beside_the_pledge(world: World) -> None:
+    w, record = world, world.asset(Kind.PRODUCT)
+    fi, fi_key = w.financier
+    out = w.prop.act(record, "assess", {"assessor": w.assessor, "kind": "valuation", "amount": "900000",
+                                        "currency": "CNY", "method": "cost", "valuationDate": "2026-10-01",
+                                        "report": "v-9"})
+    index = out["assessments"][-1]["index"]
+    terms = {"pledgee": fi, "amount": "500000.00", "currency": "CNY", "until": "2030-01-01", "reference": "r-9"}
+    consent = signed(w, record, "pledge", "pledgee", terms, fi_key)
+    out = w.prop.act(record, "pledge", terms, consents={"pledgee": consent})
+    assert out["pledge"]["valuation"]["index"] == index
+    out = w.prop.act(record, "withdraw", {"index": index})
+    assert out["pledge"]["valuation"] is None and out["pledged"]
+    assert out["assessments"][-1]["withdrawn"] and not out["assessments"][-1]["inForce"]
+    with pytest.raises(ContractReverted) as refused:
+        w.prop.act(record, "withdraw", {"index": index})
+    assert refused.value.error == "AlreadyWithdrawn"
 
 
 def test_dispute_ruling_and_its_execution(world: World) -> None:
