@@ -58,7 +58,7 @@ Searcher = Annotated[Principal, Depends(needs(*MEMBERS, "merchant"))]
 
 def install(app: FastAPI, rt: Runtime) -> None:
     """The routes, where the deployment has a property register (a federation deployed before it has none)."""
-    if getattr(rt.node.contracts.deployment, "property_register", None) is None:
+    if not rt.node.contracts.has_property_register:
         return
     tags: list[str | Enum] = ["property"]
     prop = PropertyOperations(rt.ops)
