@@ -76,7 +76,7 @@ def path(record: str, tail: str) -> str:
 
 def signed(served: Served, record: str, action: str, party: str, terms: dict[str, Any], key: LocalAccount) -> Any:
     r = served.client.post(path(record, "consent-typed-data"), params={"action": action, "party": party},
-                           json=terms)
+                           json=terms, headers=served.auth("registrar"))
     assert r.status_code == 200, r.text
     doc = r.json()
     typed = doc["typedData"]
@@ -165,6 +165,20 @@ def test_signed_pledge_valuation_and_the_encumbrance_search(served: Served, part
     assert r.status_code == 200 and r.json()["owner"] == parties.claimant and r.json()["pledged"]
 
 
+def test_consent_typed_data_goes_to_members_and_the_party_only(served: Served, parties: Parties) -> None:
+    record = asset(served)  # important grade: its holder is not for anyone to read
+    url, query = path(record, "consent-typed-data"), {"action": "pledge", "party": "pledgee"}
+    terms = {"pledgee": parties.bank, "amount": "1.00", "currency": "CNY", "until": "2030-01-01", "reference": "x"}
+    assert served.client.post(url, params=query, json=terms).status_code == 401
+    other = served.client.post(url, params=query, json=terms, headers=served.auth("merchant"))  # Lingang's token
+    assert other.status_code == 403 and f"entity {served.demo['entities']['m-lingang']}" in other.json()["detail"]
+    own = served.client.post(url, params=query, json=terms, headers={"Authorization": f"Bearer {parties.bank_token}"})
+    assert own.status_code == 200 and own.json()["typedData"]["message"]["entityId"] == parties.bank
+    holder = served.client.post(url, params={"action": "pledge", "party": "holder"}, json=terms,
+                                headers=served.auth("merchant"))
+    assert holder.status_code == 200 and holder.json()["counterparty"] == parties.bank
+
+
 def test_dispute_ruling_execution_over_http(served: Served, parties: Parties) -> None:
     record = asset(served, grade="general")
     reg = served.auth("registrar")
@@ -200,7 +214,8 @@ def test_bad_input_is_named_before_any_transaction(served: Served, parties: Part
     assert r.status_code == 422 and "decimal place" in r.json()["detail"]
     r = served.client.post(path(record, "cancellation"), json={"reason": "bored"}, headers=reg)
     assert r.status_code == 422
-    r = served.client.post(path(record, "consent-typed-data"), params={"action": "renew", "party": "pledgee"})
+    r = served.client.post(path(record, "consent-typed-data"), params={"action": "renew", "party": "pledgee"},
+                           headers=reg)
     assert r.status_code == 422 and "parties of renew" in r.json()["detail"]
     unknown = "0x" + "ee" * 32
     assert served.client.get(path(unknown, "property")).status_code == 404
@@ -267,7 +282,7 @@ def test_every_property_route_answers_as_documented(served: Served, parties: Par
         ("POST", "disputes/ruling", {"arbitrator": parties.arbitrator, "outcome": "dismissed", "ruling": "r"}, reg),
         ("POST", "disputes/execution", None, reg),
         ("POST", "cancellation", {"reason": "owner-request"}, reg),
-        ("POST", "consent-typed-data?action=transfer&party=holder", {"to": parties.claimant}, {}),
+        ("POST", "consent-typed-data?action=transfer&party=holder", {"to": parties.claimant}, served.auth("member")),
         *[("GET", tail, None, served.auth("member")) for tail in
           ("property", "transfers", "changes", "pledges", "assessments", "disputes")],
     ]

@@ -12,7 +12,9 @@ Who may call what:
   (pledged, under dispute, expired, listed);
 * an encumbrance (who holds the pledge, the amount, until when) is open to members and to the pledgee only,
   whatever the grade: ``/encumbrances`` takes a member credential, or the pledgee's merchant token (which sees its
-  own pledges).
+  own pledges);
+* a consent's typed data names the party and its counterparty (often the holder or the pledgee), so it is served
+  to members and to the party's own merchant token, not to anyone.
 """
 
 from __future__ import annotations
@@ -144,13 +146,19 @@ def install(app: FastAPI, rt: Runtime) -> None:
 
     @app.post(f"{base}/consent-typed-data", tags=tags, responses=ok(ConsentTypedDataOut),
               summary="The EIP-712 typed data (eth_signTypedData_v4) a party signs to consent to an action on these "
-                      "terms (the body the action's write takes)")
+                      "terms (the body the action's write takes): members, and a merchant for its own consent")
     def consent_typed_data(record: RecordPath, action: Annotated[ActionName, Query()],
-                           party: Annotated[PartyName, Query()],
+                           party: Annotated[PartyName, Query()], p: Searcher,
                            deadline: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
                            body: Annotated[dict[str, Any] | None, Body()] = None) -> Any:
         terms = {k: v for k, v in (body or {}).items() if k != "consents"}
-        return prop.consent_typed_data(rid(record), action, party, terms, deadline=deadline)
+        doc = prop.consent_typed_data(rid(record), action, party, terms, deadline=deadline)
+        # The message names the party and its counterparty (the holder, a pledgee): who holds an important-grade
+        # record, and every encumbrance, stay the members' and the parties' own.
+        if p.role not in MEMBERS and p.entity != doc["entity"]:
+            raise AuthError(403, f"a merchant credential gets the typed data of its own consents only (entity "
+                                 f"{p.entity}, not {doc['entity']})")
+        return doc
 
     # ------------------------------------------------------------------ writes
 
