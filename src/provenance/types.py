@@ -69,6 +69,9 @@ class EntityRole(_Named):
     SUPPLIER = 0
     DEMANDER = 1
     SERVICE_PROVIDER = 2
+    FINANCIAL_INSTITUTION = 3  # a pledgee (issue 22)
+    ASSESSMENT_INSTITUTION = 4  # accredited by governance to assess records
+    ARBITRATION_INSTITUTION = 5  # appointed by governance to rule on disputes
 
 
 class ExchangeStatus(_Named):
@@ -83,6 +86,7 @@ class ProposalAction(_Named):
     SET_THRESHOLD = 2
     ADD_SUPERVISOR = 3
     REMOVE_SUPERVISOR = 4
+    PROPERTY_DECISION = 8  # 5-7 are the entity decisions (provenance.chain.registry.EntityDecision)
 
 
 class Rights(enum.IntFlag):

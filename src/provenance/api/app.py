@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from provenance.api import catalog_routes, problems, vc_routes
+from provenance.api import catalog_routes, problems, property_routes, vc_routes
 from provenance.api.deps import API, caller, document, needs, ok
 from provenance.api.middleware import Guard, TokenBuckets
 from provenance.api.models import (
@@ -138,6 +138,10 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
     # ------------------------------------------------------------------ the federated catalogue
 
     catalog_routes.install(app, rt, api=API, ok=ok, document=document, needs=needs, caller=caller)
+
+    # ------------------------------------------------------------------ the data property register
+
+    property_routes.install(app, rt)
 
     # ------------------------------------------------------------------ VC-JOSE and status lists
 

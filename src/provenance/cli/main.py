@@ -60,6 +60,7 @@ from provenance.cli.flows import (
 from provenance.cli.index import cmd_index_rebuild, cmd_index_status, cmd_index_sync
 from provenance.cli.lineage import cmd_impact, cmd_lineage, cmd_path, cmd_search
 from provenance.cli.logs import cmd_log_anchor, cmd_log_consistency, cmd_log_proof, cmd_log_show, cmd_log_witness
+from provenance.cli.property import add_parser as property_parser
 from provenance.cli.registrations import cmd_register, cmd_show, cmd_sign, cmd_status
 from provenance.cli.render import print_error, print_result
 from provenance.cli.serve import cmd_serve
@@ -431,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
         s.set_defaults(handler=handler)
 
     catalog_parser(sub)
+    property_parser(sub)
 
     tk = sub.add_parser("token", help="API tokens of this node (stored hashed)").add_subparsers(
         dest="token_command", metavar="ACTION", required=True)

@@ -224,6 +224,7 @@ async function recordPage(id) {
       api("/registrations/" + id + "/descendants?max_depth=16&max_nodes=300")]);
     lineage.catch(() => {});  // shown in the lineage section below
     const kept = api("/registrations/" + id + "/metadata").catch(() => null);
+    const property = api("/registrations/" + id + "/property").catch(() => null);  // its sections: property.js
     const rec = await api("/registrations/" + id);
     if (rec.supersedes) await nameNodes([{ id: rec.supersedes }]);
     const fields = [[t("title"), el("span", { id: "record-title" }, titleText(rec))], [t("publisher"), publisherLink(rec)]];
@@ -256,6 +257,7 @@ async function recordPage(id) {
         el("span", {}, el("i", { style: "border-color:#b9770e;background:#fff4df" }), t("affectedLegend")),
         el("span", { class: "muted" }, t("flowLegend"))),
       pending);
+    showProperty(property, rows[0].closest(".card"));
     const meta = rec.metadata === "supplied" ? await kept : null;
     if (meta) rows[1].after(...documentFields(meta).map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))));  // after the publisher
     try {
