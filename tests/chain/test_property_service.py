@@ -81,9 +81,10 @@ def test_every_action_accepts_signed_consents(fed: Fed) -> None:
                 pledgee=s(bank, "pledge", asset, holder.id, pt))
     prop.enforce(sde, asset, buyer.id, pledgee=s(bank, "enforce", asset, buyer.id, PR.enforce_terms(buyer.id)))
     a = valuation(world)
-    index, _ = prop.assess(sde, asset, a, assessor=s(assessor, "assess", asset, buyer.id, PR.assess_terms(a)))
-    prop.withdraw_assessment(sde, asset, index,
-                             assessor=s(assessor, "withdraw", asset, buyer.id, PR.withdraw_terms(index)))
+    aid, _ = prop.assess(sde, asset, a, assessor=s(assessor, "assess", asset, buyer.id, PR.assess_terms(a)))
+    assert aid == PR.assessment_id(assessor.id, 2, a.report_hash)
+    prop.withdraw_assessment(sde, asset, aid,
+                             assessor=s(assessor, "withdraw", asset, buyer.id, PR.withdraw_terms(aid)))
     claim = h("claim")
     prop.file_dispute(sde, asset, holder.id, claim,
                       claimant_consent=s(holder, "dispute", asset, buyer.id, PR.dispute_terms(holder.id, claim)))
@@ -163,10 +164,14 @@ def test_views(fed: Fed) -> None:
     assert seq == 1 and prop.encumbered(product)
     pledge = prop.pledge_of(product)
     assert (pledge.pledgee, pledge.amount, pledge.currency, pledge.seq) == (world.bank.id, 99, "CNY", 1)
-    index, _ = prop.assess(sde, product, quality(world, 10_000))
-    assert prop.assessment(product, index).score == 10_000 and prop.assessment_count() == index
+    q = quality(world, 10_000)
+    aid, _ = prop.assess(sde, product, q)
+    assert aid == PR.assessment_id(world.assessor.id, 0, q.report_hash)
+    assert prop.assessment(product, aid).score == 10_000
     with pytest.raises(NotFound):
-        prop.assessment(product, index + 1)
+        prop.assessment(product, h("no such assessment"))
+    with reverts("AlreadyAssessed", assessmentId=aid):  # one report, one attestation per record and kind
+        prop.assess(sde, product, q)
     c, _ = prop.assess(sde, product, compliance(world))
     prop.list_record(sde, product, c)
     assert prop.property_of(product).listed

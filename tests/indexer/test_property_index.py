@@ -20,7 +20,7 @@ from provenance.core.catalog import canonical_document
 from provenance.core.entries import entry_leaf_hash, pack_batch, pack_entry, pack_entry_fields
 from provenance.core.keccak import keccak256
 from provenance.dev.catalog_samples import metadata_document
-from provenance.errors import ChainMismatch, InvalidInput
+from provenance.errors import ChainMismatch, InvalidInput, StoreError
 from provenance.indexer import property as P
 from provenance.indexer.follower import Follower
 from provenance.indexer.logs import LogQueries
@@ -77,6 +77,10 @@ def test_every_event_is_visible_through_property_queries(fed: Fed, tmp_path: Pat
     assert kinds == [("quality", 8_500, False), ("quality", 4_000, True), ("valuation", None, False)]
     assert traded.valuation is not None and (traded.valuation.amount, traded.valuation.currency,
                                              traded.valuation.method) == (12_000_000, "CNY", "market")
+    second = traded.assessments[1]
+    assert [a.index for a in traded.assessments] == [1, 2, 3]
+    assert q.assessment(r["traded"], second.id) == second == q.assessment(r["traded"], 2)
+    assert q.assessment(r["traded"], h("no such assessment")) is None and q.assessment(r["traded"], 4) is None
 
     listed = q.view(r["listed"], now=now)
     assert listed is not None and listed.listed and listed.owner == buyer
@@ -394,3 +398,21 @@ def test_the_catalogue_keeps_a_document_only_while_it_is_the_records(fed: Fed, t
     assert store.dump() == dump_of(fed.chain, fed.contracts, tmp_path / "clean")
     assert_index_equals_contract(world, store)
     store.close()
+
+
+def test_a_record_value_takes_a_new_owner_rights_and_metadata_and_nothing_else() -> None:
+    rec = K.IndexedRecord(h("id"), 7, 11, 2, 1, 0, 1, 1, 1, True, False, 3, 99, h("content"), h("meta"), h("old"),
+                          ())
+    value = K.encode_record(rec, [4, 5])
+    moved, _ = K.decode_record(7, K.with_owner(value, 2**32 - 1))
+    changed, parents = K.decode_record(7, K.with_rights_metadata(value, 6, h("meta 2")))
+    assert moved == K.IndexedRecord(**{**rec.__dict__, "owner": 2**32 - 1})
+    assert changed == K.IndexedRecord(**{**rec.__dict__, "rights": 6, "metadata_hash": h("meta 2")})
+    assert parents == [4, 5] and K.metadata_of(value) == h("meta")
+    with pytest.raises(StoreError, match="32 bytes"):
+        K.with_rights_metadata(value, 1, b"short")
+    assert len({K.PROP_STATE, K.PROP_REGISTERED, K.PROP_OWNER, K.PROP_CHANGE, K.PROP_RENEWAL, K.PROP_PLEDGE,
+                K.PROP_ENCUMBRANCE, K.PROP_ENCUMBRANCE_BY_PLEDGEE, K.PROP_ASSESSMENT, K.PROP_ASSESSMENT_ID,
+                K.PROP_DISPUTE, K.PROP_TERM, K.PROP_ASSESSOR, K.PROP_ARBITRATOR, K.PROP_COMPLIANCE,
+                K.PROP_BLOCK_TIME}) == 16
+    assert K.SCHEMA_VERSION == b"4"

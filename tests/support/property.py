@@ -24,6 +24,7 @@ from provenance.chain.property import (
     PledgeTerms,
     PropertyDecision,
     PropertyService,
+    assessment_id,
     pledge_terms,
     transfer_terms,
 )
@@ -168,8 +169,8 @@ def every_operation(world: World) -> dict[str, RecordId]:
     prop.assess(sde, traded, valuation(world))
 
     listed = world.record(kind=Kind.PRODUCT)
-    index, _ = prop.assess(sde, listed, compliance(world))
-    prop.list_record(sde, listed, index)
+    passed, _ = prop.assess(sde, listed, compliance(world))
+    prop.list_record(sde, listed, passed)
     prop.pledge(sde, listed, world.pledge_terms(amount=1_000_000, reference="in force"))
     # A dispute decided for the claimant: the record passes to it by the ruling's own transaction.
     prop.file_dispute(sde, listed, buyer.id, h("buyer's claim"))
@@ -247,13 +248,14 @@ def assert_index_equals_contract(world: World, store: IndexStore, *, entities: l
                     d.new_owner or 0, not d.executed, d.ruling_hash or bytes(32)) == (
                 dispute.seq, dispute.claimant, dispute.claim_hash, dispute.arbitrator, dispute.outcome,
                 dispute.new_owner, dispute.open, dispute.ruling_hash)
-        for a in q.assessments(rid):
-            s = prop.assessment(rid, a.index)
+        for n, a in enumerate(q.assessments(rid), start=1):
+            assert a.index == n and a.id == assessment_id(a.assessor, ("quality", "compliance", "valuation").index(
+                a.kind), a.report_hash)
+            s = prop.assessment(rid, a.id)
             assert (a.assessor, a.kind, a.withdrawn, a.valid_until) == (
                 s.assessor, ("quality", "compliance", "valuation")[s.kind], s.withdrawn, s.valid_until)
             assert (a.score or 0, bool(a.passed), a.amount or 0, a.currency or "", a.valuation_date or 0) == (
                 s.score if s.kind == 0 else 0, s.passed, s.amount, s.currency, s.valuation_date)
-    assert sum(len(q.assessments(rid)) for rid in world.records) == prop.assessment_count()
     assert q.terms() == {label: prop.term_of(i) for i, label in enumerate(("resource", "product", "asset"))}
     candidates = set(entities or []) | {world.assessor.id, world.arbitrator.id, world.holder.id}
     accredited = q.accredited()

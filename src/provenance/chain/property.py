@@ -162,7 +162,7 @@ class DisputeState:
 
 @dataclass(frozen=True)
 class AssessmentState:
-    """``assessment(id, index)`` as stored (``assessor`` 0: no such assessment of this record)."""
+    """``assessment(id, assessmentId)`` as stored (``assessor`` 0: no such assessment of this record)."""
 
     assessor: int
     kind: int
@@ -226,8 +226,15 @@ def assess_terms(a: AssessmentInput) -> bytes:
     return keccak(encode([_ASSESSMENT_ABI], [a.as_abi()]))
 
 
-def withdraw_terms(index: int) -> bytes:
-    return keccak(encode(["uint32"], [_uint(index, 32, "an assessment index")]))
+def withdraw_terms(assessment_id: bytes) -> bytes:
+    return keccak(encode(["bytes32"], [_h32(assessment_id, "an assessment id")]))
+
+
+def assessment_id(assessor: int, kind: int, report_hash: bytes) -> bytes:
+    """An assessment's id within its record: keccak256(abi.encode(uint32 assessor, uint8 kind, bytes32 report))."""
+    return keccak(encode(["uint32", "uint8", "bytes32"], [_uint(assessor, 32, "an assessor"),
+                                                         _uint(kind, 8, "an assessment kind"),
+                                                         _h32(report_hash, "a report hash")]))
 
 
 def dispute_terms(claimant: int, claim_hash: bytes) -> bytes:
@@ -322,20 +329,21 @@ class PropertyService:
     # ------------------------------------------------------------------ assessments and listing
 
     def assess(self, signer: LocalAccount, record_id: bytes, a: AssessmentInput, *,
-               assessor: Consent = Consent.MANDATE) -> tuple[int, WriteResult]:
-        """Record an assessment; returns its index (the contract numbers assessments over all records)."""
+               assessor: Consent = Consent.MANDATE) -> tuple[bytes, WriteResult]:
+        """Record an assessment; returns its id within the record (:func:`assessment_id`)."""
         tx = self._tx(signer, "assess", _h32(record_id, "a record id"), a.as_abi(), assessor.as_abi())
-        return int(tx.event("Assessed").args["index"]), _write(tx)
+        return bytes(tx.event("Assessed").args["assessmentId"]), _write(tx)
 
-    def withdraw_assessment(self, signer: LocalAccount, record_id: bytes, index: int, *,
+    def withdraw_assessment(self, signer: LocalAccount, record_id: bytes, assessment: bytes, *,
                             assessor: Consent = Consent.MANDATE) -> WriteResult:
-        return self._write(signer, "withdrawAssessment", record_id, _uint(index, 32, "an assessment index"),
+        return self._write(signer, "withdrawAssessment", record_id, _h32(assessment, "an assessment id"),
                            assessor.as_abi())
 
-    def list_record(self, signer: LocalAccount, record_id: bytes, compliance_index: int = 0) -> WriteResult:
-        """List a product or asset for trading (the contract's ``list``); ``compliance_index`` names the passed
+    def list_record(self, signer: LocalAccount, record_id: bytes,
+                    compliance_assessment: bytes = bytes(32)) -> WriteResult:
+        """List a product or asset for trading (the contract's ``list``); ``compliance_assessment`` names the passed
         compliance assessment in force when the registrar's compliance rule is on."""
-        return self._write(signer, "list", record_id, _uint(compliance_index, 32, "an assessment index"))
+        return self._write(signer, "list", record_id, _h32(compliance_assessment, "an assessment id"))
 
     # ------------------------------------------------------------------ disputes
 
@@ -391,14 +399,11 @@ class PropertyService:
         return DisputeState(int(seq), int(claimant), int(arbitrator), int(outcome), int(new_owner), bool(is_open),
                             bool(ruled), int(filed_at), bytes(claim_hash), bytes(ruling_hash))
 
-    def assessment_count(self) -> int:
-        return int(self._call("assessmentCount")[0])
-
-    def assessment(self, record_id: bytes, index: int) -> AssessmentState:
+    def assessment(self, record_id: bytes, assessment: bytes) -> AssessmentState:
         (assessor, kind, passed, score, method, currency, valuation_date, valid_until, withdrawn,
-         amount) = self._call("assessment", _h32(record_id, "a record id"), _uint(index, 32, "an index"))[0]
+         amount) = self._call("assessment", _h32(record_id, "a record id"), _h32(assessment, "an assessment id"))[0]
         if assessor == 0:
-            raise NotFound(f"record 0x{record_id.hex()} has no assessment {index}")
+            raise NotFound(f"record 0x{record_id.hex()} has no assessment 0x{assessment.hex()}")
         return AssessmentState(int(assessor), int(kind), bool(passed), int(score), int(method),
                                currency_text(currency), int(valuation_date), int(valid_until), bool(withdrawn),
                                int(amount))
@@ -469,7 +474,7 @@ def _h32(value: bytes, what: str) -> bytes:
 __all__ = [
     "ACTIONS", "ASSESSMENT_KINDS", "CANCEL_REASONS", "KINDS", "METHODS", "NO_TERMS", "OUTCOMES", "PROPERTY_REGISTER",
     "AssessmentInput", "AssessmentState", "Consent", "DisputeState", "PledgeState", "PledgeTerms", "PropertyDecision",
-    "PropertyService", "PropertyState", "assess_terms", "cancel_terms", "change_terms", "consent_digest",
-    "consent_typed_data", "currency_code", "currency_text", "dispute_terms", "enforce_terms", "pledge_terms",
-    "rule_terms", "transfer_terms", "withdraw_terms",
+    "PropertyService", "PropertyState", "assess_terms", "assessment_id", "cancel_terms", "change_terms",
+    "consent_digest", "consent_typed_data", "currency_code", "currency_text", "dispute_terms", "enforce_terms",
+    "pledge_terms", "rule_terms", "transfer_terms", "withdraw_terms",
 ]

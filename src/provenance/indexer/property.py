@@ -56,8 +56,8 @@ def state_key(sb: bytes) -> bytes:
 def default_state(owner: int) -> dict[str, Any]:
     """A record's property state before any property event: ``owner`` is its registered owner."""
     return {"originalOwner": owner, "transfers": 0, "changes": 0, "renewals": 0, "renewedExpiry": 0,
-            "listed": False, "listedBlock": None, "pledges": 0, "pledge": 0, "disputes": 0, "dispute": 0,
-            "cancelledReason": None}
+            "listed": False, "listedBlock": None, "assessments": 0, "pledges": 0, "pledge": 0, "disputes": 0,
+            "dispute": 0, "cancelledReason": None}
 
 
 def load_state(r: _Reader, sb: bytes, value: bytes) -> dict[str, Any]:
@@ -331,11 +331,12 @@ def _enforced(w: BlockWriter, ev: Event) -> None:
 def _assessed(w: BlockWriter, ev: Event) -> None:
     a = ev.args
     rec = _Record(w, ev)
-    index, kind = a["index"], a["kind"]
+    kind, aid = a["kind"], a["assessmentId"]
+    rec.state["assessments"] = n = rec.state["assessments"] + 1
     w.put_new([
-        (K.PROP_ASSESSMENT + _u(index, 4), _dump({
-            "index": index, "record": hex0x(rec.id), "assessor": a["assessor"], "kind": ASSESSMENT_KINDS[kind],
-            "score": a["score"] if kind == 0 else None,
+        (K.PROP_ASSESSMENT + rec.sb + _u(n, 4), _dump({
+            "index": n, "id": hex0x(aid), "record": hex0x(rec.id), "assessor": a["assessor"],
+            "kind": ASSESSMENT_KINDS[kind], "score": a["score"] if kind == 0 else None,
             "passed": a["passed"] if kind == ASSESSMENT_COMPLIANCE else None,
             "method": METHODS[a["method"]] if kind == ASSESSMENT_VALUATION else None,
             "amount": str(a["amount"]) if kind == ASSESSMENT_VALUATION else None,
@@ -344,17 +345,20 @@ def _assessed(w: BlockWriter, ev: Event) -> None:
             "valuationDate": a["valuationDate"] if kind == ASSESSMENT_VALUATION else None,
             "validUntil": a["validUntil"], "reportHash": hex0x(a["reportHash"]), "block": ev.block_number,
             "tx": hex0x(ev.tx_hash), "withdrawn": False, "withdrawnBlock": None})),
-        (K.PROP_ASSESSMENT_BY_RECORD + rec.sb + _u(index, 4), b""),
+        (K.PROP_ASSESSMENT_ID + rec.sb + aid, _u(n, 4)),
     ])
+    rec.save()
 
 
 def _assessment_withdrawn(w: BlockWriter, ev: Event) -> None:
-    index = ev.args["index"]
-    key = K.PROP_ASSESSMENT + _u(index, 4)
-    value = _load(w, key, f"assessment {index}")
-    if value["record"] != hex0x(ev.args["id"]):
-        raise StoreError(f"assessment {index} is withdrawn from 0x{ev.args['id'].hex()}, but the index has it of "
-                         f"{value['record']} (block {ev.block_number})")
+    rec = _Record(w, ev)
+    aid = ev.args["assessmentId"]
+    n = w.get(K.PROP_ASSESSMENT_ID + rec.sb + aid)
+    if n is None:
+        raise StoreError(f"assessment 0x{aid.hex()} of 0x{rec.id.hex()} is withdrawn, but the index has none such "
+                         f"(block {ev.block_number})")
+    key = K.PROP_ASSESSMENT + rec.sb + n
+    value = _load(w, key, f"assessment 0x{aid.hex()}")
     value.update(withdrawn=True, withdrawnBlock=ev.block_number)
     w.put(key, _dump(value))
 

@@ -69,7 +69,7 @@ class Pledge:
 
 @dataclass(frozen=True)
 class Assessment:
-    index: int
+    index: int  # 1, 2, ...: the order of the record's assessments (the contract names them by ``id``)
     assessor: int
     kind: str  # "quality" | "compliance" | "valuation"
     score: int | None  # quality: basis points 0..10000
@@ -86,6 +86,7 @@ class Assessment:
     record: bytes = b""
     withdrawn_block: int | None = None
     tx: bytes = b""
+    id: bytes = b""  # keccak256(abi.encode(uint32 assessor, uint8 kind, bytes32 reportHash)), unique in the record
 
     def in_force(self, now: int) -> bool:
         """Not withdrawn and its validity not past (the contract's test, less the assessor's accreditation)."""
@@ -162,7 +163,7 @@ def _pledge(v: dict[str, Any]) -> Pledge:
 def _assessment(v: dict[str, Any]) -> Assessment:
     return Assessment(v["index"], v["assessor"], v["kind"], v["score"], v["passed"], v["method"], _int(v["amount"]),
                       v["currency"], _bb(v["standard"]), v["valuationDate"], v["validUntil"], _bb(v["reportHash"]),
-                      v["block"], v["withdrawn"], _bb(v["record"]), v["withdrawnBlock"], _bb(v["tx"]))
+                      v["block"], v["withdrawn"], _bb(v["record"]), v["withdrawnBlock"], _bb(v["tx"]), _bb(v["id"]))
 
 
 def _dispute(v: dict[str, Any]) -> Dispute:
@@ -217,8 +218,21 @@ class PropertyQueries:
         found = self._record(record)
         return [] if found is None else self._assessments(found[0])
 
-    def assessment(self, index: int) -> Assessment | None:
-        raw = self.index.get(K.PROP_ASSESSMENT + _u(index, 4, "an assessment index"))
+    def assessment(self, record: bytes, ref: int | bytes) -> Assessment | None:
+        """The record's assessment by its index (1, 2, ...) or its 32-byte id; None if it has none such."""
+        found = self._record(record)
+        if found is None:
+            return None
+        sb = found[0]
+        if isinstance(ref, bytes | bytearray):
+            if len(ref) != 32:
+                raise InvalidInput("an assessment id is 32 bytes")
+            n = self.index.get(K.PROP_ASSESSMENT_ID + sb + bytes(ref))
+            if n is None:
+                return None
+        else:
+            n = _u(ref, 4, "an assessment index")
+        raw = self.index.get(K.PROP_ASSESSMENT + sb + n)
         return None if raw is None else _assessment(orjson.loads(raw))
 
     def disputes(self, record: bytes) -> list[Dispute]:
@@ -289,15 +303,7 @@ class PropertyQueries:
         return [orjson.loads(raw) for _, raw in self.index.scan(prefix + found[0])]
 
     def _assessments(self, sb: bytes) -> list[Assessment]:
-        prefix = K.PROP_ASSESSMENT_BY_RECORD + sb
-        out = []
-        for key, _ in self.index.scan(prefix):
-            raw = self.index.get(K.PROP_ASSESSMENT + key[len(prefix):])
-            if raw is None:
-                raise StoreError(f"the index lists assessment {int.from_bytes(key[-4:], 'big')} without it "
-                                 f"(corrupt index)")
-            out.append(_assessment(orjson.loads(raw)))
-        return out
+        return [_assessment(orjson.loads(raw)) for _, raw in self.index.scan(K.PROP_ASSESSMENT + sb)]
 
     def _in_force_pledge(self, sb: bytes, state: dict[str, Any]) -> Pledge | None:
         if not state["pledge"]:

@@ -64,8 +64,8 @@ LevelDB's byte order the numeric order, so prefix scans come back in registratio
     G p <seq:5> <pledge:4>             a pledge, ended or not (JSON)
     G e <seq:5>                        an encumbrance in force: pledgee (4), pledge seq (4)
     G E <pledgee:4> <seq:5>            the same, by pledgee
-    G a <index:4>                      an assessment (JSON; the contract numbers them over all records)
-    G A <seq:5> <index:4>              assessments by record
+    G a <seq:5> <n:4>                  the record's assessment n, in the order they were made (JSON, with its id)
+    G A <seq:5> <assessment id:32>     n of the record's assessment with this id (4)
     G d <seq:5> <dispute:4>            a dispute (JSON)
     G t <kind:1>                       a kind's term in seconds (8)
     G r <entity:4>                     an accredited assessor; G j <entity:4> an appointed arbitrator
@@ -139,7 +139,7 @@ PROP_PLEDGE = PROPERTY + b"p"
 PROP_ENCUMBRANCE = PROPERTY + b"e"
 PROP_ENCUMBRANCE_BY_PLEDGEE = PROPERTY + b"E"
 PROP_ASSESSMENT = PROPERTY + b"a"
-PROP_ASSESSMENT_BY_RECORD = PROPERTY + b"A"
+PROP_ASSESSMENT_ID = PROPERTY + b"A"
 PROP_DISPUTE = PROPERTY + b"d"
 PROP_TERM = PROPERTY + b"t"
 PROP_ASSESSOR = PROPERTY + b"r"
