@@ -13,7 +13,8 @@ from trie import HexaryTrie
 from trie.exceptions import MissingTrieNode
 
 from provenance.chain import embedded
-from provenance.chain.embedded import EmbeddedChain, _CachingHexaryTrie, _TrieBatch
+from provenance.chain.embedded import EmbeddedChain
+from provenance.chain.evm_storage import CachingHexaryTrie, TrieBatch
 from provenance.errors import TransactionFailed
 
 # Runtime code: for each 64 bytes of calldata (slot, value), SSTORE(slot, value); a value of 0 clears the slot.
@@ -53,7 +54,7 @@ def test_batch_update_matches_key_by_key(shape: str, seed: int) -> None:
                 known[key] = value
             else:
                 known.pop(key, None)
-        root = _TrieBatch(db).update(root, changes)
+        root = TrieBatch(db).update(root, changes)
         assert root == reference.root_hash
         stored = HexaryTrie(db, root)
         for key, value in known.items():
@@ -64,16 +65,16 @@ def test_batch_update_matches_key_by_key(shape: str, seed: int) -> None:
 
 def test_emptied_trie_has_the_blank_root() -> None:
     db: dict[bytes, bytes] = {}
-    root = _TrieBatch(db).update(HexaryTrie({}).root_hash, {b"\x01" * 32: b"\x01", b"\x02" * 32: b"\x02"})
-    root = _TrieBatch(db).update(root, {b"\x01" * 32: b"", b"\x02" * 32: b""})
+    root = TrieBatch(db).update(HexaryTrie({}).root_hash, {b"\x01" * 32: b"\x01", b"\x02" * 32: b"\x02"})
+    root = TrieBatch(db).update(root, {b"\x01" * 32: b"", b"\x02" * 32: b""})
     assert root == HexaryTrie({}).root_hash
 
 
 def test_missing_node_is_a_key_error() -> None:
     db: dict[bytes, bytes] = {}
-    root = _TrieBatch(db).update(HexaryTrie({}).root_hash, {bytes([i]) * 32: b"\x01" for i in range(20)})
+    root = TrieBatch(db).update(HexaryTrie({}).root_hash, {bytes([i]) * 32: b"\x01" for i in range(20)})
     with pytest.raises(KeyError):
-        _TrieBatch({}).update(root, {b"\x05" * 32: b"\x02"})
+        TrieBatch({}).update(root, {b"\x05" * 32: b"\x02"})
 
 
 def _run(path: Path, rng: random.Random) -> tuple[list[tuple[bytes, bytes, int, int]], bytes, dict[int, int]]:
@@ -138,13 +139,13 @@ def test_cached_reads_match_hexary_trie(shape: str) -> None:
     new_key = KEY_SHAPES[shape]
     db: dict[bytes, bytes] = {}
     present = {new_key(rng): rng.choice(VALUES) for _ in range(300)}
-    root = _TrieBatch(db).update(HexaryTrie({}).root_hash, present)
-    stock, cached = HexaryTrie(db, root), _CachingHexaryTrie(db, root)
+    root = TrieBatch(db).update(HexaryTrie({}).root_hash, present)
+    stock, cached = HexaryTrie(db, root), CachingHexaryTrie(db, root)
     probes = list(present) + [new_key(rng) for _ in range(300)] + [k[:-1] for k in present if len(k) > 1]
     for key in probes:
         assert cached.get(key) == stock.get(key)
-    assert _CachingHexaryTrie(db, HexaryTrie({}).root_hash).get(b"\x01" * 32) == b""
+    assert CachingHexaryTrie(db, HexaryTrie({}).root_hash).get(b"\x01" * 32) == b""
     broken = dict(db)
     del broken[root]
     with pytest.raises(MissingTrieNode):
-        _CachingHexaryTrie(broken, root).get(next(iter(present)))
+        CachingHexaryTrie(broken, root).get(next(iter(present)))
