@@ -20,13 +20,16 @@ from typing import Any, cast
 
 import plyvel
 from eth._utils.address import generate_contract_address
-from eth.abc import BlockHeaderAPI
+from eth.abc import BlockHeaderAPI, OpcodeAPI
 from eth.chains.base import MiningChain
 from eth.constants import GENESIS_PARENT_HASH
-from eth.exceptions import HeaderNotFound, Revert
+from eth.exceptions import HeaderNotFound, InsufficientStack, OutOfGas, Revert
 from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.state import PragueState
+from eth.vm.opcode import _FastOpcode
 from eth.vm.spoof import SpoofTransaction
+from eth.vm.stack import Stack
 from eth_account.signers.local import LocalAccount
 from eth_tester.backends.pyevm.main import get_default_genesis_params
 from eth_typing import Address as EthAddress
@@ -48,8 +51,51 @@ _EVM_PREFIX = b"e:"
 _META_CHAIN_ID = b"m:chain_id"
 
 
+class _FastStack(Stack):
+    """py-evm's stack, popping integers in one step (the contracts pop about 30,000 a transaction)."""
+
+    __slots__ = ()
+
+    def pop_ints(self, num_items: int) -> tuple[int, ...]:
+        values = self.values
+        if num_items > len(values):
+            raise InsufficientStack(f"Wanted {num_items} stack items, only had {len(values)}")
+        popped = values[-num_items:]
+        del values[-num_items:]
+        popped.reverse()
+        return tuple([x if isinstance(x, int) else int.from_bytes(x, "big") for x in popped])
+
+
+class _GasInlinedOpcode:
+    """A fixed-cost opcode charging its gas directly: py-evm's ``_FastOpcode`` goes through two calls to do it,
+    for each of the million opcodes a large transaction runs. Same check, same error."""
+
+    __slots__ = ("gas_cost", "logic_fn", "mnemonic")
+
+    def __init__(self, opcode: Any) -> None:
+        self.logic_fn, self.mnemonic, self.gas_cost = opcode.logic_fn, opcode.mnemonic, opcode.gas_cost
+
+    def __call__(self, computation: Any) -> Any:
+        meter = computation._gas_meter
+        if self.gas_cost > meter.gas_remaining:
+            raise OutOfGas(f"Out of gas: Needed {self.gas_cost} - Remaining {meter.gas_remaining} "
+                           f"- Reason: {self.mnemonic}")
+        meter.gas_remaining -= self.gas_cost
+        return self.logic_fn(computation)
+
+
+class _EmbeddedComputation(PragueComputation):
+    opcodes = {code: cast(OpcodeAPI, _GasInlinedOpcode(op)) if type(op) is _FastOpcode else op
+               for code, op in PragueComputation.opcodes.items()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stack = _FastStack()
+
+
 class _EmbeddedState(PragueState):
     account_db_class = BatchedAccountDB
+    computation_class = _EmbeddedComputation
 
 
 class _EmbeddedVM(PragueVM):
