@@ -22,12 +22,13 @@ from provenance.core.keccak import keccak256
 from provenance.dev.catalog_samples import metadata_document
 from provenance.errors import ChainMismatch, InvalidInput, StoreError
 from provenance.indexer import property as P
+from provenance.indexer.events import Event
 from provenance.indexer.follower import Follower
 from provenance.indexer.logs import LogQueries
 from provenance.indexer.property import as_registered
 from provenance.indexer.property_queries import PropertyQueries
 from provenance.store import keys as K
-from provenance.store.index import IndexStore
+from provenance.store.index import BlockWriter, IndexStore
 from provenance.types import Hash32, Kind, RegistrationRequest, Rights, Status
 from tests.support.federation import Fed, h, make_fed, request, reverts
 from tests.support.index import dump_of
@@ -252,8 +253,8 @@ def test_an_error_in_the_middle_of_a_block_applies_none_of_it(fed: Fed, tmp_path
     real = P.HANDLERS["Transferred"]
     applied: list[str] = []
 
-    def fail_after_applying(w: object, ev: object) -> None:
-        real(w, ev)  # type: ignore[arg-type]
+    def fail_after_applying(w: BlockWriter, ev: Event) -> None:
+        real(w, ev)
         applied.append("Transferred")
         raise RuntimeError("the node dies here")
 

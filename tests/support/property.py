@@ -114,7 +114,8 @@ def make_world(fed: Fed) -> World:
     parties = [Party(*entity_with_role(fed, role)) for role in (
         int(EntityRole.SUPPLIER), int(EntityRole.DEMANDER), FINANCIAL_INSTITUTION, ASSESSMENT_INSTITUTION,
         ARBITRATION_INSTITUTION)]
-    world = World(fed, prop, *parties)
+    holder, buyer, bank, assessor, arbitrator = parties
+    world = World(fed, prop, holder, buyer, bank, assessor, arbitrator)
     assert prop.propose_decision(world.sde, PropertyDecision.ACCREDIT_ASSESSOR, world.assessor.id).executed
     assert prop.propose_decision(world.sde, PropertyDecision.APPOINT_ARBITRATOR, world.arbitrator.id).executed
     return world
