@@ -30,7 +30,7 @@ async function ask(url, options = {}) {
   }
   return body;
 }
-// The footer needs /federation, and other pages may: ask once a second at most.
+// The footer needs /federation when a page opens, and other pages may: ask once a second at most.
 let federationAsked = null;
 function federationInfo() {
   if (!federationAsked || Date.now() - federationAsked.at > 1000) {
@@ -262,9 +262,6 @@ async function recordPage(id) {
     if (meta) rows[1].after(...documentFields(meta).map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))));  // after the publisher
     try {
       const [up, down] = await lineage;
-      // The graph is laid out in a task of its own, after the record is on the screen: when the answers are all
-      // here at once, the page's load would otherwise wait for it.
-      await new Promise((resolve) => setTimeout(resolve, 0));
       await nameNodes([...up.nodes, ...down.nodes]);
       const inactive = up.inactive_ancestors || [];
       if (inactive.length) heading.before(el("p", { class: "error", id: "affected" }, (ZH() ? "受影响：" + inactive.length + " 个上游记录不在有效状态（" : "Affected: " + inactive.length + " ancestor(s) are not active (") + inactive.map((a) => titleOf.get(a) || short(a)).join(", ") + (ZH() ? "）" : ")")));
@@ -561,17 +558,11 @@ document.getElementById("token-form").addEventListener("submit", (e) => {
   route();
 });
 window.addEventListener("hashchange", route);
-function footer() {
-  federationInfo().then((f) => {
-    const who = f.exchange !== null ? "exchange " + f.exchange : "supervisor " + f.supervisor;
-    document.getElementById("footer").textContent = "Node of " + who + " · chain " + f.chain.chain_id +
-      " · registry " + f.contracts.registry + " · index at block " + f.index.checkpoint;
-  }).catch(() => {});
-}
+federationInfo().then((f) => {
+  const who = f.exchange !== null ? "exchange " + f.exchange : "supervisor " + f.supervisor;
+  document.getElementById("footer").textContent = "Node of " + who + " · chain " + f.chain.chain_id +
+    " · registry " + f.contracts.registry + " · index at block " + f.index.checkpoint;
+}).catch(() => {});
 // catalog.js (the catalogue, entity and figures pages) loads after this file; both run before DOMContentLoaded.
-// What index.html asked for early serves the first view only (later views ask afresh); the footer is asked for
-// once that view is drawn, so that it does not queue before the view's own requests.
-document.addEventListener("DOMContentLoaded", () => {
-  applyLanguage();
-  route().finally(() => { window.provenanceEarly = undefined; footer(); });
-});
+// What index.html asked for early serves the first view only: later views ask afresh.
+document.addEventListener("DOMContentLoaded", () => { applyLanguage(); route().finally(() => { window.provenanceEarly = undefined; }); });
