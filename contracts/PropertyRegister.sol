@@ -7,11 +7,11 @@ import {IRegistry} from "./interfaces/IRegistry.sol";
 import {EIP712} from "./lib/EIP712.sol";
 
 /// @title Data property register (see IPropertyRegister for the full description)
-/// @dev Storage is laid out for the gas targets of the mandate path: a record's pledge is one slot, which keeps
-/// its sequence number after a release (so a later pledge rewrites a non-zero slot); each assessment is one slot
-/// keyed by a global index (one shared counter instead of a per-record count, whose first write would cost every
-/// record's first assessment a zero-to-non-zero store); the Registry's address and the three terms share a slot
-/// every write reads anyway.
+/// @dev Storage is laid out for the gas targets of the mandate path: everything a transfer or a pledge reads of a
+/// record is one slot (State), whose pledge sequence number stays after a release (so a later pledge rewrites a
+/// non-zero slot); each assessment is one slot named by its content, with no counter to update; the Registry's
+/// address and the three terms share a slot every write reads anyway; records are read through the Registry's
+/// one-slot `propertyHead`.
 contract PropertyRegister is IPropertyRegister {
     uint8 private constant KIND_RESOURCE = 0;
     uint8 private constant KIND_MAX = 2;
@@ -61,11 +61,32 @@ contract PropertyRegister is IPropertyRegister {
         uint32 assetTerm;
     }
 
-    /// @dev A record's flags and renewed expiry (0: never renewed).
+    /// @dev What the property rules read of a Registry record (IRegistry.propertyHead: one slot).
+    struct Head {
+        uint32 owner;
+        uint16 registrar;
+        uint8 kind;
+        uint8 rights;
+        IRegistry.Status status;
+        uint40 timestamp;
+    }
+
+    /// @dev Everything a transfer or a pledge reads, in one slot: the pledge in force (pledgee 0: none; the
+    /// sequence number stays after it ends, so the slot stays non-zero and the next pledge rewrites it cheaply),
+    /// whether a dispute is open, and the renewed expiry (0: never renewed).
     struct State {
-        uint40 renewedExpiry;
-        bool listed;
+        uint32 pledgee;
+        uint96 amount;
+        bytes3 currency;
+        uint40 until;
+        uint16 pledgeSeq;
         bool disputed;
+        uint40 renewedExpiry;
+    }
+
+    /// @dev Read only by listing and arbitration.
+    struct Flags {
+        bool listed;
         bool ruled;
     }
 
@@ -87,12 +108,11 @@ contract PropertyRegister is IPropertyRegister {
     bytes32 private immutable _cachedDomainSeparator;
 
     Config private _config;
-    uint32 private _assessmentCount;
 
     mapping(bytes32 id => State) private _states;
-    mapping(bytes32 id => Pledge) private _pledges;
+    mapping(bytes32 id => Flags) private _flags;
     mapping(bytes32 id => DisputeRecord) private _disputes;
-    mapping(bytes32 id => mapping(uint32 index => Assessment)) private _assessments;
+    mapping(bytes32 id => mapping(bytes32 assessmentId => Assessment)) private _assessments;
     mapping(uint32 entityId => uint8 roles) private _roles;
     mapping(uint16 exchangeId => bool) private _compliance;
     mapping(uint256 proposalId => bool) private _applied;
@@ -124,38 +144,41 @@ contract PropertyRegister is IPropertyRegister {
     function transfer(bytes32 id, uint32 to, Consent calldata holder, Consent calldata receiver, Consent calldata pledgee)
         external
     {
-        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
+        (Config memory cfg, uint16 ex, Head memory r) = _asRegistrar(id);
         State memory s = _states[id];
         if (s.disputed) revert UnderDispute(id);
         _checkNotExpired(cfg, id, r, s.renewedExpiry);
         uint32 from = r.owner;
         if (to == from) revert SameHolder(id, to);
-        bytes32 terms = keccak256(abi.encode(to));
+        // The terms' hash is signed, never needed for a mandate: the mandate path does not compute it.
+        bytes32 terms = _anySigned(holder, receiver, pledgee) ? keccak256(abi.encode(to)) : bytes32(0);
         IRegistry reg = cfg.registry;
         _consent(reg, ex, _TRANSFER, id, from, to, terms, holder);
         _consent(reg, ex, _TRANSFER, id, to, from, terms, receiver);
-        uint32 pledgeeId = _pledges[id].pledgee;
-        if (pledgeeId != 0) _consent(reg, ex, _TRANSFER, id, pledgeeId, to, terms, pledgee);
+        if (s.pledgee != 0) _consent(reg, ex, _TRANSFER, id, s.pledgee, to, terms, pledgee);
         emit Transferred(id, from, to, ex);
-        reg.propertyUpdate(id, to, r.rights, r.metadataHash);
+        reg.propertyUpdate(id, to, 0, bytes32(0)); // rights and metadata stay
     }
 
     /// @inheritdoc IPropertyRegister
     function change(bytes32 id, uint8 rights, bytes32 metadataHash, bytes32 reason, Consent calldata holder) external {
-        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
+        (Config memory cfg, uint16 ex, Head memory r) = _asRegistrar(id);
         if (rights == 0 || rights > RIGHTS_ALL) revert InvalidRights(rights);
-        if (rights == r.rights && metadataHash == r.metadataHash) revert NoChange(id);
         if (_states[id].disputed) revert UnderDispute(id);
+        bytes32 previousMetadata = cfg.registry.getRecord(id).metadataHash;
+        // A zero metadata hash keeps the document (a change names a document, never none).
+        bytes32 metadata = metadataHash == bytes32(0) ? previousMetadata : metadataHash;
+        if (rights == r.rights && metadata == previousMetadata) revert NoChange(id);
         _consent(
             cfg.registry, ex, _CHANGE, id, r.owner, 0, keccak256(abi.encode(rights, metadataHash, reason)), holder
         );
-        emit Changed(id, r.rights, rights, r.metadataHash, metadataHash, reason);
-        cfg.registry.propertyUpdate(id, r.owner, rights, metadataHash);
+        emit Changed(id, r.rights, rights, previousMetadata, metadata, reason);
+        cfg.registry.propertyUpdate(id, r.owner, rights, metadata);
     }
 
     /// @inheritdoc IPropertyRegister
     function renew(bytes32 id, Consent calldata holder) external {
-        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
+        (Config memory cfg, uint16 ex, Head memory r) = _asRegistrar(id);
         uint32 term = _termOf(cfg, r.kind);
         if (term == 0) revert NoTerm(r.kind);
         State storage s = _states[id];
@@ -171,14 +194,14 @@ contract PropertyRegister is IPropertyRegister {
 
     /// @inheritdoc IPropertyRegister
     function cancel(bytes32 id, uint8 reasonCode, Consent calldata pledgee) external {
-        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
+        (Config memory cfg, uint16 ex, Head memory r) = _asRegistrar(id);
         if (reasonCode == 0 || reasonCode > REASON_MAX) revert InvalidReasonCode(reasonCode);
-        if (_states[id].disputed) revert UnderDispute(id);
-        Pledge storage p = _pledges[id];
-        uint32 pledgeeId = p.pledgee;
+        State storage s = _states[id];
+        if (s.disputed) revert UnderDispute(id);
+        uint32 pledgeeId = s.pledgee;
         if (pledgeeId != 0) {
             _consent(cfg.registry, ex, _CANCEL, id, pledgeeId, r.owner, keccak256(abi.encode(reasonCode)), pledgee);
-            _endPledge(id, p);
+            _endPledge(id, s);
         }
         emit Cancelled(id, reasonCode);
         cfg.registry.propertyRevoke(id, bytes32(uint256(reasonCode)));
@@ -190,16 +213,16 @@ contract PropertyRegister is IPropertyRegister {
     function pledge(bytes32 id, PledgeTerms calldata terms, Consent calldata holder, Consent calldata pledgee)
         external
     {
-        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
+        (Config memory cfg, uint16 ex, Head memory r) = _asRegistrar(id);
         if (r.kind == KIND_RESOURCE) revert NotPledgeable(r.kind);
         State memory s = _states[id];
         if (s.disputed) revert UnderDispute(id);
         _checkNotExpired(cfg, id, r, s.renewedExpiry);
-        Pledge storage p = _pledges[id];
-        if (p.pledgee != 0) revert AlreadyPledged(id);
+        if (s.pledgee != 0) revert AlreadyPledged(id);
         uint32 pledgeeId = terms.pledgee;
         if (pledgeeId == r.owner) revert SameHolder(id, pledgeeId);
         if (terms.amount == 0) revert ZeroAmount();
+        if (terms.amount > type(uint96).max) revert AmountTooLarge(terms.amount);
         // A due date is days or years away; a block producer's seconds of drift cannot matter.
         // slither-disable-next-line timestamp
         if (terms.until <= block.timestamp) revert InvalidUntil(terms.until);
@@ -207,57 +230,70 @@ contract PropertyRegister is IPropertyRegister {
         if (reg.getEntity(pledgeeId).role != IRegistry.EntityRole.FinancialInstitution) {
             revert WrongRole(pledgeeId, uint8(IRegistry.EntityRole.FinancialInstitution));
         }
-        bytes32 termsHash = keccak256(abi.encode(terms));
+        bytes32 termsHash = _anySigned(holder, pledgee, pledgee) ? keccak256(abi.encode(terms)) : bytes32(0);
         _consent(reg, ex, _PLEDGE, id, r.owner, pledgeeId, termsHash, holder);
         _consent(reg, ex, _PLEDGE, id, pledgeeId, r.owner, termsHash, pledgee);
-        uint32 seq = p.seq + 1;
-        _pledges[id] =
-            Pledge({pledgee: pledgeeId, amount: terms.amount, currency: terms.currency, until: terms.until, seq: seq});
+        uint16 seq = s.pledgeSeq + 1;
+        _states[id] = State({
+            pledgee: pledgeeId,
+            amount: uint96(terms.amount), // below 2**96: checked above
+            currency: terms.currency,
+            until: terms.until,
+            pledgeSeq: seq,
+            disputed: false,
+            renewedExpiry: s.renewedExpiry
+        });
         emit Pledged(id, seq, pledgeeId, terms.amount, terms.currency, terms.until, terms.pledgeeReference);
     }
 
     /// @inheritdoc IPropertyRegister
     function release(bytes32 id, Consent calldata pledgee) external {
-        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
-        Pledge storage p = _pledges[id];
-        uint32 pledgeeId = p.pledgee;
+        (Config memory cfg, uint16 ex, Head memory r) = _asRegistrar(id);
+        State storage s = _states[id];
+        uint32 pledgeeId = s.pledgee;
         if (pledgeeId == 0) revert NotPledged(id);
         _consent(cfg.registry, ex, _RELEASE, id, pledgeeId, r.owner, _NO_TERMS, pledgee);
-        _endPledge(id, p);
+        _endPledge(id, s);
     }
 
     /// @inheritdoc IPropertyRegister
     function enforce(bytes32 id, uint32 to, Consent calldata pledgee) external {
-        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
-        Pledge storage p = _pledges[id];
-        uint32 pledgeeId = p.pledgee;
+        (Config memory cfg, uint16 ex, Head memory r) = _asRegistrar(id);
+        State storage s = _states[id];
+        uint32 pledgeeId = s.pledgee;
         if (pledgeeId == 0) revert NotPledged(id);
-        if (_states[id].disputed) revert UnderDispute(id);
+        if (s.disputed) revert UnderDispute(id);
         if (to == r.owner) revert SameHolder(id, to);
         IRegistry reg = cfg.registry;
         // Called for its revert: the new holder must be a registered, unfrozen entity.
         // slither-disable-next-line unused-return
         reg.activeEntity(to);
         _consent(reg, ex, _ENFORCE, id, pledgeeId, to, keccak256(abi.encode(to)), pledgee);
-        uint32 seq = p.seq;
-        _pledges[id] = Pledge({pledgee: 0, amount: 0, currency: 0, until: 0, seq: seq});
+        uint16 seq = s.pledgeSeq;
+        _clearPledge(s);
         emit Enforced(id, seq, to);
         emit Transferred(id, r.owner, to, ex);
-        reg.propertyUpdate(id, to, r.rights, r.metadataHash);
+        reg.propertyUpdate(id, to, 0, bytes32(0));
     }
 
     // ------------------------------------------------------------------ assessments and listing
 
     /// @inheritdoc IPropertyRegister
-    function assess(bytes32 id, AssessmentInput calldata a, Consent calldata assessor) external returns (uint32 index) {
-        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asMember(id);
+    function assess(bytes32 id, AssessmentInput calldata a, Consent calldata assessor)
+        external
+        returns (bytes32 assessmentId)
+    {
+        (Config memory cfg, uint16 ex, Head memory r) = _asMember(id);
         uint32 assessorId = a.assessor;
         if (_roles[assessorId] & ROLE_ASSESSOR == 0) revert NotAccredited(assessorId);
         _checkAssessment(a);
-        _consent(cfg.registry, ex, _ASSESS, id, assessorId, r.owner, keccak256(abi.encode(a)), assessor);
-        index = _assessmentCount + 1;
-        _assessmentCount = index;
-        _assessments[id][index] = Assessment({
+        bytes32 termsHash = assessor.signature.length == 0 ? bytes32(0) : keccak256(abi.encode(a));
+        _consent(cfg.registry, ex, _ASSESS, id, assessorId, r.owner, termsHash, assessor);
+        // Named by its content, not by a counter: a counter's update would cost every assessment 5,000 gas more.
+        assessmentId = keccak256(abi.encode(a.assessor, a.kind, a.reportHash));
+        Assessment storage stored = _assessments[id][assessmentId];
+        if (stored.assessor != 0) revert AlreadyAssessed(id, assessmentId);
+        _assessments[id][assessmentId] = Assessment({
             assessor: assessorId,
             kind: a.kind,
             passed: a.passed,
@@ -271,7 +307,7 @@ contract PropertyRegister is IPropertyRegister {
         });
         emit Assessed(
             id,
-            index,
+            assessmentId,
             assessorId,
             a.kind,
             a.score,
@@ -287,27 +323,30 @@ contract PropertyRegister is IPropertyRegister {
     }
 
     /// @inheritdoc IPropertyRegister
-    function withdrawAssessment(bytes32 id, uint32 index, Consent calldata assessor) external {
-        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asMember(id);
-        Assessment storage a = _assessments[id][index];
+    function withdrawAssessment(bytes32 id, bytes32 assessmentId, Consent calldata assessor) external {
+        (Config memory cfg, uint16 ex, Head memory r) = _asMember(id);
+        Assessment storage a = _assessments[id][assessmentId];
         uint32 assessorId = a.assessor;
-        if (assessorId == 0) revert UnknownAssessment(id, index);
-        if (a.withdrawn) revert AlreadyWithdrawn(id, index);
-        _consent(cfg.registry, ex, _WITHDRAW, id, assessorId, r.owner, keccak256(abi.encode(index)), assessor);
+        if (assessorId == 0) revert UnknownAssessment(id, assessmentId);
+        if (a.withdrawn) revert AlreadyWithdrawn(id, assessmentId);
+        _consent(
+            cfg.registry, ex, _WITHDRAW, id, assessorId, r.owner, keccak256(abi.encode(assessmentId)), assessor
+        );
         a.withdrawn = true;
-        emit AssessmentWithdrawn(id, index);
+        emit AssessmentWithdrawn(id, assessmentId);
     }
 
     /// @inheritdoc IPropertyRegister
-    function list(bytes32 id, uint32 complianceIndex) external {
-        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asRegistrar(id);
+    function list(bytes32 id, bytes32 complianceAssessment) external {
+        (Config memory cfg, uint16 ex, Head memory r) = _asRegistrar(id);
         if (r.kind == KIND_RESOURCE) revert NotListable(r.kind);
-        State storage s = _states[id];
-        if (s.listed) revert AlreadyListed(id);
+        Flags storage f = _flags[id];
+        if (f.listed) revert AlreadyListed(id);
+        State memory s = _states[id];
         if (s.disputed) revert UnderDispute(id);
         _checkNotExpired(cfg, id, r, s.renewedExpiry);
-        if (_compliance[ex] && !_complianceInForce(id, complianceIndex)) revert ComplianceRequired(id);
-        s.listed = true;
+        if (_compliance[ex] && !_complianceInForce(id, complianceAssessment)) revert ComplianceRequired(id);
+        f.listed = true;
         emit Listed(id, ex);
     }
 
@@ -315,7 +354,7 @@ contract PropertyRegister is IPropertyRegister {
 
     /// @inheritdoc IPropertyRegister
     function fileDispute(bytes32 id, uint32 claimant, bytes32 claimHash, Consent calldata claimantConsent) external {
-        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asMember(id);
+        (Config memory cfg, uint16 ex, Head memory r) = _asMember(id);
         if (claimHash == bytes32(0)) revert ZeroHash();
         State storage s = _states[id];
         if (s.disputed) revert AlreadyDisputed(id);
@@ -353,10 +392,10 @@ contract PropertyRegister is IPropertyRegister {
         bytes32 rulingHash,
         Consent calldata arbitratorConsent
     ) external {
-        (Config memory cfg, uint16 ex, IRegistry.Record memory r) = _asMember(id);
-        State storage s = _states[id];
-        if (!s.disputed) revert NotDisputed(id);
-        if (s.ruled) revert AlreadyRuled(id);
+        (Config memory cfg, uint16 ex, Head memory r) = _asMember(id);
+        if (!_states[id].disputed) revert NotDisputed(id);
+        Flags storage f = _flags[id];
+        if (f.ruled) revert AlreadyRuled(id);
         if (_roles[arbitrator] & ROLE_ARBITRATOR == 0) revert NotArbitrator(arbitrator);
         DisputeRecord storage d = _disputes[id];
         if (arbitrator == d.claimant || arbitrator == r.owner) revert ArbitratorIsParty(arbitrator);
@@ -376,23 +415,23 @@ contract PropertyRegister is IPropertyRegister {
         d.outcome = outcome;
         d.newOwner = newOwner;
         d.rulingHash = rulingHash;
-        s.ruled = true;
+        f.ruled = true;
         emit Ruled(id, d.seq, arbitrator, outcome, newOwner, rulingHash);
     }
 
     /// @inheritdoc IPropertyRegister
     function executeRuling(bytes32 id) external {
-        (Config memory cfg,, IRegistry.Record memory r) = _asMember(id);
+        (Config memory cfg,, Head memory r) = _asMember(id);
+        Flags storage f = _flags[id];
+        if (!f.ruled) revert NotRuled(id);
         State storage s = _states[id];
-        if (!s.ruled) revert NotRuled(id);
         DisputeRecord storage d = _disputes[id];
         uint8 outcome = d.outcome;
         s.disputed = false;
-        s.ruled = false;
+        f.ruled = false;
         emit RulingExecuted(id, d.seq, outcome);
         if (outcome == OUTCOME_DISMISSED) return;
-        Pledge storage p = _pledges[id];
-        if (p.pledgee != 0) _endPledge(id, p);
+        if (s.pledgee != 0) _endPledge(id, s);
         IRegistry reg = cfg.registry;
         if (outcome == OUTCOME_OWNERSHIP) {
             uint32 newOwner = d.newOwner;
@@ -400,7 +439,7 @@ contract PropertyRegister is IPropertyRegister {
             // slither-disable-next-line unused-return
             reg.activeEntity(newOwner);
             emit Transferred(id, r.owner, newOwner, r.registrar);
-            reg.propertyUpdate(id, newOwner, r.rights, r.metadataHash);
+            reg.propertyUpdate(id, newOwner, 0, bytes32(0));
         } else {
             emit Cancelled(id, REASON_ARBITRATION);
             reg.propertyRevoke(id, bytes32(uint256(REASON_ARBITRATION)));
@@ -471,36 +510,39 @@ contract PropertyRegister is IPropertyRegister {
     function propertyOf(bytes32 id) external view returns (PropertyState memory out) {
         Config memory cfg = _config;
         if (address(cfg.registry) == address(0)) revert NotBound();
-        IRegistry.Record memory r = cfg.registry.getRecord(id);
+        Head memory r = _head(cfg.registry, id);
         State memory s = _states[id];
+        Flags memory f = _flags[id];
         uint40 expiresAt = _expiry(_termOf(cfg, r.kind), r.timestamp, s.renewedExpiry);
         out = PropertyState({
             expiresAt: expiresAt,
             expired: _isPast(expiresAt),
-            listed: s.listed,
-            pledged: _pledges[id].pledgee != 0,
+            listed: f.listed,
+            pledged: s.pledgee != 0,
             disputed: s.disputed,
-            ruled: s.ruled
+            ruled: f.ruled
         });
     }
 
     /// @inheritdoc IPropertyRegister
     function pledgeOf(bytes32 id) external view returns (Pledge memory) {
-        return _pledges[id];
+        State memory s = _states[id];
+        return Pledge({pledgee: s.pledgee, amount: s.amount, currency: s.currency, until: s.until, seq: s.pledgeSeq});
     }
 
     /// @inheritdoc IPropertyRegister
     function disputeOf(bytes32 id) external view returns (Dispute memory) {
         DisputeRecord memory d = _disputes[id];
-        State memory s = _states[id];
+        bool open = _states[id].disputed;
+        bool ruled = _flags[id].ruled;
         return Dispute({
             seq: d.seq,
             claimant: d.claimant,
             arbitrator: d.arbitrator,
             outcome: d.outcome,
             newOwner: d.newOwner,
-            open: s.disputed,
-            ruled: s.ruled,
+            open: open,
+            ruled: ruled,
             filedAt: d.filedAt,
             claimHash: d.claimHash,
             rulingHash: d.rulingHash
@@ -508,13 +550,8 @@ contract PropertyRegister is IPropertyRegister {
     }
 
     /// @inheritdoc IPropertyRegister
-    function assessmentCount() external view returns (uint32) {
-        return _assessmentCount;
-    }
-
-    /// @inheritdoc IPropertyRegister
-    function assessment(bytes32 id, uint32 index) external view returns (Assessment memory) {
-        return _assessments[id][index];
+    function assessment(bytes32 id, bytes32 assessmentId) external view returns (Assessment memory) {
+        return _assessments[id][assessmentId];
     }
 
     /// @inheritdoc IPropertyRegister
@@ -539,14 +576,15 @@ contract PropertyRegister is IPropertyRegister {
 
     /// @inheritdoc IPropertyRegister
     function encumbered(bytes32 id) external view returns (bool) {
-        return _pledges[id].pledgee != 0 || _states[id].disputed;
+        State memory s = _states[id];
+        return s.pledgee != 0 || s.disputed;
     }
 
     /// @inheritdoc IPropertyRegister
     function isExpired(bytes32 id) external view returns (bool) {
         Config memory cfg = _config;
         if (address(cfg.registry) == address(0)) return false;
-        IRegistry.Record memory r = cfg.registry.getRecord(id);
+        Head memory r = _head(cfg.registry, id);
         return _isPast(_expiry(_termOf(cfg, r.kind), r.timestamp, _states[id].renewedExpiry));
     }
 
@@ -558,7 +596,7 @@ contract PropertyRegister is IPropertyRegister {
         uint256 n = parents.length;
         for (uint256 i = 0; i < n; ++i) {
             bytes32 parentId = parents[i];
-            IRegistry.Record memory r = cfg.registry.getRecord(parentId);
+            Head memory r = _head(cfg.registry, parentId);
             uint40 expiresAt = _expiry(_termOf(cfg, r.kind), r.timestamp, _states[parentId].renewedExpiry);
             if (_isPast(expiresAt)) revert ParentExpired(parentId, expiresAt);
         }
@@ -606,15 +644,15 @@ contract PropertyRegister is IPropertyRegister {
     }
 
     /// @dev Bound, sent by an active exchange key, about an Active record.
-    function _asMember(bytes32 id) private view returns (Config memory cfg, uint16 ex, IRegistry.Record memory r) {
+    function _asMember(bytes32 id) private view returns (Config memory cfg, uint16 ex, Head memory r) {
         cfg = _bound();
         ex = _federation.activeExchangeOf(msg.sender);
-        r = cfg.registry.getRecord(id); // UnknownRecord if none
+        r = _head(cfg.registry, id); // UnknownRecord if none
         if (r.status != IRegistry.Status.Active) revert RecordNotActive(id, uint8(r.status));
     }
 
     /// @dev As `_asMember`, and the caller's exchange is the record's registrar.
-    function _asRegistrar(bytes32 id) private view returns (Config memory cfg, uint16 ex, IRegistry.Record memory r) {
+    function _asRegistrar(bytes32 id) private view returns (Config memory cfg, uint16 ex, Head memory r) {
         (cfg, ex, r) = _asMember(id);
         if (r.registrar != ex) revert NotRegistrar(id, r.registrar, ex);
     }
@@ -651,6 +689,10 @@ contract PropertyRegister is IPropertyRegister {
         _nonces[entityId] = nonce + 1;
     }
 
+    function _anySigned(Consent calldata a, Consent calldata b, Consent calldata c) private pure returns (bool) {
+        return a.signature.length != 0 || b.signature.length != 0 || c.signature.length != 0;
+    }
+
     function _consentDigest(
         bytes32 actionHash,
         bytes32 recordId,
@@ -666,17 +708,24 @@ contract PropertyRegister is IPropertyRegister {
         return EIP712.digest(domainSeparator(), structHash);
     }
 
-    function _endPledge(bytes32 id, Pledge storage p) private {
-        uint32 seq = p.seq;
-        // The sequence number stays, so the slot stays non-zero and the next pledge rewrites it cheaply.
-        p.pledgee = 0;
-        p.amount = 0;
-        p.currency = 0;
-        p.until = 0;
-        emit Released(id, seq);
+    function _endPledge(bytes32 id, State storage s) private {
+        _clearPledge(s);
+        emit Released(id, s.pledgeSeq);
     }
 
-    function _checkNotExpired(Config memory cfg, bytes32 id, IRegistry.Record memory r, uint40 renewedExpiry)
+    /// @dev The sequence number, dispute flag and renewal stay, so the slot stays non-zero.
+    function _clearPledge(State storage s) private {
+        s.pledgee = 0;
+        s.amount = 0;
+        s.currency = 0;
+        s.until = 0;
+    }
+
+    function _head(IRegistry reg, bytes32 id) private view returns (Head memory r) {
+        (r.owner, r.registrar, r.kind, r.rights, r.status, r.timestamp) = reg.propertyHead(id);
+    }
+
+    function _checkNotExpired(Config memory cfg, bytes32 id, Head memory r, uint40 renewedExpiry)
         private
         view
     {
@@ -713,8 +762,8 @@ contract PropertyRegister is IPropertyRegister {
         }
     }
 
-    function _complianceInForce(bytes32 id, uint32 index) private view returns (bool) {
-        Assessment memory a = _assessments[id][index];
+    function _complianceInForce(bytes32 id, bytes32 assessmentId) private view returns (bool) {
+        Assessment memory a = _assessments[id][assessmentId];
         // Validity periods are months long; seconds of drift cannot matter.
         // slither-disable-next-line timestamp
         return a.assessor != 0 && a.kind == ASSESS_COMPLIANCE && a.passed && !a.withdrawn

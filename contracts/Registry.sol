@@ -248,8 +248,8 @@ contract Registry is IRegistry {
         _onlyPropertyRegister();
         Record storage r = _records[id];
         r.owner = owner;
-        r.rights = rights;
-        r.metadataHash = metadataHash;
+        if (rights != 0) r.rights = rights;
+        if (metadataHash != bytes32(0)) r.metadataHash = metadataHash;
     }
 
     /// @inheritdoc IRegistry
@@ -428,6 +428,20 @@ contract Registry is IRegistry {
         // slither-disable-next-line incorrect-equality,timestamp
         if (r.status == Status.None) revert UnknownRecord(id);
         return r;
+    }
+
+    /// @inheritdoc IRegistry
+    function propertyHead(bytes32 id)
+        external
+        view
+        returns (uint32 owner, uint16 registrar, uint8 kind, uint8 rights, Status status, uint40 timestamp)
+    {
+        Record storage r = _records[id];
+        status = r.status;
+        // Status.None is the never-stored sentinel, not a time.
+        // slither-disable-next-line incorrect-equality,timestamp
+        if (status == Status.None) revert UnknownRecord(id);
+        return (r.owner, r.registrar, r.kind, r.rights, status, r.timestamp);
     }
 
     /// @inheritdoc IRegistry

@@ -32,7 +32,7 @@ import {IRegistry} from "./IRegistry.sol";
 ///   release    ()                                                 pledgee (holder)
 ///   enforce    (uint32 to)                                        pledgee (to)
 ///   assess     (AssessmentInput a)                                assessor (holder)
-///   withdraw   (uint32 index)                                     assessor (holder)
+///   withdraw   (bytes32 assessmentId)                             assessor (holder)
 ///   dispute    (uint32 claimant, bytes32 claimHash)               claimant (holder)
 ///   rule       (uint32 arbitrator, uint8 outcome, uint32 newOwner, bytes32 rulingHash)  arbitrator (holder)
 ///
@@ -50,13 +50,14 @@ interface IPropertyRegister {
     /// @notice A pledge's terms as registered.
     struct PledgeTerms {
         uint32 pledgee; // entity id of a FinancialInstitution
-        uint128 amount; // secured amount, in the currency's minor unit; non-zero
+        uint128 amount; // secured amount, in the currency's minor unit; non-zero, below 2**96
         bytes3 currency; // ISO 4217 code, e.g. "CNY"
         uint40 until; // unix time the secured obligation falls due; in the future when registered
         bytes32 pledgeeReference; // the pledgee's reference (emitted in `Pledged`, not stored)
     }
 
-    /// @notice A pledge in force (`pledgee == 0`: none); `seq` counts the record's pledges, ended ones included.
+    /// @notice A pledge in force (`pledgee == 0`: none); `seq` counts the record's pledges, ended ones included
+    /// (below 2**16). The amount is stored below 2**96.
     struct Pledge {
         uint32 pledgee;
         uint128 amount;
@@ -85,7 +86,7 @@ interface IPropertyRegister {
 
     /// @notice An assessment as stored (one slot); `standard` and `reportHash` are in the `Assessed` event.
     struct Assessment {
-        uint32 assessor; // 0: no assessment with this index for this record
+        uint32 assessor; // 0: no assessment with this id for this record
         uint8 kind;
         bool passed;
         uint16 score;
@@ -154,7 +155,7 @@ interface IPropertyRegister {
     /// @notice Emitted when an accredited assessor attests to a record.
     event Assessed(
         bytes32 indexed id,
-        uint32 indexed index,
+        bytes32 indexed assessmentId,
         uint32 indexed assessor,
         uint8 kind,
         uint16 score,
@@ -168,7 +169,7 @@ interface IPropertyRegister {
         bytes32 reportHash
     );
     /// @notice Emitted when an assessor withdraws its assessment.
-    event AssessmentWithdrawn(bytes32 indexed id, uint32 indexed index);
+    event AssessmentWithdrawn(bytes32 indexed id, bytes32 indexed assessmentId);
     /// @notice Emitted when the registrar lists a product or asset for trading.
     event Listed(bytes32 indexed id, uint16 indexed registrar);
     /// @notice Emitted when a dispute is filed.
@@ -241,7 +242,7 @@ interface IPropertyRegister {
     error InvalidUntil(uint40 until);
     /// @notice An amount must not be zero.
     error ZeroAmount();
-    /// @notice A stored valuation amount must be below 2**72.
+    /// @notice A stored amount must be below 2**96 (a pledge's) or 2**72 (a valuation's).
     error AmountTooLarge(uint128 amount);
     /// @notice A hash (claim, ruling, report) must not be zero.
     error ZeroHash();
@@ -255,10 +256,12 @@ interface IPropertyRegister {
     error InvalidMethod(uint8 method);
     /// @notice `validUntil` must be 0 or in the future.
     error InvalidValidity(uint40 validUntil);
-    /// @notice No assessment of this record has this index.
-    error UnknownAssessment(bytes32 id, uint32 index);
+    /// @notice No assessment of this record has this id.
+    error UnknownAssessment(bytes32 id, bytes32 assessmentId);
     /// @notice The assessment was withdrawn already.
-    error AlreadyWithdrawn(bytes32 id, uint32 index);
+    error AlreadyWithdrawn(bytes32 id, bytes32 assessmentId);
+    /// @notice This assessor already attested this report of this kind to this record.
+    error AlreadyAssessed(bytes32 id, bytes32 assessmentId);
     /// @notice Only products and assets are listed.
     error NotListable(uint8 kind);
     /// @notice The record is listed already.
@@ -338,18 +341,21 @@ interface IPropertyRegister {
     /// entity other than the holder). Refused under dispute.
     function enforce(bytes32 id, uint32 to, Consent calldata pledgee) external;
 
-    /// @notice Record an accredited assessor's assessment, with its consent; any member exchange submits.
-    /// Assessment indexes are global (1, 2, ...: `assessmentCount()`), each belonging to one record.
-    function assess(bytes32 id, AssessmentInput calldata a, Consent calldata assessor) external returns (uint32 index);
+    /// @notice Record an accredited assessor's assessment, with its consent; any member exchange submits. The
+    /// assessment's id is `keccak256(abi.encode(uint32 assessor, uint8 kind, bytes32 reportHash))`, unique within
+    /// the record (`AlreadyAssessed`).
+    function assess(bytes32 id, AssessmentInput calldata a, Consent calldata assessor)
+        external
+        returns (bytes32 assessmentId);
 
     /// @notice Withdraw an assessment, with its assessor's consent; any member exchange submits.
-    function withdrawAssessment(bytes32 id, uint32 index, Consent calldata assessor) external;
+    function withdrawAssessment(bytes32 id, bytes32 assessmentId, Consent calldata assessor) external;
 
     /// @notice List a product or asset for trading, once: the registrar. When the registrar's compliance rule is
-    /// on, `complianceIndex` must name a passed compliance assessment of this record in force (not withdrawn, its
+    /// on, `complianceAssessment` must name a passed compliance assessment of this record in force (not withdrawn, its
     /// validity not past, its assessor still accredited); it is ignored otherwise. Refused when expired or
     /// under dispute.
-    function list(bytes32 id, uint32 complianceIndex) external;
+    function list(bytes32 id, bytes32 complianceAssessment) external;
 
     /// @notice File a dispute with the hash of the claim, with the claimant's consent (any known unfrozen entity
     /// has standing); any member exchange submits; one open dispute per record.
@@ -385,11 +391,8 @@ interface IPropertyRegister {
     /// @notice The record's open or last dispute.
     function disputeOf(bytes32 id) external view returns (Dispute memory);
 
-    /// @notice Assessments ever recorded, over all records (indexes run from 1 to this).
-    function assessmentCount() external view returns (uint32);
-
-    /// @notice Assessment `index` of record `id` (`assessor == 0`: none of this record).
-    function assessment(bytes32 id, uint32 index) external view returns (Assessment memory);
+    /// @notice Assessment `assessmentId` of record `id` (`assessor == 0`: none).
+    function assessment(bytes32 id, bytes32 assessmentId) external view returns (Assessment memory);
 
     /// @notice A kind's term in seconds (0: records of the kind do not expire).
     function termOf(uint8 kind) external view returns (uint32);

@@ -347,7 +347,8 @@ interface IRegistry {
     function setStatus(bytes32 id, Status status, bytes32 reason) external;
 
     /// @notice Property register hook: the record's holder, rights and metadata hash after a transfer, change,
-    /// enforcement or ruling. Only the property register calls it (it emits the events and judged the rules).
+    /// enforcement or ruling; `rights` 0 and `metadataHash` 0 leave that field as it is (a transfer passes both
+    /// and so never reads them). Only the property register calls it (it emits the events and judged the rules).
     function propertyUpdate(bytes32 id, uint32 owner, uint8 rights, bytes32 metadataHash) external;
 
     /// @notice Property register hook: cancellation, Active or Suspended to Revoked, emitting StatusChanged with
@@ -421,6 +422,13 @@ interface IRegistry {
 
     /// @notice A record by id; reverts with `UnknownRecord` if there is none.
     function getRecord(bytes32 id) external view returns (Record memory);
+
+    /// @notice The fields of a record the property rules read, from its first storage slot only (a third of
+    /// `getRecord`'s reads); reverts with `UnknownRecord` if there is none.
+    function propertyHead(bytes32 id)
+        external
+        view
+        returns (uint32 owner, uint16 registrar, uint8 kind, uint8 rights, Status status, uint40 timestamp);
 
     /// @notice The parents of a record, in registration order.
     function parentsOf(bytes32 id) external view returns (bytes32[] memory);

@@ -17,6 +17,7 @@ from provenance.chain.cross_border import FlowService
 from provenance.core import eip712
 from provenance.core import flows as F
 from provenance.core.entries import pack_batch, pack_entry
+from tests.contracts.property_world import MANDATE, PR, PropWorld
 from tests.support.federation import Fed, addr, h, make_fed, request, reverts
 
 
@@ -37,6 +38,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     owner, owner_account = fed.entity("SDE")
     other_entity, other_account = fed.entity("ZJDE")
     record = fed.register("SDE", request(owner))
+    # The property register's parties and states, made while SDE's first key (the binder) and threshold 1 hold.
+    pw = PropWorld(fed)
+    product = pw.record(pw.alice)
+    pledged = pw.record(pw.alice)
+    pw.tx("pledge", pledged, pw.pledge_terms(), MANDATE, MANDATE)
+    assessed = pw.record(pw.alice)
+    assessment = pw.tx("assess", assessed, pw.assessment(1), MANDATE).event("Assessed").args["assessmentId"]
+    disputed, ruled = pw.record(pw.alice), pw.record(pw.alice)
+    for rid in (disputed, ruled):
+        pw.tx("fileDispute", rid, pw.carol.id, h("claim"), MANDATE)
+    pw.tx("rule", ruled, pw.arbitrator.id, 1, 0, h("ruling"), MANDATE)
     # A revoked key of SDE (SDE carries on with a new key) and a key of a removed exchange.
     old_sde = fed.keys["SDE"]
     new_sde = Account.create()
@@ -65,6 +77,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     svc.propose_threshold(new_sde, 2)
     pending = svc.propose_add_exchange(new_sde, "PEND", "Pending", Account.create()).proposal_id
     pending_freeze = svc.propose_freeze_entity(new_sde, other_entity).proposal_id
+    pw.sde = new_sde
+    pending_property = pw.propose(0, pw.assessor.id)
     # Consents made for SDE (exchange 1): a key's KeyGrant, an account's Onboarding. Any other caller is refused,
     # an exchange by the signature check (a member cannot use a consent given to another).
     chain_id, registry = fed.chain.chain_id, fed.contracts.deployment.registry
@@ -133,6 +147,27 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "announceSpotCheck": lambda a: c.transact(a, "CrossBorder", "announceSpotCheck", owner, 1),
         "concludeSpotCheck": lambda a: c.transact(a, "CrossBorder", "concludeSpotCheck", drawn_check, sample,
                                                   h("report"), 1, 0),
+        # The property register (its consents are mandates to SDE: another exchange is refused by the party's
+        # consent where any member may submit) and the Registry's hooks, which only the property register calls.
+        "bindRegistry": lambda a: c.transact(a, PR, "bindRegistry", "0x" + c.address("Registry").hex()),
+        "transfer": lambda a: c.transact(a, PR, "transfer", product, pw.bob.id, MANDATE, MANDATE, MANDATE),
+        "change": lambda a: c.transact(a, PR, "change", product, 7, h("m"), h("r"), MANDATE),
+        "renew": lambda a: c.transact(a, PR, "renew", product, MANDATE),
+        "cancel": lambda a: c.transact(a, PR, "cancel", product, 1, MANDATE),
+        "pledge": lambda a: c.transact(a, PR, "pledge", product, pw.pledge_terms(), MANDATE, MANDATE),
+        "release": lambda a: c.transact(a, PR, "release", pledged, MANDATE),
+        "enforce": lambda a: c.transact(a, PR, "enforce", pledged, pw.bank.id, MANDATE),
+        "list": lambda a: c.transact(a, PR, "list", product, bytes(32)),
+        "assess": lambda a: c.transact(a, PR, "assess", product, pw.assessment(1), MANDATE),
+        "withdrawAssessment": lambda a: c.transact(a, PR, "withdrawAssessment", assessed, assessment, MANDATE),
+        "fileDispute": lambda a: c.transact(a, PR, "fileDispute", product, pw.carol.id, h("claim"), MANDATE),
+        "rule": lambda a: c.transact(a, PR, "rule", disputed, pw.arbitrator.id, 1, 0, h("ruling"), MANDATE),
+        # Any member exchange carries a ruling out: only non-members are refused.
+        "executeRuling": lambda a: c.transact(a, PR, "executeRuling", ruled),
+        # Anyone may apply an executed decision; none may apply one the federation has not executed.
+        "applyDecision": lambda a: c.transact(a, PR, "applyDecision", pending_property),
+        "propertyUpdate": lambda a: c.transact(a, "Registry", "propertyUpdate", product, pw.bob.id, 7, h("m")),
+        "propertyRevoke": lambda a: c.transact(a, "Registry", "propertyRevoke", product, bytes(32)),
     }
     callers = {
         "stranger": Account.create(),
@@ -156,6 +191,11 @@ ENTITY_ONLY = ["setEntityAccount", "setMandate"]
 SUPERVISOR_ONLY = ["rotateSupervisorKey", "setCatalogueEntry", "approveApplication", "approveWithSignature",
                    "rejectApplication", "revokeApproval", "announceSpotCheck", "concludeSpotCheck"]
 EXPORTER_AGENT_ONLY = ["fileApplication", "recordDelivery", "recordDeliveries"]
+PROPERTY_REGISTRAR_ONLY = ["transfer", "change", "renew", "cancel", "pledge", "release", "enforce", "list"]
+PROPERTY_MEMBER_WITH_CONSENT = ["assess", "withdrawAssessment", "fileDispute", "rule"]
+PROPERTY_REGISTER_ONLY = ["propertyUpdate", "propertyRevoke"]
+NON_MEMBERS = ("stranger", "revoked-key", "removed-exchange", "merchant", "supervisor", "rotated-supervisor-key",
+               "removed-supervisor")
 NOT_SUPERVISORS = ("stranger", "revoked-key", "removed-exchange", "merchant", "other-exchange", "owner-registrar",
                    "rotated-supervisor-key", "removed-supervisor")
 ALL_CALLERS = NOT_SUPERVISORS + ("supervisor",)
@@ -181,6 +221,14 @@ CASES = (
     + [(fn, who, "NotExporterAgent") for fn in EXPORTER_AGENT_ONLY
        for who in ("stranger", "revoked-key", "removed-exchange", "merchant", "other-exchange", "supervisor",
                    "rotated-supervisor-key", "removed-supervisor")]
+    + [(fn, who, "NotExchangeKey") for fn in PROPERTY_REGISTRAR_ONLY + PROPERTY_MEMBER_WITH_CONSENT
+       + ["executeRuling"] for who in NON_MEMBERS]
+    + [(fn, "other-exchange", "NotRegistrar") for fn in PROPERTY_REGISTRAR_ONLY]
+    + [(fn, "other-exchange", "NoConsent") for fn in PROPERTY_MEMBER_WITH_CONSENT]
+    + [("applyDecision", who, "ProposalNotExecuted") for who in ALL_CALLERS]
+    + [("bindRegistry", who, "NotBinder") for who in ALL_CALLERS if who != "revoked-key"]
+    + [("bindRegistry", "revoked-key", "AlreadyBound")]  # the deployer's key (since revoked) bound it already
+    + [(fn, who, "NotPropertyRegister") for fn in PROPERTY_REGISTER_ONLY for who in ALL_CALLERS]
 )
 
 
