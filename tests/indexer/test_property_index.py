@@ -363,11 +363,15 @@ def test_a_batched_entry_naming_an_expired_parent_is_refused_by_the_indexes(fed:
     follower.sync()
     leaf = logs.leaf(1, late)
     assert leaf.outcome == K.LEAF_REJECTED and leaf.reason.startswith("ParentExpired(parentId=0x" + parent.hex())
+    expires = PropertyQueries(store).view(parent, now=world.now()).expires_at  # type: ignore[union-attr]
+    assert P.expired_parent(store, (h("unknown"), parent), world.now()) == (parent, expires)
+    assert P.expired_parent(store, (parent,), expires - 1) is None  # what an intake would check before sealing
     # Renewed, the parent may be named again.
     prop.renew(sde, parent)
     renewed = _anchor_batch(fed, store, [request(world.holder.id, kind=Kind.PRODUCT, parents=(parent,))])
     follower.sync()
     assert logs.leaf(1, renewed).outcome == K.LEAF_RECORD
+    assert P.expired_parent(store, (parent,), world.now()) is None
     assert store.dump() == dump_of(fed.chain, fed.contracts, tmp_path / "clean")
     store.close()
 

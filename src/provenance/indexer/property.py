@@ -112,6 +112,20 @@ def expiry_of(r: _Reader, sb: bytes, value: bytes) -> int:
     return int.from_bytes(registered_at, "big") + term
 
 
+def expired_parent(r: _Reader, parents: tuple[bytes, ...], now: int) -> tuple[bytes, int] | None:
+    """The first of ``parents`` expired at time ``now`` and its expiry, as ``checkParents`` finds it (None: none
+    has). Parents the index does not hold are the other rules' concern and are passed over here."""
+    for p in parents:
+        sb = r.get(K.ID_SEQ + p)
+        value = None if sb is None else r.get(K.RECORD + sb)
+        if sb is None or value is None:
+            continue
+        expires = expiry_of(r, sb, value)
+        if expires and now >= expires:
+            return p, expires
+    return None
+
+
 BLOCK_TIME = "block time"
 
 
@@ -478,5 +492,5 @@ def note_block_time(w: BlockWriter, number: int, timestamp: int, *, keep: bool) 
         w.put(K.PROP_BLOCK_TIME + _u(number, 8), _u(timestamp, 8))
 
 
-__all__ = ["HANDLERS", "as_registered", "block_time", "default_state", "expiry_of", "load_state", "note_block_time",
-           "registered_fields", "term_of"]
+__all__ = ["HANDLERS", "as_registered", "block_time", "default_state", "expired_parent", "expiry_of", "load_state",
+           "note_block_time", "registered_fields", "term_of"]
