@@ -18,7 +18,7 @@ LAYOUT = {
     "ANCHOR": b"f", "COSIGNATURE": b"j", "REFUSED_STATUS": b"z", "STATUS_LIST": b"S", "CERT_RECOGNITION": b"C",
     "FLOW_APP": b"A", "FLOW_PENDING": b"P", "FLOW_APP_BY_EXPORTER": b"X", "FLOW_APP_BY_RECORD": b"R",
     "FLOW_DELIVERY": b"D", "FLOW_DELIVERY_BY_EXPORTER": b"E", "FLOW_DELIVERY_BY_APP": b"B", "FLOW_CHECK": b"K",
-    "FLOW_CHECK_OPEN": b"O", "FLOW_CATALOGUE": b"L", "SUPERVISOR": b"V",
+    "FLOW_CHECK_OPEN": b"O", "FLOW_CATALOGUE": b"L", "SUPERVISOR": b"V", "PROPERTY": b"G",
 }
 
 
@@ -26,7 +26,7 @@ def test_prefixes_are_the_documented_bytes_and_distinct() -> None:
     assert {name: getattr(K, name) for name in LAYOUT} == LAYOUT
     assert len(set(LAYOUT.values())) == len(LAYOUT)
     assert (K.LEAF_RECORD, K.LEAF_REJECTED, K.LEAF_COLLIDED, K.STORED_NODE_LEVEL) == (1, 0, 2, 4)
-    assert (K.SCHEMA_VERSION, K.SEQ_BYTES, K.MAX_SEQ) == (b"3", 5, 2**40 - 1)
+    assert (K.SCHEMA_VERSION, K.SEQ_BYTES, K.MAX_SEQ) == (b"4", 5, 2**40 - 1)
 
 
 def test_fixed_width_keys() -> None:
