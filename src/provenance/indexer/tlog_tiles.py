@@ -5,9 +5,10 @@ stored node read (the index keeps the roots of perfect subtrees of 16 leaves and
 hashes themselves. A tile costs at most 256 reads.
 
 The index keeps a leaf's hash, not its bytes: an entry (``uint16 exchange || packed entry``, core/entries.py) is
-rebuilt from the record the leaf registered and served only if it hashes to the leaf. A rejected leaf keeps only
-its reason, so a bundle spanning one cannot be served (NotFound, saying so): serving every bundle needs the index
-to keep the entry bytes of rejected leaves.
+rebuilt from the record the leaf registered, with the owner, rights and metadata it was registered with (a transfer
+or a change of the property register rewrites them in the index: provenance.indexer.property.as_registered), and
+served only if it hashes to the leaf. A rejected leaf keeps only its reason, so a bundle spanning one cannot be
+served (NotFound, saying so): serving every bundle needs the index to keep the entry bytes of rejected leaves.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from provenance.core import merkle, tlog
 from provenance.core.entries import entry_leaf_hash, pack_entry_fields
 from provenance.errors import NotFound, StoreError
 from provenance.indexer.logs import LogQueries
+from provenance.indexer.property import as_registered
 from provenance.store import keys as K
 
 
@@ -53,7 +55,8 @@ class TileQueries(LogQueries):
         """The bytes of one leaf (what its RFC 6962 leaf hash covers), rebuilt from the record it registered."""
         leaf = self.leaf(exchange, index)
         if leaf.seq is not None:
-            r = self.store.record_by_seq(leaf.seq)
+            # A transfer or a change rewrites the index's record; the leaf covers what was registered.
+            r = as_registered(self.store, self.store.record_by_seq(leaf.seq))
             data = exchange.to_bytes(2, "big") + pack_entry_fields(
                 r.kind, r.grade, r.source, r.rights, r.owner, r.content_hash, r.metadata_hash, r.supersedes,
                 r.parents)
