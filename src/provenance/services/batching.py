@@ -9,7 +9,7 @@ it reloads the range from the index, synced to the head.
 Each request is checked on submission with the same rules every index applies later (the owner's mandate and
 the contract's registration rules, against the index and the entries still queued), so a person gets a clear
 error at once. The index's verdict is the one that counts: an entry can still be refused there if something
-changed between submission and sealing (a parent revoked in between), and the leaf says why.
+changed between submission and sealing (a parent revoked or expired in between), and the leaf says why.
 """
 
 from __future__ import annotations
@@ -30,12 +30,13 @@ from provenance.core.rules import MAX_PARENTS, Violation, check_registration
 from provenance.errors import InvalidInput, ProvenanceError, StoreError
 from provenance.indexer.apply import record_view
 from provenance.indexer.follower import Follower
+from provenance.indexer.property import expired_parent
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
 from provenance.types import Address, RecordId, RegistrationRequest, Status
 
 # Verdicts an index that lags behind the chain could give wrongly; they are re-checked after catching up.
-_LAG_SENSITIVE = {"NoMandate", "UnknownParent", "UnknownRecord"}
+_LAG_SENSITIVE = {"NoMandate", "UnknownParent", "UnknownRecord", "ParentExpired"}  # a renewal not yet seen
 
 
 class RuleViolation(InvalidInput):
@@ -120,7 +121,25 @@ class BatchIntake:
                 return queued
             return record_view(self.store, rid)  # the head of its index value: all the rules read
 
-        return check_registration(self.exchange, request, lookup, rid)  # type: ignore[arg-type]
+        violation = check_registration(self.exchange, request, lookup, rid)  # type: ignore[arg-type]
+        if violation is not None or not request.parents:
+            return violation
+        return self._expired_parent(request.parents)
+
+    def _expired_parent(self, parents: tuple[bytes, ...]) -> Violation | None:
+        """The register's parent rule (``checkParents``) as the indexes apply it to a batched entry, judged at the
+        chain head's time: the anchoring block's time is no earlier, so a parent expired by the head would be refused
+        there too unless renewed first (one expiring between the head and the anchoring block is the index's to
+        refuse)."""
+        # Only a parent that expires at all needs the chain's time: most submissions ask the chain nothing.
+        if expired_parent(self.store, parents, 2**64) is None:
+            return None
+        chain = self.contracts.chain
+        found = expired_parent(self.store, parents, chain.get_block(chain.block_number()).timestamp)
+        if found is None:
+            return None
+        parent, expires = found
+        return Violation("ParentExpired", {"parentId": parent, "expiresAt": expires})
 
     def submit(self, request: RegistrationRequest) -> Future[Sealed]:
         """Queue a registration; the future resolves when its batch is anchored (or fails with the reason)."""
