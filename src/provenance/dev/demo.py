@@ -1,10 +1,10 @@
 """The demo federation: Shanghai and two Yangtze River Delta partner exchanges, three merchants with their
 published profiles, and a small lineage graph of resources, derived products and an asset, registered directly and
 by delegation, each with a metadata document (title and description in Chinese and English, keywords, boards,
-distributions, an ODRL policy within the record's rights) so the explorer and the catalogue speak names.
-
-Every step checks the chain first, so an interrupted demo picks up where it stopped and a second run only
-prints the summary.
+distributions, an ODRL policy within the record's rights) so the explorer and the catalogue speak names; then the
+cross-border lifecycle and the property register (a bank, an assessor, an arbitrator; an assessed, listed, pledged
+and disputed asset; a product transferred). Every step checks the chain first, so an interrupted demo picks up
+where it stopped and a second run only prints the summary.
 """
 
 from __future__ import annotations
@@ -16,6 +16,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from eth_abi.abi import encode
+from eth_utils.address import to_checksum_address
+
+from provenance.chain.property import (
+    AssessmentInput,
+    PledgeTerms,
+    PropertyDecision,
+    PropertyService,
+    assessment_id,
+    change_terms,
+    pledge_terms,
+    transfer_terms,
+)
 from provenance.chain.registry import RegistryService
 from provenance.config import CONFIG_NAME
 from provenance.core import catalog
@@ -27,12 +40,14 @@ from provenance.services.bootstrap import init_node
 from provenance.services.catalog import CatalogService
 from provenance.services.node import Node
 from provenance.services.operations import Operations
-from provenance.store.keystore import PassphraseSource
+from provenance.services.requests import reason_hash
+from provenance.store.keystore import Keystore, PassphraseSource
 from provenance.types import (
     EntityRole,
     Grade,
     Hash32,
     Kind,
+    ProposalAction,
     RecordId,
     RegistrationRequest,
     Rights,
@@ -62,9 +77,25 @@ MERCHANTS = [
 LEGACY_CODES = {"m-lingang": "91310115MA1K4DEMO1", "m-hangzhou": "91330106MA2GDEMO2", "m-hefei": "91340100MA2TDEMO3"}
 
 
-def credit_code(region: str, organisation: str) -> str:
-    first17 = "91" + region + organisation + organisation_code_check(organisation)
+def credit_code(region: str, organisation: str, prefix: str = "91") -> str:
+    first17 = prefix + region + organisation + organisation_code_check(organisation)
     return first17 + catalog.credit_code_check_char(first17)
+
+
+# The property register's institutions (issue 22), onboarded by SDE like the merchants: a bank (the pledgee), an
+# assessment institution (accredited by governance) and an arbitration commission (appointed by governance). Key
+# label, region, organisation code, registration prefix (91 an enterprise; 12 a public institution, as arbitration
+# commissions are registered), role, profile kind, name. Made-up names and codes, well formed as the merchants'.
+INSTITUTIONS = [
+    ("fi-pujiang-bank", "310115", "MA1FPJ3B", "91", EntityRole.FINANCIAL_INSTITUTION, "enterprise",
+     {"zh": "浦江发展银行股份有限公司", "en": "Pujiang Development Bank Co., Ltd."}),
+    ("as-huangpu-appraisal", "310101", "MA1HPA6W", "91", EntityRole.ASSESSMENT_INSTITUTION, "enterprise",
+     {"zh": "上海黄浦数据资产评估有限公司", "en": "Shanghai Huangpu Data Asset Appraisal Co., Ltd."}),
+    ("ar-delta-arbitration", "310000", "MA1DAC7K", "12", EntityRole.ARBITRATION_INSTITUTION, "public-body",
+     {"zh": "长三角数据仲裁委员会", "en": "Yangtze River Delta Data Arbitration Commission"}),
+]
+TERM = 3 * 365 * 86_400  # the demo's registration term for products and assets; resources keep none
+DAY = 86_400
 
 
 def merchant_profile(label: str) -> dict[str, Any]:
@@ -334,6 +365,7 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
 
         flows = _demo_flows(node, svc, say, lingang=lingang, hangzhou=hangzhou, hefei=hefei,
                             records={"r1": r1, "r2": r2, "p1": p1, "r4": r4})
+        prop = _demo_property(node, svc, catalogs["SDE"], say, merchants=entity_ids, index=p1, asset=a1)
 
         summary = {
             "data_dir": str(data_dir),
@@ -351,6 +383,7 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
             "counts": svc.counts(),
             "certificate": str(cert_path),
             "flows": flows,
+            "property": prop,
         }
         # The lineage comes from the node's LevelDB index, brought up to the chain head first.
         node.follower().sync()
@@ -432,6 +465,122 @@ def _demo_flows(node: Node, svc: RegistryService, say: Callable[[str], None], *,
             f"{done['report']['passed']} passed, {done['report']['failed']} failed; report anchored")
     return {"supervisor": "CAC", "applications": [a["id"] for a in flows.applications()],
             "queue": [a["id"] for a in flows.queue()], "spotChecks": [c["id"] for c in flows.spot_checks()]}
+
+
+def _demo_property(node: Node, svc: RegistryService, cat: CatalogService, say: Callable[[str], None], *,
+                   merchants: dict[str, int], index: RecordId, asset: RecordId) -> dict[str, Any]:
+    """The property register: its institutions, governance's accreditation, appointment and terms, then the asset's
+    quality and valuation assessments, its listing and a pledge to the bank; Lingang buys the logistics index from
+    Hangzhou Shulian (a transfer, then a change naming the new holder's document) and claims rights in the asset
+    built on it (a dispute left open, so every view shows the asset under dispute)."""
+    ks = node.keystore
+    prop = PropertyService(node.contracts)
+    ids: dict[str, int] = {}
+    for label, region, organisation, prefix, role, kind, name in INSTITUTIONS:
+        code = credit_code(region, organisation, prefix)
+        try:
+            ids[label] = svc.entity_by_identifier(identifier_hash(code)).id
+        except NotFound:
+            if not ks.has(label):
+                ks.create(label)
+            ids[label] = svc.register_entity(ks.load("SDE"), identifier_hash(code), ks.load(label), role)
+            say(f"SDE onboards {name['zh']} ({name['en']}) as {role.label} {ids[label]}")
+        if not _profile_published(cat, ids[label]):
+            cat.set_profile(ids[label], {"name": name, "kind": kind, "creditCode": code, "region": region},
+                            signer=ks.load("SDE"))
+        if not svc.has_mandate(ids[label], "SDE"):
+            svc.set_mandate(ks.load(label), ids[label], "SDE", True)
+    bank, assessor, arbitrator = (ids[i[0]] for i in INSTITUTIONS)
+    lingang, hangzhou, hefei = merchants["m-lingang"], merchants["m-hangzhou"], merchants["m-hefei"]
+    for decision, subject, value, done, what in (
+            (PropertyDecision.ACCREDIT_ASSESSOR, assessor, 0, prop.is_accredited(assessor), "accredit the assessor"),
+            (PropertyDecision.APPOINT_ARBITRATOR, arbitrator, 0, prop.is_arbitrator(arbitrator), "name the arbitrator"),
+            (PropertyDecision.SET_TERM, int(Kind.PRODUCT), TERM, prop.term_of(int(Kind.PRODUCT)) == TERM,
+             "give products a three-year term"),
+            (PropertyDecision.SET_TERM, int(Kind.ASSET), TERM, prop.term_of(int(Kind.ASSET)) == TERM,
+             "give assets a three-year term")):
+        if not done:
+            say(f"SDE proposes to {what}, ZJDE approves: proposal {_decide(svc, prop, ks, decision, subject, value)}")
+    now = svc.chain_time()
+    midnight = now - now % DAY
+    assessed: dict[str, bytes] = {}
+    for what, a in (("quality", AssessmentInput(assessor, 0, reason_hash("HPA-DQ-2026-0311 数据质量评价报告"),
+                                                score=9_120, standard=reason_hash("GB/T 36344-2018"))),
+                    ("valuation", AssessmentInput(  # income method, CNY 38.6 million, valid for a year
+                        assessor, 2, reason_hash("HPA-VA-2026-0117 数据资产评估报告"), method=1, amount=38_600_000_00,
+                        currency="CNY", standard=reason_hash("数据资产评估指导意见（中评协〔2023〕17号）"),
+                        valuation_date=midnight - DAY, valid_until=midnight + 365 * DAY))):
+        assessed[what] = assessment_id(a.assessor, a.kind, a.report_hash)
+        try:
+            prop.assessment(asset, assessed[what])
+        except NotFound:
+            prop.assess(ks.load("SDE"), asset, a)
+            say(f"{INSTITUTIONS[1][6]['zh']} attests a {what} assessment of the logistics index asset")
+    ahde = ks.load("AHDE")
+    if not prop.property_of(asset).listed:
+        prop.list_record(ahde, asset)
+        say("AHDE lists the logistics index asset for trading")
+    if prop.pledge_of(asset).seq == 0:
+        terms = PledgeTerms(bank, 15_000_000_00, "CNY", midnight + 2 * 365 * DAY, reason_hash("PJDB-2026-ZY-0088"))
+        # The bank gave AHDE no mandate: it consents by its account's EIP-712 signature.
+        consent = prop.sign_consent(ks.load(INSTITUTIONS[0][0]), "pledge", asset, bank, hefei, pledge_terms(terms),
+                                    deadline=now + 3600)
+        prop.pledge(ahde, asset, terms, pledgee=consent)
+        say(f"{INSTITUTIONS[0][6]['zh']} takes a pledge of the asset for CNY 15,000,000.00 (the holder consenting "
+            f"by its mandate to AHDE, the bank by signature)")
+    zjde = ks.load("ZJDE")
+    if svc.record(index).owner == hangzhou:
+        receiver = prop.sign_consent(ks.load("m-lingang"), "transfer", index, lingang, hangzhou,
+                                     transfer_terms(lingang), deadline=now + 3600)
+        prop.transfer(zjde, index, lingang, receiver=receiver)
+        say("Hangzhou Shulian transfers the logistics index to Lingang (the buyer consenting by signature)")
+    doc = {**DOCUMENTS["delta-logistics-index"], "publisher": lingang,
+           "contactPoint": {"name": "临港数据产品部", "email": "data@lingang-data.example.cn"}}
+    meta = catalog.parse_metadata(doc)
+    cat.ops.follower.sync()
+    indexed = cat.ops.indexed(index)
+    if indexed.metadata_hash != meta.hash:
+        reason = reason_hash("转让登记后变更元数据：持有人为上海临港数据科技有限公司")
+        holder = prop.sign_consent(ks.load("m-lingang"), "change", index, lingang, 0,
+                                   change_terms(int(indexed.rights), bytes(meta.hash), reason), deadline=now + 3600)
+        prop.change(zjde, index, int(indexed.rights), bytes(meta.hash), reason, holder=holder)
+        cat.ops.follower.sync()
+        indexed = cat.ops.indexed(index)
+    if cat.document_bytes(indexed) is None:
+        cat.supply(index, doc, signer=zjde)
+        say("ZJDE records a change of the logistics index: its document now names Lingang")
+    claim = reason_hash("临港数据主张：该资产所依据的物流指数已转让予本公司，资产经营权应随之转移")
+    if prop.dispute_of(asset).seq == 0:
+        prop.file_dispute(ks.load("SDE"), asset, lingang, claim)
+        say("Lingang files a dispute over the logistics index asset: it stays under dispute")
+    pledge, dispute = prop.pledge_of(asset), prop.dispute_of(asset)
+    return {"institutions": {i[0]: {"id": ids[i[0]], "name": i[6], "role": i[4].label, "exchange": "SDE",
+                                    "creditCode": credit_code(*i[1:4])} for i in INSTITUTIONS},
+            "terms": {"product": prop.term_of(int(Kind.PRODUCT)), "asset": prop.term_of(int(Kind.ASSET))},
+            "asset": hex0x(asset), "assessments": {k: hex0x(v) for k, v in assessed.items()},
+            "pledge": {"pledgee": pledge.pledgee, "amount": pledge.amount, "currency": pledge.currency,
+                       "until": pledge.until},
+            "dispute": {"claimant": dispute.claimant, "seq": dispute.seq, "claim": hex0x(dispute.claim_hash)},
+            "transfer": {"record": hex0x(index), "from": hangzhou, "to": lingang}}
+
+
+def _decide(svc: RegistryService, prop: PropertyService, ks: Keystore, decision: PropertyDecision, subject: int,
+            value: int) -> int:
+    """A decision under the threshold of two: SDE proposes, ZJDE's approval executes it, and it is applied to the
+    register. A proposal an interrupted run left behind is carried on, not made twice."""
+    payload = encode(["address", "uint8", "uint32", "uint64"],
+                     [to_checksum_address(prop.address), int(decision), subject, value])
+    now = svc.chain_time()
+    left = [p for p in svc.proposals() if p.action == ProposalAction.PROPERTY_DECISION and p.payload == payload
+            and (p.executed or p.expires_at > now)]
+    out = None if left else prop.propose_decision(ks.load("SDE"), decision, subject, value)
+    if out is not None and out.executed:  # a threshold of one: proposing applied it
+        return out.proposal_id
+    pid, executed = (left[-1].id, left[-1].executed) if out is None else (out.proposal_id, False)
+    if not executed:
+        svc.approve(ks.load("ZJDE"), pid)
+    prop.apply_decision(ks.load("ZJDE"), pid)
+    return pid
 
 
 def _profile_published(cat: CatalogService, entity_id: int) -> bool:
