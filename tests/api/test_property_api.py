@@ -238,6 +238,30 @@ def test_change_renewal_and_listing(served: Served, parties: Parties) -> None:
     refused(served.client.post(path(record, "listing"), headers=reg), "AlreadyListed")
 
 
+def test_an_assessment_is_withdrawn_by_its_number_or_its_id(served: Served, parties: Parties) -> None:
+    record = asset(served, grade="general")
+    reg = served.auth("registrar")
+    quality = {"assessor": parties.assessor, "kind": "quality", "score": 9000, "standard": "GB/T 36344-2018"}
+    made = []
+    for report in ("q-a", "q-b"):
+        r = served.client.post(path(record, "assessments"), json={**quality, "report": report}, headers=reg)
+        assert r.status_code == 200, r.text
+        made.append(r.json()["assessment"])
+    assert [(a["index"], a["id"]) for a in r.json()["assessments"]] == [(m["index"], m["id"]) for m in made]
+    assert [m["index"] for m in made] == [1, 2]
+    refused(served.client.post(path(record, "assessments"), json={**quality, "report": "q-b"}, headers=reg),
+            "AlreadyAssessed")
+    r = served.client.post(path(record, f"assessments/{made[1]['id']}/withdrawal"), headers=reg)
+    assert r.status_code == 200 and r.json()["assessment"] == made[1], r.text
+    r = served.client.post(path(record, "assessments/1/withdrawal"), headers=reg)
+    assert r.status_code == 200 and [a["withdrawn"] for a in r.json()["assessments"]] == [True, True], r.text
+    assert served.client.post(path(record, "assessments/7/withdrawal"), headers=reg).status_code == 404
+    for bad in ("0", "first", "0x1234"):
+        assert served.client.post(path(record, f"assessments/{bad}/withdrawal"), headers=reg).status_code == 422
+    r = served.client.post(path(record, "listing"), json={"complianceAssessment": "latest"}, headers=reg)
+    assert r.status_code == 422
+
+
 def test_the_routes_are_documented(served: Served) -> None:
     spec = served.client.get("/openapi.json").json()["paths"]
     for tail in ("property", "transfers", "changes", "renewals", "cancellation", "pledges", "pledges/release",

@@ -87,6 +87,28 @@ def test_assess_pledge_release_and_the_search(node: dict[str, Any], env: Path,
     assert run(capsys, "property", "encumbrances")[1] == {"items": [], "next": None}
 
 
+def test_withdraw_names_an_assessment_by_its_number_or_its_id(node: dict[str, Any],
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    rec, assessor = node["record"], str(node["assessor"])
+    ids = []
+    for report in ("quality report 1", "quality report 2"):
+        code, out, err = run(capsys, "property", "assess", rec, "--assessor", assessor, "--kind", "quality",
+                             "--score", "8800", "--standard", "GB/T 36344-2018", "--report", report)
+        assert code == 0, err
+        ids.append(out["assessment"]["id"])  # type: ignore[index]
+    assert [a["index"] for a in out["assessments"]] == [1, 2]  # type: ignore[index]
+    code, typed, err = run(capsys, "property", "consent", "withdraw", rec, "assessor", "--assessment", "2")
+    assert code == 0 and typed["entity"] == node["assessor"], err  # type: ignore[index]
+    code, out, err = run(capsys, "property", "withdraw", rec, ids[1])
+    assert code == 0 and out["assessment"] == {"index": 2, "id": ids[1]}, err  # type: ignore[index]
+    code, out, err = run(capsys, "property", "withdraw", rec, "1")
+    assert code == 0 and [a["withdrawn"] for a in out["assessments"]] == [True, True], err  # type: ignore[index]
+    code, _, err = run(capsys, "property", "withdraw", rec, "3")
+    assert code == OUTCOMES[ErrorKind.NOT_FOUND].exit_code and "no assessment 3" in err
+    code, _, err = run(capsys, "property", "withdraw", rec, "first")
+    assert code == OUTCOMES[ErrorKind.INVALID_INPUT].exit_code and "number in the record" in err
+
+
 def test_dispute_through_its_ruling(node: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
     rec = node["record"]
     code, out, err = run(capsys, "property", "dispute", rec, "--claimant", str(node["assessor"]), "--claim", "claim 7")

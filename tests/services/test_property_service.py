@@ -15,26 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 from hypothesis import given
 from hypothesis import strategies as st
 
 from provenance.core.ids import identifier_hash
-from provenance.errors import ContractReverted, InvalidInput
+from provenance.errors import ContractReverted, InvalidInput, NotFound
 from provenance.indexer.property_queries import Assessment, Pledge, PropertyView
 from provenance.services.node import Node
 from provenance.services.operations import Operations
-from provenance.services.property import (
-    MINOR_UNITS,
-    PropertyOperations,
-    major_amount,
-    minor_amount,
-    parse_terms,
-    property_json,
-    redact_property,
-    unix_time,
-)
+from provenance.services.property import PropertyOperations, property_json, redact_property
+from provenance.services.property_values import MINOR_UNITS, major_amount, minor_amount, parse_terms, unix_time
 from provenance.types import EntityRole, Grade, Hash32, Kind, RegistrationRequest, Rights, Source
 from tests.support.passphrase import passphrase
 
@@ -104,6 +98,11 @@ def test_dates_are_iso_8601() -> None:
     ("rule", {"arbitrator": 9, "outcome": "ownership", "ruling": "r"}, "newOwner"),
     ("rule", {"arbitrator": 9, "outcome": "dismissed", "newOwner": 4, "ruling": "r"}, "newOwner"),
     ("dispute", {"claimant": 3, "claim": "  "}, "claim"),
+    ("withdraw", {}, "assessment is missing"),
+    ("withdraw", {"assessment": 0}, "number in the record"),
+    ("withdraw", {"assessment": "second"}, "number in the record"),
+    ("withdraw", {"assessment": True}, "number in the record"),
+    ("withdraw", {"assessment": "0x1234"}, "32 bytes"),
     ("sneeze", {}, "action must be one of"),
 ])
 def test_terms_name_what_is_wrong(action: str, body: dict[str, Any], fragment: str) -> None:
@@ -276,12 +275,63 @@ def test_a_withdrawn_valuation_no_longer_stands_beside_the_pledge(world: World) 
     consent = signed(w, record, "pledge", "pledgee", terms, fi_key)
     out = w.prop.act(record, "pledge", terms, consents={"pledgee": consent})
     assert out["pledge"]["valuation"]["index"] == index
-    out = w.prop.act(record, "withdraw", {"index": index})
+    out = w.prop.act(record, "withdraw", {"assessment": index})
     assert out["pledge"]["valuation"] is None and out["pledged"]
     assert out["assessments"][-1]["withdrawn"] and not out["assessments"][-1]["inForce"]
     with pytest.raises(ContractReverted) as refused:
-        w.prop.act(record, "withdraw", {"index": index})
+        w.prop.act(record, "withdraw", {"assessment": index})
     assert refused.value.error == "AlreadyWithdrawn"
+
+
+def test_an_assessment_is_named_by_its_number_or_its_id(world: World) -> None:
+    w, record = world, world.asset()
+    quality = {"assessor": w.assessor, "kind": "quality", "score": 9100, "standard": "GB/T 36344-2018"}
+    first = w.prop.act(record, "assess", {**quality, "report": "q-1"})
+    second = w.prop.act(record, "assess", {**quality, "report": "q-2"})
+    # The contract's id, computed independently: keccak256(abi.encode(uint32 assessor, uint8 kind, bytes32 report)).
+    report = keccak(text="q-2")
+    expected = "0x" + keccak(abi_encode(["uint32", "uint8", "bytes32"], [w.assessor, 0, report])).hex()
+    assert second["assessment"] == {"index": 2, "id": expected}
+    assert [(a["index"], a["id"]) for a in second["assessments"]] == [
+        (1, first["assessment"]["id"]), (2, expected)]
+    with pytest.raises(ContractReverted) as refused:  # the same assessor, kind and report: the same assessment
+        w.prop.act(record, "assess", {**quality, "score": 5000, "report": "q-2"})
+    assert refused.value.error == "AlreadyAssessed"
+    out = w.prop.act(record, "withdraw", {"assessment": expected})
+    assert out["assessment"] == {"index": 2, "id": expected}
+    assert [a["withdrawn"] for a in out["assessments"]] == [False, True]
+    out = w.prop.act(record, "withdraw", {"assessment": "1"})
+    assert out["assessment"]["index"] == 1 and all(a["withdrawn"] for a in out["assessments"])
+    with pytest.raises(NotFound, match="no assessment 3"):
+        w.prop.act(record, "withdraw", {"assessment": 3})
+    with pytest.raises(NotFound, match="no assessment 0x"):
+        w.prop.consent_typed_data(record, "withdraw", "assessor", {"assessment": "0x" + "ab" * 32})
+    doc = w.prop.consent_typed_data(record, "withdraw", "assessor", {"assessment": 1})
+    assert doc["entity"] == w.assessor and doc["typedData"]["message"]["termsHash"] == \
+        "0x" + keccak(abi_encode(["bytes32"], [bytes.fromhex(first["assessment"]["id"][2:])])).hex()
+
+
+def test_a_listing_names_the_compliance_assessment_in_force(world: World) -> None:
+    w, record = world, world.asset(Kind.PRODUCT)
+    exchange = w.ops.exchange_ref("SDE")
+    governed(w.prop, "set-compliance-rule", "SDE", 1)
+    try:
+        with pytest.raises(ContractReverted) as refused:
+            w.prop.act(record, "list")
+        assert refused.value.error == "ComplianceRequired"
+        failed = w.prop.act(record, "assess", {"assessor": w.assessor, "kind": "compliance", "passed": False,
+                                               "scope": "personal information", "report": "c-1"})
+        with pytest.raises(ContractReverted) as refused:  # named, a failed assessment does not do
+            w.prop.act(record, "list", {"complianceAssessment": failed["assessment"]["id"]})
+        assert refused.value.error == "ComplianceRequired"
+        w.prop.act(record, "assess", {"assessor": w.assessor, "kind": "compliance", "passed": True,
+                                      "scope": "personal information", "report": "c-2"})
+        with pytest.raises(NotFound, match="no assessment 9"):
+            w.prop.act(record, "list", {"complianceAssessment": 9})
+        out = w.prop.act(record, "list")  # unnamed: the latest passed one in force is the evidence
+        assert out["listed"]
+    finally:
+        governed(w.prop, "set-compliance-rule", exchange, 0)
 
 
 def test_dispute_ruling_and_its_execution(world: World) -> None:

@@ -52,8 +52,8 @@ def _seed(data: Path, root: Path, demo: dict[str, Any]) -> dict[str, Any]:
         req = RegistrationRequest(Kind.ASSET, Grade.GENERAL, Source.ENTERPRISE, Rights.HOLDING | Rights.OPERATION,
                                   lingang, Hash32(secrets.token_bytes(32)), Hash32(bytes(32)))
         record = bytes.fromhex(ops.register(req)["id"][2:])
-        prop.act(record, "assess", {"assessor": assessor, "kind": "quality", "score": 9250,
-                                    "standard": "GB/T 36344-2018", "report": "quality report 2026-31"})
+        quality = prop.act(record, "assess", {"assessor": assessor, "kind": "quality", "score": 9250,
+                                              "standard": "GB/T 36344-2018", "report": "quality report 2026-31"})
         prop.act(record, "assess", {"assessor": assessor, "kind": "valuation", "amount": "3800000.00",
                                     "currency": "CNY", "method": "income", "valuationDate": "2026-11-30",
                                     "report": "valuation report 2026-117"})
@@ -63,7 +63,7 @@ def _seed(data: Path, root: Path, demo: dict[str, Any]) -> dict[str, Any]:
         # The first holder claims the transfer was void.
         prop.act(record, "dispute", {"claimant": lingang, "claim": "claim 2026-SH-88"})
         return {"record": "0x" + record.hex(), "bank": bank, "assessor": assessor, "lingang": lingang,
-                "claimant": claimant}
+                "claimant": claimant, "quality": quality["assessment"]}
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +112,11 @@ def test_anyone_sees_the_dispute_and_that_it_is_pledged(site: dict[str, Any], pa
     expect(page.locator("#pledge-amount")).to_have_count(0)
     expect(page.locator("#assessments tbody tr")).to_have_count(2)
     expect(page.locator("#assessments tr[data-kind=quality] td.result")).to_have_text("92.50%")
+    # Its number in the record and the id a withdrawal may name it by.
+    quality = page.locator("#assessments tr[data-kind=quality]")
+    expect(quality).to_have_attribute("data-id", site["quality"]["id"])
+    expect(quality.locator("td").first).to_contain_text(f"{site['quality']['index']} 0x")
+    expect(quality.locator("code.assessment-id")).to_have_attribute("title", site["quality"]["id"])
     expect(page.locator("#owner-history tbody tr")).to_have_count(1)
     expect(page.locator("#owner-history tbody tr td").nth(2)).to_have_text("transfer")
     expect(page.locator("#dispute")).to_contain_text("awaiting the arbitrator's ruling")

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from provenance.api.models import Hash, RightName, _Open, _Strict
+from provenance.api.models import HASH_PATTERN, Hash, RightName, _Open, _Strict
 
 EntityId = Annotated[int, Field(ge=1, le=2**32 - 1, description="entity id")]
 Amount = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]{0,37})(\.[0-9]{1,4})?$", examples=["1250000.00"],
@@ -22,6 +22,10 @@ IsoDate = Annotated[str, Field(min_length=10, max_length=40, examples=["2027-06-
                                description="ISO 8601 date (midnight UTC) or date-time with its offset")]
 HashOrText = Annotated[str, Field(min_length=1, max_length=512,
                                   description="a 32-byte hex hash, or a text whose keccak-256 is recorded")]
+# An assessment as people name it: its order within the record, or the 32-byte id the contract knows it by.
+AssessmentNumber = Annotated[int, Field(ge=1, le=2**32 - 1, description="the assessment's order in the record")]
+AssessmentId = Annotated[str, Field(pattern=HASH_PATTERN, description="the assessment's id (0x, 32 bytes)")]
+AssessmentRef = AssessmentNumber | AssessmentId
 PartyName = Literal["holder", "receiver", "pledgee", "assessor", "claimant", "arbitrator"]
 ActionName = Literal["transfer", "change", "renew", "cancel", "pledge", "release", "enforce", "assess", "withdraw",
                      "dispute", "rule"]
@@ -93,9 +97,9 @@ class AssessIn(_Write):
 
 
 class ListIn(_Strict):
-    complianceAssessment: int = Field(default=0, ge=0, le=2**32 - 1,
-                                      description="a passed compliance assessment in force, where the registrar's "
-                                                  "rule needs one")
+    complianceAssessment: AssessmentRef | None = Field(
+        default=None, description="the passed compliance assessment in force that the registrar's rule needs, by "
+                                  "its number or id (default: the record's latest such, by an accredited assessor)")
 
 
 class DisputeIn(_Write):
@@ -130,7 +134,8 @@ class ChangeOut(_Open):
 
 
 class AssessmentOut(_Open):
-    index: int
+    index: int = Field(description="its order within the record: 1, 2, ...")
+    id: str = Field(description="the contract's name for it: keccak256(abi.encode(assessor, kind, reportHash))")
     assessor: int
     kind: Literal["quality", "compliance", "valuation"]
     standard: str
@@ -145,6 +150,13 @@ class AssessmentOut(_Open):
     amount: str | None = None
     currency: str | None = None
     valuationDate: str | None = None
+
+
+class AssessmentRefOut(_Open):
+    """The assessment a write recorded or withdrew, by both its names."""
+
+    index: int
+    id: str
 
 
 class PledgeOut(_Open):
@@ -197,6 +209,7 @@ class PropertyOut(_Open):
     changeHistory: list[ChangeOut] | None = None
     pledges: list[PledgeOut] | None = None
     disputes: list[DisputeOut] | None = None
+    assessment: AssessmentRefOut | None = Field(default=None, description="an assessment's write: the one acted on")
     tx: str | None = Field(default=None, description="a write's transaction")
     block: int | None = None
     gasUsed: int | None = None

@@ -53,7 +53,9 @@ from provenance.api.runtime import Runtime
 from provenance.services.property import PropertyOperations, redact_property
 
 MEMBERS = ("admin", "registrar", "member")
-IndexPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="assessment index")]
+# The path keeps the name {index}: an assessment's order within the record (1, 2, ...), or its 0x id.
+AssessmentPath = Annotated[str, Path(pattern=r"^([1-9][0-9]{0,9}|0x[0-9a-fA-F]{64})$",
+                                     description="the assessment's order in the record (1, 2, ...) or its 0x id")]
 # The encumbrance search: members of the federation, or a merchant token (a pledgee sees its own pledges).
 Searcher = Annotated[Principal, Depends(needs(*MEMBERS, "merchant"))]
 
@@ -205,10 +207,11 @@ def install(app: FastAPI, rt: Runtime) -> None:
         return write(record, "assess", body, p)
 
     @app.post(f"{base}/assessments/{{index}}/withdrawal", tags=tags, responses=ok(PropertyOut, 200, write=True),
-              summary="Withdraw an assessment, with its assessor's consent")
-    def withdraw(record: RecordPath, index: IndexPath, p: Writer,
+              summary="Withdraw an assessment (named by its number in the record or its id), with its assessor's "
+                      "consent")
+    def withdraw(record: RecordPath, index: AssessmentPath, p: Writer,
                  body: Annotated[ConsentOnlyIn | None, Body()] = None) -> Any:
-        return write(record, "withdraw", body, p, index=index)
+        return write(record, "withdraw", body, p, assessment=index)
 
     @app.post(f"{base}/listing", tags=tags, responses=ok(PropertyOut, 200, write=True),
               summary="List a product or asset for trading (where the registrar's rule needs it, with a passed "

@@ -17,7 +17,8 @@ from typing import Any
 from provenance.cli.common import open_node, read_json
 from provenance.core.ids import parse_hash32
 from provenance.errors import InvalidInput
-from provenance.services.property import CANCEL_REASONS, METHODS, OUTCOMES, PARTIES
+from provenance.services.property import PARTIES
+from provenance.services.property_values import CANCEL_REASONS, METHODS, OUTCOMES
 
 PARTY_NAMES = sorted({p for parties in PARTIES.values() for p in parties})
 
@@ -55,9 +56,9 @@ def _body(args: argparse.Namespace) -> dict[str, Any]:
     """The action's values as the API takes them, from the options given."""
     names = {"to": "to", "rights": "rights", "metadata_hash": "metadataHash", "reason": "reason",
              "pledgee": "pledgee", "amount": "amount", "currency": "currency", "until": "until",
-             "reference": "reference", "assessor": "assessor", "assessment": "kind", "score": "score",
+             "reference": "reference", "assessor": "assessor", "assessment_kind": "kind", "score": "score",
              "standard": "standard", "scope": "scope", "method": "method", "valuation_date": "valuationDate",
-             "valid_until": "validUntil", "report": "report", "index": "index", "claimant": "claimant",
+             "valid_until": "validUntil", "report": "report", "assessment": "assessment", "claimant": "claimant",
              "claim": "claim", "arbitrator": "arbitrator", "outcome": "outcome", "new_owner": "newOwner",
              "ruling": "ruling", "compliance": "complianceAssessment"}
     body = {api: getattr(args, attr) for attr, api in names.items() if getattr(args, attr, None) is not None}
@@ -135,7 +136,8 @@ def _terms_args(s: argparse.ArgumentParser, action: str) -> None:
         s.add_argument("--reference", required=True, help="the pledgee's reference (text or hash)")
     if action == "assess":
         s.add_argument("--assessor", type=int, required=True, help="an accredited assessor's entity id")
-        s.add_argument("--kind", dest="assessment", required=True, choices=["quality", "compliance", "valuation"])
+        s.add_argument("--kind", dest="assessment_kind", required=True,
+                       choices=["quality", "compliance", "valuation"])
         s.add_argument("--score", type=int, help="quality: basis points 0-10000")
         s.add_argument("--standard", help="quality: the standard used")
         s.add_argument("--passed", choices=["passed", "failed"], help="compliance: the result")
@@ -147,7 +149,7 @@ def _terms_args(s: argparse.ArgumentParser, action: str) -> None:
         s.add_argument("--valid-until", help="ISO 8601 date (default: open-ended)")
         s.add_argument("--report", required=True, help="the report's hash, or its text")
     if action == "withdraw":
-        s.add_argument("index", type=int, help="the assessment's index")
+        s.add_argument("assessment", help="the assessment: its number in the record (1, 2, ...) or its 0x id")
     if action == "dispute":
         s.add_argument("--claimant", type=int, required=True)
         s.add_argument("--claim", required=True, help="the claim (text, hashed, or its hash)")
@@ -157,7 +159,8 @@ def _terms_args(s: argparse.ArgumentParser, action: str) -> None:
         s.add_argument("--new-owner", type=int, help="with --outcome ownership")
         s.add_argument("--ruling", required=True, help="the ruling (text, hashed, or its hash)")
     if action == "list":
-        s.add_argument("--compliance", type=int, help="index of a passed compliance assessment in force")
+        s.add_argument("--compliance", help="the passed compliance assessment in force, by its number or 0x id "
+                                            "(default: the record's latest such)")
 
 
 HELP = {
@@ -228,7 +231,7 @@ def _term_options(action: str) -> list[tuple[str, dict[str, Any]]]:
     out = []
     for a in probe._actions:  # noqa: SLF001 - argparse keeps the declared options only here
         if not a.option_strings:
-            out.append(("--index", {"type": int, "dest": "index"}))
+            out.append(("--" + a.dest, {"dest": a.dest, "help": a.help}))
             continue
         kw: dict[str, Any] = {"dest": a.dest, "help": a.help}
         if a.type is not None:

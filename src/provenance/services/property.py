@@ -1,10 +1,10 @@
 """The data property register as a node serves it: transfer (转让), change (变更), renewal (续展), cancellation (注销),
 pledge (质押), assessment (评估), listing, dispute (争议) and arbitration (仲裁) of registered records.
 
-``PropertyOperations`` takes what the people who use it think in and turns it into the contract's values: record
-and entity ids; amounts as decimal strings in a currency's major unit (ISO 4217: "1250000.00" CNY is 125,000,000
-fen on the chain, "3000" JPY is 3,000 yen); dates as ISO 8601 (``2027-06-30`` is midnight UTC, a time needs its
-offset); rights, reason codes, assessment kinds, methods and outcomes by name. Every party consents by its mandate
+``PropertyOperations`` takes what the people who use it think in (record and entity ids, decimal amounts, ISO 4217
+currencies, ISO 8601 dates, names for codes: provenance.services.property_values reads them) and turns it into the
+contract's values. An assessment is named by its order within the record (1, 2, ...) or by its 0x id, the name
+the contract knows it by; answers give both. Every party consents by its mandate
 to this node's exchange unless a signature is given (the EIP-712 ``PropertyConsent`` of :meth:`consent_typed_data`,
 signed by the party's account), or this node's keystore holds the party's account key and ``sign`` names the
 party, as the demo does.
@@ -15,8 +15,6 @@ back from it: what every other node will see. Who sees what the caller decides, 
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
@@ -29,221 +27,37 @@ from provenance.chain.property import AssessmentInput, Consent, PledgeTerms, Pro
 from provenance.core.ids import hex0x, parse_hash32
 from provenance.errors import Conflict, ContractReverted, InvalidInput, NotFound
 from provenance.indexer.property_queries import Assessment, Dispute, Pledge, PropertyQueries, PropertyView
-from provenance.services.requests import held_key, parse_signature, reason_hash
+from provenance.services.property_values import (
+    ACTIONS,
+    CANCEL_REASONS,
+    assessment_ref,
+    entity_id,
+    iso,
+    major_amount,
+    named,
+    parse_consent,
+    parse_terms,
+)
+from provenance.services.requests import held_key
 from provenance.types import Rights
 
 if TYPE_CHECKING:
     from provenance.services.operations import Operations
 
-ACTIONS = C.ACTIONS
 # Who consents to each action, in the order the contract takes (and numbers the nonces of) their consents.
 PARTIES: Mapping[str, tuple[str, ...]] = {
     "transfer": ("holder", "receiver", "pledgee"), "change": ("holder",), "renew": ("holder",),
     "cancel": ("pledgee",), "pledge": ("holder", "pledgee"), "release": ("pledgee",), "enforce": ("pledgee",),
     "assess": ("assessor",), "withdraw": ("assessor",), "dispute": ("claimant",), "rule": ("arbitrator",),
 }
-# The contract's codes by name, from chain.property's lists: cancellation reasons 1..8, outcomes 1..3.
-CANCEL_REASONS = tuple(C.CANCEL_REASONS[code] for code in sorted(C.CANCEL_REASONS))
-OUTCOMES = tuple(C.OUTCOMES[code] for code in sorted(C.OUTCOMES))
-ASSESSMENT_KINDS = C.ASSESSMENT_KINDS
-METHODS = C.METHODS
-U32 = 2**32 - 1
-
-# ISO 4217 active codes by their minor unit (the exponent); every other active code has two decimals.
-_MINOR_0 = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
-_MINOR_3 = "BHD IQD JOD KWD LYD OMR TND"
-_MINOR_4 = "CLF UYW"
-_MINOR_2 = (
-    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF "
-    "CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF "
-    "IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN "
-    "MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS "
-    "SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD YER ZAR ZMW ZWG")
-MINOR_UNITS: Mapping[str, int] = {
-    code: digits for digits, codes in ((0, _MINOR_0), (2, _MINOR_2), (3, _MINOR_3), (4, _MINOR_4))
-    for code in codes.split()
-}
-_AMOUNT = re.compile(r"^(0|[1-9][0-9]*)(\.[0-9]+)?$")
-
-
-# ---------------------------------------------------------------------- the users' values
-
-
-def entity_id(value: Any, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= U32:
-        raise InvalidInput(f"{what} must be an entity id (1 to {U32})")
-    return value
-
-
-def currency_code(value: Any, what: str = "currency") -> str:
-    if not isinstance(value, str) or value not in MINOR_UNITS:
-        raise InvalidInput(f"{what} must be an ISO 4217 currency code in capitals, e.g. CNY, got {value!r}")
-    return value
-
-
-def minor_amount(value: Any, currency: str, what: str = "amount", *, limit: int = 2**128) -> int:
-    """A decimal string in the currency's major unit as its minor unit (the contract's integer). Integer arithmetic
-    throughout: a 128-bit amount has more digits than a float or Decimal's default context keeps."""
-    digits = MINOR_UNITS[currency]
-    match = _AMOUNT.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise InvalidInput(f"{what} must be a decimal string such as \"1250000.00\", got {value!r}")
-    fraction = (match.group(2) or ".")[1:]
-    if len(fraction.rstrip("0")) > digits:
-        raise InvalidInput(f"{what} {value!r}: {currency} has {digits} decimal place(s)")
-    minor: int = int(match.group(1)) * 10**digits + int(fraction[:digits].ljust(digits, "0") or "0")
-    if not 0 < minor < limit:
-        raise InvalidInput(f"{what} must be above zero and below {major_amount(limit, currency)} {currency}")
-    return minor
-
-
-def major_amount(minor: int, currency: str) -> str:
-    """The contract's integer in the currency's major unit, as a decimal string with all its places."""
-    digits = MINOR_UNITS.get(currency, 2)
-    whole, part = divmod(minor, 10**digits)
-    return f"{whole}.{part:0{digits}d}" if digits else str(whole)
-
-
-def unix_time(value: Any, what: str) -> int:
-    """An ISO 8601 date (midnight UTC) or date-time with its offset, or Unix seconds, as Unix seconds."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if not 0 <= value < 2**40:
-            raise InvalidInput(f"{what}: Unix seconds from 0 to 2**40")
-        return value
-    if not isinstance(value, str):
-        raise InvalidInput(f"{what} must be an ISO 8601 date or date-time, e.g. 2027-06-30")
-    try:
-        if len(value) == 10:
-            return int(dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), dt.UTC).timestamp())
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{what} {value!r} is not an ISO 8601 date or date-time") from None
-    if moment.tzinfo is None:
-        raise InvalidInput(f"{what} {value!r}: a date-time needs its offset (Z or +08:00)")
-    stamp = int(moment.timestamp())
-    if not 0 <= stamp < 2**40:
-        raise InvalidInput(f"{what} is out of range")
-    return stamp
-
-
-def iso(stamp: int | None) -> str | None:
-    return dt.datetime.fromtimestamp(stamp, dt.UTC).isoformat().replace("+00:00", "Z") if stamp else None
-
-
-def text_hash(value: Any, what: str) -> bytes:
-    """A 32-byte hex hash as given, or the keccak-256 of a text (a reference number, a claim's summary)."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"{what}: a 32-byte hex hash or a non-empty text")
-    return bytes(reason_hash(value))
-
-
-def named(value: Any, names: tuple[str, ...], what: str, *, base: int = 0) -> int:
-    if isinstance(value, str) and value in names:
-        return names.index(value) + base
-    raise InvalidInput(f"{what} must be one of {', '.join(names)}, got {value!r}")
-
-
-def _get(body: Mapping[str, Any], name: str) -> Any:
-    if body.get(name) is None:
-        raise InvalidInput(f"{name} is missing")
-    return body[name]
-
-
-def parse_terms(action: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """The action's arguments (those its consents' termsHash covers) from the users' values, checked here so a
-    mistake is named before a transaction is sent; the contract checks again."""
-    if action == "transfer":
-        return {"to": entity_id(_get(body, "to"), "to")}
-    if action == "change":
-        if body.get("rights") is None and body.get("metadataHash") is None:
-            raise InvalidInput("a change gives rights, metadataHash or both")
-        rights = body.get("rights")
-        out: dict[str, Any] = {"reason": text_hash(_get(body, "reason"), "reason")}
-        if rights is not None:
-            if not (isinstance(rights, list) and rights and all(isinstance(r, str) for r in rights)):
-                raise InvalidInput("rights: a list of holding, processing, operation")
-            out["rights"] = int(Rights.parse(",".join(rights)))
-        if body.get("metadataHash") is not None:
-            out["metadata_hash"] = bytes(parse_hash32(str(body["metadataHash"]), "metadataHash"))
-        return out
-    if action == "cancel":
-        return {"reason_code": named(_get(body, "reason"), CANCEL_REASONS, "reason", base=1)}
-    if action == "pledge":
-        currency = currency_code(_get(body, "currency"))
-        return {"pledgee": entity_id(_get(body, "pledgee"), "pledgee"),
-                "amount": minor_amount(_get(body, "amount"), currency), "currency": currency,
-                "until": unix_time(_get(body, "until"), "until"),
-                "reference": text_hash(_get(body, "reference"), "reference")}
-    if action == "enforce":
-        return {"to": entity_id(_get(body, "to"), "to")}
-    if action == "assess":
-        return _assessment(body)
-    if action == "withdraw":
-        index = _get(body, "index")
-        if not isinstance(index, int) or isinstance(index, bool) or not 1 <= index <= U32:
-            raise InvalidInput("index must be an assessment index (1 to 2**32 - 1)")
-        return {"index": index}
-    if action == "dispute":
-        return {"claimant": entity_id(_get(body, "claimant"), "claimant"),
-                "claim_hash": text_hash(_get(body, "claim"), "claim")}
-    if action == "rule":
-        outcome = named(_get(body, "outcome"), OUTCOMES, "outcome", base=1)
-        new_owner = body.get("newOwner")
-        if (outcome == 2) != (new_owner is not None):
-            raise InvalidInput("newOwner is given with the outcome ownership, and only with it")
-        return {"arbitrator": entity_id(_get(body, "arbitrator"), "arbitrator"), "outcome": outcome,
-                "new_owner": 0 if new_owner is None else entity_id(new_owner, "newOwner"),
-                "ruling_hash": text_hash(_get(body, "ruling"), "ruling")}
-    if action in ("renew", "release"):
-        return {}
-    raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
-
-
-def _assessment(body: Mapping[str, Any]) -> dict[str, Any]:
-    kind = named(_get(body, "kind"), ASSESSMENT_KINDS, "kind")
-    valid_until = body.get("validUntil")
-    a: dict[str, Any] = {"assessor": entity_id(_get(body, "assessor"), "assessor"), "kind": kind, "score": 0,
-                         "passed": False, "method": 0, "amount": 0, "currency": "", "standard": bytes(32),
-                         "valuation_date": 0, "valid_until": 0 if valid_until is None else unix_time(valid_until,
-                                                                                                    "validUntil"),
-                         "report_hash": text_hash(_get(body, "report"), "report")}
-    if kind == 0:
-        score = _get(body, "score")
-        if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 10_000:
-            raise InvalidInput("score: basis points from 0 to 10000 (87.5% is 8750)")
-        a.update(score=score, standard=text_hash(_get(body, "standard"), "standard"))
-    elif kind == 1:
-        passed = _get(body, "passed")
-        if not isinstance(passed, bool):
-            raise InvalidInput("passed must be true or false")
-        a.update(passed=passed, standard=text_hash(_get(body, "scope"), "scope"))
-    else:
-        currency = currency_code(_get(body, "currency"))
-        a.update(currency=currency, amount=minor_amount(_get(body, "amount"), currency, limit=2**72),
-                 method=named(_get(body, "method"), METHODS, "method"),
-                 valuation_date=unix_time(_get(body, "valuationDate"), "valuationDate"))
-    return a
-
-
-def parse_consent(value: Any, party: str) -> Consent | None:
-    """A party's consent as given: None (its mandate, or a signature made here), or {deadline, signature}."""
-    if value is None or value == "mandate":
-        return None
-    if not isinstance(value, Mapping) or set(value) != {"deadline", "signature"}:
-        raise InvalidInput(f"consents.{party}: \"mandate\" or {{\"deadline\": unix seconds, \"signature\": 0x...}}")
-    deadline = value["deadline"]
-    if not isinstance(deadline, int) or isinstance(deadline, bool) or not 0 <= deadline < 2**63:
-        raise InvalidInput(f"consents.{party}.deadline must be Unix seconds")
-    return Consent(deadline, parse_signature(str(value["signature"])))
-
 
 # ---------------------------------------------------------------------- documents
 
 
 def _assessment_json(a: Assessment, now: int) -> dict[str, Any]:
-    doc: dict[str, Any] = {"index": a.index, "assessor": a.assessor, "kind": a.kind, "standard": hex0x(a.standard),
-                           "validUntil": iso(a.valid_until), "reportHash": hex0x(a.report_hash), "block": a.block,
-                           "withdrawn": a.withdrawn,
+    doc: dict[str, Any] = {"index": a.index, "id": hex0x(a.id), "assessor": a.assessor, "kind": a.kind,
+                           "standard": hex0x(a.standard), "validUntil": iso(a.valid_until),
+                           "reportHash": hex0x(a.report_hash), "block": a.block, "withdrawn": a.withdrawn,
                            "inForce": not a.withdrawn and (a.valid_until == 0 or a.valid_until > now)}
     if a.kind == "quality":
         doc["score"] = a.score
@@ -430,10 +244,7 @@ class PropertyOperations:
         if action == "assess":
             return {"assessor": (terms["assessor"], holder)}
         if action == "withdraw":
-            mine = [a for a in view.assessments if a.index == terms["index"]]
-            if not mine:
-                raise NotFound(f"record {hex0x(record)} has no assessment {terms['index']}")
-            return {"assessor": (mine[0].assessor, holder)}
+            return {"assessor": (terms["assessor"], holder)}
         if action == "dispute":
             return {"claimant": (terms["claimant"], holder)}
         return {"arbitrator": (terms["arbitrator"], holder)}
@@ -466,7 +277,32 @@ class PropertyOperations:
             rec = self.ops.indexed(record)
             terms.setdefault("rights", rec.rights)
             terms.setdefault("metadata_hash", bytes(rec.metadata_hash))
+        if action == "withdraw":
+            a = self._assessment(record, terms["assessment"])
+            terms.update(assessment_id=a.id, index=a.index, assessor=a.assessor)
         return terms
+
+    def _assessment(self, record: bytes, ref: int | bytes) -> Assessment:
+        """The record's assessment by its order (1, 2, ...) or its id, as the index holds it."""
+        self._view(record)
+        found = self.queries.assessment(record, ref)
+        if found is None:
+            name = ref if isinstance(ref, int) else hex0x(ref)
+            raise NotFound(f"record {hex0x(record)} has no assessment {name}")
+        return found
+
+    def _compliance_evidence(self, record: bytes, ref: Any) -> bytes:
+        """The compliance assessment a listing names: the one given, else the latest passed one in force by an
+        assessor still accredited (what the registrar's compliance rule asks for), else none (the rule may be off:
+        the contract decides)."""
+        if ref is not None:
+            return self._assessment(record, assessment_ref(ref, "complianceAssessment")).id
+        now = self.ops.chain_time()
+        accredited = set(self.queries.accredited()["assessors"])
+        for a in reversed(self.queries.assessments(record)):
+            if a.kind == "compliance" and a.passed and a.in_force(now) and a.assessor in accredited:
+                return a.id
+        return bytes(32)
 
     def _consents(self, action: str, record: bytes, terms: Mapping[str, Any], consents: Mapping[str, Any] | None,
                   sign: Iterable[str]) -> dict[str, Consent]:
@@ -514,21 +350,27 @@ class PropertyOperations:
         body = body or {}
         if action not in (*ACTIONS, "list", "execute"):
             raise InvalidInput(f"unknown property action {action!r}")
+        terms: dict[str, Any] = {}
+        tx: Any  # a WriteResult, or (assess) the new assessment's id and its WriteResult
         with self.lock:
             signer = signer or self.ops.signer()
             if action == "execute":
                 tx = self.svc.execute_ruling(signer, record)
             elif action == "list":
-                index = body.get("complianceAssessment", 0)
-                if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= U32:
-                    raise InvalidInput("complianceAssessment must be an assessment index (0: none)")
-                tx = self.svc.list_record(signer, record, index)
+                tx = self.svc.list_record(signer, record,
+                                          self._compliance_evidence(record, body.get("complianceAssessment")))
             else:
                 terms = self._terms(record, action, body)
                 c = self._consents(action, record, terms, consents, sign)
                 tx = self._send(signer, action, record, terms, c)
             self.ops.follower.sync()
-        return {**self.property(record), **_receipt(tx)}
+        out = {**self.property(record), **_receipt(tx)}
+        if action in ("assess", "withdraw"):
+            # The assessment acted on, by both its names: withdraw takes either.
+            ref = tx[0] if action == "assess" else terms["assessment_id"]
+            a = self._assessment(record, ref)
+            out["assessment"] = {"index": a.index, "id": hex0x(a.id)}
+        return out
 
     def _send(self, signer: LocalAccount, action: str, record: bytes, t: Mapping[str, Any],
               c: Mapping[str, Consent]) -> Any:
@@ -551,7 +393,7 @@ class PropertyOperations:
         if action == "assess":
             return s.assess(signer, record, _assessment_input(t), assessor=c["assessor"])
         if action == "withdraw":
-            return s.withdraw_assessment(signer, record, t["index"], assessor=c["assessor"])
+            return s.withdraw_assessment(signer, record, t["assessment_id"], assessor=c["assessor"])
         if action == "dispute":
             return s.file_dispute(signer, record, t["claimant"], t["claim_hash"], claimant_consent=c["claimant"])
         return s.rule(signer, record, t["arbitrator"], t["outcome"], t["new_owner"], t["ruling_hash"],
@@ -581,7 +423,7 @@ def _terms_hash(action: str, t: Mapping[str, Any]) -> bytes:
     if action == "assess":
         return C.assess_terms(_assessment_input(t))
     if action == "withdraw":
-        return C.withdraw_terms(t["index"])
+        return C.withdraw_terms(t["assessment_id"])
     if action == "dispute":
         return C.dispute_terms(t["claimant"], t["claim_hash"])
     if action == "rule":
@@ -595,5 +437,4 @@ def _receipt(result: Any) -> dict[str, Any]:
     return {"tx": hex0x(res.tx_hash), "block": res.block_number, "gasUsed": res.gas_used}
 
 
-__all__ = ["ACTIONS", "CANCEL_REASONS", "PARTIES", "PropertyOperations", "parse_terms", "property_json",
-           "redact_property"]
+__all__ = ["PARTIES", "PropertyOperations", "property_json", "redact_property"]

@@ -64,8 +64,10 @@ function assessmentTable(list) {
   if (!list.length) return el("p", { class: "muted", id: "assessments" }, t("noAssessments"));
   return el("table", { class: "records", id: "assessments" },
     el("thead", {}, el("tr", {}, ["#", t("kindH"), t("assessorH"), t("resultH"), t("validH"), t("statusH")].map((h) => el("th", {}, h)))),
-    el("tbody", {}, list.map((a) => el("tr", { "data-index": a.index, "data-kind": a.kind, class: a.withdrawn ? "withdrawn" : null },
-      el("td", {}, a.index), el("td", {}, word("assessment", a.kind)), el("td", {}, entityLink(a.assessor)),
+    el("tbody", {}, list.map((a) => el("tr", { "data-index": a.index, "data-id": a.id, "data-kind": a.kind, class: a.withdrawn ? "withdrawn" : null },
+      // Its number within the record, and the id the contract (and a withdrawal) may name it by.
+      el("td", {}, a.index, " ", el("code", { class: "assessment-id", title: a.id }, short(a.id))),
+      el("td", {}, word("assessment", a.kind)), el("td", {}, entityLink(a.assessor)),
       el("td", { class: "result" }, assessmentResult(a)), el("td", {}, a.validUntil ? dateText(a.validUntil) : t("openEnded")),
       el("td", { class: a.inForce ? "ok" : "bad" }, a.withdrawn ? t("withdrawn") : a.inForce ? t("inForce") : t("lapsed"))))));
 }
