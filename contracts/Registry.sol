@@ -438,8 +438,6 @@ contract Registry is IRegistry {
     {
         Record storage r = _records[id];
         status = r.status;
-        // Status.None is the never-stored sentinel, not a time.
-        // slither-disable-next-line incorrect-equality,timestamp
         if (status == Status.None) revert UnknownRecord(id);
         return (r.owner, r.registrar, r.kind, r.rights, status, r.timestamp);
     }
@@ -571,6 +569,9 @@ contract Registry is IRegistry {
             if (parent.grade > grade) revert GradeBelowParent(parentId, parent.grade, grade);
             _parents[id][i] = parentId;
         }
+        // In registerBatch's loop, one view call per registration to the immutable property register (a batch is
+        // bounded by calldata); it reverts only with ParentExpired, which refuses the batch as it should.
+        // slither-disable-next-line calls-loop
         if (n != 0) _propertyRegister.checkParents(parents); // ParentExpired
 
         LogState storage log = _logs[registrar];
@@ -684,6 +685,8 @@ contract Registry is IRegistry {
     }
 
     function _checkUnencumbered(bytes32 id) private view {
+        // In registerBatch's loop (a superseding registration), one view call to the immutable property register.
+        // slither-disable-next-line calls-loop
         if (_propertyRegister.encumbered(id)) revert RecordEncumbered(id);
     }
 

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// slither-disable-next-line pragma
 pragma solidity ^0.8.24;
 
 import {IRegistry} from "./IRegistry.sol";
@@ -198,7 +197,7 @@ interface IPropertyRegister {
     /// @notice Emitted when governance turns an exchange's listing compliance rule on or off.
     event ComplianceRuleSet(uint16 indexed exchangeId, bool on, uint256 proposalId);
     /// @notice Emitted once, when the binder binds the Registry.
-    event RegistryBound(address registry);
+    event RegistryBound(address indexed registry);
 
     /// @notice A constructor or binding argument is the zero address.
     error ZeroAddress();

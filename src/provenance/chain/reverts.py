@@ -27,8 +27,9 @@ _CONFLICT = ("AlreadyRegistered", "EntityExists", "AlreadyRecognized", "Checkpoi
              "ApplicationNotPending", "SpotCheckNotAnnounced", "SpotCheckNotDrawn", "SeedNotYetAvailable",
              # The record's property state: the same call may succeed once it changes (renewed, released, ruled)
              "RecordEncumbered", "RecordExpired", "UnderDispute", "ParentExpired", "AlreadyPledged", "NotPledged",
-             "AlreadyListed", "AlreadyDisputed", "NotDisputed", "AlreadyRuled", "NotRuled", "AlreadyWithdrawn",
-             "AlreadyAccredited", "AlreadyArbitrator", "DecisionAlreadyApplied", "AlreadyBound", "NotBound")
+             "AlreadyListed", "AlreadyAssessed", "AlreadyDisputed", "NotDisputed", "AlreadyRuled", "NotRuled",
+             "AlreadyWithdrawn", "AlreadyAccredited", "AlreadyArbitrator", "DecisionAlreadyApplied", "AlreadyBound",
+             "NotBound")
 # A fixed bound of the contract: the call is well-formed and permitted, but there is no room for it.
 _LIMIT_EXCEEDED = ("VolumeExceeded", "TooManyParents", "TooManyKeys", "NonceExhausted", "EntityIdsExhausted",
                    "ValidityTooLong", "DocumentTooLarge", "AmountTooLarge")
