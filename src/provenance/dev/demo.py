@@ -29,7 +29,7 @@ from provenance.chain.property import (
     pledge_terms,
     transfer_terms,
 )
-from provenance.chain.registry import RegistryService
+from provenance.chain.registry import Proposal, RegistryService
 from provenance.config import CONFIG_NAME
 from provenance.core import catalog
 from provenance.core.ids import hex0x, identifier_hash, record_id
@@ -82,10 +82,9 @@ def credit_code(region: str, organisation: str, prefix: str = "91") -> str:
     return first17 + catalog.credit_code_check_char(first17)
 
 
-# The property register's institutions (issue 22), onboarded by SDE like the merchants: a bank (the pledgee), an
-# assessment institution (accredited by governance) and an arbitration commission (appointed by governance). Key
-# label, region, organisation code, registration prefix (91 an enterprise; 12 a public institution, as arbitration
-# commissions are registered), role, profile kind, name. Made-up names and codes, well formed as the merchants'.
+# The property register's institutions (issue 22), onboarded by SDE: a bank (the pledgee), an assessment institution
+# and an arbitration commission (accredited and appointed by governance). Key label, region, organisation code, prefix
+# (91 an enterprise, 12 a public institution as arbitration commissions are), role, profile kind; made-up names.
 INSTITUTIONS = [
     ("fi-pujiang-bank", "310115", "MA1FPJ3B", "91", EntityRole.FINANCIAL_INSTITUTION, "enterprise",
      {"zh": "浦江发展银行股份有限公司", "en": "Pujiang Development Bank Co., Ltd."}),
@@ -490,17 +489,20 @@ def _demo_property(node: Node, svc: RegistryService, cat: CatalogService, say: C
                             signer=ks.load("SDE"))
         if not svc.has_mandate(ids[label], "SDE"):
             svc.set_mandate(ks.load(label), ids[label], "SDE", True)
-    bank, assessor, arbitrator = (ids[i[0]] for i in INSTITUTIONS)
-    lingang, hangzhou, hefei = merchants["m-lingang"], merchants["m-hangzhou"], merchants["m-hefei"]
-    for decision, subject, value, done, what in (
+    (bank, assessor, arbitrator), (lingang, hangzhou, hefei) = ((ids[i[0]] for i in INSTITUTIONS),
+                                                                (merchants[m[0]] for m in MERCHANTS))
+    decisions = (
             (PropertyDecision.ACCREDIT_ASSESSOR, assessor, 0, prop.is_accredited(assessor), "accredit the assessor"),
             (PropertyDecision.APPOINT_ARBITRATOR, arbitrator, 0, prop.is_arbitrator(arbitrator), "name the arbitrator"),
             (PropertyDecision.SET_TERM, int(Kind.PRODUCT), TERM, prop.term_of(int(Kind.PRODUCT)) == TERM,
              "give products a three-year term"),
             (PropertyDecision.SET_TERM, int(Kind.ASSET), TERM, prop.term_of(int(Kind.ASSET)) == TERM,
-             "give assets a three-year term")):
+             "give assets a three-year term"))
+    known = svc.proposals() if not all(d[3] for d in decisions) else []  # read once: each read walks them all
+    for decision, subject, value, done, what in decisions:
         if not done:
-            say(f"SDE proposes to {what}, ZJDE approves: proposal {_decide(svc, prop, ks, decision, subject, value)}")
+            pid = _decide(svc, prop, ks, known, decision, subject, value)
+            say(f"SDE proposes to {what}, ZJDE approves: proposal {pid}")
     now = svc.chain_time()
     midnight = now - now % DAY
     assessed: dict[str, bytes] = {}
@@ -526,8 +528,7 @@ def _demo_property(node: Node, svc: RegistryService, cat: CatalogService, say: C
         consent = prop.sign_consent(ks.load(INSTITUTIONS[0][0]), "pledge", asset, bank, hefei, pledge_terms(terms),
                                     deadline=now + 3600)
         prop.pledge(ahde, asset, terms, pledgee=consent)
-        say(f"{INSTITUTIONS[0][6]['zh']} takes a pledge of the asset for CNY 15,000,000.00 (the holder consenting "
-            f"by its mandate to AHDE, the bank by signature)")
+        say(f"{INSTITUTIONS[0][6]['zh']} takes a pledge of the asset for CNY 15,000,000.00 (by signature)")
     zjde = ks.load("ZJDE")
     if svc.record(index).owner == hangzhou:
         receiver = prop.sign_consent(ks.load("m-lingang"), "transfer", index, lingang, hangzhou,
@@ -549,9 +550,9 @@ def _demo_property(node: Node, svc: RegistryService, cat: CatalogService, say: C
     if cat.document_bytes(indexed) is None:
         cat.supply(index, doc, signer=zjde)
         say("ZJDE records a change of the logistics index: its document now names Lingang")
-    claim = reason_hash("临港数据主张：该资产所依据的物流指数已转让予本公司，资产经营权应随之转移")
     if prop.dispute_of(asset).seq == 0:
-        prop.file_dispute(ks.load("SDE"), asset, lingang, claim)
+        prop.file_dispute(ks.load("SDE"), asset, lingang,
+                          reason_hash("临港数据主张：该资产所依据的物流指数已转让予本公司，资产经营权应随之转移"))
         say("Lingang files a dispute over the logistics index asset: it stays under dispute")
     pledge, dispute = prop.pledge_of(asset), prop.dispute_of(asset)
     return {"institutions": {i[0]: {"id": ids[i[0]], "name": i[6], "role": i[4].label, "exchange": "SDE",
@@ -564,14 +565,13 @@ def _demo_property(node: Node, svc: RegistryService, cat: CatalogService, say: C
             "transfer": {"record": hex0x(index), "from": hangzhou, "to": lingang}}
 
 
-def _decide(svc: RegistryService, prop: PropertyService, ks: Keystore, decision: PropertyDecision, subject: int,
-            value: int) -> int:
-    """A decision under the threshold of two: SDE proposes, ZJDE's approval executes it, and it is applied to the
-    register. A proposal an interrupted run left behind is carried on, not made twice."""
+def _decide(svc: RegistryService, prop: PropertyService, ks: Keystore, known: list[Proposal],
+            decision: PropertyDecision, subject: int, value: int) -> int:
+    """SDE proposes, ZJDE's approval executes, the register applies; an interrupted run's proposal is carried on."""
     payload = encode(["address", "uint8", "uint32", "uint64"],
                      [to_checksum_address(prop.address), int(decision), subject, value])
     now = svc.chain_time()
-    left = [p for p in svc.proposals() if p.action == ProposalAction.PROPERTY_DECISION and p.payload == payload
+    left = [p for p in known if p.action == ProposalAction.PROPERTY_DECISION and p.payload == payload
             and (p.executed or p.expires_at > now)]
     out = None if left else prop.propose_decision(ks.load("SDE"), decision, subject, value)
     if out is not None and out.executed:  # a threshold of one: proposing applied it
