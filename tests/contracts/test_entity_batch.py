@@ -74,7 +74,7 @@ def _bad(fed: Fed, middle: EntityConsent, first: EntityConsent) -> dict[str, tup
     return {
         "zero-identifier": (lambda: item(middle, identifierHash=bytes(32)), "ZeroIdentifier", {}),
         "zero-account": (lambda: item(middle, account="0x" + "00" * 20), "ZeroAccount", {}),
-        "invalid-role": (lambda: item(middle, role=3), "InvalidRole", {"role": 3}),
+        "invalid-role": (lambda: item(middle, role=6), "InvalidRole", {"role": 6}),
         "duplicate-in-batch": (lambda: item(first), "EntityExists",
                                {"identifierHash": first.identifier_hash, "entityId": 1}),
         "expired": (lambda: item(middle, deadline=past), "SignatureExpired", {"deadline": past}),

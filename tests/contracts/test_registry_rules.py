@@ -290,8 +290,8 @@ def test_entity_lifecycle(fed: Fed) -> None:
         fed.svc.register_entity(fed.keys["SDE"], h("x").__class__(bytes(32)), addr(account), e.role)
     with reverts("ZeroAccount"):
         fed.svc.register_entity(fed.keys["SDE"], h("uscc-2"), bytes(20), e.role)
-    with reverts("InvalidRole", role=3):
-        fed.contracts.transact(fed.keys["SDE"], "Registry", "registerEntity", h("uscc-3"), account.address, 3, 0,
+    with reverts("InvalidRole", role=6):
+        fed.contracts.transact(fed.keys["SDE"], "Registry", "registerEntity", h("uscc-3"), account.address, 6, 0,
                                b"")
     # Recognition by another exchange, once; never by the onboarding exchange.
     with reverts("SelfRecognition", entityId=eid, exchangeId=2):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from provenance.chain.abi import load_artifact
 
-ARTIFACTS = ("Federation", "Registry")
+ARTIFACTS = ("Federation", "Registry", "CrossBorder", "PropertyRegister")
 
 
 def source_hash(contracts_dir: Path) -> str:
