@@ -42,7 +42,7 @@ def document(what: str, status: int = 200, *, write: bool = False,
 
 
 CERTIFICATE = ("A mutual-recognition certificate: a W3C Verifiable Credential 2.0 (JSON) with the record, its lineage, "
-               "inclusion proofs under anchored checkpoints, and the issuer's EIP-712 proof (see core/certificates.py)")
+               "inclusion proofs under anchored checkpoints, and the issuer's EIP-712 proof (see core/certificates/)")
 SNAPSHOT = "A federation snapshot signed by this exchange, for offline verifiers (see core/snapshot.py)"
 
 
