@@ -4,6 +4,12 @@ The adapter around :mod:`provenance.core.certificates` and :mod:`provenance.core
 and the chain, signs with the node's keys and sends transactions. Online verification syncs the index first
 and asks the contracts directly for what changes at once (keys, anchored roots, the status of stored records),
 so a revoked key or record fails verification in the same block it is revoked.
+
+The data property register rewrites a record's owner (a transfer), rights and metadata hash (a change) in the
+index, but a record's log leaf covers what was registered: a certificate states its record and lineage as
+registered (provenance.indexer.property.as_registered), so their inclusion proofs hold whatever the register did
+since, and states the register's state at the issuing block beside them (``credentialSubject.property``). Online
+verification compares that with the register now: a transfer since is reported, an expiry fails ``term``.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from provenance.core.snapshot import SnapshotExchange, SnapshotView, build_snaps
 from provenance.errors import Conflict, ContractReverted, InvalidInput, NotFound, VerificationError
 from provenance.indexer.follower import Follower
 from provenance.indexer.logs import Anchor, LogQueries
+from provenance.indexer.property import as_registered
+from provenance.indexer.property_queries import PropertyQueries
 from provenance.indexer.queries import IndexQueries
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
@@ -98,6 +106,13 @@ class OnlineView:
             return None
         return rec.registrar, rec.leaf_index, self.logs.leaf(rec.registrar, rec.leaf_index).leaf_hash
 
+    def record_property(self, rid: bytes) -> C.PropertyNow | None:
+        """The record in the register as the synced index has it now (None: the index does not hold it)."""
+        view = PropertyQueries(self.store).view(rid, now=0)  # the fields read here do not depend on the time
+        if view is None:
+            return None
+        return C.PropertyNow(view.owner, view.expires_at, view.dispute is not None, view.pledge is not None)
+
 
 @dataclass(frozen=True)
 class Witnessed:
@@ -163,11 +178,34 @@ class Certifier:
                            anchor.tree_size, anchor.root, tuple(proof), anchor.block, anchor.tx_hash,
                            anchor.signature, cos)
 
-    @staticmethod
-    def _cert_record(rec: IndexedRecord) -> C.CertRecord:
+    def _cert_record(self, rec: IndexedRecord) -> C.CertRecord:
+        """The record as registered: the fields its log leaf covers, whatever transfers and changes did since."""
+        rec = as_registered(self.store, rec)
         return C.CertRecord(rec.id, rec.registrar, rec.owner, rec.kind, rec.grade, rec.source, rec.rights,
                             rec.content_hash, rec.metadata_hash, rec.supersedes, rec.parents, rec.status,
                             rec.block_number, rec.batched)
+
+    def _property_state(self, rec: IndexedRecord, at: int) -> C.PropertyState:
+        """The register's state of ``rec`` at time ``at`` (the issuing block's): the pledge in force, and the
+        assessments in force by assessors still accredited, as the register judges them."""
+        q = PropertyQueries(self.store)
+        view = q.view(rec.id, now=at)
+        assert view is not None  # the record was read from the index
+        if view.expired:
+            raise InvalidInput(f"record 0x{rec.id.hex()}'s registration expired at {C.iso_time(view.expires_at)}; "
+                               f"it is certified again once renewed")
+        accredited = set(q.accredited()["assessors"])
+        pledge = view.pledge
+        encumbrances = () if pledge is None else (
+            C.Encumbrance(pledge.pledgee, pledge.amount, pledge.currency, pledge.until),)
+        assessments = tuple(
+            C.AssessmentStatement(a.kind, a.assessor, a.report_hash, a.valid_until, score=a.score,
+                                  standard=a.standard if a.kind != "valuation" else None, passed=a.passed,
+                                  amount=a.amount, currency=a.currency, method=a.method,
+                                  valuation_date=a.valuation_date)
+            for a in view.assessments if a.in_force(at) and a.assessor in accredited)
+        return C.PropertyState(view.owner, view.rights, view.metadata_hash, view.expires_at,
+                               view.dispute is not None, encumbrances, assessments)
 
     def issue(self, record_id: bytes, signer: LocalAccount, *, validity: int = DEFAULT_VALIDITY,
               now: int | None = None) -> dict[str, Any]:
@@ -200,13 +238,15 @@ class Certifier:
         now = int(time.time()) if now is None else now
         seq = self.store.seq_of(record_id)
         assert seq is not None  # the record was read from the index above
+        issued_block = self.contracts.chain.block_number()
+        state = self._property_state(rec, self.contracts.chain.get_block(issued_block).timestamp)
         doc = C.build_unsigned(
             status=status_list.entries(self.public_url, ex.code, seq),
             chain_id=self.chain_id, registry=self.registry,
             issuer=C.Issuer(issuer, ex.code, ex.name, bytes.fromhex(signer.address[2:])),
             record=self._cert_record(rec), lineage=[self._cert_record(a) for a in lineage],
-            evidence=evidence, issued_at=now, valid_until=now + validity,
-            issued_block=self.contracts.chain.block_number())
+            evidence=evidence, issued_at=now, valid_until=now + validity, issued_block=issued_block,
+            property_state=state)
         return C.sign(doc, bytes(signer.key))
 
     def jose(self, doc: dict[str, Any], signer: LocalAccount) -> str:

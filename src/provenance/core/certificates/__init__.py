@@ -21,7 +21,8 @@ pass. What the checks consult - keys and their history, anchored checkpoints, re
 
 The package, by what each part does: :mod:`.document` (the values a certificate states and their readers),
 :mod:`.issue` (building, hashing, signing and recognising), :mod:`.parse` (reading a whole document),
-:mod:`.checks` (verification and its report) and :mod:`._compiled` (the compiled checks, the only importer of
+:mod:`.checks` (verification and its report), :mod:`.property` (the data property register's state a certificate
+states) and :mod:`._compiled` (the compiled checks, the only importer of
 ``provenance.core._speedups``). This module re-exports what the rest of the node and its tests use.
 """
 
@@ -53,11 +54,20 @@ from provenance.core.certificates.document import (
 )
 from provenance.core.certificates.issue import Issuer, add_recognition, build_unsigned, credential_hash, sign
 from provenance.core.certificates.parse import _TOP_KEYS, _parse, _parse_plain, _parse_strict
+from provenance.core.certificates.property import (
+    AssessmentStatement,
+    Encumbrance,
+    PropertyNow,
+    PropertyState,
+    iso_time,
+    time_seconds,
+)
 
 __all__ = [
     "CERT_TYPE", "CHECKS", "MAX_LINEAGE", "PROOF_TYPE", "PROVENANCE_CONTEXT", "VC_CONTEXT",
-    "CertRecord", "Check", "Cosignature", "FederationView", "Inclusion", "Issuer", "KeyInfo", "Report",
-    "add_recognition", "build_unsigned", "credential_hash", "did_pkh", "sign", "verify", "verify_text",
+    "AssessmentStatement", "CertRecord", "Check", "Cosignature", "Encumbrance", "FederationView", "Inclusion",
+    "Issuer", "KeyInfo", "PropertyNow", "PropertyState", "Report", "add_recognition", "build_unsigned",
+    "credential_hash", "did_pkh", "iso_time", "sign", "time_seconds", "verify", "verify_text",
     # Private, for the node's other core modules (vc_jose) and the tests that hold the readers and the two
     # verification paths together.
     "_TOP_KEYS", "_binding", "_iso_seconds", "_parse", "_parse_compiled", "_parse_iso", "_parse_plain",

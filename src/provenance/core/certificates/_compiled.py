@@ -41,6 +41,7 @@ from provenance.core.certificates.document import (
     _Parsed,
     _status_plain,
 )
+from provenance.core.certificates.property import PropertyState
 from provenance.core.keccak import keccak256
 
 try:  # built from provenance/core/_speedups.c where the package was installed with a C compiler
@@ -82,19 +83,35 @@ def speedups() -> ModuleType | None:
     return _speedups if _ready() else None
 
 
-def _without_status(doc: Any) -> Any:
-    """The document as the compiled reader takes it: without a plain ``credentialStatus`` (None if it holds one
-    that is not plain). The compiled reader knows the 9 members of a certificate without status; what it reads
-    is the same, and the credential hash and the issuer's digest are then computed over the whole document."""
-    if type(doc) is not dict or "credentialStatus" not in doc:
+def _bare(doc: Any) -> Any:
+    """The document as the compiled reader takes it: without a plain ``credentialStatus`` and without
+    ``credentialSubject.property`` (None if either is there but not plain). The compiled reader knows the 9 members
+    of a certificate without status and the 3 of a subject without property; what it reads is the same, and the
+    credential hash and the issuer's digest are then computed over the whole document."""
+    if type(doc) is not dict:
         return doc
-    if not _status_plain(doc["credentialStatus"]):
-        return None
-    if _C_TAKES_STATUS:  # a compiled reader that reads (and hashes) a plain credentialStatus itself
-        return doc
-    bare = dict(doc)
-    del bare["credentialStatus"]
+    bare = doc
+    if "credentialStatus" in doc:
+        if not _status_plain(doc["credentialStatus"]):
+            return None
+        if not _C_TAKES_STATUS:  # else a compiled reader that reads (and hashes) a plain credentialStatus itself
+            bare = dict(doc)
+            del bare["credentialStatus"]
+    subject = doc.get("credentialSubject")
+    if type(subject) is dict and "property" in subject:
+        if _property_plain(subject) is None:
+            return None
+        bare = dict(bare)
+        bare["credentialSubject"] = {k: v for k, v in subject.items() if k != "property"}
     return bare
+
+
+def _property_plain(subject: dict[str, Any]) -> PropertyState | None:
+    """The subject's property member by the plain reader; None where it leaves it to the strict one."""
+    try:
+        return PropertyState._from_plain_json(subject["property"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
 def _credential_hash(doc: dict[str, Any]) -> bytes:
@@ -114,7 +131,7 @@ def _parse_compiled(doc: Any) -> _Parsed | None:
     """
     if not _ready():
         return None
-    bare = _without_status(doc)
+    bare = _bare(doc)
     t = None if bare is None else _speedups.read(bare)
     if t is None:
         return None
@@ -138,6 +155,8 @@ def _parse_compiled(doc: Any) -> _Parsed | None:
         )
         parsed.valid_from_text, parsed.valid_until_text = valid_from, valid_until
         parsed.credential_hash = _credential_hash(doc)
+        if bare is not doc and "property" in doc["credentialSubject"]:
+            parsed.property_state = _property_plain(doc["credentialSubject"])
     except (ValueError, TypeError):  # a date that is not one; text JSON cannot carry (orjson.JSONEncodeError)
         return None
     return parsed
@@ -149,11 +168,12 @@ def document_checks(doc: Any, chain_id: int, registry: bytes) -> tuple[Any, ...]
     that needs nothing but the document holds, else None (always None without the compiled module)."""
     if not _ready():
         return None
-    bare = _without_status(doc)
+    bare = _bare(doc)
     core = None if bare is None else _speedups.verify_core(bare, eip712._cached_domain(chain_id, registry))
     if core is None or bare is doc:
         return core
-    # The compiled reader hashed the document without its status: hash the whole of it, and the digest with it.
+    # The compiled reader hashed the document without its status or property: hash the whole of it, and the
+    # digest with it.
     content, _, _, *rest = core
     doc_chain_id, issuer, issued_block = content[0], content[2], content[10]
     credential = _credential_hash(doc)

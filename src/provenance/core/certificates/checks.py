@@ -20,16 +20,18 @@ import orjson
 
 from provenance.core import eip712, ijson, merkle
 from provenance.core.canonical import MalformedDocument, hex0x
-from provenance.core.certificates._compiled import document_checks
+from provenance.core.certificates._compiled import _property_plain, document_checks
 from provenance.core.certificates.document import CertRecord, Inclusion, _Parsed
 from provenance.core.certificates.parse import _parse
+from provenance.core.certificates.property import PropertyNow, PropertyState, iso_time
 from provenance.core.ids import record_id
 from provenance.errors import InvalidSignature, MalformedJson
 from provenance.types import Status
 
 CHECKS = ("format", "binding", "signature", "issuer_key", "key_valid", "record", "inclusion", "checkpoint",
-          "lineage", "recognitions", "expiry")
-"""Every check a verification reports, in order."""
+          "lineage", "recognitions", "expiry", "term")
+"""Every check a verification reports, in order. ``expiry`` is the certificate's validity; ``term`` the
+registration's own (the data property register's terms): an expired registration fails it."""
 
 # Ancestors that make a derived record unusable. A superseded ancestor is an older version, still valid lineage.
 _BAD_ANCESTOR = {int(Status.REVOKED): "revoked", int(Status.SUSPENDED): "suspended",
@@ -75,6 +77,10 @@ class FederationView(Protocol):
         """(registrar, leaf index, leaf hash) of a record the view holds, or None (offline: always None)."""
         ...
 
+    # A view may also answer ``record_property(rid) -> PropertyNow | None``: the register's state of the record
+    # now (the node's online view does). Views without it (a snapshot) judge the term as the certificate states
+    # it; it is looked up with getattr, so views written before the register need nothing new.
+
 
 # ---------------------------------------------------------------------- report
 
@@ -91,6 +97,11 @@ class Report:
     checks: tuple[Check, ...]
     credential_hash: bytes | None = None
     equivocations: tuple[dict[str, Any], ...] = ()
+    # The record in the data property register beside what the certificate states (None: neither the
+    # certificate nor the view says anything of it): "holder", "ownerChanged", "expiresAt", "expired",
+    # "underDispute", "pledged", and "source" ("register": the view's state now; "certificate": as stated at
+    # issuedBlock, which is all an offline verifier has).
+    property_state: dict[str, Any] | None = None
 
     @property
     def valid(self) -> bool:
@@ -107,7 +118,7 @@ class Report:
         return {"valid": self.valid, "mode": self.mode,
                 "credentialHash": hex0x(self.credential_hash) if self.credential_hash else None,
                 "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
-                "equivocations": list(self.equivocations)}
+                "equivocations": list(self.equivocations), "property": self.property_state}
 
 
 def _respelled_proofs(doc: Any) -> list[int]:
@@ -204,6 +215,10 @@ def _verify_fast(doc: Any, view: FederationView, now: int) -> Report | None:
             return None
     else:
         recognised = "no partner recognitions"
+    state = _property_plain(doc["credentialSubject"]) if "property" in doc["credentialSubject"] else None
+    term, findings = _term(state, record_id_, rec[2], block, view, now)
+    if not term.ok:
+        return None
     mode = view.mode
     passed = _passed
     return Report(mode, (
@@ -211,8 +226,8 @@ def _verify_fast(doc: Any, view: FederationView, now: int) -> Report | None:
         passed("key_valid", f"valid at block {block}"), _passed_record(mode),
         passed("inclusion", f"leaf {subject[2]} of exchange {subject[1]}'s log at size {subject[4]}"),
         _passed_checkpoint(subject[4], subject[1], mode), _passed_lineage(len(lineage), mode),
-        passed("recognitions", recognised), passed("expiry", f"valid until {valid_until_text}"),
-    ), credential, ())
+        passed("recognitions", recognised), passed("expiry", f"valid until {valid_until_text}"), term,
+    ), credential, (), findings)
 
 
 # The passed checks of the fast path, with the details _verify_full gives them (a test compares the reports).
@@ -354,7 +369,42 @@ def _verify_full(doc: Any, view: FederationView, now: int) -> Report:
         put("expiry", False, "validUntil is not after validFrom")
     else:
         put("expiry", True, f"valid until {c.valid_until_text}")
-    return Report(view.mode, tuple(results[n] for n in CHECKS), c.credential_hash, tuple(equivocations))
+
+    # term: the registration's own, in the register now (online) or as the certificate states it
+    term, findings = _term(c.property_state, rec.id, rec.owner, c.issued_block, view, now)
+    results["term"] = term
+    return Report(view.mode, tuple(results[n] for n in CHECKS), c.credential_hash, tuple(equivocations), findings)
+
+
+def _term(state: PropertyState | None, rid: bytes, registered_owner: int, issued_block: int, view: FederationView,
+          now: int) -> tuple[Check, dict[str, Any] | None]:
+    """The ``term`` check and the report's ``property`` findings: the same for both verification paths.
+
+    A transfer since issuance is a finding, not a failure: the certificate states the record as of its block, and
+    that still holds. An expired registration fails: the register reads it as expired until it is renewed."""
+    ask = getattr(view, "record_property", None)
+    now_state: PropertyNow | None = ask(rid) if ask is not None else None
+    stated_holder = state.holder if state is not None else registered_owner
+    if now_state is not None:
+        expires, source = now_state.expires_at, "register"
+        findings: dict[str, Any] = {
+            "source": source, "holder": now_state.holder, "ownerChanged": now_state.holder != stated_holder,
+            "underDispute": now_state.under_dispute, "pledged": now_state.pledged}
+    elif state is not None:
+        expires, source = state.expires_at, "certificate"
+        findings = {"source": source, "asOfBlock": issued_block, "holder": state.holder, "ownerChanged": False,
+                    "underDispute": state.under_dispute, "pledged": bool(state.encumbrances)}
+    else:
+        return _passed("term", "no term stated"), None
+    expired = expires != 0 and now >= expires
+    findings.update(expiresAt=iso_time(expires) if expires else None, expired=expired)
+    where = "in the register" if source == "register" else f"as stated at block {issued_block}"
+    if expired:
+        return Check("term", False, f"the registration expired at {iso_time(expires)} ({where}); it must be "
+                                    f"renewed"), findings
+    if expires:
+        return _passed("term", f"the registration runs until {iso_time(expires)} ({where})"), findings
+    return _passed("term", f"the registration has no term ({where})"), findings
 
 
 def _record_problems(rec: CertRecord, view: FederationView) -> list[str]:

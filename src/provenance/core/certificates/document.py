@@ -28,6 +28,7 @@ from provenance.core.canonical import (
 from provenance.core.canonical import (
     field as get,
 )
+from provenance.core.certificates.property import PropertyState
 from provenance.core.entries import entry_leaf_hash, pack_entry_fields
 from provenance.types import Grade, Kind, Source, Status
 
@@ -351,6 +352,8 @@ class _Parsed:
     # validFrom and validUntil as written (the exact form _iso writes), for the report without formatting again
     valid_from_text: str = ""
     valid_until_text: str = ""
+    # credentialSubject.property: the register's state at the issuing block (None: a certificate without it)
+    property_state: PropertyState | None = None
 
 
 def _status_plain(value: Any) -> bool:

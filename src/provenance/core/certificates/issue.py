@@ -28,6 +28,7 @@ from provenance.core.certificates.document import (
     _iso,
     did_pkh,
 )
+from provenance.core.certificates.property import PropertyState
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,14 @@ class Issuer:
     key: bytes  # address of the signing key
 
 
-
 def build_unsigned(*, chain_id: int, registry: bytes, issuer: Issuer, record: CertRecord,
                    lineage: Sequence[CertRecord], evidence: Sequence[Inclusion], issued_at: int, valid_until: int,
-                   issued_block: int, status: Sequence[Mapping[str, str]] | None = None) -> dict[str, Any]:
+                   issued_block: int, status: Sequence[Mapping[str, str]] | None = None,
+                   property_state: PropertyState | None = None) -> dict[str, Any]:
     """The certificate document with the issuer's proof options but no signature yet; ``status``: its
-    ``credentialStatus`` entries (:func:`provenance.core.status_list.entries`), if any."""
+    ``credentialStatus`` entries (:func:`provenance.core.status_list.entries`), if any; ``property_state``: the
+    register's state of the record at ``issued_block`` (``credentialSubject.property``, :mod:`.property`), if
+    any."""
     doc = {
         "@context": [VC_CONTEXT, PROVENANCE_CONTEXT],
         "type": ["VerifiableCredential", CERT_TYPE],
@@ -63,6 +66,8 @@ def build_unsigned(*, chain_id: int, registry: bytes, issuer: Issuer, record: Ce
     }
     if status is not None:
         doc["credentialStatus"] = [dict(e) for e in status]
+    if property_state is not None:
+        doc["credentialSubject"]["property"] = property_state.to_json()  # type: ignore[index]
     return doc
 
 

@@ -41,6 +41,7 @@ from provenance.core.certificates.document import (
     _uint,
 )
 from provenance.core.certificates.issue import credential_hash
+from provenance.core.certificates.property import PropertyState
 
 
 def _parse(doc: Any) -> _Parsed:
@@ -60,6 +61,7 @@ _TOP_KEYS = frozenset({"@context", "type", "id", "issuer", "validFrom", "validUn
 _TOP_KEYS_STATUS = _TOP_KEYS | {"credentialStatus"}
 _ISSUER_KEYS = frozenset({"id", "exchangeId", "code", "name"})
 _SUBJECT_KEYS = frozenset({"id", "record", "lineage"})
+_SUBJECT_KEYS_PROPERTY = _SUBJECT_KEYS | {"property"}
 _RECORD_KEYS = frozenset({"id", "registrar", "owner", "kind", "grade", "source", "rights", "contentHash",
                           "metadataHash", "supersedes", "parents", "status", "blockNumber", "batched"})
 _BINDING_KEYS = frozenset({"type", "chainId", "registry"})
@@ -128,8 +130,11 @@ def _parse_plain(doc: Any) -> _Parsed:
     code = _s(issuer_obj["code"])
     _s(issuer_obj["id"])
     _s(issuer_obj["name"])
-    subject = _obj(doc["credentialSubject"], _SUBJECT_KEYS)
+    subject = doc["credentialSubject"]
+    subject = _obj(subject, _SUBJECT_KEYS_PROPERTY if type(subject) is dict and "property" in subject
+                   else _SUBJECT_KEYS)
     _s(subject["id"])
+    state = PropertyState._from_plain_json(subject["property"]) if "property" in subject else None
     record = _record_plain(subject["record"])
     lineage_raw = subject["lineage"]
     if type(lineage_raw) is not list or len(lineage_raw) > MAX_LINEAGE:
@@ -174,7 +179,7 @@ def _parse_plain(doc: Any) -> _Parsed:
         valid_from=_iso_seconds(_s(doc["validFrom"])), valid_until=_iso_seconds(_s(doc["validUntil"])),
         record=record, lineage=lineage, evidence=evidence, evidence_count=len(ev_list) - 1, key=key,
         issued_block=_uint(p0["issuedBlock"], _EXACT), signature=_hex(p0["proofValue"]),
-        recognitions=recognitions,
+        recognitions=recognitions, property_state=state,
     )
     parsed.valid_from_text, parsed.valid_until_text = doc["validFrom"], doc["validUntil"]
     options = {k: v for k, v in p0.items() if k != "proofValue"}
@@ -205,6 +210,9 @@ def _parse_strict(doc: Any) -> _Parsed:
     if len(lineage_raw) > MAX_LINEAGE:
         raise MalformedDocument(f"$.credentialSubject.lineage: more than {MAX_LINEAGE} ancestors")
     lineage = [CertRecord.from_json(r, f"$.credentialSubject.lineage[{i}]") for i, r in enumerate(lineage_raw)]
+    # Absent from certificates issued before the property register: they verify as they did.
+    state = PropertyState.from_json(subject["property"], "$.credentialSubject.property") if "property" in subject \
+        else None
     evidence: dict[bytes, Inclusion] = {}
     ev_list = as_list(doc["evidence"], "$.evidence")
     for i, e in enumerate(ev_list[1:], start=1):
@@ -236,7 +244,7 @@ def _parse_strict(doc: Any) -> _Parsed:
         record=record, lineage=lineage, evidence=evidence, evidence_count=len(ev_list) - 1, key=key,
         issued_block=as_int(get(p0, "issuedBlock", "$.proof[0]"), "$.proof[0].issuedBlock"),
         signature=as_hex(get(p0, "proofValue", "$.proof[0]"), "$.proof[0].proofValue"),
-        recognitions=recognitions,
+        recognitions=recognitions, property_state=state,
     )
     parsed.credential_hash = credential_hash(doc)
     parsed.valid_from_text, parsed.valid_until_text = (
