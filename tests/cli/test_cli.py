@@ -104,7 +104,7 @@ def test_demo_runs_twice_and_keeps_its_state(tmp_path: Path) -> None:
     first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
-    assert summary["counts"] == {"entities": 3, "registrations": 7}
+    assert summary["counts"] == {"entities": 6, "registrations": 7}  # 3 merchants, 3 property institutions
     assert summary["federation"]["threshold"] == 2 and len(summary["federation"]["exchanges"]) == 3
     assert summary["lineage"]["port-energy-model"]["inactive_ancestors"] == [summary["records"]["factory-energy-use"]]
     second = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)

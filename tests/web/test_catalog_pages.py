@@ -175,8 +175,9 @@ def test_figures_page_draws_the_counts_as_svg(site: dict[str, Any], page: Page) 
     total = sum(listings["byGrade"].values())
     assert sum(listings["byKind"].values()) == sum(listings["byExchange"].values()) == total
     assert sum(listings["byMonth"].values()) == total
-    assert entities["byRole"] == {"supplier": 2, "service-provider": 1}
-    assert entities["byKind"] == {"enterprise": 3}
+    assert entities["byRole"] == {"supplier": 2, "service-provider": 1, "financial-institution": 1,
+                                  "assessment-institution": 1, "arbitration-institution": 1}
+    assert entities["byKind"] == {"enterprise": 5, "public-body": 1}
     page.goto(site["url"] + "/#/figures")
     expect(page.locator("svg.chart")).to_have_count(8)
     charts = {"listings": ("byBoard", "byKind", "byGrade", "byExchange", "byMonth"),

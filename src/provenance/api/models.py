@@ -351,6 +351,7 @@ class ReportOut(_Open):
     credentialHash: str | None
     checks: list[CheckOut]
     equivocations: list[dict[str, Any]]
+    property: dict[str, Any] | None = None
 
 
 class CertificateSummaryOut(_Open):

@@ -81,7 +81,8 @@ from provenance.store.index import IndexStore
 BlockTimes = Callable[[list[int]], dict[int, int]]
 
 _BOARD_BIT = BOARD_BITS
-ROLES = ("supplier", "demander", "service-provider")
+ROLES = ("supplier", "demander", "service-provider", "financial-institution", "assessment-institution",
+         "arbitration-institution")
 MAX_LIMIT = 100
 _SCHEMA_VERSION = "4"
 
