@@ -1,7 +1,8 @@
 """A Hypothesis state machine over the property register: random sequences of registrations, transfers, pledges,
 releases, enforcements, assessments, withdrawals, disputes, rulings, executions, renewals, cancellations,
 revocations and time passing to expiry, each judged by a pure Python model of the rules (which call succeeds,
-which named error refuses the others), and every view of every record compared with the model after each step."""
+which named error refuses the others), and every view of every record compared with the model after each step;
+after each step the index, following the same chain, is compared with the contract too."""
 
 from __future__ import annotations
 
@@ -15,10 +16,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from provenance.chain.property import PropertyService
 from provenance.errors import ContractReverted
-from provenance.types import Kind
+from provenance.indexer.follower import Follower
+from provenance.store.index import IndexStore
+from provenance.types import Kind, RecordId
 from tests.contracts.property_world import DAY, MANDATE, SET_TERM, PropWorld
 from tests.support.federation import h, make_fed
+from tests.support.property import World, assert_index_equals_contract
 
 PRODUCT_TERM = 10 * DAY  # products expire; assets have no term
 _n = itertools.count(1)
@@ -58,8 +63,15 @@ class PropertyMachine(RuleBasedStateMachine):
         self.bank_mandate = True
         self.records: dict[bytes, M] = {}
         self.order: list[bytes] = []
+        # The index follows the same chain; after every step it must say what the contract says.
+        self.store = IndexStore(Path(self.tmp.name) / "index")
+        self.follower = Follower(chain=fed.chain, contracts=fed.contracts, store=self.store)
+        w = self.w
+        self.indexed = World(fed=fed, prop=PropertyService(fed.contracts), holder=w.alice, buyer=w.bob,  # type: ignore[arg-type]
+                             bank=w.bank, assessor=w.assessor, arbitrator=w.arbitrator)  # type: ignore[arg-type]
 
     def teardown(self) -> None:
+        self.store.close()
         self.w.fed.chain.close()
         self.tmp.cleanup()
 
@@ -266,6 +278,13 @@ class PropertyMachine(RuleBasedStateMachine):
             assert self.w.view("encumbered", rid) == (m.pledgee != 0 or m.disputed)
             for aid, withdrawn in m.assessments.items():
                 assert self.w.view("assessment", rid, aid)[8] == withdrawn
+
+    @invariant()
+    def index_matches_the_contract(self) -> None:
+        self.w.fed.chain.mine(1)  # a block at the model's time, so the index and the calls judge expiry alike
+        self.follower.sync()
+        self.indexed.records = [RecordId(r) for r in self.order]
+        assert_index_equals_contract(self.indexed, self.store, entities=self.holders)
 
 
 PropertyMachine.TestCase.settings = settings(
