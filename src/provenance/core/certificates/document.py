@@ -28,6 +28,7 @@ from provenance.core.canonical import (
 from provenance.core.canonical import (
     field as get,
 )
+from provenance.core.certificates._readers import _bool, _h32, _uint
 from provenance.core.certificates.property import PropertyState
 from provenance.core.entries import entry_leaf_hash, pack_entry_fields
 from provenance.types import Grade, Kind, Source, Status
@@ -62,15 +63,6 @@ def _hex(value: Any) -> bytes:
     return raw
 
 
-def _h32(value: Any) -> bytes:
-    if type(value) is not str or len(value) != 66 or value[:2] != "0x":
-        raise TypeError
-    raw = bytes.fromhex(value[2:])
-    if len(raw) != 32:
-        raise ValueError
-    return raw
-
-
 def _h20(value: Any) -> bytes:
     if type(value) is not str or len(value) != 42 or value[:2] != "0x":
         raise TypeError
@@ -97,18 +89,6 @@ def _h32_many(values: list[Any]) -> list[bytes]:
 
 
 _LEN66 = {66}
-
-
-def _uint(value: Any, hi: int, lo: int = 0) -> int:
-    if type(value) is not int or not lo <= value <= hi:
-        raise TypeError
-    return value
-
-
-def _bool(value: Any) -> bool:
-    if type(value) is not bool:
-        raise TypeError
-    return value
 
 
 @dataclass(frozen=True)

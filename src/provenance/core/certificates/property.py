@@ -26,6 +26,7 @@ from typing import Any
 
 from provenance.core.canonical import MalformedDocument, as_bool, as_hex, as_int, as_list, as_str, hex0x
 from provenance.core.canonical import field as get
+from provenance.core.certificates._readers import _bool, _h32, _uint
 
 ASSESSMENT_KINDS = ("quality", "compliance", "valuation")
 METHODS = ("cost", "income", "market")
@@ -126,27 +127,6 @@ def _currency_strict(value: Any, path: str) -> str:
     if _CURRENCY.fullmatch(text) is None:
         raise MalformedDocument(f"{path} must be a currency code of 1 to 32 upper-case letters or digits")
     return str(text)
-
-
-def _h32(value: Any) -> bytes:
-    if type(value) is not str or len(value) != 66 or value[:2] != "0x":
-        raise TypeError
-    raw = bytes.fromhex(value[2:])
-    if len(raw) != 32:
-        raise ValueError
-    return raw
-
-
-def _uint(value: Any, hi: int, lo: int = 0) -> int:
-    if type(value) is not int or not lo <= value <= hi:
-        raise TypeError
-    return value
-
-
-def _bool(value: Any) -> bool:
-    if type(value) is not bool:
-        raise TypeError
-    return value
 
 
 def _keys(obj: Any, keys: frozenset[str]) -> dict[str, Any]:
