@@ -18,11 +18,11 @@ from tlog_scales import reader as ts_reader
 from tlog_scales import signing as ts_signing
 from tlog_scales import tlog as ts_tlog
 
-from provenance.api import app as app_module
-from provenance.api import tlog_routes
 from provenance.api.middleware import Guard
+from provenance.api.routes import tlog as tlog_routes
 from provenance.core import merkle, note, tlog
 from provenance.indexer.tlog_tiles import reference_tile
+from provenance.services import tlog as tlog_service
 from provenance.store.witness_state import TlogState
 from tests.support.served import Served, serve
 
@@ -36,7 +36,7 @@ def node(demo_dir: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPat
     dst = tmp_path_factory.mktemp("tlog") / "data"
     shutil.copytree(src, dst)
     for served in serve(dst, demo):
-        tlog_routes.install(served.client.app, served.runtime, api=API, ok=app_module.ok)  # type: ignore[arg-type]
+        tlog_routes.install(served.client.app, served.runtime)  # type: ignore[arg-type]
         # A log of more than two full tiles, so that level-1 tiles and entry bundles are exercised.
         records = [{"kind": "resource", "owner": 1, "contentHash": "0x" + hashlib.sha256(b"t%d" % i).hexdigest()}
                    for i in range(600)]
@@ -46,7 +46,7 @@ def node(demo_dir: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPat
         yield served
 
 
-def tnode(served: Served) -> tlog_routes.TlogNode:
+def tnode(served: Served) -> tlog_service.TlogService:
     return served.client.app.state.tlog  # type: ignore[attr-defined,no-any-return]
 
 
@@ -92,7 +92,7 @@ def test_checkpoint_read_by_tlog_scales(node: Served) -> None:
 def test_signed_state_refuses_a_shrunk_log(node: Served) -> None:
     t = tnode(node)
     origin = t.origin(ex_id(node, "SDE"))
-    size, root = t.state.latest(tlog_routes.SIGNED, origin)
+    size, root = t.state.latest(tlog_service.SIGNED, origin)
     assert size == node.runtime.ops.logs.size(ex_id(node, "SDE")) and root is not None
 
 
@@ -237,7 +237,7 @@ def test_witness_protocol(node: Served, zjde: dict[str, Any]) -> None:
         assert post(node, 1, bad, signed_cp(zjde, n)).status_code == 422
     # 4. the right proof: 200, and the state moved
     assert post(node, 1, good, signed_cp(zjde, n)).status_code == 200
-    assert tnode(node).state.latest(tlog_routes.WITNESSED, zjde["signer"].name)[0] == n
+    assert tnode(node).state.latest(tlog_service.WITNESSED, zjde["signer"].name)[0] == n
     # 5. the same size again with the same root is fine; with another root it is not
     assert post(node, n, [], signed_cp(zjde, n)).status_code == 200
     assert post(node, n, [], signed_cp(zjde, n, root=bytes(32))).status_code == 422
@@ -264,11 +264,12 @@ def test_witness_refusals(node: Served, zjde: dict[str, Any]) -> None:
 
 def test_witness_state_survives_a_restart_and_races(node: Served, zjde: dict[str, Any]) -> None:
     n = len(zjde["hashes"])
-    restarted = tlog_routes.TlogNode(node.runtime, TlogState(node.data_dir))
+    restarted = tlog_service.TlogService(node.runtime.ops, exchange_id=node.runtime.exchange_id,
+                                         key_exchange=node.runtime.key_exchange, state=TlogState(node.data_dir))
     assert restarted.witness.verifier == tnode(node).witness.verifier
     assert restarted.log_key is not None and restarted.log_key.verifier == tnode(node).log_key.verifier  # type: ignore[union-attr]
     body = tlog.add_checkpoint_body(0, [], signed_cp(zjde, n))
-    with pytest.raises(tlog_routes._Refusal) as err:
+    with pytest.raises(tlog_service.WitnessRefusal) as err:
         restarted.add_checkpoint(body)
     assert err.value.status == 409 and str(err.value) == f"{n}\n"
     # concurrent submissions from one old size: each either cosigns the same size or conflicts, never rolls back
@@ -278,7 +279,7 @@ def test_witness_state_survives_a_restart_and_races(node: Served, zjde: dict[str
         try:
             restarted.add_checkpoint(tlog.add_checkpoint_body(n, [], signed_cp(zjde, n)))
             results.append(200)
-        except tlog_routes._Refusal as exc:
+        except tlog_service.WitnessRefusal as exc:
             results.append(exc.status)
 
     threads = [threading.Thread(target=submit) for _ in range(8)]
@@ -287,7 +288,7 @@ def test_witness_state_survives_a_restart_and_races(node: Served, zjde: dict[str
     for th in threads:
         th.join()
     assert results == [200] * 8
-    assert TlogState(node.data_dir).latest(tlog_routes.WITNESSED, zjde["signer"].name)[0] == n
+    assert TlogState(node.data_dir).latest(tlog_service.WITNESSED, zjde["signer"].name)[0] == n
 
 
 # ---------------------------------------------------------------------- tlog-proof
@@ -325,12 +326,12 @@ def test_proof_of_a_partner_record_carries_the_cosignature(node: Served, zjde: d
 def test_bindings_are_bounded_per_exchange(node: Served, zjde: dict[str, Any]) -> None:
     have = sum(1 for b in node.client.get(f"{API}/tlog/bindings").json() if b["exchange"] == zjde["ex"])
     statuses = []
-    for block in range(2, 2 + tlog_routes.MAX_BINDINGS - have + 1):
+    for block in range(2, 2 + tlog_service.MAX_BINDINGS - have + 1):
         statement = zjde["statement"].replace("from block 1\n", f"from block {block}\n")
         sig = zjde["account"].sign_message(encode_defunct(text=statement)).signature
         statuses.append(node.client.post(f"{API}/tlog/bindings",
                                          json={"statement": statement, "signature": "0x" + sig.hex()}).status_code)
-    assert statuses == [200] * (tlog_routes.MAX_BINDINGS - have) + [409]
+    assert statuses == [200] * (tlog_service.MAX_BINDINGS - have) + [409]
     again = node.client.post(f"{API}/tlog/bindings", json={"statement": zjde["statement"], "signature": "0x" + bytes(
         zjde["account"].sign_message(encode_defunct(text=zjde["statement"])).signature).hex()})
     assert again.status_code == 200  # a binding already kept is not a new one

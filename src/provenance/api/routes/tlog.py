@@ -1,0 +1,120 @@
+"""The exchanges' transparency logs in the C2SP formats, so C2SP witnesses, monitors and tile mirrors can watch them
+(what each answer means is provenance.services.tlog's; these routes parse, call it and answer).
+
+* ``GET /tlog/<CODE>/checkpoint``: the node's own exchange's log as a c2sp.org/tlog-checkpoint signed with its
+  Ed25519 note key (other exchanges' checkpoints are theirs to sign: 404 here).
+* ``GET /tlog/<CODE>/tile/<L>/<N>[.p/<W>]`` and ``/tile/entries/<N>[.p/<W>]``: any exchange's log as
+  c2sp.org/tlog-tiles, from the index (every index holds every exchange's log); full tiles are immutable.
+* ``POST <api>/tlog/add-checkpoint``: a c2sp.org/tlog-witness on every node, answering with a tlog-cosignature/v1
+  line. Statuses are the spec's (404 unknown origin, 403 no trusted signature or a bad one, 400 malformed or old
+  size beyond the checkpoint, 409 with ``text/x.tlog.size``, 422 bad proof or root), as plain text.
+* ``GET <api>/tlog/keys``, ``GET|POST <api>/tlog/bindings``: the node's note and witness keys, and the note keys
+  bound to exchanges by EIP-191 statements of their secp256k1 keys.
+* ``GET <api>/tlog/proof/<record>``: a c2sp.org/tlog-proof of a record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from provenance.api.deps import API, ok
+from provenance.api.runtime import Runtime
+from provenance.core import tlog
+from provenance.errors import InvalidInput
+from provenance.services.tlog import TEXT, Binding, TlogService, WitnessRefusal
+from provenance.store.witness_state import TlogState
+
+
+class BindingIn(BaseModel):
+    statement: str
+    signature: str
+
+
+class BindingOut(BaseModel):
+    exchange: int
+    code: str
+    origin: str
+    vkey: str
+    signer: str
+    block: int
+    statement: str
+    signature: str
+
+    @classmethod
+    def of(cls, b: Binding) -> BindingOut:
+        return cls(**asdict(b))
+
+
+class TlogKeysOut(BaseModel):
+    origin: str | None
+    vkey: str | None
+    binding: BindingOut | None
+    witness: str  # the witness's cosignature vkey (type 0x04)
+
+
+def service(rt: Runtime) -> TlogService:
+    return TlogService(rt.ops, exchange_id=rt.exchange_id, key_exchange=rt.key_exchange,
+                       state=TlogState(rt.settings.data_dir))
+
+
+def install(app: FastAPI, rt: Runtime) -> None:
+    node = service(rt)
+    app.state.tlog = node
+
+    @app.get(f"{API}/tlog/keys", tags=["transparency logs"], responses=ok(TlogKeysOut),
+             summary="This node's Ed25519 note key (bound to its exchange) and witness key, as C2SP vkeys")
+    async def keys() -> Any:
+        return TlogKeysOut(origin=node.log_key.name if node.log_key else None,
+                           vkey=node.log_key.verifier.vkey if node.log_key else None,
+                           binding=BindingOut.of(node.binding) if node.binding else None,
+                           witness=node.witness.verifier.vkey)
+
+    @app.get(f"{API}/tlog/bindings", tags=["transparency logs"], responses=ok(list[BindingOut]),
+             summary="Note keys this node trusts, each bound to an exchange by a statement its key signed")
+    def bindings() -> Any:
+        return [BindingOut.of(b) for b in node.bindings()]
+
+    @app.post(f"{API}/tlog/bindings", tags=["transparency logs"], responses=ok(BindingOut),
+              summary="Trust an exchange's note key: a statement signed (EIP-191) by an active key of the exchange")
+    def bind(body: BindingIn) -> Any:
+        return BindingOut.of(node.accept(body.statement, body.signature))
+
+    @app.post(f"{API}/tlog/add-checkpoint", include_in_schema=False)
+    async def add_checkpoint(request: Request) -> Response:
+        body = await request.body()
+        try:  # off the event loop: the checks read the index and the state is fsynced
+            return Response(await run_in_threadpool(node.add_checkpoint, body), media_type=TEXT)
+        except WitnessRefusal as exc:
+            return Response(exc.message if exc.media != TEXT else exc.message + "\n", status_code=exc.status,
+                            media_type=exc.media)
+
+    @app.get("/tlog/{code}/checkpoint", include_in_schema=False)
+    def checkpoint(code: str) -> Response:
+        return Response(node.checkpoint(node.exchange_of_code(code)), media_type=TEXT,
+                        headers={"Cache-Control": "no-cache, max-age=2"})
+
+    @app.get("/tlog/{code}/tile/{path:path}", include_in_schema=False)
+    def tile(code: str, path: str) -> Response:
+        ex = node.exchange_of_code(code)
+        level, n, width = tlog.parse_tile_path("tile/" + path)
+        data = (node.tiles.entry_bundle(ex, n, width) if level is None
+                else node.tiles.hash_tile(ex, level, n, width))
+        cache = "public, max-age=31536000, immutable" if width == tlog.TILE_WIDTH else "public, max-age=60"
+        return Response(data, media_type="application/octet-stream", headers={"Cache-Control": cache})
+
+    @app.get(f"{API}/tlog/proof/{{record}}", include_in_schema=False)
+    def proof(record: str) -> Response:
+        try:
+            rid = bytes.fromhex(record.removeprefix("0x"))
+        except ValueError as exc:
+            raise InvalidInput("a record id is 32 bytes of hex") from exc
+        if len(rid) != 32:
+            raise InvalidInput("a record id is 32 bytes of hex")
+        return Response(node.proof(rid), media_type=TEXT,
+                        headers={"Content-Disposition": f'attachment; filename="{record}.tlog-proof"'})

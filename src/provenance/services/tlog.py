@@ -1,0 +1,287 @@
+"""What a node does for the C2SP transparency-log interface (api/routes/tlog.py is its thin HTTP face).
+
+* Its own exchange's log, signed as c2sp.org/tlog-checkpoint notes by an Ed25519 note key derived from the node's
+  secp256k1 key, never inconsistent with a checkpoint it signed before (store/witness_state.py keeps the last).
+* A c2sp.org/tlog-witness: ``add-checkpoint`` requests checked against the note keys trusted for the exchange the
+  origin names, the consistency proof from the last size cosigned, and the chain's own leaves where the index has
+  them; answered with a tlog-cosignature/v1 line by the node's witness key.
+* Note key bindings: an EIP-191 statement (core/tlog.binding_statement) signed by an active secp256k1 key of the
+  exchange it names, which the node checks and keeps.
+* c2sp.org/tlog-proof bundles of any record.
+
+Refusals of the witness protocol carry the status c2sp.org/tlog-witness gives them (:class:`WitnessRefusal`):
+the protocol answers in plain text, not in problem documents.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from eth_account import Account
+from eth_account.messages import encode_defunct
+
+from provenance.core import merkle, note, tlog
+from provenance.errors import Conflict, Forbidden, InvalidInput, NotFound, ProvenanceError, VerificationError
+from provenance.indexer.tlog_tiles import TileQueries
+from provenance.services.operations import Operations
+from provenance.store.witness_state import SizeConflict, TlogState
+
+SIGNED = "signed.json"
+WITNESSED = "witness.json"
+MAX_BINDINGS = 16  # note key bindings kept per exchange
+TEXT = "text/plain; charset=utf-8"
+SIZE = "text/x.tlog.size"
+
+
+class WitnessRefusal(ProvenanceError):
+    """Raised when the witness refuses an add-checkpoint request; ``status`` is the one c2sp.org/tlog-witness
+    names for the refusal and ``media`` the type of its plain-text body."""
+
+    def __init__(self, status: int, message: str, media: str = TEXT) -> None:
+        super().__init__(message)
+        self.status = status
+        self.media = media
+
+
+@dataclass(frozen=True)
+class Binding:
+    """An exchange's note key, bound by a statement an active secp256k1 key of the exchange signed (EIP-191)."""
+
+    exchange: int
+    code: str
+    origin: str
+    vkey: str
+    signer: str
+    block: int
+    statement: str
+    signature: str
+
+
+def _parse_binding(statement: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    if not statement.startswith("provenance note key\n"):
+        raise InvalidInput("a binding statement starts with 'provenance note key'")
+    for line in statement.split("\n")[1:-1]:
+        key, _, value = line.partition(" ")
+        if key in fields or key not in ("chain", "registry", "exchange", "vkey", "from"):
+            raise InvalidInput(f"a binding statement has an unknown or repeated line {key!r}")
+        fields[key] = value
+    if set(fields) != {"chain", "registry", "exchange", "vkey", "from"} or not statement.endswith("\n"):
+        raise InvalidInput("a binding statement names chain, registry, exchange, vkey and from block")
+    return fields
+
+
+def _decimal_block(text: str) -> int:
+    value = text.removeprefix("block ")
+    if not value.isdigit() or (value != "0" and value.startswith("0")) or len(value) > 19:
+        raise InvalidInput("a binding statement's 'from block' is a decimal block number")
+    return int(value)
+
+
+class TlogService:
+    """One node's C2SP logs, witness and proofs, over its operations, its index and ``<data-dir>/tlog``."""
+
+    def __init__(self, ops: Operations, *, exchange_id: int | None, key_exchange: Callable[[bytes], int | None],
+                 state: TlogState) -> None:
+        self.ops = ops
+        self.state = state
+        self.key_exchange = key_exchange  # the active exchange a secp256k1 key signs for, or None
+        dep = ops.node.contracts.deployment
+        self.chain_id, self.registry = dep.chain_id, bytes(dep.registry)
+        self.tiles = TileQueries(ops.node.index)
+        account = ops.signer()
+        # Derived from the node's secp256k1 key (encrypted in its keystore), with the deployment in the context:
+        # stable across restarts, never kept in the clear, and a new key (a rotation) gives new note keys to bind.
+        secret, where = bytes(account.key), f"{self.chain_id}/0x{self.registry.hex()}".encode()
+        name = f"{self.chain_id}.provenance/0x{self.registry.hex()}/witness/{account.address.lower()}"
+        self.witness = note.Signer.derive(name, secret, b"provenance tlog witness key v1 " + where,
+                                          note.SIG_COSIGNATURE_V1)
+        self.own = exchange_id
+        self._lock = threading.Lock()
+        self._signed: tuple[int, bytes] | None = None
+        self.log_key: note.Signer | None = None
+        self.binding: Binding | None = None
+        if self.own is not None:
+            self.log_key = note.Signer.derive(self.origin(self.own), secret, b"provenance tlog note key v1 " + where)
+            self.binding = self._own_binding()
+
+    # ------------------------------------------------------------------ identities
+
+    def code(self, ex: int) -> str:
+        code = self.ops.codes(need=ex).get(ex)
+        if code is None:
+            raise NotFound(f"no exchange {ex}")
+        return code
+
+    def origin(self, ex: int) -> str:
+        return tlog.origin(self.chain_id, self.registry, self.code(ex))
+
+    def exchange_of_code(self, code: str) -> int:
+        for ex, c in self.ops.codes().items():
+            if c == code:
+                return ex
+        for ex, c in self.ops.codes(need=-1).items():  # read again: exchanges are only ever added
+            if c == code:
+                return ex
+        raise NotFound(f"no exchange {code!r}")
+
+    def exchange_of_origin(self, origin: str) -> int | None:
+        prefix = tlog.origin(self.chain_id, self.registry, "")
+        if not origin.startswith(prefix):
+            return None
+        try:
+            return self.exchange_of_code(origin[len(prefix):])
+        except NotFound:
+            return None
+
+    # ------------------------------------------------------------------ bindings
+
+    def _own_binding(self) -> Binding:
+        if self.log_key is None or self.own is None:
+            raise NotFound("this node speaks for no exchange: it has no note key to bind")
+        signer = self.ops.signer()
+        for b in self.bindings():
+            if b.vkey == self.log_key.verifier.vkey and b.signer.lower() == signer.address.lower():
+                return b
+        statement = tlog.binding_statement(chain_id=self.chain_id, registry=self.registry, exchange=self.own,
+                                           code=self.code(self.own), vkey=self.log_key.verifier.vkey,
+                                           block=self.ops.node.chain.block_number())
+        sig = "0x" + bytes(signer.sign_message(encode_defunct(text=statement)).signature).hex()
+        return self.accept(statement, sig)
+
+    def bindings(self) -> list[Binding]:
+        return [Binding(**b) for b in self.state.bindings()]  # type: ignore[arg-type]
+
+    def accept(self, statement: str, signature: str) -> Binding:
+        """Check a binding statement (this chain and registry, the exchange's code, a vkey named by its origin, a
+        signer the chain lists as an active key of that exchange) and keep it."""
+        f = _parse_binding(statement)
+        ex_id, _, code = f["exchange"].partition(" ")
+        if f["chain"] != str(self.chain_id) or f["registry"] != f"0x{self.registry.hex()}":
+            raise InvalidInput("the binding statement is for another chain or registry")
+        if not ex_id.isdigit() or len(ex_id) > 5 or self.code(int(ex_id)) != code or not f["from"].startswith("block "):
+            raise InvalidInput("the binding statement's exchange id and code do not match the federation's")
+        ex = int(ex_id)
+        v = note.Verifier.from_vkey(f["vkey"])
+        if v.sig_type != note.SIG_ED25519 or v.name != self.origin(ex):
+            raise InvalidInput(f"a note key of exchange {code} is an Ed25519 key named {self.origin(ex)}")
+        try:
+            signer = Account.recover_message(encode_defunct(text=statement), signature=bytes.fromhex(
+                signature.removeprefix("0x")))
+        except Exception as exc:  # eth_account raises several types for a malformed signature
+            raise InvalidInput("the binding signature is not a 65-byte secp256k1 signature") from exc
+        if self.key_exchange(bytes.fromhex(signer[2:])) != ex:
+            raise Forbidden(f"{signer} is not an active key of exchange {code}")
+        out = Binding(exchange=ex, code=code, origin=v.name, vkey=v.vkey, signer=signer,
+                      block=_decimal_block(f["from"]), statement=statement, signature=signature)
+        have = [asdict(b) for b in self.bindings() if b.exchange == ex]
+        if asdict(out) not in have and len(have) >= MAX_BINDINGS:
+            # Bounded so that no exchange grows another node's state without end; rotation past it needs an operator.
+            raise Conflict(f"exchange {code} already has {MAX_BINDINGS} note key bindings on this node")
+        self.state.add_binding(asdict(out))
+        return out
+
+    def keyring(self, ex: int) -> note.Keyring:
+        return note.Keyring(note.Verifier.from_vkey(b.vkey) for b in self.bindings() if b.exchange == ex)
+
+    # ------------------------------------------------------------------ the node's own log
+
+    def checkpoint(self, ex: int) -> bytes:
+        if ex != self.own or self.log_key is None:
+            raise NotFound(f"this node signs only its own exchange's checkpoints; ask exchange {self.code(ex)}'s")
+        log_key = self.log_key
+        size = self.tiles.size(ex)
+        root = self.tiles.root_at(ex, size)
+        with self._lock:
+            if self._signed is not None and self._signed[0] == size:
+                return self._signed[1]
+            msg = tlog.sign_checkpoint(tlog.Checkpoint(self.origin(ex), size, root), log_key)
+
+            def check(last: int, last_root: bytes | None) -> tuple[int, bytes, bytes]:
+                # Never sign a checkpoint inconsistent with one signed before (tlog-checkpoint), even after the
+                # index was rebuilt or rolled back: refuse, and let the index catch up.
+                if size < last:
+                    raise Conflict(f"the index has {size} leaves, fewer than the {last} of a signed checkpoint")
+                if last_root is not None and size == last and root != last_root:
+                    raise VerificationError(f"the index's root at {size} is not the one this node signed")
+                if last_root is not None and last < size:
+                    merkle.verify_consistency(last, size, last_root, root,
+                                              self.tiles.consistency_proof(ex, last, size))
+                return size, root, msg
+
+            self.state.advance(SIGNED, self.origin(ex), check)
+            self._signed = (size, msg)
+            return msg
+
+    # ------------------------------------------------------------------ witness
+
+    def add_checkpoint(self, body: bytes) -> bytes:
+        """The cosignature line for a tlog-witness ``add-checkpoint`` body; WitnessRefusal with its status else."""
+        try:
+            req = tlog.parse_add_checkpoint(body)
+            text, _ = note.parse(req.checkpoint)
+            cp = tlog.Checkpoint.from_text(text)
+        except InvalidInput as exc:
+            raise WitnessRefusal(400, exc.message) from exc
+        ex = self.exchange_of_origin(cp.origin)
+        if ex is None:
+            raise WitnessRefusal(404, f"unknown origin {cp.origin}")
+        try:
+            tlog.open_checkpoint(req.checkpoint, self.keyring(ex))
+        except VerificationError as exc:
+            raise WitnessRefusal(403, exc.message) from exc
+        if req.old_size > cp.size:
+            raise WitnessRefusal(400, f"old size {req.old_size} is beyond the checkpoint's size {cp.size}")
+        if cp.size == 0 and cp.root != merkle.EMPTY_ROOT:
+            raise WitnessRefusal(422, "a checkpoint of size 0 has the empty tree's root")
+        indexed = self.tiles.size(ex)
+        if cp.size <= indexed and self.tiles.root_at(ex, cp.size) != cp.root:
+            raise WitnessRefusal(422, f"the root at size {cp.size} is not the one the chain's leaves give")
+        cosigned: list[bytes] = []
+
+        def check(last: int, last_root: bytes | None) -> tuple[int, bytes, bytes]:
+            if req.old_size != last:
+                raise SizeConflict(cp.origin, last)
+            if last == 0:
+                if req.proof:
+                    raise WitnessRefusal(422, "a proof from size 0 is empty")
+            elif last == cp.size:
+                if cp.root != last_root or req.proof:
+                    raise WitnessRefusal(422, f"the root at size {last} differs from the one cosigned")
+            else:
+                if last_root is None:
+                    raise WitnessRefusal(422, f"no root is kept for the size {last} cosigned")
+                try:
+                    merkle.verify_consistency(last, cp.size, last_root, cp.root, req.proof)
+                except VerificationError as exc:
+                    raise WitnessRefusal(422, f"the consistency proof does not verify: {exc.message}") from exc
+            # Signed under the lock, kept with the state: the checkpoint and this cosignature serve later proofs.
+            cosigned.append(tlog.cosign(cp, self.witness, max(1, int(time.time()))).line().encode())
+            return cp.size, cp.root, req.checkpoint + cosigned[0]
+
+        try:
+            self.state.advance(WITNESSED, cp.origin, check)
+        except SizeConflict as exc:
+            raise WitnessRefusal(409, f"{exc.size}\n", SIZE) from exc
+        return cosigned[0]
+
+    # ------------------------------------------------------------------ proofs
+
+    def proof(self, record: bytes) -> str:
+        rec = self.ops.indexed(record)
+        ex, index = rec.registrar, rec.leaf_index
+        if ex == self.own:
+            msg = self.checkpoint(ex)
+        else:
+            kept = self.state.note(WITNESSED, self.origin(ex))
+            if kept is None:
+                raise NotFound(f"this node holds no checkpoint of exchange {self.code(ex)} (it cosigned none)")
+            msg = kept
+        cp = tlog.Checkpoint.from_text(note.parse(msg)[0])
+        if cp.size <= index:
+            raise NotFound(f"leaf {index} is not under the latest checkpoint of size {cp.size}")
+        proof = self.tiles.inclusion_proof(ex, index, cp.size)
+        return tlog.proof_bundle(index, proof, msg, extra=self.tiles.entry(ex, index)).decode()
