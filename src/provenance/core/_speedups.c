@@ -6,6 +6,9 @@
  * (another shape, a subclass of a JSON type, a value out of range) it returns None and the Python readers decide,
  * naming what is wrong. The dates it returns as text, for the caller to read (certificates._parse_compiled).
  * tests/certificates/test_parsing.py holds the two together over every single-value change of a certificate.
+ * Two members it does not read are left to the caller, who checks them plain first (certificates._compiled._bare)
+ * and only then passes the document: credentialStatus and credentialSubject.property. They are hashed with the
+ * rest of the document, so the credential hash here is always over the whole of it.
  *
  * verify_core(doc, domain) runs every check of a certificate that needs nothing but the document (record ids,
  * leaf hashes, inclusion proofs, the lineage's completeness, the credential hash, the EIP-712 digest the issuer
@@ -53,7 +56,7 @@ static Py_ssize_t MAX_LINEAGE = -1;
     X(issuedBlock, "issuedBlock") X(eip712, "eip712") X(proofValue, "proofValue") \
     X(primaryType, "primaryType") X(types, "types") X(witness, "witness") X(signer, "signer") \
     X(signature, "signature") X(recognizer, "recognizer") \
-    X(credentialStatus, "credentialStatus")
+    X(credentialStatus, "credentialStatus") X(property, "property")
 
 #define DECLARE(var, text) static PyObject *K_##var;
 KEYS(DECLARE)
@@ -376,7 +379,10 @@ read_doc(PyObject *doc)
         return NULL;
     }
     subject = item(doc, K_credentialSubject);
-    if (!is_dict_of(subject, 3) || !is_str(item(subject, K_id))) {
+    /* 3 members, or 4 with a property member the caller checked is plain (certificates._property_plain): it is
+     * not read here, only hashed with the rest of the document */
+    if (!(is_dict_of(subject, 3) || (is_dict_of(subject, 4) && item(subject, K_property) != NULL))
+            || !is_str(item(subject, K_id))) {
         return NULL;
     }
     ev = item(doc, K_evidence);
@@ -1470,7 +1476,8 @@ PyInit__speedups(void)
         return NULL;
     }
     PyObject *m = PyModule_Create(&module);
-    if (m == NULL || PyModule_AddIntConstant(m, "TAKES_CREDENTIAL_STATUS", 1) < 0) {
+    if (m == NULL || PyModule_AddIntConstant(m, "TAKES_CREDENTIAL_STATUS", 1) < 0
+            || PyModule_AddIntConstant(m, "TAKES_PROPERTY", 1) < 0) {
         Py_XDECREF(m);
         return NULL;
     }

@@ -50,9 +50,10 @@ try:  # built from provenance/core/_speedups.c where the package was installed w
     from provenance.core import _speedups
 except ImportError:  # pragma: no cover - the Python readers read the same documents, slower
     _speedups = None  # type: ignore[assignment]
-    _C_TAKES_STATUS = False
+    _C_TAKES_STATUS = _C_TAKES_PROPERTY = False
 else:
     _C_TAKES_STATUS = bool(getattr(_speedups, "TAKES_CREDENTIAL_STATUS", 0))
+    _C_TAKES_PROPERTY = bool(getattr(_speedups, "TAKES_PROPERTY", 0))
 
 _configured = False
 # Two first verifications on two threads configure once: configure_hashes calls back into Python, so it is not
@@ -83,27 +84,35 @@ def speedups() -> ModuleType | None:
     return _speedups if _ready() else None
 
 
-def _bare(doc: Any) -> Any:
-    """The document as the compiled reader takes it: without a plain ``credentialStatus`` and without
-    ``credentialSubject.property`` (None if either is there but not plain). The compiled reader knows the 9 members
-    of a certificate without status and the 3 of a subject without property; what it reads is the same, and the
-    credential hash and the issuer's digest are then computed over the whole document."""
+_NO_PROPERTY = object()  # _bare's answer for a subject without a property member (None: not plain)
+
+
+def _bare(doc: Any) -> tuple[Any, Any]:
+    """The document as the compiled reader takes it, and the subject's property member read plain
+    (:data:`_NO_PROPERTY` if it has none): (None, None) if a ``credentialStatus`` or ``credentialSubject.property``
+    is there but not plain. The compiled reader of this build takes both members once checked here, without
+    reading them, and hashes them with the rest (``TAKES_CREDENTIAL_STATUS``, ``TAKES_PROPERTY``); an older build
+    knows only the 9 members of a certificate without status and the 3 of a subject without property, so they are
+    taken out for it and the credential hash and the issuer's digest are then computed over the whole document."""
     if type(doc) is not dict:
-        return doc
+        return doc, _NO_PROPERTY
     bare = doc
     if "credentialStatus" in doc:
         if not _status_plain(doc["credentialStatus"]):
-            return None
-        if not _C_TAKES_STATUS:  # else a compiled reader that reads (and hashes) a plain credentialStatus itself
+            return None, None
+        if not _C_TAKES_STATUS:
             bare = dict(doc)
             del bare["credentialStatus"]
     subject = doc.get("credentialSubject")
+    state: Any = _NO_PROPERTY
     if type(subject) is dict and "property" in subject:
-        if _property_plain(subject) is None:
-            return None
-        bare = dict(bare)
-        bare["credentialSubject"] = {k: v for k, v in subject.items() if k != "property"}
-    return bare
+        state = _property_plain(subject)
+        if state is None:
+            return None, None
+        if not _C_TAKES_PROPERTY:
+            bare = dict(bare)
+            bare["credentialSubject"] = {k: v for k, v in subject.items() if k != "property"}
+    return bare, state
 
 
 def _property_plain(subject: dict[str, Any]) -> PropertyState | None:
@@ -131,7 +140,7 @@ def _parse_compiled(doc: Any) -> _Parsed | None:
     """
     if not _ready():
         return None
-    bare = _bare(doc)
+    bare, state = _bare(doc)
     t = None if bare is None else _speedups.read(bare)
     if t is None:
         return None
@@ -155,8 +164,8 @@ def _parse_compiled(doc: Any) -> _Parsed | None:
         )
         parsed.valid_from_text, parsed.valid_until_text = valid_from, valid_until
         parsed.credential_hash = _credential_hash(doc)
-        if bare is not doc and "property" in doc["credentialSubject"]:
-            parsed.property_state = _property_plain(doc["credentialSubject"])
+        if state is not _NO_PROPERTY:
+            parsed.property_state = state
     except (ValueError, TypeError):  # a date that is not one; text JSON cannot carry (orjson.JSONEncodeError)
         return None
     return parsed
@@ -164,18 +173,23 @@ def _parse_compiled(doc: Any) -> _Parsed | None:
 
 def document_checks(doc: Any, chain_id: int, registry: bytes) -> tuple[Any, ...] | None:
     """``_speedups.verify_core`` over the document, for the deployment (chain_id, registry): (content, credential
-    hash, the digest the issuer signed, leaf hashes, validFrom, validUntil, subject, checkpoints) if every check
-    that needs nothing but the document holds, else None (always None without the compiled module)."""
+    hash, the digest the issuer signed, leaf hashes, validFrom, validUntil, subject, checkpoints, property state)
+    if every check that needs nothing but the document holds, else None (always None without the compiled
+    module). The property state is the subject's property member read plain, None where it has none."""
     if not _ready():
         return None
-    bare = _bare(doc)
+    bare, state = _bare(doc)
     core = None if bare is None else _speedups.verify_core(bare, eip712._cached_domain(chain_id, registry))
-    if core is None or bare is doc:
-        return core
-    # The compiled reader hashed the document without its status or property: hash the whole of it, and the
+    if core is None:
+        return None
+    if state is _NO_PROPERTY:
+        state = None
+    if bare is doc:
+        return (*core, state)
+    # An older compiled reader hashed the document without its status or property: hash the whole of it, and the
     # digest with it.
     content, _, _, *rest = core
     doc_chain_id, issuer, issued_block = content[0], content[2], content[10]
     credential = _credential_hash(doc)
     digest = eip712.certificate_digest(doc_chain_id, registry, credential, issuer, issued_block)
-    return (content, credential, digest, *rest)
+    return (content, credential, digest, *rest, state)

@@ -20,7 +20,7 @@ import orjson
 
 from provenance.core import eip712, ijson, merkle
 from provenance.core.canonical import MalformedDocument, hex0x
-from provenance.core.certificates._compiled import _property_plain, document_checks
+from provenance.core.certificates._compiled import document_checks
 from provenance.core.certificates.document import CertRecord, Inclusion, _Parsed
 from provenance.core.certificates.parse import _parse
 from provenance.core.certificates.property import PropertyNow, PropertyState, iso_time
@@ -174,7 +174,7 @@ def _verify_fast(doc: Any, view: FederationView, now: int) -> Report | None:
     core = document_checks(doc, view.chain_id, registry)
     if core is None or _respelled_proofs(doc):
         return None
-    content, credential, digest, leaves, valid_from, valid_until, subject, checkpoints = core
+    content, credential, digest, leaves, valid_from, valid_until, subject, checkpoints, state = core
     chain_id, doc_registry, issuer, code, _, valid_until_text, rec, lineage, _, key, block, sig, recs = content
     if chain_id != view.chain_id or doc_registry != registry or not valid_from <= now < valid_until:
         return None
@@ -215,7 +215,6 @@ def _verify_fast(doc: Any, view: FederationView, now: int) -> Report | None:
             return None
     else:
         recognised = "no partner recognitions"
-    state = _property_plain(doc["credentialSubject"]) if "property" in doc["credentialSubject"] else None
     term, findings = _term(state, record_id_, rec[2], block, view, now)
     if not term.ok:
         return None
