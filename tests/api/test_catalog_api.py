@@ -13,14 +13,14 @@ from eth_account import Account
 from pydantic import TypeAdapter
 
 from provenance.api.auth import sign_request
-from provenance.api.catalog_models import (
+from provenance.api.schemas import RegisteredOut
+from provenance.api.schemas.catalog import (
     BoardOut,
     CatalogSearchOut,
     FiguresOut,
     ProfileOut,
     SuppliedOut,
 )
-from provenance.api.models import RegisteredOut
 from provenance.core import catalog, eip712
 from provenance.store import keys as K
 from provenance.store.keystore import Keystore

@@ -368,8 +368,7 @@ def client(demo_dir: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempP
 
     from fastapi.testclient import TestClient
 
-    from provenance.api import ApiSettings, create_app, vc_routes
-    from provenance.api.app import caller, document, needs, ok
+    from provenance.api import ApiSettings, create_app
     from provenance.api.auth import TokenStore
     from tests.support.passphrase import passphrase
 
@@ -378,8 +377,7 @@ def client(demo_dir: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempP
     shutil.copytree(src, data)
     token = TokenStore(data).create("registrar", "desk")
     app = create_app(ApiSettings(data_dir=data, passphrase=passphrase(data.parent), rate_per_second=0))
-    if not any(getattr(r, "path", "") == f"{API}/jwks" for r in app.routes):  # until app.py installs them itself
-        vc_routes.install(app, app.state.runtime, api=API, ok=ok, document=document, needs=needs, caller=caller)
+    assert any(getattr(r, "path", "") == f"{API}/jwks" for r in app.routes)  # api/routes/vc.py
     with TestClient(app, raise_server_exceptions=False) as c:
         c.registrar = {"Authorization": f"Bearer {token}"}  # type: ignore[attr-defined]
         c.demo = demo  # type: ignore[attr-defined]

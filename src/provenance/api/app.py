@@ -20,14 +20,13 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from provenance.api import catalog_routes, problems, property_routes, vc_routes
-from provenance.api.deps import API, caller, document, needs, ok
+from provenance.api import problems
+from provenance.api.deps import ok
 from provenance.api.middleware import Guard, TokenBuckets
-from provenance.api.models import (
-    HealthOut,
-)
-from provenance.api.routes import certificates, federation, registrations
+from provenance.api.routes import catalog, certificates, federation, flows, registrations, vc
+from provenance.api.routes import property as property_register  # not to shadow the builtin
 from provenance.api.runtime import ApiSettings, Runtime
+from provenance.api.schemas import HealthOut
 
 
 class Metrics:
@@ -124,34 +123,21 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
 
     # ------------------------------------------------------------------ the capabilities, one route module each
 
+    # (The order is the order of the OpenAPI document's paths; the cross-border flows and the property register
+    # install nothing on a deployment without their contract.)
     federation.install(app, rt)
     registrations.install(app, rt)
     certificates.install(app, rt)
-
-    # ------------------------------------------------------------------ cross-border flows
-
-    if rt.node.contracts.has_cross_border:
-        from provenance.api import flow_routes
-
-        flow_routes.install(app, rt, api=API, ok=ok, document=document, needs=needs, caller=caller)
-
-    # ------------------------------------------------------------------ the federated catalogue
-
-    catalog_routes.install(app, rt, api=API, ok=ok, document=document, needs=needs, caller=caller)
-
-    # ------------------------------------------------------------------ the data property register
-
-    property_routes.install(app, rt)
-
-    # ------------------------------------------------------------------ VC-JOSE and status lists
-
-    vc_routes.install(app, rt, api=API, ok=ok, document=document, needs=needs, caller=caller)
+    flows.install(app, rt)
+    catalog.install(app, rt)
+    property_register.install(app, rt)
+    vc.install(app, rt)
 
     # ------------------------------------------------------------------ C2SP transparency logs
 
-    from provenance.api import tlog_routes
+    from provenance.api.routes import tlog
 
-    tlog_routes.install(app, rt, api=API, ok=ok)
+    tlog.install(app, rt)
 
     if settings.docs:
         from swagger_ui_bundle import swagger_ui_path

@@ -12,9 +12,10 @@ from fastapi import Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from provenance.api.auth import WRITE_ROLES, AuthError, Principal, recover_request_signer
-from provenance.api.models import EXCHANGE_PATTERN, HASH_PATTERN, Problem
 from provenance.api.runtime import Runtime
+from provenance.api.schemas import EXCHANGE_PATTERN, HASH_PATTERN, Problem
 from provenance.core.ids import parse_hash32
+from provenance.services.catalog import PUBLIC, Viewer
 from provenance.store.keys import IndexedRecord
 
 API = "/api/v1"
@@ -117,6 +118,27 @@ def reveal_for(p: Principal | None) -> Callable[[IndexedRecord], bool]:
     if p is not None and p.role == "merchant":
         return lambda r: r.grade == 0 or r.owner == p.entity
     return lambda r: r.grade == 0
+
+def viewer_of(p: Principal | None) -> Viewer:
+    """The catalogue's view of a caller (the same rule as records' redaction, plus this node's own credentials
+    for individuals' profiles)."""
+    if p is None:
+        return PUBLIC
+    if p.role in ("admin", "registrar"):
+        return Viewer(members=True, local=True)
+    if p.role == "member":
+        # A member token is a credential this node issued; a request signed by a partner exchange's own key is
+        # the partner speaking for itself, and an individual's profile does not leave this exchange for it.
+        return Viewer(members=True, local=not p.name.startswith("key:"))
+    return Viewer(entity=p.entity) if p.role == "merchant" else PUBLIC
+
+
+def wants_plain_json(request: Request, own: str) -> bool:
+    """Whether the client asked for application/json rather than the route's own media type (content negotiation:
+    a JSON client that knows nothing of application/vc, vc+jwt or ld+json still gets a document it reads)."""
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and own not in accept
+
 
 def rid(text: str) -> bytes:
     """A record id from a path or query parameter."""

@@ -6,20 +6,21 @@ a merchant sees its own. An individual's profile is served only to credentials t
 registrar and member tokens), never to anonymous callers or to requests signed by another exchange's key: it
 does not leave the exchange that onboarded the person. Supplying a document takes a writer; setting
 a profile, the admin.
-
-(No ``from __future__ import annotations`` here: the role dependencies are local to ``install``, and FastAPI
-resolves string annotations in the module's globals.)
 """
+
+from __future__ import annotations
 
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, Path, Query, Request
+from fastapi import Body, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from provenance.api import vc_routes
-from provenance.api.auth import WRITE_ROLES, AuthError, Principal
-from provenance.api.catalog_models import (
+from provenance.api.auth import AuthError, Principal
+from provenance.api.deps import API, Admin, Caller, Writer, document, ok, viewer_of, wants_plain_json
+from provenance.api.runtime import Runtime
+from provenance.api.schemas import EXCHANGE_PATTERN, HASH_PATTERN, GradeName, KindName
+from provenance.api.schemas.catalog import (
     BoardName,
     BoardOut,
     CatalogSearchOut,
@@ -29,11 +30,8 @@ from provenance.api.catalog_models import (
     SchemaName,
     SuppliedOut,
 )
-from provenance.api.models import EXCHANGE_PATTERN, HASH_PATTERN, GradeName, KindName
-from provenance.api.runtime import Runtime
 from provenance.core.ids import parse_hash32
 from provenance.errors import Forbidden
-from provenance.services.catalog import PUBLIC, Viewer
 
 LD_JSON = "application/ld+json"
 DCAT_CATALOG = ("The federation's catalogue of general-grade listings as a W3C DCAT 3 dcat:Catalog (JSON-LD, its "
@@ -49,24 +47,7 @@ Cursor = Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[A
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
-def viewer_of(p: Principal | None) -> Viewer:
-    """The catalogue's view of a caller (the same rule as records' redaction, plus this node's own credentials
-    for individuals' profiles)."""
-    if p is None:
-        return PUBLIC
-    if p.role in ("admin", "registrar"):
-        return Viewer(members=True, local=True)
-    if p.role == "member":
-        # A member token is a credential this node issued; a request signed by a partner exchange's own key is
-        # the partner speaking for itself, and an individual's profile does not leave this exchange for it.
-        return Viewer(members=True, local=not p.name.startswith("key:"))
-    return Viewer(entity=p.entity) if p.role == "merchant" else PUBLIC
-
-
-def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, needs: Any, caller: Any) -> None:
-    caller_dep = Annotated[Principal | None, Depends(caller)]
-    writer = Annotated[Principal, Depends(needs(*WRITE_ROLES))]
-    admin = Annotated[Principal, Depends(needs("admin"))]
+def install(app: FastAPI, rt: Runtime) -> None:
     tags: list[str | Enum] = ["catalog"]
     cat = rt.catalog
 
@@ -83,19 +64,19 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
         return str(request.base_url).rstrip("/")
 
     def ld(request: Request, doc: Any) -> JSONResponse:
-        media = "application/json" if vc_routes.wants_plain_json(request, LD_JSON) else LD_JSON
+        media = "application/json" if wants_plain_json(request, LD_JSON) else LD_JSON
         return JSONResponse(doc, media_type=media)
 
-    @app.get(f"{api}/catalog", tags=tags, responses=document(DCAT_CATALOG, media_type=LD_JSON),
+    @app.get(f"{API}/catalog", tags=tags, responses=document(DCAT_CATALOG, media_type=LD_JSON),
              summary="The catalogue as W3C DCAT 3 JSON-LD (general-grade listings with their documents)")
     def catalog_dcat(request: Request) -> JSONResponse:
         return ld(request, cat.dcat(base_url(request)))
 
-    @app.get(f"{api}/catalog/search", tags=tags, responses=ok(CatalogSearchOut),
+    @app.get(f"{API}/catalog/search", tags=tags, responses=ok(CatalogSearchOut),
              summary="Full-text search (Chinese substrings, English words) over titles, descriptions, keywords and "
                      "publisher names, with facets and stable cursors")
     def catalog_search(
-        p: caller_dep,
+        p: Caller,
         q: Annotated[str | None, Query(max_length=200, description="words or a Chinese substring")] = None,
         kind: KindName | None = None,
         grade: GradeName | None = None,
@@ -110,55 +91,55 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
         return cat.search(viewer=viewer_of(p), q=q, kind=kind, grade=grade, board=board, registrar=registrar,
                           status=status, owner=owner, order=order, cursor=cursor, limit=limit)
 
-    @app.get(f"{api}/catalog/boards", tags=tags, responses=ok(list[BoardOut]),
+    @app.get(f"{API}/catalog/boards", tags=tags, responses=ok(list[BoardOut]),
              summary="The exchange's boards (板块) with the number of listings on each")
-    def catalog_boards(p: caller_dep) -> Any:
+    def catalog_boards(p: Caller) -> Any:
         return cat.boards(viewer_of(p))
 
-    @app.get(f"{api}/catalog/figures", tags=tags, responses=ok(FiguresOut),
+    @app.get(f"{API}/catalog/figures", tags=tags, responses=ok(FiguresOut),
              summary="The federation's figures: listings by board, kind, grade, exchange and month; entities by "
                      "kind, exchange and role")
-    def catalog_figures(p: caller_dep) -> Any:
+    def catalog_figures(p: Caller) -> Any:
         return cat.figures(viewer_of(p))
 
-    @app.get(f"{api}/registrations/{{record}}/metadata", tags=tags, responses=document(METADATA),
+    @app.get(f"{API}/registrations/{{record}}/metadata", tags=tags, responses=document(METADATA),
              summary="A record's metadata document (404 metadata-not-supplied for a hash-only record; above "
                      "general grade a member credential)")
-    def get_metadata(record: RecordPath, p: caller_dep) -> Any:
+    def get_metadata(record: RecordPath, p: Caller) -> Any:
         return seen(p, cat.metadata, parse_hash32(record, "record id"), viewer_of(p))
 
-    @app.put(f"{api}/registrations/{{record}}/metadata", tags=tags, responses=ok(SuppliedOut, 200, write=True),
+    @app.put(f"{API}/registrations/{{record}}/metadata", tags=tags, responses=ok(SuppliedOut, 200, write=True),
              summary="Supply the document of a hash-only record: accepted only if it hashes (keccak256 of its "
                      "RFC 8785 form) to the record's metadataHash and validates")
-    def put_metadata(record: RecordPath, _p: writer,
+    def put_metadata(record: RecordPath, _p: Writer,
                      body: Annotated[dict[str, Any], Body(description="the metadata document")]) -> Any:
         return cat.supply(parse_hash32(record, "record id"), body, where="body")
 
-    @app.get(f"{api}/registrations/{{record}}/dcat", tags=tags, responses=document(DCAT_DATASET, media_type=LD_JSON),
+    @app.get(f"{API}/registrations/{{record}}/dcat", tags=tags, responses=document(DCAT_DATASET, media_type=LD_JSON),
              summary="One listing as a W3C DCAT 3 dcat:Dataset (JSON-LD)")
-    def get_dcat(record: RecordPath, p: caller_dep, request: Request) -> JSONResponse:
+    def get_dcat(record: RecordPath, p: Caller, request: Request) -> JSONResponse:
         return ld(request, seen(p, cat.dcat_dataset, parse_hash32(record, "record id"), base_url(request),
                                 viewer_of(p)))
 
-    @app.get(f"{api}/entities/{{entity}}/profile", tags=tags, responses=ok(ProfileOut),
+    @app.get(f"{API}/entities/{{entity}}/profile", tags=tags, responses=ok(ProfileOut),
              summary="An entity's profile (an individual's only for this node's own credentials: others see the "
                      "id and role)")
-    def get_profile(entity: EntityPath, p: caller_dep) -> Any:
+    def get_profile(entity: EntityPath, p: Caller) -> Any:
         return cat.profile(entity, viewer_of(p))
 
-    @app.put(f"{api}/entities/{{entity}}/profile", tags=tags, responses=ok(ProfileOut, 200, write=True),
+    @app.put(f"{API}/entities/{{entity}}/profile", tags=tags, responses=ok(ProfileOut, 200, write=True),
              summary="Set the profile of an entity this exchange onboarded (an organisation's is published on "
                      "chain, bound to its credit code; an individual's stays here)")
-    def put_profile(entity: EntityPath, _p: admin,
+    def put_profile(entity: EntityPath, _p: Admin,
                     body: Annotated[dict[str, Any], Body(description="the entity profile")]) -> Any:
         return cat.set_profile(entity, body)
 
-    @app.get(f"{api}/entities/{{entity}}/records", tags=tags, responses=ok(CatalogSearchOut),
+    @app.get(f"{API}/entities/{{entity}}/records", tags=tags, responses=ok(CatalogSearchOut),
              summary="An entity's listings, newest first")
-    def entity_records(entity: EntityPath, p: caller_dep, cursor: Cursor = None, limit: Limit = 20) -> Any:
+    def entity_records(entity: EntityPath, p: Caller, cursor: Cursor = None, limit: Limit = 20) -> Any:
         return cat.entity_records(entity, viewer_of(p), cursor=cursor, limit=limit)
 
-    @app.get(f"{api}/schemas/{{name}}", tags=tags, responses=document(SCHEMA, media_type="application/schema+json"),
+    @app.get(f"{API}/schemas/{{name}}", tags=tags, responses=document(SCHEMA, media_type="application/schema+json"),
              summary="The published JSON Schemas of metadata documents and entity profiles")
     def get_schema(name: SchemaName) -> Any:
         return cat.schema(name)

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import Body, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
-from provenance.api import vc_routes
 from provenance.api.deps import (
     API,
     CERTIFICATE,
@@ -18,8 +17,10 @@ from provenance.api.deps import (
     document,
     ok,
     rid,
+    wants_plain_json,
 )
-from provenance.api.models import (
+from provenance.api.runtime import Runtime
+from provenance.api.schemas import (
     CertificateSummaryOut,
     IssueIn,
     OfflineVerifyIn,
@@ -28,7 +29,6 @@ from provenance.api.models import (
     ReportOut,
     SnapshotIn,
 )
-from provenance.api.runtime import Runtime
 from provenance.core.ids import parse_address, parse_hash32
 
 
@@ -52,7 +52,7 @@ def install(app: FastAPI, rt: Runtime) -> None:
     async def download(credential: RecordPath, request: Request) -> JSONResponse:
         doc = ops.certificate(parse_hash32(credential, "credential hash"))
         # application/vc, the media type of a VC 2.0 credential, unless the client asks for plain JSON.
-        media = "application/json" if vc_routes.wants_plain_json(request, "application/vc") else "application/vc"
+        media = "application/json" if wants_plain_json(request, "application/vc") else "application/vc"
         return JSONResponse(doc, media_type=media,
                             headers={"Content-Disposition": f'attachment; filename="{credential}.json"'})
 

@@ -14,7 +14,8 @@ from provenance.api.deps import (
     Writer,
     ok,
 )
-from provenance.api.models import (
+from provenance.api.runtime import Runtime
+from provenance.api.schemas import (
     AnchorOut,
     ConsistencyOut,
     EntityIn,
@@ -29,7 +30,6 @@ from provenance.api.models import (
     RecognizedEntityOut,
     WitnessedOut,
 )
-from provenance.api.runtime import Runtime
 
 
 def install(app: FastAPI, rt: Runtime) -> None:

@@ -26,8 +26,9 @@ from fastapi import Body, Depends, FastAPI, Path, Query
 
 from provenance.api.auth import AuthError, Principal
 from provenance.api.deps import API, Caller, RecordPath, Writer, needs, ok, reveal_for, rid
-from provenance.api.models import HASH_PATTERN
-from provenance.api.property_models import (
+from provenance.api.runtime import Runtime
+from provenance.api.schemas import HASH_PATTERN
+from provenance.api.schemas.property import (
     ActionName,
     AssessIn,
     AssessmentOut,
@@ -49,7 +50,6 @@ from provenance.api.property_models import (
     RuleIn,
     TransferIn,
 )
-from provenance.api.runtime import Runtime
 from provenance.services.property import PropertyOperations, redact_property
 
 MEMBERS = ("admin", "registrar", "member")

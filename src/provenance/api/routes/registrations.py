@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 
-from provenance.api import catalog_routes
 from provenance.api.auth import AuthError, Principal
 from provenance.api.deps import (
     API,
@@ -24,8 +23,10 @@ from provenance.api.deps import (
     ok,
     reveal_for,
     rid,
+    viewer_of,
 )
-from provenance.api.models import (
+from provenance.api.runtime import Runtime
+from provenance.api.schemas import (
     EXCHANGE_PATTERN,
     BatchIn,
     BatchOut,
@@ -44,7 +45,6 @@ from provenance.api.models import (
     TypedDataIn,
     TypedDataOut,
 )
-from provenance.api.runtime import Runtime
 from provenance.chain.registry import SignedRegistration
 from provenance.errors import Conflict
 from provenance.services.catalog import PUBLIC as PUBLIC_VIEW
@@ -112,7 +112,7 @@ def install(app: FastAPI, rt: Runtime) -> None:
         rec = ops.indexed(rid(record))
         shown = reveal_for(p)(rec)
         return FastJSON(rt.catalog.decorate(ops.record_doc(rec, reveal=shown), rec,
-                                            catalog_routes.viewer_of(p) if shown else PUBLIC_VIEW))
+                                            viewer_of(p) if shown else PUBLIC_VIEW))
 
     @app.post(f"{API}/registrations/{{record}}/status", tags=["registrations"],
               responses=ok(StatusOut, 200, write=True),

@@ -4,22 +4,21 @@ verification of a vc+jwt (see provenance.core.vc_jose), and the exchange's Bitst
 
 Reads are open, like the certificates' download: a certificate and its status are meant for anyone to check.
 Anchoring a status list's hash on-chain is a write of the node's exchange (a writer's token or signed request).
-
-(No ``from __future__ import annotations`` here, as in flow_routes: FastAPI resolves the annotations of the
-routes local to ``install`` in the module's globals.)
 """
+
+from __future__ import annotations
 
 import time
 from typing import Annotated, Any
 
 from coincurve import PrivateKey
-from fastapi import Depends, FastAPI, Path, Request
+from fastapi import FastAPI, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from provenance.api.auth import WRITE_ROLES, Principal
-from provenance.api.models import EXCHANGE_PATTERN, HASH_PATTERN
+from provenance.api.deps import API, PROBLEM_RESPONSES, Writer, document, wants_plain_json
 from provenance.api.runtime import Runtime
+from provenance.api.schemas import EXCHANGE_PATTERN, HASH_PATTERN
 from provenance.core import vc_jose
 from provenance.core.canonical import canonical_json, hex0x
 from provenance.core.ids import parse_hash32
@@ -45,31 +44,21 @@ JWT = ("The certificate's credential (without its embedded proof) as a compact J
        "(VC-JOSE-COSE; ES256K, RFC 8812), signed by this exchange's key valid at the issuance block (its kid)")
 
 
-def _jwt_responses(problems: dict[int | str, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
-    return {**problems, 200: {"description": JWT, "content": {
-        vc_jose.MEDIA_TYPE: {"schema": {"type": "string"}},
-        "application/json": {"schema": {"type": "object", "description": "with Accept: application/json, "
-                                                                         "the token as {\"jwt\": ...}"}}}}}
+JWT_RESPONSES: dict[int | str, dict[str, Any]] = {**PROBLEM_RESPONSES, 200: {"description": JWT, "content": {
+    vc_jose.MEDIA_TYPE: {"schema": {"type": "string"}},
+    "application/json": {"schema": {"type": "object", "description": "with Accept: application/json, "
+                                                                     "the token as {\"jwt\": ...}"}}}}}
 
 
-def wants_plain_json(request: Request, own: str) -> bool:
-    """Whether the client asked for application/json rather than the route's own media type (content negotiation:
-    a JSON client that knows nothing of application/vc or vc+jwt still gets a document it reads)."""
-    accept = request.headers.get("accept", "")
-    return "application/json" in accept and own not in accept
-
-
-def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, needs: Any, caller: Any) -> None:
+def install(app: FastAPI, rt: Runtime) -> None:
     ops = rt.ops
-    problems = {k: v for k, v in document("x").items() if k != 200}
-    writer = Annotated[Principal, Depends(needs(*WRITE_ROLES))]
 
     def token_of(credential: str) -> str:
         doc = ops.certificate(parse_hash32(credential, "credential hash"))
         with ops.lock:
             return ops.certifier.jose(doc, ops.signer())
 
-    @app.get(f"{api}/certificates/{{credential}}/jwt", tags=["certificates"], responses=_jwt_responses(problems),
+    @app.get(f"{API}/certificates/{{credential}}/jwt", tags=["certificates"], responses=JWT_RESPONSES,
              summary="Download an issued certificate as application/vc+jwt (VC-JOSE-COSE, ES256K)")
     def certificate_jwt(credential: CredentialPath, request: Request) -> Response:
         token = token_of(credential)
@@ -78,7 +67,7 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
         return Response(token + "\n", media_type=vc_jose.MEDIA_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="{credential}.jwt"'})
 
-    @app.get(f"{api}/jwks", tags=["certificates"],
+    @app.get(f"{API}/jwks", tags=["certificates"],
              responses=document("This node's public key as a JWK set (RFC 7517): the key its vc+jwt tokens name"),
              summary="The JWK set of this node's signing key (secp256k1, ES256K)")
     def jwks() -> Any:
@@ -86,7 +75,7 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
         public = PrivateKey(bytes(signer.key)).public_key.format(compressed=True)
         return {"keys": [vc_jose.public_jwk(public, rt.node.contracts.chain.chain_id)]}
 
-    @app.post(f"{api}/certificates/verify-jwt", tags=["certificates"],
+    @app.post(f"{API}/certificates/verify-jwt", tags=["certificates"],
               responses=document("Whether the vc+jwt verified: its issuer, key and issuance block, or why not"),
               summary="Verify a certificate given as application/vc+jwt against this node's view of the chain")
     def verify_jwt(body: JwtIn) -> Any:
@@ -100,8 +89,8 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
         return {"valid": True, "issuer": got.issuer, "key": hex0x(got.key), "issuedBlock": got.issued_block,
                 "kid": got.header["kid"], "credential": got.credential}
 
-    @app.get(f"{api}/status-lists/{{code}}/{{purpose}}", tags=["certificates"], summary=STATUS_LIST,
-             responses={**problems, 200: {"description": STATUS_LIST, "content": {
+    @app.get(f"{API}/status-lists/{{code}}/{{purpose}}", tags=["certificates"], summary=STATUS_LIST,
+             responses={**PROBLEM_RESPONSES, 200: {"description": STATUS_LIST, "content": {
                  VC_MEDIA_TYPE: {"schema": {"type": "object"}}, vc_jose.MEDIA_TYPE: {"schema": {"type": "string"}},
                  "application/json": {"schema": {"type": "object", "description": STATUS_LIST}}}}})
     def status_list(code: CodePath, purpose: PurposePath, request: Request) -> Response:
@@ -120,10 +109,10 @@ def install(app: FastAPI, rt: Runtime, *, api: str, ok: Any, document: Any, need
         media = "application/json" if wants_plain_json(request, VC_MEDIA_TYPE) else VC_MEDIA_TYPE
         return Response(canonical_json(doc), media_type=media, headers=headers)
 
-    @app.post(f"{api}/status-lists/anchor", tags=["certificates"], status_code=201,
+    @app.post(f"{API}/status-lists/anchor", tags=["certificates"], status_code=201,
               responses=document("What was anchored: each list's purpose, block, hash, transaction and URL", 201,
                                  write=True),
               summary="Anchor the hash of this exchange's status lists on-chain (anchorStatusList)")
-    def anchor_status_lists(_p: writer) -> Any:
+    def anchor_status_lists(_p: Writer) -> Any:
         with ops.lock:
             return ops.certifier.anchor_status_lists(ops.signer())

@@ -2,6 +2,10 @@
 
 Hashes and ids are ``0x`` and 64 hex digits, addresses ``0x`` and 40; the same pattern is used by every endpoint
 so a malformed value is refused the same way (422, naming the field) wherever it appears.
+
+This package module holds the shared patterns and base models, with those of the federation, the registrations
+and the certificates; the capabilities with models of their own have a module each beside it (``flows``,
+``catalog``, ``property``), named as their route module in ``api/routes/``.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from provenance.api.catalog_models import CatalogNames, InlineMetadata, InlineProfile
+from provenance.api.schemas.catalog import CatalogNames, InlineMetadata, InlineProfile
 
 HASH_PATTERN = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"

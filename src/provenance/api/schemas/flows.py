@@ -1,5 +1,5 @@
 """The HTTP API's models of the cross-border flows: applications, approvals, deliveries, spot checks, supervisors
-(the shared patterns and base models are in provenance.api.models)."""
+(the shared patterns and base models are in provenance.api.schemas)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from provenance.api.models import (
+from provenance.api.schemas import (
     EXCHANGE_PATTERN,
     Address,
     Hash,

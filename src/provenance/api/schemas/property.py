@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from provenance.api.models import HASH_PATTERN, Hash, RightName, _Open, _Strict
+from provenance.api.schemas import HASH_PATTERN, Hash, RightName, _Open, _Strict
 
 EntityId = Annotated[int, Field(ge=1, le=2**32 - 1, description="entity id")]
 Amount = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]{0,37})(\.[0-9]{1,4})?$", examples=["1250000.00"],
