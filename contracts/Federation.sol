@@ -10,6 +10,8 @@ contract Federation is IFederation {
     uint64 public constant PROPOSAL_TTL = 7 days;
     /// @notice Valid keys an exchange may hold at once (bounds the work of key checks and keeps history readable).
     uint256 public constant MAX_ACTIVE_KEYS = 8;
+    /// @notice Valid Ed25519 note keys an exchange may hold at once (bounds what a witness reads to trust one).
+    uint256 public constant MAX_ACTIVE_NOTE_KEYS = 8;
     /// @notice `role` of a key consent: the key signs for an exchange.
     uint8 public constant ROLE_EXCHANGE = 0;
     /// @notice `role` of a key consent: the key signs for a supervisor.
@@ -31,6 +33,9 @@ contract Federation is IFederation {
     mapping(address key => KeyRecord) private _keys;
     mapping(uint16 exchangeId => address[]) private _keyHistory;
     mapping(uint16 exchangeId => uint256) private _activeKeyCount;
+    mapping(bytes32 noteKey => NoteKeyRecord) private _noteKeys;
+    mapping(uint16 exchangeId => bytes32[]) private _noteKeyHistory;
+    mapping(uint16 exchangeId => uint256) private _activeNoteKeyCount;
     mapping(uint256 proposalId => Proposal) private _proposals;
     mapping(uint256 proposalId => mapping(uint16 exchangeId => bool)) private _approved;
 
@@ -111,6 +116,62 @@ contract Federation is IFederation {
         _checkKeyGrant(ROLE_EXCHANGE, exchangeId, newKey, signature);
         _addKey(exchangeId, newKey);
         _revokeKey(exchangeId, msg.sender);
+    }
+
+    /// @inheritdoc IFederation
+    function addNoteKey(bytes32 key) external {
+        uint16 exchangeId = activeExchangeOf(msg.sender);
+        if (key == bytes32(0)) revert ZeroNoteKey();
+        if (_noteKeys[key].exchangeId != 0) revert NoteKeyAlreadyUsed(key);
+        if (_activeNoteKeyCount[exchangeId] >= MAX_ACTIVE_NOTE_KEYS) revert TooManyNoteKeys(exchangeId);
+        _noteKeys[key] = NoteKeyRecord({exchangeId: exchangeId, addedAt: uint64(block.number), revokedAt: 0});
+        _noteKeyHistory[exchangeId].push(key);
+        // At most MAX_ACTIVE_NOTE_KEYS, checked above.
+        unchecked {
+            _activeNoteKeyCount[exchangeId] += 1;
+        }
+        emit NoteKeyAdded(exchangeId, key);
+    }
+
+    /// @inheritdoc IFederation
+    function revokeNoteKey(bytes32 key) external {
+        uint16 exchangeId = activeExchangeOf(msg.sender);
+        NoteKeyRecord storage k = _noteKeys[key];
+        if (k.exchangeId != exchangeId) revert UnknownNoteKey(key, exchangeId);
+        if (k.revokedAt != 0) revert NoteKeyAlreadyRevoked(key);
+        k.revokedAt = uint64(block.number);
+        // The key was valid, so it was counted once in the active keys.
+        unchecked {
+            _activeNoteKeyCount[exchangeId] -= 1;
+        }
+        emit NoteKeyRevoked(exchangeId, key);
+    }
+
+    /// @inheritdoc IFederation
+    function noteKeysOf(uint16 exchangeId) external view returns (NoteKey[] memory keys) {
+        bytes32[] storage history = _noteKeyHistory[exchangeId];
+        keys = new NoteKey[](history.length);
+        for (uint256 i = 0; i < history.length; ++i) {
+            NoteKeyRecord storage k = _noteKeys[history[i]];
+            keys[i] = NoteKey({key: history[i], addedAt: k.addedAt, revokedAt: k.revokedAt});
+        }
+    }
+
+    /// @inheritdoc IFederation
+    function getNoteKey(bytes32 key) external view returns (NoteKeyRecord memory) {
+        return _noteKeys[key];
+    }
+
+    /// @inheritdoc IFederation
+    function isNoteKeyValidAt(bytes32 key, uint16 exchangeId, uint64 blockNumber) external view returns (bool) {
+        NoteKeyRecord storage k = _noteKeys[key];
+        if (exchangeId == 0 || k.exchangeId != exchangeId) return false;
+        if (blockNumber < k.addedAt) return false;
+        if (k.revokedAt != 0 && blockNumber >= k.revokedAt) return false;
+        uint64 removedAt = _exchanges[exchangeId].removedAt;
+        // removedAt == 0 is the never-removed sentinel, not a time or a balance.
+        // slither-disable-next-line incorrect-equality
+        return removedAt == 0 || blockNumber < removedAt;
     }
 
     /// @inheritdoc IFederation

@@ -20,6 +20,14 @@ pragma solidity ^0.8.24;
 /// federation only counts the approvals; the registry named in the payload applies the executed decision. So do
 /// property decisions (`PropertyDecision`: accreditation of assessors, appointment of arbitrators, terms, listing
 /// compliance rules), applied by the property register the payload names.
+/// Each exchange also keeps Ed25519 note keys (`addNoteKey`, `revokeNoteKey`): the public keys its node signs its
+/// transparency log's C2SP checkpoints (c2sp.org/tlog-checkpoint signed notes) with, each with the block it was
+/// added in and the block it was revoked in, so a witness or a verifier reads which note keys spoke for an
+/// exchange at a given block. The EVM has no Ed25519 precompile, so the contract cannot check that the exchange
+/// holds the private key of a note key it lists: the exchange's valid secp256k1 key vouches for it by the call,
+/// as the earlier EIP-191 binding statements did. A listed note key proves who vouched for it and when, not
+/// possession; and since a note key can be listed once only, no exchange can take another's key, but one can list
+/// a public key it does not hold, which makes it no signer of anything.
 /// @dev Key validity is expressed in block numbers so that a signature can be judged against the block it
 /// claims: a key is valid for blocks `validFrom <= b < validTo` (`validTo == 0` while not revoked), and never
 /// at or after the block its exchange was removed.
@@ -63,6 +71,20 @@ interface IFederation {
         uint64 validTo; // block number the key was revoked in, 0 while valid
     }
 
+    /// @dev An Ed25519 note key (its 32-byte RFC 8032 public key) in an exchange's note key history.
+    struct NoteKey {
+        bytes32 key;
+        uint64 addedAt; // block number the key was added in
+        uint64 revokedAt; // block number the key was revoked in, 0 while valid
+    }
+
+    /// @dev Where a note key belongs; `exchangeId` 0: never listed.
+    struct NoteKeyRecord {
+        uint16 exchangeId;
+        uint64 addedAt;
+        uint64 revokedAt;
+    }
+
     struct Proposal {
         ProposalAction action;
         uint16 proposer;
@@ -81,6 +103,10 @@ interface IFederation {
     event KeyAdded(uint16 indexed exchangeId, address indexed key);
     /// @notice Emitted when a signing key is revoked; it stays in the key history.
     event KeyRevoked(uint16 indexed exchangeId, address indexed key);
+    /// @notice Emitted when an exchange lists an Ed25519 note key for its transparency log's checkpoints.
+    event NoteKeyAdded(uint16 indexed exchangeId, bytes32 indexed key);
+    /// @notice Emitted when an exchange revokes a note key; it stays in the exchange's note key history.
+    event NoteKeyRevoked(uint16 indexed exchangeId, bytes32 indexed key);
     /// @notice Emitted when the approval threshold changes.
     event ThresholdChanged(uint16 previousThreshold, uint16 newThreshold, uint256 proposalId);
     /// @notice Emitted when a member proposes a governance action (the proposer's approval is counted).
@@ -131,6 +157,16 @@ interface IFederation {
     error LastActiveKey(address key);
     /// @notice An exchange may hold at most `MAX_ACTIVE_KEYS` valid keys at once.
     error TooManyKeys(uint16 exchangeId);
+    /// @notice The zero word is not an Ed25519 note key.
+    error ZeroNoteKey();
+    /// @notice A note key can be listed once, by one exchange; it is never listed again, even after revocation.
+    error NoteKeyAlreadyUsed(bytes32 key);
+    /// @notice The note key is not one of the caller's exchange's note keys.
+    error UnknownNoteKey(bytes32 key, uint16 exchangeId);
+    /// @notice The note key was already revoked.
+    error NoteKeyAlreadyRevoked(bytes32 key);
+    /// @notice An exchange may hold at most `MAX_ACTIVE_NOTE_KEYS` valid note keys at once.
+    error TooManyNoteKeys(uint16 exchangeId);
     /// @notice No proposal has this id.
     error UnknownProposal(uint256 proposalId);
     /// @notice The proposal has already been executed.
@@ -170,6 +206,24 @@ interface IFederation {
 
     /// @notice Add `newKey` (with its `KeyGrant` signature, as for `addKey`) and revoke the calling key, in one step.
     function rotateKey(address newKey, bytes calldata signature) external;
+
+    /// @notice List an Ed25519 note key (32-byte public key) for the caller's exchange, valid from this block.
+    /// The contract cannot check an Ed25519 key (no precompile): the caller's exchange key vouches for it.
+    function addNoteKey(bytes32 key) external;
+
+    /// @notice Revoke one of the caller's exchange's note keys from this block on (an exchange may be left with
+    /// none: it then signs no checkpoint anyone should accept).
+    function revokeNoteKey(bytes32 key) external;
+
+    /// @notice Every note key an exchange has listed, in the order added, with the blocks each was valid in.
+    function noteKeysOf(uint16 exchangeId) external view returns (NoteKey[] memory);
+
+    /// @notice A note key's record (its exchange, 0 if never listed, and the blocks it was added and revoked in).
+    function getNoteKey(bytes32 key) external view returns (NoteKeyRecord memory);
+
+    /// @notice Whether `key` was a valid note key of exchange `exchangeId` at block `blockNumber`: added at or
+    /// before it, not revoked at or before it, and its exchange not removed at or before it.
+    function isNoteKeyValidAt(bytes32 key, uint16 exchangeId, uint64 blockNumber) external view returns (bool);
 
     /// @notice The id of the active exchange that `key` currently signs for; reverts with `NotExchangeKey` otherwise.
     function activeExchangeOf(address key) external view returns (uint16 exchangeId);

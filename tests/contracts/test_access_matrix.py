@@ -79,6 +79,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     pending_freeze = svc.propose_freeze_entity(new_sde, other_entity).proposal_id
     pw.sde = new_sde
     pending_property = pw.propose(0, pw.assessor.id)
+    sde_note_key = h("sde note key")  # any 32 bytes: the contract cannot check an Ed25519 key
+    fed.contracts.transact(new_sde, "Federation", "addNoteKey", sde_note_key)
     # Consents made for SDE (exchange 1): a key's KeyGrant, an account's Onboarding. Any other caller is refused,
     # an exchange by the signature check (a member cannot use a consent given to another).
     chain_id, registry = fed.chain.chain_id, fed.contracts.deployment.registry
@@ -109,6 +111,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "addKey": lambda a: c.transact(a, "Federation", "addKey", *grant()),
         "revokeKey": lambda a: c.transact(a, "Federation", "revokeKey", new_sde.address),
         "rotateKey": lambda a: c.transact(a, "Federation", "rotateKey", *grant()),
+        "addNoteKey": lambda a: c.transact(a, "Federation", "addNoteKey", h(f"note key of {a.address}")),
+        "revokeNoteKey": lambda a: c.transact(a, "Federation", "revokeNoteKey", sde_note_key),
         "registerEntity": onboarding,
         "registerEntities": onboarding_batch,
         # Anyone may apply an executed decision (the authority is the threshold of approvals); none may apply
@@ -183,7 +187,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return World(fed, callers, record, owner, pending, calls)
 
 
-EXCHANGE_ONLY = ["propose", "approve", "addKey", "revokeKey", "rotateKey", "registerEntity", "registerEntities",
+EXCHANGE_ONLY = ["propose", "approve", "addKey", "revokeKey", "rotateKey", "addNoteKey", "revokeNoteKey",
+                 "registerEntity", "registerEntities",
                  "recognizeEntity", "register", "registerBatch", "registerFor", "setStatus", "anchorBatch",
                  "anchorCheckpoint", "cosignCheckpoint", "setBatchedStatus", "anchorStatusList", "recognizeCertificate",
                  "publishMetadata", "publishProfiles"]
@@ -206,6 +211,7 @@ CASES = (
     [(fn, who, "NotExchangeKey") for fn in EXCHANGE_ONLY
      for who in ("stranger", "revoked-key", "removed-exchange", "merchant")]
     + [("setStatus", "other-exchange", "NotRegistrar"), ("revokeKey", "other-exchange", "KeyNotOwned"),
+       ("revokeNoteKey", "other-exchange", "UnknownNoteKey"),
        ("cosignCheckpoint", "owner-registrar", "SelfWitness"),
        ("recognizeCertificate", "owner-registrar", "SelfWitness"),
        ("publishMetadata", "other-exchange", "NotRegistrar"),

@@ -222,12 +222,35 @@ def verify_proof(p: Proof, leaf: bytes, known: note.Keyring) -> Checkpoint:
     return cp
 
 
+# ---------------------------------------------------------------------- note keys in the Federation's key history
+
+
+@dataclass(frozen=True)
+class NoteKey:
+    """An Ed25519 note key as IFederation lists it: the exchange that listed it and the blocks it was valid in."""
+
+    exchange: int
+    public_key: bytes  # 32 bytes, RFC 8032
+    added_at: int
+    revoked_at: int = 0  # 0 while valid
+
+    def valid_at(self, block: int, removed_at: int = 0) -> bool:
+        """IFederation.isNoteKeyValidAt: added at or before ``block``, not revoked at or before it, and the
+        exchange not removed at or before it (``removed_at`` 0 while it is a member)."""
+        return (self.added_at <= block and (self.revoked_at == 0 or block < self.revoked_at)
+                and (removed_at == 0 or block < removed_at))
+
+    def verifier(self, origin: str) -> note.Verifier:
+        """The key as a signed-note verifier of the exchange's log: the origin is the key's name."""
+        return note.Verifier.ed25519(origin, self.public_key)
+
+
 # ---------------------------------------------------------------------- binding a note key to an exchange
 
 
 def binding_statement(*, chain_id: int, registry: bytes, exchange: int, code: str, vkey: str, block: int) -> str:
-    """The text an exchange's secp256k1 key signs (EIP-191) to bind its Ed25519 note key, until the contracts
-    keep note keys in the exchange's key history themselves."""
+    """The text an exchange's secp256k1 key signs (EIP-191) to bind its Ed25519 note key off-chain: how nodes bound
+    note keys before IFederation kept them (:class:`NoteKey`), still accepted from nodes on older deployments."""
     return (f"provenance note key\nchain {chain_id}\nregistry 0x{bytes(registry).hex()}\nexchange {exchange} {code}\n"
             f"vkey {vkey}\nfrom block {block}\n")
 
