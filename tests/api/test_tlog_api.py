@@ -20,6 +20,7 @@ from tlog_scales import tlog as ts_tlog
 
 from provenance.api.middleware import Guard
 from provenance.api.routes import tlog as tlog_routes
+from provenance.chain.tlog import NoteKeyService
 from provenance.core import merkle, note, tlog
 from provenance.indexer.tlog_tiles import reference_tile
 from provenance.services import tlog as tlog_service
@@ -358,3 +359,73 @@ def test_malformed_bindings_are_named_refusals(node: Served, zjde: dict[str, Any
                                          vkey=zjde["signer"].verifier.vkey)
     r = node.client.post(f"{API}/tlog/bindings", json={"statement": statement, "signature": body["signature"]})
     assert r.status_code in (403, 404, 422) and r.headers["content-type"].startswith("application/problem+json")
+
+
+# ---------------------------------------------------------------------- note keys in the Federation's key history
+
+
+def note_keys(served: Served) -> NoteKeyService:
+    return NoteKeyService(served.runtime.node.contracts)
+
+
+def test_own_note_key_is_listed_on_chain(node: Served) -> None:
+    doc = node.client.get(f"{API}/tlog/keys").json()
+    listed = doc["listed"]
+    assert listed is not None and listed["vkey"] == doc["vkey"] and listed["revokedAt"] == 0 and listed["trusted"]
+    public = note.Verifier.from_vkey(doc["vkey"]).public_key
+    assert listed["publicKey"] == "0x" + public.hex()
+    on_chain = note_keys(node).get(public)
+    assert on_chain is not None and on_chain.exchange == ex_id(node, "SDE") == node.runtime.exchange_id
+    assert on_chain.added_at == listed["addedAt"] > 0
+    history = node.client.get(f"{API}/tlog/note-keys/SDE").json()
+    assert [k["vkey"] for k in history] == [doc["vkey"]]
+    # A restart finds it listed and lists nothing more.
+    restarted = tlog_service.TlogService(node.runtime.ops, exchange_id=node.runtime.exchange_id,
+                                         key_exchange=node.runtime.key_exchange, state=TlogState(node.data_dir))
+    assert restarted.listed == on_chain and len(note_keys(node).of(ex_id(node, "SDE"))) == 1
+    assert node.client.get(f"{API}/tlog/note-keys/NOPE").status_code == 404
+
+
+def test_witness_trusts_the_federation_note_key_history(node: Served) -> None:
+    """AHDE first binds an off-chain key (trusted while the Federation lists none for AHDE), then lists note keys
+    on-chain: from then on only listed, unrevoked keys are trusted; the binding no longer speaks for AHDE."""
+    ex = ex_id(node, "AHDE")
+    account = node.runtime.node.keystore.load("AHDE")
+    origin = tnode(node).origin(ex)
+    hashes = leaves(node, ex)
+    n = len(hashes)
+
+    def cp(signer: note.Signer) -> bytes:
+        return tlog.sign_checkpoint(tlog.Checkpoint(origin, n, merkle.root(hashes)), signer)
+
+    bound = note.Signer(origin, hashlib.sha256(b"ahde bound key").digest())
+    statement = tlog.binding_statement(chain_id=node.runtime.chain_id, registry=node.runtime.registry, exchange=ex,
+                                       code="AHDE", vkey=bound.verifier.vkey, block=1)
+    sig = "0x" + bytes(account.sign_message(encode_defunct(text=statement)).signature).hex()
+    assert node.client.post(f"{API}/tlog/bindings", json={"statement": statement, "signature": sig}).status_code == 200
+    assert post(node, 0, [], cp(bound)).status_code == 200
+
+    first = note.Signer(origin, hashlib.sha256(b"ahde listed key 1").digest())
+    second = note.Signer(origin, hashlib.sha256(b"ahde listed key 2").digest())
+    unknown = note.Signer(origin, hashlib.sha256(b"ahde never listed").digest())
+    with node.runtime.ops.lock:
+        note_keys(node).add(account, first.verifier.public_key)
+    assert post(node, n, [], cp(first)).status_code == 200
+    r = witness_client(node).post(WITNESS, content=tlog.add_checkpoint_body(n, [], cp(first)))
+    cosig = note.parse(cp(first) + r.content)[1][-1]
+    witness = note.Verifier.from_vkey(node.client.get(f"{API}/tlog/keys").json()["witness"])
+    assert tlog.verify_cosignature(tlog.Checkpoint(origin, n, merkle.root(hashes)), witness, cosig) > 0
+    assert post(node, n, [], cp(bound)).status_code == 403  # the binding yields to the on-chain history
+    assert post(node, n, [], cp(unknown)).status_code == 403
+    with node.runtime.ops.lock:
+        note_keys(node).revoke(account, first.verifier.public_key)
+        note_keys(node).add(account, second.verifier.public_key)
+    assert post(node, n, [], cp(first)).status_code == 403  # revoked
+    assert post(node, n, [], cp(second)).status_code == 200
+    history = node.client.get(f"{API}/tlog/note-keys/AHDE").json()
+    assert [(k["vkey"], k["revokedAt"] > 0, k["trusted"]) for k in history] == [
+        (first.verifier.vkey, True, False), (second.verifier.vkey, False, True)]
+    # tlog-scales reads the listed key's vkey and verifies the checkpoint with it.
+    theirs = ts_tlog.Checkpoint.from_text(cp(second).decode())
+    assert len(ts_signing.VkeySet(ts_signing.Vkey.from_string(history[1]["vkey"])).verify(theirs.signatures,
+                                                                                          theirs)) == 1

@@ -5,8 +5,14 @@
 * A c2sp.org/tlog-witness: ``add-checkpoint`` requests checked against the note keys trusted for the exchange the
   origin names, the consistency proof from the last size cosigned, and the chain's own leaves where the index has
   them; answered with a tlog-cosignature/v1 line by the node's witness key.
-* Note key bindings: an EIP-191 statement (core/tlog.binding_statement) signed by an active secp256k1 key of the
-  exchange it names, which the node checks and keeps.
+* Note keys: an exchange's are those the Federation lists in its note key history (IFederation.addNoteKey, by
+  the exchange's secp256k1 key); the node lists its own at startup if it is not there. A witness trusts, for an
+  exchange, the note keys valid at the block it cosigns in (the chain head it reads: a checkpoint carries no time
+  of its own, and a tlog-cosignature says the checkpoint was current when the witness signed), never a revoked one.
+* Note key bindings, the fallback for deployments whose Federation lists none for an exchange (older contracts,
+  older nodes): an EIP-191 statement (core/tlog.binding_statement) signed by an active secp256k1 key of the
+  exchange it names, which the node checks and keeps. Once the Federation lists a note key for an exchange, its
+  history alone speaks for that exchange, so a revocation on-chain cannot be undone by a binding kept off-chain.
 * c2sp.org/tlog-proof bundles of any record.
 
 Refusals of the witness protocol carry the status c2sp.org/tlog-witness gives them (:class:`WitnessRefusal`):
@@ -15,6 +21,7 @@ the protocol answers in plain text, not in problem documents.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -23,8 +30,17 @@ from dataclasses import asdict, dataclass
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from provenance.chain.tlog import NoteKeyService
 from provenance.core import merkle, note, tlog
-from provenance.errors import Conflict, Forbidden, InvalidInput, NotFound, ProvenanceError, VerificationError
+from provenance.errors import (
+    ChainError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ProvenanceError,
+    VerificationError,
+)
 from provenance.indexer.tlog_tiles import TileQueries
 from provenance.services.operations import Operations
 from provenance.store.witness_state import SizeConflict, TlogState
@@ -34,6 +50,8 @@ WITNESSED = "witness.json"
 MAX_BINDINGS = 16  # note key bindings kept per exchange
 TEXT = "text/plain; charset=utf-8"
 SIZE = "text/x.tlog.size"
+
+log = logging.getLogger("provenance.tlog")
 
 
 class WitnessRefusal(ProvenanceError):
@@ -92,6 +110,7 @@ class TlogService:
         dep = ops.node.contracts.deployment
         self.chain_id, self.registry = dep.chain_id, bytes(dep.registry)
         self.tiles = TileQueries(ops.node.index)
+        self.note_keys = NoteKeyService(ops.node.contracts)
         account = ops.signer()
         # Derived from the node's secp256k1 key (encrypted in its keystore), with the deployment in the context:
         # stable across restarts, never kept in the clear, and a new key (a rotation) gives new note keys to bind.
@@ -104,9 +123,11 @@ class TlogService:
         self._signed: tuple[int, bytes] | None = None
         self.log_key: note.Signer | None = None
         self.binding: Binding | None = None
+        self.listed: tlog.NoteKey | None = None
         if self.own is not None:
             self.log_key = note.Signer.derive(self.origin(self.own), secret, b"provenance tlog note key v1 " + where)
             self.binding = self._own_binding()
+            self.listed = self.list_own_key()
 
     # ------------------------------------------------------------------ identities
 
@@ -136,6 +157,52 @@ class TlogService:
             return self.exchange_of_code(origin[len(prefix):])
         except NotFound:
             return None
+
+    # ------------------------------------------------------------------ note keys on-chain
+
+    def list_own_key(self) -> tlog.NoteKey | None:
+        """The node's note key as the Federation lists it, listed now by the node's exchange key if it is not
+        there; None (logged) where that cannot be: a Federation without note keys, a key listed by another
+        exchange (anyone may list a public key: the contract cannot check Ed25519), or this key revoked."""
+        if self.log_key is None or self.own is None:
+            return None
+        public = self.log_key.verifier.public_key
+        with self.ops.lock:
+            try:
+                have = self.note_keys.get(public)
+                if have is None:
+                    self.note_keys.add(self.ops.signer(), public)
+                    have = self.note_keys.get(public)
+            except ChainError as exc:
+                log.warning("note key %s not listed on-chain (%s); partners need its binding", public.hex(),
+                            exc.message)
+                return None
+        if have is None or have.exchange != self.own or have.revoked_at:
+            log.warning("note key %s is %s on-chain; this node's checkpoints need another key", public.hex(),
+                        "revoked" if have and have.exchange == self.own else "another exchange's")
+            return None
+        return have
+
+    def listed_keys(self, ex: int) -> tuple[list[tlog.NoteKey], int, int]:
+        """(the exchange's note key history, its removal block or 0, the chain head), read together. A
+        Federation without note keys (an older deployment) lists none."""
+        with self.ops.lock:
+            head = self.ops.node.chain.block_number()
+            try:
+                keys = self.note_keys.of(ex)
+            except ChainError:
+                keys = []
+            removed = self.ops.svc.exchange(ex).removed_at
+        return keys, removed, head
+
+    def trusted(self, ex: int) -> list[note.Verifier]:
+        """The note keys a witness trusts for an exchange's log now (see the module docstring)."""
+        keys, removed, head = self.listed_keys(ex)
+        origin = self.origin(ex)
+        if keys:
+            # Read after the head, so a key revoked since has revoked_at set: refused although valid at the head.
+            return [k.verifier(origin) for k in keys if k.revoked_at == 0 and k.valid_at(head, removed)]
+        return [note.Verifier.from_vkey(b.vkey) for b in self.bindings() if b.exchange == ex]
 
     # ------------------------------------------------------------------ bindings
 
@@ -185,7 +252,7 @@ class TlogService:
         return out
 
     def keyring(self, ex: int) -> note.Keyring:
-        return note.Keyring(note.Verifier.from_vkey(b.vkey) for b in self.bindings() if b.exchange == ex)
+        return note.Keyring(self.trusted(ex))
 
     # ------------------------------------------------------------------ the node's own log
 

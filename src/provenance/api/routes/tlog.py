@@ -8,8 +8,9 @@
 * ``POST <api>/tlog/add-checkpoint``: a c2sp.org/tlog-witness on every node, answering with a tlog-cosignature/v1
   line. Statuses are the spec's (404 unknown origin, 403 no trusted signature or a bad one, 400 malformed or old
   size beyond the checkpoint, 409 with ``text/x.tlog.size``, 422 bad proof or root), as plain text.
-* ``GET <api>/tlog/keys``, ``GET|POST <api>/tlog/bindings``: the node's note and witness keys, and the note keys
-  bound to exchanges by EIP-191 statements of their secp256k1 keys.
+* ``GET <api>/tlog/keys``: the node's note key (with its listing in the Federation's note key history) and
+  witness key; ``GET <api>/tlog/note-keys/<CODE>``: an exchange's note key history as C2SP vkeys;
+  ``GET|POST <api>/tlog/bindings``: note keys bound by EIP-191 statements (the fallback for older deployments).
 * ``GET <api>/tlog/proof/<record>``: a c2sp.org/tlog-proof of a record.
 """
 
@@ -51,9 +52,24 @@ class BindingOut(BaseModel):
         return cls(**asdict(b))
 
 
+class NoteKeyOut(BaseModel):
+    exchange: int
+    vkey: str  # the key as a C2SP verifier key, named by the exchange's origin
+    publicKey: str
+    addedAt: int
+    revokedAt: int  # 0 while valid
+    trusted: bool  # what this node's witness trusts for the exchange now
+
+    @classmethod
+    def of(cls, k: tlog.NoteKey, origin: str, trusted: bool) -> NoteKeyOut:
+        return cls(exchange=k.exchange, vkey=k.verifier(origin).vkey, publicKey="0x" + k.public_key.hex(),
+                   addedAt=k.added_at, revokedAt=k.revoked_at, trusted=trusted)
+
+
 class TlogKeysOut(BaseModel):
     origin: str | None
     vkey: str | None
+    listed: NoteKeyOut | None  # the note key in the Federation's note key history, None if it is not there
     binding: BindingOut | None
     witness: str  # the witness's cosignature vkey (type 0x04)
 
@@ -70,10 +86,20 @@ def install(app: FastAPI, rt: Runtime) -> None:
     @app.get(f"{API}/tlog/keys", tags=["transparency logs"], responses=ok(TlogKeysOut),
              summary="This node's Ed25519 note key (bound to its exchange) and witness key, as C2SP vkeys")
     async def keys() -> Any:
+        listed = (NoteKeyOut.of(node.listed, node.log_key.name, node.listed.revoked_at == 0)
+                  if node.listed and node.log_key else None)
         return TlogKeysOut(origin=node.log_key.name if node.log_key else None,
-                           vkey=node.log_key.verifier.vkey if node.log_key else None,
+                           vkey=node.log_key.verifier.vkey if node.log_key else None, listed=listed,
                            binding=BindingOut.of(node.binding) if node.binding else None,
                            witness=node.witness.verifier.vkey)
+
+    @app.get(f"{API}/tlog/note-keys/{{code}}", tags=["transparency logs"], responses=ok(list[NoteKeyOut]),
+             summary="An exchange's Ed25519 note keys as the Federation lists them, with the blocks they were valid in")
+    def note_keys(code: str) -> Any:
+        ex = node.exchange_of_code(code)
+        keys, _, _ = node.listed_keys(ex)
+        trusted = {v.public_key for v in node.trusted(ex)}
+        return [NoteKeyOut.of(k, node.origin(ex), k.public_key in trusted) for k in keys]
 
     @app.get(f"{API}/tlog/bindings", tags=["transparency logs"], responses=ok(list[BindingOut]),
              summary="Note keys this node trusts, each bound to an exchange by a statement its key signed")
