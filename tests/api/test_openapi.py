@@ -178,6 +178,7 @@ def test_real_responses_match_the_documented_models(served: Served, supervisor_n
         ("GET", f"{API}/status-lists/{{code}}/{{purpose}}", f"{API}/status-lists/SDE/revocation", None, {}),
         ("POST", f"{API}/status-lists/anchor", f"{API}/status-lists/anchor", None, admin),
         ("GET", f"{API}/tlog/keys", f"{API}/tlog/keys", None, {}),
+        ("GET", f"{API}/tlog/note-keys/{{code}}", f"{API}/tlog/note-keys/SDE", None, {}),
         ("GET", f"{API}/tlog/bindings", f"{API}/tlog/bindings", None, {}),
         ("POST", f"{API}/tlog/bindings", f"{API}/tlog/bindings",
          {"statement": own["statement"], "signature": own["signature"]}, {}),
