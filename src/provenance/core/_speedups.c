@@ -56,7 +56,9 @@ static Py_ssize_t MAX_LINEAGE = -1;
     X(issuedBlock, "issuedBlock") X(eip712, "eip712") X(proofValue, "proofValue") \
     X(primaryType, "primaryType") X(types, "types") X(witness, "witness") X(signer, "signer") \
     X(signature, "signature") X(recognizer, "recognizer") \
-    X(credentialStatus, "credentialStatus") X(property, "property")
+    X(credentialStatus, "credentialStatus") X(property, "property") X(statusPurpose, "statusPurpose") \
+    X(statusListIndex, "statusListIndex") X(statusListCredential, "statusListCredential") X(holder, "holder") \
+    X(underDispute, "underDispute") X(encumbrances, "encumbrances") X(assessments, "assessments")
 
 #define DECLARE(var, text) static PyObject *K_##var;
 KEYS(DECLARE)
@@ -523,6 +525,126 @@ py_read(PyObject *self, PyObject *doc)
         }
     }
     Py_RETURN_NONE;
+}
+
+/* ---------------------------------------------------------------- the members read plain before read() */
+
+static PyObject *ENTRY_TYPE, *PURPOSES;  /* str, tuple of str: configured by configure_status */
+
+PyDoc_STRVAR(status_plain__doc__,
+"status_plain(value) -> bool\n\n"
+"certificates.document._status_plain: whether a credentialStatus is exactly what the issuer writes (one\n"
+"entry per purpose, in order, each of exactly the entry's five members, strings only, a decimal index).");
+
+static PyObject *
+py_status_plain(PyObject *self, PyObject *v)
+{
+    Py_ssize_t i, n, k;
+    if (PURPOSES == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_speedups.configure_status() has not been called");
+        return NULL;
+    }
+    if (!PyList_CheckExact(v) || PyList_GET_SIZE(v) != PyTuple_GET_SIZE(PURPOSES)) {
+        Py_RETURN_FALSE;
+    }
+    for (i = 0; i < PyList_GET_SIZE(v); i++) {
+        PyObject *e = PyList_GET_ITEM(v, i), *id, *type, *purpose, *index, *url;
+        const char *t;
+        if (!is_dict_of(e, 5)) {
+            Py_RETURN_FALSE;
+        }
+        id = item(e, K_id);
+        type = item(e, K_type);
+        purpose = item(e, K_statusPurpose);
+        index = item(e, K_statusListIndex);
+        url = item(e, K_statusListCredential);
+        if (!is_str(id) || !is_str(url) || !str_equals(type, ENTRY_TYPE)
+                || !str_equals(purpose, PyTuple_GET_ITEM(PURPOSES, i)) || (t = ascii(index, &n)) == NULL
+                || n < 1 || n > 10 || (t[0] == '0' && n != 1)) {
+            Py_RETURN_FALSE;
+        }
+        for (k = 0; k < n; k++) {
+            if (t[k] < '0' || t[k] > '9') {
+                Py_RETURN_FALSE;
+            }
+        }
+    }
+    Py_RETURN_TRUE;
+}
+
+PyDoc_STRVAR(configure_status__doc__,
+"configure_status(entry_type, purposes, entry_keys): status_list's constants (entry_keys must be the five\n"
+"members status_plain knows).");
+
+static PyObject *
+py_configure_status(PyObject *self, PyObject *args)
+{
+    PyObject *et, *pu, *keys, *want = NULL;
+    int same;
+    if (!PyArg_ParseTuple(args, "UO!O:configure_status", &et, &PyTuple_Type, &pu, &keys)) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(pu); i++) {
+        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(pu, i))) {
+            PyErr_SetString(PyExc_TypeError, "purposes must be a tuple of str");
+            return NULL;
+        }
+    }
+    want = PyFrozenSet_New(NULL);
+    if (want == NULL || PySet_Add(want, K_id) < 0 || PySet_Add(want, K_type) < 0
+            || PySet_Add(want, K_statusPurpose) < 0 || PySet_Add(want, K_statusListIndex) < 0
+            || PySet_Add(want, K_statusListCredential) < 0) {
+        Py_XDECREF(want);
+        return NULL;
+    }
+    same = PyObject_RichCompareBool(want, keys, Py_EQ);
+    Py_DECREF(want);
+    if (same < 0) {
+        return NULL;
+    }
+    if (!same) {
+        PyErr_SetString(PyExc_ValueError, "a status entry's members are not the five status_plain knows");
+        return NULL;
+    }
+    Py_INCREF(et);
+    Py_XSETREF(ENTRY_TYPE, et);
+    Py_INCREF(pu);
+    Py_XSETREF(PURPOSES, pu);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(property_plain__doc__,
+"property_plain(value) -> (holder, rights, metadataHash, underDispute) | None\n\n"
+"A credentialSubject.property member of the shape most records have (no term, no encumbrances, no\n"
+"assessments), read as certificates.property.PropertyState._from_plain_json reads it; None for any other\n"
+"value, which that reader then decides.");
+
+static PyObject *
+py_property_plain(PyObject *self, PyObject *p)
+{
+    PyObject *holder = NULL, *rights = NULL, *mh = NULL, *ud, *enc, *as;
+    if (!is_dict_of(p, 6)) {
+        Py_RETURN_NONE;
+    }
+    ud = item(p, K_underDispute);
+    enc = item(p, K_encumbrances);
+    as = item(p, K_assessments);
+    if ((ud != Py_True && ud != Py_False) || enc == NULL || !PyList_CheckExact(enc) || PyList_GET_SIZE(enc) != 0
+            || as == NULL || !PyList_CheckExact(as) || PyList_GET_SIZE(as) != 0
+            || (holder = uint_in(item(p, K_holder), 0, 0xFFFFFFFFLL)) == NULL
+            || (rights = uint_in(item(p, K_rights), 1, 7)) == NULL
+            || (mh = hexbytes(item(p, K_metadataHash), 32)) == NULL) {
+        Py_XDECREF(holder);
+        Py_XDECREF(rights);
+        if (PyErr_Occurred()) {
+            if (PyErr_ExceptionMatches(PyExc_MemoryError)) {
+                return NULL;
+            }
+            PyErr_Clear();
+        }
+        Py_RETURN_NONE;
+    }
+    return Py_BuildValue("(NNNO)", holder, rights, mh, ud);
 }
 
 /* ---------------------------------------------------------------- Merkle inclusion (RFC 9162 2.1.3.2) */
@@ -1418,6 +1540,9 @@ py_use_openssl(PyObject *self, PyObject *arg)
 static PyMethodDef methods[] = {
     {"read", py_read, METH_O, read_doc__doc__},
     {"configure", py_configure, METH_VARARGS, configure__doc__},
+    {"configure_status", py_configure_status, METH_VARARGS, configure_status__doc__},
+    {"status_plain", py_status_plain, METH_O, status_plain__doc__},
+    {"property_plain", py_property_plain, METH_O, property_plain__doc__},
     {"configure_hashes", py_configure_hashes, METH_VARARGS, configure_hashes__doc__},
     {"inclusion_root", (PyCFunction)(void (*)(void))py_inclusion_root, METH_FASTCALL, inclusion_root__doc__},
     {"verify_core", (PyCFunction)(void (*)(void))py_verify_core, METH_FASTCALL, verify_core__doc__},

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from provenance.core import eip712
+from provenance.core import eip712, status_list
 from provenance.core.certificates.document import (
     _CONTEXTS,
     _EIP712_OPTIONS,
@@ -50,10 +50,13 @@ try:  # built from provenance/core/_speedups.c where the package was installed w
     from provenance.core import _speedups
 except ImportError:  # pragma: no cover - the Python readers read the same documents, slower
     _speedups = None  # type: ignore[assignment]
-    _C_TAKES_STATUS = _C_TAKES_PROPERTY = False
+    _C_TAKES_STATUS = _C_TAKES_PROPERTY = _C_READS_MEMBERS = False
 else:
     _C_TAKES_STATUS = bool(getattr(_speedups, "TAKES_CREDENTIAL_STATUS", 0))
     _C_TAKES_PROPERTY = bool(getattr(_speedups, "TAKES_PROPERTY", 0))
+    # This build also reads those two members plain itself (status_plain, property_plain), as the Python readers
+    # do; tests/certificates/test_compiled_members.py holds them to the same answers.
+    _C_READS_MEMBERS = _C_TAKES_STATUS and _C_TAKES_PROPERTY and hasattr(_speedups, "status_plain")
 
 _configured = False
 # Two first verifications on two threads configure once: configure_hashes calls back into Python, so it is not
@@ -74,6 +77,9 @@ def _ready() -> bool:
                                 _EIP712_OPTIONS["types"], _KIND, _GRADE, _SOURCE, _STATUS, MAX_LINEAGE)
             # Checks the compiled Keccak-256 against the Python one (RuntimeError if they differ).
             _speedups.configure_hashes(keccak256, eip712.CERTIFICATE_TYPE)
+            if _C_READS_MEMBERS:
+                _speedups.configure_status(status_list.ENTRY_TYPE, tuple(status_list.PURPOSES),
+                                           status_list.ENTRY_KEYS)
             _configured = True
     return True
 
@@ -98,7 +104,8 @@ def _bare(doc: Any) -> tuple[Any, Any]:
         return doc, _NO_PROPERTY
     bare = doc
     if "credentialStatus" in doc:
-        if not _status_plain(doc["credentialStatus"]):
+        if not (_speedups.status_plain(doc["credentialStatus"]) if _C_READS_MEMBERS
+                else _status_plain(doc["credentialStatus"])):
             return None, None
         if not _C_TAKES_STATUS:
             bare = dict(doc)
@@ -106,13 +113,19 @@ def _bare(doc: Any) -> tuple[Any, Any]:
     subject = doc.get("credentialSubject")
     state: Any = _NO_PROPERTY
     if type(subject) is dict and "property" in subject:
-        state = _property_plain(subject)
+        common = _speedups.property_plain(subject["property"]) if _C_READS_MEMBERS else None
+        state = _property_plain(subject) if common is None else _property_state(*common)
         if state is None:
             return None, None
         if not _C_TAKES_PROPERTY:
             bare = dict(bare)
             bare["credentialSubject"] = {k: v for k, v in subject.items() if k != "property"}
     return bare, state
+
+
+def _property_state(holder: int, rights: int, metadata_hash: bytes, under_dispute: bool) -> PropertyState:
+    """The state of a property member without a term, encumbrances or assessments (the compiled reader's answer)."""
+    return PropertyState(holder, rights, metadata_hash, 0, under_dispute)
 
 
 def _property_plain(subject: dict[str, Any]) -> PropertyState | None:
