@@ -23,6 +23,12 @@
     confirmations = 0            # index up to the head less this many blocks
     reorg_depth = 64             # blocks kept with undo records; a deeper reorg stops the follower
     max_range = 2000             # blocks per eth_getLogs request (split further if the endpoint refuses)
+
+    [tlog]                       # C2SP witnesses this node pushes its log's checkpoints to (none by default)
+    witnesses = ["http://127.0.0.1:8001/api/v1/tlog"]   # tlog-witness URL prefixes: POST <prefix>/add-checkpoint;
+                                 # "<prefix> <vkey>" names the witness's cosignature key (else asked of <prefix>/keys)
+    timeout = 5                  # seconds per request to a witness
+    retries = 3                  # attempts per witness and checkpoint (a 409 moves the old size and tries again)
 """
 
 from __future__ import annotations
@@ -62,6 +68,36 @@ class IndexConfig:
     max_range: int = 2000
 
 
+MAX_WITNESSES = 16
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A C2SP witness: its tlog-witness URL prefix and, if known, its cosignature verifier key (a vkey)."""
+
+    url: str
+    vkey: str = ""
+
+    @classmethod
+    def parse(cls, entry: str, source: str) -> Witness:
+        url, _, vkey = entry.strip().partition(" ")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigError(f"{source}: [tlog] witnesses are http(s) URL prefixes, optionally followed by a "
+                              f"space and the witness's vkey, not {entry!r}")
+        return cls(url.rstrip("/"), vkey.strip())
+
+    def __str__(self) -> str:
+        return f"{self.url} {self.vkey}" if self.vkey else self.url
+
+
+@dataclass(frozen=True)
+class TlogConfig:
+    witnesses: tuple[Witness, ...] = ()
+    timeout: float = 5.0
+    retries: int = 3
+
+
 @dataclass(frozen=True)
 class NodeConfig:
     data_dir: Path
@@ -70,6 +106,7 @@ class NodeConfig:
     deployment: Deployment | None
     scrypt_n: int = DEFAULT_SCRYPT_N
     index: IndexConfig = IndexConfig()
+    tlog: TlogConfig = TlogConfig()
 
     @classmethod
     def load(cls, data_dir: Path) -> NodeConfig:
@@ -112,6 +149,14 @@ class NodeConfig:
             ix = raw.get("index", {})
             index = IndexConfig(confirmations=int(ix.get("confirmations", 0)),
                                 reorg_depth=int(ix.get("reorg_depth", 64)), max_range=int(ix.get("max_range", 2000)))
+            tl = raw.get("tlog", {})
+            entries = tl.get("witnesses", [])
+            if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+                raise ConfigError(f"{source}: [tlog] witnesses is a list of strings")
+            if len(entries) > MAX_WITNESSES:
+                raise ConfigError(f"{source}: [tlog] names at most {MAX_WITNESSES} witnesses")
+            tlog_cfg = TlogConfig(witnesses=tuple(Witness.parse(e, source) for e in entries),
+                                  timeout=float(tl.get("timeout", 5)), retries=int(tl.get("retries", 3)))
             cfg = cls(
                 data_dir=data_dir,
                 key=str(node.get("key", "")),
@@ -119,6 +164,7 @@ class NodeConfig:
                 deployment=deployment,
                 scrypt_n=int(raw.get("keystore", {}).get("scrypt_n", DEFAULT_SCRYPT_N)),
                 index=index,
+                tlog=tlog_cfg,
             )
         except ConfigError:
             raise
@@ -134,6 +180,8 @@ class NodeConfig:
                               f"not {chain.ws!r}")
         if chain.receipt_timeout <= 0:
             raise ConfigError(f"{source}: [chain] receipt_timeout must be positive")
+        if not 0 < cfg.tlog.timeout <= 300 or not 1 <= cfg.tlog.retries <= 10:
+            raise ConfigError(f"{source}: [tlog] timeout is 0 to 300 seconds and retries 1 to 10")
         if cfg.index.confirmations < 0 or cfg.index.reorg_depth < 1 or cfg.index.max_range < 1:
             raise ConfigError(f"{source}: [index] confirmations >= 0, reorg_depth >= 1 and max_range >= 1")
         return cfg
@@ -165,6 +213,9 @@ class NodeConfig:
         lines += ["[keystore]", f"scrypt_n = {self.scrypt_n}", "",
                   "[index]", f"confirmations = {self.index.confirmations}",
                   f"reorg_depth = {self.index.reorg_depth}", f"max_range = {self.index.max_range}", ""]
+        if self.tlog != TlogConfig():
+            lines += ["[tlog]", "witnesses = [" + ", ".join(_q(str(w)) for w in self.tlog.witnesses) + "]",
+                      f"timeout = {self.tlog.timeout:g}", f"retries = {self.tlog.retries}", ""]
         return "\n".join(lines)
 
     def save(self) -> None:

@@ -257,6 +257,26 @@ class TlogService:
     # ------------------------------------------------------------------ the node's own log
 
     def checkpoint(self, ex: int) -> bytes:
+        """The node's signed checkpoint of its own log with the cosignatures witnesses gave it (extra signature
+        lines, c2sp.org/tlog-cosignature: a client checks those of the witnesses it trusts and ignores the rest)."""
+        msg = self.signed_checkpoint(ex)
+        size = tlog.Checkpoint.from_text(note.parse(msg)[0]).size
+        return msg + b"".join(self.state.cosignatures(self.origin(ex), size))
+
+    def keep_cosignature(self, witness: note.Verifier, msg: bytes, line: bytes) -> tlog.Checkpoint:
+        """Check ``line`` is ``witness``'s valid cosignature of the signed checkpoint ``msg`` of this node's log
+        and keep it (InvalidNoteSignature or MalformedNote else): only verified lines are served, since a line
+        under a key a client trusts that fails to verify makes the client refuse the whole note."""
+        text, sigs = note.parse(msg + line)
+        cp = tlog.Checkpoint.from_text(text)
+        if self.own is None or cp.origin != self.origin(self.own) or len(sigs) < 2:
+            raise note.MalformedNote("a cosignature is kept only for this node's own checkpoints, one line")
+        tlog.verify_cosignature(cp, witness, sigs[-1])
+        self.state.keep_cosignature(cp.origin, cp.size, witness.vkey, sigs[-1].line().encode())
+        return cp
+
+    def signed_checkpoint(self, ex: int) -> bytes:
+        """The node's checkpoint of its own log at the index's size, signed by its note key (once per size)."""
         if ex != self.own or self.log_key is None:
             raise NotFound(f"this node signs only its own exchange's checkpoints; ask exchange {self.code(ex)}'s")
         log_key = self.log_key

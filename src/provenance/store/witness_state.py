@@ -9,6 +9,9 @@
   so a crash leaves the old state or the new one, never half of either.
 * ``signed.json``: likewise, the latest checkpoint the node signed for its own exchange, so it never signs one
   inconsistent with it (tlog-checkpoint: "a log MUST not sign any checkpoint which is inconsistent").
+* ``cosigned.json``: per origin, the size of the node's latest checkpoint that witnesses cosigned when it pushed
+  it to them (services/tlog_push.py), and each witness's cosignature line (by the witness's vkey), served with
+  that checkpoint as extra signature lines (c2sp.org/tlog-cosignature).
 """
 
 from __future__ import annotations
@@ -101,6 +104,29 @@ class TlogState:
             have = list(doc.get("bindings", []))
             if binding not in have:
                 self._write("bindings.json", {"bindings": [*have, binding]})
+
+    # ------------------------------------------------------------------ cosignatures of the node's own checkpoints
+
+    def cosignatures(self, origin: str, size: int) -> list[bytes]:
+        """The cosignature lines kept for ``origin``'s checkpoint of ``size`` (none for any other size)."""
+        with self._locked():
+            entry = self._read("cosigned.json").get(origin)
+        if entry is None or int(entry["size"]) != size:
+            return []
+        return [str(line).encode() for _, line in sorted(entry["lines"].items())]
+
+    def keep_cosignature(self, origin: str, size: int, witness: str, line: bytes) -> None:
+        """Keep ``witness``'s cosignature line of ``origin``'s checkpoint of ``size``; a larger size replaces the
+        lines of a smaller one, and a line for a smaller size than the one kept is dropped."""
+        with self._locked():
+            doc = self._read("cosigned.json")
+            entry = doc.get(origin)
+            if entry is not None and int(entry["size"]) > size:
+                return
+            lines = dict(entry["lines"]) if entry is not None and int(entry["size"]) == size else {}
+            lines[witness] = line.decode()
+            doc[origin] = {"size": size, "lines": lines}
+            self._write("cosigned.json", doc)
 
     # ------------------------------------------------------------------ checkpoints
 

@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Any
 
@@ -29,6 +31,7 @@ from provenance.api.runtime import Runtime
 from provenance.core import tlog
 from provenance.errors import InvalidInput
 from provenance.services.tlog import TEXT, Binding, TlogService, WitnessRefusal
+from provenance.services.tlog_push import CheckpointPusher
 from provenance.store.witness_state import TlogState
 
 
@@ -82,6 +85,22 @@ def service(rt: Runtime) -> TlogService:
 def install(app: FastAPI, rt: Runtime) -> None:
     node = service(rt)
     app.state.tlog = node
+    cfg = rt.node.config.tlog
+    app.state.tlog_pusher = None
+    if cfg.witnesses and node.own is not None:
+        pusher = app.state.tlog_pusher = CheckpointPusher(node, cfg)
+        inner = app.router.lifespan_context
+
+        @asynccontextmanager
+        async def lifespan(a: Any) -> AsyncIterator[Any]:
+            async with inner(a) as state:
+                pusher.start()
+                try:
+                    yield state
+                finally:  # before the runtime closes (inner's exit), so no push reads a closed index
+                    pusher.close()
+
+        app.router.lifespan_context = lifespan
 
     @app.get(f"{API}/tlog/keys", tags=["transparency logs"], responses=ok(TlogKeysOut),
              summary="This node's Ed25519 note key (bound to its exchange) and witness key, as C2SP vkeys")
