@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from provenance.chain.contracts import Deployment
+from provenance.core import note
 from provenance.core.ijson import MAX_DEPTH
 from provenance.errors import ConfigError
 from provenance.store.keystore import DEFAULT_SCRYPT_N
@@ -85,7 +86,15 @@ class Witness:
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
             raise ConfigError(f"{source}: [tlog] witnesses are http(s) URL prefixes, optionally followed by a "
                               f"space and the witness's vkey, not {entry!r}")
-        return cls(url.rstrip("/"), vkey.strip())
+        vkey = vkey.strip()
+        if vkey:
+            try:
+                key = note.Verifier.from_vkey(vkey)
+            except note.MalformedKey as exc:
+                raise ConfigError(f"{source}: [tlog] witness {url}'s vkey: {exc.message}") from exc
+            if key.sig_type != note.SIG_COSIGNATURE_V1:
+                raise ConfigError(f"{source}: [tlog] witness {url}'s vkey is not a cosignature (type 0x04) key")
+        return cls(url.rstrip("/"), vkey)
 
     def __str__(self) -> str:
         return f"{self.url} {self.vkey}" if self.vkey else self.url
