@@ -227,3 +227,26 @@ def test_proof_round_trip_and_tampering() -> None:
                 bundle.replace(b"\n\n", b"\n", 1)):
         with pytest.raises(InvalidInput):
             tlog.parse_proof_bundle(bad)
+
+
+# ---------------------------------------------------------------------- note keys (IFederation's history)
+
+
+@pytest.mark.parametrize(("added", "revoked", "removed", "block", "valid"), [
+    (10, 0, 0, 9, False), (10, 0, 0, 10, True), (10, 0, 0, 10**9, True),
+    (10, 20, 0, 19, True), (10, 20, 0, 20, False),  # revoked in block 20: not valid in it
+    (10, 0, 15, 14, True), (10, 0, 15, 15, False),  # the exchange removed in block 15
+    (10, 20, 15, 17, False),
+])
+def test_note_key_validity_at_a_block(added: int, revoked: int, removed: int, block: int, valid: bool) -> None:
+    assert tlog.NoteKey(1, bytes(32), added, revoked).valid_at(block, removed) is valid
+
+
+def test_note_key_verifier_is_named_by_the_origin() -> None:
+    signer = note.Signer("1502.provenance/0xab/SDE", bytes(range(32)))
+    key = tlog.NoteKey(1, signer.verifier.public_key, 1)
+    assert key.verifier(signer.name) == signer.verifier
+    msg = tlog.sign_checkpoint(tlog.Checkpoint(signer.name, 0, merkle.EMPTY_ROOT), signer)
+    assert tlog.open_checkpoint(msg, note.Keyring([key.verifier(signer.name)]))[0].size == 0
+    with pytest.raises(note.UnverifiedNote):  # the same key under another exchange's origin is another key
+        tlog.open_checkpoint(msg, note.Keyring([key.verifier("1502.provenance/0xab/ZJDE")]))
