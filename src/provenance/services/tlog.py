@@ -113,7 +113,8 @@ class TlogService:
         self.note_keys = NoteKeyService(ops.node.contracts)
         account = ops.signer()
         # Derived from the node's secp256k1 key (encrypted in its keystore), with the deployment in the context:
-        # stable across restarts, never kept in the clear, and a new key (a rotation) gives new note keys to bind.
+        # stable across restarts, never kept in the clear, and a new key (a rotation) gives a new note key, which
+        # the node lists at its next start (the old one stays valid until the exchange revokes it).
         secret, where = bytes(account.key), f"{self.chain_id}/0x{self.registry.hex()}".encode()
         name = f"{self.chain_id}.provenance/0x{self.registry.hex()}/witness/{account.address.lower()}"
         self.witness = note.Signer.derive(name, secret, b"provenance tlog witness key v1 " + where,
