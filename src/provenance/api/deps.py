@@ -16,6 +16,7 @@ from provenance.api.runtime import Runtime
 from provenance.api.schemas import EXCHANGE_PATTERN, HASH_PATTERN, Problem
 from provenance.core.ids import parse_hash32
 from provenance.services.catalog import PUBLIC, Viewer
+from provenance.services.results import Result, documents
 from provenance.store.keys import IndexedRecord
 
 API = "/api/v1"
@@ -31,6 +32,14 @@ WRITE_RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "
 def ok(model: Any, status: int = 200, *, write: bool = False) -> dict[int | str, dict[str, Any]]:
     """The documented responses of a route: its result model and the problems it may answer with."""
     return {**(WRITE_RESPONSES if write else PROBLEM_RESPONSES), status: {"model": model, "description": "OK"}}
+
+
+def typed(model: Any, status: int = 200, *, write: bool = False) -> dict[str, Any]:
+    """The decorator arguments of a route answering a service's typed result (provenance.services.results):
+    FastAPI checks the result against ``model`` and renders it with its unset members left out, as the CLI
+    renders it (``Result.document``); the OpenAPI document names the model and the problems the route may answer."""
+    return {"response_model": model, "response_model_exclude_unset": True,
+            "responses": ok(model, status, write=write)}
 
 
 def document(what: str, status: int = 200, *, write: bool = False,
@@ -150,3 +159,10 @@ class FastJSON(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+def answer(result: Result | list[Result]) -> FastJSON:
+    """A hot read route's typed result, rendered at once. The service validated it as it built it; FastAPI's own
+    response_model pass (dump, validate again, serialise) would double the route's cost on the explorer's reads,
+    so these routes declare the model (``typed``) and hand FastAPI the finished document."""
+    return FastJSON(documents(result))

@@ -9,9 +9,12 @@ from typing import Any
 
 from provenance.core.jsonable import jsonable
 from provenance.errors import ContractReverted, ProvenanceError
+from provenance.services.results import documents
 
 
 def print_result(args: argparse.Namespace, result: Any) -> None:
+    # A service's typed result prints as the API answers it: its JSON document, unset members left out.
+    result = documents(result)
     if args.json:
         json.dump(jsonable(result), sys.stdout, indent=1, ensure_ascii=False)
         sys.stdout.write("\n")

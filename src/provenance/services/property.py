@@ -39,6 +39,19 @@ from provenance.services.property_values import (
     parse_terms,
 )
 from provenance.services.requests import held_key
+from provenance.services.results.property import (
+    AssessmentOut,
+    AssessmentRefOut,
+    ChangeOut,
+    ConsentTypedDataOut,
+    DisputeOut,
+    EncumbranceOut,
+    EncumbrancesOut,
+    OwnerChangeOut,
+    PledgeOut,
+    PropertyOut,
+    PublicPropertyOut,
+)
 from provenance.types import Rights
 
 if TYPE_CHECKING:
@@ -54,68 +67,68 @@ PARTIES: Mapping[str, tuple[str, ...]] = {
 # ---------------------------------------------------------------------- documents
 
 
-def _assessment_json(a: Assessment, now: int) -> dict[str, Any]:
-    doc: dict[str, Any] = {"index": a.index, "id": hex0x(a.id), "assessor": a.assessor, "kind": a.kind,
-                           "standard": hex0x(a.standard), "validUntil": iso(a.valid_until),
-                           "reportHash": hex0x(a.report_hash), "block": a.block, "withdrawn": a.withdrawn,
-                           "inForce": not a.withdrawn and (a.valid_until == 0 or a.valid_until > now)}
+def _assessment_json(a: Assessment, now: int) -> AssessmentOut:
+    common: dict[str, Any] = {"index": a.index, "id": hex0x(a.id), "assessor": a.assessor, "kind": a.kind,
+                              "standard": hex0x(a.standard), "validUntil": iso(a.valid_until),
+                              "reportHash": hex0x(a.report_hash), "block": a.block, "withdrawn": a.withdrawn,
+                              "inForce": not a.withdrawn and (a.valid_until == 0 or a.valid_until > now)}
     if a.kind == "quality":
-        doc["score"] = a.score
-    elif a.kind == "compliance":
-        doc["passed"] = a.passed
-    else:
-        currency = a.currency or ""
-        doc.update(method=a.method, currency=currency, valuationDate=iso(a.valuation_date),
-                   amount=None if a.amount is None else major_amount(a.amount, currency))
-    return doc
+        return AssessmentOut(**common, score=a.score)
+    if a.kind == "compliance":
+        return AssessmentOut(**common, passed=a.passed)
+    currency = a.currency or ""
+    return AssessmentOut(**common, method=a.method, currency=currency, valuationDate=iso(a.valuation_date),
+                         amount=None if a.amount is None else major_amount(a.amount, currency))
 
 
-def _pledge_json(p: Pledge, now: int) -> dict[str, Any]:
+def _pledge_fields(p: Pledge, now: int) -> dict[str, Any]:
     return {"seq": p.seq, "pledgee": p.pledgee, "amount": major_amount(p.amount, p.currency), "currency": p.currency,
             "until": iso(p.until), "due": p.until <= now, "reference": hex0x(p.reference), "block": p.block,
             "ended": p.ended, "endedBlock": p.ended_block}
 
 
-def _dispute_json(d: Dispute) -> dict[str, Any]:
-    return {"seq": d.seq, "claimant": d.claimant, "claimHash": hex0x(d.claim_hash), "block": d.block,
-            "outcome": d.outcome, "arbitrator": d.arbitrator, "newOwner": d.new_owner,
-            "rulingHash": None if d.ruling_hash is None else hex0x(d.ruling_hash), "executed": d.executed}
+def _pledge_json(p: Pledge, now: int) -> PledgeOut:
+    return PledgeOut(**_pledge_fields(p, now))
 
 
-def property_json(view: PropertyView, now: int) -> dict[str, Any]:
+def _dispute_json(d: Dispute) -> DisputeOut:
+    return DisputeOut(seq=d.seq, claimant=d.claimant, claimHash=hex0x(d.claim_hash), block=d.block,
+                      outcome=d.outcome, arbitrator=d.arbitrator, newOwner=d.new_owner,
+                      rulingHash=None if d.ruling_hash is None else hex0x(d.ruling_hash), executed=d.executed)
+
+
+def property_json(view: PropertyView, now: int) -> PropertyOut:
     assessments = [_assessment_json(a, now) for a in view.assessments]
     pledge = None
     if view.pledge is not None:
         # What a pledge's record shows beside the secured amount: the latest valuation in force by an assessor
         # still accredited.
         valuation = None if view.valuation is None else _assessment_json(view.valuation, now)
-        pledge = {**_pledge_json(view.pledge, now), "valuation": valuation}
+        pledge = PledgeOut(**_pledge_fields(view.pledge, now), valuation=valuation)
     dispute = None if view.dispute is None else _dispute_json(view.dispute)
     reason = view.cancelled_reason
-    return {"record": hex0x(view.record), "owner": view.owner, "originalOwner": view.original_owner,
-            "expiresAt": iso(view.expires_at), "expired": view.expired, "renewals": view.renewals,
-            "listed": view.listed, "pledged": view.pledge is not None,
-            "disputed": view.dispute is not None and not view.dispute.executed,
-            "pledge": pledge, "dispute": dispute, "assessments": assessments,
-            "transfers": view.transfers, "changes": view.changes,
-            "cancelled": None if reason is None else (CANCEL_REASONS[reason - 1] if 1 <= reason <= 8 else str(reason)),
-            "redacted": False}
+    return PropertyOut(
+        record=hex0x(view.record), owner=view.owner, originalOwner=view.original_owner,
+        expiresAt=iso(view.expires_at), expired=view.expired, renewals=view.renewals, listed=view.listed,
+        pledged=view.pledge is not None, disputed=view.dispute is not None and not view.dispute.executed,
+        pledge=pledge, dispute=dispute, assessments=assessments, transfers=view.transfers, changes=view.changes,
+        cancelled=None if reason is None else (CANCEL_REASONS[reason - 1] if 1 <= reason <= 8 else str(reason)),
+        redacted=False)
 
 
 # What anyone sees of a record's property: the states the issue wants shown everywhere ("under dispute", pledged,
 # expired), never who holds, pledged or claims it, amounts or reports; those follow the record's own redaction.
-PUBLIC_PROPERTY = ("record", "expiresAt", "expired", "listed", "pledged", "disputed", "transfers", "changes",
-                   "renewals", "cancelled")
+PUBLIC_PROPERTY = tuple(name for name in PublicPropertyOut.model_fields if name not in ("redacted", "pledge"))
 
 
-def redact_property(doc: dict[str, Any], *, reveal: bool, sees_pledge: bool) -> dict[str, Any]:
+def redact_property(doc: PropertyOut, *, reveal: bool, sees_pledge: bool) -> PropertyOut | PublicPropertyOut:
     """The property document for a caller: ``reveal`` as for the record itself (members, the owner), else the
     public states only; the pledge in force only where ``sees_pledge`` (an encumbrance is open to members and its
     parties, whatever the record's grade: the caller decides who they are)."""
-    out = {**doc} if reveal else {**{k: doc[k] for k in PUBLIC_PROPERTY}, "redacted": True}
-    if doc.get("pledge") is not None:
-        out["pledge"] = doc["pledge"] if sees_pledge else None
-    return out
+    pledge: dict[str, Any] = {} if doc.pledge is None else {"pledge": doc.pledge if sees_pledge else None}
+    if reveal:
+        return doc.model_copy(update=pledge)
+    return PublicPropertyOut(**{k: getattr(doc, k) for k in PUBLIC_PROPERTY}, redacted=True, **pledge)
 
 
 class PropertyOperations:
@@ -137,27 +150,26 @@ class PropertyOperations:
 
     # ------------------------------------------------------------------ reads
 
-    def property(self, record: bytes) -> dict[str, Any]:
+    def property(self, record: bytes) -> PropertyOut:
         """The record's property state with its histories (the operator's view: redact for others)."""
         doc = property_json(self._view(record), self._now())
-        for what, name in (("owners", "owners"), ("changes", "changeHistory"), ("pledges", "pledges"),
-                           ("disputes", "disputes")):
-            doc[name] = self._history(record, what)
-        return doc
+        histories = {name: self._history(record, what) for what, name in (
+            ("owners", "owners"), ("changes", "changeHistory"), ("pledges", "pledges"), ("disputes", "disputes"))}
+        return doc.model_copy(update=histories)
 
-    def history(self, record: bytes, what: str) -> list[dict[str, Any]]:
+    def history(self, record: bytes, what: str) -> list[Any]:
         """One of the record's histories, oldest first: owners, changes, pledges, assessments or disputes."""
         self._view(record)
         return self._history(record, what)
 
-    def _history(self, record: bytes, what: str) -> list[dict[str, Any]]:
+    def _history(self, record: bytes, what: str) -> list[Any]:
         q, now = self.queries, self._now()
         if what == "owners":
-            return [{**asdict(o), "tx": hex0x(o.tx)} for o in q.owners(record)]
+            return [OwnerChangeOut(**{**asdict(o), "tx": hex0x(o.tx)}) for o in q.owners(record)]
         if what == "changes":
-            return [{"seq": c.seq, "previousRights": Rights(c.previous_rights).labels(),
-                     "rights": Rights(c.rights).labels(), "previousMetadataHash": hex0x(c.previous_metadata_hash),
-                     "metadataHash": hex0x(c.metadata_hash), "reason": hex0x(c.reason), "block": c.block}
+            return [ChangeOut(seq=c.seq, previousRights=Rights(c.previous_rights).labels(),
+                              rights=Rights(c.rights).labels(), previousMetadataHash=hex0x(c.previous_metadata_hash),
+                              metadataHash=hex0x(c.metadata_hash), reason=hex0x(c.reason), block=c.block)
                     for c in q.changes(record)]
         if what == "pledges":
             return [_pledge_json(p, now) for p in q.pledges(record)]
@@ -168,15 +180,15 @@ class PropertyOperations:
         raise InvalidInput(f"no history {what!r}: owners, changes, pledges, assessments or disputes")
 
     def encumbrances(self, *, pledgee: int | None = None, limit: int = 100,
-                     after: str | None = None) -> dict[str, Any]:
+                     after: str | None = None) -> EncumbrancesOut:
         """Pledges in force, by record (one pledgee's, or all): is this asset pledged, to whom, until when."""
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit must be between 1 and 1000")
         cursor = bytes(parse_hash32(after, "after")) if after else None
         now = self._now()
         found = self.queries.encumbrances(pledgee=pledgee, limit=limit, after=cursor)
-        items = [{"record": hex0x(rid), **_pledge_json(p, now)} for rid, p in found]
-        return {"items": items, "next": items[-1]["record"] if len(items) == limit else None}
+        items = [EncumbranceOut(record=hex0x(rid), **_pledge_fields(p, now)) for rid, p in found]
+        return EncumbrancesOut(items=items, next=items[-1].record if len(items) == limit else None)
 
     def terms(self) -> dict[str, Any]:
         """The kinds' terms (seconds; 0: no expiry), the accredited assessors and the appointed arbitrators."""
@@ -250,7 +262,7 @@ class PropertyOperations:
         return {"arbitrator": (terms["arbitrator"], holder)}
 
     def consent_typed_data(self, record: bytes, action: str, party: str, body: Mapping[str, Any], *,
-                           deadline: int | None = None) -> dict[str, Any]:
+                           deadline: int | None = None) -> ConsentTypedDataOut:
         """What ``party`` signs (``eth_signTypedData_v4``) to consent to ``action`` on these terms (the same body
         the write takes), with its current nonce; send back ``{deadline, signature}`` as ``consents.<party>``."""
         terms = self._terms(record, action, body)
@@ -265,8 +277,10 @@ class PropertyOperations:
             nonce = self.svc.nonce_of(entity)
             doc = self.svc.consent_typed_data(action, record, entity, counterparty, terms_hash, deadline, nonce)
             digest = self.svc.consent_digest(action, record, entity, counterparty, terms_hash, nonce, deadline)
-        return {"action": action, "party": party, "entity": entity, "counterparty": counterparty,
-                "deadline": deadline, "nonce": nonce, "digest": hex0x(digest), "typedData": doc}
+        # (validated: action and party were checked above against the names the model allows)
+        return ConsentTypedDataOut.model_validate({
+            "action": action, "party": party, "entity": entity, "counterparty": counterparty, "deadline": deadline,
+            "nonce": nonce, "digest": hex0x(digest), "typedData": doc})
 
     def _terms(self, record: bytes, action: str, body: Mapping[str, Any]) -> dict[str, Any]:
         if action not in ACTIONS:
@@ -344,7 +358,7 @@ class PropertyOperations:
 
     def act(self, record: bytes, action: str, body: Mapping[str, Any] | None = None, *,
             consents: Mapping[str, Any] | None = None, sign: Iterable[str] = (),
-            signer: LocalAccount | None = None) -> dict[str, Any]:
+            signer: LocalAccount | None = None) -> PropertyOut:
         """Carry out ``action`` on ``record`` with the users' values of ``body``; answers the property state read
         back from the index and the transaction. ``execute`` and ``list`` take no consent."""
         body = body or {}
@@ -364,13 +378,13 @@ class PropertyOperations:
                 c = self._consents(action, record, terms, consents, sign)
                 tx = self._send(signer, action, record, terms, c)
             self.ops.follower.sync()
-        out = {**self.property(record), **_receipt(tx)}
+        receipt = _receipt(tx)
         if action in ("assess", "withdraw"):
             # The assessment acted on, by both its names: withdraw takes either.
             ref = tx[0] if action == "assess" else terms["assessment_id"]
             a = self._assessment(record, ref)
-            out["assessment"] = {"index": a.index, "id": hex0x(a.id)}
-        return out
+            receipt["assessment"] = AssessmentRefOut(index=a.index, id=hex0x(a.id))
+        return self.property(record).model_copy(update=receipt)
 
     def _send(self, signer: LocalAccount, action: str, record: bytes, t: Mapping[str, Any],
               c: Mapping[str, Consent]) -> Any:

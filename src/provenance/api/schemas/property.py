@@ -1,5 +1,6 @@
 """The HTTP API's models of the data property register (provenance.services.property; the contract is
-PropertyRegister.sol): the bodies of the writes in the users' values, and the property documents they answer.
+PropertyRegister.sol): the bodies of the writes in the users' values; the property documents they answer are the
+service's results (provenance.services.results.property), named here too.
 
 Amounts are decimal strings in the currency's major unit ("1250000.00"), currencies ISO 4217 codes, dates
 ISO 8601 (a date is midnight UTC; a date-time carries its offset). A party's consent is its mandate to this
@@ -8,11 +9,26 @@ node's exchange unless ``consents`` carries its EIP-712 signature (see ``consent
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from provenance.api.schemas import HASH_PATTERN, Hash, RightName, _Open, _Strict
+from provenance.api.schemas import HASH_PATTERN, Hash, RightName, _Strict
+from provenance.services.results.property import (
+    ActionName,
+    AssessmentOut,
+    AssessmentRefOut,
+    ChangeOut,
+    ConsentTypedDataOut,
+    DisputeOut,
+    EncumbranceOut,
+    EncumbrancesOut,
+    OwnerChangeOut,
+    PartyName,
+    PledgeOut,
+    PropertyOut,
+    PublicPropertyOut,
+)
 
 EntityId = Annotated[int, Field(ge=1, le=2**32 - 1, description="entity id")]
 Amount = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]{0,37})(\.[0-9]{1,4})?$", examples=["1250000.00"],
@@ -26,9 +42,6 @@ HashOrText = Annotated[str, Field(min_length=1, max_length=512,
 AssessmentNumber = Annotated[int, Field(ge=1, le=2**32 - 1, description="the assessment's order in the record")]
 AssessmentId = Annotated[str, Field(pattern=HASH_PATTERN, description="the assessment's id (0x, 32 bytes)")]
 AssessmentRef = AssessmentNumber | AssessmentId
-PartyName = Literal["holder", "receiver", "pledgee", "assessor", "claimant", "arbitrator"]
-ActionName = Literal["transfer", "change", "renew", "cancel", "pledge", "release", "enforce", "assess", "withdraw",
-                     "dispute", "rule"]
 CancelReason = Literal["owner-request", "data-destroyed", "rights-expired", "false-registration", "court-order",
                        "arbitration-ruling", "merged", "other"]
 
@@ -114,123 +127,7 @@ class RuleIn(_Write):
     ruling: HashOrText
 
 
-class OwnerChangeOut(_Open):
-    seq: int
-    previous: int
-    owner: int
-    block: int
-    tx: str
-    cause: Literal["transfer", "enforcement", "ruling"]
-
-
-class ChangeOut(_Open):
-    seq: int
-    previousRights: list[str]
-    rights: list[str]
-    previousMetadataHash: str
-    metadataHash: str
-    reason: str
-    block: int
-
-
-class AssessmentOut(_Open):
-    index: int = Field(description="its order within the record: 1, 2, ...")
-    id: str = Field(description="the contract's name for it: keccak256(abi.encode(assessor, kind, reportHash))")
-    assessor: int
-    kind: Literal["quality", "compliance", "valuation"]
-    standard: str
-    validUntil: str | None
-    reportHash: str
-    block: int
-    withdrawn: bool
-    inForce: bool
-    score: int | None = None
-    passed: bool | None = None
-    method: str | None = None
-    amount: str | None = None
-    currency: str | None = None
-    valuationDate: str | None = None
-
-
-class AssessmentRefOut(_Open):
-    """The assessment a write recorded or withdrew, by both its names."""
-
-    index: int
-    id: str
-
-
-class PledgeOut(_Open):
-    seq: int
-    pledgee: int
-    amount: str
-    currency: str
-    until: str | None
-    due: bool
-    reference: str
-    block: int
-    ended: str | None
-    endedBlock: int | None
-    valuation: AssessmentOut | None = Field(default=None, description="the latest valuation in force")
-
-
-class DisputeOut(_Open):
-    seq: int
-    claimant: int
-    claimHash: str
-    block: int
-    outcome: str | None
-    arbitrator: int | None
-    newOwner: int | None
-    rulingHash: str | None
-    executed: bool
-
-
-class PropertyOut(_Open):
-    """A record's property state. Above general grade without a member credential, and for anyone but members and
-    the pledgee as to the pledge, only the public states and ``redacted: true``."""
-
-    record: str
-    expiresAt: str | None
-    expired: bool
-    listed: bool
-    pledged: bool
-    disputed: bool = Field(description="under dispute (争议中)")
-    transfers: int
-    changes: int
-    renewals: int
-    cancelled: str | None
-    redacted: bool
-    owner: int | None = None
-    originalOwner: int | None = None
-    pledge: PledgeOut | None = None
-    dispute: DisputeOut | None = None
-    assessments: list[AssessmentOut] | None = None
-    owners: list[OwnerChangeOut] | None = None
-    changeHistory: list[ChangeOut] | None = None
-    pledges: list[PledgeOut] | None = None
-    disputes: list[DisputeOut] | None = None
-    assessment: AssessmentRefOut | None = Field(default=None, description="an assessment's write: the one acted on")
-    tx: str | None = Field(default=None, description="a write's transaction")
-    block: int | None = None
-    gasUsed: int | None = None
-
-
-class EncumbranceOut(PledgeOut):
-    record: str
-
-
-class EncumbrancesOut(_Open):
-    items: list[EncumbranceOut]
-    next: str | None = Field(description="the `after` of the next page")
-
-
-class ConsentTypedDataOut(_Open):
-    action: ActionName
-    party: PartyName
-    entity: int
-    counterparty: int
-    deadline: int
-    digest: str
-    nonce: int
-    typedData: dict[str, Any] = Field(description="the eth_signTypedData_v4 document the party's wallet signs "
-                                                  "(types, primaryType, domain, message); it hashes to digest")
+__all__ = ["ActionName", "AssessIn", "AssessmentOut", "AssessmentRefOut", "CancelIn", "ChangeIn", "ChangeOut",
+           "ConsentIn", "ConsentOnlyIn", "ConsentTypedDataOut", "DisputeIn", "DisputeOut", "EncumbranceOut",
+           "EncumbrancesOut", "EnforceIn", "ListIn", "OwnerChangeOut", "PartyName", "PledgeIn", "PledgeOut",
+           "PropertyOut", "PublicPropertyOut", "RuleIn", "TransferIn"]
