@@ -29,16 +29,19 @@ _CONFLICT = ("AlreadyRegistered", "EntityExists", "AlreadyRecognized", "Checkpoi
              "RecordEncumbered", "RecordExpired", "UnderDispute", "ParentExpired", "AlreadyPledged", "NotPledged",
              "AlreadyListed", "AlreadyAssessed", "AlreadyDisputed", "NotDisputed", "AlreadyRuled", "NotRuled",
              "AlreadyWithdrawn", "AlreadyAccredited", "AlreadyArbitrator", "DecisionAlreadyApplied", "AlreadyBound",
-             "NotBound")
+             "NotBound",
+             # Federation: an Ed25519 note key is listed once, ever
+             "NoteKeyAlreadyUsed")
 # A fixed bound of the contract: the call is well-formed and permitted, but there is no room for it.
 _LIMIT_EXCEEDED = ("VolumeExceeded", "TooManyParents", "TooManyKeys", "NonceExhausted", "EntityIdsExhausted",
-                   "ValidityTooLong", "DocumentTooLarge", "AmountTooLarge")
+                   "ValidityTooLong", "DocumentTooLarge", "AmountTooLarge", "TooManyNoteKeys")
 # The contract's rules refuse these values (a transition, a grade, a signature, an expiry, a batch's shape).
 _RULE_VIOLATED = (
     # Federation
     "InvalidExchangeCode", "InvalidExchangeName", "InvalidPayload", "InvalidSignatureLength", "InvalidSignatureS",
     "InvalidSignatureV", "InvalidThreshold", "KeyAlreadyRevoked", "KeyNotOwned", "LastActiveKey", "ProposalExpired",
     "ProposalStale", "SupervisorNotActive", "UnknownExchange", "UnknownProposal", "WrongKeySigner", "ZeroKey",
+    "ZeroNoteKey", "UnknownNoteKey", "NoteKeyAlreadyRevoked",
     # Registry
     "CheckpointNotAnchored", "CheckpointRootMismatch", "CoreNotListable", "DecisionForOtherRegistry",
     "DecisionOutdated", "DuplicateParent", "EmptyBatch", "EntityIsFrozen", "EntityNotFrozen", "FutureBlock",
