@@ -4,7 +4,7 @@ calling (a token or a signed request) and what the caller may see."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import orjson
@@ -161,8 +161,9 @@ class FastJSON(JSONResponse):
         return orjson.dumps(content)
 
 
-def answer(result: Result | list[Result]) -> FastJSON:
-    """A hot read route's typed result, rendered at once. The service validated it as it built it; FastAPI's own
-    response_model pass (dump, validate again, serialise) would double the route's cost on the explorer's reads,
-    so these routes declare the model (``typed``) and hand FastAPI the finished document."""
+def answer(result: Result | Sequence[Result]) -> FastJSON:
+    """A read route's typed result, rendered at once. The service validated it as it built it; FastAPI's own
+    response_model pass (dump, validate again, serialise) would double the cost of the explorer's reads (the
+    record page's property, the catalogue's search), so read routes declare the model (``typed``) and hand FastAPI
+    the finished document. Writes, bound by the chain, return the result and let FastAPI check it once more."""
     return FastJSON(documents(result))

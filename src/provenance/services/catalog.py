@@ -31,6 +31,7 @@ from provenance.core.ids import hex0x, parse_hash32
 from provenance.errors import Forbidden, InvalidInput, NotFound, ProvenanceError
 from provenance.indexer.catalog import REJECTED_COUNTER
 from provenance.services.requests import catalog_document
+from provenance.services.results.catalog import BoardOut, CatalogSearchOut, FiguresOut, ProfileOut, SuppliedOut
 from provenance.store import keys as K
 from provenance.store.keys import IndexedRecord
 from provenance.types import Grade, RegistrationRequest
@@ -154,7 +155,7 @@ class CatalogService:
     # ------------------------------------------------------------------ supplying a document later
 
     def supply(self, record: bytes, document: Any, *, signer: LocalAccount | None = None,
-               where: str = "document") -> dict[str, Any]:
+               where: str = "document") -> SuppliedOut:
         """The document of a hash-only record: accepted only if it hashes to the record's metadataHash and
         validates against the record; kept, shown at once, and (general grade, this node the registrar)
         published on chain."""
@@ -173,8 +174,8 @@ class CatalogService:
         with self.ops.lock:
             self.index.refresh_hash(digest)
         self.sync()
-        return {"id": hex0x(rec.id), "metadataHash": hex0x(digest), "published": bool(published),
-                "record": self.decorate(self.ops.record_doc(rec, reveal=True), rec, OPERATOR)}
+        return SuppliedOut(id=hex0x(rec.id), metadataHash=hex0x(digest), published=bool(published),
+                           record=self.decorate(self.ops.record_doc(rec, reveal=True), rec, OPERATOR))
 
     def _own_exchange(self) -> int | None:
         try:
@@ -248,7 +249,7 @@ class CatalogService:
         if not parsed.is_individual:
             C.check_profile_binding(parsed, identifier_hash(identifier))
 
-    def set_profile(self, entity_id: int, profile: Any, *, signer: LocalAccount | None = None) -> dict[str, Any]:
+    def set_profile(self, entity_id: int, profile: Any, *, signer: LocalAccount | None = None) -> ProfileOut:
         """Keep (and for an organisation publish) the profile of an entity this node's exchange onboarded: an
         organisation's credit code must be the identifier it was onboarded with (its on-chain identifierHash)."""
         parsed = C.parse_profile(profile)
@@ -271,10 +272,10 @@ class CatalogService:
         with self.ops.lock:
             self.index.refresh_entity(entity_id)
         self.sync()
-        return {"entity": entity_id, "role": entity.role.label, "profile": parsed.document,
-                "published": not parsed.is_individual, "redacted": False}
+        return ProfileOut(entity=entity_id, role=entity.role.label, profile=parsed.document,
+                          published=not parsed.is_individual, redacted=False)
 
-    def profile(self, entity_id: int, viewer: Viewer) -> dict[str, Any]:
+    def profile(self, entity_id: int, viewer: Viewer) -> ProfileOut:
         """An entity's profile: an organisation's for anyone; an individual's only for credentials this node
         issued and for the person's own merchant credential (everyone else gets the entity id and role)."""
         with self.ops.lock:
@@ -282,48 +283,48 @@ class CatalogService:
         raw = self.documents.profile(entity_id) or self.node.index.get(K.CATALOG_PROFILE + entity_id.to_bytes(4, "big"))
         role = entity.role.label
         if raw is None:
-            return {"entity": entity_id, "role": role, "profile": None, "redacted": False}
+            return ProfileOut(entity=entity_id, role=role, profile=None, redacted=False)
         doc = ijson.loads(raw, what="a kept entity profile")
         own = viewer.entity == entity_id or (viewer.local and entity.registrar == self._own_exchange())
         if doc.get("kind") == "individual" and not own:
-            return {"entity": entity_id, "role": role, "profile": None, "redacted": True}
-        return {"entity": entity_id, "role": role, "profile": doc, "redacted": False}
+            return ProfileOut(entity=entity_id, role=role, profile=None, redacted=True)
+        return ProfileOut(entity=entity_id, role=role, profile=doc, redacted=False)
 
     # ------------------------------------------------------------------ search and browsing
 
     def search(self, *, viewer: Viewer, q: str | None = None, kind: str | None = None, grade: str | None = None,
                board: str | None = None, registrar: str | None = None, status: str | None = None,
                owner: int | None = None, order: str = "relevance", cursor: str | None = None,
-               limit: int = 20) -> dict[str, Any]:
+               limit: int = 20) -> CatalogSearchOut:
         if not 1 <= limit <= 100:
             raise InvalidInput("limit must be between 1 and 100")
         if q is not None and len(q) > 200:
             raise InvalidInput("q: at most 200 characters")
         if order not in ("relevance", "recent"):
             raise InvalidInput("order: relevance or recent")
-        return self.index.search(
+        return CatalogSearchOut.model_validate(self.index.search(
             q=q or None, kind=kind, grade=grade, board=board, registrar=registrar, status=status, owner=owner,
-            order=order, cursor=cursor, limit=limit, public_only=not viewer.members).to_json()
+            order=order, cursor=cursor, limit=limit, public_only=not viewer.members).to_json())
 
-    def boards(self, viewer: Viewer) -> list[dict[str, Any]]:
+    def boards(self, viewer: Viewer) -> list[BoardOut]:
         """The boards with their counts of general-grade listings (the same for every caller: a board's listings
         are public documents)."""
         del viewer
-        return self.index.boards()
+        return [BoardOut.model_validate(b) for b in self.index.boards()]
 
-    def figures(self, viewer: Viewer) -> dict[str, Any]:
+    def figures(self, viewer: Viewer) -> FiguresOut:
         """Counts only (no title, no name): the same for every caller."""
         del viewer
-        return self.index.figures()
+        return FiguresOut.model_validate(self.index.figures())
 
     def entity_records(self, entity_id: int, viewer: Viewer, *, cursor: str | None = None,
-                       limit: int = 20) -> dict[str, Any]:
+                       limit: int = 20) -> CatalogSearchOut:
         if not 1 <= limit <= 100:
             raise InvalidInput("limit must be between 1 and 100")
         with self.ops.lock:
             self.ops.svc.entity(entity_id)  # NotFound for an entity that does not exist
-        return self.index.entity_records(entity_id, cursor=cursor, limit=limit,
-                                         public_only=not viewer.members).to_json()
+        return CatalogSearchOut.model_validate(self.index.entity_records(
+            entity_id, cursor=cursor, limit=limit, public_only=not viewer.members).to_json())
 
     def listing(self, record: bytes, viewer: Viewer) -> dict[str, Any]:
         rec = self.ops.indexed(record)

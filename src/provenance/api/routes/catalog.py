@@ -17,7 +17,7 @@ from fastapi import Body, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from provenance.api.auth import AuthError, Principal
-from provenance.api.deps import API, Admin, Caller, Writer, document, ok, viewer_of, wants_plain_json
+from provenance.api.deps import API, Admin, Caller, Writer, answer, document, typed, viewer_of, wants_plain_json
 from provenance.api.runtime import Runtime
 from provenance.api.schemas import EXCHANGE_PATTERN, HASH_PATTERN, GradeName, KindName
 from provenance.api.schemas.catalog import (
@@ -72,7 +72,7 @@ def install(app: FastAPI, rt: Runtime) -> None:
     def catalog_dcat(request: Request) -> JSONResponse:
         return ld(request, cat.dcat(base_url(request)))
 
-    @app.get(f"{API}/catalog/search", tags=tags, responses=ok(CatalogSearchOut),
+    @app.get(f"{API}/catalog/search", tags=tags, **typed(CatalogSearchOut),
              summary="Full-text search (Chinese substrings, English words) over titles, descriptions, keywords and "
                      "publisher names, with facets and stable cursors")
     def catalog_search(
@@ -88,19 +88,20 @@ def install(app: FastAPI, rt: Runtime) -> None:
         cursor: Cursor = None,
         limit: Limit = 20,
     ) -> Any:
-        return cat.search(viewer=viewer_of(p), q=q, kind=kind, grade=grade, board=board, registrar=registrar,
-                          status=status, owner=owner, order=order, cursor=cursor, limit=limit)
+        return answer(cat.search(viewer=viewer_of(p), q=q, kind=kind, grade=grade, board=board,
+                                 registrar=registrar, status=status, owner=owner, order=order, cursor=cursor,
+                                 limit=limit))
 
-    @app.get(f"{API}/catalog/boards", tags=tags, responses=ok(list[BoardOut]),
+    @app.get(f"{API}/catalog/boards", tags=tags, **typed(list[BoardOut]),
              summary="The exchange's boards (板块) with the number of listings on each")
     def catalog_boards(p: Caller) -> Any:
-        return cat.boards(viewer_of(p))
+        return answer(cat.boards(viewer_of(p)))
 
-    @app.get(f"{API}/catalog/figures", tags=tags, responses=ok(FiguresOut),
+    @app.get(f"{API}/catalog/figures", tags=tags, **typed(FiguresOut),
              summary="The federation's figures: listings by board, kind, grade, exchange and month; entities by "
                      "kind, exchange and role")
     def catalog_figures(p: Caller) -> Any:
-        return cat.figures(viewer_of(p))
+        return answer(cat.figures(viewer_of(p)))
 
     @app.get(f"{API}/registrations/{{record}}/metadata", tags=tags, responses=document(METADATA),
              summary="A record's metadata document (404 metadata-not-supplied for a hash-only record; above "
@@ -108,7 +109,7 @@ def install(app: FastAPI, rt: Runtime) -> None:
     def get_metadata(record: RecordPath, p: Caller) -> Any:
         return seen(p, cat.metadata, parse_hash32(record, "record id"), viewer_of(p))
 
-    @app.put(f"{API}/registrations/{{record}}/metadata", tags=tags, responses=ok(SuppliedOut, 200, write=True),
+    @app.put(f"{API}/registrations/{{record}}/metadata", tags=tags, **typed(SuppliedOut, 200, write=True),
              summary="Supply the document of a hash-only record: accepted only if it hashes (keccak256 of its "
                      "RFC 8785 form) to the record's metadataHash and validates")
     def put_metadata(record: RecordPath, _p: Writer,
@@ -121,23 +122,23 @@ def install(app: FastAPI, rt: Runtime) -> None:
         return ld(request, seen(p, cat.dcat_dataset, parse_hash32(record, "record id"), base_url(request),
                                 viewer_of(p)))
 
-    @app.get(f"{API}/entities/{{entity}}/profile", tags=tags, responses=ok(ProfileOut),
+    @app.get(f"{API}/entities/{{entity}}/profile", tags=tags, **typed(ProfileOut),
              summary="An entity's profile (an individual's only for this node's own credentials: others see the "
                      "id and role)")
     def get_profile(entity: EntityPath, p: Caller) -> Any:
-        return cat.profile(entity, viewer_of(p))
+        return answer(cat.profile(entity, viewer_of(p)))
 
-    @app.put(f"{API}/entities/{{entity}}/profile", tags=tags, responses=ok(ProfileOut, 200, write=True),
+    @app.put(f"{API}/entities/{{entity}}/profile", tags=tags, **typed(ProfileOut, 200, write=True),
              summary="Set the profile of an entity this exchange onboarded (an organisation's is published on "
                      "chain, bound to its credit code; an individual's stays here)")
     def put_profile(entity: EntityPath, _p: Admin,
                     body: Annotated[dict[str, Any], Body(description="the entity profile")]) -> Any:
         return cat.set_profile(entity, body)
 
-    @app.get(f"{API}/entities/{{entity}}/records", tags=tags, responses=ok(CatalogSearchOut),
+    @app.get(f"{API}/entities/{{entity}}/records", tags=tags, **typed(CatalogSearchOut),
              summary="An entity's listings, newest first")
     def entity_records(entity: EntityPath, p: Caller, cursor: Cursor = None, limit: Limit = 20) -> Any:
-        return cat.entity_records(entity, viewer_of(p), cursor=cursor, limit=limit)
+        return answer(cat.entity_records(entity, viewer_of(p), cursor=cursor, limit=limit))
 
     @app.get(f"{API}/schemas/{{name}}", tags=tags, responses=document(SCHEMA, media_type="application/schema+json"),
              summary="The published JSON Schemas of metadata documents and entity profiles")

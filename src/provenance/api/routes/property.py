@@ -110,33 +110,33 @@ def install(app: FastAPI, rt: Runtime) -> None:
              summary="The record's property: holder, term and expiry, pledge (with the valuation in force), "
                      "assessments, dispute (争议中), and their histories")
     def get_property(record: RecordPath, p: Caller) -> Any:
-        return answer(shown(p, prop.property(rid(record))))  # the explorer's record page asks for it
+        return answer(shown(p, prop.property(rid(record))))
 
     @app.get(f"{base}/transfers", tags=tags, **typed(list[OwnerChangeOut]),
              summary="The record's holders: every transfer, enforcement and ruling that passed it on")
     def get_transfers(record: RecordPath, p: Caller) -> Any:
-        return prop.history(readable(record, p), "owners")
+        return answer(prop.history(readable(record, p), "owners"))
 
     @app.get(f"{base}/changes", tags=tags, **typed(list[ChangeOut]),
              summary="Changes (变更) of the record's rights or metadata document")
     def get_changes(record: RecordPath, p: Caller) -> Any:
-        return prop.history(readable(record, p), "changes")
+        return answer(prop.history(readable(record, p), "changes"))
 
     @app.get(f"{base}/pledges", tags=tags, **typed(list[PledgeOut]),
              summary="The record's pledges (质押), ended ones too: members, and a pledgee its own")
     def get_pledges(record: RecordPath, p: Searcher) -> Any:
         pledges = prop.history(rid(record), "pledges")
-        return pledges if p.role in MEMBERS else [x for x in pledges if x.pledgee == p.entity]
+        return answer(pledges if p.role in MEMBERS else [x for x in pledges if x.pledgee == p.entity])
 
     @app.get(f"{base}/assessments", tags=tags, **typed(list[AssessmentOut]),
              summary="Assessments (评估) of quality, compliance and value, withdrawn ones marked")
     def get_assessments(record: RecordPath, p: Caller) -> Any:
-        return prop.history(readable(record, p), "assessments")
+        return answer(prop.history(readable(record, p), "assessments"))
 
     @app.get(f"{base}/disputes", tags=tags, **typed(list[DisputeOut]),
              summary="Disputes (争议) filed against the record and their rulings (仲裁)")
     def get_disputes(record: RecordPath, p: Caller) -> Any:
-        return prop.history(readable(record, p), "disputes")
+        return answer(prop.history(readable(record, p), "disputes"))
 
     @app.get(f"{API}/encumbrances", tags=tags, **typed(EncumbrancesOut),
              summary="The encumbrance search: pledges in force (is this asset pledged, to whom, until when); "
@@ -148,7 +148,7 @@ def install(app: FastAPI, rt: Runtime) -> None:
             if pledgee is not None and pledgee != p.entity:
                 raise AuthError(403, f"a merchant credential sees its own pledges only (entity {p.entity})")
             pledgee = p.entity
-        return prop.encumbrances(pledgee=pledgee, after=after, limit=limit)
+        return answer(prop.encumbrances(pledgee=pledgee, after=after, limit=limit))
 
     @app.post(f"{base}/consent-typed-data", tags=tags, **typed(ConsentTypedDataOut),
               summary="The EIP-712 typed data (eth_signTypedData_v4) a party signs to consent to an action on these "

@@ -39,11 +39,14 @@ class Result(BaseModel):
 
 
 def documents(value: Any) -> Any:
-    """A result, or a list of them (or anything else, as it is), as JSON for the CLI's output."""
+    """Results, wherever they are in a value (a list of them, a dict a command builds around one), as JSON; the
+    rest as it is."""
     if isinstance(value, Result):
         return value.document()
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [documents(v) for v in value]
+    if isinstance(value, dict):
+        return {k: documents(v) for k, v in value.items()}
     return value
 
 
