@@ -48,6 +48,17 @@ class SnapshotExchange:
     name: str
     status: str
     keys: tuple[tuple[bytes, int, int], ...]  # (address, valid from, valid to or 0)
+    # (Ed25519 public key, added at, revoked at or 0): the exchange's note key history (IFederation.noteKeysOf),
+    # which an offline verifier checks the exchange's C2SP checkpoints against. Written only when not empty, so a
+    # snapshot of a federation without note keys is the document (and content hash) it was before they existed.
+    note_keys: tuple[tuple[bytes, int, int], ...] = ()
+
+    def document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"id": self.id, "code": self.code, "name": self.name, "status": self.status,
+                               "keys": [{"address": hex0x(a), "validFrom": f, "validTo": t} for a, f, t in self.keys]}
+        if self.note_keys:
+            doc["noteKeys"] = [{"publicKey": hex0x(k), "addedAt": a, "revokedAt": r} for k, a, r in self.note_keys]
+        return doc
 
 
 def status_list_hash(chain_id: int, registry: bytes, at_block: int, entries: list[dict[str, Any]]) -> bytes:
@@ -62,9 +73,7 @@ def build_snapshot(*, chain_id: int, registry: bytes, at_block: int, block_hash:
     return {
         "type": SNAPSHOT_TYPE, "version": 1, "chainId": chain_id, "registry": hex0x(registry),
         "atBlock": at_block, "blockHash": hex0x(block_hash), "threshold": threshold,
-        "exchanges": [{"id": e.id, "code": e.code, "name": e.name, "status": e.status,
-                       "keys": [{"address": hex0x(a), "validFrom": f, "validTo": t} for a, f, t in e.keys]}
-                      for e in exchanges],
+        "exchanges": [e.document() for e in exchanges],
         "checkpoints": [{"exchange": ex, "treeSize": size, "root": hex0x(root), "anchorBlock": blk}
                         for ex, size, root, blk in checkpoints],
         "statusList": {"atBlock": at_block, "entries": entries,
@@ -81,6 +90,18 @@ def sign_snapshot(snapshot: dict[str, Any], exchange: int, private_key: bytes, s
                                     snapshot["atBlock"], content_hash(snapshot))
     return {**snapshot, "signature": {"exchange": exchange, "signer": hex0x(signer),
                                       "proofValue": hex0x(eip712.sign_digest(digest, private_key))}}
+
+
+def _note_keys(e: Any, p: str) -> tuple[tuple[bytes, int, int], ...]:
+    """An exchange's ``noteKeys`` (absent in snapshots of federations without note keys: none)."""
+    if not isinstance(e, Mapping) or "noteKeys" not in e:
+        return ()
+    out = []
+    for j, k in enumerate(as_list(e["noteKeys"], f"{p}.noteKeys")):
+        kp = f"{p}.noteKeys[{j}]"
+        out.append((as_hex(get(k, "publicKey", kp), f"{kp}.publicKey", 32), as_int(get(k, "addedAt", kp),
+                    f"{kp}.addedAt"), as_int(get(k, "revokedAt", kp), f"{kp}.revokedAt")))
+    return tuple(out)
 
 
 class SnapshotView:
@@ -119,17 +140,24 @@ class SnapshotView:
                                     f"does not trust")
         self._keys: dict[bytes, KeyInfo] = {}
         self._codes: dict[int, str] = {}
+        self._exchanges: dict[int, SnapshotExchange] = {}
         active = 0
         for i, e in enumerate(as_list(get(s, "exchanges", "$"), "$.exchanges")):
             p = f"$.exchanges[{i}]"
             ex = as_int(get(e, "id", p), f"{p}.id", hi=2**16 - 1)
             self._codes[ex] = as_str(get(e, "code", p), f"{p}.code")
-            active += get(e, "status", p) == "active"
+            status = as_str(get(e, "status", p), f"{p}.status")
+            active += status == "active"
+            keys = []
             for j, k in enumerate(as_list(get(e, "keys", p), f"{p}.keys")):
                 kp = f"{p}.keys[{j}]"
-                self._keys[as_hex(get(k, "address", kp), f"{kp}.address", 20)] = KeyInfo(
-                    ex, as_int(get(k, "validFrom", kp), f"{kp}.validFrom"),
-                    as_int(get(k, "validTo", kp), f"{kp}.validTo"))
+                info = KeyInfo(ex, as_int(get(k, "validFrom", kp), f"{kp}.validFrom"),
+                               as_int(get(k, "validTo", kp), f"{kp}.validTo"))
+                address = as_hex(get(k, "address", kp), f"{kp}.address", 20)
+                self._keys[address] = info
+                keys.append((address, info.valid_from, info.valid_to))
+            self._exchanges[ex] = SnapshotExchange(ex, self._codes[ex], as_str(get(e, "name", p), f"{p}.name"),
+                                                   status, tuple(keys), _note_keys(e, p))
         threshold = as_int(get(s, "threshold", "$"), "$.threshold", hi=2**16 - 1)
         self.min_cosigners = max(1, min(threshold, active - 1))
         self._roots: dict[tuple[int, int], bytes] = {}
@@ -157,6 +185,12 @@ class SnapshotView:
 
     def exchange_code(self, exchange: int) -> str | None:
         return self._codes.get(exchange)
+
+    def exchange(self, ref: int | str) -> SnapshotExchange | None:
+        """A member as the snapshot lists it, by id or code, with its key and note key histories."""
+        if isinstance(ref, int):
+            return self._exchanges.get(ref)
+        return next((e for e in self._exchanges.values() if e.code == ref), None)
 
     def anchored_root(self, exchange: int, tree_size: int) -> bytes | None:
         return self._roots.get((exchange, tree_size))

@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from provenance.core import merkle, note
-from provenance.errors import InvalidInput
+from provenance.core.snapshot import SnapshotExchange
+from provenance.errors import InvalidInput, VerificationError
 
 TILE_WIDTH = 256
 MAX_PROOF_LINES = 63
@@ -317,3 +318,46 @@ def parse_entry_bundle(data: bytes) -> list[bytes]:
         out.append(data[i + 2:i + 2 + n])
         i += 2 + n
     return out
+
+
+# ---------------------------------------------------------------------- checkpoints checked against a snapshot
+
+
+class UntrustedCheckpoint(VerificationError):
+    """Raised when a checkpoint is not signed by a note key a federation snapshot lists as valid for its log."""
+
+
+def snapshot_note_keys(exchange: SnapshotExchange, *, at_block: int) -> list[NoteKey]:
+    """The note keys an offline verifier trusts for an exchange, from a snapshot taken at ``at_block``: listed at
+    or before it and not revoked when the snapshot was taken, and none while the exchange is not an active member.
+
+    A checkpoint carries no time of its own, so a revoked key is refused for every checkpoint, as the witness
+    does: whoever holds a revoked key can sign a checkpoint that looks older than the revocation."""
+    if exchange.status != "active":
+        return []
+    keys = [NoteKey(exchange.id, bytes(k), added, revoked) for k, added, revoked in exchange.note_keys]
+    return [k for k in keys if k.revoked_at == 0 and k.valid_at(at_block)]
+
+
+def checkpoint_signed_by_snapshot(msg: bytes, exchange: SnapshotExchange, *, chain_id: int, registry: bytes,
+                                  at_block: int) -> tuple[Checkpoint, note.Note]:
+    """Open a signed checkpoint of ``exchange``'s log offline: its origin must be the exchange's in this deployment
+    and one of its signatures must be by a note key :func:`snapshot_note_keys` trusts. Other signature lines
+    (witnesses' cosignatures) are left unchecked in the returned note, for the caller's witness policy.
+
+    UntrustedCheckpoint if the origin is another log's or no trusted key signed it; MalformedNote (or
+    MalformedCheckpoint) for a note that is not a checkpoint; InvalidNoteSignature if a trusted key's line does
+    not verify."""
+    want = origin(chain_id, registry, exchange.code)
+    text, _ = note.parse(msg)
+    cp = Checkpoint.from_text(text)
+    if cp.origin != want:
+        raise UntrustedCheckpoint(f"the checkpoint's origin is {cp.origin}, not exchange {exchange.code}'s {want}")
+    keys = snapshot_note_keys(exchange, at_block=at_block)
+    if not keys:
+        raise UntrustedCheckpoint(f"the snapshot lists no valid note key for exchange {exchange.code}")
+    try:
+        return open_checkpoint(msg, note.Keyring(k.verifier(want) for k in keys))
+    except note.UnverifiedNote as exc:
+        raise UntrustedCheckpoint(f"no signature of the checkpoint is by a note key the snapshot lists as valid for "
+                                  f"exchange {exchange.code}") from exc

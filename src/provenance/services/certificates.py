@@ -26,6 +26,7 @@ from eth_utils.address import to_checksum_address
 
 from provenance.chain.contracts import FEDERATION, REGISTRY, Contracts
 from provenance.chain.registry import RegistryService
+from provenance.chain.tlog import NoteKeyService
 from provenance.core import certificates as C
 from provenance.core import eip712, merkle, status_list, vc_jose
 from provenance.core.canonical import hex0x
@@ -331,9 +332,14 @@ class Certifier:
         block_hash = cp[1] if cp else bytes(32)
         exchanges = []
         checkpoints = []
+        note_keys = NoteKeyService(self.contracts)
         for ex in self.svc.exchanges():
             keys = tuple((bytes(k.address), k.valid_from, k.valid_to) for k in self.svc.keys_of(ex.id))
-            exchanges.append(SnapshotExchange(ex.id, ex.code, ex.name, ex.status.label, keys))
+            try:
+                noted = tuple((k.public_key, k.added_at, k.revoked_at) for k in note_keys.of(ex.id))
+            except ContractReverted:  # a Federation older than note keys lists none
+                noted = ()
+            exchanges.append(SnapshotExchange(ex.id, ex.code, ex.name, ex.status.label, keys, noted))
             for a in self.logs.anchors(ex.id, limit=1_000_000):
                 if a.consistent:
                     checkpoints.append((ex.id, a.tree_size, a.root, a.block))
