@@ -64,6 +64,7 @@ from provenance.cli.property import add_parser as property_parser
 from provenance.cli.registrations import cmd_register, cmd_show, cmd_sign, cmd_status
 from provenance.cli.render import print_error, print_result
 from provenance.cli.serve import cmd_serve
+from provenance.cli.tlog import add_parser as tlog_parser
 from provenance.cli.tokens import cmd_token_create, cmd_token_list, cmd_token_revoke
 from provenance.errors import ProvenanceError
 
@@ -433,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     catalog_parser(sub)
     property_parser(sub)
+    tlog_parser(sub)
 
     tk = sub.add_parser("token", help="API tokens of this node (stored hashed)").add_subparsers(
         dest="token_command", metavar="ACTION", required=True)
