@@ -18,7 +18,7 @@ def cmd_entity_add(ops: Any, args: argparse.Namespace, profile: Any) -> Any:
     cat = CatalogService(ops)
     cat.check_profile(profile, args.identifier)  # refused before the entity is onboarded: nothing written
     out = ops.add_entity(args.identifier, account, args.role, signer=signer_of(ops, args))
-    return {**out, "profile": cat.set_profile(out["id"], profile, signer=signer_of(ops, args))}
+    return {**out.document(), "profile": cat.set_profile(out.id, profile, signer=signer_of(ops, args))}
 
 
 @with_ops

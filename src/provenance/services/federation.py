@@ -13,6 +13,7 @@ from provenance.core.ids import parse_address
 from provenance.core.jsonable import jsonable
 from provenance.services.node import Node
 from provenance.services.requests import held_key, parse_signature
+from provenance.services.results.federation import ExchangeDetailOut, ExchangeOut
 from provenance.types import RegistrationRequest
 
 
@@ -63,12 +64,12 @@ class FederationOperations:
 
     # ------------------------------------------------------------------ members and proposals
 
-    def exchanges(self) -> list[dict[str, Any]]:
-        return [jsonable(e) for e in self.svc.exchanges()]
+    def exchanges(self) -> list[ExchangeOut]:
+        return [ExchangeOut.model_validate(jsonable(e)) for e in self.svc.exchanges()]
 
-    def exchange(self, ref: int | str) -> dict[str, Any]:
+    def exchange(self, ref: int | str) -> ExchangeDetailOut:
         ex = self.svc.exchange(ref)
-        return {**jsonable(ex), "keys": [jsonable(k) for k in self.svc.keys_of(ex.id)]}
+        return ExchangeDetailOut.model_validate({**jsonable(ex), "keys": jsonable(self.svc.keys_of(ex.id))})
 
     def propose_add(self, signer: str | None, code: str, name: str, key_address: str,
                     key_signature: str | None) -> Any:

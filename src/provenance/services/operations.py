@@ -42,6 +42,15 @@ from provenance.services.requests import (
     redact,
     request_json,
 )
+from provenance.services.results.federation import (
+    EntityOut,
+    ExchangeDetailOut,
+    ExchangeOut,
+    KeyOut,
+    OnboardingConsentOut,
+    ProposalOut,
+    RecognizedEntityOut,
+)
 from provenance.services.trust import TrustOperations
 from provenance.store.keys import IndexedRecord
 from provenance.types import (
@@ -207,41 +216,41 @@ class Operations(TrustOperations):
             self._info = (head, copy.deepcopy(out))
             return out
 
-    def exchanges(self) -> list[dict[str, Any]]:
+    def exchanges(self) -> list[ExchangeOut]:
         with self.lock:
-            return [jsonable(e) for e in self.svc.exchanges()]
+            return [ExchangeOut.model_validate(jsonable(e)) for e in self.svc.exchanges()]
 
-    def exchange(self, ref: int | str) -> dict[str, Any]:
+    def exchange(self, ref: int | str) -> ExchangeDetailOut:
         with self.lock:
             ex = self.svc.exchange(self.exchange_ref(ref))
-            return {**jsonable(ex), "keys": [jsonable(k) for k in self.svc.keys_of(ex.id)]}
+            return ExchangeDetailOut.model_validate({**jsonable(ex), "keys": jsonable(self.svc.keys_of(ex.id))})
 
-    def keys_of(self, ref: int | str) -> list[dict[str, Any]]:
+    def keys_of(self, ref: int | str) -> list[KeyOut]:
         with self.lock:
-            return [jsonable(k) for k in self.svc.keys_of(self.exchange_ref(ref))]
+            return [KeyOut.model_validate(jsonable(k)) for k in self.svc.keys_of(self.exchange_ref(ref))]
 
-    def proposals(self) -> list[dict[str, Any]]:
+    def proposals(self) -> list[ProposalOut]:
         with self.lock:
-            return [jsonable(p) for p in self.svc.proposals()]
+            return [ProposalOut.model_validate(jsonable(p)) for p in self.svc.proposals()]
 
-    def entity(self, entity_id: int) -> dict[str, Any]:
+    def entity(self, entity_id: int) -> EntityOut:
         with self.lock:
             return self._entity_doc(self.svc.entity(entity_id))
 
-    def entity_by_identifier(self, identifier: str) -> dict[str, Any]:
+    def entity_by_identifier(self, identifier: str) -> EntityOut:
         ident = identifier_hash(identifier)
         with self.lock:
             return self._entity_doc(self.svc.entity_by_identifier(ident))
 
-    def _entity_doc(self, entity: Any) -> dict[str, Any]:
+    def _entity_doc(self, entity: Any) -> EntityOut:
         """An entity with the exchanges that recognise it and those it gave a mandate to register its data."""
         others = [e for e in self.svc.exchanges() if e.id != entity.registrar]
-        return {**jsonable(entity),
-                "recognizedBy": [e.code for e in others if self.svc.is_recognized(entity.id, e.id)],
-                "mandates": [e.code for e in self.svc.exchanges() if self.svc.has_mandate(entity.id, e.id)]}
+        return EntityOut.model_validate({
+            **jsonable(entity), "recognizedBy": [e.code for e in others if self.svc.is_recognized(entity.id, e.id)],
+            "mandates": [e.code for e in self.svc.exchanges() if self.svc.has_mandate(entity.id, e.id)]})
 
     def onboarding_consent(self, identifier: str, account: str, role: str,
-                           deadline: int | None = None) -> dict[str, Any]:
+                           deadline: int | None = None) -> OnboardingConsentOut:
         """What the entity's account signs (``eth_signTypedData_v4``) to consent to its onboarding by this node's
         exchange, and the deadline to send back with the signature (default: one hour from now)."""
         ident, addr, r = identifier_hash(identifier), parse_address(account, "account"), EntityRole.parse(role)
@@ -249,11 +258,11 @@ class Operations(TrustOperations):
             registrar = self.svc.active_exchange_of(self.signer().address)
             deadline = self.svc.chain_time() + 3600 if deadline is None else deadline
             digest = self.svc.onboarding_digest(registrar, ident, addr, r, deadline)
-            return {"typedData": self.svc.onboarding_typed_data(registrar, ident, addr, r, deadline),
-                    "digest": hex0x(digest), "deadline": deadline}
+            return OnboardingConsentOut(typedData=self.svc.onboarding_typed_data(registrar, ident, addr, r, deadline),
+                                        digest=hex0x(digest), deadline=deadline)
 
     def add_entity(self, identifier: str, account: str, role: str, signer: LocalAccount | None = None, *,
-                   deadline: int | None = None, consent: str | None = None) -> dict[str, Any]:
+                   deadline: int | None = None, consent: str | None = None) -> EntityOut:
         """Onboard an entity with its account's consent: the signature of :meth:`onboarding_consent`'s typed data,
         or, where this node's keystore holds the account's key (as in the demo), one made here."""
         ident = identifier_hash(identifier)
@@ -275,10 +284,10 @@ class Operations(TrustOperations):
                 entity_id = self.svc.register_entity(signer, ident, held, r)
             return self._entity_doc(self.svc.entity(entity_id))
 
-    def recognize_entity(self, entity_id: int, signer: LocalAccount | None = None) -> dict[str, Any]:
+    def recognize_entity(self, entity_id: int, signer: LocalAccount | None = None) -> RecognizedEntityOut:
         with self.lock:
             res = self.svc.recognize_entity(signer or self.signer(), entity_id)
-        return {"entity": entity_id, "recognized": True, "block": res.block_number}
+        return RecognizedEntityOut(entity=entity_id, recognized=True, block=res.block_number)
 
     # ------------------------------------------------------------------ registrations: writes
 

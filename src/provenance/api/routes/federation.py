@@ -12,7 +12,9 @@ from provenance.api.deps import (
     Admin,
     ExchangeRef,
     Writer,
+    answer,
     ok,
+    typed,
 )
 from provenance.api.runtime import Runtime
 from provenance.api.schemas import (
@@ -42,19 +44,19 @@ def install(app: FastAPI, rt: Runtime) -> None:
         info.pop("key", None)
         return {**info, "exchange": rt.exchange_id, "supervisor": rt.supervisor_id, "index": rt.index_state()}
 
-    @app.get(f"{API}/exchanges", tags=["federation"], summary="Member exchanges", responses=ok(list[ExchangeOut], 200))
+    @app.get(f"{API}/exchanges", tags=["federation"], summary="Member exchanges", **typed(list[ExchangeOut], 200))
     def exchanges() -> Any:
-        return ops.exchanges()
+        return answer(ops.exchanges())
 
     @app.get(f"{API}/exchanges/{{exchange}}", tags=["federation"], summary="An exchange with its key history",
-             responses=ok(ExchangeDetailOut, 200))
+             **typed(ExchangeDetailOut, 200))
     def exchange(exchange: ExchangeRef) -> Any:
-        return ops.exchange(exchange)
+        return answer(ops.exchange(exchange))
 
     @app.get(f"{API}/exchanges/{{exchange}}/keys", tags=["federation"], summary="An exchange's keys, past and "
-             "present, with the blocks they were valid in", responses=ok(list[KeyOut], 200))
+             "present, with the blocks they were valid in", **typed(list[KeyOut], 200))
     def exchange_keys(exchange: ExchangeRef) -> Any:
-        return ops.keys_of(exchange)
+        return answer(ops.keys_of(exchange))
 
     @app.get(f"{API}/exchanges/{{exchange}}/checkpoints", tags=["federation"],
              summary="An exchange's transparency log: size, root, anchored checkpoints and their cosigners",
@@ -80,31 +82,31 @@ def install(app: FastAPI, rt: Runtime) -> None:
         return ops.witness()
 
     @app.get(f"{API}/proposals", tags=["federation"], summary="Governance proposals",
-             responses=ok(list[ProposalOut], 200))
+             **typed(list[ProposalOut], 200))
     def proposals() -> Any:
-        return ops.proposals()
+        return answer(ops.proposals())
 
     # Before /entities/{entity}, which would otherwise take "consent" for an id.
-    @app.get(f"{API}/entities/consent", tags=["federation"], responses=ok(OnboardingConsentOut, 200),
+    @app.get(f"{API}/entities/consent", tags=["federation"], **typed(OnboardingConsentOut, 200),
              summary="The EIP-712 typed data (eth_signTypedData_v4) an entity's account signs to consent "
                      "to its onboarding here")
     def onboarding_consent(identifier: Annotated[str, Query(min_length=1, max_length=128)],
                            account: Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{40}$")],
                            role: Annotated[str, Query(pattern=r"^(supplier|demander|service-provider)$")] = "supplier",
                            deadline: Annotated[int | None, Query(ge=0, le=2**64 - 1)] = None) -> Any:
-        return ops.onboarding_consent(identifier, account, role, deadline)
+        return answer(ops.onboarding_consent(identifier, account, role, deadline))
 
     @app.get(f"{API}/entities/{{entity}}", tags=["federation"], summary="A merchant or other entity",
-             responses=ok(EntityOut, 200))
+             **typed(EntityOut, 200))
     def entity(entity: Annotated[int, Path(ge=1, le=2**32 - 1)]) -> Any:
-        return ops.entity(entity)
+        return answer(ops.entity(entity))
 
     @app.get(f"{API}/entities", tags=["federation"], summary="Find an entity by its identifier",
-             responses=ok(EntityOut, 200))
+             **typed(EntityOut, 200))
     def entity_by_identifier(identifier: Annotated[str, Query(min_length=1, max_length=128)]) -> Any:
-        return ops.entity_by_identifier(identifier)
+        return answer(ops.entity_by_identifier(identifier))
 
-    @app.post(f"{API}/entities", tags=["federation"], status_code=201, responses=ok(EntityOut, 201, write=True),
+    @app.post(f"{API}/entities", tags=["federation"], status_code=201, **typed(EntityOut, 201, write=True),
               summary="Onboard an entity at this exchange")
     def add_entity(body: EntityIn, _p: Admin) -> Any:
         if body.profile is not None:  # refused before the entity is onboarded: nothing written on a bad profile
@@ -112,11 +114,11 @@ def install(app: FastAPI, rt: Runtime) -> None:
         out = ops.add_entity(body.identifier, body.account, body.role, deadline=body.deadline,
                              consent=body.consent)
         if body.profile is not None:
-            rt.catalog.set_profile(out["id"], body.profile)
+            rt.catalog.set_profile(out.id, body.profile)
         return out
 
     @app.post(f"{API}/entities/{{entity}}/recognition", tags=["federation"],
-              responses=ok(RecognizedEntityOut, 200, write=True),
+              **typed(RecognizedEntityOut, 200, write=True),
               summary="Recognise an entity onboarded by another exchange")
     def recognize_entity(entity: Annotated[int, Path(ge=1, le=2**32 - 1)], _p: Admin) -> Any:
         return ops.recognize_entity(entity)

@@ -47,6 +47,7 @@ from provenance.api.schemas.property import (
     PledgeIn,
     PledgeOut,
     PropertyOut,
+    PropertyStateOut,
     PublicPropertyOut,
     RuleIn,
     TransferIn,
@@ -57,8 +58,6 @@ MEMBERS = ("admin", "registrar", "member")
 # The path keeps the name {index}: an assessment's order within the record (1, 2, ...), or its 0x id.
 AssessmentPath = Annotated[str, Path(pattern=r"^([1-9][0-9]{0,9}|0x[0-9a-fA-F]{64})$",
                                      description="the assessment's order in the record (1, 2, ...) or its 0x id")]
-# What a property route answers: the whole state, or the public states (redacted: true) for who may not see more.
-Shown = PropertyOut | PublicPropertyOut
 # The encumbrance search: members of the federation, or a merchant token (a pledgee sees its own pledges).
 Searcher = Annotated[Principal, Depends(needs(*MEMBERS, "merchant"))]
 
@@ -106,7 +105,7 @@ def install(app: FastAPI, rt: Runtime) -> None:
 
     # ------------------------------------------------------------------ reads
 
-    @app.get(f"{base}/property", tags=tags, **typed(Shown),
+    @app.get(f"{base}/property", tags=tags, **typed(PropertyStateOut),
              summary="The record's property: holder, term and expiry, pledge (with the valuation in force), "
                      "assessments, dispute (争议中), and their histories")
     def get_property(record: RecordPath, p: Caller) -> Any:
@@ -168,72 +167,72 @@ def install(app: FastAPI, rt: Runtime) -> None:
 
     # ------------------------------------------------------------------ writes
 
-    @app.post(f"{base}/transfers", tags=tags, **typed(Shown, 200, write=True),
+    @app.post(f"{base}/transfers", tags=tags, **typed(PropertyStateOut, 200, write=True),
               summary="Transfer (转让) the record to another entity: the holder's and the receiver's consent, and "
                       "while pledged the pledgee's")
     def transfer(record: RecordPath, body: TransferIn, p: Writer) -> Any:
         return write(record, "transfer", body, p)
 
-    @app.post(f"{base}/changes", tags=tags, **typed(Shown, 200, write=True),
+    @app.post(f"{base}/changes", tags=tags, **typed(PropertyStateOut, 200, write=True),
               summary="Change (变更) the record's rights or metadata document, with the holder's consent")
     def change(record: RecordPath, body: ChangeIn, p: Writer) -> Any:
         return write(record, "change", body, p)
 
-    @app.post(f"{base}/renewals", tags=tags, **typed(Shown, 200, write=True),
+    @app.post(f"{base}/renewals", tags=tags, **typed(PropertyStateOut, 200, write=True),
               summary="Renew (续展) the record for its kind's term, with the holder's consent")
     def renew(record: RecordPath, p: Writer, body: Annotated[ConsentOnlyIn | None, Body()] = None) -> Any:
         return write(record, "renew", body, p)
 
-    @app.post(f"{base}/cancellation", tags=tags, **typed(Shown, 200, write=True),
+    @app.post(f"{base}/cancellation", tags=tags, **typed(PropertyStateOut, 200, write=True),
               summary="Cancel (注销) the record with a published reason; while pledged, with the pledgee's consent")
     def cancel(record: RecordPath, body: CancelIn, p: Writer) -> Any:
         return write(record, "cancel", body, p)
 
-    @app.post(f"{base}/pledges", tags=tags, **typed(Shown, 200, write=True),
+    @app.post(f"{base}/pledges", tags=tags, **typed(PropertyStateOut, 200, write=True),
               summary="Register a pledge (质押) of a product or asset: the holder's and the pledgee's consent")
     def pledge(record: RecordPath, body: PledgeIn, p: Writer) -> Any:
         return write(record, "pledge", body, p)
 
-    @app.post(f"{base}/pledges/release", tags=tags, **typed(Shown, 200, write=True),
+    @app.post(f"{base}/pledges/release", tags=tags, **typed(PropertyStateOut, 200, write=True),
               summary="Release the pledge, with the pledgee's consent")
     def release(record: RecordPath, p: Writer, body: Annotated[ConsentOnlyIn | None, Body()] = None) -> Any:
         return write(record, "release", body, p)
 
-    @app.post(f"{base}/pledges/enforce", tags=tags, **typed(Shown, 200, write=True),
+    @app.post(f"{base}/pledges/enforce", tags=tags, **typed(PropertyStateOut, 200, write=True),
               summary="Enforce the pledge on default: the record passes to the pledgee or a named buyer (this "
                       "registrar's transaction is its confirmation)")
     def enforce(record: RecordPath, body: EnforceIn, p: Writer) -> Any:
         return write(record, "enforce", body, p)
 
-    @app.post(f"{base}/assessments", tags=tags, **typed(Shown, 200, write=True),
+    @app.post(f"{base}/assessments", tags=tags, **typed(PropertyStateOut, 200, write=True),
               summary="Record an accredited assessor's assessment (评估), with its consent")
     def assess(record: RecordPath, body: AssessIn, p: Writer) -> Any:
         return write(record, "assess", body, p)
 
-    @app.post(f"{base}/assessments/{{index}}/withdrawal", tags=tags, **typed(Shown, 200, write=True),
+    @app.post(f"{base}/assessments/{{index}}/withdrawal", tags=tags, **typed(PropertyStateOut, 200, write=True),
               summary="Withdraw an assessment (named by its number in the record or its id), with its assessor's "
                       "consent")
     def withdraw(record: RecordPath, index: AssessmentPath, p: Writer,
                  body: Annotated[ConsentOnlyIn | None, Body()] = None) -> Any:
         return write(record, "withdraw", body, p, assessment=index)
 
-    @app.post(f"{base}/listing", tags=tags, **typed(Shown, 200, write=True),
+    @app.post(f"{base}/listing", tags=tags, **typed(PropertyStateOut, 200, write=True),
               summary="List a product or asset for trading (where the registrar's rule needs it, with a passed "
                       "compliance assessment in force)")
     def listing(record: RecordPath, p: Writer, body: Annotated[ListIn | None, Body()] = None) -> Any:
         return write(record, "list", body or ListIn(), p)
 
-    @app.post(f"{base}/disputes", tags=tags, **typed(Shown, 200, write=True),
+    @app.post(f"{base}/disputes", tags=tags, **typed(PropertyStateOut, 200, write=True),
               summary="File a dispute (争议) with the hash of the claim, with the claimant's consent")
     def dispute(record: RecordPath, body: DisputeIn, p: Writer) -> Any:
         return write(record, "dispute", body, p)
 
-    @app.post(f"{base}/disputes/ruling", tags=tags, **typed(Shown, 200, write=True),
+    @app.post(f"{base}/disputes/ruling", tags=tags, **typed(PropertyStateOut, 200, write=True),
               summary="An appointed arbitrator's ruling (仲裁): dismissed, ownership to another entity, or cancelled")
     def rule(record: RecordPath, body: RuleIn, p: Writer) -> Any:
         return write(record, "rule", body, p)
 
-    @app.post(f"{base}/disputes/execution", tags=tags, **typed(Shown, 200, write=True),
+    @app.post(f"{base}/disputes/execution", tags=tags, **typed(PropertyStateOut, 200, write=True),
               summary="Carry out the ruling by this exchange's own transaction; the dispute closes")
     def execute(record: RecordPath, p: Writer) -> Any:
         return write(record, "execute", None, p)

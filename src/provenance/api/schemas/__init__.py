@@ -15,6 +15,27 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from provenance.api.schemas.catalog import CatalogNames, InlineMetadata, InlineProfile
+from provenance.services.results.federation import (  # the federation's results, named here too
+    EntityOut as EntityOut,
+)
+from provenance.services.results.federation import (
+    ExchangeDetailOut as ExchangeDetailOut,
+)
+from provenance.services.results.federation import (
+    ExchangeOut as ExchangeOut,
+)
+from provenance.services.results.federation import (
+    KeyOut as KeyOut,
+)
+from provenance.services.results.federation import (
+    OnboardingConsentOut as OnboardingConsentOut,
+)
+from provenance.services.results.federation import (
+    ProposalOut as ProposalOut,
+)
+from provenance.services.results.federation import (
+    RecognizedEntityOut as RecognizedEntityOut,
+)
 
 HASH_PATTERN = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
@@ -229,12 +250,6 @@ class BatchOut(_Open):
     published: int | None = Field(default=None, description="metadata documents published on chain after anchoring")
 
 
-class OnboardingConsentOut(_Open):
-    typedData: dict[str, Any] = Field(description="the eth_signTypedData_v4 document the account's wallet signs "
-                                                  "(types, primaryType, domain, message); it hashes to digest")
-    digest: str
-    deadline: int
-
 
 class TypedDataOut(_Open):
     registrar: int
@@ -248,24 +263,7 @@ class TypedDataOut(_Open):
                                                   "(types, primaryType, domain, message); it hashes to digest")
 
 
-class ExchangeOut(_Open):
-    id: int
-    code: str
-    name: str
-    status: str
-    joined_at: int
-    removed_at: int
 
-
-class KeyOut(_Open):
-    address: str
-    exchange_id: int
-    valid_from: int
-    valid_to: int = Field(description="0 while valid")
-
-
-class ExchangeDetailOut(ExchangeOut):
-    keys: list[KeyOut]
 
 
 class AnchorOut(_Open):
@@ -314,33 +312,7 @@ class WitnessedOut(_Open):
     problem: str | None
 
 
-class EntityOut(_Open):
-    id: int
-    identifier_hash: str
-    account: str
-    registrar: int
-    role: str
-    registered_at: int
-    nonce: int
-    recognizedBy: list[str]
-    mandates: list[str]
 
-
-class RecognizedEntityOut(_Open):
-    entity: int
-    recognized: bool
-    block: int
-
-
-class ProposalOut(_Open):
-    id: int
-    action: str
-    proposer: int
-    approvals: int
-    executed: bool
-    epoch: int
-    expires_at: int
-    payload: str
 
 
 class CheckOut(_Open):

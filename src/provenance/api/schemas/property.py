@@ -27,6 +27,7 @@ from provenance.services.results.property import (
     PartyName,
     PledgeOut,
     PropertyOut,
+    PropertyStateOut,
     PublicPropertyOut,
 )
 
@@ -130,4 +131,4 @@ class RuleIn(_Write):
 __all__ = ["ActionName", "AssessIn", "AssessmentOut", "AssessmentRefOut", "CancelIn", "ChangeIn", "ChangeOut",
            "ConsentIn", "ConsentOnlyIn", "ConsentTypedDataOut", "DisputeIn", "DisputeOut", "EncumbranceOut",
            "EncumbrancesOut", "EnforceIn", "ListIn", "OwnerChangeOut", "PartyName", "PledgeIn", "PledgeOut",
-           "PropertyOut", "PublicPropertyOut", "RuleIn", "TransferIn"]
+           "PropertyOut", "PropertyStateOut", "PublicPropertyOut", "RuleIn", "TransferIn"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, RootModel
 
 from provenance.services.results import Result
 
@@ -134,6 +134,11 @@ class PublicPropertyOut(Result):
     pledge: PledgeOut | None = None
 
 
+class PropertyStateOut(RootModel[PropertyOut | PublicPropertyOut]):
+    """What a property route answers: the record's property state in full (PropertyOut), or the public states
+    (PublicPropertyOut, ``redacted: true``) for a caller who may not see the record in full."""
+
+
 class EncumbranceOut(Result):
     record: str
     seq: int
@@ -167,4 +172,4 @@ class ConsentTypedDataOut(Result):
 
 __all__ = ["ActionName", "AssessmentOut", "AssessmentRefOut", "ChangeOut", "ConsentTypedDataOut", "DisputeOut",
            "EncumbranceOut", "EncumbrancesOut", "OwnerChangeOut", "PartyName", "PledgeOut", "PropertyOut",
-           "PublicPropertyOut"]
+           "PropertyStateOut", "PublicPropertyOut"]
