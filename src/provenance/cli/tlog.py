@@ -134,8 +134,7 @@ def _revoke(svc: Any, args: argparse.Namespace, public: bytes, vkey: note.Verifi
                        "revoked, witnesses refuse its checkpoints until a key rotation gives a new one, and a note key "
                        "is listed once ever, so it cannot be listed again; rotate the key first (`key rotate`), or "
                        "pass --force")
-    signer = svc.ops.signer(args.key)
-    w = svc.note_keys.revoke(signer, public)
+    w = svc.revoke_note_key(args.key, public)
     out: dict[str, Any] = {"revoked": "0x" + public.hex(), "txHash": "0x" + w.tx_hash.hex(), "block": w.block_number,
                            "gasUsed": w.gas_used, "current": public == current}
     if svc.own is not None:

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from provenance.chain.registry import WriteResult
 from provenance.chain.tlog import NoteKeyService
 from provenance.core import merkle, note, tlog
 from provenance.errors import (
@@ -195,6 +196,13 @@ class TlogService:
                 keys = []
             removed = self.ops.svc.exchange(ex).removed_at
         return keys, removed, head
+
+    def revoke_note_key(self, key: str | None, public_key: bytes) -> WriteResult:
+        """Revoke a note key of the exchange whose key ``key`` names (None: the node's), under the node's write
+        lock like every other transaction it sends. Whether the key is the one the node signs with now is the
+        caller's question (the CLI refuses it without --force)."""
+        with self.ops.lock:
+            return self.note_keys.revoke(self.ops.signer(key), public_key)
 
     def trusted(self, ex: int) -> list[note.Verifier]:
         """The note keys a witness trusts for an exchange's log now (see the module docstring)."""
