@@ -44,6 +44,9 @@ from provenance.core.certificates.document import (
 from provenance.core.certificates.property import PropertyState
 from provenance.core.keccak import keccak256
 
+_c_status_plain: Any
+_c_property_plain: Any
+_c_configure_status: Any
 try:  # built from provenance/core/_speedups.c where the package was installed with a C compiler
     if os.environ.get("PROVENANCE_NO_SPEEDUPS") == "1":  # the Python readers alone, to compare or to rule C out
         raise ImportError("PROVENANCE_NO_SPEEDUPS=1")
@@ -51,12 +54,17 @@ try:  # built from provenance/core/_speedups.c where the package was installed w
 except ImportError:  # pragma: no cover - the Python readers read the same documents, slower
     _speedups = None  # type: ignore[assignment]
     _C_TAKES_STATUS = _C_TAKES_PROPERTY = _C_READS_MEMBERS = False
+    _c_status_plain = _c_property_plain = _c_configure_status = None
 else:
     _C_TAKES_STATUS = bool(getattr(_speedups, "TAKES_CREDENTIAL_STATUS", 0))
     _C_TAKES_PROPERTY = bool(getattr(_speedups, "TAKES_PROPERTY", 0))
-    # This build also reads those two members plain itself (status_plain, property_plain), as the Python readers
-    # do; tests/certificates/test_compiled_members.py holds them to the same answers.
-    _C_READS_MEMBERS = _C_TAKES_STATUS and _C_TAKES_PROPERTY and hasattr(_speedups, "status_plain")
+    # A build that also reads those two members plain itself, as the Python readers do (an older build has not
+    # these functions); tests/certificates/test_compiled_members.py holds them to the same answers.
+    _c_status_plain = getattr(_speedups, "status_plain", None)
+    _c_property_plain = getattr(_speedups, "property_plain", None)
+    _c_configure_status = getattr(_speedups, "configure_status", None)
+    _C_READS_MEMBERS = (_C_TAKES_STATUS and _C_TAKES_PROPERTY and _c_status_plain is not None
+                        and _c_property_plain is not None and _c_configure_status is not None)
 
 _configured = False
 # Two first verifications on two threads configure once: configure_hashes calls back into Python, so it is not
@@ -78,8 +86,7 @@ def _ready() -> bool:
             # Checks the compiled Keccak-256 against the Python one (RuntimeError if they differ).
             _speedups.configure_hashes(keccak256, eip712.CERTIFICATE_TYPE)
             if _C_READS_MEMBERS:
-                _speedups.configure_status(status_list.ENTRY_TYPE, tuple(status_list.PURPOSES),
-                                           status_list.ENTRY_KEYS)
+                _c_configure_status(status_list.ENTRY_TYPE, tuple(status_list.PURPOSES), status_list.ENTRY_KEYS)
             _configured = True
     return True
 
@@ -104,7 +111,7 @@ def _bare(doc: Any) -> tuple[Any, Any]:
         return doc, _NO_PROPERTY
     bare = doc
     if "credentialStatus" in doc:
-        if not (_speedups.status_plain(doc["credentialStatus"]) if _C_READS_MEMBERS
+        if not (_c_status_plain(doc["credentialStatus"]) if _C_READS_MEMBERS
                 else _status_plain(doc["credentialStatus"])):
             return None, None
         if not _C_TAKES_STATUS:
@@ -113,7 +120,7 @@ def _bare(doc: Any) -> tuple[Any, Any]:
     subject = doc.get("credentialSubject")
     state: Any = _NO_PROPERTY
     if type(subject) is dict and "property" in subject:
-        common = _speedups.property_plain(subject["property"]) if _C_READS_MEMBERS else None
+        common = _c_property_plain(subject["property"]) if _C_READS_MEMBERS else None
         state = _property_plain(subject) if common is None else _property_state(*common)
         if state is None:
             return None, None
