@@ -14,8 +14,6 @@ changed between submission and sealing (a parent revoked or expired in between),
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from provenance.errors import InvalidInput, ProvenanceError, StoreError
 from provenance.indexer.apply import record_view
 from provenance.indexer.follower import Follower
 from provenance.indexer.property import expired_parent
+from provenance.services.group_commit import GroupCommit
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
 from provenance.types import Address, RecordId, RegistrationRequest, Status
@@ -65,7 +64,6 @@ class _Pending:
     request: RegistrationRequest
     entry: bytes
     rid: RecordId
-    future: Future[Sealed]
 
 
 class _PendingView:
@@ -94,18 +92,21 @@ class BatchIntake:
         self.max_delay = max_delay_ms / 1000
         self.max_bytes = max_bytes
         self.on_error = on_error
-        self._queue: list[_Pending] = []
+        # The queue, its limits and the sealer thread are the node's group commit (services/group_commit.py);
+        # its lock also guards _queued_ids, so a request is judged against exactly what is queued.
+        self._group: GroupCommit[_Pending, Sealed] = GroupCommit(
+            self._seal, name="batch-sealer", max_items=max_records, max_delay=self.max_delay, max_size=max_bytes,
+            size=lambda p: len(p.entry))
         self._queued_ids: dict[bytes, _PendingView] = {}
-        self._queued_bytes = 0
-        self._first_at = 0.0
-        self._cond = threading.Condition()
-        self._seal_lock = threading.Lock()
         self._range: merkle.CompactRange | None = None
         self._range_block = -1  # the block at which self._range was the log's state on-chain
-        self._closed = False
-        self._thread: threading.Thread | None = None
         self.sealed_batches = 0
         self.sealed_records = 0
+
+    @property
+    def _queue(self) -> list[_Pending]:
+        """The queued registrations, oldest first."""
+        return [q.item for q in self._group.queue]
 
     # ------------------------------------------------------------------ intake
 
@@ -146,8 +147,8 @@ class BatchIntake:
         if len(request.parents) > MAX_PARENTS:
             raise RuleViolation(Violation("TooManyParents", {"count": len(request.parents), "max": MAX_PARENTS}))
         entry = pack_entry(request)
-        with self._cond:
-            if self._closed:
+        with self._group.cond:
+            if self._group.closed:
                 raise InvalidInput("the batch intake is closed")
             rid = RecordId(record_id(self.exchange, request.content_hash))
             violation = self.check(request, rid)
@@ -156,48 +157,17 @@ class BatchIntake:
                 violation = self.check(request, rid)
             if violation is not None:
                 raise RuleViolation(violation)
-            fut: Future[Sealed] = Future()
-            if not self._queue:
-                self._first_at = time.monotonic()
-            self._queue.append(_Pending(request, entry, rid, fut))
             self._queued_ids[rid] = _PendingView(self.exchange, request)
-            self._queued_bytes += len(entry)
-            if len(self._queue) >= self.max_records or self._queued_bytes >= self.max_bytes:
-                self._cond.notify_all()
-            return fut
+            return self._group.put_locked(_Pending(request, entry, rid))
 
     def pending(self) -> int:
-        with self._cond:
-            return len(self._queue)
+        return self._group.pending()
 
     # ------------------------------------------------------------------ sealing
 
-    def _take(self) -> list[_Pending]:
-        size = count = 0
-        for p in self._queue[:self.max_records]:
-            if count and size + len(p.entry) > self.max_bytes:
-                break
-            size += len(p.entry)
-            count += 1
-        # One slice, not a pop from the front per record: a node that queues faster than it seals holds tens
-        # of thousands, and each pop(0) moves them all.
-        taken = self._queue[:count]
-        del self._queue[:count]
-        self._queued_bytes -= size
-        if self._queue:
-            self._first_at = time.monotonic()
-        return taken
-
     def seal(self) -> int:
         """Seal what is queued now (in as many batches as the limits need); returns the records sealed."""
-        total = 0
-        while True:
-            with self._cond:
-                batch = self._take()
-            if not batch:
-                return total
-            self._seal(batch)
-            total += len(batch)
+        return self._group.drain()
 
     def _current_range(self) -> merkle.CompactRange:
         head = self.contracts.chain.block_number()
@@ -218,76 +188,48 @@ class BatchIntake:
         self._range, self._range_block = rng, head
         return rng
 
-    def _seal(self, batch: list[_Pending]) -> None:
-        with self._seal_lock:
-            try:
-                rng = self._current_range()
-                work = merkle.CompactRange(rng.size, rng.hashes)
-                first = work.size
-                for p in batch:
-                    work.append(entry_leaf_hash(self.exchange, p.entry))
-                root = work.root()
-                dep = self.contracts.deployment
-                note = eip712.sign_digest(eip712.checkpoint_digest(self.contracts.chain.chain_id,
-                                                                   Address(dep.registry), self.exchange, work.size,
-                                                                   root), bytes(self.signer.key))
-                tx = self.contracts.transact(self.signer, REGISTRY, "anchorBatch", work.size, root,
-                                             pack_batch([p.entry for p in batch]), note)
-            except BaseException as exc:
-                self._range = None
-                with self._cond:
-                    for p in batch:
-                        self._queued_ids.pop(p.rid, None)
-                for p in batch:
-                    p.future.set_exception(exc)
-                if self.on_error is not None:
-                    self.on_error(exc)
-                if not isinstance(exc, ProvenanceError | OSError):
-                    raise
-                return
-            self._range, self._range_block = work, tx.receipt.block_number
-            self.sealed_batches += 1
-            self.sealed_records += len(batch)
-            with self._cond:
-                for p in batch:
-                    self._queued_ids.pop(p.rid, None)
-            for i, p in enumerate(batch):
-                p.future.set_result(Sealed(p.rid, first + i, work.size, root, tx.receipt.tx_hash,
-                                           tx.receipt.block_number, tx.receipt.gas_used))
+    def _seal(self, batch: list[_Pending]) -> list[Sealed | BaseException]:
+        """Anchor one batch (the group commit's commit: it runs one batch at a time, whoever seals)."""
+        try:
+            rng = self._current_range()
+            work = merkle.CompactRange(rng.size, rng.hashes)
+            first = work.size
+            for p in batch:
+                work.append(entry_leaf_hash(self.exchange, p.entry))
+            root = work.root()
+            dep = self.contracts.deployment
+            note = eip712.sign_digest(eip712.checkpoint_digest(self.contracts.chain.chain_id,
+                                                               Address(dep.registry), self.exchange, work.size,
+                                                               root), bytes(self.signer.key))
+            tx = self.contracts.transact(self.signer, REGISTRY, "anchorBatch", work.size, root,
+                                         pack_batch([p.entry for p in batch]), note)
+        except BaseException as exc:
+            self._range = None
+            self._forget(batch)
+            if self.on_error is not None:
+                self.on_error(exc)
+            if not isinstance(exc, ProvenanceError | OSError):
+                raise  # every waiter of the batch gets it too (GroupCommit), and so does the caller of seal()
+            return [exc] * len(batch)
+        self._range, self._range_block = work, tx.receipt.block_number
+        self.sealed_batches += 1
+        self.sealed_records += len(batch)
+        # Out of the queued view before the waiters hear of it: a child submitted at once is judged by the index.
+        self._forget(batch)
+        return [Sealed(p.rid, first + i, work.size, root, tx.receipt.tx_hash, tx.receipt.block_number,
+                       tx.receipt.gas_used) for i, p in enumerate(batch)]
+
+    def _forget(self, batch: list[_Pending]) -> None:
+        with self._group.cond:
+            for p in batch:
+                self._queued_ids.pop(p.rid, None)
 
     # ------------------------------------------------------------------ background sealer
 
     def start(self) -> None:
         """Seal in a background thread whenever N records are queued or the oldest waited T milliseconds."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="batch-sealer", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._closed:
-                    if self._queue and (len(self._queue) >= self.max_records
-                                        or self._queued_bytes >= self.max_bytes
-                                        or time.monotonic() - self._first_at >= self.max_delay):
-                        break
-                    timeout = (self.max_delay - (time.monotonic() - self._first_at)) if self._queue else None
-                    self._cond.wait(timeout)
-                closing = self._closed
-            try:
-                self.seal()
-            except Exception:  # noqa: BLE001 - reported through the futures and on_error; keep sealing
-                pass
-            if closing:
-                return
+        self._group.start()
 
     def close(self) -> None:
         """Seal what is queued, then stop the background sealer."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        else:
-            self.seal()
+        self._group.close()

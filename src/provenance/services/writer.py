@@ -9,21 +9,23 @@ registered through the API is in the federation's catalogue when the call return
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
 from provenance.errors import ProvenanceError
+from provenance.services.group_commit import GroupCommit
 from provenance.services.operations import Operations
 from provenance.types import RegistrationRequest
 
 log = logging.getLogger("provenance.writer")
 
+Item = tuple[RegistrationRequest, bytes | None]
+
 
 class RegistrationWriter:
-    """Group commit of direct registrations (see the module docstring)."""
+    """Group commit of direct registrations (see the module docstring), on the node's group commit
+    (services/group_commit.py): a group is whatever is queued when the last one is done, up to ``group_max``."""
 
     def __init__(self, ops: Operations, *, group_max: int, on_commit: Any = None,
                  publish: Callable[[list[tuple[bytes, Any, bytes]]], int] | None = None) -> None:
@@ -31,62 +33,42 @@ class RegistrationWriter:
         self.group_max = group_max
         self.on_commit = on_commit
         self.publish = publish
-        self._queue: queue.Queue[tuple[RegistrationRequest, bytes | None, Future[Any]] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="registration-writer", daemon=True)
-        self._closed = False
-        self.groups = 0
-        self._thread.start()
+        self._failed = False  # the group being committed failed as a whole: no on_commit for it
+        self.groups = 0  # groups the chain took (a group refused as a whole is not counted)
+        self._group: GroupCommit[Item, Any] = GroupCommit(self._commit, name="registration-writer",
+                                                          max_items=group_max, after=self._after)
+        self._group.start()
 
     def pending(self) -> int:
-        return self._queue.qsize()
+        return self._group.pending()
 
     def submit(self, request: RegistrationRequest, document: bytes | None = None) -> Future[Any]:
         """Queue a registration; ``document`` (canonical bytes, already kept by the caller) is published after the
         group commits if the record is of general grade."""
-        if self._closed:
+        if self._group.closed:
             raise ProvenanceError("the node is shutting down")
-        fut: Future[Any] = Future()
-        self._queue.put((request, document, fut))
-        return fut
+        return self._group.put((request, document))
 
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            group = [item]
-            while len(group) < self.group_max:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._queue.put(None)
-                    break
-                group.append(nxt)
+    def _commit(self, group: list[Item]) -> list[Any]:
+        try:
+            results = self.ops.register_group([r for r, _ in group])
+        except BaseException as exc:  # noqa: BLE001 - every waiter gets the error; the writer lives on
+            self._failed = True
+            return [exc] * len(group)
+        self._failed = False
+        self.groups += 1
+        documents = [(bytes.fromhex(res["id"][2:]), req.grade, doc) for (req, doc), res
+                     in zip(group, results, strict=True) if doc is not None and not isinstance(res, BaseException)]
+        if documents and self.publish is not None:
             try:
-                results = self.ops.register_group([r for r, _, _ in group])
-            except BaseException as exc:  # noqa: BLE001 - every waiter gets the error; the writer lives on
-                for _, _, fut in group:
-                    fut.set_exception(exc)
-                continue
-            self.groups += 1
-            documents = [(bytes.fromhex(res["id"][2:]), req.grade, doc) for (req, doc, _), res
-                         in zip(group, results, strict=True) if doc is not None and not isinstance(res, BaseException)]
-            if documents and self.publish is not None:
-                try:
-                    self.publish(documents)
-                except BaseException as exc:  # noqa: BLE001 - the records stand; the documents stay kept here
-                    log.warning("publishing the group's metadata failed: %s", exc)
-            for (_, _, fut), res in zip(group, results, strict=True):
-                if isinstance(res, BaseException):
-                    fut.set_exception(res)
-                else:
-                    fut.set_result(res)
-            if self.on_commit is not None:
-                self.on_commit()
+                self.publish(documents)
+            except BaseException as exc:  # noqa: BLE001 - the records stand; the documents stay kept here
+                log.warning("publishing the group's metadata failed: %s", exc)
+        return results
+
+    def _after(self, _group: list[Item], error: BaseException | None) -> None:
+        if error is None and not self._failed and self.on_commit is not None:
+            self.on_commit()
 
     def close(self) -> None:
-        self._closed = True
-        self._queue.put(None)
-        self._thread.join(timeout=30)
+        self._group.close(timeout=30)
