@@ -12,6 +12,7 @@ from eth_utils.crypto import keccak
 
 from provenance.chain.catalog import publish_metadata, publish_profiles
 from provenance.chain.registry import ENTITY_CHUNK
+from provenance.chain.tlog import NoteKeyService
 from provenance.core.ids import parse_address
 from provenance.types import Hash32, Kind, Status
 
@@ -94,6 +95,10 @@ class GasBench(Bench):
         k2 = Account.create()
         out["addKey"] = svc.add_key(key, k2).gas_used
         out["revokeKey"] = svc.revoke_key(k2, parse_address(self.key.address)).gas_used
+        notes = NoteKeyService(c)  # any 32 bytes: the contract cannot check an Ed25519 key (no precompile)
+        out["addNoteKey_first_of_exchange"] = notes.add(k2, keccak(b"bench note key 1")).gas_used
+        out["addNoteKey"] = notes.add(k2, keccak(b"bench note key 2")).gas_used
+        out["revokeNoteKey"] = notes.revoke(k2, keccak(b"bench note key 1")).gas_used
         out["rotateKey"] = svc.rotate_key(k2, Account.create()).gas_used
         checks = {name: {"gas": out[name], "target": t, "met": out[name] <= t,
                          "eas": EAS.get({"register_one_parent": "attest_one_parent",
