@@ -21,8 +21,10 @@ from provenance.types import Hash32, Kind, Status
 EAS = {"attest_no_parent": 298_494, "attest_one_parent": 341_122, "attest_three_parents": 386_565,
        "attestByDelegation_one_parent": 357_291, "revoke": 78_971}
 TARGETS = {"register_one_parent": 170_000, "registerFor_one_parent": 180_000, "setStatus": 40_000}
-# Issue 22's targets, mandate path; the first transfer and pledge of a record are the dearest.
-PROPERTY_TARGETS = {"transfer_first_of_record": 60_000, "transfer": 60_000, "pledge_first_of_record": 90_000,
+# Issue 22's targets, mandate path; the first transfer and pledge of a record are the dearest, and a transfer of a
+# pledged record (the pledgee's consent too) is a transfer as well.
+PROPERTY_TARGETS = {"transfer_first_of_record": 60_000, "transfer": 60_000, "transfer_pledged": 60_000,
+                    "pledge_first_of_record": 90_000,
                     "pledge": 90_000, "assess_quality": 80_000, "assess_compliance": 80_000,
                     "assess_valuation": 80_000}
 
