@@ -154,7 +154,7 @@ class RegistryService:
 
     def exchange_id(self, ref: int | str) -> int:
         """Resolve an exchange code ("SDE") or id ("1", 1) to its id."""
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit() and len(ref) <= 12):
             exchange_id = int(ref)
             if not 0 < exchange_id <= self.exchange_count():
                 raise NotFound(f"no exchange with id {exchange_id}")
@@ -195,7 +195,7 @@ class RegistryService:
     def supervisor_id(self, ref: int | str) -> int:
         """Resolve a supervisor code ("CAC") or id to its id."""
         count = self.supervisor_count()
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit() and len(ref) <= 12):
             if not 0 < int(ref) <= count:
                 raise NotFound(f"no supervisor with id {ref}")
             return int(ref)

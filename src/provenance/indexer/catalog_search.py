@@ -497,7 +497,7 @@ class CatalogIndex:
         for ex, code in self._codes.items():
             if code == registrar:
                 return ex
-        if registrar.isdigit():
+        if registrar.isascii() and registrar.isdigit() and len(registrar) <= 5:  # an exchange id is a uint16
             return int(registrar)
         raise InvalidInput(f"registrar: unknown exchange {registrar!r}")
 
