@@ -15,7 +15,6 @@ anchor or after :data:`RETRY_AFTER` seconds.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -25,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from provenance.config import TlogConfig, Witness
-from provenance.core import note, tlog
+from provenance.core import ijson, note, tlog
 from provenance.errors import ProvenanceError
 from provenance.services.tlog import TEXT, TlogService
 
@@ -174,6 +173,7 @@ class CheckpointPusher:
             self.svc.keep_cosignature(key, msg, line)
         except (ProvenanceError, ValueError) as exc:
             why = exc.message if isinstance(exc, ProvenanceError) else str(exc)
+            log.warning("witness %s cosigned size %d, but its line is not kept: %s", w.url, size, why)
             return PushResult(w.url, size, "unverified", why)
         return PushResult(w.url, size, "cosigned")
 
@@ -183,7 +183,10 @@ class CheckpointPusher:
             vkey = w.vkey
             if not vkey:
                 status, body = self.transport("GET", w.url + "/keys", None, self.cfg.timeout)
-                doc = json.loads(body) if status == 200 else None
+                # The witness's answer is outside input: the I-JSON reader, whose depth limit does not depend on
+                # the recursion limit py_ecc raises (the stdlib decoder overflows the C stack on 64 KiB of '[').
+                doc = ijson.loads(body, max_depth=4, max_bytes=MAX_ANSWER, what=f"witness {w.url}'s keys") \
+                    if status == 200 else None
                 vkey = doc.get("witness", "") if isinstance(doc, dict) else ""
                 if not isinstance(vkey, str) or not vkey:
                     raise ProvenanceError(f"witness {w.url} names no cosignature key; give its vkey in [tlog]")
