@@ -4,8 +4,10 @@ spec's wire format or planted a bad signature line in what the node serves."""
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import logging
+import secrets
 import shutil
 import threading
 from collections.abc import Iterator
@@ -13,14 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_account.messages import encode_defunct
+from fastapi.testclient import TestClient
 
+from provenance.api.middleware import Guard
 from provenance.api.routes import tlog as tlog_routes
 from provenance.config import TlogConfig, Witness
+from provenance.core import merkle, note, tlog
 from provenance.services import tlog as tlog_service
 from provenance.services.tlog_push import CheckpointPusher
 from tests.support.served import Served, serve
 
 API = "/api/v1"
+WITNESS = f"{API}/tlog/add-checkpoint"
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +91,78 @@ def test_a_deeply_nested_keys_answer_is_refused_without_crashing(node: Served,
         fake.close()
     assert result.outcome == "unverified" and "nest" in result.detail, result
     assert any("nest" in r.getMessage() for r in caplog.records), caplog.records
+
+
+# ---------------------------------------------------------------------- 2. what the witness keeps of a request
+
+
+@pytest.fixture(scope="module")
+def zjde(node: Served) -> dict[str, Any]:
+    """ZJDE binds a note key of its own (signed by its exchange key) to the SDE node's witness."""
+    t = tnode(node)
+    ex = t.exchange_of_code("ZJDE")
+    signer = note.Signer(t.origin(ex), hashlib.sha256(b"zjde review note key").digest())
+    statement = tlog.binding_statement(chain_id=node.runtime.chain_id, registry=node.runtime.registry, exchange=ex,
+                                       code="ZJDE", vkey=signer.verifier.vkey, block=1)
+    account = node.runtime.node.keystore.load("ZJDE")
+    sig = "0x" + bytes(account.sign_message(encode_defunct(text=statement)).signature).hex()
+    r = node.client.post(f"{API}/tlog/bindings", json={"statement": statement, "signature": sig})
+    assert r.status_code == 200, r.text
+    logs = node.runtime.ops.logs
+    hashes = [leaf.leaf_hash for leaf in logs.leaves(ex, 0, logs.size(ex))]
+    return {"ex": ex, "signer": signer, "hashes": hashes, "account": account}
+
+
+def witness_client(node: Served) -> TestClient:
+    """The routes inside the Guard middleware, which reads every body as I-JSON (tlog-witness bodies are text)."""
+    layer: Any = node.client.app.middleware_stack  # type: ignore[attr-defined]
+    while not isinstance(layer, Guard):
+        layer = layer.app
+    return TestClient(layer.app)
+
+
+def post(node: Served, old: int, msg: bytes) -> Any:
+    return witness_client(node).post(WITNESS, content=tlog.add_checkpoint_body(old, [], msg),
+                                     headers={"Content-Type": "text/plain"})
+
+
+def served_checkpoint_lines_verify(node: Served, z: dict[str, Any]) -> bytes:
+    """The checkpoint of ZJDE's log the node serves in a tlog-proof, after checking that every line under a key
+    a client knows (ZJDE's note key, this node's witness key) verifies."""
+    rid = next(r for r in node.demo["records"].values()
+               if node.runtime.ops.indexed(bytes.fromhex(str(r)[2:])).registrar == z["ex"])
+    r = node.client.get(f"{API}/tlog/proof/{rid}")
+    assert r.status_code == 200, r.text
+    msg = tlog.parse_proof_bundle(r.content).checkpoint
+    text, sigs = note.parse(msg)
+    cp = tlog.Checkpoint.from_text(text)
+    witness = tnode(node).witness.verifier
+    log_key: note.Verifier = z["signer"].verifier
+    known = 0
+    for s in sigs:
+        if (s.name, s.key_id) == (witness.name, witness.key_id):
+            assert tlog.verify_cosignature(cp, witness, s) > 0
+            known += 1
+        elif (s.name, s.key_id) == (log_key.name, log_key.key_id):
+            assert log_key.verify(text.encode(), s.signature)
+            known += 1
+    assert known == 2, sigs
+    return msg
+
+
+def test_the_witness_keeps_only_verified_lines(node: Served, zjde: dict[str, Any]) -> None:
+    n = len(zjde["hashes"])
+    witness = tnode(node).witness.verifier
+    cp = tlog.sign_checkpoint(tlog.Checkpoint(zjde["signer"].name, n, merkle.root(zjde["hashes"])), zjde["signer"])
+    planted = note.Signature(witness.name, witness.key_id, secrets.token_bytes(72)).line().encode()
+    stranger = note.Signature("example.com/stranger", 7, secrets.token_bytes(64)).line().encode()
+    r = post(node, 0, cp + planted + stranger)
+    assert r.status_code == 200, r.text
+    kept = served_checkpoint_lines_verify(node, zjde)
+    assert planted not in kept and stranger not in kept
+    # A repeat at the same size and root is cosigned again but changes nothing kept.
+    again = note.Signature(witness.name, witness.key_id, secrets.token_bytes(72)).line().encode()
+    r = post(node, n, cp + again)
+    assert r.status_code == 200, r.text
+    assert served_checkpoint_lines_verify(node, zjde) == kept
+    assert tnode(node).state.note(tlog_service.WITNESSED, zjde["signer"].name) == kept

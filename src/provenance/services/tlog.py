@@ -55,6 +55,11 @@ SIZE = "text/x.tlog.size"
 log = logging.getLogger("provenance.tlog")
 
 
+class _Repeat(Exception):
+    """Raised inside a witness state check to end TlogState.advance before it writes: the checkpoint is the one
+    kept."""
+
+
 class WitnessRefusal(ProvenanceError):
     """Raised when the witness refuses an add-checkpoint request; ``status`` is the one c2sp.org/tlog-witness
     names for the refusal and ``media`` the type of its plain-text body."""
@@ -326,7 +331,7 @@ class TlogService:
         if ex is None:
             raise WitnessRefusal(404, f"unknown origin {cp.origin}")
         try:
-            tlog.open_checkpoint(req.checkpoint, self.keyring(ex))
+            _, opened = tlog.open_checkpoint(req.checkpoint, self.keyring(ex))
         except VerificationError as exc:
             raise WitnessRefusal(403, exc.message) from exc
         if req.old_size > cp.size:
@@ -336,6 +341,9 @@ class TlogService:
         indexed = self.tiles.size(ex)
         if cp.size <= indexed and self.tiles.root_at(ex, cp.size) != cp.root:
             raise WitnessRefusal(422, f"the root at size {cp.size} is not the one the chain's leaves give")
+        # What is kept (and served in later proofs) is the text and the log-key lines that verified: a line the
+        # sender attached under another name, even this witness's own, would make a client refuse the note.
+        verified = (opened.text + "\n" + "".join(sig.line() for sig in opened.signatures)).encode()
         cosigned: list[bytes] = []
 
         def check(last: int, last_root: bytes | None) -> tuple[int, bytes, bytes]:
@@ -347,6 +355,9 @@ class TlogService:
             elif last == cp.size:
                 if cp.root != last_root or req.proof:
                     raise WitnessRefusal(422, f"the root at size {last} differs from the one cosigned")
+                # A repeat is cosigned again (tlog-witness) but leaves the state, and the note kept, as they are.
+                cosigned.append(tlog.cosign(cp, self.witness, max(1, int(time.time()))).line().encode())
+                raise _Repeat
             else:
                 if last_root is None:
                     raise WitnessRefusal(422, f"no root is kept for the size {last} cosigned")
@@ -356,10 +367,12 @@ class TlogService:
                     raise WitnessRefusal(422, f"the consistency proof does not verify: {exc.message}") from exc
             # Signed under the lock, kept with the state: the checkpoint and this cosignature serve later proofs.
             cosigned.append(tlog.cosign(cp, self.witness, max(1, int(time.time()))).line().encode())
-            return cp.size, cp.root, req.checkpoint + cosigned[0]
+            return cp.size, cp.root, verified + cosigned[0]
 
         try:
             self.state.advance(WITNESSED, cp.origin, check)
+        except _Repeat:
+            pass
         except SizeConflict as exc:
             raise WitnessRefusal(409, f"{exc.size}\n", SIZE) from exc
         return cosigned[0]
