@@ -166,3 +166,21 @@ def test_the_witness_keeps_only_verified_lines(node: Served, zjde: dict[str, Any
     assert r.status_code == 200, r.text
     assert served_checkpoint_lines_verify(node, zjde) == kept
     assert tnode(node).state.note(tlog_service.WITNESSED, zjde["signer"].name) == kept
+
+
+# ---------------------------------------------------------------------- 3. the 409's media type
+
+
+def test_a_409_carries_exactly_the_tlog_size_media_type(node: Served, zjde: dict[str, Any]) -> None:
+    def signed(size: int) -> bytes:
+        cp = tlog.Checkpoint(zjde["signer"].name, size, merkle.root(zjde["hashes"][:size]))
+        return tlog.sign_checkpoint(cp, zjde["signer"])
+
+    have = tnode(node).state.latest(tlog_service.WITNESSED, zjde["signer"].name)[0]
+    if have == 0:  # first contact: the witness cosigns size 1
+        assert post(node, 0, signed(1)).status_code == 200
+        have = 1
+    r = post(node, 0, signed(have))  # a stale old size
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"] == "text/x.tlog.size"  # Go's witness clients compare it exactly
+    assert r.content == f"{have}\n".encode()
