@@ -184,3 +184,27 @@ def test_a_409_carries_exactly_the_tlog_size_media_type(node: Served, zjde: dict
     assert r.status_code == 409, r.text
     assert r.headers["content-type"] == "text/x.tlog.size"  # Go's witness clients compare it exactly
     assert r.content == f"{have}\n".encode()
+
+
+# ---------------------------------------------------------------------- 4. partial tiles of earlier sizes
+
+
+def test_partial_tiles_of_every_size_below_the_full_tile_are_served(node: Served) -> None:
+    t = tnode(node)
+    code = node.runtime.ops.codes()[node.runtime.exchange_id]
+    n = t.tiles.size(node.runtime.exchange_id)
+    assert 3 <= n < tlog.TILE_WIDTH, n  # the demo's log: one partial tile, of width n
+    for kind, item in (("entries", None), ("0", 32)):
+        widest = node.client.get(f"/tlog/{code}/tile/{kind}/000.p/{n}")
+        assert widest.status_code == 200, widest.text
+        items = tlog.parse_entry_bundle(widest.content) if item is None else \
+            [widest.content[i:i + 32] for i in range(0, len(widest.content), 32)]
+        assert len(items) == n
+        for width in range(1, n):  # the tiles of the sizes a checkpoint may have been produced at
+            r = node.client.get(f"/tlog/{code}/tile/{kind}/000.p/{width}")
+            assert r.status_code == 200, (kind, width, r.text)
+            got = tlog.parse_entry_bundle(r.content) if item is None else \
+                [r.content[i:i + 32] for i in range(0, len(r.content), 32)]
+            assert got == items[:width]
+        assert node.client.get(f"/tlog/{code}/tile/{kind}/000.p/{n + 1}").status_code == 404  # beyond the log
+        assert node.client.get(f"/tlog/{code}/tile/{kind}/000").status_code == 404  # no full tile yet

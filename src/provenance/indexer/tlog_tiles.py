@@ -33,13 +33,14 @@ class TileQueries(LogQueries):
         per = tlog.TILE_WIDTH ** level
         first = n * tlog.TILE_WIDTH * per
         size = self.size(exchange)
-        # A tile of width W needs W * 256**L leaves from its start; a partial tile must be the log's last one
-        # at that level (tlog-tiles: partial tiles are those of checkpointed sizes, never hashed upward).
+        # A tile of width W needs W * 256**L leaves from its start. c2sp.org/tlog-tiles: a log serves the partial
+        # tiles of every size a checkpoint may have been produced at (any width up to what the index holds, a
+        # prefix of the same hashes) until the full tile exists, and may stop then: clients fetch the full one.
         if first + width * per > size:
             raise NotFound(f"exchange {exchange}'s log of {size} leaves has no tile {tlog.tile_path(level, n, width)}")
-        if width < tlog.TILE_WIDTH and (first + (width + 1) * per <= size):
-            raise NotFound(f"tile {tlog.tile_path(level, n, width)} is not partial in a log of {size} leaves; "
-                           f"ask for a wider one")
+        if width < tlog.TILE_WIDTH and first + tlog.TILE_WIDTH * per <= size:
+            raise NotFound(f"tile {tlog.tile_path(level, n, width)} is full in a log of {size} leaves; ask for "
+                           f"{tlog.tile_path(level, n)}")
         return first, per
 
     def hash_tile(self, exchange: int, level: int, n: int, width: int) -> bytes:
