@@ -97,10 +97,9 @@ class Rights(enum.IntFlag):
     @classmethod
     def parse(cls, value: str | int) -> Rights:
         """Parse "holding,processing,operation" (any subset) or the bit value 1..7."""
-        text = value if isinstance(value, int) else value.strip()
         # ASCII digits only: "²" is a digit to str.isdigit but not to int(), and a long one costs int() time
-        if isinstance(text, int) or (text.isascii() and text.isdigit()):
-            bits = int(text) if isinstance(text, int) or len(text.lstrip("0")) <= 3 else 0
+        if isinstance(value, int) or (value.strip().isascii() and value.strip().isdigit()):
+            bits = value if isinstance(value, int) else int(value) if len(value.strip().lstrip("0")) <= 3 else 0
             if 1 <= bits <= 7:
                 return cls(bits)
             raise InvalidInput(f"invalid rights {value!r}: expected 1..7 or names")

@@ -97,7 +97,7 @@ def decode(encoded: Any) -> bytes:
 
 
 def list_url(base_url: str, code: str, purpose: str) -> str:
-    """Where the issuing node serves an exchange's list (api/vc_routes.py)."""
+    """Where the issuing node serves an exchange's list (api/routes/vc.py)."""
     if purpose not in PURPOSES:
         raise MalformedDocument(f"a status purpose is one of {PURPOSES}, not {purpose!r}")
     return f"{base_url.rstrip('/')}/api/v1/status-lists/{code}/{purpose}"
