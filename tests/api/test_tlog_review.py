@@ -208,3 +208,20 @@ def test_partial_tiles_of_every_size_below_the_full_tile_are_served(node: Served
             assert got == items[:width]
         assert node.client.get(f"/tlog/{code}/tile/{kind}/000.p/{n + 1}").status_code == 404  # beyond the log
         assert node.client.get(f"/tlog/{code}/tile/{kind}/000").status_code == 404  # no full tile yet
+
+
+# ---------------------------------------------------------------------- 5. a tile index of thousands of digits
+
+
+def test_a_tile_index_beyond_2_64_is_a_named_refusal(node: Served) -> None:
+    long = "x999/" * 3000 + "999"
+    with pytest.raises(tlog.MalformedTilePath):
+        tlog.parse_tile_path("tile/0/" + long)
+    r = node.client.get("/tlog/SDE/tile/0/" + long)
+    assert r.status_code == 422 and r.json()["type"].endswith("invalid-input"), r.text
+    with pytest.raises(tlog.MalformedTilePath):
+        tlog.parse_tile_path("tile/0/" + "x999/" * 6 + "999")  # seven groups, but beyond 2**64
+    # The largest index written in seven groups still parses (and is beyond any log: 404).
+    top = tlog.tile_path(0, 2**64 - 1)
+    assert top.count("/") == 8 and tlog.parse_tile_path(top) == (0, 2**64 - 1, tlog.TILE_WIDTH)
+    assert node.client.get(f"/tlog/SDE/{top}").status_code == 404

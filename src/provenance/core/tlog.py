@@ -271,7 +271,8 @@ def tile_path(level: int | None, n: int, width: int = TILE_WIDTH) -> str:
     return f"tile/{'entries' if level is None else level}/{tail}"
 
 
-_PATH = re.compile(r"tile/(entries|0|[1-9][0-9]?)/((?:x[0-9]{3}/)*[0-9]{3})(?:\.p/([1-9][0-9]{0,2}))?")
+# At most seven groups: a tile index is below 2**64 (20 digits), and an unbounded one reached int()'s digit limit.
+_PATH = re.compile(r"tile/(entries|0|[1-9][0-9]?)/((?:x[0-9]{3}/){0,6}[0-9]{3})(?:\.p/([1-9][0-9]{0,2}))?")
 
 
 def parse_tile_path(path: str) -> tuple[int | None, int, int]:
@@ -282,6 +283,8 @@ def parse_tile_path(path: str) -> tuple[int | None, int, int]:
     level = None if m[1] == "entries" else int(m[1])
     groups = m[2].split("/")
     n = int("".join(g.lstrip("x") for g in groups))
+    if n >= 2**64:
+        raise MalformedTilePath(f"{path!r} names a tile index beyond 2**64")
     width = int(m[3]) if m[3] else TILE_WIDTH
     if tile_path(level, n, width) != path:  # x000 prefixes and widths of 256 written as partial are not canonical
         raise MalformedTilePath(f"{path!r} is not the canonical path of its tile")
