@@ -225,3 +225,25 @@ def test_a_tile_index_beyond_2_64_is_a_named_refusal(node: Served) -> None:
     top = tlog.tile_path(0, 2**64 - 1)
     assert top.count("/") == 8 and tlog.parse_tile_path(top) == (0, 2**64 - 1, tlog.TILE_WIDTH)
     assert node.client.get(f"/tlog/SDE/{top}").status_code == 404
+
+
+# ---------------------------------------------------------------------- 6. digits that are not ASCII
+
+
+def arabic_indic(value: int) -> str:
+    return "".join(chr(0x660 + int(d)) for d in str(value))
+
+
+@pytest.mark.parametrize("change", ["exchange-superscript", "exchange-arabic", "block-superscript", "block-arabic"])
+def test_binding_numbers_are_ascii_decimals(node: Served, zjde: dict[str, Any], change: str) -> None:
+    ex = zjde["ex"]
+    statement = tlog.binding_statement(chain_id=node.runtime.chain_id, registry=node.runtime.registry, exchange=ex,
+                                       code="ZJDE", vkey=zjde["signer"].verifier.vkey, block=12)
+    what, digits = change.split("-")
+    odd = {"superscript": "\u00b2", "arabic": arabic_indic(ex if what == "exchange" else 12)}[digits]
+    statement = (statement.replace(f"\nexchange {ex} ZJDE\n", f"\nexchange {odd} ZJDE\n") if what == "exchange"
+                 else statement.replace("\nfrom block 12\n", f"\nfrom block {odd}\n"))
+    assert odd in statement
+    sig = "0x" + bytes(zjde["account"].sign_message(encode_defunct(text=statement)).signature).hex()
+    r = node.client.post(f"{API}/tlog/bindings", json={"statement": statement, "signature": sig})
+    assert r.status_code == 422 and r.json()["type"].endswith("invalid-input"), r.text

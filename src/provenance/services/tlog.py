@@ -22,6 +22,7 @@ the protocol answers in plain text, not in problem documents.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -98,9 +99,15 @@ def _parse_binding(statement: str) -> dict[str, str]:
     return fields
 
 
+# ASCII digits only, no leading zeroes: str.isdigit() takes "²" (which int() refuses: a 500) and other scripts'
+# digits (which int() reads: a second spelling of one statement's number).
+_EXCHANGE_ID = re.compile(r"[1-9][0-9]{0,4}")
+_BLOCK = re.compile(r"0|[1-9][0-9]{0,18}")
+
+
 def _decimal_block(text: str) -> int:
     value = text.removeprefix("block ")
-    if not value.isdigit() or (value != "0" and value.startswith("0")) or len(value) > 19:
+    if not _BLOCK.fullmatch(value):
         raise InvalidInput("a binding statement's 'from block' is a decimal block number")
     return int(value)
 
@@ -243,7 +250,7 @@ class TlogService:
         ex_id, _, code = f["exchange"].partition(" ")
         if f["chain"] != str(self.chain_id) or f["registry"] != f"0x{self.registry.hex()}":
             raise InvalidInput("the binding statement is for another chain or registry")
-        if not ex_id.isdigit() or len(ex_id) > 5 or self.code(int(ex_id)) != code or not f["from"].startswith("block "):
+        if not _EXCHANGE_ID.fullmatch(ex_id) or self.code(int(ex_id)) != code or not f["from"].startswith("block "):
             raise InvalidInput("the binding statement's exchange id and code do not match the federation's")
         ex = int(ex_id)
         v = note.Verifier.from_vkey(f["vkey"])

@@ -16,6 +16,7 @@ anchor or after :data:`RETRY_AFTER` seconds.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import urllib.error
@@ -67,11 +68,12 @@ def http(method: str, url: str, body: bytes | None, timeout: float) -> tuple[int
         raise WitnessUnreachable(f"{url}: {exc}") from exc
 
 
+_SIZE = re.compile(rb"(0|[1-9][0-9]{0,19})\n")  # text/x.tlog.size: an ASCII decimal without leading zeroes
+
+
 def _size(body: bytes) -> int | None:
-    text = body.decode("ascii", "replace")
-    if not text.endswith("\n") or not text[:-1].isdigit() or len(text) > 21:
-        return None
-    return int(text[:-1])
+    m = _SIZE.fullmatch(body)
+    return int(m[1]) if m is not None and int(m[1]) < 2**64 else None
 
 
 class CheckpointPusher:
