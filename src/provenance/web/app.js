@@ -181,10 +181,8 @@ async function explore(params) {
     for (const k of ["content_hash", "owner", "registrar", "kind", "grade", "status"]) if (params.get(k)) q.set(k, params.get(k));
     let title = ZH() ? "搜索结果" : "Search results";
     if ([...q.keys()].length === 0) {
-      // The index's record count, from /health: the same index state /federation carries, without its
-      // contract calls (and index.html asks for it before this script has loaded).
-      const total = (await ask("/health")).index.records;
-      q.set("after", String(Math.max(-1, total - 51)));
+      // The newest 50 in one request, which index.html asks for before this script has loaded.
+      q.set("latest", "true");
       title = ZH() ? "最新登记" : "Latest registrations";
     }
     q.set("limit", "50");
