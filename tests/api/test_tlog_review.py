@@ -247,3 +247,22 @@ def test_binding_numbers_are_ascii_decimals(node: Served, zjde: dict[str, Any], 
     sig = "0x" + bytes(zjde["account"].sign_message(encode_defunct(text=statement)).signature).hex()
     r = node.client.post(f"{API}/tlog/bindings", json={"statement": statement, "signature": sig})
     assert r.status_code == 422 and r.json()["type"].endswith("invalid-input"), r.text
+
+
+# ---------------------------------------------------------------------- 7. a witness answering several lines
+
+
+def test_a_cosignature_reply_of_several_lines_keeps_the_witness_s_valid_one(node: Served) -> None:
+    svc = tnode(node)
+    msg = svc.signed_checkpoint(node.runtime.exchange_id)
+    cp = tlog.Checkpoint.from_text(note.parse(msg)[0])
+    w = note.Signer.generate("several-lines-witness", note.SIG_COSIGNATURE_V1)
+    good = tlog.cosign(cp, w, 1_700_000_000).line().encode()
+    # What a witness that also signs with ML-DSA-44 sends after its Ed25519 line: another key ID under its name.
+    other = note.Signature(w.name, w.verifier.key_id ^ 1, secrets.token_bytes(2420 + 8)).line().encode()
+    forged = note.Signature(w.name, w.verifier.key_id, secrets.token_bytes(72)).line().encode()
+    assert svc.keep_cosignature(w.verifier, msg, forged + good + other) == cp
+    served = node.client.get(f"/tlog/{node.runtime.ops.codes()[node.runtime.exchange_id]}/checkpoint").content
+    assert good in served and other not in served and forged not in served
+    with pytest.raises(note.InvalidNoteSignature):
+        svc.keep_cosignature(w.verifier, msg, other + forged)  # nothing of the witness's verifies

@@ -290,11 +290,21 @@ class TlogService:
         under a key a client trusts that fails to verify makes the client refuse the whole note."""
         text, sigs = note.parse(msg + line)
         cp = tlog.Checkpoint.from_text(text)
-        if self.own is None or cp.origin != self.origin(self.own) or len(sigs) < 2:
-            raise note.MalformedNote("a cosignature is kept only for this node's own checkpoints, one line")
-        tlog.verify_cosignature(cp, witness, sigs[-1])
-        self.state.keep_cosignature(cp.origin, cp.size, witness.vkey, sigs[-1].line().encode())
-        return cp
+        reply = sigs[len(note.parse(msg)[1]):]
+        if self.own is None or cp.origin != self.origin(self.own) or not reply:
+            raise note.MalformedNote("a cosignature is kept only for this node's own checkpoints, one line or more")
+        # tlog-witness lets a witness answer several lines (one per key it holds, an ML-DSA-44 one too): the first
+        # that is this witness's key's and verifies is kept, the others (unknown to the node, or failing) are not.
+        for sig in reply:
+            if (sig.name, sig.key_id) != (witness.name, witness.key_id):
+                continue
+            try:
+                tlog.verify_cosignature(cp, witness, sig)
+            except note.InvalidNoteSignature:
+                continue
+            self.state.keep_cosignature(cp.origin, cp.size, witness.vkey, sig.line().encode())
+            return cp
+        raise note.InvalidNoteSignature(witness.name, witness.key_id)
 
     def signed_checkpoint(self, ex: int) -> bytes:
         """The node's checkpoint of its own log at the index's size, signed by its note key (once per size)."""
