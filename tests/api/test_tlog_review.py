@@ -191,8 +191,8 @@ def test_a_409_carries_exactly_the_tlog_size_media_type(node: Served, zjde: dict
 
 def test_partial_tiles_of_every_size_below_the_full_tile_are_served(node: Served) -> None:
     t = tnode(node)
-    code = node.runtime.ops.codes()[node.runtime.exchange_id]
-    n = t.tiles.size(node.runtime.exchange_id)
+    assert t.own is not None
+    code, n = t.code(t.own), t.tiles.size(t.own)
     assert 3 <= n < tlog.TILE_WIDTH, n  # the demo's log: one partial tile, of width n
     for kind, item in (("entries", None), ("0", 32)):
         widest = node.client.get(f"/tlog/{code}/tile/{kind}/000.p/{n}")
@@ -254,7 +254,8 @@ def test_binding_numbers_are_ascii_decimals(node: Served, zjde: dict[str, Any], 
 
 def test_a_cosignature_reply_of_several_lines_keeps_the_witness_s_valid_one(node: Served) -> None:
     svc = tnode(node)
-    msg = svc.signed_checkpoint(node.runtime.exchange_id)
+    assert svc.own is not None
+    msg = svc.signed_checkpoint(svc.own)
     cp = tlog.Checkpoint.from_text(note.parse(msg)[0])
     w = note.Signer.generate("several-lines-witness", note.SIG_COSIGNATURE_V1)
     good = tlog.cosign(cp, w, 1_700_000_000).line().encode()
@@ -262,7 +263,7 @@ def test_a_cosignature_reply_of_several_lines_keeps_the_witness_s_valid_one(node
     other = note.Signature(w.name, w.verifier.key_id ^ 1, secrets.token_bytes(2420 + 8)).line().encode()
     forged = note.Signature(w.name, w.verifier.key_id, secrets.token_bytes(72)).line().encode()
     assert svc.keep_cosignature(w.verifier, msg, forged + good + other) == cp
-    served = node.client.get(f"/tlog/{node.runtime.ops.codes()[node.runtime.exchange_id]}/checkpoint").content
+    served = node.client.get(f"/tlog/{svc.code(svc.own)}/checkpoint").content
     assert good in served and other not in served and forged not in served
     with pytest.raises(note.InvalidNoteSignature):
         svc.keep_cosignature(w.verifier, msg, other + forged)  # nothing of the witness's verifies
