@@ -267,3 +267,27 @@ def test_a_cosignature_reply_of_several_lines_keeps_the_witness_s_valid_one(node
     assert good in served and other not in served and forged not in served
     with pytest.raises(note.InvalidNoteSignature):
         svc.keep_cosignature(w.verifier, msg, other + forged)  # nothing of the witness's verifies
+
+
+# ---------------------------------------------------------------------- 2b. a repeat with another root
+
+
+def test_a_repeat_of_the_size_cosigned_with_another_root_is_a_409(node: Served, zjde: dict[str, Any]) -> None:
+    """Beyond the chain's leaves (so the check against them does not apply first), tlog-witness answers a repeat
+    of the size cosigned whose root differs with 409 and the size, and keeps what it had."""
+    signer, hashes = zjde["signer"], list(zjde["hashes"])
+    n = len(hashes)
+    if tnode(node).state.latest(tlog_service.WITNESSED, signer.name)[0] == 0:
+        assert post(node, 0, tlog.sign_checkpoint(tlog.Checkpoint(signer.name, n, merkle.root(hashes)),
+                                                  signer)).status_code == 200
+    beyond = hashes + [merkle.leaf_hash(b"a leaf the chain has not seen yet")]
+    cp = tlog.sign_checkpoint(tlog.Checkpoint(signer.name, n + 1, merkle.root(beyond)), signer)
+    r = witness_client(node).post(WITNESS, content=tlog.add_checkpoint_body(n, merkle.consistency_proof(n, beyond), cp),
+                                  headers={"Content-Type": "text/plain"})
+    assert r.status_code == 200, r.text
+    kept = tnode(node).state.note(tlog_service.WITNESSED, signer.name)
+    other = tlog.sign_checkpoint(tlog.Checkpoint(signer.name, n + 1, hashlib.sha256(b"a fork").digest()), signer)
+    r = post(node, n + 1, other)
+    assert r.status_code == 409 and r.content == f"{n + 1}\n".encode(), r.text
+    assert r.headers["content-type"] == "text/x.tlog.size"
+    assert tnode(node).state.note(tlog_service.WITNESSED, signer.name) == kept

@@ -370,8 +370,10 @@ class TlogService:
                 if req.proof:
                     raise WitnessRefusal(422, "a proof from size 0 is empty")
             elif last == cp.size:
-                if cp.root != last_root or req.proof:
-                    raise WitnessRefusal(422, f"the root at size {last} differs from the one cosigned")
+                if cp.root != last_root:  # tlog-witness: a 409 with the size, as for a stale old size
+                    raise SizeConflict(cp.origin, last)
+                if req.proof:
+                    raise WitnessRefusal(422, f"a consistency proof from size {last} to itself is empty")
                 # A repeat is cosigned again (tlog-witness) but leaves the state, and the note kept, as they are.
                 cosigned.append(tlog.cosign(cp, self.witness, max(1, int(time.time()))).line().encode())
                 raise _Repeat
