@@ -22,6 +22,10 @@ READS: dict[str, list[tuple[str, str | None]]] = {
     "/exchanges": [("/exchanges", None)],
     "/exchanges/{exchange}": [("/exchanges/SDE", None), ("/exchanges/2", None)],
     "/exchanges/{exchange}/keys": [("/exchanges/ZJDE/keys", None)],
+    "/exchanges/{exchange}/checkpoints": [("/exchanges/SDE/checkpoints", None),
+                                          ("/exchanges/2/checkpoints?limit=1", None)],
+    "/exchanges/{exchange}/consistency": [("/exchanges/SDE/consistency?size1=1&size2=3", None),
+                                          ("/exchanges/ZJDE/consistency?size1=0&size2=2", "member")],
     "/proposals": [("/proposals", None)],
     "/entities/consent": [(f"/entities/consent?identifier=x-1&account={ACCOUNT}&deadline=5", None)],
     "/entities/{entity}": [("/entities/1", None), ("/entities/4", None)],
@@ -72,7 +76,7 @@ def test_the_services_answer_typed_results_on_every_converted_capability(served:
     paths = {r.path.removeprefix(API) for r in _typed_routes(served)}
     assert set(READS) <= paths, sorted(set(READS) - paths)
     assert {"/entities", "/registrations/{record}/transfers", "/registrations/{record}/metadata",
-            "/entities/{entity}/recognition"} <= paths
+            "/entities/{entity}/recognition", "/checkpoints", "/witness"} <= paths
 
 
 def test_the_openapi_document_names_each_routes_model(served: Served) -> None:

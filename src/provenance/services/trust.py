@@ -19,6 +19,7 @@ from provenance.core import ijson
 from provenance.core.ids import hex0x
 from provenance.errors import InvalidInput, NotFound
 from provenance.indexer.logs import LogQueries
+from provenance.services.results.trust import AnchoredOut, AnchorOut, ConsistencyOut, LogOut, WitnessedOut
 
 if TYPE_CHECKING:
     from provenance.services.certificates import Certifier
@@ -45,18 +46,18 @@ class TrustOperations:
 
     # ------------------------------------------------------------------ transparency logs
 
-    def log(self, ref: int | str, *, limit: int = 20) -> dict[str, Any]:
+    def log(self, ref: int | str, *, limit: int = 20) -> LogOut:
         ex = self.exchange_ref(ref)
         anchors = self.logs.anchors(ex, limit=1_000_000)
-        return {"exchange": ex, "code": self.codes().get(ex), "size": self.logs.size(ex),
-                "root": hex0x(self.logs.root(ex)), "anchors": len(anchors),
-                "anchored": [_anchor_json(a) | {"cosignedBy": [c.witness for c in
-                                                               self.logs.cosignatures(ex, a.tree_size)]}
-                             for a in anchors[-limit:]]}
+        return LogOut(exchange=ex, code=self.codes().get(ex), size=self.logs.size(ex),
+                      root=hex0x(self.logs.root(ex)), anchors=len(anchors),
+                      anchored=[AnchoredOut(**_anchor_json(a), cosignedBy=[c.witness for c in
+                                                                        self.logs.cosignatures(ex, a.tree_size)])
+                                for a in anchors[-limit:]])
 
-    def anchor(self, signer: LocalAccount | None = None) -> dict[str, Any]:
+    def anchor(self, signer: LocalAccount | None = None) -> AnchorOut:
         with self.lock:
-            return _anchor_json(self.certifier.anchor_checkpoint(signer or self.signer()))
+            return AnchorOut(**_anchor_json(self.certifier.anchor_checkpoint(signer or self.signer())))
 
     def inclusion(self, record: bytes) -> dict[str, Any]:
         rec = self.indexed(record)
@@ -68,17 +69,17 @@ class TrustOperations:
                 "proof": [hex0x(x) for x in self.logs.inclusion_proof(rec.registrar, rec.leaf_index,
                                                                        anchor.tree_size)]}
 
-    def consistency(self, ref: int | str, size1: int, size2: int) -> dict[str, Any]:
+    def consistency(self, ref: int | str, size1: int, size2: int) -> ConsistencyOut:
         ex = self.exchange_ref(ref)
-        return {"exchange": ex, "size1": size1, "size2": size2,
-                "root1": hex0x(self.logs.root_at(ex, size1)), "root2": hex0x(self.logs.root_at(ex, size2)),
-                "proof": [hex0x(x) for x in self.logs.consistency_proof(ex, size1, size2)]}
+        return ConsistencyOut(exchange=ex, size1=size1, size2=size2,
+                              root1=hex0x(self.logs.root_at(ex, size1)), root2=hex0x(self.logs.root_at(ex, size2)),
+                              proof=[hex0x(x) for x in self.logs.consistency_proof(ex, size1, size2)])
 
-    def witness(self, signer: LocalAccount | None = None) -> list[dict[str, Any]]:
+    def witness(self, signer: LocalAccount | None = None) -> list[WitnessedOut]:
         with self.lock:
             done = self.certifier.witness(signer or self.signer())
-        return [{"exchange": w.exchange, "treeSize": w.tree_size, "root": hex0x(w.root),
-                 "transaction": hex0x(w.tx_hash) if w.tx_hash else None, "problem": w.problem} for w in done]
+        return [WitnessedOut(exchange=w.exchange, treeSize=w.tree_size, root=hex0x(w.root),
+                             transaction=hex0x(w.tx_hash) if w.tx_hash else None, problem=w.problem) for w in done]
 
     # ------------------------------------------------------------------ certificates
 

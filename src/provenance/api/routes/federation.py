@@ -60,23 +60,23 @@ def install(app: FastAPI, rt: Runtime) -> None:
 
     @app.get(f"{API}/exchanges/{{exchange}}/checkpoints", tags=["federation"],
              summary="An exchange's transparency log: size, root, anchored checkpoints and their cosigners",
-             responses=ok(LogOut, 200))
+             **typed(LogOut, 200))
     def checkpoints(exchange: ExchangeRef, limit: Annotated[int, Query(ge=1, le=1000)] = 20) -> Any:
-        return ops.log(exchange, limit=limit)
+        return answer(ops.log(exchange, limit=limit))
 
     @app.get(f"{API}/exchanges/{{exchange}}/consistency", tags=["federation"],
              summary="RFC 9162 consistency proof between two sizes of an exchange's log",
-             responses=ok(ConsistencyOut, 200))
+             **typed(ConsistencyOut, 200))
     def consistency(exchange: ExchangeRef, size1: Annotated[int, Query(ge=0, le=2**63)],
                     size2: Annotated[int, Query(ge=0, le=2**63)]) -> Any:
-        return ops.consistency(exchange, size1, size2)
+        return answer(ops.consistency(exchange, size1, size2))
 
-    @app.post(f"{API}/checkpoints", tags=["federation"], status_code=201, responses=ok(AnchorOut, 201, write=True),
+    @app.post(f"{API}/checkpoints", tags=["federation"], status_code=201, **typed(AnchorOut, 201, write=True),
               summary="Anchor this exchange's log as it stands (covers its direct registrations)")
     def anchor(_p: Writer) -> Any:
         return ops.anchor()
 
-    @app.post(f"{API}/witness", tags=["federation"], responses=ok(list[WitnessedOut], 200, write=True),
+    @app.post(f"{API}/witness", tags=["federation"], **typed(list[WitnessedOut], 200, write=True),
               summary="Cosign partners' new checkpoints after checking their consistency")
     def witness(_p: Admin) -> Any:
         return ops.witness()

@@ -36,6 +36,24 @@ from provenance.services.results.federation import (
 from provenance.services.results.federation import (
     RecognizedEntityOut as RecognizedEntityOut,
 )
+from provenance.services.results.trust import (  # the transparency logs' results, named here too
+    AnchoredOut as AnchoredOut,
+)
+from provenance.services.results.trust import (
+    AnchorOut as AnchorOut,
+)
+from provenance.services.results.trust import (
+    ConsistencyOut as ConsistencyOut,
+)
+from provenance.services.results.trust import (
+    InclusionOut as InclusionOut,
+)
+from provenance.services.results.trust import (
+    LogOut as LogOut,
+)
+from provenance.services.results.trust import (
+    WitnessedOut as WitnessedOut,
+)
 
 HASH_PATTERN = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
@@ -261,55 +279,6 @@ class TypedDataOut(_Open):
     request: dict[str, Any]
     typedData: dict[str, Any] = Field(description="the eth_signTypedData_v4 document the owner's wallet signs "
                                                   "(types, primaryType, domain, message); it hashes to digest")
-
-
-
-
-
-class AnchorOut(_Open):
-    treeSize: int
-    root: str
-    block: int
-    consistent: bool
-    transaction: str
-
-
-class AnchoredOut(AnchorOut):
-    cosignedBy: list[int]
-
-
-class LogOut(_Open):
-    exchange: int
-    code: str | None
-    size: int
-    root: str
-    anchors: int
-    anchored: list[AnchoredOut]
-
-
-class ConsistencyOut(_Open):
-    exchange: int
-    size1: int
-    size2: int
-    root1: str
-    root2: str
-    proof: list[str]
-
-
-class InclusionOut(AnchorOut):
-    record: str
-    exchange: int
-    leafIndex: int
-    leafHash: str
-    proof: list[str]
-
-
-class WitnessedOut(_Open):
-    exchange: int
-    treeSize: int
-    root: str
-    transaction: str | None
-    problem: str | None
 
 
 
