@@ -16,12 +16,18 @@ Address = NewType("Address", bytes)
 """A 20-byte account address."""
 
 
+def is_decimal(text: str, digits: int = 12) -> bool:
+    """Whether ``text`` is a number written in at most ``digits`` ASCII digits: ``str.isdigit`` alone is true of
+    "²" (which ``int`` refuses) and of other scripts' digits (which ``int`` reads), and a long one costs ``int``."""
+    return 0 < len(text) <= digits and text.isascii() and text.isdigit()
+
+
 class _Named(enum.IntEnum):
     """An enum whose members parse from their lower-case name or their number."""
 
     @classmethod
     def parse(cls, value: str | int) -> Self:
-        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        if isinstance(value, int) or (isinstance(value, str) and is_decimal(value)):
             try:
                 return cls(int(value))
             except ValueError:

@@ -99,7 +99,7 @@ class Guard:
                     return
             length = headers.get("content-length")
             if length is not None:
-                if not length.isdigit():
+                if not (length.isascii() and length.isdigit() and len(length) <= 19):
                     await problem(400, "bad-request", "Content-Length is not a number",
                                   instance=path)(scope, receive, send_wrapper)
                     return

@@ -10,7 +10,7 @@ from typing import Any
 from provenance.cli.common import bar, read_bounded, reading, signer_of
 from provenance.core.ijson import loads as ijson_loads
 from provenance.errors import DocumentTooLarge, DuplicateKey, InvalidInput
-from provenance.types import RegistrationRequest
+from provenance.types import RegistrationRequest, is_decimal
 
 MAX_BATCH_BYTES = 256 * 1024 * 1024
 """Largest JSON Lines or CSV file of registrations ``batch import`` reads."""
@@ -52,7 +52,7 @@ def _load_requests(path: Path) -> tuple[list[RegistrationRequest], list[bytes | 
                 if extra:
                     raise InvalidInput(f"{path}: unknown columns {', '.join(sorted(str(e) for e in extra))}")
                 if "owner" in obj:
-                    if not str(obj["owner"]).isdigit():
+                    if not is_decimal(str(obj["owner"]), 10):
                         raise InvalidInput(f"{path}:{n}: owner must be an entity id (integer)")
                     obj["owner"] = int(obj["owner"])
                 if "parents" in obj:

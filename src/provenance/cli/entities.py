@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from provenance.cli.common import read_json, reading, signer_of, with_federation, with_ops
+from provenance.types import is_decimal
 
 
 @reading(lambda args: read_json(args.profile, "entity profile") if getattr(args, "profile", None) else None)
@@ -23,7 +24,7 @@ def cmd_entity_add(ops: Any, args: argparse.Namespace, profile: Any) -> Any:
 
 @with_ops
 def cmd_entity_show(ops: Any, args: argparse.Namespace) -> Any:
-    return ops.entity(int(args.entity)) if args.entity.isdigit() else ops.entity_by_identifier(args.entity)
+    return ops.entity(int(args.entity)) if is_decimal(args.entity) else ops.entity_by_identifier(args.entity)
 
 
 @with_ops

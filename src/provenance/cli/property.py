@@ -19,6 +19,7 @@ from provenance.core.ids import parse_hash32
 from provenance.errors import InvalidInput
 from provenance.services.property import PARTIES
 from provenance.services.property_values import CANCEL_REASONS, METHODS, OUTCOMES
+from provenance.types import is_decimal
 
 PARTY_NAMES = sorted({p for parties in PARTIES.values() for p in parties})
 
@@ -88,7 +89,7 @@ def cmd_property_consent(prop: Any, args: argparse.Namespace, _consents: dict[st
 
 @with_property
 def cmd_property_decide(prop: Any, args: argparse.Namespace, _consents: dict[str, Any]) -> Any:
-    subject = int(args.subject) if args.subject.isdigit() and args.decision != "set-compliance-rule" else args.subject
+    subject = int(args.subject) if is_decimal(args.subject) and args.decision != "set-compliance-rule" else args.subject
     value: int | bool = args.value
     if args.decision == "set-term":
         value = args.days * 86400

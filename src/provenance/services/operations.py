@@ -61,6 +61,7 @@ from provenance.types import (
     RecordId,
     RegistrationRequest,
     Status,
+    is_decimal,
 )
 
 if TYPE_CHECKING:
@@ -189,7 +190,7 @@ class Operations(TrustOperations):
             return self.follower.sync(progress=progress)
 
     def exchange_ref(self, ref: int | str) -> int:
-        if isinstance(ref, str) and ref.isdigit():
+        if isinstance(ref, str) and is_decimal(ref):
             ref = int(ref)
         with self.lock:
             return self.svc.exchange_id(ref)
