@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import typing
+from pathlib import Path
 from typing import Any
 
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, RootModel, TypeAdapter
 
+from provenance.core.certificates import credential_hash
+from provenance.core.ids import hex0x
 from provenance.services.results import Result
 from tests.support.served import Served
 
@@ -44,6 +47,8 @@ READS: dict[str, list[tuple[str, str | None]]] = {
     "/registrations/{record}/pledges": [("/registrations/{asset}/pledges", "member")],
     "/registrations/{record}/assessments": [("/registrations/{asset}/assessments", "member")],
     "/registrations/{record}/disputes": [("/registrations/{asset}/disputes", "member")],
+    "/certificates": [("/certificates", None), ("/certificates?limit=1", "member")],
+    "/certificates/{credential}/recognitions": [("/certificates/{credential}/recognitions", None)],
     "/encumbrances": [("/encumbrances", "admin"), ("/encumbrances?limit=1", "member")],
 }
 
@@ -64,9 +69,14 @@ def _models(annotation: Any) -> list[type[BaseModel]]:
     return [m for arg in typing.get_args(annotation) for m in _models(arg)]
 
 
+def _certificate(served: Served) -> dict[str, Any]:
+    return json.loads(Path(served.demo["certificate"]).read_text("utf-8"))  # type: ignore[no-any-return]
+
+
 def _url(served: Served, template: str) -> str:
     demo = served.demo
     return API + template.format(
+        credential=hex0x(credential_hash(_certificate(served))) if "{credential}" in template else "",
         asset=demo["property"]["asset"], transferred=demo["property"]["transfer"]["record"],
         general=served.record("port-vessel-traffic"),
         credit=demo["property"]["institutions"]["fi-pujiang-bank"]["creditCode"])
@@ -76,7 +86,8 @@ def test_the_services_answer_typed_results_on_every_converted_capability(served:
     paths = {r.path.removeprefix(API) for r in _typed_routes(served)}
     assert set(READS) <= paths, sorted(set(READS) - paths)
     assert {"/entities", "/registrations/{record}/transfers", "/registrations/{record}/metadata",
-            "/entities/{entity}/recognition", "/checkpoints", "/witness"} <= paths
+            "/entities/{entity}/recognition", "/checkpoints", "/witness",
+            "/certificates/verify", "/certificates/verify-offline"} <= paths
 
 
 def test_the_openapi_document_names_each_routes_model(served: Served) -> None:
@@ -121,3 +132,17 @@ def test_a_redacted_property_answer_is_the_public_model(served: Served) -> None:
     assert full["redacted"] is False and full["owner"] == PropertyOut.model_validate(full).owner
     assert set(public) < set(full) | {"redacted"} and "owner" not in public
     assert demo["property"]["asset"] == full["record"]
+
+
+def test_a_verification_report_is_its_model_exactly(served: Served) -> None:
+    from provenance.services.results.certificates import ReportOut
+
+    good = served.client.post(f"{API}/certificates/verify", json=_certificate(served))
+    bad = served.client.post(f"{API}/certificates/verify", json={"hello": "world"})
+    for r, valid in ((good, True), (bad, False)):
+        assert r.status_code == 200, r.text[:300]
+        report = ReportOut.model_validate(r.json())
+        assert report.valid is valid and report.mode == "online" and report.checks
+        assert json.dumps(report.document(), ensure_ascii=False) == json.dumps(r.json(), ensure_ascii=False)
+    # An unchecked certificate has no property state, and says so (null), rather than leaving the member out.
+    assert "property" in bad.json() and bad.json()["property"] is None

@@ -38,8 +38,8 @@ def cmd_cert_verify(args: argparse.Namespace) -> Any:
     else:
         with open_node(args) as node:
             out = Operations(node).verify(doc)
-    if not out["valid"]:
-        raise CertificateInvalid(out)
+    if not out.valid:
+        raise CertificateInvalid(out.document())
     return out
 
 

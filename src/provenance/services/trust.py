@@ -19,6 +19,7 @@ from provenance.core import ijson
 from provenance.core.ids import hex0x
 from provenance.errors import InvalidInput, NotFound
 from provenance.indexer.logs import LogQueries
+from provenance.services.results.certificates import CertificateSummaryOut, RecognitionOut, ReportOut
 from provenance.services.results.trust import AnchoredOut, AnchorOut, ConsistencyOut, LogOut, WitnessedOut
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class TrustOperations:
         except FileNotFoundError:
             raise NotFound(f"no certificate {hex0x(credential_hash)} was issued by this node") from None
 
-    def certificates(self, *, limit: int = 100) -> list[dict[str, Any]]:
+    def certificates(self, *, limit: int = 100) -> list[CertificateSummaryOut]:
         folder = self._certificates_dir()
         if not folder.exists():
             return []
@@ -119,11 +120,11 @@ class TrustOperations:
         for f in files:
             doc = ijson.loads(f.read_bytes(), what=f"the kept certificate {f.name}")
             subject = doc.get("credentialSubject", {}).get("record", {})
-            out.append({"credentialHash": f.stem, "record": subject.get("id"), "validFrom": doc.get("validFrom"),
-                        "validUntil": doc.get("validUntil")})
+            out.append(CertificateSummaryOut(credentialHash=f.stem, record=subject.get("id"),
+                                             validFrom=doc.get("validFrom"), validUntil=doc.get("validUntil")))
         return out
 
-    def verify(self, doc: Any, *, now: int | None = None) -> dict[str, Any]:
+    def verify(self, doc: Any, *, now: int | None = None) -> ReportOut:
         """Verify a certificate online, against this node's view of the chain (the report names each check)."""
         with self.lock:
             view = self.certifier.online_view()
@@ -132,16 +133,16 @@ class TrustOperations:
             else C.verify(doc, view, now=int(time.time()) if now is None else now)
         for ev in report.equivocations:
             self.certifier.record_equivocation({"kind": "signed-root-differs-from-anchored", **ev})
-        return report.to_json()
+        return ReportOut.model_validate(report.to_json())
 
     @staticmethod
-    def verify_offline(doc: Any, snapshot: Any, trusted: Sequence[bytes], *, now: int | None = None) -> dict[str, Any]:
+    def verify_offline(doc: Any, snapshot: Any, trusted: Sequence[bytes], *, now: int | None = None) -> ReportOut:
         from provenance.core.snapshot import SnapshotView
 
         view = SnapshotView(snapshot, list(trusted))
         when = int(time.time()) if now is None else now
         report = C.verify_text(doc, view, now=when) if isinstance(doc, str | bytes) else C.verify(doc, view, now=when)
-        return report.to_json()
+        return ReportOut.model_validate(report.to_json())
 
     def trusted_keys(self, exchange: int | None = None) -> list[bytes]:
         with self.lock:
@@ -153,9 +154,9 @@ class TrustOperations:
         with self.lock:
             return self.certifier.recognize(doc, signer or self.signer(), on_chain=on_chain)
 
-    def recognitions(self, credential_hash: bytes) -> list[dict[str, Any]]:
-        return [{"recognizer": ex, "recognizerCode": self.codes().get(ex), "block": block,
-                 "record": hex0x(rid), "issuer": issuer}
+    def recognitions(self, credential_hash: bytes) -> list[RecognitionOut]:
+        return [RecognitionOut(recognizer=ex, recognizerCode=self.codes().get(ex), block=block, record=hex0x(rid),
+                               issuer=issuer)
                 for ex, block, rid, issuer in self.logs.recognitions(credential_hash)]
 
     def snapshot(self, *, anchor: bool = True, signer: LocalAccount | None = None) -> dict[str, Any]:

@@ -14,9 +14,10 @@ from provenance.api.deps import (
     SNAPSHOT,
     RecordPath,
     Writer,
+    answer,
     document,
-    ok,
     rid,
+    typed,
     wants_plain_json,
 )
 from provenance.api.runtime import Runtime
@@ -42,9 +43,9 @@ def install(app: FastAPI, rt: Runtime) -> None:
         return ops.issue(rid(body.record), days=body.days)
 
     @app.get(f"{API}/certificates", tags=["certificates"], summary="Certificates issued by this node",
-             responses=ok(list[CertificateSummaryOut], 200))
+             **typed(list[CertificateSummaryOut], 200))
     async def certificates(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
-        return ops.certificates(limit=limit)
+        return answer(ops.certificates(limit=limit))
 
     @app.get(f"{API}/certificates/{{credential}}", tags=["certificates"],
              responses=document(CERTIFICATE, media_type="application/vc"),
@@ -56,13 +57,13 @@ def install(app: FastAPI, rt: Runtime) -> None:
         return JSONResponse(doc, media_type=media,
                             headers={"Content-Disposition": f'attachment; filename="{credential}.json"'})
 
-    @app.post(f"{API}/certificates/verify", tags=["certificates"], responses=ok(ReportOut, 200),
+    @app.post(f"{API}/certificates/verify", tags=["certificates"], **typed(ReportOut, 200),
               summary="Verify a certificate against this node's view of the chain: a report of every check")
     def verify(certificate: Annotated[dict[str, Any], Body(description="the certificate (VC 2.0 JSON)")]) \
             -> Any:
         return ops.verify(certificate)
 
-    @app.post(f"{API}/certificates/verify-offline", tags=["certificates"], responses=ok(ReportOut, 200),
+    @app.post(f"{API}/certificates/verify-offline", tags=["certificates"], **typed(ReportOut, 200),
               summary="Verify a certificate against a signed federation snapshot only (no chain access)")
     def verify_offline(body: OfflineVerifyIn) -> Any:
         trusted: list[bytes] = [parse_address(a, "trusted[]") for a in body.trusted] or ops.trusted_keys()
@@ -75,9 +76,9 @@ def install(app: FastAPI, rt: Runtime) -> None:
         return ops.recognize(body.certificate, on_chain=body.onChain)
 
     @app.get(f"{API}/certificates/{{credential}}/recognitions", tags=["certificates"],
-             summary="Recognitions of a certificate recorded on-chain", responses=ok(list[RecognitionOut], 200))
+             summary="Recognitions of a certificate recorded on-chain", **typed(list[RecognitionOut], 200))
     async def recognitions(credential: RecordPath) -> Any:
-        return ops.recognitions(parse_hash32(credential, "credential hash"))
+        return answer(ops.recognitions(parse_hash32(credential, "credential hash")))
 
     @app.post(f"{API}/snapshots", tags=["certificates"], status_code=201, responses=document(SNAPSHOT, 201, write=True),
               summary="A signed federation snapshot for offline verifiers (its status list anchored on-chain)")

@@ -15,6 +15,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from provenance.api.schemas.catalog import CatalogNames, InlineMetadata, InlineProfile
+from provenance.services.results.certificates import (  # the certificates' results, named here too
+    CertificateSummaryOut as CertificateSummaryOut,
+)
+from provenance.services.results.certificates import (
+    CheckOut as CheckOut,
+)
+from provenance.services.results.certificates import (
+    RecognitionOut as RecognitionOut,
+)
+from provenance.services.results.certificates import (
+    ReportOut as ReportOut,
+)
 from provenance.services.results.federation import (  # the federation's results, named here too
     EntityOut as EntityOut,
 )
@@ -282,36 +294,6 @@ class TypedDataOut(_Open):
 
 
 
-
-
-class CheckOut(_Open):
-    name: str
-    ok: bool
-    detail: str
-
-
-class ReportOut(_Open):
-    valid: bool
-    mode: Literal["online", "offline"]
-    credentialHash: str | None
-    checks: list[CheckOut]
-    equivocations: list[dict[str, Any]]
-    property: dict[str, Any] | None = None
-
-
-class CertificateSummaryOut(_Open):
-    credentialHash: str
-    record: str | None
-    validFrom: str | None
-    validUntil: str | None
-
-
-class RecognitionOut(_Open):
-    recognizer: int
-    recognizerCode: str | None
-    block: int
-    record: str
-    issuer: int
 
 
 class IndexStateOut(_Open):
