@@ -329,3 +329,15 @@ def test_every_property_route_answers_as_documented(served: Served, parties: Par
     TypeAdapter(documented[("GET", "/api/v1/encumbrances")][1]).validate_python(r.json())
     checked.add(("GET", "/api/v1/encumbrances"))
     assert set(documented) == checked, set(documented) - checked
+
+
+@pytest.mark.parametrize("to", [True, "5", 5.0, [5], {"id": 5}])
+def test_a_number_is_a_json_number(served: Served, parties: Parties, to: Any) -> None:
+    """A body's entity id, score or deadline is a JSON integer: true, "5" or 5.0 used to be read as entity 1 or 5
+    and sent to the contract; now the body is refused naming the member, and nothing is sent."""
+    record = asset(served)
+    before = served.client.get(path(record, "property"), headers=served.auth("registrar")).json()
+    r = served.client.post(path(record, "transfers"), json={"to": to}, headers=served.auth("registrar"))
+    assert r.status_code == 422, r.text
+    assert "to" in r.text
+    assert served.client.get(path(record, "property"), headers=served.auth("registrar")).json() == before

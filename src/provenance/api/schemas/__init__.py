@@ -83,7 +83,10 @@ StatusName = Literal["active", "suspended", "revoked"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: no member the model does not name, and no conversion between JSON types (true, "5" or 5.0
+    is not the entity 5; a string is not a number, nor a number a string)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class RegistrationIn(InlineMetadata, _Strict):
