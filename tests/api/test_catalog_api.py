@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from typing import Any
 
 import pytest
@@ -469,3 +470,22 @@ def test_a_document_not_in_canonical_form_is_never_shown_and_is_counted(served: 
     assert served.client.get(f"{API}/registrations/{rid}/metadata").status_code == 404
     assert rid not in ids(search(served, q="spacedout"))
     assert served.client.get(f"{API}/registrations/{rid}").json()["metadata"] == "not-supplied"
+
+
+def test_a_status_change_made_here_reaches_the_catalogue(served: Served) -> None:
+    """A write through this node syncs the lineage index itself, so its follower sees no new block: the search
+    projection used to keep the old status until another node's block came (an independent check found it)."""
+    doc = document(owner(served), title={"zh": "港口能耗监测数据", "en": "Port energy monitoring data"})
+    rid = register(served, {"kind": "resource", "owner": owner(served), "contentHash": content(),
+                            "rights": ["holding"], "metadata": doc})["id"]
+    r = served.client.post(f"{API}/registrations/{rid}/status", json={"status": "suspended"},
+                           headers=served.auth("registrar"))
+    assert r.status_code == 200, r.text
+    assert served.client.get(f"{API}/registrations/{rid}").json()["status"] == "suspended"
+    deadline = time.monotonic() + 10
+    while True:
+        found = [i for i in search(served, q="港口能耗监测")["items"] if i["id"] == rid]
+        if found and found[0]["status"] == "suspended":
+            break
+        assert time.monotonic() < deadline, found
+        time.sleep(0.1)

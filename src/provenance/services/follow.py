@@ -73,8 +73,11 @@ class Follower:
         if self._moved() or self.always_sync:
             with self.ops.lock:
                 synced = self.ops.follower.sync()
-            if self.catalog is not None:
-                self.catalog.sync()
+        if self.catalog is not None:
+            # Every round, not only when the chain moved: a write through this node (a status change, a transfer)
+            # syncs the lineage index itself, so the next round sees no new block, and the search projection
+            # would stay behind until another node's block came. Up to date, this is a few reads.
+            self.catalog.sync()
         drawn: tuple[int, ...] = ()
         # Writes through this node sync the index themselves, so look at the head, not at the sync.
         if self.draw_checks and self.head != self._checked_draws_at and self.ops.node.contracts.has_cross_border:
