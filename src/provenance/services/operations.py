@@ -51,6 +51,7 @@ from provenance.services.results.federation import (
     ProposalOut,
     RecognizedEntityOut,
 )
+from provenance.services.results.registrations import ImpactOut, PathOut, StatusOut, TypedDataOut
 from provenance.services.trust import TrustOperations
 from provenance.store.keys import IndexedRecord
 from provenance.types import (
@@ -341,7 +342,7 @@ class Operations(TrustOperations):
             return self.svc.sign_registration(owner, registrar, request, ttl_seconds=ttl)
 
     def registration_typed_data(self, request: RegistrationRequest, *, deadline: int,
-                                nonce: int | None = None) -> dict[str, Any]:
+                                nonce: int | None = None) -> TypedDataOut:
         """The EIP-712 typed data an owner signs to let this node's exchange register ``request`` for them: the
         ``eth_signTypedData_v4`` document its wallet signs (``typedData``), beside the digest and loose fields."""
         from provenance.core import eip712
@@ -352,12 +353,12 @@ class Operations(TrustOperations):
             dep = self.node.contracts.deployment
             terms = (dep.chain_id, Address(dep.registry), self.exchange_id, request, nonce, deadline)
             digest = eip712.registration_digest(*terms)
-        return {"registrar": self.exchange_id, "nonce": nonce, "deadline": deadline, "digest": hex0x(digest),
-                "chainId": dep.chain_id, "verifyingContract": hex0x(dep.registry),
-                "request": request_json(request), "typedData": eip712.registration_typed_data(*terms)}
+        return TypedDataOut(registrar=self.exchange_id, nonce=nonce, deadline=deadline, digest=hex0x(digest),
+                            chainId=dep.chain_id, verifyingContract=hex0x(dep.registry),
+                            request=request_json(request), typedData=eip712.registration_typed_data(*terms))
 
     def set_status(self, record: bytes, status: str, reason: str = "",
-                   signer: LocalAccount | None = None) -> dict[str, Any]:
+                   signer: LocalAccount | None = None) -> StatusOut:
         st = Status.parse(status)
         rid = RecordId(record)
         with self.lock:
@@ -371,7 +372,7 @@ class Operations(TrustOperations):
                 res_block = self.svc.set_status(signer, rid, st, reason_hash(reason)).block_number
             self.follower.sync()
             self._reanchor_status_lists(signer)
-        return {"id": hex0x(rid), "status": st.label, "block": res_block}
+        return StatusOut(id=hex0x(rid), status=st.label, block=res_block)
 
     def _reanchor_status_lists(self, signer: LocalAccount) -> None:
         """A verifier without a snapshot learns of a suspension or revocation from the exchange's status lists,
@@ -469,18 +470,18 @@ class Operations(TrustOperations):
                         for r, d in [(res.root, 0), *res.records]]
         return doc
 
-    def impact(self, record: bytes, *, max_depth: int = 64) -> dict[str, Any]:
+    def impact(self, record: bytes, *, max_depth: int = 64) -> ImpactOut:
         _bounds(max_depth, 100_000)
         res = self.queries.impact(record, max_depth=max_depth)
-        return {"record": hex0x(res["record"].id), "status": Status(res["record"].status).label,
-                "inactive": res["inactive"], "descendants": res["descendants"],
-                "affected": ["0x" + r.id.hex() for r in res["affected"]], "truncated": res["truncated"]}
+        return ImpactOut(record=hex0x(res["record"].id), status=Status(res["record"].status).label,
+                         inactive=res["inactive"], descendants=res["descendants"],
+                         affected=["0x" + r.id.hex() for r in res["affected"]], truncated=res["truncated"])
 
-    def path(self, descendant: bytes, ancestor: bytes) -> dict[str, Any]:
+    def path(self, descendant: bytes, ancestor: bytes) -> PathOut:
         p = self.queries.path(descendant, ancestor)
         if p is None:
             raise NotFound(f"0x{ancestor.hex()} is not an ancestor of 0x{descendant.hex()}")
-        return {"path": ["0x" + x.hex() for x in p]}
+        return PathOut(path=["0x" + x.hex() for x in p])
 
     def export(self, record: bytes, fmt: str, *, max_depth: int = 64) -> Any:
         """A record's ancestry as W3C PROV-JSON (``prov``) or OpenLineage run events (``openlineage``)."""

@@ -18,44 +18,48 @@ from provenance.api.deps import (
     Nodes,
     RecordPath,
     Writer,
+    answer,
     caller,
     document,
-    ok,
     reveal_for,
     rid,
+    typed,
     viewer_of,
 )
 from provenance.api.runtime import Runtime
 from provenance.api.schemas import (
     EXCHANGE_PATTERN,
     BatchIn,
-    BatchOut,
     GradeName,
-    ImpactOut,
-    InclusionOut,
     KindName,
-    LineageOut,
-    PathOut,
-    RecordOut,
-    RegisteredOut,
     RegisterIn,
-    SearchOut,
     StatusIn,
-    StatusOut,
     TypedDataIn,
-    TypedDataOut,
 )
 from provenance.chain.registry import SignedRegistration
 from provenance.errors import Conflict, InvalidInput
 from provenance.services.catalog import PUBLIC as PUBLIC_VIEW
 from provenance.services.requests import registration_from_json, request_from_json
+from provenance.services.results import Result
+from provenance.services.results.registrations import (
+    BatchOut,
+    ImpactOut,
+    LineageOut,
+    PathOut,
+    RecordOut,
+    RegisteredOut,
+    SearchOut,
+    StatusOut,
+    TypedDataOut,
+)
+from provenance.services.results.trust import InclusionOut
 
 
 def install(app: FastAPI, rt: Runtime) -> None:
     ops = rt.ops
 
     @app.post(f"{API}/registrations", tags=["registrations"], status_code=201,
-              responses=ok(RegisteredOut, 201, write=True),
+              **typed(RegisteredOut, 201, write=True),
               summary="Register one record (under the owner's mandate, or with its EIP-712 signature)")
     def register(body: RegisterIn, _p: Writer) -> Any:
         fields = body.model_dump(exclude={"ownerSignature"})
@@ -66,11 +70,11 @@ def install(app: FastAPI, rt: Runtime) -> None:
             s = body.ownerSignature
             signed = SignedRegistration(request, rt.exchange_id, s.nonce, s.deadline,
                                         bytes.fromhex(s.signature[2:]))
-            return rt.catalog.register(request, metadata, signed=signed)
-        return rt.catalog.register(request, metadata,
-                                   submit=lambda r, d: rt.writer.submit(r, d).result(timeout=120))
+            return _finished(RegisteredOut, rt.catalog.register(request, metadata, signed=signed), 201)
+        return _finished(RegisteredOut, rt.catalog.register(
+            request, metadata, submit=lambda r, d: rt.writer.submit(r, d).result(timeout=120)), 201)
 
-    @app.post(f"{API}/registrations/typed-data", tags=["registrations"], responses=ok(TypedDataOut, 200),
+    @app.post(f"{API}/registrations/typed-data", tags=["registrations"], **typed(TypedDataOut),
               summary="The EIP-712 typed data (eth_signTypedData_v4) an owner signs to let this exchange "
                       "register a record for it")
     def typed_data(body: TypedDataIn) -> Any:
@@ -78,13 +82,14 @@ def install(app: FastAPI, rt: Runtime) -> None:
         return ops.registration_typed_data(request, deadline=int(time.time()) + body.ttl)
 
     @app.post(f"{API}/registrations/batch", tags=["registrations"], status_code=201,
-              responses=ok(BatchOut, 201, write=True),
+              **typed(BatchOut, 201, write=True),
               summary="Register many records as anchored batches (one transaction per batch)")
     def register_batch(body: BatchIn, _p: Writer) -> Any:
         parsed = [registration_from_json(r.model_dump(), f"body.records[{i}]") for i, r in enumerate(body.records)]
-        return rt.catalog.batch([r for r, _ in parsed], [d for _, d in parsed], batch_size=body.batchSize)
+        return _finished(BatchOut, rt.catalog.batch([r for r, _ in parsed], [d for _, d in parsed],
+                                                    batch_size=body.batchSize), 201)
 
-    @app.get(f"{API}/registrations", tags=["registrations"], responses=ok(SearchOut, 200),
+    @app.get(f"{API}/registrations", tags=["registrations"], **typed(SearchOut),
              summary="Search records; with no filter, every record in registration order (tail with `after`)")
     async def search(
         request: Request,
@@ -112,7 +117,7 @@ def install(app: FastAPI, rt: Runtime) -> None:
                           limit=limit, reveal=reveal_for(p))
         return FastJSON({**page, "results": rt.catalog.name(page["results"])})
 
-    @app.get(f"{API}/registrations/{{record}}", tags=["registrations"], responses=ok(RecordOut, 200),
+    @app.get(f"{API}/registrations/{{record}}", tags=["registrations"], **typed(RecordOut),
              summary="A record as indexed (redacted above general grade without a member credential)")
     async def get_record(record: RecordPath, request: Request) -> Any:
         # The hottest route: the caller is read here rather than through a dependency (FastAPI's dependency
@@ -124,34 +129,34 @@ def install(app: FastAPI, rt: Runtime) -> None:
                                             viewer_of(p) if shown else PUBLIC_VIEW))
 
     @app.post(f"{API}/registrations/{{record}}/status", tags=["registrations"],
-              responses=ok(StatusOut, 200, write=True),
+              **typed(StatusOut, write=True),
               summary="Change a record's status (its registrar only)")
     def set_status(record: RecordPath, body: StatusIn, _p: Writer) -> Any:
         return ops.set_status(rid(record), body.status, body.reason)
 
-    @app.get(f"{API}/registrations/{{record}}/ancestors", tags=["lineage"], responses=ok(LineageOut, 200),
+    @app.get(f"{API}/registrations/{{record}}/ancestors", tags=["lineage"], **typed(LineageOut),
              summary="Every record this one derives from, with depth; inactive ancestors listed")
     async def ancestors(record: RecordPath, p: Caller, max_depth: Depth = 64, max_nodes: Nodes = 10_000) -> Any:
         graph = ops.lineage(rid(record), direction="ancestors", max_depth=max_depth, max_nodes=max_nodes,
                             reveal=reveal_for(p))
         return FastJSON({**graph, "nodes": rt.catalog.name(graph["nodes"])})
 
-    @app.get(f"{API}/registrations/{{record}}/descendants", tags=["lineage"], responses=ok(LineageOut, 200),
+    @app.get(f"{API}/registrations/{{record}}/descendants", tags=["lineage"], **typed(LineageOut),
              summary="Every record derived from this one, with depth")
     async def descendants(record: RecordPath, p: Caller, max_depth: Depth = 64, max_nodes: Nodes = 10_000) -> Any:
         graph = ops.lineage(rid(record), direction="descendants", max_depth=max_depth, max_nodes=max_nodes,
                             reveal=reveal_for(p))
         return FastJSON({**graph, "nodes": rt.catalog.name(graph["nodes"])})
 
-    @app.get(f"{API}/registrations/{{record}}/impact", tags=["lineage"], responses=ok(ImpactOut, 200),
+    @app.get(f"{API}/registrations/{{record}}/impact", tags=["lineage"], **typed(ImpactOut),
              summary="What a record's status affects: its descendants, flagged if it is not active")
     async def impact(record: RecordPath, max_depth: Depth = 64) -> Any:
-        return ops.impact(rid(record), max_depth=max_depth)
+        return answer(ops.impact(rid(record), max_depth=max_depth))
 
-    @app.get(f"{API}/registrations/{{record}}/path/{{ancestor}}", tags=["lineage"], responses=ok(PathOut, 200),
+    @app.get(f"{API}/registrations/{{record}}/path/{{ancestor}}", tags=["lineage"], **typed(PathOut),
              summary="A derivation path from a record up to one of its ancestors")
     async def path(record: RecordPath, ancestor: RecordPath) -> Any:
-        return ops.path(rid(record), rid(ancestor))
+        return answer(ops.path(rid(record), rid(ancestor)))
 
     @app.get(f"{API}/registrations/{{record}}/lineage/prov", tags=["lineage"],
              responses=document("W3C PROV-JSON of the record and its ancestors"),
@@ -176,7 +181,16 @@ def install(app: FastAPI, rt: Runtime) -> None:
                             f"the lineage includes {len(hidden)} important- or core-grade record(s); exporting it "
                             f"needs a member credential")
 
-    @app.get(f"{API}/registrations/{{record}}/proof", tags=["lineage"], responses=ok(InclusionOut, 200),
+    @app.get(f"{API}/registrations/{{record}}/proof", tags=["lineage"], **typed(InclusionOut),
              summary="Inclusion proof of a record under its exchange's latest covering anchored checkpoint")
     async def inclusion(record: RecordPath) -> Any:
-        return ops.inclusion(rid(record))
+        # The trust service answers the proof as a document, record first (results/trust.py says why).
+        return FastJSON(ops.inclusion(rid(record)))
+
+
+def _finished(model: type[Result], doc: dict[str, Any], status: int) -> FastJSON:
+    """A registration's answer, checked against its model and sent as the catalogue finished it: FastAPI's own
+    pass would send the members in the model's order, and a record's title keeps its document's (en or zh
+    first), so the answer stays the one clients have always read."""
+    model.model_validate(doc)
+    return FastJSON(doc, status_code=status)
