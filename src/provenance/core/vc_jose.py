@@ -15,10 +15,12 @@ ordinary ES256K verification against that key. Then the key must belong to the i
 and be valid at the block the credential was issued (the last field of its ``id``), as the
 :class:`~provenance.core.certificates.FederationView` knows it; and now must lie in the validity period.
 
-What the JWS proves is who issued the credential and when; the credential's evidence (inclusion proofs,
-checkpoints, lineage, statuses) is checked by :func:`provenance.core.certificates.verify` on the certificate
-with its embedded proof, whose content is the same document. Header and payload are written as canonical JSON
-(RFC 8785), so the node answers one token per certificate and key. This module does no I/O.
+What the JWS proves is who issued the credential and when. :func:`verify` checks that alone; :func:`judge` then
+runs every check of :func:`provenance.core.certificates.verify` on the payload (the record and its status,
+inclusion, checkpoint, lineage, expiry, term) against the same view, the JWS standing in for the embedded proof
+the payload has not: a revoked or suspended record fails ``record`` as it does for the certificate with its
+embedded proof. Header and payload are written as canonical JSON (RFC 8785), so the node answers one token per
+certificate and key. This module does no I/O.
 """
 
 from __future__ import annotations
@@ -34,7 +36,19 @@ from coincurve import PrivateKey, PublicKey
 
 from provenance.core import ijson
 from provenance.core.canonical import MalformedDocument, canonical_json, hex0x
-from provenance.core.certificates import CERT_TYPE, VC_CONTEXT, FederationView, _binding, _parse_iso, did_pkh
+from provenance.core.certificates import (
+    CERT_TYPE,
+    PROOF_TYPE,
+    VC_CONTEXT,
+    Check,
+    FederationView,
+    Report,
+    _binding,
+    _parse_iso,
+    _verify_full,
+    did_pkh,
+)
+from provenance.core.certificates.document import _EIP712_OPTIONS
 from provenance.core.eip712 import HALF_N, SECP256K1_N
 from provenance.core.keccak import keccak256
 from provenance.errors import InvalidSignature, MalformedJson, VerificationError
@@ -153,6 +167,52 @@ def verify(token: str | bytes, view: FederationView, *, now: int) -> Verified:
         raise JwsOutsideValidity(f"the credential is valid from {credential['validFrom']} until "
                                  f"{credential['validUntil']}")
     return Verified(credential, header, address, issuer, issued_block)
+
+
+BY_JOSE = ("signature", "issuer_key", "key_valid")
+"""The checks of a judged vc+jwt made on its JWS, not on an embedded proof: the ES256K signature, and the kid's
+key as the issuer's, valid at the block of the credential's id."""
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A vc+jwt whose JWS verified (:func:`verify`), and the report of every certificate check on its payload:
+    ``jose`` first, then :data:`~provenance.core.certificates.CHECKS`. The report has no credential hash: that is
+    the hash of the document with its embedded proof, which a vc+jwt does not carry."""
+
+    verified: Verified
+    report: Report
+
+
+def judge(token: str | bytes, view: FederationView, *, now: int) -> Judged:
+    """:func:`verify`, then the checks :func:`provenance.core.certificates.verify` makes of a certificate, on the
+    payload and against ``view``; valid only if the JWS and every check hold.
+
+    The checks run on the payload with, in the place of its embedded proof, one naming the kid's key and the
+    issuance block of the credential's id: the document checks and the view's (record status, inclusion, lineage,
+    expiry, term) are the certificate's, and ``issuer_key`` and ``key_valid`` judge the key that signed the JWS.
+    The stand-in proof has no EIP-712 signature: ``signature`` reports the JWS's, which :func:`verify` checked.
+    Raises what :func:`verify` raises: a payload no valid JWS vouches for is not checked further.
+    """
+    got = verify(token, view, now=now)
+    stand_in = {**got.credential, "proof": [{
+        "type": PROOF_TYPE, "proofPurpose": "assertionMethod", "verificationMethod": got.header["kid"],
+        "created": got.credential.get("validFrom"), "issuedBlock": got.issued_block, "eip712": _EIP712_OPTIONS,
+        "proofValue": hex0x(bytes(65))}]}
+    # The full path: the compiled fast path accepts only a valid EIP-712 signature, which the stand-in has not.
+    full = _verify_full(stand_in, view, now)
+    kid = got.header["kid"]
+    replaced = {
+        "signature": Check("signature", True, f"ES256K vc+jwt signature by {hex0x(got.key)} (JOSE, in the place of "
+                                              f"the embedded EIP-712 proof)"),
+        "recognitions": Check("recognitions", True, "none carried: a vc+jwt secures the issuer's credential; "
+                                                    "partner recognitions are embedded proofs"),
+    }
+    jose = Check("jose", True, f"ES256K by {kid}, a key of exchange {got.issuer} valid at block {got.issued_block}")
+    if not full.check("format").ok:  # the payload is no certificate: nothing but the JWS was checked
+        del replaced["recognitions"]
+    checks = (jose, *(replaced.get(c.name, c) for c in full.checks))
+    return Judged(got, Report(full.mode, checks, None, full.equivocations, full.property_state))
 
 
 def _split(token: str | bytes) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from eth_account.signers.local import LocalAccount
 
 from provenance.core import certificates as C
-from provenance.core import ijson
+from provenance.core import ijson, vc_jose
 from provenance.core.ids import hex0x
-from provenance.errors import InvalidInput, NotFound
+from provenance.errors import InvalidInput, NotFound, VerificationError
 from provenance.indexer.logs import LogQueries
 from provenance.services.results.certificates import CertificateSummaryOut, RecognitionOut, ReportOut
 from provenance.services.results.trust import AnchoredOut, AnchorOut, ConsistencyOut, LogOut, WitnessedOut
@@ -134,6 +134,34 @@ class TrustOperations:
         for ev in report.equivocations:
             self.certifier.record_equivocation({"kind": "signed-root-differs-from-anchored", **ev})
         return ReportOut.model_validate(report.to_json())
+
+    def verify_jwt(self, token: str, *, now: int | None = None) -> dict[str, Any]:
+        """Verify a certificate given as a vc+jwt online: its JWS (:func:`provenance.core.vc_jose.verify`), then
+        every check :meth:`verify` makes, on its payload (:func:`provenance.core.vc_jose.judge`).
+
+        A JWS that does not verify is answered ``{"valid": false, "error", "detail"}`` alone: no one vouches for
+        its payload. Otherwise the answer is the JWS's facts (issuer, key, issuedBlock, kid, credential) and the
+        report of :meth:`verify` with the ``jose`` check first and ``byJose`` naming the checks the JWS made
+        instead of an embedded proof; when a check fails, ``error`` is ``CertificateInvalid`` and ``detail``
+        names the failed checks."""
+        with self.lock:
+            view = self.certifier.online_view()
+        try:
+            judged = vc_jose.judge(token, view, now=int(time.time()) if now is None else now)
+        except VerificationError as exc:
+            return {"valid": False, "error": type(exc).__name__, "detail": exc.message}
+        report = judged.report
+        for ev in report.equivocations:
+            self.certifier.record_equivocation({"kind": "signed-root-differs-from-anchored", **ev})
+        got = judged.verified
+        out: dict[str, Any] = {
+            **report.to_json(), "issuer": got.issuer, "key": hex0x(got.key),
+            "issuedBlock": got.issued_block, "kid": got.header["kid"], "credential": got.credential,
+            "byJose": list(vc_jose.BY_JOSE)}
+        if not report.valid:
+            out["error"] = "CertificateInvalid"
+            out["detail"] = "; ".join(f"{c.name}: {c.detail}" for c in report.checks if not c.ok)
+        return out
 
     @staticmethod
     def verify_offline(doc: Any, snapshot: Any, trusted: Sequence[bytes], *, now: int | None = None) -> ReportOut:
