@@ -32,15 +32,25 @@ from provenance.api.schemas import (
 )
 from provenance.core.ids import parse_address, parse_hash32
 
+VC_MEDIA_TYPE = "application/vc"
+"""VC 2.0 section 6.3: the media type of a credential secured by an embedded proof, as a certificate is."""
+
+
+def _media(request: Request) -> str:
+    """application/vc, the media type of a VC 2.0 credential, unless the client asks for plain JSON."""
+    return "application/json" if wants_plain_json(request, VC_MEDIA_TYPE) else VC_MEDIA_TYPE
+
 
 def install(app: FastAPI, rt: Runtime) -> None:
     ops = rt.ops
 
     @app.post(f"{API}/certificates", tags=["certificates"], status_code=201,
-              responses=document(CERTIFICATE, 201, write=True),
+              responses=document(CERTIFICATE, 201, write=True, media_type=VC_MEDIA_TYPE),
               summary="Issue a mutual-recognition certificate for one of this exchange's records")
-    def issue(body: IssueIn, _p: Writer) -> Any:
-        return ops.issue(rid(body.record), days=body.days)
+    def issue(body: IssueIn, _p: Writer, request: Request) -> JSONResponse:
+        doc = ops.issue(rid(body.record), days=body.days)
+        # The same document as its download, so the same media type (application/json when asked for).
+        return JSONResponse(doc, status_code=201, media_type=_media(request))
 
     @app.get(f"{API}/certificates", tags=["certificates"], summary="Certificates issued by this node",
              **typed(list[CertificateSummaryOut], 200))
@@ -48,13 +58,11 @@ def install(app: FastAPI, rt: Runtime) -> None:
         return answer(ops.certificates(limit=limit))
 
     @app.get(f"{API}/certificates/{{credential}}", tags=["certificates"],
-             responses=document(CERTIFICATE, media_type="application/vc"),
+             responses=document(CERTIFICATE, media_type=VC_MEDIA_TYPE),
              summary="Download an issued certificate by its credential hash")
     async def download(credential: RecordPath, request: Request) -> JSONResponse:
         doc = ops.certificate(parse_hash32(credential, "credential hash"))
-        # application/vc, the media type of a VC 2.0 credential, unless the client asks for plain JSON.
-        media = "application/json" if wants_plain_json(request, "application/vc") else "application/vc"
-        return JSONResponse(doc, media_type=media,
+        return JSONResponse(doc, media_type=_media(request),
                             headers={"Content-Disposition": f'attachment; filename="{credential}.json"'})
 
     @app.post(f"{API}/certificates/verify", tags=["certificates"], **typed(ReportOut, 200),
