@@ -29,6 +29,11 @@
                                  # "<prefix> <vkey>" names the witness's cosignature key (else asked of <prefix>/keys)
     timeout = 5                  # seconds per request to a witness
     retries = 3                  # attempts per witness and checkpoint (a 409 moves the old size and tries again)
+
+    [api]
+    public_url = "https://sde.example/node"   # where others reach this node: written into the documents it signs
+                                 # (certificates' credentialStatus, status lists, DCAT ids); `serve --public-url`
+                                 # overrides it, and without either it is http://<serve --host>:<serve --port>
 """
 
 from __future__ import annotations
@@ -107,6 +112,49 @@ class TlogConfig:
     retries: int = 3
 
 
+MAX_PUBLIC_URL = 512
+
+
+def check_public_url(url: str, setting: str) -> str:
+    """The node's public base URL, as documents name it: an absolute http(s) URL with a host, no user, query or
+    fragment; the trailing slash is dropped so that ``<base>/api/v1/...`` has one. Signed documents carry it for
+    their whole life, so a wrong one is refused here rather than issued."""
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if (not url.isascii() or len(url) > MAX_PUBLIC_URL or any(ord(c) < 0x21 or c in '<>"{}|\\^`' for c in url)
+            or parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None
+            or parts.password is not None or "?" in url or "#" in url or not port_ok):
+        raise ConfigError(f"{setting} must be an http:// or https:// URL with a host and no user, query "
+                          f"or fragment (at most {MAX_PUBLIC_URL} ASCII characters), not {url!r}")
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    public_url: str | None = None  # None: the address `serve` listens on
+
+
+PUBLIC_URL_ENV = "PROVENANCE_PUBLIC_URL"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
+
+
+def public_url(data_dir: Path, default: str = DEFAULT_PUBLIC_URL) -> str:
+    """The one base URL this node writes into its documents: PROVENANCE_PUBLIC_URL (which ``serve`` sets from
+    --public-url, so that every part of the process names the same), else node.toml's [api] public_url, else
+    ``default`` (``serve``'s own address; for the other commands, the one scripts/run serves on)."""
+    env = os.environ.get(PUBLIC_URL_ENV)
+    if env:
+        return check_public_url(env, PUBLIC_URL_ENV)
+    if (data_dir / CONFIG_NAME).exists():
+        configured = NodeConfig.load(data_dir).api.public_url
+        if configured is not None:
+            return configured
+    return check_public_url(default, "the default public URL")
+
+
 @dataclass(frozen=True)
 class NodeConfig:
     data_dir: Path
@@ -116,6 +164,7 @@ class NodeConfig:
     scrypt_n: int = DEFAULT_SCRYPT_N
     index: IndexConfig = IndexConfig()
     tlog: TlogConfig = TlogConfig()
+    api: ApiConfig = ApiConfig()
 
     @classmethod
     def load(cls, data_dir: Path) -> NodeConfig:
@@ -166,6 +215,13 @@ class NodeConfig:
                 raise ConfigError(f"{source}: [tlog] names at most {MAX_WITNESSES} witnesses")
             tlog_cfg = TlogConfig(witnesses=tuple(Witness.parse(e, source) for e in entries),
                                   timeout=float(tl.get("timeout", 5)), retries=int(tl.get("retries", 3)))
+            api = raw.get("api", {})
+            if not isinstance(api, dict):
+                raise ConfigError(f"{source}: [api] is a table")
+            url = api.get("public_url")
+            if url is not None and not isinstance(url, str):
+                raise ConfigError(f"{source}: [api] public_url is a string, not {url!r}")
+            api_cfg = ApiConfig(None if url is None else check_public_url(url, f"{source}: [api] public_url"))
             cfg = cls(
                 data_dir=data_dir,
                 key=str(node.get("key", "")),
@@ -174,6 +230,7 @@ class NodeConfig:
                 scrypt_n=int(raw.get("keystore", {}).get("scrypt_n", DEFAULT_SCRYPT_N)),
                 index=index,
                 tlog=tlog_cfg,
+                api=api_cfg,
             )
         except ConfigError:
             raise
@@ -225,6 +282,8 @@ class NodeConfig:
         if self.tlog != TlogConfig():
             lines += ["[tlog]", "witnesses = [" + ", ".join(_q(str(w)) for w in self.tlog.witnesses) + "]",
                       f"timeout = {self.tlog.timeout:g}", f"retries = {self.tlog.retries}", ""]
+        if self.api.public_url is not None:
+            lines += ["[api]", f"public_url = {_q(self.api.public_url)}", ""]
         return "\n".join(lines)
 
     def save(self) -> None:

@@ -382,7 +382,7 @@ def test_dcat_export_read_by_rdflib(served: Served, listed: dict[str, Any]) -> N
     g = Graph()
     # The shipped context, inlined: the export needs no network to read.
     g.parse(data=json.dumps({**doc, "@context": context(CATALOG_V1)["@context"]}), format="json-ld")
-    base = str(served.client.base_url).rstrip("/")
+    base = served.runtime.ops.certifier.public_url  # the node's public URL, not the test client's Host
     ds = URIRef(f"{base}/api/v1/registrations/{listed['id']}")
     assert (ds, RDF.type, DCAT.Dataset) in g
     titles = set(g.objects(ds, DCTERMS.title))

@@ -325,6 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seed the demo federation first if the data directory is new (and keep it after)")
     s.add_argument("--rate", type=float, default=200.0, help="requests a second allowed per client (default 200)")
     s.add_argument("--max-body", type=int, default=2 * 1024 * 1024, help="largest request body in bytes")
+    s.add_argument("--public-url", help="where others reach this node, written into the documents it signs "
+                                        "(default: node.toml's [api] public_url, else http://HOST:PORT)")
     s.set_defaults(handler=cmd_serve)
 
     fl = sub.add_parser("flow", help="cross-border flows: supervisors, applications, deliveries, spot checks"

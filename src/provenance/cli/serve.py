@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from provenance.cli.common import passphrase_source
+from provenance.config import PUBLIC_URL_ENV, check_public_url, public_url
 from provenance.errors import ChainMismatch, InvalidInput
 from provenance.tuning import tune_node
 
@@ -19,6 +20,7 @@ def cmd_serve(args: argparse.Namespace) -> Any:
 
     if not 0 <= args.port < 65536:
         raise InvalidInput("--port must be between 0 and 65535")
+    wanted = None if args.public_url is None else check_public_url(args.public_url, "--public-url")
     passphrase = passphrase_source(args)
     if args.demo:
         from provenance.config import CONFIG_NAME
@@ -43,14 +45,20 @@ def cmd_serve(args: argparse.Namespace) -> Any:
             with os.fdopen(fd, "w") as fh:
                 fh.write(token + "\n")
         print(f"Admin API token of the demo (keep it secret in real use): {token_file}", flush=True)
+    # One public URL for the whole process, fixed before anything is built: certificates (credentialStatus), status
+    # lists and DCAT ids carry it, never a request's Host header, which the caller chooses.
+    listen = f"[{args.host}]" if ":" in args.host else args.host
+    local = f"http://{listen if args.host not in ('0.0.0.0', '::') else '127.0.0.1'}:{args.port}"
+    os.environ[PUBLIC_URL_ENV] = wanted or public_url(args.data_dir, default=local)
     settings = ApiSettings(data_dir=args.data_dir, passphrase=passphrase, rate_per_second=args.rate,
                            rate_burst=max(1, int(args.rate * 2)), max_body_bytes=args.max_body,
                            key=args.key)  # `provenance --as CAC serve`: a supervisor's node
     app = create_app(settings)
     tune_node()  # GIL switch interval and garbage collector thresholds: see provenance.tuning
-    base = f"http://{args.host if args.host not in ('0.0.0.0', '::') else '127.0.0.1'}:{args.port}"
+    base = local
     print(f"Explorer and verify page: {base}/", flush=True)
     print(f"API docs:                 {base}/docs", flush=True)
+    print(f"Public URL in documents:  {os.environ[PUBLIC_URL_ENV]}", flush=True)
     print(f"Metrics:                  {base}/metrics   (Ctrl-C stops the node; its data stays in "
           f"{args.data_dir})", flush=True)
     serve(app, host=args.host, port=args.port)  # uvicorn, whose own refusals are problem documents too

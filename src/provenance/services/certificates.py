@@ -27,6 +27,7 @@ from eth_utils.address import to_checksum_address
 from provenance.chain.contracts import FEDERATION, REGISTRY, Contracts
 from provenance.chain.registry import RegistryService
 from provenance.chain.tlog import NoteKeyService
+from provenance.config import public_url
 from provenance.core import certificates as C
 from provenance.core import eip712, merkle, status_list, vc_jose
 from provenance.core.canonical import hex0x
@@ -45,12 +46,6 @@ from provenance.types import Address, Status
 DEFAULT_VALIDITY = 365 * 24 * 3600
 # Records whose certificates a status list marks, by purpose (core/status_list.py says what each means).
 LISTED = {"revocation": (Status.REVOKED, Status.SUPERSEDED), "suspension": (Status.SUSPENDED,)}
-
-
-def public_url() -> str:
-    """The base URL under which this node is reached (status lists are named by it): PROVENANCE_PUBLIC_URL, else
-    the local address scripts/run serves."""
-    return os.environ.get("PROVENANCE_PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PROVENANCE_PORT', '8080')}"
 
 
 class OnlineView:
@@ -133,7 +128,7 @@ class Certifier:
         self.logs = LogQueries(store)
         self.queries = IndexQueries(store)
         self.data_dir = data_dir
-        self.public_url = public_url()
+        self.public_url = public_url(data_dir)  # status lists and credentialStatus name it: provenance.config
 
     @property
     def chain_id(self) -> int:

@@ -60,8 +60,10 @@ def install(app: FastAPI, rt: Runtime) -> None:
                 raise AuthError(401, exc.message) from None
             raise AuthError(403, exc.message) from None
 
-    def base_url(request: Request) -> str:
-        return str(request.base_url).rstrip("/")
+    # Ids in the DCAT documents are under the node's configured public URL (provenance.config.public_url), the one
+    # its certificates name; never the request's Host header, which would let a caller choose them.
+    def public() -> str:
+        return rt.ops.certifier.public_url
 
     def ld(request: Request, doc: Any) -> JSONResponse:
         media = "application/json" if wants_plain_json(request, LD_JSON) else LD_JSON
@@ -70,7 +72,7 @@ def install(app: FastAPI, rt: Runtime) -> None:
     @app.get(f"{API}/catalog", tags=tags, responses=document(DCAT_CATALOG, media_type=LD_JSON),
              summary="The catalogue as W3C DCAT 3 JSON-LD (general-grade listings with their documents)")
     def catalog_dcat(request: Request) -> JSONResponse:
-        return ld(request, cat.dcat(base_url(request)))
+        return ld(request, cat.dcat(public()))
 
     @app.get(f"{API}/catalog/search", tags=tags, **typed(CatalogSearchOut),
              summary="Full-text search (Chinese substrings, English words) over titles, descriptions, keywords and "
@@ -119,7 +121,7 @@ def install(app: FastAPI, rt: Runtime) -> None:
     @app.get(f"{API}/registrations/{{record}}/dcat", tags=tags, responses=document(DCAT_DATASET, media_type=LD_JSON),
              summary="One listing as a W3C DCAT 3 dcat:Dataset (JSON-LD)")
     def get_dcat(record: RecordPath, p: Caller, request: Request) -> JSONResponse:
-        return ld(request, seen(p, cat.dcat_dataset, parse_hash32(record, "record id"), base_url(request),
+        return ld(request, seen(p, cat.dcat_dataset, parse_hash32(record, "record id"), public(),
                                 viewer_of(p)))
 
     @app.get(f"{API}/entities/{{entity}}/profile", tags=tags, **typed(ProfileOut),
