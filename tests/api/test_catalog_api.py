@@ -371,7 +371,7 @@ def test_batch_with_inline_documents(served: Served) -> None:
 
 def test_dcat_export_read_by_rdflib(served: Served, listed: dict[str, Any]) -> None:
     from rdflib import Graph, Literal, Namespace, URIRef
-    from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
+    from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS
 
     from provenance.contexts import CATALOG_V1, context
 
@@ -397,7 +397,9 @@ def test_dcat_export_read_by_rdflib(served: Served, listed: dict[str, Any]) -> N
     themes = set(g.objects(ds, DCAT.theme))
     assert URIRef(catalog.BOARD_IRI + "shipping") in themes
     dist = g.value(ds, DCAT.distribution)
-    assert g.value(dist, DCAT.byteSize) is not None and str(g.value(dist, DCTERMS.format)) == "CSV"
+    assert g.value(dist, DCAT.byteSize) is not None and str(g.value(dist, DCTERMS.format)) == \
+        "https://www.iana.org/assignments/media-types/text/csv"  # dct:format names the IANA media type of "CSV"
+    assert str(g.value(g.value(dist, DCTERMS.format), RDFS.label)) == "CSV"
     # Every general-grade listing with a document is in the export; nothing of a higher grade.
     pcat = Namespace("https://w3id.org/provenance/catalog#")
     assert {str(o) for o in g.objects(None, pcat.grade)} <= {"general"}

@@ -117,6 +117,9 @@ def _check_dataset(g: rdflib.Graph, listing: dict[str, Any]) -> None:
         media = g.value(dist, DCAT.mediaType)
         size = g.value(dist, DCAT.byteSize)
         fmt = g.value(dist, DCT["format"])
+        if isinstance(fmt, URIRef):  # a registered format is an IANA media type, labelled with the document's name
+            assert str(fmt).startswith(C.MEDIA_TYPE_IRI) and (fmt, RDF.type, DCT.MediaTypeOrExtent) in g
+            fmt = g.value(fmt, RDFS.label)
         got.add((str(g.value(dist, PCAT.delivery)).removeprefix(str(PCAT)), None if fmt is None else str(fmt),
                  None if media is None else str(media).removeprefix("https://www.iana.org/assignments/media-types/"),
                  None if size is None else int(str(size))))

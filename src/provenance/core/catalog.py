@@ -51,6 +51,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from provenance.core import ijson
 from provenance.core.canonical import canonical_json
 from provenance.core.catalog_schema import Check, Unsure, compile_schema
+from provenance.core.dcat_terms import BOARDS_TITLE, CATALOG_DESCRIPTION, FORMAT_MEDIA_TYPES
 from provenance.core.ids import identifier_hash
 from provenance.core.keccak import keccak256
 from provenance.errors import ConfigError, DocumentTooLarge, InvalidInput, MalformedJson
@@ -481,15 +482,14 @@ def dcat_catalog(listings: Iterable[Mapping[str, Any]], *, base_url: str, title:
     catalog: dict[str, Any] = {
         "@context": CATALOG_CONTEXT_URL, "id": f"{base}/api/v1/catalog", "type": "Catalog",
         "title": _language_map(title) or {"zh": "数据产品目录", "en": "Data product catalogue"}}
-    if description:
-        catalog["description"] = _language_map(description)
+    catalog["description"] = _language_map(description) or dict(CATALOG_DESCRIPTION)
     if publisher:
         agent: dict[str, Any] = {"id": publisher.get("id") or f"{base}/#publisher", "type": "Agent"}
         if publisher.get("name"):
             agent["name"] = _language_map(publisher["name"])
         catalog["publisher"] = agent
     catalog["themeTaxonomy"] = {
-        "id": BOARD_SCHEME_IRI, "type": "ConceptScheme", "prefLabel": {"zh": "板块", "en": "Boards"},
+        "id": BOARD_SCHEME_IRI, "type": "ConceptScheme", "title": dict(BOARDS_TITLE), "prefLabel": dict(BOARDS_TITLE),
         "hasTopConcept": [{"id": b.iri, "type": "Concept", "notation": b.code, "prefLabel": {"zh": b.zh, "en": b.en},
                            "inScheme": BOARD_SCHEME_IRI} for b in BOARDS]}
     catalog["dataset"] = [_dataset(listing, base) for listing in listings]
@@ -536,7 +536,8 @@ def _dataset(listing: Mapping[str, Any], base: str) -> dict[str, Any]:
     if doc.get("accrualPeriodicity"):
         node["accrualPeriodicity"] = FREQUENCY_IRI + doc["accrualPeriodicity"]
     if doc.get("distributions"):
-        node["distribution"] = [_distribution(d) for d in doc["distributions"]]
+        # accessURL: where this node serves the metadata document (the delivery terms), never the data it lacks.
+        node["distribution"] = [_distribution(d, access=f"{iri}/metadata") for d in doc["distributions"]]
     if doc.get("policy"):
         node["hasPolicy"] = _policy(doc["policy"], target=iri, assigner=agent["id"])
     if doc.get("contactPoint"):
@@ -550,12 +551,15 @@ def _dataset(listing: Mapping[str, Any], base: str) -> dict[str, Any]:
     return node
 
 
-def _distribution(d: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "Distribution"}
+def _distribution(d: Mapping[str, Any], *, access: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "Distribution", "accessURL": access}
     if _language_map(d.get("title")):
         out["title"] = _language_map(d.get("title"))
     if d.get("format"):
-        out["format"] = d["format"]
+        media = FORMAT_MEDIA_TYPES.get(d["format"].upper())
+        # The document's own name of the format stays as the media type's label, so nothing it said is lost.
+        out["format"] = d["format"] if media is None else {"id": MEDIA_TYPE_IRI + media, "type": "MediaTypeOrExtent",
+                                                           "label": d["format"]}
     if d.get("mediaType"):
         out["mediaType"] = MEDIA_TYPE_IRI + d["mediaType"]
     if d.get("byteSize") is not None:
