@@ -9,6 +9,7 @@ from typing import Any
 from provenance.cli.common import read_json, reading, signer_of, with_ops, write_or_return
 from provenance.core.ijson import EXACT_INT
 from provenance.errors import InvalidInput
+from provenance.services.results import documents
 
 
 @with_ops
@@ -56,7 +57,7 @@ def cmd_flow_queue(ops: Any, args: argparse.Namespace) -> Any:
 
 @with_ops
 def cmd_flow_show(ops: Any, args: argparse.Namespace) -> Any:
-    return {**ops.flows.application(args.application),
+    return {**ops.flows.application(args.application).document(),
             "deliveryList": ops.flows.deliveries(application=args.application, limit=1000)}
 
 
@@ -80,7 +81,7 @@ def cmd_flow_sign_approval(ops: Any, args: argparse.Namespace) -> Any:
         raise InvalidInput("--valid-minutes must be between 1 and a week")
     doc = ops.flows.sign_approval(args.application, expires_at=expires_at, volume_limit=volume,
                                   deadline=int(time.time()) + 60 * args.valid_minutes, signer=signer_of(ops, args))
-    return write_or_return(doc, args.out)
+    return write_or_return(documents(doc), args.out)
 
 
 @reading(lambda args: read_json(args.file, "signed approval"))
@@ -125,7 +126,7 @@ def cmd_check(ops: Any, args: argparse.Namespace, doc: Any) -> Any:
     if step == "list":
         return f.spot_checks()
     if step == "answer":
-        return write_or_return(f.answer(args.check), args.out)
+        return write_or_return(documents(f.answer(args.check)), args.out)
     if step == "take-answers":
         return f.submit_answers(args.check, doc.get("answers") if isinstance(doc, dict) and "answers" in doc else doc)
     if step == "conclude":

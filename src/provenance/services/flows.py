@@ -1,4 +1,4 @@
-"""Cross-border flow operations as JSON-ready values: what the CLI and the HTTP API call.
+"""Cross-border flow operations as typed results (services/results/flows.py): what the CLI and the HTTP API call.
 
 ``FlowOperations`` shares the node's lock with :class:`~provenance.services.operations.Operations`. Writes return
 the state read back from the index after a sync, so the caller sees what every other node will see.
@@ -30,6 +30,24 @@ from provenance.core.ids import hex0x, parse_address, parse_hash32
 from provenance.errors import ChainError, Conflict, Forbidden, InvalidInput, NotFound, VerificationError
 from provenance.indexer.flows import FlowQueries
 from provenance.services.requests import held_key, parse_signature
+from provenance.services.results.flows import (
+    AnswerOut,
+    AnswersTakenOut,
+    ApplicationOut,
+    ApprovalTypedDataOut,
+    CatalogueEntryOut,
+    CatalogueSetOut,
+    ConcludedOut,
+    DeliveriesOut,
+    DeliveryOut,
+    FlowProposalOut,
+    PublicApplicationOut,
+    ReportCheckOut,
+    SignedApprovalOut,
+    SpotCheckOut,
+    SpotCheckStateOut,
+    SupervisorOut,
+)
 
 if TYPE_CHECKING:
     from provenance.services.operations import Operations
@@ -41,10 +59,13 @@ PUBLIC_APPLICATION_FIELDS = ("id", "recordId", "grade", "status", "filedBlock", 
                              "expiresAt", "volumeLimit", "delivered", "deliveries", "expired", "volumeLeft", "open")
 
 
-def redact_application(doc: dict[str, Any]) -> dict[str, Any]:
-    if doc.get("grade", 0) == 0:
-        return {**doc, "redacted": False}
-    return {**{k: doc[k] for k in PUBLIC_APPLICATION_FIELDS if k in doc}, "redacted": True}
+def redact_application(app: ApplicationOut, *, full: bool = False) -> ApplicationOut | PublicApplicationOut:
+    """An application read as its caller may see it: in full (``redacted: false``) for a caller who may see its
+    record (``full``) and for anyone where the record is general-grade; else its public fields (``redacted: true``)."""
+    if full or app.grade == 0:
+        return app.model_copy(update={"redacted": False})
+    doc = app.document()
+    return PublicApplicationOut.model_validate({**{k: doc[k] for k in PUBLIC_APPLICATION_FIELDS}, "redacted": True})
 
 
 def _atomic_json(path: Path, doc: Any) -> None:
@@ -79,11 +100,11 @@ class FlowOperations:
 
     # ------------------------------------------------------------------ supervisors and catalogue
 
-    def supervisors(self) -> list[dict[str, Any]]:
-        return self.queries.supervisors()
+    def supervisors(self) -> list[SupervisorOut]:
+        return [SupervisorOut.model_validate(s) for s in self.queries.supervisors()]
 
     def propose_supervisor(self, code: str, name: str, key: str, signer: LocalAccount | None = None, *,
-                           key_signature: str | None = None) -> dict[str, Any]:
+                           key_signature: str | None = None) -> FlowProposalOut:
         """Propose a supervisor whose key consents with its own signature (``key_signature``, or made here where
         this node's keystore holds the key)."""
         address = parse_address(key, "key")
@@ -100,21 +121,21 @@ class FlowOperations:
         with self.lock:
             out = self.ops.svc.propose_add_supervisor(self._signer(signer), code, name.strip(), named, signature)
             self._sync()
-        return {"proposal": out.proposal_id, "approvals": out.approvals, "executed": out.executed,
-                "tx": hex0x(out.tx_hash)}
+        return FlowProposalOut(proposal=out.proposal_id, approvals=out.approvals, executed=out.executed,
+                               tx=hex0x(out.tx_hash))
 
-    def propose_remove_supervisor(self, ref: str, signer: LocalAccount | None = None) -> dict[str, Any]:
+    def propose_remove_supervisor(self, ref: str, signer: LocalAccount | None = None) -> FlowProposalOut:
         with self.lock:
             out = self.ops.svc.propose_remove_supervisor(self._signer(signer), int(ref) if ref.isdigit() else ref)
             self._sync()
-        return {"proposal": out.proposal_id, "approvals": out.approvals, "executed": out.executed,
-                "tx": hex0x(out.tx_hash)}
+        return FlowProposalOut(proposal=out.proposal_id, approvals=out.approvals, executed=out.executed,
+                               tx=hex0x(out.tx_hash))
 
-    def catalogue(self) -> list[dict[str, Any]]:
-        return self.queries.catalogue()
+    def catalogue(self) -> list[CatalogueEntryOut]:
+        return [CatalogueEntryOut.model_validate(e) for e in self.queries.catalogue()]
 
     def set_catalogue(self, category: str, destination: str, max_validity: int, max_volume: int = 0,
-                      signer: LocalAccount | None = None) -> dict[str, Any]:
+                      signer: LocalAccount | None = None) -> CatalogueSetOut:
         _int(max_validity, "maxValidity")
         _int(max_volume, "maxVolume")
         if max_validity == 0 and max_volume != 0:
@@ -122,25 +143,25 @@ class FlowOperations:
         with self.lock:
             tx = self.svc.set_catalogue(self._signer(signer), category, destination, max_validity, max_volume)
             self._sync()
-        entry = [e for e in self.queries.catalogue() if (e["category"], e["destination"]) == (category, destination)]
-        return {"category": category, "destination": destination, "listed": bool(entry),
-                "entry": entry[0] if entry else None, "tx": hex0x(tx)}
+        entry = [e for e in self.catalogue() if (e.category, e.destination) == (category, destination)]
+        return CatalogueSetOut(category=category, destination=destination, listed=bool(entry),
+                               entry=entry[0] if entry else None, tx=hex0x(tx))
 
     # ------------------------------------------------------------------ applications
 
-    def application(self, app_id: int, *, now: int | None = None) -> dict[str, Any]:
+    def application(self, app_id: int, *, now: int | None = None) -> ApplicationOut:
         return self._app_doc(self.queries.application(app_id), now)
 
-    def _app_doc(self, app: dict[str, Any], now: int | None) -> dict[str, Any]:
+    def _app_doc(self, app: dict[str, Any], now: int | None) -> ApplicationOut:
         """An application with what is left of its approval: whether deliveries may be recorded under it now."""
         t = int(time.time()) if now is None else now
         expired = bool(app["expiresAt"]) and t > app["expiresAt"]
         left = None if not app["volumeLimit"] else app["volumeLimit"] - app["delivered"]
         open_ = app["status"] == "approved" and not expired and (left is None or left > 0)
-        return {**app, "expired": expired, "volumeLeft": left, "open": open_}
+        return ApplicationOut.model_validate({**app, "expired": expired, "volumeLeft": left, "open": open_})
 
     def applications(self, *, exporter: int | None = None, record: str | None = None, status: str | None = None,
-                     after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+                     after: int = 0, limit: int = 100) -> list[ApplicationOut]:
         if status is not None and status not in F.APPLICATION_STATUS[1:]:
             raise InvalidInput(f"status must be one of {', '.join(F.APPLICATION_STATUS[1:])}")
         rid = parse_hash32(record, "record") if record else None
@@ -148,11 +169,11 @@ class FlowOperations:
         return [self._app_doc(a, now) for a in
                 self.queries.applications(exporter=exporter, record=rid, status=status, after=after, limit=limit)]
 
-    def queue(self, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    def queue(self, *, after: int = 0, limit: int = 100) -> list[ApplicationOut]:
         """The supervisors' queue: applications waiting for a decision, oldest first."""
         return self.applications(status="pending", after=after, limit=limit)
 
-    def file(self, body: Mapping[str, Any], signer: LocalAccount | None = None) -> dict[str, Any]:
+    def file(self, body: Mapping[str, Any], signer: LocalAccount | None = None) -> ApplicationOut:
         rid = parse_hash32(str(body.get("recordId", "")), "recordId")
         exporter = _int(body.get("exporter"), "exporter", lo=1, hi=2**32 - 1)
         receiver = _int(body.get("receiver"), "receiver", lo=1, hi=2**32 - 1)
@@ -177,36 +198,37 @@ class FlowOperations:
                                                 receiver=receiver, destination=destination, category=category,
                                                 purpose=purpose, assessment_ref=assessment)
             self._sync()
-        return {**self.application(app_id), "tx": hex0x(tx)}
+        return self._written(app_id, tx)
 
     def approve(self, app_id: int, *, expires_at: int = 0, volume_limit: int = 0,
-                signer: LocalAccount | None = None) -> dict[str, Any]:
+                signer: LocalAccount | None = None) -> ApplicationOut:
         with self.lock:
             tx = self.svc.approve(self._signer(signer), app_id, expires_at=_int(expires_at, "expiresAt"),
                                   volume_limit=_int(volume_limit, "volumeLimit"))
             self._sync()
-        return {**self.application(app_id), "tx": hex0x(tx)}
+        return self._written(app_id, tx)
 
-    def approval_typed_data(self, app_id: int, *, expires_at: int, volume_limit: int, deadline: int) -> dict[str, Any]:
+    def approval_typed_data(self, app_id: int, *, expires_at: int, volume_limit: int,
+                            deadline: int) -> ApprovalTypedDataOut:
         """What a supervisor signs (EIP-712) to approve an application on these terms, for relaying by anyone: the
         ``eth_signTypedData_v4`` document its wallet signs, and the digest that document hashes to."""
         terms = (app_id, _int(expires_at, "expiresAt"), _int(volume_limit, "volumeLimit"), _int(deadline, "deadline"))
         with self.lock:
             digest = self.svc.approval_digest(*terms)
             typed = self.svc.approval_typed_data(*terms)
-        return {"digest": hex0x(digest), "typedData": typed}
+        return ApprovalTypedDataOut(digest=hex0x(digest), typedData=typed)
 
     def sign_approval(self, app_id: int, *, expires_at: int, volume_limit: int, deadline: int,
-                      signer: LocalAccount | None = None) -> dict[str, Any]:
+                      signer: LocalAccount | None = None) -> SignedApprovalOut:
         with self.lock:
             signed = self.svc.sign_approval(self._signer(signer), app_id, expires_at=expires_at,
                                             volume_limit=volume_limit, deadline=deadline)
             typed = self.svc.approval_typed_data(app_id, signed.expires_at, signed.volume_limit, signed.deadline)
         # The document beside the signature lets any EIP-712 tool check what was signed; relaying ignores it.
-        return {**signed.to_json(), "typedData": typed}
+        return SignedApprovalOut.model_validate({**signed.to_json(), "typedData": typed})
 
     def approve_signed(self, app_id: int, body: Mapping[str, Any],
-                       signer: LocalAccount | None = None) -> dict[str, Any]:
+                       signer: LocalAccount | None = None) -> ApplicationOut:
         try:
             signature = bytes.fromhex(str(body.get("signature", "")).removeprefix("0x"))
         except ValueError:
@@ -219,19 +241,23 @@ class FlowOperations:
         with self.lock:
             tx = self.svc.approve_signed(self._signer(signer), signed)
             self._sync()
-        return {**self.application(app_id), "tx": hex0x(tx)}
+        return self._written(app_id, tx)
 
-    def reject(self, app_id: int, reason: str, signer: LocalAccount | None = None) -> dict[str, Any]:
+    def reject(self, app_id: int, reason: str, signer: LocalAccount | None = None) -> ApplicationOut:
         with self.lock:
             tx = self.svc.reject(self._signer(signer), app_id, reason)
             self._sync()
-        return {**self.application(app_id), "tx": hex0x(tx)}
+        return self._written(app_id, tx)
 
-    def revoke(self, app_id: int, reason: str, signer: LocalAccount | None = None) -> dict[str, Any]:
+    def revoke(self, app_id: int, reason: str, signer: LocalAccount | None = None) -> ApplicationOut:
         with self.lock:
             tx = self.svc.revoke(self._signer(signer), app_id, reason)
             self._sync()
-        return {**self.application(app_id), "tx": hex0x(tx)}
+        return self._written(app_id, tx)
+
+    def _written(self, app_id: int, tx: bytes) -> ApplicationOut:
+        """A decision's or filing's answer: the application read back, with the transaction that made it."""
+        return self.application(app_id).model_copy(update={"tx": hex0x(tx)})
 
     # ------------------------------------------------------------------ evidence
 
@@ -248,7 +274,7 @@ class FlowOperations:
         manifest_hash = parse_hash32(str(item.get("manifestHash", "")), f"{where}.manifestHash")
         return app_id, manifest_hash, _int(item.get("size"), f"{where}.size", lo=1), None
 
-    def deliver(self, items: list[Any], signer: LocalAccount | None = None) -> dict[str, Any]:
+    def deliver(self, items: list[Any], signer: LocalAccount | None = None) -> DeliveriesOut:
         """Record deliveries: each a manifest document (kept here to answer spot checks) or its hash and size.
 
         One item is one ``recordDelivery``; several go in one ``recordDeliveries`` transaction, all or none.
@@ -269,14 +295,15 @@ class FlowOperations:
             else:
                 ids, tx = self.svc.deliver_batch(self._signer(signer), [(a, h, s) for a, h, s, _ in parsed])
             self._sync()
-        return {"deliveries": [self.queries.delivery(i) for i in ids], "tx": hex0x(tx)}
+        return DeliveriesOut(deliveries=[self.delivery(i) for i in ids], tx=hex0x(tx))
 
-    def delivery(self, delivery_id: int) -> dict[str, Any]:
-        return self.queries.delivery(delivery_id)
+    def delivery(self, delivery_id: int) -> DeliveryOut:
+        return DeliveryOut.model_validate(self.queries.delivery(delivery_id))
 
     def deliveries(self, *, application: int | None = None, exporter: int | None = None, after: int = 0,
-                   limit: int = 100) -> list[dict[str, Any]]:
-        return self.queries.deliveries(application=application, exporter=exporter, after=after, limit=limit)
+                   limit: int = 100) -> list[DeliveryOut]:
+        return [DeliveryOut.model_validate(d) for d in
+                self.queries.deliveries(application=application, exporter=exporter, after=after, limit=limit)]
 
     def manifest(self, manifest_hash: bytes) -> dict[str, Any]:
         path = self.root / "manifests" / f"{hex0x(manifest_hash)}.json"
@@ -288,10 +315,10 @@ class FlowOperations:
 
     # ------------------------------------------------------------------ spot checks
 
-    def spot_checks(self, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        return self.queries.spot_checks(after=after, limit=limit)
+    def spot_checks(self, *, after: int = 0, limit: int = 100) -> list[SpotCheckStateOut]:
+        return [SpotCheckStateOut.model_validate(c) for c in self.queries.spot_checks(after=after, limit=limit)]
 
-    def spot_check(self, check_id: int) -> dict[str, Any]:
+    def spot_check(self, check_id: int) -> SpotCheckOut:
         check = self.queries.spot_check(check_id)
         out = {**check, "deliveries": [self.queries.delivery(i) for i in check["sample"]]}
         report = self.root / "checks" / str(check_id) / "report.json"
@@ -299,9 +326,9 @@ class FlowOperations:
         answers = self.root / "checks" / str(check_id) / "answers.json"
         kept = ijson.loads(answers.read_bytes(), what="the kept answers") if answers.exists() else {}
         out["answered"] = sorted(int(k) for k in kept)
-        return out
+        return SpotCheckOut.model_validate(out)
 
-    def announce(self, exporter: int, sample_size: int, signer: LocalAccount | None = None) -> dict[str, Any]:
+    def announce(self, exporter: int, sample_size: int, signer: LocalAccount | None = None) -> SpotCheckOut:
         _int(exporter, "exporter", lo=1, hi=2**32 - 1)
         _int(sample_size, "sampleSize", lo=1, hi=F.MAX_SAMPLE)
         with self.lock:
@@ -309,7 +336,7 @@ class FlowOperations:
             self._sync()
         return self.spot_check(check_id)
 
-    def draw(self, check_id: int, signer: LocalAccount | None = None) -> dict[str, Any]:
+    def draw(self, check_id: int, signer: LocalAccount | None = None) -> SpotCheckOut:
         """Draw an announced check's sample. On the embedded chain (no other block producer) an empty block is
         mined to pass the seed block; on a JSON-RPC chain the seed block must have been mined (409 until then)."""
         check = self.queries.spot_check(check_id)
@@ -328,7 +355,7 @@ class FlowOperations:
             self._sync()
         return self.spot_check(check_id)
 
-    def answer(self, check_id: int) -> dict[str, Any]:
+    def answer(self, check_id: int) -> AnswerOut:
         """The exporter's side: the kept manifests of the sampled deliveries, as answers for the supervisor."""
         check = self.queries.spot_check(check_id)
         if check["state"] != "drawn":
@@ -341,10 +368,10 @@ class FlowOperations:
                 answers[str(d_id)] = self.manifest(parse_hash32(d["manifestHash"]))
             except NotFound:
                 missing.append(d_id)
-        return {"check": check_id, "answers": answers, "missing": missing}
+        return AnswerOut(check=check_id, answers=answers, missing=missing)
 
     def submit_answers(self, check_id: int, answers: Any, *, by_exchange: int | None = None,
-                       by: str = "operator") -> dict[str, Any]:
+                       by: str = "operator") -> AnswersTakenOut:
         """The supervisor's side: take the exporter's manifests for sampled deliveries (kept; later ones win).
 
         ``by_exchange``: the exchange handing them in, which must hold the exporter's mandate (None: this node's
@@ -373,10 +400,10 @@ class FlowOperations:
         with (path.parent / "answers-log.jsonl").open("a", encoding="utf-8") as log:
             log.write(json.dumps({"at": int(time.time()), "by": by, "exchange": by_exchange,
                                   "deliveries": sorted(int(k) for k in answers)}) + "\n")
-        return {"check": check_id, "answered": sorted(int(k) for k in kept),
-                "outstanding": sorted(sample - {int(k) for k in kept})}
+        return AnswersTakenOut(check=check_id, answered=sorted(int(k) for k in kept),
+                               outstanding=sorted(sample - {int(k) for k in kept}))
 
-    def conclude(self, check_id: int, signer: LocalAccount | None = None) -> dict[str, Any]:
+    def conclude(self, check_id: int, signer: LocalAccount | None = None) -> ConcludedOut:
         """Judge each sampled delivery against its answer, anchor the report's hash, keep the report."""
         check = self.queries.spot_check(check_id)
         if check["state"] != "drawn":
@@ -399,7 +426,7 @@ class FlowOperations:
             tx = self.svc.conclude(self._signer(signer), check_id, report["sample"], F.report_hash(report),
                                    report["passed"], report["failed"])
             self._sync()
-        return {"check": self.spot_check(check_id), "report": report, "tx": hex0x(tx)}
+        return ConcludedOut(check=self.spot_check(check_id), report=report, tx=hex0x(tx))
 
     def report(self, check_id: int) -> dict[str, Any]:
         path = self.root / "checks" / str(check_id) / "report.json"
@@ -409,7 +436,7 @@ class FlowOperations:
             raise NotFound(f"this node keeps no report of spot check {check_id}") from None
         return doc
 
-    def verify_report(self, report: Any) -> dict[str, Any]:
+    def verify_report(self, report: Any) -> ReportCheckOut:
         """Check a spot-check report against the chain as this node indexed it: the seed block's hash, the draw,
         the exporter's deliveries at the drawn positions, the recorded manifest hashes and the anchored hash."""
         problems: list[str] = []
@@ -417,7 +444,7 @@ class FlowOperations:
             check_id = _int(report.get("check") if isinstance(report, Mapping) else None, "report.check", lo=1)
             check = self.queries.spot_check(check_id)
         except (InvalidInput, NotFound) as exc:
-            return {"valid": False, "problems": [exc.message]}
+            return ReportCheckOut(valid=False, problems=[exc.message])
         if report.get("chainId") != self.node.chain.chain_id or report.get("contract") != hex0x(self.svc.address):
             problems.append("the report is bound to another chain or contract than this node's")
         block_hash = None
@@ -444,7 +471,7 @@ class FlowOperations:
             problems.append("no report of this check was anchored yet")
         elif anchored != hex0x(F.report_hash(report)):
             problems.append("the report's hash is not the one anchored on-chain")
-        return {"valid": not problems, "problems": problems, "check": check_id}
+        return ReportCheckOut(valid=not problems, problems=problems, check=check_id)
 
 
 def parse_reason(body: Mapping[str, Any]) -> str:

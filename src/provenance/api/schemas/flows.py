@@ -1,9 +1,10 @@
-"""The HTTP API's models of the cross-border flows: applications, approvals, deliveries, spot checks, supervisors
-(the shared patterns and base models are in provenance.api.schemas)."""
+"""The HTTP API's models of the cross-border flows: the bodies of applications, approvals, deliveries, spot checks
+and supervisors (the shared patterns and base models are in provenance.api.schemas). What the routes answer are
+the flows service's typed results (provenance.services.results.flows), named here too."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -11,15 +12,34 @@ from provenance.api.schemas import (
     EXCHANGE_PATTERN,
     Address,
     Hash,
-    _Open,
     _Strict,
+)
+from provenance.services.results.flows import (
+    AnswerOut,
+    AnswersTakenOut,
+    ApplicationOut,
+    ApplicationViewOut,
+    ApprovalTypedDataOut,
+    AppStatusName,
+    CatalogueEntryOut,
+    CatalogueSetOut,
+    ConcludedOut,
+    DeliveriesOut,
+    DeliveryOut,
+    FlowProposalOut,
+    PublicApplicationOut,
+    ReportCheckOut,
+    SignedApprovalOut,
+    SpotCheckOut,
+    SpotCheckStateOut,
+    SupervisorKeyOut,
+    SupervisorOut,
 )
 
 CategoryCode = Annotated[str, Field(pattern=r"^[A-Z0-9.\-]{1,32}$",
                                     description="data category code, e.g. IOT.TELEMETRY")]
 Jurisdiction = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code (not CN)")]
 U64 = Annotated[int, Field(ge=0, le=2**64 - 1)]
-AppStatusName = Literal["pending", "approved", "rejected", "revoked"]
 
 
 class SupervisorIn(_Strict):
@@ -90,142 +110,9 @@ class AnswersIn(_Strict):
                                                description="delivery id -> the delivered manifest")
 
 
-class SupervisorKeyOut(_Open):
-    address: str
-    validFrom: int
-    validTo: int
-
-
-class SupervisorOut(_Open):
-    id: int
-    code: str
-    name: str
-    status: Literal["active", "removed"]
-    joinedAt: int
-    removedAt: int
-    keys: list[SupervisorKeyOut]
-
-
-class FlowProposalOut(_Open):
-    proposal: int
-    approvals: int
-    executed: bool
-    tx: str
-
-
-class CatalogueEntryOut(_Open):
-    category: str
-    destination: str
-    maxValidity: int
-    maxVolume: int
-    supervisor: int
-    block: int
-
-
-class CatalogueSetOut(_Open):
-    category: str
-    destination: str
-    listed: bool
-    entry: CatalogueEntryOut | None
-    tx: str
-
-
-class ApplicationOut(_Open):
-    """An application. For an important-grade record, without a member credential, only the public fields and
-    ``redacted: true``."""
-
-    id: int
-    recordId: str
-    grade: int
-    status: AppStatusName
-    filedBlock: int
-    decidedBlock: int
-    decidedBy: int
-    signed: bool
-    expiresAt: int
-    volumeLimit: int
-    delivered: int
-    deliveries: int
-    expired: bool
-    volumeLeft: int | None
-    open: bool = Field(description="whether a delivery may be recorded under it now")
-    exporter: int | None = None
-    receiver: int | None = None
-    destination: str | None = None
-    category: str | None = None
-    assessmentRef: str | None = None
-    filedBy: int | None = None
-    purpose: str | None = None
-    filedTx: str | None = None
-    reason: str | None = None
-    revokedBy: int | None = None
-    revokedBlock: int | None = None
-    redacted: bool = False
-    tx: str | None = None
-
-
-class ApprovalTypedDataOut(_Open):
-    digest: str
-    typedData: dict[str, Any] = Field(description="the eth_signTypedData_v4 document the supervisor's wallet signs "
-                                                  "(types, primaryType, domain, message); it hashes to digest")
-
-
-class DeliveryOut(_Open):
-    id: int
-    application: int
-    exporter: int
-    manifestHash: str
-    size: int
-    timestamp: int
-    block: int
-    tx: str
-
-
-class DeliveriesOut(_Open):
-    deliveries: list[DeliveryOut]
-    tx: str
-
-
-class SpotCheckOut(_Open):
-    id: int
-    exporter: int
-    supervisor: int
-    population: int
-    sampleSize: int
-    seedBlock: int
-    announcedBlock: int
-    state: Literal["announced", "drawn", "concluded", "lapsed"]
-    seed: str | None
-    sample: list[int]
-    reportHash: str | None
-    passed: int
-    failed: int
-    drawnBlock: int | None = None
-    concludedBlock: int | None = None
-    deliveries: list[DeliveryOut]
-    reportKept: bool
-    answered: list[int]
-
-
-class AnswerOut(_Open):
-    check: int
-    answers: dict[str, dict[str, Any]]
-    missing: list[int]
-
-
-class AnswersTakenOut(_Open):
-    check: int
-    answered: list[int]
-    outstanding: list[int]
-
-
-class ConcludedOut(_Open):
-    check: SpotCheckOut
-    report: dict[str, Any]
-    tx: str
-
-
-class ReportCheckOut(_Open):
-    valid: bool
-    problems: list[str]
-    check: int | None = None
+__all__ = ["AnswerOut", "AnswersIn", "AnswersTakenOut", "AppStatusName", "ApplicationIn", "ApplicationOut",
+           "ApplicationViewOut", "ApprovalIn", "ApprovalTypedDataOut", "CatalogueEntryOut", "CatalogueIn",
+           "CatalogueSetOut", "CategoryCode", "ConcludedOut", "DecisionIn", "DeliveriesIn", "DeliveriesOut",
+           "DeliveryIn", "DeliveryOut", "FlowProposalOut", "Jurisdiction", "PublicApplicationOut", "ReportCheckOut",
+           "SignedApprovalIn", "SignedApprovalOut", "SpotCheckIn", "SpotCheckOut", "SpotCheckStateOut",
+           "SupervisorIn", "SupervisorKeyOut", "SupervisorOut", "U64"]
