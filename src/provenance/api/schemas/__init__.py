@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from provenance.api.schemas.catalog import CatalogNames, InlineMetadata, InlineProfile
+from provenance.api.schemas.catalog import InlineMetadata, InlineProfile
 from provenance.services.results.certificates import (  # the certificates' results, named here too
     CertificateSummaryOut as CertificateSummaryOut,
 )
@@ -47,6 +47,42 @@ from provenance.services.results.federation import (
 )
 from provenance.services.results.federation import (
     RecognizedEntityOut as RecognizedEntityOut,
+)
+from provenance.services.results.registrations import (  # the registrations' and lineage's results, named here too
+    BatchItemOut as BatchItemOut,
+)
+from provenance.services.results.registrations import (
+    BatchOut as BatchOut,
+)
+from provenance.services.results.registrations import (
+    BatchRefusedOut as BatchRefusedOut,
+)
+from provenance.services.results.registrations import (
+    ImpactOut as ImpactOut,
+)
+from provenance.services.results.registrations import (
+    LineageNodeOut as LineageNodeOut,
+)
+from provenance.services.results.registrations import (
+    LineageOut as LineageOut,
+)
+from provenance.services.results.registrations import (
+    PathOut as PathOut,
+)
+from provenance.services.results.registrations import (
+    RecordOut as RecordOut,
+)
+from provenance.services.results.registrations import (
+    RegisteredOut as RegisteredOut,
+)
+from provenance.services.results.registrations import (
+    SearchOut as SearchOut,
+)
+from provenance.services.results.registrations import (
+    StatusOut as StatusOut,
+)
+from provenance.services.results.registrations import (
+    TypedDataOut as TypedDataOut,
 )
 from provenance.services.results.trust import (  # the transparency logs' results, named here too
     AnchoredOut as AnchoredOut,
@@ -186,117 +222,6 @@ class Problem(BaseModel):
 
 class _Open(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class RecordOut(CatalogNames, _Open):
-    """A record as indexed. Above general grade, without a member credential, only the public fields and
-    ``redacted: true``."""
-
-    id: str
-    seq: int
-    kind: KindName
-    grade: GradeName
-    status: Literal["active", "suspended", "revoked", "superseded"]
-    registrar: str
-    block: int
-    leaf_index: int
-    batched: bool
-    redacted: bool | None = None
-    source: SourceName | None = None
-    rights: list[RightName] | None = None
-    owner: int | None = None
-    content_hash: str | None = None
-    metadata_hash: str | None = None
-    supersedes: str | None = None
-    delegated: bool | None = None
-    parents: list[str] | None = None
-
-
-class SearchOut(_Open):
-    results: list[RecordOut]
-    next: int = Field(description="cursor: pass it as `after` for the next page")
-
-
-class LineageNodeOut(RecordOut):
-    depth: int
-
-
-class LineageOut(_Open):
-    root: str
-    direction: Literal["ancestors", "descendants"]
-    nodes: list[LineageNodeOut]
-    edges: list[list[str]] = Field(description="[child id, parent id] pairs")
-    inactive_ancestors: list[str] | None = None
-    inactive_descendants: list[str] | None = None
-    truncated: bool
-
-
-class ImpactOut(_Open):
-    record: str
-    status: str
-    inactive: bool
-    descendants: int
-    affected: list[str]
-    truncated: bool
-
-
-class PathOut(_Open):
-    path: list[str]
-
-
-class RegisteredOut(_Open):
-    id: str
-    tx: str
-    block: int
-    gas_used: int | None = None
-    record: RecordOut
-
-
-class StatusOut(_Open):
-    id: str
-    status: str
-    block: int
-
-
-class BatchItemOut(_Open):
-    index: int
-    id: str
-    leaf: int
-    tx: str
-    why: str | None = None
-
-
-class BatchRefusedOut(_Open):
-    index: int
-    error: str
-    detail: str
-
-
-class BatchOut(_Open):
-    queued: int
-    refused_at_intake: list[BatchRefusedOut]
-    rejected_by_index: list[BatchItemOut]
-    accepted: list[BatchItemOut]
-    ids: list[str]
-    batches: int
-    tree_size: int | None
-    published: int | None = Field(default=None, description="metadata documents published on chain after anchoring")
-
-
-
-class TypedDataOut(_Open):
-    registrar: int
-    nonce: int
-    deadline: int
-    digest: str
-    chainId: int
-    verifyingContract: str
-    request: dict[str, Any]
-    typedData: dict[str, Any] = Field(description="the eth_signTypedData_v4 document the owner's wallet signs "
-                                                  "(types, primaryType, domain, message); it hashes to digest")
-
-
-
 
 
 class IndexStateOut(_Open):
