@@ -260,3 +260,18 @@ def test_nodes_draw_a_check_as_soon_as_its_seed_block_is_mined(supervisor: Serve
         time.sleep(0.1)
     assert got["state"] == "drawn" and len(got["sample"]) == 2
     assert got["drawnBlock"] > got["seedBlock"]
+
+
+def test_an_approval_of_a_record_no_longer_active_is_not_open(node: Served) -> None:
+    """Deliveries are refused under it (RecordNotActive), so the application does not say it is open (an
+    independent check found "open": true beside a refused delivery)."""
+    c = node.client
+    app = c.get(f"{API}/flows/applications/1").json()
+    assert app["open"] is True
+    r = c.post(f"{API}/registrations/{app['recordId']}/status", json={"status": "suspended"},
+               headers=node.auth("registrar"))
+    assert r.status_code == 200, r.text
+    assert c.get(f"{API}/flows/applications/1").json()["open"] is False
+    assert c.post(f"{API}/registrations/{app['recordId']}/status", json={"status": "active"},
+                  headers=node.auth("registrar")).status_code == 200
+    assert c.get(f"{API}/flows/applications/1").json()["open"] is True

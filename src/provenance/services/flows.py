@@ -48,6 +48,7 @@ from provenance.services.results.flows import (
     SpotCheckStateOut,
     SupervisorOut,
 )
+from provenance.types import Status, is_decimal
 
 if TYPE_CHECKING:
     from provenance.services.operations import Operations
@@ -126,7 +127,7 @@ class FlowOperations:
 
     def propose_remove_supervisor(self, ref: str, signer: LocalAccount | None = None) -> FlowProposalOut:
         with self.lock:
-            out = self.ops.svc.propose_remove_supervisor(self._signer(signer), int(ref) if ref.isdigit() else ref)
+            out = self.ops.svc.propose_remove_supervisor(self._signer(signer), int(ref) if is_decimal(ref) else ref)
             self._sync()
         return FlowProposalOut(proposal=out.proposal_id, approvals=out.approvals, executed=out.executed,
                                tx=hex0x(out.tx_hash))
@@ -157,7 +158,10 @@ class FlowOperations:
         t = int(time.time()) if now is None else now
         expired = bool(app["expiresAt"]) and t > app["expiresAt"]
         left = None if not app["volumeLimit"] else app["volumeLimit"] - app["delivered"]
-        open_ = app["status"] == "approved" and not expired and (left is None or left > 0)
+        # Deliveries are recorded only under an approved application of an active record (RecordNotActive)
+        rec = self.ops.node.index.record(parse_hash32(app["recordId"], "recordId"))
+        active = rec is not None and rec.status == Status.ACTIVE
+        open_ = app["status"] == "approved" and not expired and (left is None or left > 0) and active
         return ApplicationOut.model_validate({**app, "expired": expired, "volumeLeft": left, "open": open_})
 
     def applications(self, *, exporter: int | None = None, record: str | None = None, status: str | None = None,
@@ -389,7 +393,7 @@ class FlowOperations:
             raise InvalidInput("answers: an object of delivery id -> manifest")
         sample = set(check["sample"])
         for k, v in answers.items():
-            if not str(k).isdigit() or int(k) not in sample:
+            if not is_decimal(str(k)) or int(k) not in sample:
                 raise InvalidInput(f"answers: delivery {k} is not in spot check {check_id}'s sample")
             if not isinstance(v, Mapping):
                 raise InvalidInput(f"answers[{k}]: a manifest is a JSON object")
