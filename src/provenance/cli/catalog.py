@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from provenance.cli.common import open_node, read_json
+from provenance.config import public_url
 from provenance.core.catalog import BOARDS
 from provenance.core.ids import parse_hash32
 
@@ -110,7 +111,7 @@ def cmd_catalog_supply(cat: Any, args: argparse.Namespace, document: Any) -> Any
 
 @with_catalog()
 def cmd_catalog_export(cat: Any, args: argparse.Namespace) -> Any:
-    doc = cat.dcat(args.base_url)
+    doc = cat.dcat(args.base_url or public_url(args.data_dir))
     if args.out is None:
         return doc
     args.out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", "utf-8")
@@ -179,8 +180,8 @@ def add_parser(sub: Any) -> None:
     s.set_defaults(handler=cmd_catalog_supply)
     s = ct.add_parser("export", help="the catalogue as W3C DCAT 3 JSON-LD (general-grade listings)")
     s.add_argument("--out", type=Path, help="write it here (default: stdout)")
-    s.add_argument("--base-url", default="http://localhost:8080",
-                   help="the node's public address, the base of the datasets' IRIs (default http://localhost:8080)")
+    s.add_argument("--base-url", default=None,
+                   help="the base of the datasets' IRIs (default: the node's public URL, [api] public_url)")
     s.set_defaults(handler=cmd_catalog_export)
     s = ct.add_parser("boards", help="the exchange's boards (板块) with their listing counts")
     s.add_argument("--public", action="store_true", help="count only what an anonymous visitor sees")
