@@ -17,8 +17,8 @@ from provenance.chain.cross_border import FlowService
 from provenance.core import eip712
 from provenance.core import flows as F
 from provenance.core.entries import pack_batch, pack_entry
-from tests.contracts.property_world import MANDATE, PR, PropWorld
 from tests.support.federation import Fed, addr, h, make_fed, request, reverts
+from tests.support.property_world import MANDATE, PR, PropWorld
 
 
 @dataclass

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from provenance.types import Kind
-from tests.contracts.property_world import MANDATE, PropWorld
 from tests.support.federation import make_fed
+from tests.support.property_world import MANDATE, PropWorld
 
 TRANSFER_MAX, PLEDGE_MAX, ASSESS_MAX = 60_000, 90_000, 80_000
 COMPLIANCE, QUALITY, VALUATION = 1, 0, 2

@@ -14,7 +14,8 @@ from eth_account.messages import encode_typed_data
 from provenance.chain.contracts import Contracts
 from provenance.core import flows as F
 from provenance.types import Kind
-from tests.contracts.property_world import (
+from tests.support.federation import addr, h, make_fed, request, reverts
+from tests.support.property_world import (
     APPOINT,
     ASSESS_TYPES,
     DAY,
@@ -30,7 +31,6 @@ from tests.contracts.property_world import (
     consent_message,
     terms,
 )
-from tests.support.federation import addr, h, make_fed, request, reverts
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 ACTIVE, SUSPENDED, REVOKED = 1, 2, 3

@@ -21,9 +21,9 @@ from provenance.errors import ContractReverted
 from provenance.indexer.follower import Follower
 from provenance.store.index import IndexStore
 from provenance.types import Kind, RecordId
-from tests.contracts.property_world import DAY, MANDATE, SET_TERM, PropWorld
 from tests.support.federation import h, make_fed
 from tests.support.property import World, assert_index_equals_contract
+from tests.support.property_world import DAY, MANDATE, SET_TERM, PropWorld
 
 PRODUCT_TERM = 10 * DAY  # products expire; assets have no term
 _n = itertools.count(1)

@@ -5,7 +5,6 @@ scheme, distributions, temporal coverage, frequency, contact point and the ODRL 
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 import pytest
@@ -17,7 +16,9 @@ from provenance import contexts as X
 from provenance.core import catalog as C
 from provenance.dev import catalog_samples as S
 from provenance.types import Rights
-from tests.support.jsonld import assert_nothing_dropped
+from tests.support.dcat import BASE
+from tests.support.dcat import graph as _graph
+from tests.support.dcat import listing as _listing
 
 # Plain namespaces: pytest's collection probes module attributes, which rdflib's closed namespaces warn about.
 RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
@@ -30,29 +31,6 @@ FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 ODRL = Namespace("http://www.w3.org/ns/odrl/2/")
 PCAT = Namespace("https://w3id.org/provenance/catalog#")
-BASE = "http://127.0.0.1:8645"
-
-
-def _listing(i: int, *, lang: S.Lang = "both", rights: Rights = Rights.HOLDING | Rights.PROCESSING | Rights.OPERATION
-             ) -> dict[str, Any]:
-    doc = S.metadata_document(i, publisher=100 + i, kind="product", rights=rights, lang=lang)
-    meta = C.parse_metadata(doc)
-    profile = S.entity_profile(i)
-    return {"id": "0x" + bytes([i]).hex() * 32, "kind": "product", "grade": "general", "status": "active",
-            "registrar": "SDE", "owner": 100 + i,
-            "publisher": {"id": 100 + i, "name": profile["name"], "kind": "enterprise"},
-            "title": meta.title, "description": meta.description, "keywords": list(meta.keywords),
-            "themes": list(meta.themes), "block": 10 + i, "timestamp": 1764547200 + i,
-            "metadataHash": "0x" + meta.hash.hex(), "metadata": "supplied", "document": doc}
-
-
-def _graph(doc: dict[str, Any]) -> rdflib.Graph:
-    # rdflib's own JSON-LD reader would fetch the context; pyld expands with the shipped one, offline, and rdflib
-    # reads the expanded form, which names no context.
-    expanded = assert_nothing_dropped(doc)
-    return rdflib.Graph().parse(data=json.dumps(expanded), format="json-ld")
-
-
 def test_the_context_is_shipped_and_served_offline() -> None:
     assert X.CATALOG_V1 == C.CATALOG_CONTEXT_URL
     served = X.document_loader(C.CATALOG_CONTEXT_URL)

@@ -11,7 +11,9 @@ from typing import Any
 from rdflib import Literal, Namespace, URIRef
 
 from provenance.core import catalog as C
-from tests.core.test_dcat import BASE, _graph, _listing
+from tests.support.dcat import BASE
+from tests.support.dcat import graph as _graph
+from tests.support.dcat import listing as _listing
 
 RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
 RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
