@@ -26,7 +26,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from provenance.api.deps import API, ok
+from provenance.api.deps import API, ExchangeRef, ok
 from provenance.api.runtime import Runtime
 from provenance.core import tlog
 from provenance.errors import InvalidInput
@@ -114,7 +114,7 @@ def install(app: FastAPI, rt: Runtime) -> None:
 
     @app.get(f"{API}/tlog/note-keys/{{code}}", tags=["transparency logs"], responses=ok(list[NoteKeyOut]),
              summary="An exchange's Ed25519 note keys as the Federation lists them, with the blocks they were valid in")
-    def note_keys(code: str) -> Any:
+    def note_keys(code: ExchangeRef) -> Any:
         ex = node.exchange_of_code(code)
         keys, _, _ = node.listed_keys(ex)
         trusted = {v.public_key for v in node.trusted(ex)}
