@@ -403,6 +403,11 @@ def test_the_node_serves_a_certificate_as_vc_jwt(client: Any) -> None:
     assert judged.get("valid") is True and judged["credential"] == J.credential_of(cert), judged
     assert judged["issuedBlock"] == cert["proof"][0]["issuedBlock"]
     h_, p_, s_ = token.split(".")
-    forged = client.post(f"{API}/certificates/verify-jwt", json={"jwt": f"{h_}.{p_}.{s_[:-2]}AA"}).json()
+    # One bit of r flipped: replacing the last characters with "AA" left the signature as it was whenever its last
+    # byte was zero (one run in 256), and that run's "forgery" verified.
+    sig = bytearray(base64.urlsafe_b64decode(s_ + "=" * (-len(s_) % 4)))
+    sig[10] ^= 1
+    s_forged = base64.urlsafe_b64encode(bytes(sig)).rstrip(b"=").decode()
+    forged = client.post(f"{API}/certificates/verify-jwt", json={"jwt": f"{h_}.{p_}.{s_forged}"}).json()
     assert forged == {"valid": False, "error": "InvalidSignature", "detail": forged["detail"]}
     assert client.get(f"{API}/certificates/0x{'00' * 32}/jwt").status_code == 404
