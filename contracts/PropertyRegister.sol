@@ -767,8 +767,9 @@ contract PropertyRegister is IPropertyRegister {
                 returndatacopy(m, 0x00, returndatasize())
                 revert(m, returndatasize())
             }
-            ex := mload(0x00)
-            if or(lt(returndatasize(), 0x20), gt(ex, 0xffff)) { revert(0x00, 0x00) }
+            let word := mload(0x00) // compared as the whole word the callee answered, then narrowed
+            if or(lt(returndatasize(), 0x20), gt(word, 0xffff)) { revert(0x00, 0x00) }
+            ex := word
         }
     }
 
@@ -781,7 +782,7 @@ contract PropertyRegister is IPropertyRegister {
         bytes4 selector = IRegistry.propertyHead.selector;
         // In checkParents' loop: at most MAX_PARENTS (16) view calls to the bound Registry, which cannot revert
         // for a listed parent (the Registry checked each one exists before calling).
-        // slither-disable-next-line assembly,calls-loop
+        // slither-disable-next-line assembly
         assembly ("memory-safe") {
             let m := mload(0x40)
             mstore(m, selector)
@@ -790,15 +791,22 @@ contract PropertyRegister is IPropertyRegister {
                 returndatacopy(m, 0x00, returndatasize())
                 revert(m, returndatasize())
             }
-            owner := mload(m)
-            registrar := mload(add(m, 0x20))
-            kind := mload(add(m, 0x40))
-            rights := mload(add(m, 0x60))
-            status := mload(add(m, 0x80))
-            registeredAt := mload(add(m, 0xa0))
-            let dirty := or(or(gt(owner, 0xffffffff), gt(registrar, 0xffff)), or(gt(kind, 0xff), gt(rights, 0xff)))
-            dirty := or(dirty, or(gt(status, 0xff), gt(registeredAt, 0xffffffffff)))
+            // The answer's six words are checked whole, then narrowed to the return values.
+            let w0 := mload(m)
+            let w1 := mload(add(m, 0x20))
+            let w2 := mload(add(m, 0x40))
+            let w3 := mload(add(m, 0x60))
+            let w4 := mload(add(m, 0x80))
+            let w5 := mload(add(m, 0xa0))
+            let dirty := or(or(gt(w0, 0xffffffff), gt(w1, 0xffff)), or(gt(w2, 0xff), gt(w3, 0xff)))
+            dirty := or(dirty, or(gt(w4, 0xff), gt(w5, 0xffffffffff)))
             if or(lt(returndatasize(), 0xc0), dirty) { revert(0x00, 0x00) }
+            owner := w0
+            registrar := w1
+            kind := w2
+            rights := w3
+            status := w4
+            registeredAt := w5
         }
     }
 
