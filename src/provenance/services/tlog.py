@@ -26,7 +26,6 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
@@ -45,6 +44,7 @@ from provenance.errors import (
 )
 from provenance.indexer.tlog_tiles import TileQueries
 from provenance.services.operations import Operations
+from provenance.services.results.tlog import BindingOut
 from provenance.store.witness_state import SizeConflict, TlogState
 
 SIGNED = "signed.json"
@@ -69,20 +69,6 @@ class WitnessRefusal(ProvenanceError):
         super().__init__(message)
         self.status = status
         self.media = media
-
-
-@dataclass(frozen=True)
-class Binding:
-    """An exchange's note key, bound by a statement an active secp256k1 key of the exchange signed (EIP-191)."""
-
-    exchange: int
-    code: str
-    origin: str
-    vkey: str
-    signer: str
-    block: int
-    statement: str
-    signature: str
 
 
 def _parse_binding(statement: str) -> dict[str, str]:
@@ -136,7 +122,7 @@ class TlogService:
         self._lock = threading.Lock()
         self._signed: tuple[int, bytes] | None = None
         self.log_key: note.Signer | None = None
-        self.binding: Binding | None = None
+        self.binding: BindingOut | None = None
         self.listed: tlog.NoteKey | None = None
         if self.own is not None:
             self.log_key = note.Signer.derive(self.origin(self.own), secret, b"provenance tlog note key v1 " + where)
@@ -227,7 +213,7 @@ class TlogService:
 
     # ------------------------------------------------------------------ bindings
 
-    def _own_binding(self) -> Binding:
+    def _own_binding(self) -> BindingOut:
         if self.log_key is None or self.own is None:
             raise NotFound("this node speaks for no exchange: it has no note key to bind")
         signer = self.ops.signer()
@@ -240,10 +226,10 @@ class TlogService:
         sig = "0x" + bytes(signer.sign_message(encode_defunct(text=statement)).signature).hex()
         return self.accept(statement, sig)
 
-    def bindings(self) -> list[Binding]:
-        return [Binding(**b) for b in self.state.bindings()]  # type: ignore[arg-type]
+    def bindings(self) -> list[BindingOut]:
+        return [BindingOut.model_validate(b) for b in self.state.bindings()]
 
-    def accept(self, statement: str, signature: str) -> Binding:
+    def accept(self, statement: str, signature: str) -> BindingOut:
         """Check a binding statement (this chain and registry, the exchange's code, a vkey named by its origin, a
         signer the chain lists as an active key of that exchange) and keep it."""
         f = _parse_binding(statement)
@@ -263,13 +249,13 @@ class TlogService:
             raise InvalidInput("the binding signature is not a 65-byte secp256k1 signature") from exc
         if self.key_exchange(bytes.fromhex(signer[2:])) != ex:
             raise Forbidden(f"{signer} is not an active key of exchange {code}")
-        out = Binding(exchange=ex, code=code, origin=v.name, vkey=v.vkey, signer=signer,
+        out = BindingOut(exchange=ex, code=code, origin=v.name, vkey=v.vkey, signer=signer,
                       block=_decimal_block(f["from"]), statement=statement, signature=signature)
-        have = [asdict(b) for b in self.bindings() if b.exchange == ex]
-        if asdict(out) not in have and len(have) >= MAX_BINDINGS:
+        have = [b.model_dump() for b in self.bindings() if b.exchange == ex]
+        if out.model_dump() not in have and len(have) >= MAX_BINDINGS:
             # Bounded so that no exchange grows another node's state without end; rotation past it needs an operator.
             raise Conflict(f"exchange {code} already has {MAX_BINDINGS} note key bindings on this node")
-        self.state.add_binding(asdict(out))
+        self.state.add_binding(out.model_dump())
         return out
 
     def keyring(self, ex: int) -> note.Keyring:

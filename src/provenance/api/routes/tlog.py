@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,7 +29,8 @@ from provenance.api.deps import API, ExchangeRef, ok
 from provenance.api.runtime import Runtime
 from provenance.core import tlog
 from provenance.errors import InvalidInput
-from provenance.services.tlog import TEXT, Binding, TlogService, WitnessRefusal
+from provenance.services.results.tlog import BindingOut, NoteKeyOut, TlogKeysOut
+from provenance.services.tlog import TEXT, TlogService, WitnessRefusal
 from provenance.services.tlog_push import CheckpointPusher
 from provenance.store.witness_state import TlogState
 
@@ -38,43 +38,6 @@ from provenance.store.witness_state import TlogState
 class BindingIn(BaseModel):
     statement: str
     signature: str
-
-
-class BindingOut(BaseModel):
-    exchange: int
-    code: str
-    origin: str
-    vkey: str
-    signer: str
-    block: int
-    statement: str
-    signature: str
-
-    @classmethod
-    def of(cls, b: Binding) -> BindingOut:
-        return cls(**asdict(b))
-
-
-class NoteKeyOut(BaseModel):
-    exchange: int
-    vkey: str  # the key as a C2SP verifier key, named by the exchange's origin
-    publicKey: str
-    addedAt: int
-    revokedAt: int  # 0 while valid
-    trusted: bool  # what this node's witness trusts for the exchange now
-
-    @classmethod
-    def of(cls, k: tlog.NoteKey, origin: str, trusted: bool) -> NoteKeyOut:
-        return cls(exchange=k.exchange, vkey=k.verifier(origin).vkey, publicKey="0x" + k.public_key.hex(),
-                   addedAt=k.added_at, revokedAt=k.revoked_at, trusted=trusted)
-
-
-class TlogKeysOut(BaseModel):
-    origin: str | None
-    vkey: str | None
-    listed: NoteKeyOut | None  # the note key in the Federation's note key history, None if it is not there
-    binding: BindingOut | None
-    witness: str  # the witness's cosignature vkey (type 0x04)
 
 
 def service(rt: Runtime) -> TlogService:
@@ -109,7 +72,7 @@ def install(app: FastAPI, rt: Runtime) -> None:
                   if node.listed and node.log_key else None)
         return TlogKeysOut(origin=node.log_key.name if node.log_key else None,
                            vkey=node.log_key.verifier.vkey if node.log_key else None, listed=listed,
-                           binding=BindingOut.of(node.binding) if node.binding else None,
+                           binding=node.binding,
                            witness=node.witness.verifier.vkey)
 
     @app.get(f"{API}/tlog/note-keys/{{code}}", tags=["transparency logs"], responses=ok(list[NoteKeyOut]),
@@ -123,12 +86,12 @@ def install(app: FastAPI, rt: Runtime) -> None:
     @app.get(f"{API}/tlog/bindings", tags=["transparency logs"], responses=ok(list[BindingOut]),
              summary="Note keys this node trusts, each bound to an exchange by a statement its key signed")
     def bindings() -> Any:
-        return [BindingOut.of(b) for b in node.bindings()]
+        return [b.document() for b in node.bindings()]
 
     @app.post(f"{API}/tlog/bindings", tags=["transparency logs"], responses=ok(BindingOut),
               summary="Trust an exchange's note key: a statement signed (EIP-191) by an active key of the exchange")
     def bind(body: BindingIn) -> Any:
-        return BindingOut.of(node.accept(body.statement, body.signature))
+        return node.accept(body.statement, body.signature)
 
     @app.post(f"{API}/tlog/add-checkpoint", include_in_schema=False)
     async def add_checkpoint(request: Request) -> Response:
