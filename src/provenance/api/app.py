@@ -13,14 +13,14 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from provenance.api import problems
+from provenance.api import problems, web_page
 from provenance.api.deps import ok
 from provenance.api.middleware import Guard, TokenBuckets
 from provenance.api.routes import catalog, certificates, federation, flows, registrations, vc
@@ -155,11 +155,17 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
 
     if settings.web:
         web = resources.files("provenance") / "web"
-        index_html = (web / "index.html").read_text("utf-8")
+        built = web_page.build(web)
 
         @app.get("/", include_in_schema=False)
-        async def page() -> HTMLResponse:
-            return HTMLResponse(index_html)
+        async def page(request: Request) -> Response:
+            headers = {"ETag": built.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+            if built.etag in request.headers.get("if-none-match", ""):
+                return Response(status_code=304, headers=headers)
+            if web_page.accepts_gzip(request.headers.get("accept-encoding", "")):
+                return Response(built.gzipped, media_type="text/html; charset=utf-8",
+                                headers={**headers, "Content-Encoding": "gzip"})
+            return Response(built.html, media_type="text/html; charset=utf-8", headers=headers)
 
         app.mount("/static", StaticFiles(directory=str(web)), name="static")
 

@@ -132,6 +132,15 @@ function recordLink(id) {
 }
 // The page's content; a part left out (null) is skipped rather than shown as the text "null".
 function render(...nodes) { view.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false)); }
+// Resolves once the browser has had a frame to paint what is in the page now (or after 50 ms, where it paints none:
+// a tab in the background), so that a page's title and fields show before the slower parts are drawn beside them.
+function painted() {
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(timer); resolve(); };
+    const timer = setTimeout(done, 50);
+    requestAnimationFrame(() => setTimeout(done, 0));
+  });
+}
 function showError(e) { render(el("p", { class: "error", role: "alert" }, e.message)); }
 function setActive(name) {
   for (const a of document.querySelectorAll("nav a[data-nav]")) a.classList.toggle("active", a.dataset.nav === name);
@@ -255,6 +264,7 @@ async function recordPage(id) {
         el("span", {}, el("i", { style: "border-color:#b9770e;background:#fff4df" }), t("affectedLegend")),
         el("span", { class: "muted" }, t("flowLegend"))),
       pending);
+    await painted();  // the record's title and fields first; its property, document fields and lineage follow
     showProperty(property, rows[0].closest(".card"));
     const meta = rec.metadata === "supplied" ? await kept : null;
     if (meta) rows[1].after(...documentFields(meta).map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))));  // after the publisher
