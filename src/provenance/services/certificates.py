@@ -308,6 +308,9 @@ class Certifier:
             failed = "; ".join(f"{c.name}: {c.detail}" for c in report.checks if not c.ok)
             raise VerificationError(f"the certificate does not verify, so it is not recognised: {failed}")
         me = self.svc.active_exchange_of(signer.address)
+        # The proofs verified above, so each recognition names its exchange as an integer.
+        if any(p.get("recognizer") == me for p in doc["proof"][1:]):
+            raise Conflict(f"exchange {me} already recognised this certificate: a recognition counts once")
         out = C.add_recognition(doc, me, bytes.fromhex(signer.address[2:]), bytes(signer.key), int(time.time()))
         if on_chain:
             issuer = int(doc["issuer"]["exchangeId"])

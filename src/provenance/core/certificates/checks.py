@@ -538,7 +538,14 @@ def _recognitions(c: _Parsed, view: FederationView) -> tuple[bool, str]:
 def _recognition_check(recognitions: Sequence[tuple[int, bytes, bytes, bytes]], chain_id: int, registry: bytes,
                        credential: bytes, issuer: int, view: FederationView) -> tuple[bool, str]:
     problems = []
+    seen: set[int] = set()
     for recognizer, key, sig, options_hash in recognitions:
+        # An exchange recognises a certificate once: a second proof of the same exchange (a copy, or another key
+        # of it) would count one recognition twice.
+        if recognizer in seen:
+            problems.append(f"recognition by exchange {recognizer}: that exchange already recognised it")
+            continue
+        seen.add(recognizer)
         digest = eip712.recognition_digest(chain_id, registry, credential, recognizer, options_hash)
         try:
             signer = eip712.recover_signer(digest, sig)
