@@ -170,9 +170,10 @@ class Operations(TrustOperations):
         """What the index holds: exchanges, entities, records, ..."""
         return self.queries.counts()
 
-    def ancestors(self, record: bytes) -> Any:
-        """A record's ancestors from the index (the root and each ancestor with its depth)."""
-        return self.queries.ancestors(record)
+    def ancestors(self, record: bytes, *, max_depth: int = 64) -> Any:
+        """A record's ancestors from the index (the root and each ancestor with its depth), as deep as
+        :meth:`export` walks for the same ``max_depth``."""
+        return self.queries.ancestors(record, max_depth=max_depth)
 
     def codes(self, need: int | None = None) -> dict[int, str]:
         """Exchange codes by id: cached, read again when an id is missing (exchanges are only ever added)."""

@@ -12,14 +12,17 @@ from provenance.api.deps import (
     API,
     CERTIFICATE,
     SNAPSHOT,
+    Caller,
     RecordPath,
     Writer,
     answer,
     document,
+    may_read_certificate,
+    need_certificate,
     rid,
     typed,
-    wants_plain_json,
 )
+from provenance.api.negotiate import choose
 from provenance.api.runtime import Runtime
 from provenance.api.schemas import (
     CertificateSummaryOut,
@@ -37,8 +40,9 @@ VC_MEDIA_TYPE = "application/vc"
 
 
 def _media(request: Request) -> str:
-    """application/vc, the media type of a VC 2.0 credential, unless the client asks for plain JSON."""
-    return "application/json" if wants_plain_json(request, VC_MEDIA_TYPE) else VC_MEDIA_TYPE
+    """application/vc, the media type of a VC 2.0 credential, or application/json for a client that takes only
+    that (negotiated: provenance.api.negotiate)."""
+    return choose(request, (VC_MEDIA_TYPE, "application/json"))
 
 
 def install(app: FastAPI, rt: Runtime) -> None:
@@ -50,20 +54,24 @@ def install(app: FastAPI, rt: Runtime) -> None:
     def issue(body: IssueIn, _p: Writer, request: Request) -> JSONResponse:
         doc = ops.issue(rid(body.record), days=body.days)
         # The same document as its download, so the same media type (application/json when asked for).
-        return JSONResponse(doc, status_code=201, media_type=_media(request))
+        return JSONResponse(doc, status_code=201, media_type=_media(request), headers={"Vary": "Accept"})
 
     @app.get(f"{API}/certificates", tags=["certificates"], summary="Certificates issued by this node",
              **typed(list[CertificateSummaryOut], 200))
-    async def certificates(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
-        return answer(ops.certificates(limit=limit))
+    async def certificates(p: Caller, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
+        # Only the certificates the caller may read (their records and lineage all visible to it) are listed.
+        shown = [c for c in ops.certificates(limit=limit) if may_read_certificate(ops, ops.certificate(
+            parse_hash32(c.credentialHash, "credential hash")), p)]
+        return answer(shown)
 
     @app.get(f"{API}/certificates/{{credential}}", tags=["certificates"],
              responses=document(CERTIFICATE, media_type=VC_MEDIA_TYPE),
              summary="Download an issued certificate by its credential hash")
-    async def download(credential: RecordPath, request: Request) -> JSONResponse:
+    async def download(credential: RecordPath, request: Request, p: Caller) -> JSONResponse:
         doc = ops.certificate(parse_hash32(credential, "credential hash"))
-        return JSONResponse(doc, media_type=_media(request),
-                            headers={"Content-Disposition": f'attachment; filename="{credential}.json"'})
+        need_certificate(ops, doc, p)
+        return JSONResponse(doc, media_type=_media(request), headers={
+            "Content-Disposition": f'attachment; filename="{credential}.json"', "Vary": "Accept"})
 
     @app.post(f"{API}/certificates/verify", tags=["certificates"], **typed(ReportOut, 200),
               summary="Verify a certificate against this node's view of the chain: a report of every check")

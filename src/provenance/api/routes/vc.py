@@ -15,7 +15,9 @@ from fastapi import FastAPI, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from provenance.api.deps import API, PROBLEM_RESPONSES, Writer, document, wants_plain_json
+from provenance.api.auth import Principal
+from provenance.api.deps import API, PROBLEM_RESPONSES, Caller, Writer, document, need_certificate
+from provenance.api.negotiate import choose
 from provenance.api.runtime import Runtime
 from provenance.api.schemas import EXCHANGE_PATTERN, HASH_PATTERN
 from provenance.core import vc_jose
@@ -52,19 +54,21 @@ JWT_RESPONSES: dict[int | str, dict[str, Any]] = {**PROBLEM_RESPONSES, 200: {"de
 def install(app: FastAPI, rt: Runtime) -> None:
     ops = rt.ops
 
-    def token_of(credential: str) -> str:
+    def token_of(credential: str, p: Principal | None) -> str:
         doc = ops.certificate(parse_hash32(credential, "credential hash"))
+        need_certificate(ops, doc, p)
         with ops.lock:
             return ops.certifier.jose(doc, ops.signer())
 
     @app.get(f"{API}/certificates/{{credential}}/jwt", tags=["certificates"], responses=JWT_RESPONSES,
              summary="Download an issued certificate as application/vc+jwt (VC-JOSE-COSE, ES256K)")
-    def certificate_jwt(credential: CredentialPath, request: Request) -> Response:
-        token = token_of(credential)
-        if wants_plain_json(request, vc_jose.MEDIA_TYPE):
-            return JSONResponse({"jwt": token})
-        return Response(token + "\n", media_type=vc_jose.MEDIA_TYPE,
-                        headers={"Content-Disposition": f'attachment; filename="{credential}.jwt"'})
+    def certificate_jwt(credential: CredentialPath, request: Request, p: Caller) -> Response:
+        media = choose(request, (vc_jose.MEDIA_TYPE, "application/json"))
+        token = token_of(credential, p)
+        if media == "application/json":
+            return JSONResponse({"jwt": token}, headers={"Vary": "Accept"})
+        return Response(token + "\n", media_type=vc_jose.MEDIA_TYPE, headers={
+            "Content-Disposition": f'attachment; filename="{credential}.jwt"', "Vary": "Accept"})
 
     @app.get(f"{API}/jwks", tags=["certificates"],
              responses=document("This node's public key as a JWK set (RFC 7517): the key its vc+jwt tokens name"),
@@ -88,19 +92,18 @@ def install(app: FastAPI, rt: Runtime) -> None:
                  VC_MEDIA_TYPE: {"schema": {"type": "object"}}, vc_jose.MEDIA_TYPE: {"schema": {"type": "string"}},
                  "application/json": {"schema": {"type": "object", "description": STATUS_LIST}}}}})
     def status_list(code: CodePath, purpose: PurposePath, request: Request) -> Response:
+        media = choose(request, (VC_MEDIA_TYPE, vc_jose.MEDIA_TYPE, "application/json"))
         with ops.lock:
             if not ops.serves_exchange(code):
                 raise NotFound(f"this node serves only its own exchange's status lists, not {code}'s")
             doc, anchored = ops.certifier.current_status_list(code, purpose)
-            token = vc_jose.sign(doc, bytes(ops.signer().key)) \
-                if vc_jose.MEDIA_TYPE in request.headers.get("accept", "") else None
+            token = vc_jose.sign(doc, bytes(ops.signer().key)) if media == vc_jose.MEDIA_TYPE else None
         # The list changes as records are suspended and revoked: a cache must ask again.
-        headers = {"Cache-Control": "no-cache", "Provenance-Status-List-Hash": hex0x(list_hash(doc))}
+        headers = {"Cache-Control": "no-cache", "Provenance-Status-List-Hash": hex0x(list_hash(doc)), "Vary": "Accept"}
         if anchored is not None:
             headers["Provenance-Anchored-Block"] = str(anchored)
         if token is not None:
             return Response(token + "\n", media_type=vc_jose.MEDIA_TYPE, headers=headers)
-        media = "application/json" if wants_plain_json(request, VC_MEDIA_TYPE) else VC_MEDIA_TYPE
         return Response(canonical_json(doc), media_type=media, headers=headers)
 
     @app.post(f"{API}/status-lists/anchor", tags=["certificates"], status_code=201,
