@@ -85,7 +85,10 @@ class Guard:
             await send(message)
 
         method = scope.get("method")
-        has_body = method in ("POST", "PUT", "PATCH", "DELETE")
+        writes = method in ("POST", "PUT", "PATCH", "DELETE")
+        # Any other request is bounded too when it says it carries a body (a chunked GET): a route may read it
+        # (a signed request's body is part of what is signed), and nothing unbounded may be buffered.
+        has_body = writes or any(k in (b"transfer-encoding", b"content-length") for k, _ in scope.get("headers", ()))
         # Headers are only looked at when needed: a plain GET with rate limiting off goes straight through.
         headers = _headers(scope) if (has_body or self.buckets is not None) else {}
         try:
@@ -122,7 +125,7 @@ class Guard:
                     if not message.get("more_body", False):
                         break
                 body = b"".join(chunks)
-                if body and path not in TEXT_BODIES:
+                if body and writes and path not in TEXT_BODIES:
                     try:
                         ijson.loads(body, what="the request body")
                     except InvalidInput as exc:
