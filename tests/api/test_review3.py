@@ -143,11 +143,22 @@ def test_an_anonymous_caller_cannot_read_a_core_grade_record_through_its_certifi
     issued = c.post(f"{API}/certificates", json={"record": record, "days": 30}, headers=served.auth("registrar"))
     assert issued.status_code == 201, issued.text
     credential = c.post(f"{API}/certificates/verify", json=issued.json()).json()["credentialHash"]
-    assert any(e["credentialHash"] == credential for e in c.get(f"{API}/certificates").json())  # listed to anyone
+    # listed to members, not to anyone
+    assert any(e["credentialHash"] == credential
+               for e in c.get(f"{API}/certificates", headers=served.auth("member")).json())
+    assert not any(e["credentialHash"] == credential for e in c.get(f"{API}/certificates").json())
     dl = c.get(f"{API}/certificates/{credential}")
     assert dl.status_code == 401 and secret not in dl.text, (dl.status_code, secret in dl.text)
+    assert dl.headers["content-type"] == "application/problem+json"
     # the vc+jwt download carries the same credential (base64url in its payload)
     assert c.get(f"{API}/certificates/{credential}/jwt").status_code == 401
+    # a merchant reads it only if it owns the record (403 otherwise), a member reads it
+    owns = full["owner"] == served.demo["entities"]["m-lingang"]
+    assert c.get(f"{API}/certificates/{credential}", headers=served.auth("merchant")).status_code == (
+        200 if owns else 403)
+    member = c.get(f"{API}/certificates/{credential}", headers=served.auth("member"))
+    assert member.status_code == 200 and secret in member.text
+    assert c.get(f"{API}/certificates/{credential}/jwt", headers=served.auth("member")).status_code == 200
 
 
 # ---------------------------------------------------------------------- body limits on every method

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance.api import web_page
+from provenance.api import negotiate, web_page
 from tests.support.served import Served
 
 WEB = resources.files("provenance") / "web"
@@ -38,17 +38,26 @@ def test_gzip_and_etag(served: Served) -> None:
         assert res.headers["content-encoding"] == "gzip"
     assert gzip.decompress(raw) == plain.content and len(raw) < len(plain.content) / 3
     etag = plain.headers["etag"]
-    again = served.client.get("/", headers={"If-None-Match": etag})
+    again = served.client.get("/", headers={"If-None-Match": etag, "Accept-Encoding": "identity"})
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
     assert served.client.get("/", headers={"If-None-Match": '"other"'}).status_code == 200
 
 
-@pytest.mark.parametrize(("header", "takes"), [
-    ("gzip", True), ("br, gzip", True), ("GZIP", True), ("*", True), ("gzip;q=0.5", True), ("gzip; q=0", False),
-    ("gzip;q=0.000", False), ("gzip;q=x", False), ("identity", False), ("", False), ("x-gzip-not", False),
+@pytest.mark.parametrize(("header", "q"), [
+    ("gzip", 1.0), ("br, gzip", 1.0), ("GZIP", 1.0), ("*", 1.0), ("gzip;q=0.5", 0.5), ("gzip; q=0", 0.0),
+    ("gzip;q=0.000", 0.0), ("gzip;q=x", 0.0), ("gzip;q=1.1", 0.0), ("gzip;q=inf", 0.0), ("identity", 0.0), ("", 0.0),
+    ("x-gzip-not", 0.0), ("*, gzip;q=0", 0.0), ("*;q=0, gzip", 1.0), ("*;q=0.3", 0.3),
 ])
-def test_accept_encoding(header: str, takes: bool) -> None:
-    assert web_page.accepts_gzip(header) is takes
+def test_the_quality_of_gzip(header: str, q: float) -> None:
+    assert negotiate.coding_quality(header, "gzip") == q
+
+
+@pytest.mark.parametrize(("header", "etag", "matches"), [
+    ('"a"', '"a"', True), ('W/"a"', '"a"', True), ('"b", "a"', '"a"', True), ("*", '"a"', True),
+    ('"a"x', '"a"', False), ('"ab"', '"a"', False), ("", '"a"', False), ("a", '"a"', False),
+])
+def test_if_none_match(header: str, etag: str, matches: bool) -> None:
+    assert web_page.none_match(header, etag) is matches
 
 
 @pytest.mark.parametrize("closing", ["</script>", "</SCRIPT >"])

@@ -23,6 +23,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from provenance.api import problems, web_page
 from provenance.api.deps import ok
 from provenance.api.middleware import Guard, TokenBuckets
+from provenance.api.negotiate import coding_quality
 from provenance.api.routes import catalog, certificates, federation, flows, registrations, vc
 from provenance.api.routes import property as property_register  # not to shadow the builtin
 from provenance.api.runtime import ApiSettings, Runtime
@@ -157,12 +158,17 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
         web = resources.files("provenance") / "web"
         built = web_page.build(web)
 
-        @app.get("/", include_in_schema=False)
+        @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
         async def page(request: Request) -> Response:
-            headers = {"ETag": built.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
-            if built.etag in request.headers.get("if-none-match", ""):
+            # Two representations (gzip and as it is), each with its strong ETag; HEAD answers the same headers.
+            codings = request.headers.get("accept-encoding", "")
+            zipped = coding_quality(codings, "gzip") > 0 and \
+                coding_quality(codings, "gzip") >= coding_quality(codings, "identity")
+            etag = built.gzip_etag if zipped else built.etag
+            headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+            if web_page.none_match(request.headers.get("if-none-match", ""), etag):
                 return Response(status_code=304, headers=headers)
-            if web_page.accepts_gzip(request.headers.get("accept-encoding", "")):
+            if zipped:
                 return Response(built.gzipped, media_type="text/html; charset=utf-8",
                                 headers={**headers, "Content-Encoding": "gzip"})
             return Response(built.html, media_type="text/html; charset=utf-8", headers=headers)

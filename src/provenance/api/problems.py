@@ -42,9 +42,9 @@ TYPE_BASE = "urn:provenance:problem:"
 log = logging.getLogger("provenance.api")
 
 TITLES = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found",
-          405: "Method not allowed", 409: "Conflict", 413: "Request body too large", 415: "Unsupported media type",
-          422: "Invalid input", 429: "Too many requests", 431: "Request header fields too large",
-          500: "Internal error", 503: "Service unavailable"}
+          405: "Method not allowed", 406: "Not acceptable", 409: "Conflict", 413: "Request body too large",
+          415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",
+          431: "Request header fields too large", 500: "Internal error", 503: "Service unavailable"}
 
 
 def problem(status: int, kind: str, detail: str, *, instance: str | None = None, headers: dict[str, str] | None = None,
@@ -119,7 +119,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        kind = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        kind = {404: "not-found", 405: "method-not-allowed", 406: "not-acceptable"}.get(exc.status_code, "http-error")
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "error")
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such endpoint: {request.method} {request.url.path}"

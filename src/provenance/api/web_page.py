@@ -23,7 +23,8 @@ _SCRIPT = re.compile(r'<script src="/static/([a-z_]+\.js)"></script>')
 class Page:
     html: bytes
     gzipped: bytes
-    etag: str
+    etag: str  # of the page as it is; each coding is another representation, with its own strong tag
+    gzip_etag: str
 
 
 def build(web: Traversable) -> Page:
@@ -41,20 +42,20 @@ def build(web: Traversable) -> Page:
     text = _STYLESHEET.sub(lambda m: inline("style", m.group(1)), text)
     text = _SCRIPT.sub(lambda m: inline("script", m.group(1)), text)
     html = text.encode("utf-8")
-    return Page(html, gzip.compress(html, 9, mtime=0), '"' + hashlib.sha256(html).hexdigest()[:32] + '"')
+    tag = hashlib.sha256(html).hexdigest()[:32]
+    return Page(html, gzip.compress(html, 9, mtime=0), f'"{tag}"', f'"{tag}-gzip"')
 
 
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether an Accept-Encoding header takes gzip (RFC 9110 12.5.3: named or ``*``, with a q above 0)."""
-    for part in accept_encoding.split(","):
-        name, _, params = part.partition(";")
-        if name.strip().lower() not in ("gzip", "*"):
-            continue
-        q = params.strip().lower()
-        if not q.startswith("q="):
+def none_match(header: str, etag: str) -> bool:
+    """Whether If-None-Match matches ``etag`` (RFC 9110 13.1.2): ``*``, or any listed tag equal to it under the
+    weak comparison (a ``W/`` prefix ignored). A malformed header matches nothing."""
+    header = header.strip()
+    if header == "*":
+        return True
+    for tag in header.split(","):
+        tag = tag.strip()
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        if tag == etag:
             return True
-        try:
-            return float(q[2:]) > 0
-        except ValueError:
-            return False
     return False

@@ -17,7 +17,8 @@ from fastapi import Body, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from provenance.api.auth import AuthError, Principal
-from provenance.api.deps import API, Admin, Caller, Writer, answer, document, typed, viewer_of, wants_plain_json
+from provenance.api.deps import API, Admin, Caller, Writer, answer, document, typed, viewer_of
+from provenance.api.negotiate import choose
 from provenance.api.runtime import Runtime
 from provenance.api.schemas import EXCHANGE_PATTERN, HASH_PATTERN, GradeName, KindName
 from provenance.api.schemas.catalog import (
@@ -66,8 +67,7 @@ def install(app: FastAPI, rt: Runtime) -> None:
         return rt.ops.certifier.public_url
 
     def ld(request: Request, doc: Any) -> JSONResponse:
-        media = "application/json" if wants_plain_json(request, LD_JSON) else LD_JSON
-        return JSONResponse(doc, media_type=media)
+        return JSONResponse(doc, media_type=choose(request, (LD_JSON, "application/json")), headers={"Vary": "Accept"})
 
     @app.get(f"{API}/catalog", tags=tags, responses=document(DCAT_CATALOG, media_type=LD_JSON),
              summary="The catalogue as W3C DCAT 3 JSON-LD (general-grade listings with their documents)")
