@@ -28,9 +28,8 @@ from __future__ import annotations
 import base64
 import bisect
 import hashlib
-import heapq
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, Protocol, cast
@@ -365,25 +364,22 @@ def count_keys(keys: Sequence[int | None], hits: set[int] | None) -> Counter[int
 
 
 def rank_levels(keys: Sequence[int | None], hits: set[int] | None,
-                heads: list[list[int]] | None) -> list[tuple[int, Collection[int], bool]]:
-    """The hits by score, highest first: (score, seqs, whether seqs is a list in ascending order). ``heads``: each
-    term's title/keyword matches (relevance: how many of the terms the title or keywords hold), or None (recent:
-    one level). A level is left unsorted where it comes from a set: :func:`page_of` takes the few seqs a page
-    needs from it without sorting the thousands a common word matches."""
+                heads: list[list[int]] | None) -> list[tuple[int, list[int]]]:
+    """The hits by score, highest first, each level's seqs ascending. ``heads``: each term's title/keyword
+    matches (relevance: how many of the terms the title or keywords hold), or None (recent: one level)."""
     if hits is None:
-        return [(0, [s for s, k in enumerate(keys) if k is not None], True)]
+        return [(0, [s for s, k in enumerate(keys) if k is not None])]
     if heads is None:
-        return [(0, hits, False)]
+        return [(0, sorted(hits))]
     if len(heads) == 1:
-        top = hits.intersection(heads[0])
-        return [(1, top, False), (0, hits.difference(top), False)]
+        return [(1, sorted(heads[0])), (0, sorted(hits.difference(heads[0])))]
     score: Counter[int] = Counter()
     for head in heads:
         score.update(filter(hits.__contains__, head))
     by: dict[int, list[int]] = {0: [s for s in hits if s not in score]}
     for s, n in score.items():
         by.setdefault(n, []).append(s)
-    return [(n, by[n], False) for n in sorted(by, reverse=True)]
+    return [(n, sorted(by[n])) for n in sorted(by, reverse=True)]
 
 
 def row_key(kind: int, grade: int, status: int, registrar: int, boards: int) -> int:
@@ -462,36 +458,25 @@ def facet_counts(counts: Mapping[int, int], admitted: set[int], names: FacetName
             "registrar": registrars, "status": named(by_status, statuses)}
 
 
-def page_of(levels: list[tuple[int, Collection[int], bool]], keys: Sequence[int | None], admitted: set[int],
+def page_of(levels: list[tuple[int, list[int]]], keys: Sequence[int | None], admitted: set[int],
             after: tuple[int, int] | None, want: int) -> list[tuple[int, int]]:
     """Up to ``want`` (score, seq) of admitted hits in (score, seq) descending order, strictly after ``after``.
-    ``levels`` holds each score's seqs, highest score first (:func:`rank_levels`); a keyset position, so a page
-    boundary stays put while listings are added."""
+    ``levels`` holds each score's seqs ascending, highest score first; a keyset position, so a page boundary
+    stays put while listings are added."""
     out: list[tuple[int, int]] = []
-    for score, seqs, ascending in levels:
-        bound = None
+    for score, seqs in levels:
+        end = len(seqs)
         if after is not None:
             if score > after[0]:
                 continue
             if score == after[0]:
-                bound = after[1]
-        if ascending:  # a sorted list: walk it from the top and stop when the page is full
-            assert isinstance(seqs, list)
-            end = len(seqs) if bound is None else bisect.bisect_left(seqs, bound)
-            for i in range(end - 1, -1, -1):
-                s = seqs[i]
-                if keys[s] in admitted:
-                    out.append((score, s))
-                    if len(out) == want:
-                        return out
-            continue
-        if bound is None:
-            found = [s for s in seqs if keys[s] in admitted]
-        else:
-            found = [s for s in seqs if s < bound and keys[s] in admitted]
-        out.extend((score, s) for s in heapq.nlargest(want - len(out), found))
-        if len(out) == want:
-            return out
+                end = bisect.bisect_left(seqs, after[1])
+        for i in range(end - 1, -1, -1):
+            s = seqs[i]
+            if keys[s] in admitted:
+                out.append((score, s))
+                if len(out) == want:
+                    return out
     return out
 
 
