@@ -50,9 +50,9 @@ def test_if_none_match_star_is_answered_304(served: Served) -> None:
 ])
 def test_a_named_coding_outranks_the_wildcard(served: Served, accept_encoding: str, gzipped: bool) -> None:
     # RFC 9110 12.5.3: '"*" matches any available content coding not explicitly listed in the header field', and
-    # identity is excluded by '*;q=0' when no entry names it. web_page.accepts_gzip decides on the first entry
-    # that is gzip or '*', in the order written, so "*, gzip;q=0" gets gzip the client refused by name, and
-    # "*;q=0, gzip" gets the identity form the client excluded instead of the gzip it asked for.
+    # identity is excluded by '*;q=0' when no entry names it. The first reader decided on the first entry that was
+    # gzip or '*', in the order written, so "*, gzip;q=0" got gzip the client refused by name, and "*;q=0, gzip"
+    # got the identity form the client excluded instead of the gzip it asked for (now api/negotiate.py).
     status, headers, _body = _raw(served, "/", {"Accept-Encoding": accept_encoding})
     assert status == 200
     assert (headers.get("content-encoding") == "gzip") is gzipped, headers
@@ -85,10 +85,9 @@ def test_head_of_the_page_is_answered_like_get(served: Served) -> None:
 
 
 def test_a_media_type_refused_with_q_0_is_not_sent(served: Served) -> None:
-    # RFC 9110 12.4.2: a qvalue of 0 means "not acceptable". The status-list route signs and sends a vc+jwt when
-    # the Accept header merely contains "application/vc+jwt", so a client that says "anything but a JWT" gets a
-    # JWT.
-    # The certificate's vc+jwt download does the same through deps.wants_plain_json.
+    # RFC 9110 12.4.2: a qvalue of 0 means "not acceptable". The status-list route signed and sent a vc+jwt when
+    # the Accept header merely contained "application/vc+jwt", so a client that said "anything but a JWT" got a
+    # JWT; the certificate's vc+jwt download did the same (a substring test, now api/negotiate.py).
     res = served.client.get(f"{API}/status-lists/SDE/revocation",
                             headers={"Accept": "application/vc+jwt;q=0, application/vc"})
     assert res.status_code == 200
@@ -102,9 +101,9 @@ def test_a_media_type_refused_with_q_0_is_not_sent(served: Served) -> None:
 
 def test_a_certificate_is_not_sent_as_a_media_type_the_client_did_not_accept(served: Served) -> None:
     # RFC 9110 12.5.1: the server picks a representation among those the Accept header admits (or 406). A client
-    # that accepts application/json or application/vc+jwt is sent application/vc, which it did not list:
-    # deps.wants_plain_json tests "application/vc" as a substring of the header, and it is one of
-    # "application/vc+jwt". The same holds for "application/vc;q=0, application/json" (refused, yet sent).
+    # that accepted application/json or application/vc+jwt was sent application/vc, which it did not list: the
+    # old reader tested "application/vc" as a substring of the header, and it is one of "application/vc+jwt". The
+    # same held for "application/vc;q=0, application/json" (refused, yet sent).
     credential, _cert = _certificate(served)
     for accept in ("application/json, application/vc+jwt", "application/vc;q=0, application/json"):
         res = served.client.get(f"{API}/certificates/{credential}", headers={"Accept": accept})
