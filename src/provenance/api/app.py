@@ -162,8 +162,8 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
         async def page(request: Request) -> Response:
             # Two representations (gzip and as it is), each with its strong ETag; HEAD answers the same headers.
             codings = request.headers.get("accept-encoding", "")
-            zipped = coding_quality(codings, "gzip") > 0 and \
-                coding_quality(codings, "gzip") >= coding_quality(codings, "identity")
+            gzip_q = coding_quality(codings, "gzip")
+            zipped = gzip_q > 0 and gzip_q >= coding_quality(codings, "identity")
             etag = built.gzip_etag if zipped else built.etag
             headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
             if web_page.none_match(request.headers.get("if-none-match", ""), etag):
