@@ -4,7 +4,8 @@ calling (a token or a signed request) and what the caller may see."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import orjson
@@ -15,7 +16,7 @@ from provenance.api.auth import WRITE_ROLES, AuthError, Principal, recover_reque
 from provenance.api.runtime import Runtime
 from provenance.api.schemas import EXCHANGE_PATTERN, HASH_PATTERN, Problem
 from provenance.core.ids import parse_hash32
-from provenance.errors import NotFound
+from provenance.errors import Forbidden
 from provenance.services.catalog import PUBLIC, Viewer
 from provenance.services.results import Result, documents
 from provenance.store.keys import IndexedRecord
@@ -129,32 +130,15 @@ def reveal_for(p: Principal | None) -> Callable[[IndexedRecord], bool]:
         return lambda r: r.grade == 0 or r.owner == p.entity
     return lambda r: r.grade == 0
 
-def certificate_records(doc: dict[str, Any]) -> list[bytes]:
-    """The ids of the records a certificate of this node states in full: its subject and every ancestor."""
-    subject = doc.get("credentialSubject") or {}
-    found = [subject.get("record") or {}, *(subject.get("lineage") or [])]
-    return [parse_hash32(r["id"], "record id") for r in found if isinstance(r, dict) and isinstance(r.get("id"), str)]
 
-
-def may_read_certificate(ops: Any, doc: dict[str, Any], p: Principal | None) -> bool:
-    """Whether the caller may read a certificate this node issued: a certificate states its record and lineage
-    in full (owner, hashes, rights), so it is shown only to a caller who may see every one of them."""
-    show = reveal_for(p)
-    for record in certificate_records(doc):
-        try:
-            rec = ops.indexed(record)
-        except NotFound:  # a record this index does not hold: nothing says it may be shown
-            return False
-        if not show(rec):
-            return False
-    return True
-
-
-def need_certificate(ops: Any, doc: dict[str, Any], p: Principal | None) -> None:
-    if not may_read_certificate(ops, doc, p):
-        raise AuthError(401 if p is None else 403,
-                        "the certificate states an important- or core-grade record in full; reading it needs a "
-                        "member credential (or, for a merchant, its own record)")
+@contextmanager
+def refusals_for(p: Principal | None) -> Iterator[None]:
+    """A service's refusal to show this caller something (Forbidden) reads as 401 to an anonymous caller, whom a
+    credential might let in, and as 403 to a credential that does not."""
+    try:
+        yield
+    except Forbidden as exc:
+        raise AuthError(401 if p is None else 403, exc.message) from None
 
 
 def viewer_of(p: Principal | None) -> Viewer:

@@ -28,6 +28,7 @@ from provenance.core.ids import hex0x, identifier_hash, parse_address
 from provenance.core.jsonable import jsonable
 from provenance.errors import (
     ContractReverted,
+    Forbidden,
     InvalidInput,
     NotFound,
     ProvenanceError,
@@ -35,6 +36,7 @@ from provenance.errors import (
 )
 from provenance.indexer.logs import LogQueries
 from provenance.indexer.queries import IndexQueries, lineage_json, record_json
+from provenance.indexer.queries import _node as lineage_node
 from provenance.services.requests import (
     held_key,
     parse_signature,
@@ -169,11 +171,6 @@ class Operations(TrustOperations):
     def counts(self) -> dict[str, int]:
         """What the index holds: exchanges, entities, records, ..."""
         return self.queries.counts()
-
-    def ancestors(self, record: bytes, *, max_depth: int = 64) -> Any:
-        """A record's ancestors from the index (the root and each ancestor with its depth), as deep as
-        :meth:`export` walks for the same ``max_depth``."""
-        return self.queries.ancestors(record, max_depth=max_depth)
 
     def codes(self, need: int | None = None) -> dict[int, str]:
         """Exchange codes by id: cached, read again when an id is missing (exchanges are only ever added)."""
@@ -484,16 +481,29 @@ class Operations(TrustOperations):
             raise NotFound(f"0x{ancestor.hex()} is not an ancestor of 0x{descendant.hex()}")
         return PathOut(path=["0x" + x.hex() for x in p])
 
-    def export(self, record: bytes, fmt: str, *, max_depth: int = 64) -> Any:
-        """A record's ancestry as W3C PROV-JSON (``prov``) or OpenLineage run events (``openlineage``)."""
+    def export(self, record: bytes, fmt: str, *, max_depth: int = 64,
+               reveal: Callable[[IndexedRecord], bool] | bool = True) -> Any:
+        """A record's ancestry as W3C PROV-JSON (``prov``) or OpenLineage run events (``openlineage``).
+
+        An export states every record of the walk in full, so it is refused (Forbidden) unless the caller may see
+        (``reveal``) each of them; the check is made on the export's own walk, whatever its depth."""
         _bounds(max_depth, 10_000)
+        if fmt not in ("prov", "openlineage"):
+            raise InvalidInput(f"unknown lineage format {fmt!r}: prov or openlineage")
+        res = self.queries.ancestors(record, max_depth=max_depth)
+        walked = [res.root, *(r for r, _ in res.records)]
+        show = reveal if callable(reveal) else (lambda _r: reveal)
+        hidden = sum(1 for r in walked if not show(r))
+        if hidden:
+            raise Forbidden(f"the lineage includes {hidden} important- or core-grade record(s); exporting it needs a "
+                            f"member credential")
+        # The index's own conversion (the one its lineage_nodes makes), on the records the check just read.
+        codes = self.codes()
+        nodes = [lineage_node(r, codes) for r in walked]
         dep = self.node.contracts.deployment
         namespace = f"provenance://{dep.chain_id}/0x{dep.registry.hex()}"
-        nodes = self.queries.lineage_nodes(record, self.codes(), max_depth=max_depth)
         if fmt == "prov":
             return export.to_prov_json(nodes, namespace=namespace)
-        if fmt != "openlineage":
-            raise InvalidInput(f"unknown lineage format {fmt!r}: prov or openlineage")
         with self.lock:
             times = {n: dt.datetime.fromtimestamp(self.node.chain.get_block(n).timestamp, dt.UTC)
                      .isoformat().replace("+00:00", "Z") for n in {x.block_number for x in nodes}}

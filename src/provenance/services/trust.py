@@ -8,7 +8,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,11 +16,14 @@ from eth_account.signers.local import LocalAccount
 
 from provenance.core import certificates as C
 from provenance.core import ijson, vc_jose
-from provenance.core.ids import hex0x
-from provenance.errors import InvalidInput, NotFound, VerificationError
+from provenance.core.ids import hex0x, parse_hash32
+from provenance.errors import Forbidden, InvalidInput, NotFound, VerificationError
 from provenance.indexer.logs import LogQueries
 from provenance.services.results.certificates import CertificateSummaryOut, RecognitionOut, ReportOut
 from provenance.services.results.trust import AnchoredOut, AnchorOut, ConsistencyOut, LogOut, WitnessedOut
+
+HIDDEN_CERTIFICATE = ("the certificate states an important- or core-grade record in full; reading it needs a member "
+                      "credential (or, for a merchant, its own record)")
 
 if TYPE_CHECKING:
     from provenance.services.certificates import Certifier
@@ -104,25 +107,52 @@ class TrustOperations:
         tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", "utf-8")
         os.replace(tmp, folder / f"{name}.json")
 
-    def certificate(self, credential_hash: bytes) -> dict[str, Any]:
+    def certificate(self, credential_hash: bytes, *,
+                    reveal: Callable[[IndexedRecord], bool] | bool = True) -> dict[str, Any]:
+        """A certificate this node issued, by its credential hash: NotFound if it issued none, Forbidden if the
+        caller may not see (``reveal``) every record it states in full."""
         path = self._certificates_dir() / f"{hex0x(credential_hash)}.json"
         try:
-            return ijson.loads(path.read_bytes(), what=f"the kept certificate {path.name}")  # type: ignore[no-any-return]
+            doc = _read_certificate(path)
         except FileNotFoundError:
             raise NotFound(f"no certificate {hex0x(credential_hash)} was issued by this node") from None
+        if not self._shows_certificate(doc, reveal):
+            raise Forbidden(HIDDEN_CERTIFICATE)
+        return doc
 
-    def certificates(self, *, limit: int = 100) -> list[CertificateSummaryOut]:
+    def certificates(self, *, limit: int = 100,
+                     reveal: Callable[[IndexedRecord], bool] | bool = True) -> list[CertificateSummaryOut]:
+        """The latest ``limit`` certificates this node issued, newest first, less those the caller may not read
+        (``reveal``, as :meth:`certificate`): each file is read once, for its summary and its check alike."""
         folder = self._certificates_dir()
         if not folder.exists():
             return []
         files = sorted(folder.glob("0x*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[:limit]
         out = []
         for f in files:
-            doc = ijson.loads(f.read_bytes(), what=f"the kept certificate {f.name}")
+            doc = _read_certificate(f)
+            if not self._shows_certificate(doc, reveal):
+                continue
             subject = doc.get("credentialSubject", {}).get("record", {})
             out.append(CertificateSummaryOut(credentialHash=f.stem, record=subject.get("id"),
                                              validFrom=doc.get("validFrom"), validUntil=doc.get("validUntil")))
         return out
+
+    def _shows_certificate(self, doc: dict[str, Any], reveal: Callable[[IndexedRecord], bool] | bool) -> bool:
+        """Whether a caller may read a certificate: it states its record and lineage in full (owner, hashes,
+        rights), so only a caller who may see every one of them reads it. ``reveal=True`` is the node's operator
+        (the CLI), who reads everything the node issued."""
+        if reveal is True:
+            return True
+        show = reveal if callable(reveal) else (lambda _r: False)
+        for record in certificate_records(doc):
+            try:
+                rec = self.indexed(record)
+            except NotFound:  # a record this index does not hold: nothing says it may be shown
+                return False
+            if not show(rec):
+                return False
+        return True
 
     def verify(self, doc: Any, *, now: int | None = None) -> ReportOut:
         """Verify a certificate online, against this node's view of the chain (the report names each check)."""
@@ -190,6 +220,18 @@ class TrustOperations:
     def snapshot(self, *, anchor: bool = True, signer: LocalAccount | None = None) -> dict[str, Any]:
         with self.lock:
             return self.certifier.snapshot(signer or self.signer(), anchor=anchor)
+
+
+def _read_certificate(path: Path) -> dict[str, Any]:
+    """A kept certificate (FileNotFoundError if there is none)."""
+    return ijson.loads(path.read_bytes(), what=f"the kept certificate {path.name}")  # type: ignore[no-any-return]
+
+
+def certificate_records(doc: dict[str, Any]) -> list[bytes]:
+    """The ids of the records a certificate of this node states in full: its subject and every ancestor."""
+    subject = doc.get("credentialSubject") or {}
+    found = [subject.get("record") or {}, *(subject.get("lineage") or [])]
+    return [parse_hash32(r["id"], "record id") for r in found if isinstance(r, dict) and isinstance(r.get("id"), str)]
 
 
 def _anchor_json(a: Any) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from provenance.api.deps import (
     Writer,
     answer,
     document,
-    may_read_certificate,
-    need_certificate,
+    refusals_for,
+    reveal_for,
     rid,
     typed,
 )
@@ -60,16 +60,14 @@ def install(app: FastAPI, rt: Runtime) -> None:
              **typed(list[CertificateSummaryOut], 200))
     async def certificates(p: Caller, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
         # Only the certificates the caller may read (their records and lineage all visible to it) are listed.
-        shown = [c for c in ops.certificates(limit=limit) if may_read_certificate(ops, ops.certificate(
-            parse_hash32(c.credentialHash, "credential hash")), p)]
-        return answer(shown)
+        return answer(ops.certificates(limit=limit, reveal=reveal_for(p)))
 
     @app.get(f"{API}/certificates/{{credential}}", tags=["certificates"],
              responses=document(CERTIFICATE, media_type=VC_MEDIA_TYPE),
              summary="Download an issued certificate by its credential hash")
     async def download(credential: RecordPath, request: Request, p: Caller) -> JSONResponse:
-        doc = ops.certificate(parse_hash32(credential, "credential hash"))
-        need_certificate(ops, doc, p)
+        with refusals_for(p):
+            doc = ops.certificate(parse_hash32(credential, "credential hash"), reveal=reveal_for(p))
         return JSONResponse(doc, media_type=_media(request), headers={
             "Content-Disposition": f'attachment; filename="{credential}.json"', "Vary": "Accept"})
 

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 
-from provenance.api.auth import AuthError, Principal
 from provenance.api.deps import (
     API,
     Caller,
@@ -21,6 +20,7 @@ from provenance.api.deps import (
     answer,
     caller,
     document,
+    refusals_for,
     reveal_for,
     rid,
     typed,
@@ -162,25 +162,16 @@ def install(app: FastAPI, rt: Runtime) -> None:
              responses=document("W3C PROV-JSON of the record and its ancestors"),
              summary="The record's ancestry as W3C PROV-JSON (member credential needed above general grade)")
     def prov(record: RecordPath, p: Caller, max_depth: Depth = 64) -> Any:
-        _need_reveal_all(record, p, max_depth)
-        return ops.export(rid(record), "prov", max_depth=max_depth)
+        # The export checks every record of its own walk against the caller's view (services/operations.export).
+        with refusals_for(p):
+            return ops.export(rid(record), "prov", max_depth=max_depth, reveal=reveal_for(p))
 
     @app.get(f"{API}/registrations/{{record}}/lineage/openlineage", tags=["lineage"],
              responses=document("OpenLineage run events, one per derivation"),
              summary="The record's ancestry as OpenLineage run events (member credential needed above general)")
     def openlineage(record: RecordPath, p: Caller, max_depth: Depth = 64) -> Any:
-        _need_reveal_all(record, p, max_depth)
-        return ops.export(rid(record), "openlineage", max_depth=max_depth)
-
-    def _need_reveal_all(record: str, p: Principal | None, max_depth: int) -> None:
-        # The same walk as the export's (same depth, same node bound): every record it would show is checked.
-        show = reveal_for(p)
-        res = ops.ancestors(rid(record), max_depth=max_depth)
-        hidden = [r for r in [res.root, *(r for r, _ in res.records)] if not show(r)]
-        if hidden:
-            raise AuthError(401 if p is None else 403,
-                            f"the lineage includes {len(hidden)} important- or core-grade record(s); exporting it "
-                            f"needs a member credential")
+        with refusals_for(p):
+            return ops.export(rid(record), "openlineage", max_depth=max_depth, reveal=reveal_for(p))
 
     @app.get(f"{API}/registrations/{{record}}/proof", tags=["lineage"], **typed(InclusionOut),
              summary="Inclusion proof of a record under its exchange's latest covering anchored checkpoint")

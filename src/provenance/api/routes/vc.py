@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from provenance.api.auth import Principal
-from provenance.api.deps import API, PROBLEM_RESPONSES, Caller, Writer, document, need_certificate
+from provenance.api.deps import API, PROBLEM_RESPONSES, Caller, Writer, document, refusals_for, reveal_for
 from provenance.api.negotiate import choose
 from provenance.api.runtime import Runtime
 from provenance.api.schemas import EXCHANGE_PATTERN, HASH_PATTERN
@@ -55,8 +55,8 @@ def install(app: FastAPI, rt: Runtime) -> None:
     ops = rt.ops
 
     def token_of(credential: str, p: Principal | None) -> str:
-        doc = ops.certificate(parse_hash32(credential, "credential hash"))
-        need_certificate(ops, doc, p)
+        with refusals_for(p):
+            doc = ops.certificate(parse_hash32(credential, "credential hash"), reveal=reveal_for(p))
         with ops.lock:
             return ops.certifier.jose(doc, ops.signer())
 
