@@ -57,22 +57,44 @@ def _counter(w: BlockWriter, name: str) -> int:
     return int.from_bytes(raw, "big") if raw else 0
 
 
-def _append(w: BlockWriter, name: str, key_of: Any, entry: bytes) -> None:
-    """Append to a counted log: the counter is read once a block and written back once, before the commit."""
+def _held(w: BlockWriter, name: str) -> int:
+    """A counted log's size in this block: read once a block and written back once, before the commit."""
     state = ("catalog counter", name)
     held = w.state.get(state)
-    if held is None:
-        value = _counter(w, name)
+    if held is not None:
+        return cast(int, held)
+    value = _counter(w, name)
 
-        def save() -> None:
-            w.put(K.meta(name), cast(int, w.state[state]).to_bytes(8, "big"))
+    def save() -> None:
+        w.put(K.meta(name), cast(int, w.state[state]).to_bytes(8, "big"))
 
-        w.before_commit.append(save)
-    else:
-        value = cast(int, held)
+    w.before_commit.append(save)
+    w.state[state] = value
+    return value
+
+
+def _append(w: BlockWriter, name: str, key_of: Any, entry: bytes) -> None:
+    """Append to a counted log."""
+    value = _held(w, name)
     if key_of is not None:
         w.put_new([(key_of(value), entry)])
-    w.state[state] = value + 1
+    w.state[("catalog counter", name)] = value + 1
+
+
+def change_log_for_new_rows(w: BlockWriter) -> tuple[set[bytes], int]:
+    """For a caller that names rows of records new in this block itself (provenance.indexer.direct): the rows
+    named this block and the change log's next index. It puts ``K.CATALOG_LOG + n.to_bytes(8, "big")`` ->
+    ``RECORD_ROW + seq`` for each, adds each row to the set, and hands the next index back with
+    :func:`set_change_log_size`, which is what :func:`touch_record` does one row at a time."""
+    seen = cast("set[bytes] | None", w.state.get("catalog touched"))
+    if seen is None:
+        seen = set()
+        w.state["catalog touched"] = seen
+    return seen, _held(w, LOG_COUNTER)
+
+
+def set_change_log_size(w: BlockWriter, size: int) -> None:
+    w.state[("catalog counter", LOG_COUNTER)] = size
 
 
 def touch(w: BlockWriter, row: bytes) -> None:

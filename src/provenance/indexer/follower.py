@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,7 +33,7 @@ from provenance.chain.base import Chain, Log
 from provenance.chain.contracts import CROSS_BORDER, FEDERATION, PROPERTY_REGISTER, REGISTRY, Contracts
 from provenance.chain.rpc import RpcError
 from provenance.errors import ChainError, ChainMismatch, ChainUnavailable, ProvenanceError
-from provenance.indexer.apply import apply_event
+from provenance.indexer.direct import apply_logs
 from provenance.indexer.events import DATA_REGISTERED, Event, EventDecoder
 from provenance.indexer.property import note_block_time
 from provenance.store import keys as K
@@ -226,6 +227,7 @@ class Follower:
         prev_hash = block_hash
         prev_number = number
         events = 0
+        registry = self.contracts.deployment.registry
         for n in blocks:
             in_window = n >= window_start
             if n in headers:
@@ -238,13 +240,10 @@ class Follower:
             block_logs = by_block.get(n, [])
             if any(log.block_hash != h for log in block_logs):
                 break  # logs from a block that is no longer canonical: refetch next step
-            decoded = [e for e in (self._decoder.decode(log) for log in block_logs) if e is not None]
             with self.store.block(n, h, keep_for_reorg=in_window, prune_below=window_start) as w:
                 if n in timed:
                     note_block_time(w, n, headers[n].timestamp, keep=n in registering)
-                for ev in decoded:
-                    apply_event(w, ev)
-            events += len(decoded)
+                events += apply_logs(w, block_logs, self._decoder, registry)
             prev_hash, prev_number = h, n
         return prev_number - number, events, SyncStatus(prev_number, target, head, prev_number - number, events,
                                                          self.reorgs)
@@ -332,14 +331,21 @@ class Follower:
         after = self._counts_at(to)
         if before is None or after is None:
             return True
-        regs = sum(1 for log in logs if log.address == reg and log.topics and log.topics[0] == DATA_REGISTERED)
-        ents = sum(1 for log in logs if log.address == reg and log.topics and log.topics[0] == _ENTITY_REGISTERED)
+        regs = ents = 0
+        for log in logs:  # one pass: a range is about TARGET_LOGS logs, nearly all registrations
+            if log.address == reg and log.topics:
+                topic = log.topics[0]
+                if topic == DATA_REGISTERED:
+                    regs += 1
+                elif topic == _ENTITY_REGISTERED:
+                    ents += 1
         return (after[0] - before[0], after[1] - before[1]) == (ents, regs)
 
 
 def _dedupe_sorted(logs: list[Log]) -> list[Log]:
     # Endpoints that behave return logs in order and once: check that in one pass before sorting.
-    if all((a.block_number, a.log_index) < (b.block_number, b.log_index) for a, b in zip(logs, logs[1:], strict=False)):
+    positions = [(log.block_number, log.log_index) for log in logs]
+    if all(map(operator.lt, positions, positions[1:])):
         return logs
     seen: set[tuple[bytes, int]] = set()
     out = []
