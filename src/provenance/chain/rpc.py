@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import http.client
 import itertools
+import operator
 import threading
 import time
 from typing import Any
@@ -199,8 +200,9 @@ class RpcChain:
             "fromBlock": hex(from_block), "toBlock": hex(to_block),
         }])
         memo: dict[str, bytes] = {}  # addresses, event topics, block hashes and numbers repeat across logs
-        logs = [_log(x, memo) for x in raw or []]
-        logs.sort(key=lambda x: (x.block_number, x.log_index))
+        numbers: dict[str, int] = {}
+        logs = [_log(x, memo, numbers) for x in raw or []]
+        logs.sort(key=_POSITION)
         return logs
 
     # ------------------------------------------------------------------ writes
@@ -288,11 +290,17 @@ def _b(hexstr: str | None) -> bytes:
     return bytes.fromhex(hexstr[2:]) if hexstr else b""
 
 
-def _log(x: dict[str, Any], memo: dict[str, bytes] | None = None) -> Log:
+_POSITION = operator.attrgetter("block_number", "log_index")
+
+
+def _log(x: dict[str, Any], memo: dict[str, bytes] | None = None, numbers: dict[str, int] | None = None) -> Log:
     """A log from its JSON-RPC form; ``memo`` shares the bytes of values that repeat across a range's logs
-    (addresses, event topics, small indexed values, block and transaction hashes)."""
+    (addresses, event topics, small indexed values, block and transaction hashes), ``numbers`` the block numbers
+    and log indexes, which repeat as well."""
     if memo is None:
         memo = {}
+    if numbers is None:
+        numbers = {}
     get = memo.get
     fromhex = bytes.fromhex
     topics = []
@@ -312,8 +320,14 @@ def _log(x: dict[str, Any], memo: dict[str, bytes] | None = None) -> Log:
     if th is None:
         th = memo[tx_hash] = fromhex(tx_hash[2:])
     data = x["data"]
-    return Log(a, topics, fromhex(data[2:]) if data else b"", int(x["blockNumber"], 16), bh, th,
-               int(x["logIndex"], 16))
+    number, index = x["blockNumber"], x["logIndex"]
+    n = numbers.get(number)
+    if n is None:
+        n = numbers[number] = int(number, 16)
+    i = numbers.get(index)
+    if i is None:
+        i = numbers[index] = int(index, 16)
+    return Log(a, topics, fromhex(data[2:]) if data else b"", n, bh, th, i)
 
 
 def _revert_data(message: str, data: Any) -> bytes | None:

@@ -9,6 +9,7 @@ if anything raised. :meth:`IndexStore.rollback` undoes blocks newest first, also
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ class BlockWriter:
         self._db = db
         self._capture = capture_undo
         self.writes: dict[bytes, bytes | None] = {}
+        self.deletes = False  # whether any of the writes is a delete
         self.undo: list[tuple[bytes, bytes | None]] = []
         self._new: list[list[tuple[bytes, bytes]]] = []
         self._seen: set[bytes] = set()
@@ -57,6 +59,7 @@ class BlockWriter:
     def delete(self, key: bytes) -> None:
         self._remember(key)
         self.writes[key] = None
+        self.deletes = True
 
     def put_new(self, items: list[tuple[bytes, bytes]]) -> None:
         """Put keys the caller knows did not exist before this block (their undo is a delete, so nothing is read
@@ -158,11 +161,17 @@ class IndexStore:
             flush()
         with self._db.write_batch(transaction=True) as wb:
             put, delete = wb.put, wb.delete
-            for key, value in writer.writes.items():
-                if value is None:
-                    delete(key)
-                else:
-                    put(key, value)
+            writes = writer.writes
+            if writer.deletes:
+                for key, value in writes.items():
+                    if value is None:
+                        delete(key)
+                    else:
+                        put(key, value)
+            else:
+                # Most blocks of a catch-up only put (some ten keys a record): the batch is filled from C, without
+                # a Python loop over the keys (a dict's keys and values come in the same order).
+                deque(map(put, writes.keys(), writes.values()), maxlen=0)
             if keep_for_reorg:
                 wb.put(K.block_key(K.BLOCK_HASH, number), block_hash)
                 undo = writer.encoded_undo()
