@@ -28,8 +28,14 @@ from provenance.store.index import BlockWriter
 
 _sha256 = hashlib.sha256
 _HEAD_PACK = K._RECORD_HEAD.pack
-_OFFSET = (320).to_bytes(32, "big")  # where the parents array starts: the head's 10 words
-_SMALL_PADDING = int.from_bytes(b"".join(b"\xff" * 31 + b"\x00" for _ in range(4)), "big")  # kind..rights: uint8
+# The head's ten words, as one number: kind, grade, source and rights are uint8 (31 zero bytes, then the value),
+# the parents array starts right after the head (offset 320), delegated is 0 or 1, the leaf index a uint64.
+_HEAD_MASK = int.from_bytes(b"".join((
+    (b"\xff" * 31 + b"\x00") * 4, bytes(96), b"\xff" * 32, b"\xff" * 31 + b"\xfe", b"\xff" * 24 + bytes(8))), "big")
+_HEAD_WANT = int.from_bytes(bytes(224) + (320).to_bytes(32, "big") + bytes(64), "big")
+_BYTE = [bytes((n,)) for n in range(256)]
+_BY_KIND = [K.BY_KIND + b for b in _BYTE]
+_BY_GRADE = [K.BY_GRADE + b for b in _BYTE]
 _ZERO32 = bytes(32)
 _LEAF_PREFIX = b"\x00"
 _OUTCOME_RECORD = bytes((K.LEAF_RECORD,))
@@ -69,10 +75,16 @@ def _registrations(w: BlockWriter, logs: Sequence[Log], start: int) -> int:
     parent_seqs = cast("dict[bytes, bytes] | None", state.get("parent seqs"))
     if parent_seqs is None:
         parent_seqs = state["parent seqs"] = {}
-    registrar_bytes = b""
     log: _Log | None = None
     check_collision = False
-    leaf_prefix = b""
+    registrar = -1
+    registrar_bytes = leaf_head = leaf_prefix = by_registrar = b""
+    # The registrar's and the owner's topics repeat from log to log (the endpoint's reader shares their bytes):
+    # each is read again only when it changes.
+    registrar_topic: bytes | None = None
+    owner_topic: bytes | None = None
+    owner = 0
+    owner_bytes = by_owner = b""
     nodes: list[tuple[bytes, bytes]] = []
 
     def on_node(level: int, index: int, h: bytes) -> None:
@@ -80,27 +92,38 @@ def _registrations(w: BlockWriter, logs: Sequence[Log], start: int) -> int:
             nodes.append((K.node_key(registrar, level, index), h))
 
     registry = logs[start].address
-    registrar = -1
     i = start
     for i in range(start, len(logs)):  # noqa: B007 - i is read after the loop
         entry_log = logs[i]
         t = entry_log.topics
         d = entry_log.data
         if (entry_log.address != registry or len(t) != 4 or t[0] != DATA_REGISTERED or len(d) < 352
-                or d[224:256] != _OFFSET or fb(d[:128], "big") & _SMALL_PADDING):
+                or fb(d[:320], "big") & _HEAD_MASK != _HEAD_WANT):
             break
         count = fb(d[320:352], "big")
-        reg = fb(t[2], "big")
-        owner = fb(t[3], "big")
-        if (len(d) != 352 + 32 * count or count > 255 or reg > 0xFFFF or owner > 0xFFFFFFFF
-                or fb(d[256:288], "big") > 1):
+        if len(d) != 352 + 32 * count or count > 255:
             break
-        if reg != registrar:
-            registrar = reg
-            registrar_bytes = t[2][30:]
-            log = _Log.of(w, reg)
-            check_collision = log.may_hold_batched()
-            leaf_prefix = K.LEAF + registrar_bytes
+        if t[2] is not registrar_topic:
+            reg = fb(t[2], "big")
+            if reg > 0xFFFF:
+                break
+            registrar_topic = t[2]
+            if reg != registrar:
+                registrar = reg
+                registrar_bytes = t[2][30:]
+                log = _Log.of(w, reg)
+                check_collision = log.may_hold_batched()
+                leaf_head = _LEAF_PREFIX + registrar_bytes
+                leaf_prefix = K.LEAF + registrar_bytes
+                by_registrar = K.BY_REGISTRAR + registrar_bytes
+        if t[3] is not owner_topic:
+            owner = fb(t[3], "big")
+            if owner > 0xFFFFFFFF:
+                owner_topic = None
+                break
+            owner_topic = t[3]
+            owner_bytes = t[3][28:]
+            by_owner = K.BY_OWNER + owner_bytes
         assert log is not None
         rng = log.range
         leaf_index = fb(d[288:320], "big")
@@ -110,43 +133,50 @@ def _registrations(w: BlockWriter, logs: Sequence[Log], start: int) -> int:
         if check_collision and get(K.ID_SEQ + rid) is not None:
             break
         parents = d[352:]
-        parent_sb = []
-        for at in range(0, 32 * count, 32):
-            p = parents[at:at + 32]
-            raw = parent_seqs.get(p)
+        if count == 1:
+            raw = parent_seqs.get(parents)
             if raw is None:
-                raw = get(K.ID_SEQ + p)
+                raw = get(K.ID_SEQ + parents)
                 if raw is None:
                     break
-                parent_seqs[p] = raw
-            parent_sb.append(raw)
-        if len(parent_sb) != count:
-            break
-        owner_bytes = t[3][28:]
-        kind_byte, grade_byte = d[31:32], d[63:64]
-        hashes = d[128:224]
-        leaf = _sha256(b"".join((_LEAF_PREFIX, registrar_bytes, kind_byte, grade_byte, d[95:96], d[127:128],
-                                 owner_bytes, hashes, bytes((count,)), parents))).digest()
+                parent_seqs[parents] = raw
+            parent_sb = [raw]
+        else:
+            parent_sb = []
+            for at in range(0, 32 * count, 32):
+                p = parents[at:at + 32]
+                raw = parent_seqs.get(p)
+                if raw is None:
+                    raw = get(K.ID_SEQ + p)
+                    if raw is None:
+                        break
+                    parent_seqs[p] = raw
+                parent_sb.append(raw)
+            if len(parent_sb) != count:
+                break
+        kind, grade = d[31], d[63]
+        leaf = _sha256(b"".join((leaf_head, bytes((kind, grade, d[95], d[127])), owner_bytes, d[128:224],
+                                 _BYTE[count], parents))).digest()
         supersedes = d[192:224]
         has_sup = supersedes != _ZERO32
-        flags = (d[287] == 1) | (2 if has_sup else 0)
         if seq < 0:
             seq = _bump(w, "records", 0)
             seen, change = change_log_for_new_rows(w)
         sb = seq.to_bytes(5, "big")
         seq += 1
-        value = b"".join((_HEAD_PACK(owner, reg, d[31], d[63], d[95], d[127], 1, flags, entry_log.block_number,
-                                     leaf_index, count), rid, d[128:192], supersedes if has_sup else _EMPTY,
-                          *parent_sb))
+        value = b"".join((_HEAD_PACK(owner, registrar, kind, grade, d[95], d[127], 1,
+                                     (d[287] == 1) | (2 if has_sup else 0), entry_log.block_number, leaf_index,
+                                     count),
+                          rid, d[128:192], supersedes if has_sup else _EMPTY, *parent_sb))
         row = RECORD_ROW + sb
         items = [
             (K.ID_SEQ + rid, sb),
             (K.RECORD + sb, value),
             (K.BY_CONTENT + d[128:160] + sb, _EMPTY),
-            (K.BY_OWNER + owner_bytes + sb, _EMPTY),
-            (K.BY_REGISTRAR + registrar_bytes + sb, _EMPTY),
-            (K.BY_KIND + kind_byte + sb, _EMPTY),
-            (K.BY_GRADE + grade_byte + sb, _EMPTY),
+            (by_owner + sb, _EMPTY),
+            (by_registrar + sb, _EMPTY),
+            (_BY_KIND[kind] + sb, _EMPTY),
+            (_BY_GRADE[grade] + sb, _EMPTY),
             (_STATUS_ACTIVE + sb, _EMPTY),
         ]
         for pb in parent_sb:
