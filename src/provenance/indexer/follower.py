@@ -26,10 +26,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from eth_hash.auto import keccak
 
-from provenance.chain.base import Chain, Log
+from provenance.chain.base import BlockRef, Chain, Log
 from provenance.chain.contracts import CROSS_BORDER, FEDERATION, PROPERTY_REGISTER, REGISTRY, Contracts
 from provenance.chain.rpc import RpcError
 from provenance.errors import ChainError, ChainMismatch, ChainUnavailable, ProvenanceError
@@ -83,7 +84,7 @@ class Follower:
         # nothing to overlap it, and on eth-tester a wide range costs more than several narrow ones.
         self._range = min(max_range, INITIAL_RANGE)
         self._pool: ThreadPoolExecutor | None = None
-        self._prefetch: tuple[int, int, Future[list[Log]]] | None = None
+        self._prefetch: tuple[int, int, Future[_Fetched]] | None = None
         dep = contracts.deployment
         names = {dep.federation: FEDERATION, dep.registry: REGISTRY}
         if dep.cross_border is not None:
@@ -188,42 +189,29 @@ class Follower:
         frm, to = number + 1, min(number + self._range, limit)
         if to < frm:
             return 0, 0, SyncStatus(number, target, head, 0, 0, self.reorgs)
+        window_start = target - self.reorg_depth + 1
         pre = self._prefetch
         self._prefetch = None
         if pre is not None and pre[0] == frm and pre[1] <= limit:
-            to, logs = pre[1], pre[2].result()
+            to, fetched = pre[1], pre[2].result()
         else:
             if pre is not None:
                 pre[2].cancel()
-            logs = self._fetch(frm, to)
+            fetched = self._fetch_range(frm, to, window_start)
+        logs, by_block, registering, timed, headers = fetched
         if len(logs) > TARGET_LOGS and self._range > 1:
             self._range = max(1, self._range // 2)
         elif len(logs) < TARGET_LOGS // 4:
             self._range = min(self.max_range, self._range * 2)
-        window_start = target - self.reorg_depth + 1
-        by_block: dict[int, list[Log]] = {}
-        for log in logs:
-            by_block.setdefault(log.block_number, []).append(log)
-        blocks = sorted(set(by_block) | set(range(max(frm, window_start), to + 1)) | {to})
-        registering: set[int] = set()
-        timed: set[int] = set()
-        if self._keep_times:
-            reg = self.contracts.deployment.registry
-            for log in logs:
-                if log.address == reg and log.topics:
-                    if log.topics[0] == DATA_REGISTERED:
-                        registering.add(log.block_number)
-                    elif log.topics[0] == self._batch_anchored:
-                        timed.add(log.block_number)
-            timed |= registering
-        need = [n for n in blocks if n >= window_start or n not in by_block or n == to or n in timed]
-        headers = dict(zip(need, self.chain.get_blocks(need), strict=True))
-        # The next range is requested only now: an endpoint that serves one request at a time (Hardhat) would
-        # otherwise answer these headers only after the next range's logs, and the indexing below would wait
-        # for both instead of overlapping the next fetch.
+        blocks, need = _blocks_and_headers(frm, to, by_block, timed, window_start)
+        missing = [n for n in need if n not in headers]  # the window moved back since the prefetch (a reorg)
+        if missing:
+            headers.update(zip(missing, self.chain.get_blocks(missing), strict=True))
+        # The next range's logs and then its headers are fetched in the background while this one is indexed: an
+        # endpoint that serves one request at a time (Hardhat) then never waits for this thread between the two.
         next_to = min(to + self._range, limit)
         if self._pool is not None and next_to > to:
-            self._prefetch = (to + 1, next_to, self._pool.submit(self._fetch, to + 1, next_to))
+            self._prefetch = (to + 1, next_to, self._pool.submit(self._fetch_range, to + 1, next_to, window_start))
         prev_hash = block_hash
         prev_number = number
         events = 0
@@ -273,6 +261,28 @@ class Follower:
             f"(`provenance index rebuild`) once the chain is settled")
 
     # ------------------------------------------------------------------ fetching
+
+    def _fetch_range(self, frm: int, to: int, window_start: int) -> _Fetched:
+        """A range's logs, grouped by block, and the headers the indexing needs (for a reorg window starting at
+        ``window_start``; a later, higher start needs fewer)."""
+        logs = self._fetch(frm, to)
+        by_block: dict[int, list[Log]] = {}
+        for log in logs:
+            by_block.setdefault(log.block_number, []).append(log)
+        registering: set[int] = set()
+        timed: set[int] = set()
+        if self._keep_times:
+            reg = self.contracts.deployment.registry
+            for log in logs:
+                if log.address == reg and log.topics:
+                    if log.topics[0] == DATA_REGISTERED:
+                        registering.add(log.block_number)
+                    elif log.topics[0] == self._batch_anchored:
+                        timed.add(log.block_number)
+            timed |= registering
+        need = _blocks_and_headers(frm, to, by_block, timed, window_start)[1]
+        headers = dict(zip(need, self.chain.get_blocks(need), strict=True))
+        return _Fetched(logs, by_block, registering, timed, headers)
 
     def _get_logs(self, frm: int, to: int) -> list[Log]:
         """get_logs, retrying transient failures (timeouts, dropped connections) with backoff."""
@@ -340,6 +350,23 @@ class Follower:
                 elif topic == _ENTITY_REGISTERED:
                     ents += 1
         return (after[0] - before[0], after[1] - before[1]) == (ents, regs)
+
+
+class _Fetched(NamedTuple):
+    logs: list[Log]
+    by_block: dict[int, list[Log]]
+    registering: set[int]  # blocks with direct registrations (their time is kept)
+    timed: set[int]  # blocks whose time the indexing reads
+    headers: dict[int, BlockRef]
+
+
+def _blocks_and_headers(frm: int, to: int, by_block: dict[int, list[Log]], timed: set[int],
+                        window_start: int) -> tuple[list[int], list[int]]:
+    """The blocks a range indexes (those with logs, every block within the reorg window, the last) and those whose
+    header it reads (within the window, without logs to take the hash from, the last, and the timed)."""
+    blocks = sorted(set(by_block) | set(range(max(frm, window_start), to + 1)) | {to})
+    need = [n for n in blocks if n >= window_start or n not in by_block or n == to or n in timed]
+    return blocks, need
 
 
 def _dedupe_sorted(logs: list[Log]) -> list[Log]:
