@@ -37,9 +37,11 @@ so a reader needs no network; the boards are a SKOS concept scheme, the catalogu
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -83,18 +85,12 @@ class Board:
 
 BOARD_IRI = "https://w3id.org/provenance/boards/"
 BOARDS: tuple[Board, ...] = (
-    Board("international", "国际板", "International"),
-    Board("finance", "金融", "Finance"),
-    Board("shipping", "航运", "Shipping"),
-    Board("trade-logistics", "贸易物流", "Trade and logistics"),
-    Board("science-technology", "科技", "Science and technology"),
-    Board("manufacturing", "制造", "Manufacturing"),
-    Board("communications", "通信", "Communications"),
-    Board("medical", "医疗", "Medical care"),
-    Board("transportation", "交通", "Transportation"),
-    Board("energy", "能源", "Energy"),
-    Board("credit", "征信", "Credit"),
-    Board("yangtze-delta", "长三角板", "Yangtze River Delta"),
+    Board("international", "国际板", "International"), Board("finance", "金融", "Finance"),
+    Board("shipping", "航运", "Shipping"), Board("trade-logistics", "贸易物流", "Trade and logistics"),
+    Board("science-technology", "科技", "Science and technology"), Board("manufacturing", "制造", "Manufacturing"),
+    Board("communications", "通信", "Communications"), Board("medical", "医疗", "Medical care"),
+    Board("transportation", "交通", "Transportation"), Board("energy", "能源", "Energy"),
+    Board("credit", "征信", "Credit"), Board("yangtze-delta", "长三角板", "Yangtze River Delta"),
     Board("digital-assets", "数字资产板", "Digital assets"),
 )
 _BOARDS = {b.code: b for b in BOARDS}
@@ -206,8 +202,7 @@ def schema(name: str) -> dict[str, Any]:
 
 @functools.cache
 def _schema_text(name: str) -> str:
-    file = SCHEMA_FILES.get(name)
-    if file is None:
+    if (file := SCHEMA_FILES.get(name)) is None:
         raise InvalidInput(f"unknown schema {name!r}; the schemas are {', '.join(SCHEMA_FILES)}")
     return (resources.files("provenance") / "schemas" / "provenance" / file).read_text("utf-8")
 
@@ -242,18 +237,16 @@ def _message(error: ValidationError) -> str:
         # best_match reports one branch of the theme's anyOf; the person needs both
         return f"{path}: {_short(value)} is neither a board code ({', '.join(_BOARDS)}) nor an absolute http(s) IRI"
     if v == "required":
-        missing = [r for r in sch["required"] if isinstance(value, dict) and r not in value]
-        name = missing[0] if missing else "?"
+        name = next((r for r in sch["required"] if isinstance(value, dict) and r not in value), "?")
         where = f"{path}.{name}" if name.isidentifier() else f"{path}[{json.dumps(name)}]"
         if name == "creditCode":
             return f"{where}: is required for an enterprise or a public body"
         return f"{where}: is required"
     if v == "not" and path == "$" and isinstance(value, dict) and "creditCode" in value:
         return "$.creditCode: an individual's profile carries no credit code"
-    if v == "minProperties" and set(sch.get("properties", {})) == set(LANGUAGES):
-        return f"{path}: at least one of zh, en is required"
     if v == "minProperties":
-        return f"{path}: must not be empty"
+        both = set(sch.get("properties", {})) == set(LANGUAGES)
+        return f"{path}: at least one of zh, en is required" if both else f"{path}: must not be empty"
     if v == "additionalProperties":
         extra = sorted(set(value) - set(sch.get("properties", {})))
         where = f"{path}.{extra[0]}" if extra and extra[0].isidentifier() else path
@@ -261,7 +254,8 @@ def _message(error: ValidationError) -> str:
             "properties", {}) else ""
         return f"{where}: is not a field of this document{hint}"
     if v == "type":
-        return f"{path}: must be {_article(str(error.validator_value))}"
+        name = str(error.validator_value)
+        return f"{path}: must be {'an' if name in ('object', 'array', 'integer') else 'a'} {name}"
     if v in ("minLength", "pattern") and isinstance(value, str) and (not value or not value.strip()):
         return f"{path}: must not be empty"
     if v == "enum":
@@ -279,10 +273,6 @@ def _message(error: ValidationError) -> str:
     return f"{path}: {error.message}"
 
 
-def _article(type_name: str) -> str:
-    return {"object": "an object", "array": "an array", "integer": "an integer"}.get(type_name, f"a {type_name}")
-
-
 def _short(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -295,11 +285,9 @@ def _fast_check(name: str) -> Check:
 
 
 def _validate(name: str, doc: dict[str, Any], what: str) -> None:
-    try:
+    with contextlib.suppress(Unsure):
         if _fast_check(name)(doc):
             return  # valid: the subset only ever accepts what jsonschema accepts
-    except Unsure:
-        pass
     error = best_match(_validator(name).iter_errors(doc))
     if error is not None:
         raise InvalidInput(f"{what}: {_message(error)}")
@@ -358,10 +346,7 @@ def check_against_record(meta: Metadata, *, owner: int, rights: Rights) -> None:
     policy permitting an action the record's rights do not cover (the module docstring's table)."""
     if meta.publisher != owner:
         raise InvalidInput(f"metadata: $.publisher: {meta.publisher} is not the record's owner {owner}")
-    policy = meta.policy
-    if policy is None:
-        return
-    for i, rule in enumerate(policy["permission"]):
+    for i, rule in enumerate((meta.policy or {}).get("permission", ())):
         need = ACTION_RIGHTS[rule["action"]]
         if not need & rights:
             raise InvalidInput(f"metadata: $.policy.permission[{i}].action: {rule['action']!r} needs the "
@@ -467,72 +452,92 @@ def theme_iri(theme: str) -> str:
     return _BOARDS[theme].iri if theme in _BOARDS else theme
 
 
-def dcat_dataset(listing: Mapping[str, Any], *, base_url: str) -> dict[str, Any]:
+def dcat_dataset(listing: Mapping[str, Any], *, base_url: str, required: bool = False) -> dict[str, Any]:
     """One listing as a ``dcat:Dataset`` JSON-LD document. ``listing`` is a Listing (catalog-spec) and, under
-    ``document``, its metadata document where the node holds it (without it only the Listing's fields show)."""
-    return {"@context": CATALOG_CONTEXT_URL, **_dataset(listing, base_url.rstrip("/"))}
+    ``document``, its metadata document where the node holds it (without it only the Listing's fields show, unless
+    ``required``: then a title and description DCAT-AP requires are made from them, as in :func:`dcat_catalog`)."""
+    return {"@context": CATALOG_CONTEXT_URL, **_dataset(listing, base_url.rstrip("/"), required)}
 
 
 def dcat_catalog(listings: Iterable[Mapping[str, Any]], *, base_url: str, title: Mapping[str, str] | None = None,
                  description: Mapping[str, str] | None = None,
                  publisher: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A ``dcat:Catalog`` of ``listings`` with the boards as its ``dcat:themeTaxonomy`` (a SKOS concept scheme).
-    ``publisher`` is the node's exchange: ``{"name": {"zh", "en"}}`` and optionally an ``id`` IRI."""
+    ``publisher`` is the node's exchange: ``name`` (``{"zh", "en"}``, or one string, tagged by its script),
+    ``code`` (its name where it has none: foaf:name is mandatory in DCAT-AP), optionally an ``id`` IRI."""
     base = base_url.rstrip("/")
-    catalog: dict[str, Any] = {
-        "@context": CATALOG_CONTEXT_URL, "id": f"{base}/api/v1/catalog", "type": "Catalog",
-        "title": _language_map(title) or {"zh": "数据产品目录", "en": "Data product catalogue"}}
-    catalog["description"] = _language_map(description) or dict(CATALOG_DESCRIPTION)
+    catalog: dict[str, Any] = {"@context": CATALOG_CONTEXT_URL, "id": f"{base}/api/v1/catalog", "type": "Catalog",
+                               "title": _language_map(title) or {"zh": "数据产品目录", "en": "Data product catalogue"},
+                               "description": _language_map(description) or dict(CATALOG_DESCRIPTION)}
     if publisher:
-        agent: dict[str, Any] = {"id": publisher.get("id") or f"{base}/#publisher", "type": "Agent"}
-        if publisher.get("name"):
-            agent["name"] = _language_map(publisher["name"])
-        catalog["publisher"] = agent
+        catalog["publisher"] = {"id": publisher.get("id") or f"{base}/#publisher", "type": "Agent",
+                                "name": _language_map(publisher.get("name") or publisher.get("code"))
+                                or {"zh": "数据交易所", "en": "Data exchange"}}
     catalog["themeTaxonomy"] = {
         "id": BOARD_SCHEME_IRI, "type": "ConceptScheme", "title": dict(BOARDS_TITLE), "prefLabel": dict(BOARDS_TITLE),
         "hasTopConcept": [{"id": b.iri, "type": "Concept", "notation": b.code, "prefLabel": {"zh": b.zh, "en": b.en},
                            "inScheme": BOARD_SCHEME_IRI} for b in BOARDS]}
-    catalog["dataset"] = [_dataset(listing, base) for listing in listings]
+    catalog["dataset"] = [_dataset(listing, base, True) for listing in listings]
     return catalog
 
 
-def _language_map(value: Mapping[str, str] | None) -> dict[str, str]:
+_CJK = re.compile("[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+_NAMES = {"resource": ("数据资源", "Data resource"), "product": ("数据产品", "Data product"),  # the users' words
+          "asset": ("数据资产", "Data asset"), "enterprise": ("企业", "Enterprise"),
+          "public-body": ("公共机构", "Public body")}
+
+
+def name_language(text: str) -> str:
+    """``zh`` for a name holding a CJK ideograph (punctuation alone does not count), else ``en``: names on chain
+    carry no language, and Latin text tagged ``zh`` would tell a reader it is Chinese."""
+    return "zh" if _CJK.search(text) else "en"
+
+
+def _language_map(value: Mapping[str, str] | str | None) -> dict[str, str]:
+    if isinstance(value, str):
+        return {name_language(value): value} if value.strip() else {}
     return {k: value[k] for k in LANGUAGES if value and value.get(k)}
 
 
-def _dataset(listing: Mapping[str, Any], base: str) -> dict[str, Any]:
+def _fallback(item: Mapping[str, Any], term: str) -> dict[str, str]:
+    """A listing's title or description, or an agent's name, where the node holds none (DCAT-AP makes all three
+    mandatory), from what it knows: a record's kind, id and registrar, an entity's id and kind, nothing more."""
+    zh, en = _NAMES.get(item.get("kind") or "", ("主体", "Entity") if term == "name" else _NAMES["resource"])
+    if term != "description":
+        ref = item["id"] if term == "name" else f"{str(item['id'])[:10]}…"  # 0x and the id's first 4 bytes
+        return {"zh": f"{zh} {ref}", "en": f"{en} {ref}"}
+    by = item.get("registrar")
+    zh_by, en_by = (f"由数据交易所 {by} 登记的", f" by exchange {by}") if by else ("已登记的", "")
+    return {"zh": f"{zh_by}{zh}，未在本节点公开元数据文档。",
+            "en": f"{en} registered{en_by}; no metadata document is published on this node."}
+
+
+def _dataset(listing: Mapping[str, Any], base: str, required: bool) -> dict[str, Any]:
     doc: Mapping[str, Any] = listing.get("document") or {}
     rid = listing["id"]
     iri = f"{base}/api/v1/registrations/{rid}"
     node: dict[str, Any] = {"id": iri, "type": "Dataset", "identifier": rid}
     for term in ("title", "description"):
-        text = _language_map(listing.get(term) or doc.get(term))
-        if text:
+        if text := _language_map(listing.get(term) or doc.get(term)) or (_fallback(listing, term) if required else {}):
             node[term] = text
     who = listing.get("publisher") or {"id": listing.get("owner", doc.get("publisher"))}
-    agent: dict[str, Any] = {"id": f"{base}/api/v1/entities/{who['id']}", "type": "Agent"}
-    if _language_map(who.get("name")):
-        agent["name"] = _language_map(who.get("name"))
+    agent: dict[str, Any] = {"id": f"{base}/api/v1/entities/{who['id']}", "type": "Agent",
+                             "name": _language_map(who.get("name")) or _fallback(who, "name")}
     if who.get("kind"):
         agent["entityKind"] = who["kind"]
     node["publisher"] = agent
-    keywords = listing.get("keywords") or doc.get("keywords")
-    if keywords:
+    if keywords := listing.get("keywords") or doc.get("keywords"):
         node["keyword"] = list(keywords)
-    themes = listing.get("themes") or doc.get("themes")
-    if themes:
+    if themes := listing.get("themes") or doc.get("themes"):
         node["theme"] = [theme_iri(t) for t in themes]
-    if doc.get("spatial"):
-        spatial = doc["spatial"]
+    if spatial := doc.get("spatial"):
         node["spatial"] = spatial if spatial.startswith(("http://", "https://")) else \
             {"type": "Location", "label": spatial}
     if doc.get("temporal"):
-        period: dict[str, Any] = {"type": "PeriodOfTime"}
-        if "start" in doc["temporal"]:
-            period["startDate"] = doc["temporal"]["start"]
-        if "end" in doc["temporal"]:
-            period["endDate"] = doc["temporal"]["end"]
-        node["temporal"] = period
+        node["temporal"] = {"type": "PeriodOfTime", **{term: doc["temporal"][k] for k, term in (
+            ("start", "startDate"), ("end", "endDate")) if k in doc["temporal"]}}
     if doc.get("accrualPeriodicity"):
         node["accrualPeriodicity"] = FREQUENCY_IRI + doc["accrualPeriodicity"]
     if doc.get("distributions"):
@@ -544,17 +549,15 @@ def _dataset(listing: Mapping[str, Any], base: str) -> dict[str, Any]:
         node["contactPoint"] = _contact(doc["contactPoint"])
     if listing.get("timestamp") is not None:
         node["issued"] = iso_timestamp(int(listing["timestamp"]))
-    for key, term in (("kind", "recordKind"), ("grade", "grade"), ("status", "status"), ("registrar", "registrar"),
-                      ("metadataHash", "metadataHash")):
-        if listing.get(key) is not None:
-            node[term] = listing[key]
+    node.update({term: listing[key] for key, term in (("kind", "recordKind"), ("grade", "grade"), ("status", "status"),
+                 ("registrar", "registrar"), ("metadataHash", "metadataHash")) if listing.get(key) is not None})
     return node
 
 
 def _distribution(d: Mapping[str, Any], *, access: str) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "Distribution", "accessURL": access}
-    if _language_map(d.get("title")):
-        out["title"] = _language_map(d.get("title"))
+    if title := _language_map(d.get("title")):
+        out["title"] = title
     if d.get("format"):
         media = FORMAT_MEDIA_TYPES.get(d["format"].upper())
         # The document's own name of the format stays as the media type's label, so nothing it said is lost.
@@ -591,9 +594,6 @@ def _rule(rule: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _contact(contact: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "Kind", "fn": contact["name"]}
-    if contact.get("email"):
-        out["hasEmail"] = "mailto:" + contact["email"]
-    if contact.get("telephone"):
-        out["hasTelephone"] = "tel:" + contact["telephone"].replace(" ", "-")  # RFC 3966 visual separators
-    return out
+    email, phone = contact.get("email"), contact.get("telephone")
+    return {"type": "Kind", "fn": contact["name"], **({"hasEmail": "mailto:" + email} if email else {}),
+            **({"hasTelephone": "tel:" + phone.replace(" ", "-")} if phone else {})}  # RFC 3966 visual separators

@@ -351,7 +351,10 @@ class CatalogService:
 
     def dcat_dataset(self, record: bytes, base_url: str, viewer: Viewer) -> dict[str, Any]:
         listing = self.listing(record, viewer)
-        return dict(C.dcat_dataset({**listing, "document": self._document_of(listing)}, base_url=base_url))
+        # What this node serves meets DCAT-AP: a record without its document gets the title and description made
+        # from what the node knows, as in the catalogue.
+        return dict(C.dcat_dataset({**listing, "document": self._document_of(listing)}, base_url=base_url,
+                                   required=True))
 
     def _document_of(self, listing: dict[str, Any]) -> dict[str, Any] | None:
         if listing.get("metadata") != "supplied":
@@ -376,7 +379,9 @@ class CatalogService:
             return None
         with self.ops.lock:
             ex = self.ops.svc.exchange(own)
-        return {"name": {"zh": ex.name, "en": ex.name}}
+        # The chain holds one name with no language: the builder tags it by its script (an English name is not
+        # Chinese text), and names the exchange by its code if the name is empty.
+        return {"name": ex.name, "code": ex.code}
 
     # ------------------------------------------------------------------ schemas
 
