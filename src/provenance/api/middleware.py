@@ -7,6 +7,9 @@
   key and its path for a repeated key) before a route, a credential check or FastAPI's own parser sees it, so no
   body reaches a JSON parser unchecked (the standard decoder crashes the process on deep nesting here, since
   py_ecc raises the recursion limit);
+* the request path and every query parameter must be UTF-8 once percent-decoded: the server and the framework
+  would otherwise read a malformed byte as U+FFFD, so two different requests (``%FF`` and ``%FE``, or a real
+  U+FFFD) would read as one identifier; a 400 problem names the parameter;
 * each client (its credential if it presents one, else its address) has a token bucket; an empty bucket
   gets 429 with Retry-After;
 * request counts and latencies are recorded for /metrics, labelled by route template, not raw path;
@@ -21,6 +24,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import unquote, unquote_to_bytes
 
 from provenance.api.problems import error_response, problem
 from provenance.core import ijson
@@ -92,6 +96,10 @@ class Guard:
         # Headers are only looked at when needed: a plain GET with rate limiting off goes straight through.
         headers = _headers(scope) if (has_body or self.buckets is not None) else {}
         try:
+            malformed = _malformed_url(scope)
+            if malformed is not None:
+                await problem(400, "bad-request", malformed, instance=path)(scope, receive, send_wrapper)
+                return
             if self.buckets is not None:
                 wait = self.buckets.take(self._client_key(scope, headers), time.monotonic())
                 if wait > 0:
@@ -163,6 +171,28 @@ class Guard:
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         await problem(413, "body-too-large", f"the request body exceeds {self.max_body} bytes",
                       instance=path, limit=self.max_body)(scope, receive, send)
+
+
+def _malformed_url(scope: Scope) -> str | None:
+    """What is not UTF-8 in the request's path or query once percent-decoded, or None (the common case, with no
+    percent sign, costs one search each)."""
+    raw_path = scope.get("raw_path") or b""
+    if b"%" in raw_path:
+        try:
+            unquote_to_bytes(raw_path).decode("utf-8")
+        except UnicodeDecodeError:
+            return "the request path is not UTF-8 text once percent-decoded"
+    query = scope.get("query_string") or b""
+    if b"%" in query or not query.isascii():
+        for pair in query.split(b"&"):
+            name, _, value = pair.partition(b"=")
+            for part in (name, value):
+                try:
+                    unquote_to_bytes(part).decode("utf-8")
+                except UnicodeDecodeError:
+                    shown = unquote(name.decode("latin-1"), errors="replace")[:40]
+                    return f"the query parameter {shown!r} is not UTF-8 text once percent-decoded"
+    return None
 
 
 def _headers(scope: Scope) -> dict[str, str]:

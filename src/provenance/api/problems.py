@@ -42,7 +42,8 @@ TYPE_BASE = "urn:provenance:problem:"
 log = logging.getLogger("provenance.api")
 
 TITLES = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found",
-          405: "Method not allowed", 406: "Not acceptable", 409: "Conflict", 413: "Request body too large",
+          405: "Method not allowed", 406: "Not acceptable", 408: "Request timeout", 409: "Conflict",
+          413: "Request body too large",
           415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",
           431: "Request header fields too large", 500: "Internal error", 503: "Service unavailable"}
 

@@ -29,7 +29,15 @@ from provenance.api.middleware import ASGIApp, Message, Receive, Scope, Send
 from provenance.api.problems import MEDIA_TYPE, TITLES, TYPE_BASE
 
 MAX_HEADER_BYTES = 16 * 1024
-"""The request line and headers together (h11's limit on an incomplete event); a larger head is answered 431."""
+"""The request line and headers together; a larger head is answered 431, whether it arrives in pieces (h11's limit
+on an incomplete event) or in one read (measured once h11 has parsed it)."""
+
+HEAD_TIMEOUT = 10.0
+"""Seconds from a connection's first byte of a request (or from the connection itself) until the whole request line
+and headers have arrived; then the connection is answered 408 and closed. Trickling bytes does not extend it."""
+
+BODY_TIMEOUT = 30.0
+"""Seconds the node waits for the next piece of a request body the application is reading; then 408 and close."""
 
 log = logging.getLogger("provenance.api")
 
@@ -40,14 +48,28 @@ def problem_bytes(status: int, kind: str, detail: str, **extra: Any) -> bytes:
                        "detail": detail, **extra}).encode("ascii")
 
 
+def _head_bytes(request: h11.Request) -> int:
+    """The size of a parsed request line and headers as they were sent (h11 strips only optional whitespace)."""
+    return (len(request.method) + len(request.target) + 12
+            + sum(len(name) + len(value) + 4 for name, value in request.headers.raw_items()) + 2)
+
+
 class _Connection(h11.Connection):
-    """h11's connection, keeping the error that made it refuse the request (uvicorn drops it)."""
+    """h11's connection, keeping the error that made it refuse the request (uvicorn drops it), and refusing a head
+    over the limit that arrived whole: h11 bounds only the part of a head it is still waiting on."""
 
     refusal: h11.RemoteProtocolError | None = None
 
+    def __init__(self, role: type[h11.SERVER], max_head: int) -> None:
+        super().__init__(role, max_head)
+        self.max_head = max_head
+
     def next_event(self) -> Any:
         try:
-            return super().next_event()
+            event = super().next_event()
+            if type(event) is h11.Request and _head_bytes(event) > self.max_head:
+                raise h11.RemoteProtocolError("request line and headers too large", 431)
+            return event
         except h11.RemoteProtocolError as exc:
             self.refusal = exc
             raise
@@ -56,12 +78,78 @@ class _Connection(h11.Connection):
 class ProblemH11Protocol(H11Protocol):
     """uvicorn's h11 protocol whose refusals of malformed requests are problem documents."""
 
+    head_timeout = HEAD_TIMEOUT
+    body_timeout = BODY_TIMEOUT
+
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.max_head = config.h11_max_incomplete_event_size or MAX_HEADER_BYTES
         self.watched = _Connection(h11.SERVER, self.max_head)
         self.conn = self.watched
+        # What the connection is waiting on from the client, and until when: "head" (an absolute deadline from the
+        # connection or the request's first byte) or "body" (renewed by each piece), else nothing (the application
+        # or uvicorn's keep-alive timer has the connection). An idle or trickling client cannot hold a connection.
+        self.waiting: str | None = None
+        self.deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._wait("head", self.head_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._wait(None, 0)
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.transport.is_closing():
+            self._wait(None, 0)
+            return
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete:
+            if self.waiting != "head" and self.conn.their_state is not h11.DONE:  # the first bytes of a next request
+                self._wait("head", self.head_timeout)
+        elif cycle.more_body:
+            self._wait("body", self.body_timeout)  # renewed: a piece came
+        else:
+            self._wait(None, 0)  # the request is whole: the application has it
+
+    def on_response_complete(self) -> None:
+        self._wait(None, 0)  # uvicorn's keep-alive timer closes an idle connection; new bytes start a head timer
+        super().on_response_complete()
+
+    def _wait(self, what: str | None, seconds: float) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
+        self.waiting = what
+        if what is not None:
+            self.deadline = self.loop.call_later(seconds, self._timed_out)
+
+    def _timed_out(self) -> None:
+        what, self.deadline = self.waiting, None
+        self.waiting = None
+        if self.transport.is_closing():
+            return
+        cycle = self.cycle
+        if what == "head" and (cycle is None or cycle.response_complete) and self.conn.their_state is h11.IDLE \
+                and not self.conn.trailing_data[0]:
+            self.transport.close()  # connected and silent: nothing was asked, nothing to answer
+            return
+        if cycle is not None and not cycle.response_complete:
+            if cycle.response_started:  # the application is answering: it cannot also be told 408
+                cycle.disconnected = True
+                self.transport.close()
+                return
+            cycle.disconnected = True  # the application, if still reading, hears a disconnect and answers nobody
+        detail = (f"the request line and headers did not arrive within {self.head_timeout:g} s" if what == "head"
+                  else f"the request body stopped arriving (nothing for {self.body_timeout:g} s)")
+        body = problem_bytes(408, "request-timeout", detail)
+        self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-type: " + MEDIA_TYPE.encode()
+                             + b"\r\ncontent-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n"
+                             + body)
+        self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
         cycle = self.cycle
@@ -107,14 +195,21 @@ class ProblemFallback:
             await self.app(scope, receive, send)
             return
         started = [False]
+        gone = [False]
 
         async def watched(message: Message) -> None:
             if message["type"] == "http.response.start":
                 started[0] = True
             await send(message)
 
+        async def listened() -> Message:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                gone[0] = True
+            return message
+
         try:
-            await self.app(scope, receive, watched)
+            await self.app(scope, listened, watched)
         except Exception:
             if started[0]:
                 raise
@@ -127,6 +222,10 @@ class ProblemFallback:
             if not started[0]:
                 await self._answer(send, secrets.token_hex(6))
             raise
+        if not started[0] and gone[0]:
+            # The client went away (or was cut off: a body that stopped arriving) before an answer: nobody to tell.
+            log.info("%s: the client disconnected before the answer", scope.get("path", ""))
+            return
         if not started[0]:
             incident = secrets.token_hex(6)
             log.error("incident %s on %s: the application returned without answering", incident,
