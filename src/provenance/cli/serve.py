@@ -22,6 +22,13 @@ def cmd_serve(args: argparse.Namespace) -> Any:
         raise InvalidInput("--port must be between 0 and 65535")
     wanted = None if args.public_url is None else check_public_url(args.public_url, "--public-url")
     passphrase = passphrase_source(args)
+    # One public URL for the whole process, fixed before anything is built, the demo's seeding included (it issues
+    # the demo certificate, whose credentialStatus names it): certificates, status lists and DCAT ids carry it,
+    # never a request's Host header, which the caller chooses.
+    listen = f"[{args.host}]" if ":" in args.host else args.host
+    local = f"http://{listen if args.host not in ('0.0.0.0', '::') else '127.0.0.1'}:{args.port}"
+    given = os.environ.get(PUBLIC_URL_ENV)
+    os.environ[PUBLIC_URL_ENV] = wanted or public_url(args.data_dir, default=local)
     if args.demo:
         from provenance.config import CONFIG_NAME
         from provenance.dev.demo import run_demo
@@ -38,6 +45,13 @@ def cmd_serve(args: argparse.Namespace) -> Any:
                   f"moving it to {aside} and seeding a new demo federation ...", flush=True)
             args.data_dir.rename(aside)
             run_demo(args.data_dir, passphrase, say=print)
+        if wanted is None and not given:
+            # Seeding a new directory writes its node.toml: should that name another [api] public_url, it is the
+            # node's, and a second (quiet) pass re-issues the certificate under it.
+            seeded = os.environ.pop(PUBLIC_URL_ENV)
+            os.environ[PUBLIC_URL_ENV] = public_url(args.data_dir, default=local)
+            if os.environ[PUBLIC_URL_ENV] != seeded:
+                run_demo(args.data_dir, passphrase, say=lambda _m: None)
         token_file = args.data_dir / "demo-admin.token"
         if not token_file.exists():
             token = TokenStore(args.data_dir).create("admin", f"demo-admin-{int(time.time())}")
@@ -45,11 +59,6 @@ def cmd_serve(args: argparse.Namespace) -> Any:
             with os.fdopen(fd, "w") as fh:
                 fh.write(token + "\n")
         print(f"Admin API token of the demo (keep it secret in real use): {token_file}", flush=True)
-    # One public URL for the whole process, fixed before anything is built: certificates (credentialStatus), status
-    # lists and DCAT ids carry it, never a request's Host header, which the caller chooses.
-    listen = f"[{args.host}]" if ":" in args.host else args.host
-    local = f"http://{listen if args.host not in ('0.0.0.0', '::') else '127.0.0.1'}:{args.port}"
-    os.environ[PUBLIC_URL_ENV] = wanted or public_url(args.data_dir, default=local)
     settings = ApiSettings(data_dir=args.data_dir, passphrase=passphrase, rate_per_second=args.rate,
                            rate_burst=max(1, int(args.rate * 2)), max_body_bytes=args.max_body,
                            key=args.key)  # `provenance --as CAC serve`: a supervisor's node

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from provenance.config import CONFIG_NAME
 from provenance.core import catalog
 from provenance.core.ids import hex0x, identifier_hash, record_id
 from provenance.dev.catalog_samples import organisation_code_check
+from provenance.dev.demo_status import anchor_changed_lists, issue_demo_certificate
 from provenance.errors import ContractReverted, NotFound
 from provenance.indexer.queries import IndexQueries, lineage_json
 from provenance.services.bootstrap import init_node
@@ -354,17 +354,13 @@ def run_demo(data_dir: Path, passphrase: PassphraseSource, *, scrypt_n: int | No
 
         # --- a mutual-recognition certificate, for the verify page
         cert_path = data_dir / "demo-certificate.json"
-        if not cert_path.exists():
-            doc = certifier.issue(a1, ks.load("AHDE"))
-            tmp = cert_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", "utf-8")
-            tmp.replace(cert_path)
-            say(f"AHDE issues a certificate for {DOCUMENTS['logistics-index-asset']['title']['zh']} and its lineage: "
-                f"{cert_path}")
+        issue_demo_certificate(certifier, cert_path, a1, ks.load("AHDE"), say=say,
+                               title=DOCUMENTS["logistics-index-asset"]["title"]["zh"])
 
         flows = _demo_flows(node, svc, say, lingang=lingang, hangzhou=hangzhou, hefei=hefei,
                             records={"r1": r1, "r2": r2, "p1": p1, "r4": r4})
         prop = _demo_property(node, svc, catalogs["SDE"], say, merchants=entity_ids, index=p1, asset=a1)
+        anchor_changed_lists(node, [code for code, _name in EXCHANGES], say)
 
         summary = {
             "data_dir": str(data_dir),

@@ -92,6 +92,7 @@ class Operations(TrustOperations):
         self._codes: dict[int, str] = {}
         self._flows: FlowOperations | None = None
         self._info: tuple[int, dict[str, Any]] | None = None
+        self._exchange_signers: dict[int, tuple[int, str | None]] = {}  # exchange -> (chain head, keystore label)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -150,10 +151,38 @@ class Operations(TrustOperations):
             ex = self.svc.exchange(rec.exchange_id)
         return ex.id if ex.status.label == "active" else None
 
-    def serves_exchange(self, code: str) -> bool:
-        """Whether the exchange with this code is the node's own."""
+    def exchange_signer(self, code: str) -> LocalAccount | None:
+        """The key this node signs as exchange ``code`` (a code or an id) with: its own key for its own exchange,
+        else a key its keystore holds that the Federation has as a current key of that exchange while it is an
+        active member (the demo node holds all three demo exchanges' keys); None if it holds none. NotFound if
+        there is no such exchange.
+
+        Which label answers is kept per chain head (the keys and members change only with blocks); the keystore
+        keeps what it decrypts, so the slow scrypt load happens once per key."""
         with self.lock:
-            return self.svc.exchange(code).id == self.exchange_id
+            ex = self.svc.exchange(code)
+            try:
+                own = self.exchange_id
+            except ContractReverted as exc:  # a supervisor's node (`--as CAC`) has no exchange of its own
+                if exc.error != "NotExchangeKey":
+                    raise
+                own = None
+            if ex.id == own:
+                return self.signer()
+            head = self.node.chain.block_number()
+            known = self._exchange_signers.get(ex.id)
+            if known is None or known[0] != head:
+                held = {address.lower(): label for label, address in self.node.keystore.labels().items()}
+                label = next((held[hex0x(k.address)] for k in self.svc.keys_of(ex.id)
+                              if k.valid_to == 0 and hex0x(k.address) in held
+                              and self.acting_exchange(bytes(k.address)) == ex.id), None)
+                known = self._exchange_signers[ex.id] = (head, label)
+            return None if known[1] is None else self.node.keystore.load(known[1])
+
+    def serves_exchange(self, code: str) -> bool:
+        """Whether this node serves the exchange's status lists: it holds a current key of that exchange to sign
+        them with (:meth:`exchange_signer`)."""
+        return self.exchange_signer(code) is not None
 
     def key_address(self, label: str) -> str:
         """The address of a key this node's keystore holds."""

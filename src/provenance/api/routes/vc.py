@@ -1,6 +1,7 @@
 """HTTP routes of the W3C track: certificates as application/vc+jwt (VC-JOSE-COSE), the node's public JWK set,
-verification of a vc+jwt (see provenance.core.vc_jose), and the exchange's Bitstring Status Lists
-(provenance.core.status_list) that certificates' ``credentialStatus`` entries name.
+verification of a vc+jwt (see provenance.core.vc_jose), and the exchanges' Bitstring Status Lists
+(provenance.core.status_list) that certificates' ``credentialStatus`` entries name: those of every exchange the
+node holds a current key of, each signed by that exchange's key.
 
 Reads are open, like the certificates' download: a certificate and its status are meant for anyone to check.
 Anchoring a status list's hash on-chain is a write of the node's exchange (a writer's token or signed request).
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from coincurve import PrivateKey
-from fastapi import FastAPI, Path, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,6 +40,8 @@ PurposePath = Annotated[str, Path(pattern=r"^(revocation|suspension)$", descript
 STATUS_LIST = ("A W3C Bitstring Status List credential (application/vc; application/vc+jwt when asked for in "
                "Accept): bit i is the status of the exchange's record of index sequence number i, at atBlock")
 
+ExchangeQuery = Annotated[str | None, Query(pattern=EXCHANGE_PATTERN, description=(
+    "an exchange code or id whose status lists this node serves: the JWK set of the key it signs them with"))]
 CredentialPath = Annotated[str, Path(pattern=HASH_PATTERN, description="credential hash (0x and 64 hex digits)")]
 
 JWT = ("The certificate's credential (without its embedded proof) as a compact JWS, application/vc+jwt "
@@ -71,10 +74,14 @@ def install(app: FastAPI, rt: Runtime) -> None:
             "Content-Disposition": f'attachment; filename="{credential}.jwt"', "Vary": "Accept"})
 
     @app.get(f"{API}/jwks", tags=["certificates"],
-             responses=document("This node's public key as a JWK set (RFC 7517): the key its vc+jwt tokens name"),
+             responses=document("This node's public key as a JWK set (RFC 7517): the key its vc+jwt tokens name; "
+                                "with ?exchange=, the key it signs that exchange's status lists with"),
              summary="The JWK set of this node's signing key (secp256k1, ES256K)")
-    def jwks() -> Any:
-        signer = ops.signer()
+    def jwks(exchange: ExchangeQuery = None) -> Any:
+        with ops.lock:
+            signer = ops.signer() if exchange is None else ops.exchange_signer(exchange)
+        if signer is None:
+            raise NotFound(f"this node holds no current key of exchange {exchange}")
         public = PrivateKey(bytes(signer.key)).public_key.format(compressed=True)
         return {"keys": [vc_jose.public_jwk(public, rt.node.contracts.chain.chain_id)]}
 
@@ -94,10 +101,14 @@ def install(app: FastAPI, rt: Runtime) -> None:
     def status_list(code: CodePath, purpose: PurposePath, request: Request) -> Response:
         media = choose(request, (VC_MEDIA_TYPE, vc_jose.MEDIA_TYPE, "application/json"))
         with ops.lock:
-            if not ops.serves_exchange(code):
-                raise NotFound(f"this node serves only its own exchange's status lists, not {code}'s")
+            # A list is signed by a current key of the exchange it is the list of (its issuer), never by the
+            # node's own key when it is another exchange's: so the node serves only the exchanges it holds one of.
+            signer = ops.exchange_signer(code)
+            if signer is None:
+                raise NotFound(f"this node holds no current key of exchange {code}, so it does not serve "
+                               f"{code}'s status lists: that exchange's own node does")
             doc, anchored = ops.certifier.current_status_list(code, purpose)
-            token = vc_jose.sign(doc, bytes(ops.signer().key)) if media == vc_jose.MEDIA_TYPE else None
+            token = vc_jose.sign(doc, bytes(signer.key)) if media == vc_jose.MEDIA_TYPE else None
         # The list changes as records are suspended and revoked: a cache must ask again.
         headers = {"Cache-Control": "no-cache", "Provenance-Status-List-Hash": hex0x(list_hash(doc)), "Vary": "Accept"}
         if anchored is not None:
