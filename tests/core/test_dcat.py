@@ -14,6 +14,7 @@ from rdflib import Literal, Namespace, URIRef
 
 from provenance import contexts as X
 from provenance.core import catalog as C
+from provenance.core import dcat as D
 from provenance.dev import catalog_samples as S
 from provenance.types import Rights
 from tests.support.dcat import BASE
@@ -32,8 +33,8 @@ VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 ODRL = Namespace("http://www.w3.org/ns/odrl/2/")
 PCAT = Namespace("https://w3id.org/provenance/catalog#")
 def test_the_context_is_shipped_and_served_offline() -> None:
-    assert X.CATALOG_V1 == C.CATALOG_CONTEXT_URL
-    served = X.document_loader(C.CATALOG_CONTEXT_URL)
+    assert X.CATALOG_V1 == D.CATALOG_CONTEXT_URL
+    served = X.document_loader(D.CATALOG_CONTEXT_URL)
     assert served["document"]["@context"]["dcat"] == "http://www.w3.org/ns/dcat#"
     with pytest.raises(X.UnknownContext):
         X.document_loader("https://www.w3.org/ns/dcat3.jsonld")
@@ -42,7 +43,7 @@ def test_the_context_is_shipped_and_served_offline() -> None:
 def test_catalog_triples_match_the_listings() -> None:
     langs: tuple[S.Lang, ...] = ("both", "zh", "en") * 2
     listings = [_listing(i, lang=lang) for i, lang in zip(range(1, 7), langs, strict=True)]
-    catalog = C.dcat_catalog(listings, base_url=BASE + "/", title={"zh": "上海数据交易所目录", "en": "SDE catalogue"},
+    catalog = D.dcat_catalog(listings, base_url=BASE + "/", title={"zh": "上海数据交易所目录", "en": "SDE catalogue"},
                              publisher={"name": {"zh": "上海数据交易所", "en": "Shanghai Data Exchange"}})
     g = _graph(catalog)
     cat = URIRef(f"{BASE}/api/v1/catalog")
@@ -96,7 +97,7 @@ def _check_dataset(g: rdflib.Graph, listing: dict[str, Any]) -> None:
         size = g.value(dist, DCAT.byteSize)
         fmt = g.value(dist, DCT["format"])
         if isinstance(fmt, URIRef):  # a registered format is an IANA media type, labelled with the document's name
-            assert str(fmt).startswith(C.MEDIA_TYPE_IRI) and (fmt, RDF.type, DCT.MediaTypeOrExtent) in g
+            assert str(fmt).startswith(D.MEDIA_TYPE_IRI) and (fmt, RDF.type, DCT.MediaTypeOrExtent) in g
             fmt = g.value(fmt, RDFS.label)
         got.add((str(g.value(dist, PCAT.delivery)).removeprefix(str(PCAT)), None if fmt is None else str(fmt),
                  None if media is None else str(media).removeprefix("https://www.iana.org/assignments/media-types/"),
@@ -117,8 +118,8 @@ def _check_dataset(g: rdflib.Graph, listing: dict[str, Any]) -> None:
 
 def test_one_dataset_document() -> None:
     listing = _listing(9, rights=Rights.HOLDING | Rights.PROCESSING)
-    doc = C.dcat_dataset(listing, base_url=BASE)
-    assert doc["@context"] == C.CATALOG_CONTEXT_URL
+    doc = D.dcat_dataset(listing, base_url=BASE)
+    assert doc["@context"] == D.CATALOG_CONTEXT_URL
     g = _graph(doc)
     _check_dataset(g, listing)
     policy = URIRef(listing["document"]["policy"]["uid"])
@@ -136,7 +137,7 @@ def test_constraints_duties_and_iri_themes() -> None:
     doc["spatial"] = "https://sws.geonames.org/1796236/"
     C.parse_metadata(doc)
     listing.update(document=doc, themes=doc["themes"])
-    g = _graph(C.dcat_dataset(listing, base_url=BASE))
+    g = _graph(D.dcat_dataset(listing, base_url=BASE))
     ds = URIRef(f"{BASE}/api/v1/registrations/{listing['id']}")
     assert set(g.objects(ds, DCAT.theme)) == {URIRef(C.BOARD_IRI + "shipping"),
                                               URIRef("http://publications.europa.eu/resource/authority/data-theme/TRAN")}
@@ -152,7 +153,7 @@ def test_constraints_duties_and_iri_themes() -> None:
 def test_a_listing_without_its_document() -> None:
     listing = _listing(4, lang="zh")
     listing.update(document=None, metadata="not-supplied", title=None, description=None, keywords=[], themes=[])
-    doc = C.dcat_dataset(listing, base_url=BASE)
+    doc = D.dcat_dataset(listing, base_url=BASE)
     g = _graph(doc)
     ds = URIRef(f"{BASE}/api/v1/registrations/{listing['id']}")
     assert (ds, RDF.type, DCAT.Dataset) in g
@@ -163,9 +164,9 @@ def test_a_listing_without_its_document() -> None:
 def test_every_property_is_a_term_of_the_context() -> None:
     # Compacting the expanded form with the shipped context gives back the same keys: every property the export
     # writes is a term there (none falls back to a prefixed or absolute IRI).
-    doc = C.dcat_catalog([_listing(5)], base_url=BASE)
+    doc = D.dcat_catalog([_listing(5)], base_url=BASE)
     expanded = jsonld.expand(doc, {"documentLoader": X.document_loader})
-    compacted = jsonld.compact(expanded, C.CATALOG_CONTEXT_URL, {"documentLoader": X.document_loader})
+    compacted = jsonld.compact(expanded, D.CATALOG_CONTEXT_URL, {"documentLoader": X.document_loader})
     assert _keys(compacted) == _keys(doc)
     assert all(":" not in k for k in _keys(doc))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from rdflib import Literal, Namespace, URIRef
 
-from provenance.core import catalog as C
+from provenance.core import dcat as D
 from tests.support.dcat import BASE
 from tests.support.dcat import graph as _graph
 from tests.support.dcat import listing as _listing
@@ -31,7 +31,7 @@ def _with_formats(i: int, formats: list[str]) -> dict[str, Any]:
 
 def test_every_distribution_has_this_nodes_access_url() -> None:
     listings = [_listing(i) for i in range(1, 5)]
-    g = _graph(C.dcat_catalog(listings, base_url=BASE))
+    g = _graph(D.dcat_catalog(listings, base_url=BASE))
     seen = 0
     for listing in listings:
         ds = URIRef(f"{BASE}/api/v1/registrations/{listing['id']}")
@@ -42,19 +42,19 @@ def test_every_distribution_has_this_nodes_access_url() -> None:
 
 
 def test_catalog_description_and_board_taxonomy_title_in_both_languages() -> None:
-    g = _graph(C.dcat_catalog([_listing(1)], base_url=BASE))
+    g = _graph(D.dcat_catalog([_listing(1)], base_url=BASE))
     cat = URIRef(f"{BASE}/api/v1/catalog")
     langs = {d.language for d in g.objects(cat, DCT.description)}
     assert langs == {"zh", "en"}
-    scheme = URIRef(C.BOARD_SCHEME_IRI)
+    scheme = URIRef(D.BOARD_SCHEME_IRI)
     assert set(g.objects(scheme, DCT.title)) == {Literal("板块", lang="zh"), Literal("Boards", lang="en")}
-    given = _graph(C.dcat_catalog([], base_url=BASE, description={"en": "Ours"}))
+    given = _graph(D.dcat_catalog([], base_url=BASE, description={"en": "Ours"}))
     assert list(given.objects(cat, DCT.description)) == [Literal("Ours", lang="en")]
 
 
 def test_format_is_an_iana_media_type_iri_where_one_is_registered() -> None:
     listing = _with_formats(2, ["CSV", "parquet", "REST", "XLSX"])
-    g = _graph(C.dcat_dataset(listing, base_url=BASE))
+    g = _graph(D.dcat_dataset(listing, base_url=BASE))
     ds = URIRef(f"{BASE}/api/v1/registrations/{listing['id']}")
     formats = {g.value(d, DCT["format"]) for d in g.objects(ds, DCAT.distribution)}
     want_iris = {URIRef(IANA + "text/csv"), URIRef(IANA + "application/vnd.apache.parquet"),
@@ -68,7 +68,7 @@ def test_format_is_an_iana_media_type_iri_where_one_is_registered() -> None:
 def test_keywords_and_places_carry_no_guessed_language() -> None:
     # The metadata document does not say which language its keywords and place are in: no tag is invented.
     listing = _listing(3)
-    g = _graph(C.dcat_dataset(listing, base_url=BASE))
+    g = _graph(D.dcat_dataset(listing, base_url=BASE))
     ds = URIRef(f"{BASE}/api/v1/registrations/{listing['id']}")
     assert {k.language for k in g.objects(ds, DCAT.keyword)} == {None}
     place = g.value(ds, DCT.spatial)

@@ -14,7 +14,7 @@ import pytest
 import rdflib
 from rdflib import Literal, Namespace, URIRef
 
-from provenance.core import catalog as C
+from provenance.core import dcat as D
 from tests.support.dcat import BASE
 from tests.support.dcat import graph as _graph
 from tests.support.dcat import listing as _listing
@@ -64,7 +64,7 @@ def _check_required(g: rdflib.Graph) -> None:
 
 def test_a_catalogue_of_hash_only_records_has_every_mandatory_property() -> None:
     listings = [_listing(1), _hash_only(1), _hash_only(2, kind="resource", owner=8), _hash_only(3, kind="asset")]
-    g = _graph(C.dcat_catalog(listings, base_url=BASE, publisher={"name": "Shanghai Data Exchange", "code": "SDE"}))
+    g = _graph(D.dcat_catalog(listings, base_url=BASE, publisher={"name": "Shanghai Data Exchange", "code": "SDE"}))
     _check_required(g)
     assert len(set(g.subjects(RDF.type, DCAT.Dataset))) == 4
 
@@ -74,7 +74,7 @@ def test_a_catalogue_of_hash_only_records_has_every_mandatory_property() -> None
                                                 ("asset", "数据资产", "Data asset")])
 def test_a_generated_title_and_description_say_only_what_the_node_knows(kind: str, zh: str, en: str) -> None:
     listing = _hash_only(5, kind=kind)
-    g = _graph(C.dcat_catalog([listing], base_url=BASE))
+    g = _graph(D.dcat_catalog([listing], base_url=BASE))
     short = listing["id"][:10] + "…"
     assert set(g.objects(_ds(listing), DCT.title)) == {Literal(f"{zh} {short}", lang="zh"),
                                                        Literal(f"{en} {short}", lang="en")}
@@ -85,7 +85,7 @@ def test_a_generated_title_and_description_say_only_what_the_node_knows(kind: st
 
 def test_without_a_registrar_the_description_names_none() -> None:
     listing = _hash_only(6, registrar=None)
-    g = _graph(C.dcat_catalog([listing], base_url=BASE))
+    g = _graph(D.dcat_catalog([listing], base_url=BASE))
     assert set(g.objects(_ds(listing), DCT.description)) == {
         Literal("已登记的数据产品，未在本节点公开元数据文档。", lang="zh"),
         Literal("Data product registered; no metadata document is published on this node.", lang="en")}
@@ -94,11 +94,11 @@ def test_without_a_registrar_the_description_names_none() -> None:
 def test_the_listings_own_text_is_kept_in_the_languages_it_has() -> None:
     # A Chinese-only title stays Chinese-only; only the missing description is made.
     listing = {**_hash_only(7), "title": {"zh": "上海港集装箱吞吐量", "en": None}}
-    g = _graph(C.dcat_catalog([listing], base_url=BASE))
+    g = _graph(D.dcat_catalog([listing], base_url=BASE))
     assert list(g.objects(_ds(listing), DCT.title)) == [Literal("上海港集装箱吞吐量", lang="zh")]
     assert {d.language for d in g.objects(_ds(listing), DCT.description)} == {"zh", "en"}
     full = _listing(2)
-    g = _graph(C.dcat_catalog([full], base_url=BASE))
+    g = _graph(D.dcat_catalog([full], base_url=BASE))
     assert set(g.objects(_ds(full), DCT.title)) == {Literal(v, lang=k) for k, v in full["title"].items()}
     assert set(g.objects(_ds(full), DCT.description)) == {Literal(v, lang=k) for k, v in full["description"].items()}
 
@@ -109,14 +109,14 @@ def test_the_listings_own_text_is_kept_in_the_languages_it_has() -> None:
                                              ("individual", {("主体 7", "zh"), ("Entity 7", "en")})])
 def test_an_agent_without_a_profile_is_named_by_its_id_and_kind(kind: str | None, names: set[tuple[str, str]]) -> None:
     listing = {**_hash_only(8), "publisher": {"id": 7, "name": None, "kind": kind}}
-    g = _graph(C.dcat_catalog([listing], base_url=BASE))
+    g = _graph(D.dcat_catalog([listing], base_url=BASE))
     agent = URIRef(f"{BASE}/api/v1/entities/7")
     assert {(str(n), n.language) for n in g.objects(agent, FOAF.name)} == names
 
 
 def test_a_listing_without_a_publisher_is_named_by_its_owner() -> None:
     listing = {**_hash_only(9, owner=12), "publisher": None}
-    g = _graph(C.dcat_catalog([listing], base_url=BASE))
+    g = _graph(D.dcat_catalog([listing], base_url=BASE))
     agent = URIRef(f"{BASE}/api/v1/entities/12")
     assert g.value(_ds(listing), DCT.publisher) == agent
     assert {(str(n), n.language) for n in g.objects(agent, FOAF.name)} == {("主体 12", "zh"), ("Entity 12", "en")}
@@ -126,17 +126,17 @@ def test_a_listing_without_a_publisher_is_named_by_its_owner() -> None:
                                             ("浙江大数据交易中心 (ZJDE)", "zh"), ("Anhui 数据 Exchange", "zh"),
                                             ("SDE", "en"), ("Data Exchange ·「」", "en"), ("𠀀 Exchange", "zh")])
 def test_a_name_without_a_language_is_tagged_by_its_script(name: str, lang: str) -> None:
-    assert C.name_language(name) == lang
-    g = _graph(C.dcat_catalog([], base_url=BASE, publisher={"name": name, "code": "SDE"}))
+    assert D.name_language(name) == lang
+    g = _graph(D.dcat_catalog([], base_url=BASE, publisher={"name": name, "code": "SDE"}))
     publisher = g.value(URIRef(f"{BASE}/api/v1/catalog"), DCT.publisher)
     assert list(g.objects(publisher, FOAF.name)) == [Literal(name, lang=lang)]
 
 
 def test_an_exchange_without_a_name_is_named_by_its_code() -> None:
-    g = _graph(C.dcat_catalog([], base_url=BASE, publisher={"name": "", "code": "SDE"}))
+    g = _graph(D.dcat_catalog([], base_url=BASE, publisher={"name": "", "code": "SDE"}))
     publisher = g.value(URIRef(f"{BASE}/api/v1/catalog"), DCT.publisher)
     assert list(g.objects(publisher, FOAF.name)) == [Literal("SDE", lang="en")]
-    both = _graph(C.dcat_catalog([], base_url=BASE, publisher={"name": {"zh": "上海数据交易所",
+    both = _graph(D.dcat_catalog([], base_url=BASE, publisher={"name": {"zh": "上海数据交易所",
                                                                         "en": "Shanghai Data Exchange"}}))
     publisher = both.value(URIRef(f"{BASE}/api/v1/catalog"), DCT.publisher)
     assert set(both.objects(publisher, FOAF.name)) == {Literal("上海数据交易所", lang="zh"),
@@ -145,7 +145,7 @@ def test_an_exchange_without_a_name_is_named_by_its_code() -> None:
 
 def test_the_served_dataset_document_meets_the_same_rules() -> None:
     listing = _hash_only(10, owner=8)
-    _check_required(_graph(C.dcat_dataset(listing, base_url=BASE, required=True)))
+    _check_required(_graph(D.dcat_dataset(listing, base_url=BASE, required=True)))
     # The pure builder's default shows only the listing's own fields (tests/core/test_dcat.py holds that).
-    g = _graph(C.dcat_dataset(listing, base_url=BASE))
+    g = _graph(D.dcat_dataset(listing, base_url=BASE))
     assert g.value(_ds(listing), DCT.title) is None and g.value(_ds(listing), DCT.description) is None

@@ -8,7 +8,7 @@
   every term a certificate (and a status list credential) uses beyond VC 2.0, under
   ``https://w3id.org/provenance/registration#``.
 * ``catalog-v1.jsonld``: https://w3id.org/provenance/catalog/v1, the context of the catalogue's DCAT 3 export
-  (provenance.core.catalog): DCAT 3, Dublin Core terms, FOAF, vCard, SKOS and ODRL 2.2 IRIs, and this project's
+  (provenance.core.dcat): DCAT 3, Dublin Core terms, FOAF, vCard, SKOS and ODRL 2.2 IRIs, and this project's
   few terms under ``https://w3id.org/provenance/catalog#``.
 
 A verifier expands a certificate offline with :func:`document_loader` (the ``documentLoader`` option of pyld,

@@ -1,4 +1,4 @@
-"""Fixed texts and tables of the DCAT 3 export (provenance.core.catalog), kept apart to keep that module small."""
+"""Fixed texts and tables of the DCAT 3 export (provenance.core.dcat)."""
 
 from __future__ import annotations
 

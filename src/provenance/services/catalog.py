@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from eth_account.signers.local import LocalAccount
 
 from provenance.core import catalog as C
+from provenance.core import dcat as D
 from provenance.core import ijson
 from provenance.core.ids import hex0x, parse_hash32
 from provenance.errors import Forbidden, InvalidInput, NotFound, ProvenanceError
@@ -347,13 +348,13 @@ class CatalogService:
         """The catalogue as one DCAT 3 JSON-LD document: the general-grade listings (with their documents where
         this node holds them), whoever asks, since an export is made to leave."""
         listings = [{**item, "document": self._document_of(item)} for item in self._public_listings()]
-        return dict(C.dcat_catalog(listings, base_url=base_url, publisher=self._publisher()))
+        return dict(D.dcat_catalog(listings, base_url=base_url, publisher=self._publisher()))
 
     def dcat_dataset(self, record: bytes, base_url: str, viewer: Viewer) -> dict[str, Any]:
         listing = self.listing(record, viewer)
         # What this node serves meets DCAT-AP: a record without its document gets the title and description made
         # from what the node knows, as in the catalogue.
-        return dict(C.dcat_dataset({**listing, "document": self._document_of(listing)}, base_url=base_url,
+        return dict(D.dcat_dataset({**listing, "document": self._document_of(listing)}, base_url=base_url,
                                    required=True))
 
     def _document_of(self, listing: dict[str, Any]) -> dict[str, Any] | None:
