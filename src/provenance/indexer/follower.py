@@ -43,7 +43,7 @@ from provenance.store.index import IndexStore
 _ENTITY_REGISTERED = keccak(b"EntityRegistered(uint32,uint16,bytes32,address,uint8)")
 RANGE_ERROR_CODES = {-32005, -32602, -32600, -32000}
 TARGET_LOGS = 1000
-INITIAL_RANGE = 16
+INITIAL_RANGE = 4
 
 
 class ReorgTooDeep(ProvenanceError):
@@ -80,8 +80,9 @@ class Follower:
         self.max_range = max_range
         self.reorg_depth = reorg_depth
         self.check_counts = check_counts
-        # Start small and let the range grow: a first request spanning the whole backlog would be fetched with
-        # nothing to overlap it, and on eth-tester a wide range costs more than several narrow ones.
+        # Start small and let the range grow: the first request is fetched with nothing to overlap it (a catch-up of
+        # 100 registrations a block waited some 1,100 logs for it at 16 blocks), and on eth-tester a wide range
+        # costs more than several narrow ones.
         self._range = min(max_range, INITIAL_RANGE)
         self._pool: ThreadPoolExecutor | None = None
         self._prefetch: tuple[int, int, Future[_Fetched]] | None = None
