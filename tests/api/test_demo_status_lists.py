@@ -158,3 +158,25 @@ def test_the_signer_of_each_exchange(lacking: tuple[TestClient, Path]) -> None:
     assert _jws_payload(token, ahde)["issuer"]["code"] == "AHDE"
     with pytest.raises(JWException):
         _jws_payload(token, sde)
+
+
+def test_a_start_under_another_url_reissues_and_reanchors_once(demo_dir: tuple[Path, dict[str, Any]], tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from provenance.config import PUBLIC_URL_ENV
+    from provenance.dev.demo import run_demo
+
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir[0], data)
+    monkeypatch.setenv(PUBLIC_URL_ENV, "https://ahde.example/node")
+    said: list[str] = []
+    first = run_demo(data, passphrase(tmp_path), say=said.append)
+    assert any(m.startswith("AHDE re-issues a certificate") for m in said), said
+    assert "AHDE anchors its status lists (revocation, suspension) on-chain" in said
+    assert not any(m.startswith(("SDE anchors its status", "ZJDE anchors its status")) for m in said)  # nothing set
+    cert = (data / "demo-certificate.json").read_text("utf-8")
+    assert all(e["statusListCredential"].startswith("https://ahde.example/node/api/v1/status-lists/AHDE/")
+               for e in _entries(json.loads(cert)))
+    said.clear()
+    assert run_demo(data, passphrase(tmp_path), say=said.append) == first  # no transaction: the same checkpoint
+    assert [m for m in said if not m.startswith("Refused as it should be")] == []  # the rules' demonstration stays
+    assert (data / "demo-certificate.json").read_text("utf-8") == cert
