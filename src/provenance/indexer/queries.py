@@ -140,7 +140,7 @@ class IndexQueries:
     def lineage_nodes(self, record_id: bytes, exchange_codes: dict[int, str], *, max_depth: int = 64,
                       max_nodes: int = 10_000) -> list[export.LineageNode]:
         res = self.ancestors(record_id, max_depth=max_depth, max_nodes=max_nodes)
-        return [_node(r, exchange_codes) for r in [res.root, *(r for r, _ in res.records)]]
+        return [lineage_node(r, exchange_codes) for r in [res.root, *(r for r, _ in res.records)]]
 
     def exchange_codes(self) -> dict[int, str]:
         out = {}
@@ -178,7 +178,8 @@ def lineage_json(res: LineageResult, codes: dict[int, str], *, direction: str) -
             "truncated": res.truncated}
 
 
-def _node(r: IndexedRecord, codes: dict[int, str]) -> export.LineageNode:
+def lineage_node(r: IndexedRecord, codes: dict[int, str]) -> export.LineageNode:
+    """A record as a node of a lineage export (the same conversion for lineage_nodes and the services' export)."""
     return export.LineageNode(
         id="0x" + r.id.hex(), kind=r.kind, grade=r.grade, source=r.source, rights=r.rights, status=r.status,
         owner=r.owner, registrar=codes.get(r.registrar, str(r.registrar)), content_hash="0x" + r.content_hash.hex(),

@@ -35,8 +35,7 @@ from provenance.errors import (
     VerificationError,
 )
 from provenance.indexer.logs import LogQueries
-from provenance.indexer.queries import IndexQueries, lineage_json, record_json
-from provenance.indexer.queries import _node as lineage_node
+from provenance.indexer.queries import IndexQueries, lineage_json, lineage_node, record_json
 from provenance.services.requests import (
     held_key,
     parse_signature,
