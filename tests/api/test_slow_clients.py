@@ -23,7 +23,7 @@ import uvicorn
 from provenance.api.middleware import Guard
 from provenance.api.server import MAX_HEADER_BYTES, ProblemH11Protocol, config
 
-HEAD, BODY = 0.6, 0.6  # seconds: the deadlines under test (10 and 30 in a node), short so the tests run quickly
+HEAD, BODY = 0.6, 0.6  # seconds: the deadlines under test (10 s each in a node), short so the tests run quickly
 seen: list[dict[str, Any]] = []  # what the application was asked, and whether it heard a disconnect
 
 

@@ -36,7 +36,7 @@ HEAD_TIMEOUT = 10.0
 """Seconds from a connection's first byte of a request (or from the connection itself) until the whole request line
 and headers have arrived; then the connection is answered 408 and closed. Trickling bytes does not extend it."""
 
-BODY_TIMEOUT = 30.0
+BODY_TIMEOUT = 10.0
 """Seconds the node waits for the next piece of a request body the application is reading; then 408 and close."""
 
 log = logging.getLogger("provenance.api")
