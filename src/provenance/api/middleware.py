@@ -123,6 +123,7 @@ class Guard:
                 while True:
                     message = await receive()
                     if message["type"] == "http.disconnect":
+                        status_box[0] = 499  # the client went away (or was cut off, 408): not a server error
                         return
                     chunk = message.get("body", b"")
                     size += len(chunk)

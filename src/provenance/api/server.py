@@ -39,6 +39,10 @@ and headers have arrived; then the connection is answered 408 and closed. Trickl
 BODY_TIMEOUT = 10.0
 """Seconds the node waits for the next piece of a request body the application is reading; then 408 and close."""
 
+BODY_TOTAL_TIMEOUT = 300.0
+"""Seconds for a whole request body (time the server itself stops reading excluded): trickling cannot hold a
+connection for longer (2 MiB, the body limit, then needs about 7 KB/s)."""
+
 log = logging.getLogger("provenance.api")
 
 
@@ -46,12 +50,6 @@ def problem_bytes(status: int, kind: str, detail: str, **extra: Any) -> bytes:
     """A problem document as bytes, for answers written below the application (ASCII, whatever the detail)."""
     return json.dumps({"type": TYPE_BASE + kind, "title": TITLES.get(status, "Error"), "status": status,
                        "detail": detail, **extra}).encode("ascii")
-
-
-def _head_bytes(request: h11.Request) -> int:
-    """The size of a parsed request line and headers as they were sent (h11 strips only optional whitespace)."""
-    return (len(request.method) + len(request.target) + 12
-            + sum(len(name) + len(value) + 4 for name, value in request.headers.raw_items()) + 2)
 
 
 class _Connection(h11.Connection):
@@ -65,9 +63,10 @@ class _Connection(h11.Connection):
         self.max_head = max_head
 
     def next_event(self) -> Any:
+        before = len(self._receive_buffer)  # what h11 consumes for a Request is exactly its head as sent
         try:
             event = super().next_event()
-            if type(event) is h11.Request and _head_bytes(event) > self.max_head:
+            if type(event) is h11.Request and before - len(self._receive_buffer) > self.max_head:
                 raise h11.RemoteProtocolError("request line and headers too large", 431)
             return event
         except h11.RemoteProtocolError as exc:
@@ -80,6 +79,7 @@ class ProblemH11Protocol(H11Protocol):
 
     head_timeout = HEAD_TIMEOUT
     body_timeout = BODY_TIMEOUT
+    body_total_timeout = BODY_TOTAL_TIMEOUT
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -92,6 +92,8 @@ class ProblemH11Protocol(H11Protocol):
         # or uvicorn's keep-alive timer has the connection). An idle or trickling client cannot hold a connection.
         self.waiting: str | None = None
         self.deadline: asyncio.TimerHandle | None = None
+        self.body_ends = 0.0  # the loop time by which the body being read must be whole
+        self.server_silent = False  # the last body deadline found the server itself not reading
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -103,21 +105,31 @@ class ProblemH11Protocol(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
+        self._arm(arrived=True)
+
+    def on_response_complete(self) -> None:
+        self._wait(None, 0)  # uvicorn's keep-alive timer closes an idle connection; new bytes start a head timer
+        super().on_response_complete()
+        self._arm(arrived=False)  # pipelined bytes, parsed only now, may have begun the next request or its body
+
+    def _arm(self, *, arrived: bool) -> None:
         if self.transport.is_closing():
             self._wait(None, 0)
             return
         cycle = self.cycle
         if cycle is None or cycle.response_complete:
-            if self.waiting != "head" and self.conn.their_state is not h11.DONE:  # the first bytes of a next request
+            if self.waiting != "head" and self.conn.their_state is not h11.DONE \
+                    and (arrived or self.conn.trailing_data[0]):  # the first bytes of a next request
                 self._wait("head", self.head_timeout)
         elif cycle.more_body:
-            self._wait("body", self.body_timeout)  # renewed: a piece came
+            now = self.loop.time()
+            if self.waiting != "body":
+                self.body_ends = now + self.body_total_timeout
+                self.server_silent = False
+            if arrived or self.waiting != "body":  # renewed: a piece came (idle, within the whole body's deadline)
+                self._wait("body", max(0.0, min(self.body_timeout, self.body_ends - now)))
         else:
             self._wait(None, 0)  # the request is whole: the application has it
-
-    def on_response_complete(self) -> None:
-        self._wait(None, 0)  # uvicorn's keep-alive timer closes an idle connection; new bytes start a head timer
-        super().on_response_complete()
 
     def _wait(self, what: str | None, seconds: float) -> None:
         if self.deadline is not None:
@@ -133,6 +145,15 @@ class ProblemH11Protocol(H11Protocol):
         if self.transport.is_closing():
             return
         cycle = self.cycle
+        if what == "body" and cycle is not None and (self.server_silent or self.flow.read_paused
+                                                     or cycle.waiting_for_100_continue):
+            # The server is not reading (a full buffer the application has not taken, or no 100 Continue sent
+            # yet), or was not until lately: the silence is its own, not the client's, and once it reads again
+            # the client has a whole idle deadline to go on.
+            self.server_silent = self.flow.read_paused or cycle.waiting_for_100_continue
+            self.body_ends += self.body_timeout
+            self._wait("body", self.body_timeout)
+            return
         if what == "head" and (cycle is None or cycle.response_complete) and self.conn.their_state is h11.IDLE \
                 and not self.conn.trailing_data[0]:
             self.transport.close()  # connected and silent: nothing was asked, nothing to answer
@@ -144,6 +165,8 @@ class ProblemH11Protocol(H11Protocol):
                 return
             cycle.disconnected = True  # the application, if still reading, hears a disconnect and answers nobody
         detail = (f"the request line and headers did not arrive within {self.head_timeout:g} s" if what == "head"
+                  else f"the request body did not arrive within {self.body_total_timeout:g} s"
+                  if self.loop.time() >= self.body_ends
                   else f"the request body stopped arriving (nothing for {self.body_timeout:g} s)")
         body = problem_bytes(408, "request-timeout", detail)
         self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-type: " + MEDIA_TYPE.encode()
