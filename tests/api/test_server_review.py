@@ -12,16 +12,15 @@ import json
 import logging
 import re
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 
 from provenance.api.middleware import Guard
-from provenance.api.server import MAX_HEADER_BYTES, ProblemH11Protocol, config
+from provenance.api.server import MAX_HEADER_BYTES
+from tests.support.server import threaded_server
 
 HEAD, BODY = 0.6, 0.6  # seconds: the head and idle-body deadlines under test (10 and 30 in a node)
 BODY_TOTAL = 2.0  # seconds: the whole-body deadline the review asks for (see test_a_trickled_body_...)
@@ -62,26 +61,9 @@ async def router(scope: Any, receive: Any, send: Any) -> None:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, int]]:
-    patch = pytest.MonkeyPatch()
-    patch.setattr(ProblemH11Protocol, "head_timeout", HEAD)
-    patch.setattr(ProblemH11Protocol, "body_timeout", BODY)
-    patch.setattr(ProblemH11Protocol, "body_total_timeout", BODY_TOTAL, raising=False)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(config(router, host="127.0.0.1", port=port, timeout_keep_alive=3))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield "127.0.0.1", port
-    finally:
-        srv.should_exit = True
-        thread.join(10)
-        patch.undo()
+    with threaded_server(router, deadlines={"head_timeout": HEAD, "body_timeout": BODY,
+                                            "body_total_timeout": BODY_TOTAL}, timeout_keep_alive=3) as served:
+        yield served
 
 
 def connect(server: tuple[str, int], timeout: float = 10) -> socket.socket:

@@ -12,16 +12,15 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 
 from provenance.api.middleware import Guard
-from provenance.api.server import MAX_HEADER_BYTES, ProblemH11Protocol, config
+from provenance.api.server import MAX_HEADER_BYTES
+from tests.support.server import threaded_server
 
 HEAD, BODY = 0.6, 0.6  # seconds: the deadlines under test (10 s each in a node), short so the tests run quickly
 seen: list[dict[str, Any]] = []  # what the application was asked, and whether it heard a disconnect
@@ -50,26 +49,9 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, int]]:
-    patch = pytest.MonkeyPatch()
-    patch.setattr(ProblemH11Protocol, "head_timeout", HEAD)
-    patch.setattr(ProblemH11Protocol, "body_timeout", BODY)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     guarded = Guard(app, max_body=1 << 20, buckets=None, observe=lambda *_a: None)
-    srv = uvicorn.Server(config(guarded, host="127.0.0.1", port=port))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield "127.0.0.1", port
-    finally:
-        srv.should_exit = True
-        thread.join(10)
-        patch.undo()
+    with threaded_server(guarded, deadlines={"head_timeout": HEAD, "body_timeout": BODY}) as served:
+        yield served
 
 
 def connect(server: tuple[str, int]) -> socket.socket:

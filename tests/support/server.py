@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,3 +109,31 @@ def raw_request(url: str, request: bytes, *, timeout: float = 20.0) -> tuple[int
     if headers.get("content-length", "").isdigit():
         body = body[:int(headers["content-length"])]  # the first answer only (the request may have held two)
     return status, headers, body
+
+
+@contextmanager
+def threaded_server(app: Any, *, deadlines: dict[str, float], **options: Any) -> Iterator[tuple[str, int]]:
+    """The node's server configuration (``api.server.config``: uvicorn with its h11 protocol) around ``app``, in a
+    thread on a free port, with the protocol's deadlines (``head_timeout``, ``body_timeout``, ...) set for the
+    tests; yields (host, port)."""
+    import pytest
+    import uvicorn
+
+    from provenance.api.server import ProblemH11Protocol, config
+
+    patch = pytest.MonkeyPatch()
+    for name, seconds in deadlines.items():
+        patch.setattr(ProblemH11Protocol, name, seconds)
+    srv = uvicorn.Server(config(app, host="127.0.0.1", port=free_port(), **options))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield "127.0.0.1", srv.config.port
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        patch.undo()
