@@ -133,27 +133,18 @@ def _registrations(w: BlockWriter, logs: Sequence[Log], start: int) -> int:
         if check_collision and get(K.ID_SEQ + rid) is not None:
             break
         parents = d[352:]
-        if count == 1:
-            raw = parent_seqs.get(parents)
+        parent_sb = []
+        for at in range(0, 32 * count, 32):
+            p = parents[at:at + 32]
+            raw = parent_seqs.get(p)
             if raw is None:
-                raw = get(K.ID_SEQ + parents)
+                raw = get(K.ID_SEQ + p)
                 if raw is None:
                     break
-                parent_seqs[parents] = raw
-            parent_sb = [raw]
-        else:
-            parent_sb = []
-            for at in range(0, 32 * count, 32):
-                p = parents[at:at + 32]
-                raw = parent_seqs.get(p)
-                if raw is None:
-                    raw = get(K.ID_SEQ + p)
-                    if raw is None:
-                        break
-                    parent_seqs[p] = raw
-                parent_sb.append(raw)
-            if len(parent_sb) != count:
-                break
+                parent_seqs[p] = raw
+            parent_sb.append(raw)
+        if len(parent_sb) != count:
+            break
         kind, grade = d[31], d[63]
         leaf = _sha256(b"".join((leaf_head, bytes((kind, grade, d[95], d[127])), owner_bytes, d[128:224],
                                  _BYTE[count], parents))).digest()
