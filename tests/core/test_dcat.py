@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import rdflib
 from pyld import jsonld
-from rdflib import Literal, Namespace, URIRef
+from rdflib import BNode, Literal, Namespace, URIRef
 
 from provenance import contexts as X
 from provenance.core import catalog as C
@@ -82,7 +82,10 @@ def _check_dataset(g: rdflib.Graph, listing: dict[str, Any]) -> None:
     assert (period, RDF.type, DCT.PeriodOfTime) in g
     assert g.value(period, DCAT.startDate) == Literal(doc["temporal"]["start"], datatype=XSD.date)
     assert g.value(period, DCAT.endDate) == Literal(doc["temporal"]["end"], datatype=XSD.date)
-    assert g.value(ds, DCT.accrualPeriodicity) == URIRef("http://purl.org/cld/freq/" + doc["accrualPeriodicity"])
+    frequency = g.value(ds, DCT.accrualPeriodicity)
+    assert frequency == URIRef("http://publications.europa.eu/resource/authority/frequency/"
+                               + D.FREQUENCY_CODES[doc["accrualPeriodicity"]])
+    assert (frequency, RDF.type, DCT.Frequency) in g  # DCAT-AP's shapes ask the value's class of the data graph
     place = g.value(ds, DCT.spatial)
     assert (place, RDF.type, DCT.Location) in g and str(g.value(place, RDFS.label)) == doc["spatial"]
     seconds = listing["timestamp"] - 1764547200  # 2025-12-01T00:00:00Z
@@ -94,10 +97,12 @@ def _check_dataset(g: rdflib.Graph, listing: dict[str, Any]) -> None:
     for dist in dists:
         assert (dist, RDF.type, DCAT.Distribution) in g
         media = g.value(dist, DCAT.mediaType)
+        assert media is None or (media, RDF.type, DCT.MediaType) in g
         size = g.value(dist, DCAT.byteSize)
         fmt = g.value(dist, DCT["format"])
-        if isinstance(fmt, URIRef):  # a registered format is an IANA media type, labelled with the document's name
-            assert str(fmt).startswith(D.MEDIA_TYPE_IRI) and (fmt, RDF.type, DCT.MediaTypeOrExtent) in g
+        if fmt is not None:  # an IANA media type where one is registered, labelled with the document's name
+            assert isinstance(fmt, BNode) or str(fmt).startswith(D.MEDIA_TYPE_IRI)
+            assert (fmt, RDF.type, DCT.MediaTypeOrExtent) in g
             fmt = g.value(fmt, RDFS.label)
         got.add((str(g.value(dist, PCAT.delivery)).removeprefix(str(PCAT)), None if fmt is None else str(fmt),
                  None if media is None else str(media).removeprefix("https://www.iana.org/assignments/media-types/"),

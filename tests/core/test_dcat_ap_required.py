@@ -2,8 +2,8 @@
 dct:title and a dct:description (sh:minCount 1), every foaf:Agent a foaf:name, each made from what the node knows
 (kind, id, registrar; entity id and kind) in Chinese and English, never beyond it; and every name's language tag
 matches its script. Read back as RDF with rdflib, offline, through the shipped context (tests/support/dcat.py):
-pyshacl and the DCAT-AP shapes are not in the project's environment, so the shapes' minCounts are checked as the
-triples they ask for."""
+the shapes' minCounts checked as the triples they ask for (tests/core/test_dcat_ap_shacl.py runs the shapes
+themselves)."""
 
 from __future__ import annotations
 

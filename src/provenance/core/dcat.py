@@ -30,12 +30,33 @@ CATALOG_CONTEXT_URL = "https://w3id.org/provenance/catalog/v1"
 CATALOG_VOCAB = "https://w3id.org/provenance/catalog#"
 """This project's terms of the export (delivery modes, record kind, grade, status, registrar, metadata hash)."""
 BOARD_SCHEME_IRI = "https://w3id.org/provenance/boards"
-FREQUENCY_IRI = "http://purl.org/cld/freq/"  # the Dublin Core Collection Description Frequency Vocabulary
+FREQUENCY_IRI = "http://publications.europa.eu/resource/authority/frequency/"
+"""The EU Publications Office's frequency table, the controlled vocabulary DCAT-AP 3.0.1 sets for
+dct:accrualPeriodicity."""
+FREQUENCY_CODES = {"continuous": "CONT", "daily": "DAILY", "weekly": "WEEKLY", "monthly": "MONTHLY",
+                   "quarterly": "QUARTERLY", "annual": "ANNUAL", "irregular": "IRREG"}
+"""A metadata document's update frequency (metadata-v1's accrualPeriodicity) as its code in that table."""
 ODRL = "http://www.w3.org/ns/odrl/2/"
 MEDIA_TYPE_IRI = "https://www.iana.org/assignments/media-types/"  # DCAT 3 recommends IANA IRIs for dcat:mediaType
 
 
 _BOARD_IRIS = {b.code: b.iri for b in BOARDS}
+_BOARDS_BY_IRI = {b.iri: b for b in BOARDS}
+
+
+def _board_concept(board: Any) -> dict[str, Any]:
+    return {"id": board.iri, "type": "Concept", "notation": board.code, "prefLabel": {"zh": board.zh, "en": board.en},
+            "inScheme": BOARD_SCHEME_IRI}
+
+
+def _theme(iri: str, in_catalog: bool) -> str | dict[str, Any]:
+    """A dataset's dcat:theme. A board is a concept of the catalogue's theme taxonomy: in the catalogue its IRI
+    suffices, in a dataset's own document the concept is written out. Another IRI is typed skos:Concept (dcat:theme's
+    range, which DCAT-AP's shapes ask of the data) and nothing more is said of it."""
+    board = _BOARDS_BY_IRI.get(iri)
+    if board is None:
+        return {"id": iri, "type": "Concept"}
+    return iri if in_catalog else _board_concept(board)
 
 
 def theme_iri(theme: str) -> str:
@@ -47,7 +68,7 @@ def dcat_dataset(listing: Mapping[str, Any], *, base_url: str, required: bool = 
     """One listing as a ``dcat:Dataset`` JSON-LD document. ``listing`` is a Listing (catalog-spec) and, under
     ``document``, its metadata document where the node holds it (without it only the Listing's fields show, unless
     ``required``: then a title and description DCAT-AP requires are made from them, as in :func:`dcat_catalog`)."""
-    return {"@context": CATALOG_CONTEXT_URL, **_dataset(listing, base_url.rstrip("/"), required)}
+    return {"@context": CATALOG_CONTEXT_URL, **_dataset(listing, base_url.rstrip("/"), required, in_catalog=False)}
 
 
 def dcat_catalog(listings: Iterable[Mapping[str, Any]], *, base_url: str, title: Mapping[str, str] | None = None,
@@ -66,9 +87,8 @@ def dcat_catalog(listings: Iterable[Mapping[str, Any]], *, base_url: str, title:
                                 or {"zh": "数据交易所", "en": "Data exchange"}}
     catalog["themeTaxonomy"] = {
         "id": BOARD_SCHEME_IRI, "type": "ConceptScheme", "title": dict(BOARDS_TITLE), "prefLabel": dict(BOARDS_TITLE),
-        "hasTopConcept": [{"id": b.iri, "type": "Concept", "notation": b.code, "prefLabel": {"zh": b.zh, "en": b.en},
-                           "inScheme": BOARD_SCHEME_IRI} for b in BOARDS]}
-    catalog["dataset"] = [_dataset(listing, base, True) for listing in listings]
+        "hasTopConcept": [_board_concept(b) for b in BOARDS]}
+    catalog["dataset"] = [_dataset(listing, base, True, in_catalog=True) for listing in listings]
     return catalog
 
 
@@ -105,7 +125,7 @@ def _fallback(item: Mapping[str, Any], term: str) -> dict[str, str]:
             "en": f"{en} registered{en_by}; no metadata document is published on this node."}
 
 
-def _dataset(listing: Mapping[str, Any], base: str, required: bool) -> dict[str, Any]:
+def _dataset(listing: Mapping[str, Any], base: str, required: bool, *, in_catalog: bool) -> dict[str, Any]:
     doc: Mapping[str, Any] = listing.get("document") or {}
     rid = listing["id"]
     iri = f"{base}/api/v1/registrations/{rid}"
@@ -122,7 +142,7 @@ def _dataset(listing: Mapping[str, Any], base: str, required: bool) -> dict[str,
     if keywords := listing.get("keywords") or doc.get("keywords"):
         node["keyword"] = list(keywords)
     if themes := listing.get("themes") or doc.get("themes"):
-        node["theme"] = [theme_iri(t) for t in themes]
+        node["theme"] = [_theme(theme_iri(t), in_catalog) for t in themes]
     if spatial := doc.get("spatial"):
         node["spatial"] = spatial if spatial.startswith(("http://", "https://")) else \
             {"type": "Location", "label": spatial}
@@ -130,7 +150,9 @@ def _dataset(listing: Mapping[str, Any], base: str, required: bool) -> dict[str,
         node["temporal"] = {"type": "PeriodOfTime", **{term: doc["temporal"][k] for k, term in (
             ("start", "startDate"), ("end", "endDate")) if k in doc["temporal"]}}
     if doc.get("accrualPeriodicity"):
-        node["accrualPeriodicity"] = FREQUENCY_IRI + doc["accrualPeriodicity"]
+        # Typed in the export itself (dct:Frequency, as DCAT-AP's shapes ask), so no vocabulary need be loaded.
+        node["accrualPeriodicity"] = {"id": FREQUENCY_IRI + FREQUENCY_CODES[doc["accrualPeriodicity"]],
+                                      "type": "Frequency"}
     if doc.get("distributions"):
         # accessURL: where this node serves the metadata document (the delivery terms), never the data it lacks.
         node["distribution"] = [_distribution(d, access=f"{iri}/metadata") for d in doc["distributions"]]
@@ -151,11 +173,13 @@ def _distribution(d: Mapping[str, Any], *, access: str) -> dict[str, Any]:
         out["title"] = title
     if d.get("format"):
         media = FORMAT_MEDIA_TYPES.get(d["format"].upper())
-        # The document's own name of the format stays as the media type's label, so nothing it said is lost.
-        out["format"] = d["format"] if media is None else {"id": MEDIA_TYPE_IRI + media, "type": "MediaTypeOrExtent",
-                                                           "label": d["format"]}
+        # The document's own name of the format stays as the media type's label, so nothing it said is lost. A
+        # format with no IANA media type (an API style: REST) is a node of that class too, named by its label alone:
+        # DCAT-AP's shapes refuse a literal.
+        out["format"] = {"type": "MediaTypeOrExtent", "label": d["format"]} if media is None else \
+            {"id": MEDIA_TYPE_IRI + media, "type": "MediaTypeOrExtent", "label": d["format"]}
     if d.get("mediaType"):
-        out["mediaType"] = MEDIA_TYPE_IRI + d["mediaType"]
+        out["mediaType"] = {"id": MEDIA_TYPE_IRI + d["mediaType"], "type": "MediaType"}
     if d.get("byteSize") is not None:
         out["byteSize"] = d["byteSize"]
     out["delivery"] = CATALOG_VOCAB + d["delivery"]
