@@ -215,3 +215,40 @@ def test_any_value_anywhere_is_read_without_error(data: st.DataObject) -> None:
         assert compiled == plain
     if core is not None:
         assert plain is not None and core[1] == plain.credential_hash
+
+
+def _reordered(value: Any, order: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _reordered(value[k], order) for k in order(list(value))}
+    if isinstance(value, list):
+        return [_reordered(v, order) for v in value]
+    return value
+
+
+def _in_rfc8785_order(value: Any) -> bool:
+    if isinstance(value, dict):
+        keys = list(value)
+        return keys == sorted(keys, key=lambda k: k.encode("utf-16-be")) and all(map(_in_rfc8785_order,
+                                                                                      value.values()))
+    return all(map(_in_rfc8785_order, value)) if isinstance(value, list) else True
+
+
+def test_the_credential_hash_in_any_member_order() -> None:
+    """The issuer writes every member in RFC 8785 order, which lets the compiled hash skip orjson's sorting; a
+    document in any other order (a partner's tool may rewrite it) hashes the same, to the ``rfc8785`` package's
+    canonical form: reversed, rotated, or out of order in one object deep inside, between two names that share
+    their first letter."""
+    import rfc8785
+
+    doc = consistent_document()
+    assert _in_rfc8785_order(doc)
+    unsigned = {**doc, "proof": [{k: v for k, v in doc["proof"][0].items() if k != "proofValue"}]}
+    want = hashlib.sha256(rfc8785.dumps(unsigned)).digest()
+    deep = _reordered(doc, lambda keys: keys)
+    record = deep["credentialSubject"]["record"]
+    deep["credentialSubject"]["record"] = {k: record[k] for k in sorted(record, key=lambda k: (k != "supersedes", k))}
+    assert list(deep["credentialSubject"]["record"])[:1] == ["supersedes"] and list(record)[-1] == "supersedes"
+    for variant in (doc, _reordered(doc, lambda keys: keys[::-1]), _reordered(doc, lambda keys: keys[1:] + keys[:1]),
+                    deep):
+        out = core_outcome(variant)
+        assert out is not None and out[1] == want == C.credential_hash(variant)

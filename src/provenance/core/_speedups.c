@@ -1087,6 +1087,52 @@ included(PyObject *inc, long registrar, const unsigned char leaf[32])
 }
 
 /* SHA-256 of the canonical JSON (orjson, sorted keys) of the document with only the issuer's proof options. */
+/* 1 if every object in v has exact-str ASCII member names in strictly increasing byte order (RFC 8785's order for
+ * ASCII names), so that orjson writes v as it stands exactly as it writes it with OPT_SORT_KEYS; 0 otherwise (or
+ * deeper than a certificate nests), and then the caller has orjson sort. Documents this node issues are written
+ * in that order: orjson's sorting costs more than writing the document. */
+static int
+in_canonical_order(PyObject *v, int depth)
+{
+    if (depth > 32) {
+        return 0;
+    }
+    if (PyDict_CheckExact(v)) {
+        Py_ssize_t pos = 0, prev_len = -1;
+        const char *prev = NULL;
+        PyObject *key, *value;
+        while (PyDict_Next(v, &pos, &key, &value)) {
+            if (!PyUnicode_CheckExact(key) || !PyUnicode_IS_COMPACT_ASCII(key)) {
+                return 0;
+            }
+            const char *name = (const char *)PyUnicode_DATA(key);
+            Py_ssize_t len = PyUnicode_GET_LENGTH(key);
+            if (prev != NULL) {
+                int c = memcmp(prev, name, (size_t)(prev_len < len ? prev_len : len));
+                if (c > 0 || (c == 0 && prev_len >= len)) {
+                    return 0;
+                }
+            }
+            prev = name;
+            prev_len = len;
+            if ((PyDict_CheckExact(value) || PyList_CheckExact(value)) && !in_canonical_order(value, depth + 1)) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    if (PyList_CheckExact(v)) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++) {
+            PyObject *e = PyList_GET_ITEM(v, i);
+            if ((PyDict_CheckExact(e) || PyList_CheckExact(e)) && !in_canonical_order(e, depth + 1)) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    return 1;
+}
+
 static int
 credential_hash(PyObject *doc, unsigned char out[32])
 {
@@ -1105,7 +1151,8 @@ credential_hash(PyObject *doc, unsigned char out[32])
     }
     args[0] = copy;
     args[1] = SORT_KEYS;
-    json = PyObject_Vectorcall(ORJSON_DUMPS, args, 1, KW_OPTION);
+    json = in_canonical_order(copy, 0) ? PyObject_Vectorcall(ORJSON_DUMPS, args, 1, NULL)
+                                       : PyObject_Vectorcall(ORJSON_DUMPS, args, 1, KW_OPTION);
     if (json == NULL) {
         goto done;
     }

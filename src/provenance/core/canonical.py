@@ -33,7 +33,7 @@ def canonical_json(value: Any) -> bytes:
             # with ASCII keys its code point order is RFC 8785's UTF-16 order.
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
         _check_canonicalisable(value, "$")  # raises, naming where; or passes for subclasses of the JSON types
-        return orjson.dumps(_utf16_sorted(value))  # orjson keeps the insertion order it is given
+        return orjson.dumps(in_canonical_order(value))  # orjson keeps the insertion order it is given
     except orjson.JSONEncodeError as exc:  # e.g. a lone surrogate in a string
         raise MalformedDocument(f"$: not representable as canonical JSON: {exc}") from None
 
@@ -44,12 +44,14 @@ def _utf16_key(name: str) -> bytes:
     return name.encode("utf-16-be", "surrogatepass")
 
 
-def _utf16_sorted(value: Any) -> Any:
-    """``value`` with every object's members in RFC 8785 order (a checked document: dicts have str keys)."""
+def in_canonical_order(value: Any) -> Any:
+    """``value`` with every object's members in RFC 8785 order (dicts with str keys): the order the node writes
+    the documents it signs in, so that their text reads as it is hashed and a verifier's canonical form needs no
+    sorting (the compiled verifier then skips it)."""
     if isinstance(value, dict):
-        return {k: _utf16_sorted(value[k]) for k in sorted(value, key=_utf16_key)}
+        return {k: in_canonical_order(value[k]) for k in sorted(value, key=_utf16_key)}
     if isinstance(value, list):
-        return [_utf16_sorted(v) for v in value]
+        return [in_canonical_order(v) for v in value]
     return value
 
 

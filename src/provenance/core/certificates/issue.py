@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provenance.core import eip712
-from provenance.core.canonical import MalformedDocument, as_int, hex0x, sha256_json
+from provenance.core.canonical import MalformedDocument, as_int, hex0x, in_canonical_order, sha256_json
 from provenance.core.canonical import field as get
 from provenance.core.certificates.document import (
     CERT_TYPE,
@@ -68,7 +68,8 @@ def build_unsigned(*, chain_id: int, registry: bytes, issuer: Issuer, record: Ce
         doc["credentialStatus"] = [dict(e) for e in status]
     if property_state is not None:
         doc["credentialSubject"]["property"] = property_state.to_json()  # type: ignore[index]
-    return doc
+    result: dict[str, Any] = in_canonical_order(doc)  # every member in RFC 8785 order: the text reads as it is hashed
+    return result
 
 
 def credential_hash(doc: Mapping[str, Any]) -> bytes:
@@ -87,7 +88,8 @@ def sign(doc: dict[str, Any], private_key: bytes) -> dict[str, Any]:
     block = as_int(get(doc["proof"][0], "issuedBlock", "$.proof[0]"), "$.proof[0].issuedBlock")
     digest = eip712.certificate_digest(chain_id, registry, credential_hash(doc), issuer, block)
     signed: dict[str, Any] = json.loads(json.dumps(doc))
-    signed["proof"][0]["proofValue"] = hex0x(eip712.sign_digest(digest, private_key))
+    signed["proof"][0] = in_canonical_order({**signed["proof"][0],
+                                             "proofValue": hex0x(eip712.sign_digest(digest, private_key))})
     return signed
 
 
@@ -99,5 +101,5 @@ def add_recognition(doc: dict[str, Any], recognizer: int, key_address: bytes, pr
                "verificationMethod": did_pkh(chain_id, key_address), "created": _iso(created)}
     digest = eip712.recognition_digest(chain_id, registry, credential_hash(doc), recognizer, sha256_json(options))
     out: dict[str, Any] = json.loads(json.dumps(doc))
-    out["proof"].append({**options, "proofValue": hex0x(eip712.sign_digest(digest, private_key))})
+    out["proof"].append(in_canonical_order({**options, "proofValue": hex0x(eip712.sign_digest(digest, private_key))}))
     return out
