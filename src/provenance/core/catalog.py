@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -269,9 +270,28 @@ def _message(error: ValidationError) -> str:
         return f"{path}: holds the same value twice"
     if v in ("maxLength", "maxItems", "maximum", "minimum", "minItems"):
         return f"{path}: {error.message}"
+    if v == "pattern" and isinstance(value, str) and sch["pattern"].startswith(_TEXT_PATTERN_START):
+        # A paragraph (text4000) may hold tabs and line breaks; its pattern's controls start past them.
+        return f"{path}: {_text_fault(value, paragraph=_PARAGRAPH_CONTROLS in sch['pattern'])}"
     if v == "pattern":
         return f"{path}: {_short(value)} is not in the expected form"
     return f"{path}: {error.message}"
+
+
+_TEXT_PATTERN_START = "^(?=[\\s\\S]*"  # the schemas' text and name patterns: a visible character, no controls
+_PARAGRAPH_CONTROLS = "\\u0000-\\u0008\\u000b"
+_TEXT_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _text_fault(value: str, *, paragraph: bool) -> str:
+    """What breaks a text pattern, named: the first control or bidirectional control character, or no visible
+    character at all."""
+    for found in _TEXT_FORBIDDEN.finditer(value):
+        if paragraph and found.group() in "\t\n\r":
+            continue
+        return (f"holds the {'bidirectional control' if ord(found.group()) >= 0x202A else 'control'} character "
+                f"U+{ord(found.group()):04X} at position {found.start()}")
+    return "holds no visible character"
 
 
 def _short(value: Any) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 
 from eth_utils.address import to_checksum_address
 
@@ -57,15 +58,31 @@ def code_text(code: bytes) -> str:
     return code.rstrip(b"\0").decode("ascii", errors="replace")
 
 
+def normal_identifier(identifier: str) -> str:
+    """An entity's identifier as it is hashed: Unicode NFKC (a full-width ＡＢＣ１ reads as ABC1), white space at
+    the ends dropped, ASCII letters in upper case. Other letters keep their case: Unicode's upper-casing maps
+    different identifiers to one (straße and STRASSE). An identifier holding a control, format (zero-width, a
+    direction override) or space character inside is refused, naming it: it would look like another."""
+    norm = unicodedata.normalize("NFKC", identifier).strip()
+    if not norm:
+        raise InvalidInput("entity identifier must not be empty")
+    for i, ch in enumerate(norm):
+        if unicodedata.category(ch) in _UNSEEN:
+            raise InvalidInput(f"entity identifier holds U+{ord(ch):04X} ({unicodedata.name(ch, 'a control')}) at "
+                               f"position {i}: only visible characters, without spaces, identify an entity")
+    return norm.translate(_ASCII_UPPER)
+
+
+_UNSEEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
+_ASCII_UPPER = {c: c - 32 for c in range(0x61, 0x7B)}
+
+
 def identifier_hash(identifier: str) -> Hash32:
-    """Hash of an entity's identifier (e.g. a unified social credit code), normalised to upper case.
+    """Hash of an entity's identifier (e.g. a unified social credit code), normalised (:func:`normal_identifier`).
 
     Only the hash goes on-chain: the identifier itself stays with the exchange that onboarded the entity.
     """
-    norm = identifier.strip().upper()
-    if not norm:
-        raise InvalidInput("entity identifier must not be empty")
-    return Hash32(keccak(norm.encode("utf-8")))
+    return Hash32(keccak(normal_identifier(identifier).encode("utf-8")))
 
 
 def content_hash_of_bytes(data: bytes) -> Hash32:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import bisect
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -276,6 +277,16 @@ def gram_token(gram: str) -> str:
     return _TOKENS.get(gram) or _token(gram)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls (Unicode category Cc)
+_CONTROLS_TO_SPACE = dict.fromkeys((*range(0x20), *range(0x7F, 0xA0)), " ")
+
+
+def search_text(text: str) -> str:
+    """Text as the full-text tables index it: a control character (a NUL would end FTS5's text there) reads as a
+    space between words."""
+    return text.translate(_CONTROLS_TO_SPACE)
+
+
 def fts_string(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
@@ -295,6 +306,9 @@ def query_terms(q: str | None) -> list[str]:
         raise InvalidInput("q: must be text")
     if len(q) > MAX_QUERY_CHARS:
         raise InvalidInput(f"q: longer than {MAX_QUERY_CHARS} characters")
+    if (control := _CONTROL.search(q)) is not None:  # SQLite's FTS5 ends a quoted term at a NUL
+        raise InvalidInput(f"q: holds the control character U+{ord(control.group()):04X} at position "
+                           f"{control.start()}; search words are text")
     terms = list(dict.fromkeys(t for t in q.split() if t))
     if len(terms) > MAX_TERMS:
         raise InvalidInput(f"q: more than {MAX_TERMS} terms")

@@ -72,6 +72,7 @@ from provenance.indexer.catalog import (
     query_terms,
     rank_levels,
     row_key,
+    search_text,
 )
 from provenance.indexer.queries import GRADES, KINDS, STATUSES
 from provenance.store import keys as K
@@ -324,9 +325,9 @@ class CatalogIndex:
                   rec.metadata_hash, 1 if doc else 0, title.get("zh"), title.get("en"), desc.get("zh"),
                   desc.get("en"), orjson.dumps(keywords).decode(), orjson.dumps(themes).decode(), boards,
                   pub[0], pub[1], pub[2])
-        text = (" ".join(x for x in (title.get("zh"), title.get("en")) if x), " ".join(keywords),
-                " ".join(x for x in (pub[0], pub[1]) if x),
-                " ".join(x for x in (desc.get("zh"), desc.get("en")) if x))
+        text = (search_text(" ".join(x for x in (title.get("zh"), title.get("en")) if x)),
+                search_text(" ".join(keywords)), search_text(" ".join(x for x in (pub[0], pub[1]) if x)),
+                search_text(" ".join(x for x in (desc.get("zh"), desc.get("en")) if x)))
         return _Row(values, text)
 
     def _write_rows(self, rows: list[_Row]) -> None:
