@@ -17,6 +17,7 @@ from provenance.indexer.catalog import HANDLERS as CATALOG_HANDLERS
 from provenance.indexer.catalog import touch_entity, touch_record
 from provenance.indexer.events import Event
 from provenance.indexer.flows import HANDLERS as FLOW_HANDLERS
+from provenance.indexer.logs import collided_value, rejected_value
 from provenance.indexer.property import HANDLERS as PROPERTY_HANDLERS
 from provenance.indexer.property import block_time, expiry_of, term_of
 from provenance.store import keys as K
@@ -173,9 +174,13 @@ class _Log:
             self.w.put_new([(K.node_key(self.exchange, level, index), h)])
 
     def append(self, leaf: bytes, outcome: bytes) -> int:
+        return self.append_value(leaf + outcome)
+
+    def append_value(self, value: bytes) -> int:
+        """Append the leaf whose stored value (leaf hash, outcome, ...: indexer.logs) is ``value``."""
         index = self.range.size
-        self.w.put_new([(K.LEAF + self._ex + index.to_bytes(8, "big"), leaf + outcome)])
-        self.range.append(leaf, self._node)
+        self.w.put_new([(K.LEAF + self._ex + index.to_bytes(8, "big"), value)])
+        self.range.append(value[:32], self._node)
         return index
 
     def save(self) -> None:
@@ -215,7 +220,7 @@ def _data_registered(w: BlockWriter, ev: Event) -> None:
     if existing is not None:
         # Only a batched record of the same registrar can hold this id already (the contract refuses a stored
         # duplicate): the earlier batched record keeps it; the leaf says what happened.
-        log.append(leaf, bytes((K.LEAF_COLLIDED,)) + existing)
+        log.append_value(collided_value(leaf, existing, entry))
         return
     sb = _insert_record(w, rid=rid, registrar=registrar, owner=a["owner"], kind=a["kind"], grade=a["grade"],
                         source=a["source"], rights=a["rights"], delegated=a["delegated"], batched=False,
@@ -323,7 +328,8 @@ def _batch_anchored(w: BlockWriter, ev: Event) -> None:
         rid = record_id(registrar, request.content_hash)
         violation = judge_entry(w, registrar, request, views, rid)
         if violation is not None:
-            log.append(leaf, bytes((K.LEAF_REJECTED,)) + str(violation).encode())
+            # The leaf stays in the log: its entry is kept with the reason, so the log's entry bundles serve it.
+            log.append_value(rejected_value(leaf, entry, str(violation)))
             continue
         sb = _insert_record(w, rid=rid, registrar=registrar, owner=request.owner, kind=int(request.kind),
                             grade=int(request.grade), source=int(request.source), rights=int(request.rights),

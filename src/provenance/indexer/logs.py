@@ -34,6 +34,26 @@ class StoredCosignature:
     signature: bytes
 
 
+# A leaf's value (keys ``l``) after the leaf hash and the outcome byte:
+#   K.LEAF_RECORD      the record's seq (5)
+#   K.LEAF_REJECTED    why (UTF-8): written by indexes before K.LEAF_REJECTED_KEPT, read as before
+#   K.LEAF_REJECTED_KEPT the entry's length (2), the entry (packed, as the leaf hash covers it after the exchange),
+#                      then why (UTF-8): a rejected leaf is still part of the log, and tlog-tiles serves its entry
+#   K.LEAF_COLLIDED    the seq (5) of the batched record the direct registration collided with, then the
+#                      registration's entry (absent in indexes written before it was kept)
+# Readers see K.LEAF_REJECTED_KEPT as K.LEAF_REJECTED (Leaf.outcome), with the entry in Leaf.entry.
+
+
+def rejected_value(leaf_hash: bytes, entry: bytes, why: str) -> bytes:
+    """The value of a leaf the indexes rejected, its entry kept (see K.LEAF_REJECTED_KEPT)."""
+    return leaf_hash + bytes((K.LEAF_REJECTED_KEPT,)) + len(entry).to_bytes(2, "big") + entry + why.encode()
+
+
+def collided_value(leaf_hash: bytes, seq: bytes, entry: bytes) -> bytes:
+    """The value of a direct registration's leaf whose id a batched record holds, its entry kept."""
+    return leaf_hash + bytes((K.LEAF_COLLIDED,)) + seq + entry
+
+
 @dataclass(frozen=True)
 class Leaf:
     exchange: int
@@ -42,6 +62,7 @@ class Leaf:
     outcome: int  # K.LEAF_RECORD / K.LEAF_REJECTED / K.LEAF_COLLIDED
     seq: int | None
     reason: str
+    entry: bytes | None = None  # a rejected or collided leaf's packed entry, where the index kept it
 
 
 class LogQueries:
@@ -158,8 +179,14 @@ class LogQueries:
 
 def _leaf(exchange: int, index: int, raw: bytes) -> Leaf:
     outcome = raw[32]
-    seq = int.from_bytes(raw[33:38], "big") if outcome in (K.LEAF_RECORD, K.LEAF_COLLIDED) else None
-    return Leaf(exchange, index, raw[:32], outcome, seq, raw[33:].decode() if outcome == K.LEAF_REJECTED else "")
+    if outcome == K.LEAF_REJECTED_KEPT:
+        end = 35 + int.from_bytes(raw[33:35], "big")
+        return Leaf(exchange, index, raw[:32], K.LEAF_REJECTED, None, raw[end:].decode(), raw[35:end])
+    if outcome == K.LEAF_REJECTED:
+        return Leaf(exchange, index, raw[:32], outcome, None, raw[33:].decode())
+    seq = int.from_bytes(raw[33:38], "big")
+    entry = raw[38:] if outcome == K.LEAF_COLLIDED and len(raw) > 38 else None
+    return Leaf(exchange, index, raw[:32], outcome, seq, "", entry)
 
 
 def _anchor(exchange: int, tree_size: int, raw: bytes) -> Anchor:

@@ -4,19 +4,22 @@ A hash of a level-L tile is the root of an aligned perfect subtree of 256**L lea
 stored node read (the index keeps the roots of perfect subtrees of 16 leaves and more); a level-0 tile is the leaf
 hashes themselves. A tile costs at most 256 reads.
 
-The index keeps a leaf's hash, not its bytes: an entry (``uint16 exchange || packed entry``, core/entries.py) is
-rebuilt from the record the leaf registered, with the owner, rights and metadata it was registered with (a transfer
-or a change of the property register rewrites them in the index: provenance.indexer.property.as_registered), and
-served only if it hashes to the leaf. A rejected leaf keeps only its reason, so a bundle spanning one cannot be
-served (NotFound, saying so): serving every bundle needs the index to keep the entry bytes of rejected leaves.
+An entry is ``uint16 exchange || packed entry`` (core/entries.leaf_data), the bytes whose RFC 6962 leaf hash is the
+leaf. The index keeps a record's leaf hash, not its bytes: a record's entry is rebuilt from the record the leaf
+registered, with the owner, rights and metadata it was registered with (a transfer or a change of the property
+register rewrites them in the index: provenance.indexer.property.as_registered). A leaf that registered no record
+(a batched entry the indexes rejected, a direct registration that collided with a batched record) is still part of
+the anchored tree; the index keeps its packed entry with the leaf (indexer/logs.py), and serves it. Either way an
+entry is served only if it hashes to the leaf. An index written before it kept those entries cannot serve a bundle
+spanning one (NotFound, saying to rebuild the index).
 """
 
 from __future__ import annotations
 
 from provenance.core import merkle, tlog
-from provenance.core.entries import entry_leaf_hash, pack_entry_fields
+from provenance.core.entries import entry_leaf_hash, leaf_data, pack_entry_fields
 from provenance.errors import NotFound, StoreError
-from provenance.indexer.logs import LogQueries
+from provenance.indexer.logs import Leaf, LogQueries
 from provenance.indexer.property import as_registered
 from provenance.store import keys as K
 
@@ -53,22 +56,34 @@ class TileQueries(LogQueries):
         return b"".join(self._mth(exchange, first + i * per, first + (i + 1) * per) for i in range(width))
 
     def entry(self, exchange: int, index: int) -> bytes:
-        """The bytes of one leaf (what its RFC 6962 leaf hash covers), rebuilt from the record it registered."""
-        leaf = self.leaf(exchange, index)
-        if leaf.seq is not None:
-            # A transfer or a change rewrites the index's record; the leaf covers what was registered.
+        """The bytes of one leaf (what its RFC 6962 leaf hash covers): kept with the leaf, or rebuilt from the
+        record it registered."""
+        return self._entry(self.leaf(exchange, index))
+
+    def _entry(self, leaf: Leaf) -> bytes:
+        exchange = leaf.exchange
+        packed = leaf.entry
+        if packed is None and leaf.seq is not None:
+            # A transfer or a change rewrites the index's record; the leaf covers what was registered. (A collided
+            # leaf of an index written before it kept their entries is served if the batched record's entry is it.)
             r = as_registered(self.store, self.store.record_by_seq(leaf.seq))
-            data = exchange.to_bytes(2, "big") + pack_entry_fields(
-                r.kind, r.grade, r.source, r.rights, r.owner, r.content_hash, r.metadata_hash, r.supersedes,
-                r.parents)
-            if entry_leaf_hash(exchange, data[2:]) == leaf.leaf_hash:
-                return data
-        why = "it was rejected" if leaf.outcome == K.LEAF_REJECTED else "it is not the entry of its record"
-        raise NotFound(f"leaf {index} of exchange {exchange}'s log is not kept by the index ({why})")
+            packed = pack_entry_fields(r.kind, r.grade, r.source, r.rights, r.owner, r.content_hash,
+                                       r.metadata_hash, r.supersedes, r.parents)
+        if packed is not None and entry_leaf_hash(exchange, packed) == leaf.leaf_hash:
+            return leaf_data(exchange, packed)
+        if leaf.outcome == K.LEAF_RECORD or leaf.entry is not None:
+            raise StoreError(f"the entry the index holds for leaf {leaf.index} of exchange {exchange}'s log does not "
+                             f"hash to the leaf")
+        what = "rejected" if leaf.outcome == K.LEAF_REJECTED else "a registration that collided"
+        raise NotFound(f"leaf {leaf.index} of exchange {exchange}'s log ({what}) was indexed before the index kept "
+                       f"such leaves' entries; rebuild the index to serve it")
 
     def entry_bundle(self, exchange: int, n: int, width: int) -> bytes:
         first, _ = self._check_tile(exchange, 0, n, width)
-        return tlog.entry_bundle([self.entry(exchange, first + i) for i in range(width)])
+        leaves = self.leaves(exchange, first, width)
+        if len(leaves) != width:
+            raise StoreError(f"exchange {exchange}'s log lacks leaves {first}..{first + width - 1}")
+        return tlog.entry_bundle([self._entry(leaf) for leaf in leaves])
 
 
 def reference_tile(leaf_hashes: list[bytes], level: int, n: int, width: int) -> bytes:

@@ -27,17 +27,19 @@ import threading
 import time
 from collections.abc import Callable
 
-from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from provenance.chain.registry import WriteResult
 from provenance.chain.tlog import NoteKeyService
-from provenance.core import merkle, note, tlog
+from provenance.core import eip712, merkle, note, tlog
+from provenance.core.ids import checksum
+from provenance.core.keccak import keccak256
 from provenance.errors import (
     ChainError,
     Conflict,
     Forbidden,
     InvalidInput,
+    InvalidSignature,
     NotFound,
     ProvenanceError,
     VerificationError,
@@ -98,6 +100,46 @@ def _decimal_block(text: str) -> int:
     return int(value)
 
 
+# The one encoding of a signature the node accepts anywhere: 0x, then r || s || v in 130 lowercase hex digits.
+# bytes.fromhex also reads upper case and skips white space, so each statement had many spellings.
+_SIGNATURE = re.compile(r"0x[0-9a-f]{130}")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _binding_signature(text: str) -> bytes:
+    """The 65 bytes of a binding signature written in its one encoding; InvalidInput naming the fault else."""
+    if _SIGNATURE.fullmatch(text):
+        return bytes.fromhex(text[2:])
+    what = "the binding signature is written 0x and 130 lowercase hex digits (65 bytes: r, s, v)"
+    digits = text[2:]
+    if not text.startswith("0x"):
+        raise InvalidInput(f"{what}; it does not start with 0x")
+    if not _HEX.issuperset(digits):
+        raise InvalidInput(f"{what}; it holds characters that are not hex digits")
+    if digits != digits.lower():
+        raise InvalidInput(f"{what}; it holds upper-case hex digits")
+    raise InvalidInput(f"{what}; it has {len(digits)} digits")
+
+
+def binding_digest(statement: str) -> bytes:
+    """The EIP-191 (version 0x45) digest an exchange's key signs for a binding statement."""
+    message = statement.encode()
+    return keccak256(b"\x19Ethereum Signed Message:\n" + str(len(message)).encode() + message)
+
+
+def _distinct(bindings: list[BindingOut]) -> list[BindingOut]:
+    """One binding per (exchange, statement), the first held. A node before this rule kept each spelling of a
+    signature as its own binding; those copies say nothing more and are not served or counted. A copy whose
+    signature is in the one accepted encoding is preferred to an earlier one that is not."""
+    out: dict[tuple[int, str], BindingOut] = {}
+    for b in bindings:
+        key = (b.exchange, b.statement)
+        held = out.get(key)
+        if held is None or (not _SIGNATURE.fullmatch(held.signature) and _SIGNATURE.fullmatch(b.signature)):
+            out[key] = b
+    return list(out.values())
+
+
 class TlogService:
     """One node's C2SP logs, witness and proofs, over its operations, its index and ``<data-dir>/tlog``."""
 
@@ -120,6 +162,7 @@ class TlogService:
                                           note.SIG_COSIGNATURE_V1)
         self.own = exchange_id
         self._lock = threading.Lock()
+        self._binding_lock = threading.Lock()  # the quota and the one-statement rule are read and kept together
         self._signed: tuple[int, bytes] | None = None
         self.log_key: note.Signer | None = None
         self.binding: BindingOut | None = None
@@ -227,11 +270,14 @@ class TlogService:
         return self.accept(statement, sig)
 
     def bindings(self) -> list[BindingOut]:
-        return [BindingOut.model_validate(b) for b in self.state.bindings()]
+        """The bindings kept, one per exchange and statement (:func:`_distinct`)."""
+        return _distinct([BindingOut.model_validate(b) for b in self.state.bindings()])
 
     def accept(self, statement: str, signature: str) -> BindingOut:
         """Check a binding statement (this chain and registry, the exchange's code, a vkey named by its origin, a
-        signer the chain lists as an active key of that exchange) and keep it."""
+        signer the chain lists as an active key of that exchange, a signature in its one encoding: 0x and 130
+        lowercase hex digits, v 27 or 28, low s) and keep it. A statement already kept for the exchange is not kept
+        again, whoever of its keys signed it: the binding held is returned and no slot is used."""
         f = _parse_binding(statement)
         ex_id, _, code = f["exchange"].partition(" ")
         if f["chain"] != str(self.chain_id) or f["registry"] != f"0x{self.registry.hex()}":
@@ -242,21 +288,27 @@ class TlogService:
         v = note.Verifier.from_vkey(f["vkey"])
         if v.sig_type != note.SIG_ED25519 or v.name != self.origin(ex):
             raise InvalidInput(f"a note key of exchange {code} is an Ed25519 key named {self.origin(ex)}")
+        block = _decimal_block(f["from"])
         try:
-            signer = Account.recover_message(encode_defunct(text=statement), signature=bytes.fromhex(
-                signature.removeprefix("0x")))
-        except Exception as exc:  # eth_account raises several types for a malformed signature
-            raise InvalidInput("the binding signature is not a 65-byte secp256k1 signature") from exc
-        if self.key_exchange(bytes.fromhex(signer[2:])) != ex:
+            address = bytes(eip712.recover_address(binding_digest(statement), _binding_signature(signature)))
+        except InvalidSignature as exc:
+            raise InvalidInput(f"the binding signature is refused: {exc.message}") from exc
+        signer = checksum(address)
+        if self.key_exchange(address) != ex:
             raise Forbidden(f"{signer} is not an active key of exchange {code}")
-        out = BindingOut(exchange=ex, code=code, origin=v.name, vkey=v.vkey, signer=signer,
-                      block=_decimal_block(f["from"]), statement=statement, signature=signature)
-        have = [b.model_dump() for b in self.bindings() if b.exchange == ex]
-        if out.model_dump() not in have and len(have) >= MAX_BINDINGS:
-            # Bounded so that no exchange grows another node's state without end; rotation past it needs an operator.
-            raise Conflict(f"exchange {code} already has {MAX_BINDINGS} note key bindings on this node")
-        self.state.add_binding(out.model_dump())
-        return out
+        with self._binding_lock:
+            have = [b for b in self.bindings() if b.exchange == ex]
+            for b in have:
+                if b.statement == statement:
+                    return b
+            if len(have) >= MAX_BINDINGS:
+                # Bounded so that no exchange grows another node's state without end; rotation past it needs an
+                # operator.
+                raise Conflict(f"exchange {code} already has {MAX_BINDINGS} note key bindings on this node")
+            out = BindingOut(exchange=ex, code=code, origin=v.name, vkey=v.vkey, signer=signer, block=block,
+                             statement=statement, signature=signature)
+            self.state.add_binding(out.model_dump())
+            return out
 
     def keyring(self, ex: int) -> note.Keyring:
         return note.Keyring(self.trusted(ex))

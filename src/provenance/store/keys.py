@@ -29,9 +29,12 @@ LevelDB's byte order the numeric order, so prefix scans come back in registratio
 
   Transparency logs (one per exchange; every registration, direct or batched, is a leaf):
     v <exchange:2>                     the log's compact range (size + perfect-subtree roots, see CompactRange)
-    l <exchange:2> <index:8>           a leaf: leaf hash (32), then 0x01 + record seq, or 0x00 + why the
-                                       indexes rejected the batched entry (UTF-8), or 0x02 + the seq of the
-                                       batched record a later direct registration collided with
+    l <exchange:2> <index:8>           a leaf: leaf hash (32), then 0x01 + record seq; or 0x03 + the entry's
+                                       length (2) + the entry + why the indexes rejected the batched entry
+                                       (UTF-8; 0x00 + why from indexes before the entry was kept); or 0x02 + the
+                                       seq of the batched record a later direct registration collided with + its
+                                       entry (indexer/logs.py); the entry is kept so that the log's entry bundles
+                                       serve every leaf
     w <exchange:2> <level:1> <idx:8>   root of the perfect subtree at level >= 4 (16+ leaves); smaller subtrees
                                        are rehashed from their leaves, which keeps this to 1/8 entry a leaf
     f <exchange:2> <size:8>            anchored checkpoint: root (32), block (8), 1 if the root equals the
@@ -150,6 +153,7 @@ PROP_BLOCK_TIME = PROPERTY + b"w"
 LEAF_RECORD = 1
 LEAF_REJECTED = 0
 LEAF_COLLIDED = 2
+LEAF_REJECTED_KEPT = 3
 STORED_NODE_LEVEL = 4
 
 # 4: records follow transfers and changes (owner, rights, metadata hash) and the property register's keys exist;
