@@ -10,29 +10,13 @@ from tlog_scales import reader as ts_reader
 
 from provenance.core import merkle, tlog
 from provenance.core.entries import entry_fields
-from provenance.errors import NotFound
 from provenance.indexer.follower import Follower
 from provenance.indexer.tlog_tiles import TileQueries, reference_tile
 from provenance.store.index import IndexStore
 from provenance.types import Kind, Rights
 from tests.support.federation import Fed, h
 from tests.support.property import make_world
-
-
-class _Backend:
-    """tlog-scales' tile backend over the index's tiles (no checkpoint: the reader is told the size)."""
-
-    def __init__(self, tiles: TileQueries, exchange: int) -> None:
-        self.tiles, self.exchange = tiles, exchange
-
-    def get(self, *path: str) -> bytes | None:
-        level, n, width = tlog.parse_tile_path("/".join(path))
-        try:
-            if level is None:
-                return self.tiles.entry_bundle(self.exchange, n, width)
-            return self.tiles.hash_tile(self.exchange, level, n, width)
-        except NotFound:
-            return None
+from tests.support.tiles import IndexTileBackend
 
 
 def test_a_transferred_and_a_changed_records_entries_still_verify(fed: Fed, tmp_path: Path) -> None:
@@ -55,7 +39,7 @@ def test_a_transferred_and_a_changed_records_entries_still_verify(fed: Fed, tmp_
     assert now_traded is not None and now_traded.owner == world.buyer.id
     assert now_changed is not None and (now_changed.owner, now_changed.metadata_hash) == (
         world.buyer.id, h("metadata v2"))
-    reader = ts_reader.TilesReader(_Backend(tiles, exchange))
+    reader = ts_reader.TilesReader(IndexTileBackend(tiles, exchange))
     reader.set_size(size)
     for rid in (kept, traded, changed):
         rec = store.record(rid)

@@ -11,7 +11,6 @@ from tlog_scales import reader as ts_reader
 
 from provenance.core import eip712, merkle, tlog
 from provenance.core.entries import entry_leaf_hash, leaf_data, pack_batch, pack_entry
-from provenance.errors import NotFound
 from provenance.indexer.follower import Follower
 from provenance.indexer.tlog_tiles import TileQueries, reference_tile
 from provenance.store import keys as K
@@ -19,24 +18,9 @@ from provenance.store.index import IndexStore
 from provenance.types import RegistrationRequest
 from tests.support.federation import Fed, h, request
 from tests.support.index import dump_of
+from tests.support.tiles import IndexTileBackend
 
 SDE = 1
-
-
-class _Backend:
-    """tlog-scales' tile backend over the index's tiles (the reader is told the size)."""
-
-    def __init__(self, tiles: TileQueries, exchange: int) -> None:
-        self.tiles, self.exchange = tiles, exchange
-
-    def get(self, *path: str) -> bytes | None:
-        level, n, width = tlog.parse_tile_path("/".join(path))
-        try:
-            if level is None:
-                return self.tiles.entry_bundle(self.exchange, n, width)
-            return self.tiles.hash_tile(self.exchange, level, n, width)
-        except NotFound:
-            return None
 
 
 def anchor_raw(fed: Fed, tiles: TileQueries, requests: list[RegistrationRequest], after: int | None = None) -> int:
@@ -60,7 +44,7 @@ def check_served(tiles: TileQueries, size: int) -> list[bytes]:
     entries."""
     hashes = [leaf.leaf_hash for leaf in tiles.leaves(SDE, 0, size)]
     root = tiles.root_at(SDE, size)
-    reader = ts_reader.TilesReader(_Backend(tiles, SDE))
+    reader = ts_reader.TilesReader(IndexTileBackend(tiles, SDE))
     reader.set_size(size)
     assert reader.calculate_root_hash() == root == merkle.root(hashes)
     entries = [reader.get_entry(i) for i in range(size)]
