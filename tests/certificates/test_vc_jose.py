@@ -126,6 +126,19 @@ def test_verifies_online(token: str, cert: Doc, view: C.FederationView, world: W
     assert J.verify(token.encode() + b"\n", view, now=now_of(cert)) == got  # a downloaded file's newline
 
 
+def test_only_one_trailing_newline_may_follow_the_token(token: str, cert: Doc, view: C.FederationView) -> None:
+    # A downloaded file's newline (LF, or CRLF where it was saved so) is the one thing allowed around the token.
+    got = J.verify(token, view, now=now_of(cert))
+    assert J.verify(token + "\r\n", view, now=now_of(cert)) == got
+    assert J.verify(token.encode() + b"\r\n", view, now=now_of(cert)) == got
+    for around in (" " + token, token + " ", "\t" + token, token + "\n\n", token + "\r", "\n" + token,
+                   token + " \n", token + "\r\n\r\n", "\r\n" + token + "\r\n"):
+        with pytest.raises(J.InvalidJws, match="surrounded by white space"):
+            J.verify(around, view, now=now_of(cert))
+        with pytest.raises(J.InvalidJws, match="surrounded by white space"):
+            J.verify(around.encode(), view, now=now_of(cert))
+
+
 def test_verifies_offline_against_a_snapshot(token: str, cert: Doc, world: World) -> None:
     snap = world.certifier.snapshot(world.fed.keys["ZJDE"], anchor=False)
     offline = SnapshotView(snap, world.certifier.trusted_keys(2))

@@ -141,13 +141,14 @@ class SnapshotView:
         self._keys: dict[bytes, KeyInfo] = {}
         self._codes: dict[int, str] = {}
         self._exchanges: dict[int, SnapshotExchange] = {}
-        active = 0
+        active: set[int] = set()
         for i, e in enumerate(as_list(get(s, "exchanges", "$"), "$.exchanges")):
             p = f"$.exchanges[{i}]"
             ex = as_int(get(e, "id", p), f"{p}.id", hi=2**16 - 1)
             self._codes[ex] = as_str(get(e, "code", p), f"{p}.code")
             status = as_str(get(e, "status", p), f"{p}.status")
-            active += status == "active"
+            if status == "active":
+                active.add(ex)
             keys = []
             for j, k in enumerate(as_list(get(e, "keys", p), f"{p}.keys")):
                 kp = f"{p}.keys[{j}]"
@@ -159,7 +160,8 @@ class SnapshotView:
             self._exchanges[ex] = SnapshotExchange(ex, self._codes[ex], as_str(get(e, "name", p), f"{p}.name"),
                                                    status, tuple(keys), _note_keys(e, p))
         threshold = as_int(get(s, "threshold", "$"), "$.threshold", hi=2**16 - 1)
-        self.min_cosigners = max(1, min(threshold, active - 1))
+        self.min_cosigners = max(1, min(threshold, len(active) - 1))
+        self._members = frozenset(active)
         self._roots: dict[tuple[int, int], bytes] = {}
         for i, c in enumerate(as_list(get(s, "checkpoints", "$"), "$.checkpoints")):
             p = f"$.checkpoints[{i}]"
@@ -185,6 +187,14 @@ class SnapshotView:
 
     def exchange_code(self, exchange: int) -> str | None:
         return self._codes.get(exchange)
+
+    @property
+    def member_count(self) -> int:
+        """How many exchanges the snapshot lists as active members."""
+        return len(self._members)
+
+    def is_member(self, exchange: int) -> bool:
+        return exchange in self._members
 
     def exchange(self, ref: int | str) -> SnapshotExchange | None:
         """A member as the snapshot lists it, by id or code, with its key and note key histories."""

@@ -225,7 +225,10 @@ def _split(token: str | bytes) -> tuple[dict[str, Any], dict[str, Any], bytes, b
         raise InvalidJws("a compact JWS is text")
     if len(token) > MAX_TOKEN:
         raise InvalidJws(f"the JWS is {len(token)} characters, more than the {MAX_TOKEN} accepted")
-    token = token.strip()  # a downloaded file ends with a newline; nothing else may surround the token
+    # A downloaded file ends with a newline (\n, or \r\n where it was saved so); nothing else may surround the token.
+    token = token.removesuffix("\n").removesuffix("\r") if token.endswith("\n") else token
+    if token != token.strip():
+        raise InvalidJws("the JWS is surrounded by white space; only one newline may follow it")
     parts = token.split(".")
     if len(parts) != 3:
         raise InvalidJws(f"a compact JWS has three parts separated by '.', this has {len(parts)}")

@@ -41,7 +41,7 @@ from provenance.indexer.queries import IndexQueries
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
 from provenance.store.keys import IndexedRecord
-from provenance.types import Address, Status
+from provenance.types import Address, Exchange, ExchangeStatus, Status
 
 DEFAULT_VALIDITY = 365 * 24 * 3600
 # Records whose certificates a status list marks, by purpose (core/status_list.py says what each means).
@@ -49,9 +49,14 @@ LISTED = {"revocation": (Status.REVOKED, Status.SUPERSEDED), "suspension": (Stat
 
 
 class OnlineView:
-    """The federation as the chain and this node's (synced) index know it now."""
+    """The federation as the chain and this node's (synced) index know it now.
+
+    Keys and exchanges are asked of the contracts at the chain's head and kept while the head stays where it is
+    (they change only with blocks): one verification asks for the same few keys again and again (the issuer's, each
+    checkpoint's signer), and each contract call costs about a millisecond."""
 
     mode = "online"
+    KEPT = 1024  # the keys (and the exchanges) kept at one head; past that the cache starts over
 
     def __init__(self, *, contracts: Contracts, store: IndexStore, svc: RegistryService) -> None:
         self.contracts = contracts
@@ -63,21 +68,64 @@ class OnlineView:
         self.head_block = contracts.chain.block_number()
         members = svc.member_count()
         self.min_cosigners = max(1, min(svc.threshold(), members - 1))
+        self._kept_at = self.head_block
+        self._member_count: int | None = members
+        self._keys: dict[bytes, C.KeyInfo | None] = {}
+        self._exchanges: dict[int, Exchange | None] = {}
+
+    def _current(self) -> None:
+        """Forget the keys and exchanges kept if the chain has moved on since they were read."""
+        head = self.contracts.chain.block_number()
+        if head != self._kept_at:
+            self._kept_at = head
+            self._member_count = None
+            self._keys = {}
+            self._exchanges = {}
 
     def key(self, address: bytes) -> C.KeyInfo | None:
+        self._current()
+        address = bytes(address)
+        keys = self._keys
+        if address in keys:
+            return keys[address]
         try:
             rec = self.svc.key(address)
         except ContractReverted:
-            return None
-        if rec.exchange_id == 0:
-            return None
-        return C.KeyInfo(rec.exchange_id, rec.valid_from, rec.valid_to)
+            info = None
+        else:
+            info = None if rec.exchange_id == 0 else C.KeyInfo(rec.exchange_id, rec.valid_from, rec.valid_to)
+        if len(keys) >= self.KEPT:
+            keys.clear()
+        keys[address] = info
+        return info
+
+    def _exchange(self, exchange: int) -> Exchange | None:
+        self._current()
+        kept = self._exchanges
+        if exchange not in kept:
+            try:
+                found: Exchange | None = self.svc.exchange(exchange)
+            except (ContractReverted, NotFound):
+                found = None
+            if len(kept) >= self.KEPT:
+                kept.clear()
+            kept[exchange] = found
+        return kept[exchange]
 
     def exchange_code(self, exchange: int) -> str | None:
-        try:
-            return self.svc.exchange(exchange).code
-        except (ContractReverted, NotFound):
-            return None
+        ex = self._exchange(exchange)
+        return None if ex is None else ex.code
+
+    @property
+    def member_count(self) -> int:
+        self._current()
+        if self._member_count is None:
+            self._member_count = self.svc.member_count()
+        return self._member_count
+
+    def is_member(self, exchange: int) -> bool:
+        ex = self._exchange(exchange)
+        return ex is not None and ex.status == ExchangeStatus.ACTIVE
 
     def anchored_root(self, exchange: int, tree_size: int) -> bytes | None:
         root = bytes(self.contracts.call(REGISTRY, "anchoredRoot", exchange, tree_size)[0])

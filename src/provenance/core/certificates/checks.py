@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -21,7 +21,7 @@ import orjson
 from provenance.core import eip712, ijson, merkle
 from provenance.core.canonical import MalformedDocument, hex0x
 from provenance.core.certificates._compiled import document_checks
-from provenance.core.certificates.document import CertRecord, Inclusion, _Parsed
+from provenance.core.certificates.document import CertRecord, Inclusion, _iso_seconds, _Parsed
 from provenance.core.certificates.parse import _parse
 from provenance.core.certificates.property import PropertyNow, PropertyState, iso_time
 from provenance.core.ids import record_id
@@ -32,6 +32,10 @@ CHECKS = ("format", "binding", "signature", "issuer_key", "key_valid", "record",
           "lineage", "recognitions", "expiry", "term")
 """Every check a verification reports, in order. ``expiry`` is the certificate's validity; ``term`` the
 registration's own (the data property register's terms): an expired registration fails it."""
+
+RECOGNITION_SKEW = 300
+"""Seconds a recognition's ``created`` time may run ahead of the verifier's clock (the window the API allows a
+signed request's timestamp)."""
 
 # Ancestors that make a derived record unusable. A superseded ancestor is an older version, still valid lineage.
 _BAD_ANCESTOR = {int(Status.REVOKED): "revoked", int(Status.SUSPENDED): "suspended",
@@ -69,6 +73,13 @@ class FederationView(Protocol):
 
     def key(self, address: bytes) -> KeyInfo | None: ...
     def exchange_code(self, exchange: int) -> str | None: ...
+    @property
+    def member_count(self) -> int:
+        """How many exchanges are members now (active: a removed exchange is a member no more)."""
+        ...
+    def is_member(self, exchange: int) -> bool:
+        """Whether the exchange is a member now."""
+        ...
     def anchored_root(self, exchange: int, tree_size: int) -> bytes | None: ...
     def record_status(self, rid: bytes) -> int:
         """The record's status as the view knows it (offline: ACTIVE unless the status list says otherwise)."""
@@ -216,7 +227,8 @@ def _verify_fast(doc: Any, view: FederationView, now: int) -> Report | None:
                 for (recognizer, signer, signature), p in zip(recs, doc["proof"][1:], strict=True)]
         except TypeError:
             return None
-        ok, recognised = _recognition_check(recognitions, chain_id, registry, credential, issuer, view)
+        ok, recognised = _recognition_check(recognitions, [p.get("created") for p in doc["proof"][1:]], chain_id,
+                                            registry, credential, issuer, view, now)
         if not ok:
             return None
     else:
@@ -358,9 +370,9 @@ def _verify_full(doc: Any, view: FederationView, now: int) -> Report:
     put("lineage", *_lineage(c, view, equivocations))
 
     # recognitions by partners
-    ok, detail = _recognitions(c, view)
+    ok, detail = _recognitions(c, doc, view, now)
     if any(respelled):
-        ok, detail = False, "; ".join(f"recognition by exchange {c.recognitions[i - 1][0]}: {_RESPELLED}"
+        ok, detail = False, "; ".join(f"recognition {i} (exchange {c.recognitions[i - 1][0]}): {_RESPELLED}"
                                       for i in respelled if i)
     put("recognitions", ok, detail)
 
@@ -471,11 +483,15 @@ def _checkpoint_check(chain_id: int, registry: bytes, exchange: int, tree_size: 
         return None, []
     if view.mode == "online":
         return f"checkpoint {tree_size} of exchange {exchange} is not anchored on-chain", []
-    # Offline and not in the snapshot: enough distinct partner witnesses must have cosigned it.
+    # Offline and not in the snapshot: enough distinct partner witnesses must have cosigned it, each with a key
+    # still valid in the snapshot, of an exchange still a member. A checkpoint the snapshot does not hold was
+    # anchored after it, and witnesses cosign anchored checkpoints: a key the snapshot already shows retired (or an
+    # exchange it shows removed) signed after that, or someone holding a leaked key did.
     witnesses = set()
     for witness, cosigner, cosignature in cosignatures:
         wkey = view.key(cosigner)
-        if wkey is None or wkey.exchange != witness or witness == exchange:
+        if wkey is None or wkey.exchange != witness or witness == exchange or wkey.valid_to != 0 \
+                or not view.is_member(witness):
             continue
         try:
             if eip712.recover_signer(digest, cosignature) == cosigner:
@@ -531,30 +547,77 @@ def _lineage(c: _Parsed, view: FederationView, equivocations: list[dict[str, Any
     return True, f"{len(c.lineage)} ancestors, complete, included and active ({view.mode})"
 
 
-def _recognitions(c: _Parsed, view: FederationView) -> tuple[bool, str]:
-    return _recognition_check(c.recognitions, c.chain_id, c.registry, c.credential_hash, c.issuer, view)
+def _recognitions(c: _Parsed, doc: Any, view: FederationView, now: int) -> tuple[bool, str]:
+    proofs = doc["proof"]  # the reader took it: a list whose items after the first are c.recognitions, in order
+    created = [p.get("created") if isinstance(p, Mapping) else None for p in proofs[1:]]
+    return _recognition_check(c.recognitions, created, c.chain_id, c.registry, c.credential_hash, c.issuer, view,
+                              now)
 
 
-def _recognition_check(recognitions: Sequence[tuple[int, bytes, bytes, bytes]], chain_id: int, registry: bytes,
-                       credential: bytes, issuer: int, view: FederationView) -> tuple[bool, str]:
+def _created_at(value: Any) -> int | None:
+    """A recognition's ``created`` time in seconds, or None if it is not the dateTime the issuer writes."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return _iso_seconds(value)
+    except ValueError:
+        return None
+
+
+def _recognition_check(recognitions: Sequence[tuple[int, bytes, bytes, bytes]], created: Sequence[Any],
+                       chain_id: int, registry: bytes, credential: bytes, issuer: int, view: FederationView,
+                       now: int) -> tuple[bool, str]:
+    """The ``recognitions`` check: ``recognitions`` as read (recognizer, key, signature, options hash) and each
+    one's ``created`` as written, in proof order (recognition 1 is ``proof[1]``).
+
+    Recognitions are outside what the issuer signed, so anyone can append them: what needs only the document and
+    the members (how many, by whom) is judged before any signature is recovered, so a certificate padded with
+    recognitions costs no more than the federation's size. A recognition carries no block, so it stands only while
+    its key does: signed by a key of the recognizer that is valid now (not retired as of the view's head, or in the
+    snapshot), at a ``created`` time not in the future."""
+    if not recognitions:
+        return True, "no partner recognitions"
+    partners = view.member_count - (1 if view.is_member(issuer) else 0)
+    if len(recognitions) > partners:
+        return False, (f"{len(recognitions)} recognitions, more than the {partners} member exchanges besides the "
+                       f"issuer: each recognises a certificate once (no recognition was checked)")
     problems = []
     seen: set[int] = set()
-    for recognizer, key, sig, options_hash in recognitions:
+    for i, (recognizer, _key, _sig, _options) in enumerate(recognitions, start=1):
+        where = f"recognition {i} (exchange {recognizer})"
         # An exchange recognises a certificate once: a second proof of the same exchange (a copy, or another key
         # of it) would count one recognition twice.
         if recognizer in seen:
-            problems.append(f"recognition by exchange {recognizer}: that exchange already recognised it")
-            continue
+            problems.append(f"{where}: that exchange already recognised it")
+        elif recognizer == issuer:
+            problems.append(f"{where}: the issuer does not recognise its own certificate")
+        elif not view.is_member(recognizer):
+            problems.append(f"{where}: not a member exchange of the federation")
         seen.add(recognizer)
+    if problems:
+        return False, "; ".join(problems) + " (no recognition was checked)"
+    for i, ((recognizer, key, sig, options_hash), when) in enumerate(zip(recognitions, created, strict=True),
+                                                                      start=1):
+        where = f"recognition {i} (exchange {recognizer})"
+        at = _created_at(when)
+        if at is None:
+            problems.append(f"{where}: its created time is not an XML Schema dateTime like 2026-01-01T00:00:00Z")
+            continue
+        if at > now + RECOGNITION_SKEW:
+            problems.append(f"{where}: created at {when}, in the future")
+            continue
         digest = eip712.recognition_digest(chain_id, registry, credential, recognizer, options_hash)
         try:
             signer = eip712.recover_signer(digest, sig)
         except InvalidSignature as exc:
-            problems.append(f"recognition by exchange {recognizer}: {exc}")
+            problems.append(f"{where}: {exc}")
             continue
-        info = view.key(signer)
-        if signer != key or info is None or info.exchange != recognizer or recognizer == issuer:
-            problems.append(f"recognition by exchange {recognizer}: not signed by one of its keys")
+        info = view.key(signer) if signer == key else None
+        if info is None or info.exchange != recognizer:
+            problems.append(f"{where}: not signed by one of its keys")
+        elif info.valid_to != 0:
+            problems.append(f"{where}: signed by key {hex0x(signer)} of exchange {recognizer}, no longer valid since "
+                            f"block {info.valid_to}: the exchange must recognise again")
     if problems:
         return False, "; ".join(problems)
-    return True, f"{len(recognitions)} partner recognitions" if recognitions else "no partner recognitions"
+    return True, f"{len(recognitions)} partner recognitions"
