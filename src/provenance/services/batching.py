@@ -10,13 +10,21 @@ Each request is checked on submission with the same rules every index applies la
 the contract's registration rules, against the index and the entries still queued), so a person gets a clear
 error at once. The index's verdict is the one that counts: an entry can still be refused there if something
 changed between submission and sealing (a parent revoked or expired in between), and the leaf says why.
+
+A sealed batch is on-chain before the index has applied it (the follower applies it at its next sync, later still
+with confirmations), and a leaf the index refuses stays in the log for good. So the rules read sealed records from
+:class:`SealedBatches`, one per index and shared by every intake on it, until the index has judged the batch: a
+copy of a record sealed moments earlier, by the same request or another, is refused on submission, and a child or
+a new version of it is judged as the index will judge it.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
 
@@ -25,9 +33,10 @@ from provenance.core import eip712, merkle
 from provenance.core.entries import entry_leaf_hash, pack_batch, pack_entry
 from provenance.core.ids import record_id
 from provenance.core.rules import MAX_PARENTS, Violation, check_registration
-from provenance.errors import InvalidInput, ProvenanceError, StoreError
+from provenance.errors import InvalidInput, ProvenanceError, StoreError, TransactionTimeout
 from provenance.indexer.apply import record_view
 from provenance.indexer.follower import Follower
+from provenance.indexer.logs import LogQueries
 from provenance.indexer.property import expired_parent
 from provenance.services.group_commit import GroupCommit
 from provenance.store import keys as K
@@ -39,11 +48,13 @@ _LAG_SENSITIVE = {"NoMandate", "UnknownParent", "UnknownRecord", "ParentExpired"
 
 
 class RuleViolation(InvalidInput):
-    """Raised when a queued registration breaks a registration rule (named as the contract's error)."""
+    """Raised when a queued registration breaks a registration rule (named as the contract's error); ``note`` says
+    where the record that decided it is when the index does not hold it yet (queued, or sealed but not applied)."""
 
-    def __init__(self, violation: Violation) -> None:
-        super().__init__(f"the registration breaks a rule: {violation}")
+    def __init__(self, violation: Violation, note: str = "") -> None:
+        super().__init__(f"the registration breaks a rule: {violation}" + (f" ({note})" if note else ""))
         self.violation = violation
+        self.note = note
 
 
 @dataclass(frozen=True)
@@ -67,20 +78,130 @@ class _Pending:
 
 
 class _PendingView:
-    """A queued record seen by the rules: active, with the fields of its request."""
+    """A queued or sealed record seen by the rules: active (superseded once a later entry supersedes it), with the
+    fields of its request. ``where`` says where it is, for the error that names it: one text for a whole batch,
+    with ``{leaf}`` standing for the record's ``leaf``."""
 
-    def __init__(self, registrar: int, request: RegistrationRequest) -> None:
+    __slots__ = ("grade", "kind", "leaf", "owner", "registrar", "status", "where_text")
+
+    def __init__(self, registrar: int, request: RegistrationRequest, where: str, leaf: int = -1) -> None:
         self.registrar = registrar
         self.owner = request.owner
         self.kind = int(request.kind)
         self.grade = int(request.grade)
         self.status = int(Status.ACTIVE)
+        self.where_text = where
+        self.leaf = leaf
+
+    @property
+    def where(self) -> str:
+        return self.where_text.format(leaf=self.leaf)
+
+
+class _Superseded:
+    """A record as the rules see it once a queued or sealed entry supersedes it."""
+
+    def __init__(self, view: object, by: bytes, where: str) -> None:
+        self.registrar: int = view.registrar  # type: ignore[attr-defined]
+        self.owner: int = view.owner  # type: ignore[attr-defined]
+        self.kind: int = view.kind  # type: ignore[attr-defined]
+        self.grade: int = view.grade  # type: ignore[attr-defined]
+        self.status = int(Status.SUPERSEDED)
+        self.where = f"superseded by 0x{by.hex()}, {where}"
+
+
+@dataclass
+class _SealedBatch:
+    exchange: int
+    first: int  # the batch's first leaf in the exchange's log
+    block: int | None  # the block that mined it; None: no receipt came, the transaction may still be mined
+    records: dict[bytes, _PendingView] = field(default_factory=dict)
+    superseded: dict[bytes, bytes] = field(default_factory=dict)  # superseded id -> the sealed id superseding it
+
+
+class SealedBatches:
+    """The batches intakes on one index sealed (or sent without hearing back) that the index has not applied yet:
+    :meth:`of` gives the one of an index, shared by every intake on it, so a request is judged against what any
+    earlier one sealed, whether or not the follower has synced since.
+
+    A batch is dropped once the index has judged the leaf it starts at (its log is longer than that: the batch
+    was applied, or something else took the leaf and the batch's transaction can no longer succeed, as the
+    contract anchors a batch only at the log's size), or has indexed the block that mined it without it (a reorg
+    took it away)."""
+
+    _of: weakref.WeakKeyDictionary[IndexStore, SealedBatches] = weakref.WeakKeyDictionary()
+    _of_lock = threading.Lock()
+
+    def __init__(self, store: IndexStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._batches: list[_SealedBatch] = []
+        self._records: dict[bytes, _PendingView] = {}
+        self._superseded: dict[bytes, bytes] = {}  # superseded id -> the sealed id superseding it
+        self._judged_at: tuple[int, bytes] | None = None  # the index's checkpoint when the batches were last judged
+
+    @classmethod
+    def of(cls, store: IndexStore) -> SealedBatches:
+        with cls._of_lock:
+            found = cls._of.get(store)
+            if found is None:
+                found = cls._of[store] = cls(store)
+            return found
+
+    def __len__(self) -> int:
+        """The records sealed and not yet applied by the index (as of the last :meth:`prune`)."""
+        with self._lock:
+            return len(self._records)
+
+    def add(self, batch: _SealedBatch) -> None:
+        with self._lock:
+            self._batches.append(batch)
+            self._records.update(batch.records)
+            self._superseded.update(batch.superseded)
+            self._judged_at = None  # the index may have applied it already: judge it at the next look
+
+    def record(self, rid: bytes) -> _PendingView | None:
+        with self._lock:
+            return self._records.get(rid)
+
+    def superseded(self, rid: bytes) -> tuple[bytes, str] | None:
+        """The sealed record superseding ``rid`` and where it is, or None."""
+        with self._lock:
+            new = self._superseded.get(rid)
+            return None if new is None else (new, self._records[new].where)
+
+    def prune(self) -> None:
+        """Drop the batches the index has judged (see the class docstring). While any is kept, one index read, and
+        more only when the index has moved since the last look: the index judges a batch only by moving."""
+        with self._lock:
+            if not self._batches:
+                return
+            cp = self.store.checkpoint()
+            if cp is not None and cp == self._judged_at:
+                return
+            self._judged_at = cp
+            indexed = -1 if cp is None else cp[0]
+            logs = LogQueries(self.store)
+            sizes: dict[int, int] = {}
+            keep = []
+            for b in self._batches:
+                if b.exchange not in sizes:
+                    sizes[b.exchange] = logs.size(b.exchange)
+                if sizes[b.exchange] > b.first or (b.block is not None and indexed >= b.block):
+                    continue
+                keep.append(b)
+            if len(keep) == len(self._batches):
+                return
+            self._batches = keep
+            self._records = {rid: v for b in keep for rid, v in b.records.items()}
+            self._superseded = {old: new for b in keep for old, new in b.superseded.items()}
 
 
 class BatchIntake:
     def __init__(self, *, contracts: Contracts, store: IndexStore, follower: Follower, signer: LocalAccount,
                  exchange: int, max_records: int = 1000, max_delay_ms: int = 200,
-                 max_bytes: int = 120_000, on_error: Callable[[BaseException], None] | None = None) -> None:
+                 max_bytes: int = 120_000, on_error: Callable[[BaseException], None] | None = None,
+                 sealed: SealedBatches | None = None) -> None:
         if max_records < 1 or max_delay_ms < 1 or max_bytes < 1024:
             raise InvalidInput("max_records and max_delay_ms must be positive and max_bytes at least 1024")
         self.contracts = contracts
@@ -93,11 +214,14 @@ class BatchIntake:
         self.max_bytes = max_bytes
         self.on_error = on_error
         # The queue, its limits and the sealer thread are the node's group commit (services/group_commit.py);
-        # its lock also guards _queued_ids, so a request is judged against exactly what is queued.
+        # its lock also guards _queued_ids and _queued_supersedes, so a request is judged against exactly what is
+        # queued.
         self._group: GroupCommit[_Pending, Sealed] = GroupCommit(
             self._seal, name="batch-sealer", max_items=max_records, max_delay=self.max_delay, max_size=max_bytes,
             size=lambda p: len(p.entry))
         self._queued_ids: dict[bytes, _PendingView] = {}
+        self._queued_supersedes: dict[bytes, bytes] = {}  # superseded id -> the queued id superseding it
+        self.sealed = sealed if sealed is not None else SealedBatches.of(store)
         self._range: merkle.CompactRange | None = None
         self._range_block = -1  # the block at which self._range was the log's state on-chain
         self.sealed_batches = 0
@@ -111,21 +235,41 @@ class BatchIntake:
     # ------------------------------------------------------------------ intake
 
     def check(self, request: RegistrationRequest, rid: bytes | None = None) -> Violation | None:
-        """The first rule the request breaks against the index and the queue, or None."""
+        """The first rule the request breaks against the index, the batches sealed that it has not applied yet
+        and the queue, or None."""
         mandate = self.store.get(K.MANDATE + request.owner.to_bytes(4, "big") + self.exchange.to_bytes(2, "big"))
         if mandate != b"\x01":
             return Violation("NoMandate", {"owner": request.owner, "exchangeId": self.exchange})
-
-        def lookup(rid: bytes) -> object | None:
-            queued = self._queued_ids.get(rid)
-            if queued is not None:
-                return queued
-            return record_view(self.store, rid)  # the head of its index value: all the rules read
-
-        violation = check_registration(self.exchange, request, lookup, rid)  # type: ignore[arg-type]
+        self.sealed.prune()
+        violation = check_registration(self.exchange, request, self._lookup, rid)  # type: ignore[arg-type]
         if violation is not None or not request.parents:
             return violation
         return self._expired_parent(request.parents)
+
+    def _lookup(self, rid: bytes) -> object | None:
+        """A record as the rules see it: queued, sealed but not applied by the index, or the head of its index
+        value (all the rules read), with the supersession a queued or sealed entry makes."""
+        view: object | None = self._queued_ids.get(rid)
+        if view is None:
+            view = self.sealed.record(rid)
+        if view is None:
+            view = record_view(self.store, rid)
+        if view is None:
+            return None
+        by = self._queued_supersedes.get(rid)
+        if by is not None:
+            return _Superseded(view, by, "queued for the next batch")
+        sealed_by = self.sealed.superseded(rid)
+        if sealed_by is not None:
+            return _Superseded(view, *sealed_by)
+        return view
+
+    def _note(self, violation: Violation) -> str:
+        """Where the queued or sealed record that decided ``violation`` is, if the index does not hold it yet."""
+        if violation.error not in ("AlreadyRegistered", "InvalidStatusTransition"):
+            return ""
+        view = self._lookup(violation.args["id"])
+        return str(getattr(view, "where", ""))
 
     def _expired_parent(self, parents: tuple[bytes, ...]) -> Violation | None:
         """The register's parent rule (``checkParents``) as the indexes apply it to a batched entry, judged at the
@@ -156,8 +300,10 @@ class BatchIntake:
                 self.follower.sync()  # the index may simply not have seen the mandate or parent yet
                 violation = self.check(request, rid)
             if violation is not None:
-                raise RuleViolation(violation)
-            self._queued_ids[rid] = _PendingView(self.exchange, request)
+                raise RuleViolation(violation, self._note(violation))
+            self._queued_ids[rid] = _PendingView(self.exchange, request, "queued for the next batch")
+            if request.supersedes != bytes(32):
+                self._queued_supersedes[request.supersedes] = rid
             return self._group.put_locked(_Pending(request, entry, rid))
 
     def pending(self) -> int:
@@ -190,6 +336,7 @@ class BatchIntake:
 
     def _seal(self, batch: list[_Pending]) -> list[Sealed | BaseException]:
         """Anchor one batch (the group commit's commit: it runs one batch at a time, whoever seals)."""
+        first: int | None = None
         try:
             rng = self._current_range()
             work = merkle.CompactRange(rng.size, rng.hashes)
@@ -205,7 +352,12 @@ class BatchIntake:
                                          pack_batch([p.entry for p in batch]), note)
         except BaseException as exc:
             self._range = None
-            self._forget(batch)
+            if isinstance(exc, TransactionTimeout) and first is not None:
+                # Sent, and it may still be mined: its records count as sealed until the index has judged its leaf.
+                self._forget(batch, _SealedBatch(self.exchange, first, None), "sent in a batch whose transaction "
+                             f"may still be mined (leaf {{leaf}} of exchange {self.exchange}'s log)")
+            else:
+                self._forget(batch)
             if self.on_error is not None:
                 self.on_error(exc)
             if not isinstance(exc, ProvenanceError | OSError):
@@ -214,15 +366,28 @@ class BatchIntake:
         self._range, self._range_block = work, tx.receipt.block_number
         self.sealed_batches += 1
         self.sealed_records += len(batch)
-        # Out of the queued view before the waiters hear of it: a child submitted at once is judged by the index.
-        self._forget(batch)
+        # From the queued view to the sealed one before the waiters hear of it: a child submitted at once, or a copy,
+        # is judged against the batch until the index has applied it.
+        self._forget(batch, _SealedBatch(self.exchange, first, tx.receipt.block_number),
+                     f"sealed at leaf {{leaf}} of exchange {self.exchange}'s log in block {tx.receipt.block_number}, "
+                     "which the index has not applied yet")
         return [Sealed(p.rid, first + i, work.size, root, tx.receipt.tx_hash, tx.receipt.block_number,
                        tx.receipt.gas_used) for i, p in enumerate(batch)]
 
-    def _forget(self, batch: list[_Pending]) -> None:
+    def _forget(self, batch: list[_Pending], sealed: _SealedBatch | None = None, where: str = "") -> None:
+        """Take ``batch`` out of the queued view, into the sealed one when it is (or may be) on-chain; ``where``
+        says where each record is, with ``{leaf}`` for its leaf."""
         with self._group.cond:
+            if sealed is not None:
+                for i, p in enumerate(batch):
+                    sealed.records[p.rid] = _PendingView(self.exchange, p.request, where, sealed.first + i)
+                    if p.request.supersedes != bytes(32):
+                        sealed.superseded[p.request.supersedes] = p.rid
+                self.sealed.add(sealed)
             for p in batch:
                 self._queued_ids.pop(p.rid, None)
+                if self._queued_supersedes.get(p.request.supersedes) == p.rid:
+                    del self._queued_supersedes[p.request.supersedes]
 
     # ------------------------------------------------------------------ background sealer
 

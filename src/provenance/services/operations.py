@@ -413,7 +413,11 @@ class Operations(TrustOperations):
     def batch(self, requests: list[RegistrationRequest], *, batch_size: int = 1000,
               signer: LocalAccount | None = None,
               progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-        """Queue registrations and seal them into anchored batches (one transaction per ``batch_size``)."""
+        """Queue registrations and seal them into anchored batches (one transaction per ``batch_size``).
+
+        Each item is judged on submission against the index, the batches sealed that the index has not applied yet
+        (earlier sub-batches of this request, or earlier requests) and the queue; an item that breaks a rule is
+        named in ``refused_at_intake`` and nothing of it is sent."""
         from provenance.services.batching import RuleViolation
 
         if not 1 <= batch_size <= 5000:
@@ -423,11 +427,17 @@ class Operations(TrustOperations):
             intake = self.node.batch_intake(signer, max_records=batch_size,
                                             max_bytes=max(120_000, batch_size * 200))
             futures, refused = [], []
+            queued: dict[bytes, int] = {}  # content hash -> the item of this request queued with it
             for i, req in enumerate(requests):
                 try:
                     futures.append((i, intake.submit(req)))
+                    queued.setdefault(req.content_hash, i)
                 except RuleViolation as exc:
-                    refused.append({"index": i, "error": exc.violation.error, "detail": str(exc.violation)})
+                    # A copy of an earlier item is refused whichever sub-batch that item went into, sealed or not.
+                    same = queued.get(req.content_hash) if exc.violation.error == "AlreadyRegistered" else None
+                    note = f"the same record as item {same} of this request" if same is not None else exc.note
+                    refused.append({"index": i, "error": exc.violation.error,
+                                    "detail": str(exc.violation) + (f": {note}" if note else "")})
                 if (i + 1) % batch_size == 0:
                     intake.seal()
                     if progress:
