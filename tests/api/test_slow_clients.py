@@ -193,3 +193,122 @@ def test_utf8_in_a_url_is_served(server: tuple[str, int]) -> None:
                   b"Connection: close\r\n\r\n")
         status, doc = status_and_doc(read_all(s))
     assert status == 200 and doc["query"] == "name=%E7%89%A9%E6%B5%81&q=a+b"
+
+
+# ---------------------------------------------------------------------- clients that do not read their answer
+#
+# An independent run held forty connections that asked for /metrics and never read: the node kept every answer in
+# its send buffers (RSS 149 MB to 318 MB) for as long as the clients liked. Now an answer left in a full buffer is
+# dropped and the connection closed: WRITE seconds with nothing taken, WRITE_TOTAL seconds however it trickles.
+
+WRITE, WRITE_TOTAL = 0.8, 3.0  # seconds: the write deadlines under test (30 and 300 in a node)
+BIG = 24 << 20  # bytes: more than the kernel's buffers on both sides hold, so the server's own buffer fills
+observed: list[tuple[str, str, int]] = []
+
+
+async def big(scope: Any, receive: Any, send: Any) -> None:
+    """Answers BIG bytes: in one piece, or (``/stream``) in 64 pieces."""
+    if scope["type"] != "http":
+        return
+    await receive()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/octet-stream"), (b"content-length", str(BIG).encode())]})
+    if scope["path"] != "/stream":
+        await send({"type": "http.response.body", "body": b"x" * BIG})
+        return
+    piece = BIG // 64
+    for i in range(64):
+        await send({"type": "http.response.body", "body": b"x" * piece, "more_body": i < 63})
+
+
+@pytest.fixture(scope="module")
+def big_server() -> Iterator[tuple[str, int]]:
+    guarded = Guard(big, max_body=1 << 20, buckets=None, observe=lambda m, r, s, _t: observed.append((m, r, s)))
+    with threaded_server(guarded, deadlines={"head_timeout": 5, "write_timeout": WRITE,
+                                             "write_total_timeout": WRITE_TOTAL}) as served:
+        yield served
+
+
+def small_window(server: tuple[str, int]) -> socket.socket:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: the window the server sees
+    s.settimeout(10)
+    s.connect(server)
+    return s
+
+
+def drain(s: socket.socket) -> int:
+    """Bytes the server still sends until it closes (or resets) the connection."""
+    got = 0
+    try:
+        while chunk := s.recv(1 << 20):
+            got += len(chunk)
+    except ConnectionResetError:
+        pass
+    return got
+
+
+def wait_for(what: list[Any], seconds: float = 5) -> None:
+    deadline = time.monotonic() + seconds
+    while not what and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("path", ["/whole", "/stream"], ids=["one piece", "streamed"])
+def test_an_answer_the_client_does_not_read_is_dropped_and_the_connection_closed(
+        big_server: tuple[str, int], path: str, caplog: pytest.LogCaptureFixture) -> None:
+    observed.clear()
+    with caplog.at_level(logging.INFO, logger="provenance.api"), small_window(big_server) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        time.sleep(WRITE * 3)  # and read nothing
+        wait_for(observed)
+        got = drain(s)  # what the kernels held: far from the whole answer, then the end of the connection
+    assert got < BIG // 2
+    # counted once, as a client that went away (not as served, not as a server error), and no incident logged
+    assert observed == [("GET", "other", 499)]
+    assert any("did not read the answer" in r.getMessage() for r in caplog.records)
+    assert not any("incident" in r.getMessage() for r in caplog.records)
+
+
+def test_a_reader_is_cut_only_at_the_total_write_deadline(big_server: tuple[str, int]) -> None:
+    # Reading steadily, the whole answer, though it takes longer than the idle deadline
+    observed.clear()
+    with small_window(big_server) as s:
+        s.sendall(b"GET /whole HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        t0 = time.monotonic()
+        got = 0
+        while got < BIG:  # a quarter each half idle deadline: longer than that deadline in all, within the total
+            time.sleep(WRITE / 2)
+            target = got + BIG // 4
+            while got < min(target, BIG) and (chunk := s.recv(1 << 20)):
+                got += len(chunk)
+        elapsed = time.monotonic() - t0
+        got += drain(s)
+    assert WRITE < elapsed < WRITE_TOTAL
+    assert got - BIG < 1024  # the whole body (and the head)
+    wait_for(observed)
+    assert observed == [("GET", "other", 200)]
+
+    # Taking a trickle, often enough for the idle deadline: cut at the total one
+    observed.clear()
+    with small_window(big_server) as s:
+        s.sendall(b"GET /whole HTTP/1.1\r\nHost: x\r\n\r\n")
+        t0 = time.monotonic()
+        got, closed = 0, False
+        while not closed and time.monotonic() - t0 < WRITE_TOTAL * 3:
+            time.sleep(WRITE / 2)
+            target = got + (1 << 20)  # a megabyte each half idle deadline: 24 would take longer than the total
+            while got < target:
+                try:
+                    chunk = s.recv(1 << 20)
+                except ConnectionResetError:
+                    chunk = b""
+                if not chunk:
+                    closed = True
+                    break
+                got += len(chunk)
+        elapsed = time.monotonic() - t0
+    assert closed and got < BIG // 2
+    assert WRITE_TOTAL * 0.9 < elapsed < WRITE_TOTAL + 5
+    wait_for(observed)
+    assert observed == [("GET", "other", 499)]

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from provenance.api import problems, web_page
-from provenance.api.deps import ok
+from provenance.api.deps import ok, single_query_values
 from provenance.api.middleware import Guard, TokenBuckets
 from provenance.api.negotiate import coding_quality
 from provenance.api.routes import catalog, certificates, federation, flows, registrations, vc
@@ -92,6 +92,9 @@ def create_app(settings: ApiSettings, runtime: Runtime | None = None) -> FastAPI
         # FastAPI's own pages load their scripts from a CDN (and ReDoc has no packaged copy): both are off.
         docs_url=None, redoc_url=None,
         openapi_url="/openapi.json", lifespan=lifespan,
+        # A path with a trailing slash is not another spelling of a route: 404, not a redirect to a Location
+        # built from the client's own Host header.
+        redirect_slashes=False, dependencies=[Depends(single_query_values)],
         description="Writes need a token (`Authorization: Bearer pvt_...`) of a role of this node's exchange, or a "
                     "request signed by a registered key (X-Provenance-Key/-Timestamp/-Signature). Important- and "
                     "core-grade records are redacted for callers without a member credential. Errors are RFC 9457 "

@@ -6,10 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import orjson
 from fastapi import Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from provenance.api.auth import WRITE_ROLES, AuthError, Principal, recover_request_signer
@@ -63,6 +65,55 @@ ExchangeRef = Annotated[str, Path(pattern=EXCHANGE_PATTERN, description="exchang
 HashQuery = Annotated[str | None, Query(pattern=HASH_PATTERN)]
 Depth = Annotated[int, Query(ge=1, le=256)]
 Nodes = Annotated[int, Query(ge=1, le=100_000)]
+
+
+# ---------------------------------------------------------------------- the query
+
+
+# id(route) -> (the route, kept so its id is not reused; the names of its query parameters that take several values)
+_LIST_QUERIES: dict[int, tuple[Any, frozenset[str]]] = {}
+
+
+def _takes_several(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        return any(_takes_several(a) for a in get_args(annotation) if a is not type(None))
+    if origin is Annotated:
+        return _takes_several(get_args(annotation)[0])
+    return origin in (list, tuple, set, frozenset) or annotation in (list, tuple, set, frozenset)
+
+
+def _list_queries(route: Any) -> frozenset[str]:
+    known = _LIST_QUERIES.get(id(route))
+    if known is not None:
+        return known[1]
+    found: set[str] = set()
+    pending = [getattr(route, "dependant", None)]
+    while pending:
+        dependant = pending.pop()
+        if dependant is not None:
+            found.update(f.alias for f in dependant.query_params if _takes_several(f.field_info.annotation))
+            pending.extend(dependant.dependencies)
+    names = frozenset(found)
+    _LIST_QUERIES[id(route)] = (route, names)
+    return names
+
+
+async def single_query_values(request: Request) -> None:
+    """Every route's first dependency: a query parameter given twice is refused (422 naming it) unless the route
+    declares it a list; the framework would otherwise take the last value and ignore the others."""
+    query = request.scope.get("query_string") or b""
+    if b"&" not in query:
+        return
+    params = request.query_params
+    repeated = [name for name in dict.fromkeys(params.keys()) if len(params.getlist(name)) > 1]
+    if repeated:
+        several = _list_queries(request.scope.get("route"))
+        repeated = [name for name in repeated if name not in several]
+    if repeated:
+        raise RequestValidationError([{"loc": ("query", name), "type": "repeated",
+                                       "msg": "given more than once; this parameter takes one value"}
+                                      for name in repeated])
 
 
 # ---------------------------------------------------------------------- who is calling

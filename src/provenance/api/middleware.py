@@ -12,7 +12,11 @@
   U+FFFD) would read as one identifier; a 400 problem names the parameter;
 * each client (its credential if it presents one, else its address) has a token bucket; an empty bucket
   gets 429 with Retry-After;
-* request counts and latencies are recorded for /metrics, labelled by route template, not raw path;
+* a method the node does not implement (any but :data:`METHODS`) is answered 501; HEAD is served as GET without
+  the body, wherever GET is;
+* request counts and latencies are recorded for /metrics, labelled by method (one of :data:`METHODS`) and route
+  template, never by anything the client spelled; a request is counted once its answer has left the node, as 499
+  if the client went away or stopped reading first (the server's ``provenance.delivery`` scope extension);
 * an exception nothing else handled becomes a 500 problem document with an incident id: no stack trace
   reaches the client.
 """
@@ -36,6 +40,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""The methods the node implements (a route may still not allow one: 405); any other is 501, counted as "other"."""
 
 # Routes whose bodies are text by their specification, parsed by their own strict reader instead.
 TEXT_BODIES = frozenset({"/api/v1/tlog/add-checkpoint"})  # tlog-witness (C2SP): core/tlog.parse_add_checkpoint
@@ -82,13 +89,22 @@ class Guard:
         started = time.perf_counter()
         path = scope.get("path", "")
         status_box = [0]
+        answered = [False]
+        method = scope.get("method", "")
+        head = method == "HEAD"
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_box[0] = message["status"]
+            elif message["type"] == "http.response.body":
+                answered[0] = not message.get("more_body", False)
+                if head and message.get("body"):
+                    message = {**message, "body": b""}  # the server drops it too; an in-process client may not
             await send(message)
 
-        method = scope.get("method")
+        # HEAD is GET without the body (RFC 9110 section 9.3.2): the routes see GET, in a scope of their own, since
+        # the server frames the answer by the request's own method.
+        app_scope = {**scope, "method": "GET"} if head else scope
         writes = method in ("POST", "PUT", "PATCH", "DELETE")
         # Any other request is bounded too when it says it carries a body (a chunked GET): a route may read it
         # (a signed request's body is part of what is signed), and nothing unbounded may be buffered.
@@ -96,6 +112,11 @@ class Guard:
         # Headers are only looked at when needed: a plain GET with rate limiting off goes straight through.
         headers = _headers(scope) if (has_body or self.buckets is not None) else {}
         try:
+            if method not in METHODS:
+                shown = method if len(method) <= 32 else method[:32] + "..."
+                await problem(501, "method-not-implemented", f"this node does not implement the method {shown!r}; "
+                              f"it serves {', '.join(sorted(METHODS))}", instance=path)(scope, receive, send_wrapper)
+                return
             malformed = _malformed_url(scope)
             if malformed is not None:
                 await problem(400, "bad-request", malformed, instance=path)(scope, receive, send_wrapper)
@@ -149,15 +170,22 @@ class Guard:
                     return await receive()
 
             try:
-                await self.app(scope, body_receive, send_wrapper)
+                await self.app(app_scope, body_receive, send_wrapper)
             except Exception as exc:  # noqa: BLE001 - the last line of defence: never a stack trace
                 if status_box[0]:
                     raise
                 await error_response(exc, path)(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
+            # Labels come from fixed sets: a route's template (never the raw path), a known method.
+            route = app_scope.get("route")
             template = getattr(route, "path", None) or ("unmatched" if status_box[0] == 404 else "other")
-            self.observe(scope.get("method", ""), template, status_box[0] or 500, time.perf_counter() - started)
+            label = method if method in METHODS else "other"
+            status, seconds = status_box[0] or 500, time.perf_counter() - started
+            report = _delivery_report(scope) if answered[0] else None
+            if report is None:
+                self.observe(label, template, status, seconds)
+            else:  # the answer may still sit in the server's buffer, for a client that is not reading
+                report(lambda delivered: self.observe(label, template, status if delivered else 499, seconds))
 
     def _client_key(self, scope: Scope, headers: dict[str, str]) -> str:
         """A known token's id, else the client's address: inventing credentials buys no fresh bucket."""
@@ -194,6 +222,13 @@ def _malformed_url(scope: Scope) -> str | None:
                     shown = unquote(name.decode("latin-1"), errors="replace")[:40]
                     return f"the query parameter {shown!r} is not UTF-8 text once percent-decoded"
     return None
+
+
+def _delivery_report(scope: Scope) -> Callable[[Callable[[bool], None]], None] | None:
+    """The server's ``report`` of whether this request's answer left the node (api.server.Delivery), if it has one
+    (an in-process client has not: its answers are delivered when sent)."""
+    extension = (scope.get("extensions") or {}).get("provenance.delivery")
+    return extension.get("report") if extension else None
 
 
 def _headers(scope: Scope) -> dict[str, str]:

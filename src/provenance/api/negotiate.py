@@ -8,40 +8,43 @@ highest; none acceptable is 406. A request without Accept takes the route's firs
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from fastapi import HTTPException, Request
 
-_QVALUE_MAX = 1.0
+_QVALUE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")  # RFC 9110 12.4.2, ASCII digits only
 
 
 def _qvalue(params: list[str]) -> float | None:
-    """The q parameter of a list element (RFC 9110 12.4.2: 0 to 1, three decimals at most), 1 if absent, None if
-    malformed (the element is then ignored)."""
+    """The q parameter of a list element (RFC 9110 12.4.2: "0" or "1", then up to three decimals, none above 1),
+    1 if absent, None if malformed (the element then matches nothing)."""
     for param in params:
         name, _, value = param.partition("=")
         if name.strip().lower() != "q":
             continue
         value = value.strip()
-        if not value or len(value) > 5 or not all(c.isdigit() or c == "." for c in value) or value.count(".") > 1:
-            return None
-        q = float(value)
-        return q if 0 <= q <= _QVALUE_MAX and (value[0] in "01") else None
+        return float(value) if _QVALUE.fullmatch(value) else None
     return 1.0
 
 
-def media_ranges(accept: str) -> list[tuple[str, str, float]]:
-    """(type, subtype, q) of each well-formed media range of an Accept header, lowercased."""
+def _elements(accept: str) -> list[tuple[str, str, float | None, str]]:
+    """(type, subtype, q or None if malformed, the element as sent) of each element of an Accept header that reads
+    as a media range, lowercased."""
     out = []
     for element in accept.split(","):
         media, *params = element.split(";")
         kind, slash, sub = media.strip().lower().partition("/")
         if not slash or not kind or not sub or (kind == "*" and sub != "*"):
             continue
-        q = _qvalue(params)
-        if q is not None:
-            out.append((kind, sub, q))
+        out.append((kind, sub, _qvalue(params), element.strip()))
     return out
+
+
+def media_ranges(accept: str) -> list[tuple[str, str, float]]:
+    """(type, subtype, q) of each well-formed media range of an Accept header, lowercased (a range with a malformed
+    q is left out: it matches nothing)."""
+    return [(kind, sub, q) for kind, sub, q, _ in _elements(accept) if q is not None]
 
 
 def quality(ranges: list[tuple[str, str, float]], media: str) -> float:
@@ -67,17 +70,21 @@ def choose(request: Request, offers: Sequence[str]) -> str:
     accept = request.headers.get("accept")
     if accept is None or not accept.strip():
         return offers[0]
-    ranges = media_ranges(accept)
-    if not ranges:  # nothing in it reads as a media range: as if absent (RFC 9110 12.5.1 lets a server ignore it)
+    elements = _elements(accept)
+    if not elements:  # nothing in it reads as a media range: as if absent (RFC 9110 12.5.1 lets a server ignore it)
         return offers[0]
+    ranges = [(kind, sub, q) for kind, sub, q, _ in elements if q is not None]
     best, chosen = 0.0, None
     for media in offers:
         q = quality(ranges, media)
         if q > best:
             best, chosen = q, media
     if chosen is None:
+        malformed = [shown for _, _, q, shown in elements if q is None]
+        because = f" (a malformed q matches nothing: {', '.join(repr(m[:60]) for m in malformed[:3])})" \
+            if malformed else ""
         raise HTTPException(406, f"this resource is served as {', '.join(offers)}; the Accept header takes none "
-                                 f"of them")
+                                 f"of them{because}")
     return chosen
 
 

@@ -45,13 +45,17 @@ TITLES = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "No
           405: "Method not allowed", 406: "Not acceptable", 408: "Request timeout", 409: "Conflict",
           413: "Request body too large",
           415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",
-          431: "Request header fields too large", 500: "Internal error", 503: "Service unavailable"}
+          431: "Request header fields too large", 500: "Internal error", 501: "Not implemented",
+          503: "Service unavailable"}
+
+KIND_TITLES = {"verification-failed": "Verification failed"}
+"""Titles of problem types that share a status with others (RFC 9457: a title summarises the type)."""
 
 
 def problem(status: int, kind: str, detail: str, *, instance: str | None = None, headers: dict[str, str] | None = None,
             **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"type": TYPE_BASE + kind, "title": TITLES.get(status, "Error"), "status": status,
-                            "detail": detail}
+    title = KIND_TITLES.get(kind) or TITLES.get(status, "Error")
+    body: dict[str, Any] = {"type": TYPE_BASE + kind, "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
@@ -124,8 +128,14 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "error")
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such endpoint: {request.method} {request.url.path}"
-        return problem(exc.status_code, kind, detail, instance=request.url.path,
-                       headers=dict(exc.headers) if exc.headers else None)
+        headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405 and headers is not None:
+            # The guard serves HEAD wherever GET is (provenance.api.middleware); the router's Allow leaves it out.
+            allow = [m.strip() for m in headers.get("Allow", headers.get("allow", "")).split(",") if m.strip()]
+            if "GET" in allow and "HEAD" not in allow:
+                headers.pop("allow", None)
+                headers["Allow"] = ", ".join([*allow, "HEAD"])
+        return problem(exc.status_code, kind, detail, instance=request.url.path, headers=headers)
 
     async def _known(request: Request, exc: Exception) -> JSONResponse:
         return error_response(exc, request.url.path)

@@ -6,17 +6,24 @@ the request target, a request line and headers beyond the size limit, a request 
 a plain-text 400 "Invalid HTTP request received.", and an application that fails or returns without answering
 with a plain-text 500. :class:`ProblemH11Protocol` keeps uvicorn's h11 protocol and replaces only its 400, which
 becomes 400 (or 431 for oversized headers) as ``application/problem+json``; :class:`ProblemFallback` answers for
-the application in the two 500 cases. The protocol is named explicitly rather than left to uvicorn's "auto",
-which would switch to httptools (another parser, with other refusals) the day that package is installed; and
-WebSocket upgrades are off (``ws="none"``), so an upgrade request is served as plain HTTP by the same rules.
+the application in the two 500 cases. It also refuses a request that carries both Transfer-Encoding and
+Content-Length (400, then close: RFC 9112 section 6.1, the smuggling risk behind a proxy that reads the other),
+and closes a connection whose client leaves its answer unread (:data:`WRITE_TIMEOUT`, :data:`WRITE_TOTAL_TIMEOUT`).
+The protocol is named explicitly rather than left to uvicorn's "auto", which would switch to httptools (another
+parser, with other refusals) the day that package is installed; and WebSocket upgrades are off (``ws="none"``), so
+an upgrade request is served as plain HTTP by the same rules.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
+import socket
+import struct
+from collections.abc import Callable
 from typing import Any
 
 import h11
@@ -43,6 +50,18 @@ BODY_TOTAL_TIMEOUT = 300.0
 """Seconds for a whole request body (time the server itself stops reading excluded): trickling cannot hold a
 connection for longer (2 MiB, the body limit, then needs about 7 KB/s)."""
 
+WRITE_TIMEOUT = 30.0
+"""Seconds an answer may wait in a full send buffer (the transport has paused writing) with the client taking none
+of it; then the connection is closed and what the buffer held is dropped."""
+
+WRITE_TOTAL_TIMEOUT = 300.0
+"""Seconds the send buffer may stay full, however steadily the client takes pieces of it: reading a trickle cannot
+hold an answer in memory for longer. The buffer draining (writing resumes) starts both deadlines again."""
+
+DELIVERY = "provenance.delivery"
+"""The scope extension through which the guard learns whether a request's answer left the node (:class:`Delivery`):
+``scope["extensions"][DELIVERY]["report"]``."""
+
 log = logging.getLogger("provenance.api")
 
 
@@ -50,6 +69,33 @@ def problem_bytes(status: int, kind: str, detail: str, **extra: Any) -> bytes:
     """A problem document as bytes, for answers written below the application (ASCII, whatever the detail)."""
     return json.dumps({"type": TYPE_BASE + kind, "title": TITLES.get(status, "Error"), "status": status,
                        "detail": detail, **extra}).encode("ascii")
+
+
+class Delivery:
+    """Whether a request's answer left the node: handed to the kernel whole (True), or cut off first (False), by a
+    client that stopped reading or went away. The guard counts a request once this is known (``report``)."""
+
+    def __init__(self) -> None:
+        self.done: bool | None = None
+        self.waiting: list[Callable[[bool], None]] = []
+
+    def report(self, record: Callable[[bool], None]) -> None:
+        """Call ``record(delivered)`` now if that is known, else once it is."""
+        if self.done is None:
+            self.waiting.append(record)
+        else:
+            record(self.done)
+
+    def settle(self, delivered: bool) -> None:
+        if self.done is None:
+            self.done = delivered
+            waiting, self.waiting = self.waiting, []
+            for record in waiting:
+                record(delivered)
+
+
+class _BothFramings(h11.RemoteProtocolError):
+    """A request framed both ways; its message is the whole detail of the 400."""
 
 
 class _Connection(h11.Connection):
@@ -66,8 +112,14 @@ class _Connection(h11.Connection):
         before = len(self._receive_buffer)  # what h11 consumes for a Request is exactly its head as sent
         try:
             event = super().next_event()
-            if type(event) is h11.Request and before - len(self._receive_buffer) > self.max_head:
-                raise h11.RemoteProtocolError("request line and headers too large", 431)
+            if type(event) is h11.Request:
+                if before - len(self._receive_buffer) > self.max_head:
+                    raise h11.RemoteProtocolError("request line and headers too large", 431)
+                names = {name for name, _ in event.headers}
+                if b"transfer-encoding" in names and b"content-length" in names:
+                    # h11 reads the body by Transfer-Encoding; a proxy in front may have read it by Content-Length.
+                    raise _BothFramings("the request has both Transfer-Encoding and Content-Length; RFC 9112 "
+                                        "section 6.1 allows one or the other", 400)
             return event
         except h11.RemoteProtocolError as exc:
             self.refusal = exc
@@ -80,6 +132,8 @@ class ProblemH11Protocol(H11Protocol):
     head_timeout = HEAD_TIMEOUT
     body_timeout = BODY_TIMEOUT
     body_total_timeout = BODY_TOTAL_TIMEOUT
+    write_timeout = WRITE_TIMEOUT
+    write_total_timeout = WRITE_TOTAL_TIMEOUT
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -94,6 +148,14 @@ class ProblemH11Protocol(H11Protocol):
         self.deadline: asyncio.TimerHandle | None = None
         self.body_ends = 0.0  # the loop time by which the body being read must be whole
         self.server_silent = False  # the last body deadline found the server itself not reading
+        # The send side: a deadline while the transport has paused writing, the current request's delivery, and
+        # those of answers complete but still in the paused buffer.
+        self.write_deadline: asyncio.TimerHandle | None = None
+        self.write_paused_at = 0.0  # the loop time writing paused
+        self.write_left = 0  # the buffered bytes at the last look
+        self.delivery: Delivery | None = None
+        self.delivered_cycle: Any = None  # the request self.delivery belongs to
+        self.unsent: list[Delivery] = []
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -101,13 +163,83 @@ class ProblemH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._wait(None, 0)
+        if self.write_deadline is not None:
+            self.write_deadline.cancel()
+            self.write_deadline = None
+        self._cut()
         super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        cycle = self.cycle
+        if cycle is not None and cycle is not self.delivered_cycle:
+            # A new request (its task has not run yet): it carries its delivery to the guard.
+            self.delivered_cycle = cycle
+            self.delivery = Delivery()
+            extensions = cycle.scope.get("extensions") or {}
+            extensions[DELIVERY] = {"report": self.delivery.report}
+            cycle.scope["extensions"] = extensions
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self.write_deadline is None:
+            self.write_paused_at = self.loop.time()
+            self.write_left = self.transport.get_write_buffer_size()
+            self.write_deadline = self.loop.call_later(min(self.write_timeout, self.write_total_timeout),
+                                                       self._not_read)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self.write_deadline is not None:
+            self.write_deadline.cancel()
+            self.write_deadline = None
+        unsent, self.unsent = self.unsent, []
+        for delivery in unsent:
+            delivery.settle(True)
+
+    def _not_read(self) -> None:
+        """A write deadline: the client took nothing of the buffered answer for the idle deadline, or has not let
+        the buffer drain within the whole one. Then the buffer is dropped and the connection closed."""
+        self.write_deadline = None
+        now, left = self.loop.time(), self.transport.get_write_buffer_size()
+        ends = self.write_paused_at + self.write_total_timeout
+        if left < self.write_left and now < ends:  # the client took some: a new idle deadline, within the whole
+            self.write_left = left
+            self.write_deadline = self.loop.call_later(min(self.write_timeout, ends - now), self._not_read)
+            return
+        cycle = self.cycle
+        why = f"nothing taken for {self.write_timeout:g} s" if left >= self.write_left \
+            else f"not taken within {self.write_total_timeout:g} s"
+        log.info("%s: the client did not read the answer (%s); connection closed",
+                 cycle.scope.get("path", "") if cycle is not None else "", why)
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True  # the application, if still answering, answers nobody
+        self._cut()
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:  # a reset, so the kernel drops what it holds too (a close would keep sending it)
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()  # close() would wait for the buffer to drain, which is what the client will not do
+
+    def _cut(self) -> None:
+        """The connection ends: answers still buffered, and the current one if unfinished, were not delivered."""
+        unsent, self.unsent = self.unsent, []
+        for delivery in unsent:
+            delivery.settle(False)
+        cycle = self.cycle
+        if self.delivery is not None and (cycle is None or not cycle.response_complete):
+            self.delivery.settle(False)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         self._arm(arrived=True)
 
     def on_response_complete(self) -> None:
+        if self.delivery is not None:  # the answer is whole: delivered unless it waits in a paused buffer
+            if self.flow.write_paused:
+                self.unsent.append(self.delivery)
+            else:
+                self.delivery.settle(True)
         self._wait(None, 0)  # uvicorn's keep-alive timer closes an idle connection; new bytes start a head timer
         super().on_response_complete()
         self._arm(arrived=False)  # pipelined bytes, parsed only now, may have begun the next request or its body
@@ -188,6 +320,8 @@ class ProblemH11Protocol(H11Protocol):
         if refusal is not None and refusal.error_status_hint == 431:
             status, kind = 431, "header-too-large"
             detail = f"the request line and headers exceed {self.max_head} bytes"
+        elif isinstance(refusal, _BothFramings):
+            status, kind, detail = 400, "bad-request", str(refusal)
         else:
             status, kind = 400, "bad-request"
             detail = f"not a valid HTTP/1.1 request ({reason})"

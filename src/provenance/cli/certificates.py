@@ -20,8 +20,10 @@ def cmd_cert_issue(ops: Any, args: argparse.Namespace) -> Any:
 def cmd_cert_verify(args: argparse.Namespace) -> Any:
     from provenance.services.operations import Operations
 
-    if not args.file.is_file():
+    if not args.file.exists():
         raise InvalidInput(f"no certificate file {args.file}")
+    if not args.file.is_file():
+        raise InvalidInput(f"{args.file} is not a regular file (a certificate is read from a file)")
     if args.offline and args.snapshot is None:
         raise InvalidInput("offline verification needs --snapshot")
     # Both documents are read, as I-JSON, before anything else is opened: a repeated key, deep nesting or an

@@ -32,6 +32,7 @@ from provenance.api.schemas import (
     RecognizedEntityOut,
     WitnessedOut,
 )
+from provenance.errors import InvalidInput
 
 
 def install(app: FastAPI, rt: Runtime) -> None:
@@ -69,6 +70,9 @@ def install(app: FastAPI, rt: Runtime) -> None:
              **typed(ConsistencyOut, 200))
     def consistency(exchange: ExchangeRef, size1: Annotated[int, Query(ge=0, le=2**63)],
                     size2: Annotated[int, Query(ge=0, le=2**63)]) -> Any:
+        if size1 > size2:
+            raise InvalidInput(f"size1 ({size1}) is larger than size2 ({size2}): a consistency proof goes from an "
+                               f"earlier (smaller) size of the log to a later one")
         return answer(ops.consistency(exchange, size1, size2))
 
     @app.post(f"{API}/checkpoints", tags=["federation"], status_code=201, **typed(AnchorOut, 201, write=True),

@@ -26,6 +26,7 @@ from provenance.api.deps import (
     typed,
     viewer_of,
 )
+from provenance.api.negotiate import choose
 from provenance.api.runtime import Runtime
 from provenance.api.schemas import (
     EXCHANGE_PATTERN,
@@ -161,7 +162,8 @@ def install(app: FastAPI, rt: Runtime) -> None:
     @app.get(f"{API}/registrations/{{record}}/lineage/prov", tags=["lineage"],
              responses=document("W3C PROV-JSON of the record and its ancestors"),
              summary="The record's ancestry as W3C PROV-JSON (member credential needed above general grade)")
-    def prov(record: RecordPath, p: Caller, max_depth: Depth = 64) -> Any:
+    def prov(request: Request, record: RecordPath, p: Caller, max_depth: Depth = 64) -> Any:
+        choose(request, ("application/json",))  # the one representation; an Accept that refuses it is 406
         # The export checks every record of its own walk against the caller's view (services/operations.export).
         with refusals_for(p):
             return ops.export(rid(record), "prov", max_depth=max_depth, reveal=reveal_for(p))
@@ -169,7 +171,8 @@ def install(app: FastAPI, rt: Runtime) -> None:
     @app.get(f"{API}/registrations/{{record}}/lineage/openlineage", tags=["lineage"],
              responses=document("OpenLineage run events, one per derivation"),
              summary="The record's ancestry as OpenLineage run events (member credential needed above general)")
-    def openlineage(record: RecordPath, p: Caller, max_depth: Depth = 64) -> Any:
+    def openlineage(request: Request, record: RecordPath, p: Caller, max_depth: Depth = 64) -> Any:
+        choose(request, ("application/json",))
         with refusals_for(p):
             return ops.export(rid(record), "openlineage", max_depth=max_depth, reveal=reveal_for(p))
 
