@@ -355,3 +355,14 @@ def test_a_removed_exchange_recognises_no_more(tmp_path: Path) -> None:
         assert recognitions(verify(recognised, after, now)) == recognitions(report)
     finally:
         w.close()
+
+
+def test_an_exchange_recognises_again_over_its_own_stale_recognition(world: World, revoked: Revoked) -> None:
+    # The certificate as partners hold it still carries ZJDE's recognition by the retired key: recognising it with
+    # the current key replaces that one, rather than failing on it (or answering that ZJDE already recognised it).
+    now = int(time.time())
+    again = world.certifier.recognize(revoked.before, revoked.new, on_chain=False)
+    report = verify(again, world.certifier.online_view(), now)
+    assert report.valid and recognitions(report) == "1 partner recognitions"
+    assert [p["verificationMethod"] for p in again["proof"][1:]] == [
+        C.did_pkh(again["evidence"][0]["chainId"], addr(revoked.new))]

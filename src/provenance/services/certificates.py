@@ -350,12 +350,16 @@ class Certifier:
     # ------------------------------------------------------------------ recognising
 
     def recognize(self, doc: dict[str, Any], signer: LocalAccount, *, on_chain: bool = True) -> dict[str, Any]:
-        """Verify a partner's certificate online, add this exchange's recognition, and record it on-chain."""
+        """Verify a partner's certificate online, add this exchange's recognition, and record it on-chain.
+
+        A recognition stands only while its key does: this exchange's own recognitions by a key retired since are
+        dropped first, so that it recognises the certificate again with a current key."""
+        me = self.svc.active_exchange_of(signer.address)
+        doc = self._without_stale_recognitions(doc, me)
         report = self.verify_online(doc)
         if not report.valid:
             failed = "; ".join(f"{c.name}: {c.detail}" for c in report.checks if not c.ok)
             raise VerificationError(f"the certificate does not verify, so it is not recognised: {failed}")
-        me = self.svc.active_exchange_of(signer.address)
         # The proofs verified above, so each recognition names its exchange as an integer.
         if any(p.get("recognizer") == me for p in doc["proof"][1:]):
             raise Conflict(f"exchange {me} already recognised this certificate: a recognition counts once")
@@ -366,6 +370,27 @@ class Certifier:
             assert report.credential_hash is not None
             self.contracts.transact(signer, REGISTRY, "recognizeCertificate", report.credential_hash, rid, issuer)
         return out
+
+    def _without_stale_recognitions(self, doc: dict[str, Any], me: int) -> dict[str, Any]:
+        """``doc`` without exchange ``me``'s recognitions whose key is no longer valid (anything else is judged by
+        the verification)."""
+        proofs = doc.get("proof")
+        if not isinstance(proofs, list) or len(proofs) < 2:
+            return doc
+        view = self.online_view()
+
+        def stale(p: Any) -> bool:
+            if not isinstance(p, dict) or p.get("recognizer") != me or not isinstance(p.get("verificationMethod"), str):
+                return False
+            address = p["verificationMethod"].removesuffix("#blockchainAccountId").rpartition(":")[2]
+            try:
+                info = view.key(bytes.fromhex(address.removeprefix("0x")))
+            except ValueError:
+                return False
+            return info is not None and info.exchange == me and info.valid_to != 0
+
+        kept = [proofs[0], *(p for p in proofs[1:] if not stale(p))]
+        return doc if len(kept) == len(proofs) else {**doc, "proof": kept}
 
     # ------------------------------------------------------------------ snapshots
 
