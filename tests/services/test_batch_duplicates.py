@@ -6,7 +6,6 @@ may be sealed. The sealed view lasts until the index has judged the batch, and n
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,29 +18,18 @@ from provenance.errors import ChainUnavailable, TransactionTimeout
 from provenance.indexer.follower import Follower
 from provenance.indexer.logs import LogQueries
 from provenance.services.batching import BatchIntake, RuleViolation
-from provenance.services.node import Node
 from provenance.services.operations import Operations
 from provenance.services.requests import request_from_json
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
 from provenance.types import Status
+from tests.support.demo_node import demo_node
 from tests.support.federation import Fed, request
-from tests.support.passphrase import passphrase
-
-
-def _node(demo_dir: tuple[Path, dict[str, Any]], tmp_path: Path, confirmations: int) -> Node:
-    src, _demo = demo_dir
-    shutil.copytree(src, tmp_path / "data")
-    toml = tmp_path / "data" / "node.toml"
-    text = toml.read_text()
-    assert "confirmations = 0" in text
-    toml.write_text(text.replace("confirmations = 0", f"confirmations = {confirmations}"))
-    return Node.open(tmp_path / "data", passphrase(tmp_path))
 
 
 @pytest.fixture
 def ops(demo_dir: tuple[Path, dict[str, Any]], tmp_path: Path) -> Iterator[Operations]:
-    node = _node(demo_dir, tmp_path, 0)
+    node = demo_node(demo_dir, tmp_path, 0)
     try:
         o = Operations(node)
         o.sync()

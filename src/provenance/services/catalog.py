@@ -110,7 +110,8 @@ class CatalogService:
                 self.publish([(bytes.fromhex(out["id"][2:]), request.grade, document)], signer=signer)
         self.sync()
         rid = bytes.fromhex(out["id"][2:])
-        out["record"] = self.decorate(self.ops.record(rid, reveal=True), self.ops.indexed(rid), OPERATOR)
+        rec = self.node.index.record(rid)  # None while its block awaits [index] confirmations
+        out["record"] = None if rec is None else self.decorate(self.ops.record_doc(rec, reveal=True), rec, OPERATOR)
         return out
 
     def batch(self, requests: list[RegistrationRequest], documents: Sequence[bytes | None], *,

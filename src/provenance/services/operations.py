@@ -329,8 +329,10 @@ class Operations(TrustOperations):
             else:
                 rid, res = self.svc.register(signer, request)
             self.follower.sync()
+            # With [index] confirmations the block is not indexed yet: the registration stands, its record follows.
+            rec = self.node.index.record(rid)
             return {"id": hex0x(rid), "tx": hex0x(res.tx_hash), "block": res.block_number,
-                    "gas_used": res.gas_used, "record": self.record(rid, reveal=True)}
+                    "gas_used": res.gas_used, "record": None if rec is None else self.record_doc(rec, reveal=True)}
 
     def register_group(self, requests: list[RegistrationRequest],
                        signer: LocalAccount | None = None) -> list[dict[str, Any] | ProvenanceError]:
@@ -447,16 +449,20 @@ class Operations(TrustOperations):
                 progress(len(requests), len(requests))
             sealed = [(i, f.result()) for i, f in futures]
             self.follower.sync()
-            accepted, rejected = [], []
+            accepted, rejected, awaiting = [], [], []
             for i, s in sealed:
-                leaf = self.logs.leaf(intake.exchange, s.leaf_index)
                 item = {"index": i, "id": hex0x(s.record_id), "leaf": s.leaf_index, "tx": hex0x(s.tx_hash)}
+                try:
+                    leaf = self.logs.leaf(intake.exchange, s.leaf_index)
+                except NotFound:  # anchored in a block the index does not follow yet ([index] confirmations)
+                    awaiting.append(item)
+                    continue
                 if leaf.reason:
                     rejected.append({**item, "why": leaf.reason})
                 else:
                     accepted.append(item)
         return {"queued": len(futures), "refused_at_intake": refused, "rejected_by_index": rejected,
-                "accepted": accepted, "ids": [hex0x(s.record_id) for _, s in sealed],
+                "accepted": accepted, "awaiting_confirmation": awaiting, "ids": [hex0x(s.record_id) for _, s in sealed],
                 "batches": len({s.tx_hash for _, s in sealed}),
                 "tree_size": sealed[-1][1].tree_size if sealed else None}
 

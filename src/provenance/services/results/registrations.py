@@ -90,7 +90,8 @@ class RegisteredOut(Result):
     tx: str
     block: int
     gas_used: int | None = None
-    record: RecordOut
+    record: RecordOut | None = Field(description="the record as indexed; null while its block awaits the node's "
+                                                 "[index] confirmations (the registration stands)")
 
 
 class StatusOut(Result):
@@ -118,6 +119,9 @@ class BatchOut(Result):
     refused_at_intake: list[BatchRefusedOut]
     rejected_by_index: list[BatchItemOut]
     accepted: list[BatchItemOut]
+    awaiting_confirmation: list[BatchItemOut] = Field(
+        default_factory=list, description="anchored in a block the index does not follow yet ([index] confirmations): "
+                                          "judged, and their documents publishable, once it is confirmed")
     ids: list[str]
     batches: int
     tree_size: int | None
