@@ -420,4 +420,4 @@ def test_a_record_value_takes_a_new_owner_rights_and_metadata_and_nothing_else()
                 K.PROP_ENCUMBRANCE, K.PROP_ENCUMBRANCE_BY_PLEDGEE, K.PROP_ASSESSMENT, K.PROP_ASSESSMENT_ID,
                 K.PROP_DISPUTE, K.PROP_TERM, K.PROP_ASSESSOR, K.PROP_ARBITRATOR, K.PROP_COMPLIANCE,
                 K.PROP_BLOCK_TIME}) == 16
-    assert K.SCHEMA_VERSION == b"4"
+    assert K.SCHEMA_VERSION == b"5"

@@ -25,8 +25,9 @@ LAYOUT = {
 def test_prefixes_are_the_documented_bytes_and_distinct() -> None:
     assert {name: getattr(K, name) for name in LAYOUT} == LAYOUT
     assert len(set(LAYOUT.values())) == len(LAYOUT)
-    assert (K.LEAF_RECORD, K.LEAF_REJECTED, K.LEAF_COLLIDED, K.STORED_NODE_LEVEL) == (1, 0, 2, 4)
-    assert (K.SCHEMA_VERSION, K.SEQ_BYTES, K.MAX_SEQ) == (b"4", 5, 2**40 - 1)
+    assert (K.LEAF_RECORD, K.LEAF_REJECTED, K.LEAF_COLLIDED, K.LEAF_REJECTED_KEPT) == (1, 0, 2, 3)
+    assert K.STORED_NODE_LEVEL == 4
+    assert (K.SCHEMA_VERSION, K.SEQ_BYTES, K.MAX_SEQ) == (b"5", 5, 2**40 - 1)
 
 
 def test_fixed_width_keys() -> None:

@@ -157,8 +157,11 @@ LEAF_REJECTED_KEPT = 3
 STORED_NODE_LEVEL = 4
 
 # 4: records follow transfers and changes (owner, rights, metadata hash) and the property register's keys exist;
-# an index of layout 3 is refused as another deployment's, so it is rebuilt, never misread.
-SCHEMA_VERSION = b"4"
+# 5: a rejected or collided leaf keeps its entry (the log's entry bundles serve every leaf), and metadata
+# documents are judged by the schemas that refuse control characters and direction overrides, so every index of
+# this release holds the same catalogue. An index of an older layout is refused as another deployment's, so it is
+# rebuilt (`provenance index rebuild`), never misread.
+SCHEMA_VERSION = b"5"
 SEQ_BYTES = 5
 
 
