@@ -1,12 +1,14 @@
-"""A partner's recognition stands only while its key does, and a certificate padded with recognitions is refused
+"""A partner's recognition counts only while it stands, and a certificate padded with recognitions is refused
 before any of them is checked.
 
-A recognition carries no block: it counts only if the recognizer's key is valid now (not retired on chain, or in
-the snapshot offline) and its ``created`` time is a date not in the future. Recognitions are outside what the issuer
-signed, so anyone can append them: a repeated recognizer, the issuer, an exchange that is not a member, or more
-recognitions than the federation has other members fail ``recognitions`` with no signature recovered. Offline, a
-witness's cosignature counts only from a key the snapshot still holds valid. Each report is held to the compiled
-fast path's, as in the tamper matrix.
+A recognition carries no block: it counts only if the recognizer is a member and its key is valid now (not retired
+on chain, or in the snapshot offline). One that no longer stands (the partner rotated its key, or left) is not
+counted and the report says so, but the certificate stays valid, and another exchange can still recognise it. One
+that never stood fails ``recognitions``: a ``created`` time in the future or none, another signer. Recognitions
+are outside what the issuer signed, so anyone can append them: a repeated recognizer, the issuer, or more
+recognitions than the federation has other members fail ``recognitions`` with no signature recovered, and a
+non-member is not counted without one. Offline, a witness's cosignature counts only from a key the snapshot still
+holds valid. Each report is held to the compiled fast path's, as in the tamper matrix.
 """
 
 from __future__ import annotations
@@ -89,23 +91,24 @@ def revoked(world: World, issued: Doc) -> Revoked:
 
 
 def _retired(r: Revoked) -> str:
-    return (f"recognition 1 (exchange 2): signed by key {hex0x(addr(r.old))} of exchange 2, no longer valid since "
-            f"block {r.revoked_at}: the exchange must recognise again")
+    return (f"0 partner recognitions; not counted: recognition 1 (exchange 2): its key {hex0x(addr(r.old))} was "
+            f"retired at block {r.revoked_at} (the exchange may recognise the certificate again)")
 
 
 # ---------------------------------------------------------------------- a revoked key
 
 
-def test_a_recognition_by_a_revoked_key_fails_online(world: World, issued: Doc, revoked: Revoked) -> None:
+def test_a_recognition_by_a_revoked_key_is_not_counted_online(world: World, issued: Doc, revoked: Revoked) -> None:
+    # The certificate stays valid (a partner rotating its key does not make what it recognised false), but the
+    # recognition no longer counts, and the report says which and why.
     now = int(time.time())
     view = world.certifier.online_view()
     report = verify(revoked.before, view, now)
-    assert report.failed == ["recognitions"] and recognitions(report) == _retired(revoked), report.to_json()
-    assert world.certifier.verify_online(revoked.before, now=now).failed == ["recognitions"]
-    # Made after the revocation: the same; dated ahead as well, it fails for that first.
+    assert report.valid and recognitions(report) == _retired(revoked), report.to_json()
+    assert recognitions(world.certifier.verify_online(revoked.before, now=now)) == _retired(revoked)
+    # Made after the revocation with the leaked key: not counted either; dated ahead as well, it fails for that.
     late = C.add_recognition(issued, 2, addr(revoked.old), bytes(revoked.old.key), now)
-    failed = verify(late, view, now)
-    assert failed.failed == ["recognitions"] and recognitions(failed) == _retired(revoked)
+    assert recognitions(verify(late, view, now)) == _retired(revoked)
     ahead = C.add_recognition(issued, 2, addr(revoked.old), bytes(revoked.old.key), now + 3600)
     failed = verify(ahead, view, now)
     assert failed.failed == ["recognitions"] and recognitions(failed).endswith("in the future")
@@ -115,17 +118,27 @@ def test_a_recognition_by_a_revoked_key_fails_online(world: World, issued: Doc, 
     assert recognitions(verify(again, view, now)) == "1 partner recognitions"
 
 
-def test_a_recognition_by_a_revoked_key_fails_offline_once_the_snapshot_says_so(issued: Doc,
-                                                                                  revoked: Revoked) -> None:
+def test_a_third_exchange_recognises_a_certificate_holding_a_stale_recognition(world: World,
+                                                                              revoked: Revoked) -> None:
+    now = int(time.time())
+    third = world.certifier.recognize(revoked.before, world.fed.keys["AHDE"], on_chain=False)
+    report = verify(third, world.certifier.online_view(), now)
+    assert report.valid and recognitions(report).startswith("1 partner recognitions; not counted: recognition 1 "
+                                                            "(exchange 2): its key")
+
+
+def test_a_recognition_by_a_revoked_key_is_not_counted_offline_once_the_snapshot_says_so(issued: Doc,
+                                                                                        revoked: Revoked) -> None:
     now = int(time.time())
     after = SnapshotView(revoked.snapshot_after, revoked.trusted)
     report = verify(revoked.before, after, now)
-    assert report.mode == "offline" and report.failed == ["recognitions"], report.to_json()
+    assert report.mode == "offline" and report.valid, report.to_json()
     assert recognitions(report) == _retired(revoked)
     # A snapshot taken before the revocation still holds the key valid.
-    assert verify(revoked.before, SnapshotView(revoked.snapshot_before, revoked.trusted), now).valid
+    before = verify(revoked.before, SnapshotView(revoked.snapshot_before, revoked.trusted), now)
+    assert before.valid and recognitions(before) == "1 partner recognitions"
     again = C.add_recognition(issued, 2, addr(revoked.new), bytes(revoked.new.key), now)
-    assert verify(again, after, now).valid
+    assert recognitions(verify(again, after, now)) == "1 partner recognitions"
 
 
 # ---------------------------------------------------------------------- created: a date, not in the future
@@ -229,33 +242,41 @@ def test_a_certificate_padded_with_recognitions_is_refused_before_any_recovery(
         assert recognitions(three).startswith("3 recognitions, more than the 2") and three_costs == costs
 
 
-def test_a_repeated_recognizer_the_issuer_or_a_stranger_is_refused_before_any_recovery(
+def test_a_repeated_recognizer_or_the_issuer_is_refused_and_a_stranger_not_counted_before_any_recovery(
         world: World, issued: Doc, revoked: Revoked, recoveries: list[bytes]) -> None:
     now = int(time.time())
     new, sde = revoked.new, world.fed.keys["SDE"]
     by_zjde = C.add_recognition(issued, 2, addr(new), bytes(new.key), now)
-    cases: list[tuple[Doc, str]] = [
+    refused: list[tuple[Doc, str]] = [
         (C.add_recognition(by_zjde, 2, addr(new), bytes(new.key), now),  # a genuine one, twice
          "recognition 2 (exchange 2): that exchange already recognised it"),
         (C.add_recognition(issued, 1, addr(sde), bytes(sde.key), now),  # signed by the issuer's own key
          "recognition 1 (exchange 1): the issuer does not recognise its own certificate"),
-        (C.add_recognition(by_zjde, 9, addr(new), bytes(new.key), now),
-         "recognition 2 (exchange 9): not a member exchange of the federation"),
-        (_padded(issued, [0, 2]), "recognition 1 (exchange 0): not a member exchange of the federation"),
     ]
     for view in (world.certifier.online_view(), SnapshotView(revoked.snapshot_after, revoked.trusted)):
         _, *costs = _costs(issued, view, now, recoveries)
-        for doc, why in cases:
+        for doc, why in refused:
             report, *doc_costs = _costs(doc, view, now, recoveries)
             assert report.failed == ["recognitions"], (why, report.to_json())
             assert recognitions(report) == f"{why} (no recognition was checked)"
             assert doc_costs == costs, why
+        # An exchange that is not a member (never was, or no longer is) is not counted, and nothing is recovered.
+        stranger = _padded(issued, [0])
+        report, *doc_costs = _costs(stranger, view, now, recoveries)
+        assert report.valid and recognitions(report) == ("0 partner recognitions; not counted: recognition 1 "
+                                                         "(exchange 0): exchange 0 is not a member now")
+        assert doc_costs == costs
         # The one genuine recognition is recovered and its key looked up, once on each path.
         report, *one_costs = _costs(by_zjde, view, now, recoveries)
         # (Without the compiled module the fast path stops before any check: nothing to count there.)
         compiled = C._verify_fast(by_zjde, view, now) is not None
         assert report.valid and one_costs == [(r + compiled, k + compiled) for r, k in costs[:1]] + [
             (costs[1][0] + 1, costs[1][1] + 1)]
+        both = C.add_recognition(by_zjde, 9, addr(new), bytes(new.key), now)
+        report, *both_costs = _costs(both, view, now, recoveries)
+        assert report.valid and recognitions(report) == ("1 partner recognitions; not counted: recognition 2 "
+                                                         "(exchange 9): exchange 9 is not a member now")
+        assert both_costs == one_costs
 
 
 # ---------------------------------------------------------------------- the online view keeps keys per head
@@ -329,7 +350,7 @@ def test_offline_a_retired_key_cosigns_nothing(tmp_path: Path) -> None:
         w.close()
 
 
-def test_a_removed_exchange_recognises_no_more(tmp_path: Path) -> None:
+def test_a_removed_exchanges_recognition_counts_no_more(tmp_path: Path) -> None:
     w = make_world(tmp_path)
     try:
         svc, sde, zjde, ahde = w.fed.svc, w.fed.keys["SDE"], w.fed.keys["ZJDE"], w.fed.keys["AHDE"]
@@ -345,13 +366,13 @@ def test_a_removed_exchange_recognises_no_more(tmp_path: Path) -> None:
         assert online.member_count == 2 and not online.is_member(3) and info is not None and info.exchange == 3 \
             and info.valid_to == 0  # the key itself was never revoked
         report = verify(recognised, online, now)
-        assert report.failed == ["recognitions"], report.to_json()
-        assert recognitions(report) == ("recognition 1 (exchange 3): not a member exchange of the federation "
-                                        "(no recognition was checked)")
+        assert report.valid, report.to_json()
+        assert recognitions(report) == ("0 partner recognitions; not counted: recognition 1 (exchange 3): exchange 3 "
+                                        "is not a member now")
         # Offline the same, once a snapshot says so.
         after = SnapshotView(w.certifier.snapshot(zjde, anchor=False), w.certifier.trusted_keys(2))
         assert after.member_count == 2 and after.is_member(2) and not after.is_member(3)
-        assert verify(recognised, after, now).failed == ["recognitions"]
+        assert verify(recognised, after, now).valid
         assert recognitions(verify(recognised, after, now)) == recognitions(report)
     finally:
         w.close()

@@ -572,9 +572,11 @@ def _recognition_check(recognitions: Sequence[tuple[int, bytes, bytes, bytes]], 
 
     Recognitions are outside what the issuer signed, so anyone can append them: what needs only the document and
     the members (how many, by whom) is judged before any signature is recovered, so a certificate padded with
-    recognitions costs no more than the federation's size. A recognition carries no block, so it stands only while
-    its key does: signed by a key of the recognizer that is valid now (not retired as of the view's head, or in the
-    snapshot), at a ``created`` time not in the future."""
+    recognitions costs no more than the federation's size. A recognition carries no block, so it counts only while
+    it stands: signed by a key of the recognizer valid now (not retired as of the view's head, or in the snapshot),
+    by an exchange still a member. One that no longer stands (a partner rotated its key, or left) is not counted
+    and the detail says so; the certificate is no less valid for it. A recognition that never stood (another
+    signer, a date in the future or none, a repeated recognizer, the issuer) fails the check: someone added it."""
     if not recognitions:
         return True, "no partner recognitions"
     partners = view.member_count - (1 if view.is_member(issuer) else 0)
@@ -591,14 +593,16 @@ def _recognition_check(recognitions: Sequence[tuple[int, bytes, bytes, bytes]], 
             problems.append(f"{where}: that exchange already recognised it")
         elif recognizer == issuer:
             problems.append(f"{where}: the issuer does not recognise its own certificate")
-        elif not view.is_member(recognizer):
-            problems.append(f"{where}: not a member exchange of the federation")
         seen.add(recognizer)
     if problems:
         return False, "; ".join(problems) + " (no recognition was checked)"
+    stale: list[str] = []
     for i, ((recognizer, key, sig, options_hash), when) in enumerate(zip(recognitions, created, strict=True),
                                                                       start=1):
         where = f"recognition {i} (exchange {recognizer})"
+        if not view.is_member(recognizer):  # nothing to recover: no key of a non-member counts
+            stale.append(f"{where}: exchange {recognizer} is not a member now")
+            continue
         at = _created_at(when)
         if at is None:
             problems.append(f"{where}: its created time is not an XML Schema dateTime like 2026-01-01T00:00:00Z")
@@ -616,8 +620,9 @@ def _recognition_check(recognitions: Sequence[tuple[int, bytes, bytes, bytes]], 
         if info is None or info.exchange != recognizer:
             problems.append(f"{where}: not signed by one of its keys")
         elif info.valid_to != 0:
-            problems.append(f"{where}: signed by key {hex0x(signer)} of exchange {recognizer}, no longer valid since "
-                            f"block {info.valid_to}: the exchange must recognise again")
+            stale.append(f"{where}: its key {hex0x(signer)} was retired at block {info.valid_to} (the exchange may "
+                         f"recognise the certificate again)")
     if problems:
         return False, "; ".join(problems)
-    return True, f"{len(recognitions)} partner recognitions"
+    counted = f"{len(recognitions) - len(stale)} partner recognitions"
+    return True, counted + (f"; not counted: {'; '.join(stale)}" if stale else "")
