@@ -77,6 +77,21 @@ _UNSEEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
 _ASCII_UPPER = {c: c - 32 for c in range(0x61, 0x7B)}
 
 
+def legacy_identifier_hash(identifier: str) -> Hash32 | None:
+    """The hash an identifier had before :func:`normal_identifier` (``strip().upper()`` of every letter), where it
+    differs from today's or today's refuses the identifier; None where the two agree (any ASCII identifier). Entities
+    onboarded before are found by it, and an identifier one of them holds is not onboarded twice."""
+    old = identifier.strip().upper()
+    if not old:
+        return None
+    try:
+        if normal_identifier(identifier) == old:
+            return None
+    except InvalidInput:
+        pass
+    return Hash32(keccak(old.encode("utf-8", "surrogatepass")))
+
+
 def identifier_hash(identifier: str) -> Hash32:
     """Hash of an entity's identifier (e.g. a unified social credit code), normalised (:func:`normal_identifier`).
 

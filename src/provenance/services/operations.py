@@ -24,9 +24,10 @@ from eth_account.signers.local import LocalAccount
 from provenance.chain.contracts import REGISTRY
 from provenance.chain.registry import EntityConsent, RegistryService, SignedRegistration
 from provenance.core import export
-from provenance.core.ids import hex0x, identifier_hash, parse_address
+from provenance.core.ids import hex0x, identifier_hash, legacy_identifier_hash, parse_address
 from provenance.core.jsonable import jsonable
 from provenance.errors import (
+    Conflict,
     ContractReverted,
     Forbidden,
     InvalidInput,
@@ -266,9 +267,16 @@ class Operations(TrustOperations):
             return self._entity_doc(self.svc.entity(entity_id))
 
     def entity_by_identifier(self, identifier: str) -> EntityOut:
-        ident = identifier_hash(identifier)
+        """The entity onboarded under ``identifier``: by its hash today, else (an entity onboarded before the
+        identifier was normalised as it is now) by the hash it had then."""
+        legacy = legacy_identifier_hash(identifier)
         with self.lock:
-            return self._entity_doc(self.svc.entity_by_identifier(ident))
+            try:
+                return self._entity_doc(self.svc.entity_by_identifier(identifier_hash(identifier)))
+            except (NotFound, InvalidInput):
+                if legacy is None:
+                    raise
+                return self._entity_doc(self.svc.entity_by_identifier(legacy))
 
     def _entity_doc(self, entity: Any) -> EntityOut:
         """An entity with the exchanges that recognise it and those it gave a mandate to register its data."""
@@ -298,7 +306,16 @@ class Operations(TrustOperations):
         r = EntityRole.parse(role)
         if (consent is None) != (deadline is None):
             raise InvalidInput("an onboarding consent is a signature and its deadline, both or neither")
+        legacy = legacy_identifier_hash(identifier)
         with self.lock:
+            if legacy is not None:  # onboarded before, under the hash this identifier had then: not twice
+                try:
+                    earlier = self.svc.entity_by_identifier(legacy)
+                except NotFound:
+                    pass
+                else:
+                    raise Conflict(f"entity {earlier.id} holds this identifier already (onboarded under its hash "
+                                   f"before identifiers were normalised): an identifier is onboarded once")
             signer = signer or self.signer()
             if consent is not None and deadline is not None:
                 registrar = self.svc.active_exchange_of(signer.address)
