@@ -133,7 +133,9 @@ class SealedBatches:
     _of_lock = threading.Lock()
 
     def __init__(self, store: IndexStore) -> None:
-        self.store = store
+        # A weak reference: the registry of :meth:`of` is keyed weakly by the store, which a strong one here would
+        # keep alive (and its LevelDB lock held) for the whole process.
+        self._store = weakref.ref(store)
         self._lock = threading.Lock()
         self._batches: list[_SealedBatch] = []
         self._records: dict[bytes, _PendingView] = {}
@@ -176,12 +178,15 @@ class SealedBatches:
         with self._lock:
             if not self._batches:
                 return
-            cp = self.store.checkpoint()
+            store = self._store()
+            if store is None:
+                return
+            cp = store.checkpoint()
             if cp is not None and cp == self._judged_at:
                 return
             self._judged_at = cp
             indexed = -1 if cp is None else cp[0]
-            logs = LogQueries(self.store)
+            logs = LogQueries(store)
             sizes: dict[int, int] = {}
             keep = []
             for b in self._batches:
