@@ -52,7 +52,8 @@ connection for longer (2 MiB, the body limit, then needs about 7 KB/s)."""
 
 WRITE_TIMEOUT = 30.0
 """Seconds an answer may wait in a full send buffer (the transport has paused writing) with the client taking none
-of it; then the connection is closed and what the buffer held is dropped."""
+of it; then the connection is closed and what the buffer held is dropped. Progress is looked at when the deadline
+falls, so a client that takes a little and then stops is cut between one and two of these after it stopped."""
 
 WRITE_TOTAL_TIMEOUT = 300.0
 """Seconds the send buffer may stay full, however steadily the client takes pieces of it: reading a trickle cannot
