@@ -24,6 +24,7 @@ from provenance.indexer.property import as_registered
 from provenance.services.certificates import Certifier
 from provenance.store.index import IndexStore
 from provenance.types import Kind, Rights
+from tests.support.certificates import verify_both_paths as verify
 from tests.support.federation import h, make_fed, request
 from tests.support.jsonld import assert_nothing_dropped
 from tests.support.parsing import DOC_ODD_VALUES, Obj, Text, paths, replaced
@@ -70,16 +71,6 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
     s = Scene(tmp_path_factory.mktemp("property-certificates"))
     yield s
     s.close()
-
-
-def verify(doc: Any, view: C.FederationView, now: int) -> C.Report:
-    """C.verify, held to the Python verifier as the tamper matrix holds it."""
-    report = C.verify(doc, view, now=now)
-    assert report == C._verify_full(doc, view, now)
-    fast = C._verify_fast(doc, view, now)
-    if fast is not None:
-        assert fast == report and report.valid
-    return report
 
 
 def fast_path_runs(doc: Doc, view: C.FederationView, now: int, report: C.Report) -> bool:

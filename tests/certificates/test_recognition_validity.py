@@ -28,22 +28,13 @@ from eth_account.signers.local import LocalAccount
 from provenance.core import certificates as C
 from provenance.core import eip712
 from provenance.core.canonical import hex0x, in_canonical_order, sha256_json
-from provenance.core.certificates.checks import RECOGNITION_SKEW
+from provenance.core.certificates.recognitions import RECOGNITION_SKEW
 from provenance.core.snapshot import SnapshotView
 from tests.support.certificates import World, make_world
+from tests.support.certificates import verify_both_paths as verify
 from tests.support.federation import addr, request
 
 Doc = dict[str, Any]
-
-
-def verify(doc: Any, view: Any, now: int) -> C.Report:
-    """C.verify, held to the Python verifier and, for a valid certificate, to the compiled fast path."""
-    report = C.verify(doc, view, now=now)
-    assert report == C._verify_full(doc, view, now)
-    fast = C._verify_fast(doc, view, now)
-    if fast is not None:
-        assert fast == report and report.valid
-    return report
 
 
 def recognise(doc: Doc, recognizer: int, account: LocalAccount, created: Any) -> Doc:

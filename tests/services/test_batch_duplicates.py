@@ -23,19 +23,14 @@ from provenance.services.requests import request_from_json
 from provenance.store import keys as K
 from provenance.store.index import IndexStore
 from provenance.types import Status
-from tests.support.demo_node import demo_node
+from tests.support.demo_node import demo_operations
 from tests.support.federation import Fed, request
 
 
 @pytest.fixture
 def ops(demo_dir: tuple[Path, dict[str, Any]], tmp_path: Path) -> Iterator[Operations]:
-    node = demo_node(demo_dir, tmp_path, 0)
-    try:
-        o = Operations(node)
-        o.sync()
+    with demo_operations(demo_dir, tmp_path) as o:
         yield o
-    finally:
-        node.close()
 
 
 def _record(owner: int = 1) -> Any:

@@ -15,18 +15,13 @@ from provenance.core.keccak import keccak256
 from provenance.errors import Conflict, InvalidInput, NotFound
 from provenance.services.operations import Operations
 from provenance.types import EntityRole, Hash32
-from tests.support.demo_node import demo_node
+from tests.support.demo_node import demo_operations
 
 
 @pytest.fixture
 def ops(demo_dir: tuple[Path, dict[str, Any]], tmp_path: Path) -> Iterator[Operations]:
-    node = demo_node(demo_dir, tmp_path)
-    try:
-        o = Operations(node)
-        o.sync()
+    with demo_operations(demo_dir, tmp_path) as o:
         yield o
-    finally:
-        node.close()
 
 
 @pytest.mark.parametrize("written", ["müller-01", "ＦＵＬＬ７", "SPACED ID 7", "straße-9"])

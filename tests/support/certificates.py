@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from provenance.core import certificates as C
 from provenance.indexer.follower import Follower
 from provenance.services.batching import BatchIntake
 from provenance.services.certificates import Certifier
@@ -55,3 +57,14 @@ def make_world(tmp: Path) -> World:
     w.product = fp.result().record_id
     follower.sync()
     return w
+
+
+def verify_both_paths(doc: Any, view: C.FederationView, now: int) -> C.Report:
+    """C.verify, held to the Python verifier and, for a valid certificate, to the compiled fast path, as the tamper
+    matrix holds them."""
+    report = C.verify(doc, view, now=now)
+    assert report == C._verify_full(doc, view, now)
+    fast = C._verify_fast(doc, view, now)
+    if fast is not None:
+        assert fast == report and report.valid
+    return report

@@ -287,6 +287,19 @@ def search_text(text: str) -> str:
     return text.translate(_CONTROLS_TO_SPACE)
 
 
+def search_columns(title: Mapping[str, str], keywords: Sequence[str], publisher: Sequence[str | None],
+                   description: Mapping[str, str]) -> tuple[str, str, str, str]:
+    """A listing's full-text columns: title, keywords, publisher names (Chinese, English), description."""
+    return (search_text(" ".join(x for x in (title.get("zh"), title.get("en")) if x)), search_text(" ".join(keywords)),
+            search_text(" ".join(x for x in (publisher[0], publisher[1]) if x)),
+            search_text(" ".join(x for x in (description.get("zh"), description.get("en")) if x)))
+
+
+def row_grams(text: tuple[str, ...]) -> tuple[str, str]:
+    """The gram table's columns of a row's text: title and keywords apart, for the relevance score."""
+    return grams(text[:2]), grams(text[2:])
+
+
 def fts_string(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 

@@ -64,15 +64,15 @@ from provenance.indexer.catalog import (
     fingerprint,
     fts_string,
     gram_token,
-    grams,
     listing_json,
     page_of,
     parse_seqs,
     publisher_of,
     query_terms,
     rank_levels,
+    row_grams,
     row_key,
-    search_text,
+    search_columns,
 )
 from provenance.indexer.queries import GRADES, KINDS, STATUSES
 from provenance.store import keys as K
@@ -325,10 +325,7 @@ class CatalogIndex:
                   rec.metadata_hash, 1 if doc else 0, title.get("zh"), title.get("en"), desc.get("zh"),
                   desc.get("en"), orjson.dumps(keywords).decode(), orjson.dumps(themes).decode(), boards,
                   pub[0], pub[1], pub[2])
-        text = (search_text(" ".join(x for x in (title.get("zh"), title.get("en")) if x)),
-                search_text(" ".join(keywords)), search_text(" ".join(x for x in (pub[0], pub[1]) if x)),
-                search_text(" ".join(x for x in (desc.get("zh"), desc.get("en")) if x)))
-        return _Row(values, text)
+        return _Row(values, search_columns(title, keywords, pub, desc))
 
     def _write_rows(self, rows: list[_Row]) -> None:
         if not rows:
@@ -340,7 +337,7 @@ class CatalogIndex:
                              [(r.values[0], *r.text[:2]) for r in rows])
         self._db.executemany("INSERT INTO rest_fts(rowid, publisher, description) VALUES (?,?,?)",
                              [(r.values[0], *r.text[2:]) for r in rows])
-        short = [(r.values[0], *_short(r.text)) for r in rows]
+        short = [(r.values[0], *row_grams(r.text)) for r in rows]
         self._db.executemany("INSERT INTO head_short(rowid, g) VALUES (?, ?)", [(q, h) for q, h, _ in short])
         self._db.executemany("INSERT INTO rest_short(rowid, g) VALUES (?, ?)", [(q, r) for q, _, r in short])
         for r in rows:
@@ -366,7 +363,7 @@ class CatalogIndex:
         head = self._db.execute("SELECT title, keywords FROM head_fts WHERE rowid = ?", (seq,)).fetchone()
         rest = self._db.execute("SELECT publisher, description FROM rest_fts WHERE rowid = ?", (seq,)).fetchone()
         if head is not None and rest is not None:  # a contentless table forgets a row only given its values
-            grams_head, grams_rest = _short((*head, *rest))
+            grams_head, grams_rest = row_grams((*head, *rest))
             self._db.execute("INSERT INTO head_short(head_short, rowid, g) VALUES ('delete', ?, ?)", (seq, grams_head))
             self._db.execute("INSERT INTO rest_short(rest_short, rowid, g) VALUES ('delete', ?, ?)", (seq, grams_rest))
         self._db.execute("DELETE FROM listing WHERE seq = ?", (seq,))
@@ -576,11 +573,6 @@ class CatalogIndex:
                                 lambda r: ROLES[r] if r < len(ROLES) else str(r)),
             }
             return {"listings": listings, "entities": entities}
-
-
-def _short(text: tuple[str, ...]) -> tuple[str, str]:
-    """The gram table's columns of a row's text: title and keywords apart, for the relevance score."""
-    return grams(text[:2]), grams(text[2:])
 
 
 _TEXT_TABLES = ("head_fts", "rest_fts", "head_short", "rest_short")

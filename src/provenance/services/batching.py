@@ -25,15 +25,16 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
 from provenance.chain.contracts import REGISTRY, Contracts
 from provenance.core import eip712, merkle
 from provenance.core.entries import entry_leaf_hash, pack_batch, pack_entry
-from provenance.core.ids import record_id
+from provenance.core.ids import hex0x, record_id
 from provenance.core.rules import MAX_PARENTS, Violation, check_registration
-from provenance.errors import InvalidInput, ProvenanceError, StoreError, TransactionTimeout
+from provenance.errors import InvalidInput, NotFound, ProvenanceError, StoreError, TransactionTimeout
 from provenance.indexer.apply import record_view
 from provenance.indexer.follower import Follower
 from provenance.indexer.logs import LogQueries
@@ -200,6 +201,27 @@ class SealedBatches:
             self._batches = keep
             self._records = {rid: v for b in keep for rid, v in b.records.items()}
             self._superseded = {old: new for b in keep for old, new in b.superseded.items()}
+
+
+def batch_outcomes(logs: LogQueries, exchange: int, sealed: list[tuple[int, Sealed]]) -> dict[str, Any]:
+    """What became of a request's sealed items (its item index, where it was sealed), as the index now judges
+    them: accepted, rejected by the index (with why), or awaiting confirmation (anchored in a block the index does
+    not follow yet: [index] confirmations); with the ids, batches and tree size."""
+    accepted, rejected, awaiting = [], [], []
+    for i, s in sealed:
+        item = {"index": i, "id": hex0x(s.record_id), "leaf": s.leaf_index, "tx": hex0x(s.tx_hash)}
+        try:
+            leaf = logs.leaf(exchange, s.leaf_index)
+        except NotFound:
+            awaiting.append(item)
+            continue
+        if leaf.reason:
+            rejected.append({**item, "why": leaf.reason})
+        else:
+            accepted.append(item)
+    return {"rejected_by_index": rejected, "accepted": accepted, "awaiting_confirmation": awaiting,
+            "ids": [hex0x(s.record_id) for _, s in sealed], "batches": len({s.tx_hash for _, s in sealed}),
+            "tree_size": sealed[-1][1].tree_size if sealed else None}
 
 
 class BatchIntake:

@@ -437,7 +437,7 @@ class Operations(TrustOperations):
         Each item is judged on submission against the index, the batches sealed that the index has not applied yet
         (earlier sub-batches of this request, or earlier requests) and the queue; an item that breaks a rule is
         named in ``refused_at_intake`` and nothing of it is sent."""
-        from provenance.services.batching import RuleViolation
+        from provenance.services.batching import RuleViolation, batch_outcomes
 
         if not 1 <= batch_size <= 5000:
             raise InvalidInput("batch size must be between 1 and 5000")
@@ -466,22 +466,8 @@ class Operations(TrustOperations):
                 progress(len(requests), len(requests))
             sealed = [(i, f.result()) for i, f in futures]
             self.follower.sync()
-            accepted, rejected, awaiting = [], [], []
-            for i, s in sealed:
-                item = {"index": i, "id": hex0x(s.record_id), "leaf": s.leaf_index, "tx": hex0x(s.tx_hash)}
-                try:
-                    leaf = self.logs.leaf(intake.exchange, s.leaf_index)
-                except NotFound:  # anchored in a block the index does not follow yet ([index] confirmations)
-                    awaiting.append(item)
-                    continue
-                if leaf.reason:
-                    rejected.append({**item, "why": leaf.reason})
-                else:
-                    accepted.append(item)
-        return {"queued": len(futures), "refused_at_intake": refused, "rejected_by_index": rejected,
-                "accepted": accepted, "awaiting_confirmation": awaiting, "ids": [hex0x(s.record_id) for _, s in sealed],
-                "batches": len({s.tx_hash for _, s in sealed}),
-                "tree_size": sealed[-1][1].tree_size if sealed else None}
+        return {"queued": len(futures), "refused_at_intake": refused,
+                **batch_outcomes(self.logs, intake.exchange, sealed)}
 
     # ------------------------------------------------------------------ registrations: reads (the index)
 

@@ -21,9 +21,10 @@ pass. What the checks consult - keys and their history, anchored checkpoints, re
 
 The package, by what each part does: :mod:`.document` (the values a certificate states and their readers),
 :mod:`.issue` (building, hashing, signing and recognising), :mod:`.parse` (reading a whole document),
-:mod:`.checks` (verification and its report), :mod:`.property` (the data property register's state a certificate
-states) and :mod:`._compiled` (the compiled checks, the only importer of
-``provenance.core._speedups``). This module re-exports what the rest of the node and its tests use.
+:mod:`.checks` (verification and its report), :mod:`.recognitions` (the partners' recognitions it judges),
+:mod:`.property` (the data property register's state a certificate states) and :mod:`._compiled` (the compiled
+checks, the only importer of ``provenance.core._speedups``). This module re-exports what the rest of the node and
+its tests use.
 """
 
 from provenance.core.certificates._compiled import _parse_compiled, _speedups
