@@ -155,7 +155,12 @@ class ChainMismatch(ChainError):
 
 
 class TransactionTimeout(ChainError):
-    """Raised when a sent transaction has no receipt within the configured time."""
+    """Raised when a sent transaction has no receipt within the configured time; ``tx_hash`` is the transaction's
+    (None where the sender did not say), so the caller can ask the chain later what became of it."""
+
+    def __init__(self, message: str, tx_hash: bytes | None = None) -> None:
+        super().__init__(message)
+        self.tx_hash = tx_hash
 
 
 class TransactionFailed(ChainError):

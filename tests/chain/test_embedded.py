@@ -73,6 +73,15 @@ def test_reverted_transaction_leaves_no_block(fed: Fed) -> None:
     assert fed.chain.get_nonce(addr(fed.keys["SDE"])) >= 1
 
 
+def test_a_transaction_is_known_while_its_block_is_canonical(fed: Fed) -> None:
+    receipt = fed.chain.transact(fed.keys["SDE"], b"\x11" * 20, b"")
+    assert fed.chain.transaction_state(receipt.tx_hash) == (True, receipt.block_number)
+    assert fed.chain.transaction_state(b"\x22" * 32) == (False, None)
+    fed.chain.rewind(receipt.block_number - 1)
+    fed.chain.mine(2)  # a branch without it: the embedded chain keeps no pool, so nothing will mine it again
+    assert fed.chain.transaction_state(receipt.tx_hash) == (False, None)
+
+
 def test_logs_by_range(fed: Fed) -> None:
     owner, _ = fed.entity()
     start = fed.chain.block_number() + 1

@@ -41,6 +41,15 @@ class BlockRef:
     timestamp: int
 
 
+class TxState(NamedTuple):
+    """What a chain knows of a transaction it was sent: mined in ``block``; waiting to be mined (``known``, no
+    block); or not known at all (dropped from the pool, or lost with a restart: it will not be mined unless
+    somebody sends it again)."""
+
+    known: bool
+    block: int | None
+
+
 class Reverted(ChainError):
     """Raised by a backend when execution reverted; the contracts layer decodes ``data`` by name."""
 
@@ -78,5 +87,9 @@ class Chain(Protocol):
         ...
 
     def get_logs(self, addresses: list[bytes], from_block: int, to_block: int) -> list[Log]: ...
+
+    def transaction_state(self, tx_hash: bytes) -> TxState:
+        """Whether a transaction sent earlier is mined (and where), still waiting, or unknown to the chain."""
+        ...
 
     def close(self) -> None: ...

@@ -23,7 +23,7 @@ from eth._utils.address import generate_contract_address
 from eth.abc import BlockHeaderAPI, OpcodeAPI
 from eth.chains.base import MiningChain
 from eth.constants import GENESIS_PARENT_HASH
-from eth.exceptions import HeaderNotFound, InsufficientStack, OutOfGas, Revert
+from eth.exceptions import HeaderNotFound, InsufficientStack, OutOfGas, Revert, TransactionNotFound
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.state import PragueState
@@ -37,7 +37,7 @@ from eth_typing import BlockNumber
 from eth_utils.address import to_checksum_address
 from eth_utils.exceptions import ValidationError as EthValidationError
 
-from provenance.chain.base import BlockRef, Log, Receipt, Reverted
+from provenance.chain.base import BlockRef, Log, Receipt, Reverted, TxState
 from provenance.chain.evm_storage import BatchedAccountDB
 from provenance.chain.leveldb import LevelChainDB
 from provenance.errors import ChainError, ChainMismatch, DataDirLocked, StoreError, TransactionFailed
@@ -238,6 +238,18 @@ class EmbeddedChain:
                             out.append(_log(log, n, block.hash, tx.hash, index))
                         index += 1
         return out
+
+    def transaction_state(self, tx_hash: bytes) -> TxState:
+        """Mined in a canonical block, or unknown: this chain mines each transaction as it comes, so none waits."""
+        with self._lock:
+            try:
+                number, index = self._chain.chaindb.get_transaction_index(tx_hash)  # type: ignore[arg-type]
+                txs = self._chain.get_canonical_block_by_number(number).transactions
+            except (TransactionNotFound, HeaderNotFound):
+                return TxState(False, None)
+            if index < len(txs) and txs[index].hash == tx_hash:
+                return TxState(True, int(number))
+            return TxState(False, None)  # indexed from a block a rewind orphaned
 
     # ------------------------------------------------------------------ writes
 

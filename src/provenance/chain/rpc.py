@@ -34,7 +34,7 @@ import orjson
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
-from provenance.chain.base import BlockRef, Log, Receipt, Reverted
+from provenance.chain.base import BlockRef, Log, Receipt, Reverted, TxState
 from provenance.core.ijson import MAX_DEPTH, check_depth
 from provenance.errors import (
     ChainError,
@@ -205,6 +205,18 @@ class RpcChain:
         logs.sort(key=_POSITION)
         return logs
 
+    def transaction_state(self, tx_hash: bytes) -> TxState:
+        """From eth_getTransactionByHash: a transaction the endpoint no longer knows (dropped from its pool, or lost
+        with a restart) left a gap in this sender's nonces, so every local counter resynchronises from the
+        endpoint at its next transaction."""
+        tx = self.request("eth_getTransactionByHash", ["0x" + tx_hash.hex()])
+        if tx is None:
+            with self._nonce_guard:
+                self._nonces.clear()
+            return TxState(False, None)
+        block = tx.get("blockNumber")
+        return TxState(True, None if block is None else int(block, 16))
+
     # ------------------------------------------------------------------ writes
 
     def transact(self, signer: LocalAccount, to: bytes | None, data: bytes, *, gas: int | None = None,
@@ -278,8 +290,8 @@ class RpcChain:
                 )
             if time.monotonic() > deadline:
                 raise TransactionTimeout(
-                    f"no receipt for 0x{tx_hash.hex()} after {self._receipt_timeout:g}s; it may still be mined"
-                )
+                    f"no receipt for 0x{tx_hash.hex()} after {self._receipt_timeout:g}s; it may still be mined",
+                    tx_hash)
             time.sleep(self._poll)
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ a new version of it is judged as the index will judge it.
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -29,6 +30,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from provenance.chain.base import Chain
 from provenance.chain.contracts import REGISTRY, Contracts
 from provenance.core import eip712, merkle
 from provenance.core.entries import entry_leaf_hash, pack_batch, pack_entry
@@ -118,6 +120,14 @@ class _SealedBatch:
     block: int | None  # the block that mined it; None: no receipt came, the transaction may still be mined
     records: dict[bytes, _PendingView] = field(default_factory=dict)
     superseded: dict[bytes, bytes] = field(default_factory=dict)  # superseded id -> the sealed id superseding it
+    tx_hash: bytes | None = None  # with no block: the transaction to ask the chain about
+    asked_at: float = 0.0  # when the chain was last asked (time.monotonic)
+    lost: bool = False  # the chain no longer knows the transaction: nothing will mine it
+
+
+ASK_CHAIN_EVERY = 5.0
+"""Seconds between two questions to the chain about a batch whose receipt never came: a submission that would
+copy one of its records asks at most this often, whatever the rate of submissions."""
 
 
 class SealedBatches:
@@ -128,7 +138,10 @@ class SealedBatches:
     A batch is dropped once the index has judged the leaf it starts at (its log is longer than that: the batch
     was applied, or something else took the leaf and the batch's transaction can no longer succeed, as the
     contract anchors a batch only at the log's size), or has indexed the block that mined it without it (a reorg
-    took it away)."""
+    took it away). One whose receipt never came is also dropped when the chain no longer knows its transaction
+    (dropped from the pool, or lost with a restart): then nothing will mine it, and its records may be sent
+    again. Were somebody to send the same signed transaction later, the contract would still anchor only one of
+    the two batches at that leaf, and an index refuses a copy of a record it holds."""
 
     _of: weakref.WeakKeyDictionary[IndexStore, SealedBatches] = weakref.WeakKeyDictionary()
     _of_lock = threading.Lock()
@@ -173,17 +186,20 @@ class SealedBatches:
             new = self._superseded.get(rid)
             return None if new is None else (new, self._records[new].where)
 
-    def prune(self) -> None:
-        """Drop the batches the index has judged (see the class docstring). While any is kept, one index read, and
-        more only when the index has moved since the last look: the index judges a batch only by moving."""
+    def prune(self, chain: Chain | None = None) -> None:
+        """Drop the batches the index has judged, or the chain has lost (see the class docstring). While any is
+        kept, one index read, and more only when the index has moved since the last look: the index judges a batch
+        only by moving. With ``chain``, each batch whose receipt never came is asked about, at most every
+        :data:`ASK_CHAIN_EVERY` seconds."""
         with self._lock:
             if not self._batches:
                 return
             store = self._store()
             if store is None:
                 return
+            lost = self._ask_chain(chain) if chain is not None else False
             cp = store.checkpoint()
-            if cp is not None and cp == self._judged_at:
+            if cp is not None and cp == self._judged_at and not lost:
                 return
             self._judged_at = cp
             indexed = -1 if cp is None else cp[0]
@@ -193,7 +209,7 @@ class SealedBatches:
             for b in self._batches:
                 if b.exchange not in sizes:
                     sizes[b.exchange] = logs.size(b.exchange)
-                if sizes[b.exchange] > b.first or (b.block is not None and indexed >= b.block):
+                if sizes[b.exchange] > b.first or (b.block is not None and indexed >= b.block) or b.lost:
                     continue
                 keep.append(b)
             if len(keep) == len(self._batches):
@@ -201,6 +217,25 @@ class SealedBatches:
             self._batches = keep
             self._records = {rid: v for b in keep for rid, v in b.records.items()}
             self._superseded = {old: new for b in keep for old, new in b.superseded.items()}
+
+    def _ask_chain(self, chain: Chain) -> bool:
+        """Ask the chain about the batches whose receipt never came (under the lock): one it has mined gets its
+        block, one it does not know is marked lost. Whether any was."""
+        lost = False
+        now = time.monotonic()
+        for b in self._batches:
+            if b.block is not None or b.tx_hash is None or now - b.asked_at < ASK_CHAIN_EVERY:
+                continue
+            b.asked_at = now
+            try:
+                state = chain.transaction_state(b.tx_hash)
+            except ProvenanceError:
+                continue  # the chain cannot answer now: ask again later, and keep the batch meanwhile
+            if state.block is not None:
+                b.block = state.block
+            elif not state.known:
+                b.lost = lost = True
+        return lost
 
 
 def batch_outcomes(logs: LogQueries, exchange: int, sealed: list[tuple[int, Sealed]]) -> dict[str, Any]:
@@ -267,7 +302,7 @@ class BatchIntake:
         mandate = self.store.get(K.MANDATE + request.owner.to_bytes(4, "big") + self.exchange.to_bytes(2, "big"))
         if mandate != b"\x01":
             return Violation("NoMandate", {"owner": request.owner, "exchangeId": self.exchange})
-        self.sealed.prune()
+        self.sealed.prune(self.contracts.chain)
         violation = check_registration(self.exchange, request, self._lookup, rid)  # type: ignore[arg-type]
         if violation is not None or not request.parents:
             return violation
@@ -381,7 +416,8 @@ class BatchIntake:
             self._range = None
             if isinstance(exc, TransactionTimeout) and first is not None:
                 # Sent, and it may still be mined: its records count as sealed until the index has judged its leaf.
-                self._forget(batch, _SealedBatch(self.exchange, first, None), "sent in a batch whose transaction "
+                self._forget(batch, _SealedBatch(self.exchange, first, None, tx_hash=exc.tx_hash),
+                             "sent in a batch whose transaction "
                              f"may still be mined (leaf {{leaf}} of exchange {self.exchange}'s log)")
             else:
                 self._forget(batch)
