@@ -126,8 +126,8 @@ class _SealedBatch:
 
 
 ASK_CHAIN_EVERY = 5.0
-"""Seconds between two questions to the chain about a batch whose receipt never came: a submission that would
-copy one of its records asks at most this often, whatever the rate of submissions."""
+"""Seconds between two questions to the chain about a batch whose receipt never came: submissions (each judged
+against the sealed batches) ask at most this often, whatever their rate."""
 
 
 class SealedBatches:
