@@ -446,3 +446,18 @@ def test_a_closed_guard_admits_nothing(tmp_path: Path) -> None:
     guard.close()
     with pytest.raises(StoreError, match="closed"):
         guard.admit(b"\x01" * 20, b"\x01" * 32, 0, 0)
+
+
+def test_a_signed_head_request_is_checked_against_head(served: Served) -> None:
+    """The routes serve HEAD as GET, but the signature binds the method as it was sent: a HEAD signed as HEAD
+    passes, and one signed as GET (or a GET signed as HEAD) is someone else's message."""
+    path = f"{API}/certificates"
+    rt, key = served.runtime, sde_key(served.data_dir)
+    assert served.client.head(path, headers=sign_request(key, rt.chain_id, rt.registry, "HEAD", path, b"")
+                              ).status_code == 200
+    for sent, signed in (("HEAD", "GET"), ("GET", "HEAD")):
+        headers = sign_request(key, rt.chain_id, rt.registry, signed, path, b"")
+        r = served.client.request(sent, path, headers=headers)
+        assert r.status_code == 401, (sent, signed, r.text)
+        if sent == "GET":
+            assert "not made by X-Provenance-Key over this request" in r.json()["detail"]

@@ -13,10 +13,11 @@ its SHA-256 (a 256-bit random secret needs no slow hash), so a leaked token file
 
 A signed request carries ``X-Provenance-Key`` (an address), ``X-Provenance-Timestamp`` (Unix seconds) and
 ``X-Provenance-Signature`` (EIP-191 over :func:`signed_request_message`, which binds the chain id, the registry
-address, the method, the path with its query, the SHA-256 of the body and the time). A valid key of the node's
-own exchange acts as ``admin``; a valid key of another member exchange as ``member``. Signatures older or newer
-than five minutes are refused, and so is a non-canonical signature (one signed request has one accepted
-encoding) and a request already accepted, even before a restart (:class:`ReplayGuard`).
+address, the method as sent (HEAD, though the routes serve it as GET), the path with its query, the SHA-256 of
+the body and the time). A valid key of the node's own exchange acts as ``admin``; a valid key of another member
+exchange as ``member``. Signatures older or newer than five minutes are refused, and so is a non-canonical
+signature (one signed request has one accepted encoding) and a request already accepted, even before a restart
+(:class:`ReplayGuard`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ from provenance.store.tokens import Principal, TokenStore
 
 WRITE_ROLES = frozenset({"admin", "registrar"})
 SIGNATURE_WINDOW = 300  # seconds either side of the node's clock
+SENT_METHOD = "provenance.sent_method"
+"""The request scope's key for a HEAD request's own method while the routes see it as GET
+(provenance.api.middleware): a signature binds the method as it was sent."""
 
 
 class AuthError(Exception):

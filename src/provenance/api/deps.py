@@ -14,7 +14,7 @@ from fastapi import Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from provenance.api.auth import WRITE_ROLES, AuthError, Principal, recover_request_signer
+from provenance.api.auth import SENT_METHOD, WRITE_ROLES, AuthError, Principal, recover_request_signer
 from provenance.api.runtime import Runtime
 from provenance.api.schemas import EXCHANGE_PATTERN, HASH_PATTERN, Problem
 from provenance.core.ids import parse_hash32
@@ -135,7 +135,8 @@ async def caller(request: Request) -> Principal | None:
         body = await request.body()
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         # Only keys the node knows leave an entry in the replay guard: strangers' signatures cannot fill it.
-        address = recover_request_signer(dict(request.headers), rt.chain_id, rt.registry, request.method, target,
+        method = request.scope.get(SENT_METHOD, request.method)  # HEAD as sent, though the route sees GET
+        address = recover_request_signer(dict(request.headers), rt.chain_id, rt.registry, method, target,
                                          body, time.time(), rt.replay, lambda a: rt.key_exchange(a) is not None
                                          or rt.key_supervisor(a) is not None)
         exchange = rt.key_exchange(address)

@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
 
+from provenance.api.auth import SENT_METHOD
 from provenance.api.problems import error_response, problem
 from provenance.core import ijson
 from provenance.errors import InvalidInput
@@ -103,8 +104,9 @@ class Guard:
             await send(message)
 
         # HEAD is GET without the body (RFC 9110 section 9.3.2): the routes see GET, in a scope of their own, since
-        # the server frames the answer by the request's own method.
-        app_scope = {**scope, "method": "GET"} if head else scope
+        # the server frames the answer by the request's own method. A signed request is checked against the method
+        # as it was sent (SENT_METHOD): a signature binds it.
+        app_scope = {**scope, "method": "GET", SENT_METHOD: "HEAD"} if head else scope
         writes = method in ("POST", "PUT", "PATCH", "DELETE")
         # Any other request is bounded too when it says it carries a body (a chunked GET): a route may read it
         # (a signed request's body is part of what is signed), and nothing unbounded may be buffered.
