@@ -1,17 +1,27 @@
 """The JSON-RPC backend against a real Hardhat node: the same contracts and rules, reverts decoded from the
-endpoint's answers, nonces that never collide under concurrent submissions, and timeouts."""
+endpoint's answers, nonces that never collide under concurrent submissions, timeouts, and a batch whose
+transaction the endpoint dropped."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from eth_account.signers.local import LocalAccount
 
 from provenance.chain.contracts import Contracts
+from provenance.chain.registry import RegistryService
 from provenance.chain.rpc import RpcChain
 from provenance.errors import ChainMismatch, ChainUnavailable, TransactionTimeout
-from provenance.types import Grade, Kind, Status
+from provenance.indexer.follower import Follower
+from provenance.indexer.logs import LogQueries
+from provenance.services import batching
+from provenance.services.batching import BatchIntake, RuleViolation
+from provenance.store import keys as K
+from provenance.store.index import IndexStore
+from provenance.types import EntityRole, Grade, Kind, Status
 from tests.support.federation import h, request, reverts
 from tests.support.hardhat import free_port
 from tests.support.rpc import deploy, funded
@@ -102,3 +112,88 @@ def test_receipt_timeout(rpc: RpcChain) -> None:
 def test_unreachable_endpoint() -> None:
     with pytest.raises(ChainUnavailable, match="failed on eth_chainId"):
         RpcChain(f"http://127.0.0.1:{free_port()}", retries=1)
+
+
+# A batch whose transaction was sent but never mined (automine off). While the endpoint holds the transaction, its
+# records count as sealed: a copy is refused at intake, as the transaction may still be mined. Once the endpoint
+# has dropped it (hardhat_dropTransaction, as a pool evicts a transaction or a restart loses it), nothing will mine
+# it: the records may be sent again, the retry takes the same leaf, and the sender's nonces have no gap.
+
+
+@pytest.fixture
+def batching_on(rpc: RpcChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                ) -> Iterator[tuple[RegistryService, LocalAccount, int, IndexStore]]:
+    """A federation with one merchant under mandate, its index synced, and receipts awaited for 0.5 s."""
+    svc, key = deploy(rpc)
+    merchant = funded(rpc)
+    owner = svc.register_entity(key, h("m"), merchant, EntityRole.SUPPLIER)
+    svc.set_mandate(merchant, owner, "SDE", True)
+    store = IndexStore(tmp_path / "index")
+    Follower(chain=rpc, contracts=svc.contracts, store=store).sync()
+    monkeypatch.setattr(rpc, "_receipt_timeout", 0.5)
+    yield svc, key, owner, store
+    store.close()
+
+
+def _intake(svc: RegistryService, key: LocalAccount, store: IndexStore) -> BatchIntake:
+    return BatchIntake(contracts=svc.contracts, store=store, signer=key, exchange=1,
+                       follower=Follower(chain=svc.contracts.chain, contracts=svc.contracts, store=store))
+
+
+def test_a_dropped_batch_transaction_frees_its_records_and_its_leaf(
+        rpc: RpcChain, batching_on: tuple[RegistryService, LocalAccount, int, IndexStore],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    svc, key, owner, store = batching_on
+    first = LogQueries(store).size(1)
+    r = request(owner)
+    rpc.request("evm_setAutomine", [False])
+    sent = _intake(svc, key, store)
+    lost = sent.submit(r)
+    sent.seal()
+    with pytest.raises(TransactionTimeout) as timed_out:
+        lost.result()
+    tx_hash = timed_out.value.tx_hash
+    assert tx_hash is not None and rpc.transaction_state(tx_hash) == (True, None)
+
+    # Still in the endpoint's pool: it may be mined, so a copy is refused, and the chain is asked again only after
+    # batching.ASK_CHAIN_EVERY seconds.
+    with pytest.raises(RuleViolation, match="AlreadyRegistered") as refused:
+        _intake(svc, key, store).submit(r)
+    assert refused.value.note == (f"sent in a batch whose transaction may still be mined (leaf {first} of "
+                                  "exchange 1's log)")
+    rpc.request("hardhat_dropTransaction", ["0x" + tx_hash.hex()])
+    with pytest.raises(RuleViolation, match="AlreadyRegistered"):
+        _intake(svc, key, store).submit(r)  # asked a moment ago: not asked again yet
+
+    monkeypatch.setattr(batching, "ASK_CHAIN_EVERY", 0.0)
+    rpc.request("evm_setAutomine", [True])
+    again = _intake(svc, key, store)
+    retried = again.submit(r)  # the chain no longer knows the transaction: nothing will mine it
+    again.seal()
+    # (The retry may be byte for byte the dropped transaction: same leaf, root, nonce and fees.)
+    sealed = retried.result()
+    assert sealed.leaf_index == first and rpc.transaction_state(sealed.tx_hash) == (True, sealed.block_number)
+    Follower(chain=rpc, contracts=svc.contracts, store=store).sync()
+    logs = LogQueries(store)
+    assert logs.size(1) == first + 1 and logs.leaf(1, first).outcome == K.LEAF_RECORD
+    assert store.record(sealed.record_id) is not None
+    assert len(again.sealed) == 1 and again.check(request(owner)) is None and len(again.sealed) == 0
+
+
+def test_a_mined_batch_whose_receipt_was_missed_gets_its_block(
+        rpc: RpcChain, batching_on: tuple[RegistryService, LocalAccount, int, IndexStore]) -> None:
+    """The chain's answer that the transaction is mined gives the batch its block, so a reorg that takes the block
+    away is noticed as for any sealed batch; the copy stays refused meanwhile."""
+    svc, key, owner, store = batching_on
+    intake = _intake(svc, key, store)
+    r = request(owner)
+    rpc.request("evm_setAutomine", [False])
+    lost = intake.submit(r)
+    intake.seal()
+    with pytest.raises(TransactionTimeout):
+        lost.result()
+    rpc.request("evm_mine")
+    with pytest.raises(RuleViolation, match="AlreadyRegistered"):
+        intake.submit(r)
+    [batch] = intake.sealed._batches
+    assert batch.block == rpc.block_number() and not batch.lost
